@@ -1,0 +1,59 @@
+/**
+ * The one registry of error codes. Every transport maps each code exactly once (see its errors.ts);
+ * a new code here fails the build until every table has it.
+ */
+export const ERROR_CODES = [
+  'ERR_REQ_MALFORMED',
+  'ERR_REQ_CONTENT_TYPE',
+  'ERR_REQ_TOO_LARGE',
+  'ERR_REQ_FIELD_MISSING',
+  'ERR_REQ_FIELD_INVALID',
+  'ERR_REQ_ORIGID_INVALID',
+  'ERR_REQ_IAT_INVALID',
+  'ERR_REQ_IAT_STALE',
+  'ERR_REQ_NOT_FOUND',
+  'ERR_REQ_CONFLICT',
+  'ERR_TN_INVALID',
+  'ERR_URI_INVALID',
+  'ERR_DEST_EMPTY',
+  'ERR_ATTEST_INVALID',
+  'ERR_AUTH_MISSING',
+  'ERR_AUTH_INVALID',
+  'ERR_AUTH_REVOKED',
+  'ERR_AUTH_ACCOUNT_DISABLED',
+  'ERR_CRED_NONE',
+  'ERR_CRED_EXPIRED',
+  'ERR_CRED_NOT_YET_VALID',
+  'ERR_CRED_KEY_MISMATCH',
+  'ERR_CRED_INVALID',
+  'ERR_KEYSTORE_UNAVAILABLE',
+  'ERR_KEYSTORE_KEY_NOT_FOUND',
+  'ERR_STORE_UNAVAILABLE',
+  'ERR_INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ShakenErrorOptions {
+  field?: string;
+  cause?: unknown;
+}
+
+/** A failure the caller can act on. `reason` is shown to callers: never put secrets or key material in it. */
+export class ShakenError extends Error {
+  readonly code: ErrorCode;
+  readonly field: string | undefined;
+  readonly reason: string;
+
+  constructor(code: ErrorCode, reason: string, options: ShakenErrorOptions = {}) {
+    super(`${code}: ${reason}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ShakenError';
+    this.code = code;
+    this.field = options.field;
+    this.reason = reason;
+  }
+}
+
+export function isShakenError(e: unknown): e is ShakenError {
+  return e instanceof ShakenError;
+}

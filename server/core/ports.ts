@@ -1,0 +1,84 @@
+import type { KeyObject } from 'node:crypto';
+import type { Attestation, Transport } from './types.js';
+
+/** Signs with a key that never leaves its store. The core needs nothing more of a key store. */
+export interface KeySigner {
+  /** ES256 over `data` (SHA-256 then ECDSA P-256): raw 64-byte R||S, as JWS wants (RFC 7518 §3.4). */
+  sign(keyRef: string, data: Uint8Array): Promise<Uint8Array>;
+  /** The public half, to check it against the certificate before the key is ever used. */
+  publicKey(keyRef: string): Promise<KeyObject>;
+}
+
+export interface AccountRecord {
+  id: string;
+  name: string;
+  defaultAttest: Attestation;
+  maxAttest: Attestation;
+  /** How far a caller-supplied iat may be from now, and how long a retired certificate stays published. */
+  tokenTtlSec: number;
+  enabled: boolean;
+  createdAt: Date;
+}
+
+export type CredentialState = 'active' | 'retired';
+
+export interface CredentialRecord {
+  id: string;
+  accountId: string;
+  /** Key-store reference, e.g. `soft:<id>`; never key material. */
+  keyRef: string;
+  /** PEM chain, leaf first. */
+  chainPem: string;
+  /** Where verifiers fetch `chainPem` (RFC 8224 `info`, PASSporT `x5u`). */
+  x5u: string;
+  state: CredentialState;
+  createdAt: Date;
+  retiredAt: Date | null;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  accountId: string;
+  name: string;
+  /** hex SHA-256 of the secret part; the secret itself is shown once and never stored. */
+  secretHash: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+/** Read access the core needs to decide who is calling and what to sign with. */
+export interface Directory {
+  getAccount(id: string): Promise<AccountRecord | undefined>;
+  getActiveCredential(accountId: string): Promise<CredentialRecord | undefined>;
+  getApiKey(id: string): Promise<ApiKeyRecord | undefined>;
+}
+
+export type RequestOutcome = 'ok' | 'error';
+
+export interface RequestLogRecord {
+  time: Date;
+  accountId: string | null;
+  apiKeyId: string | null;
+  transport: Transport;
+  orig: string | null;
+  /** Canonical destinations joined by `,`. */
+  dest: string | null;
+  attestRequested: Attestation | null;
+  attestApplied: Attestation | null;
+  outcome: RequestOutcome;
+  errorCode: string | null;
+  latencyUs: number;
+  origid: string | null;
+}
+
+/** Takes a finished request's record without waiting: writes are batched off the request path. */
+export interface RequestLogSink {
+  record(entry: RequestLogRecord): void;
+}
+
+export interface Clock {
+  /** Milliseconds since the epoch. Injected so tests control time. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

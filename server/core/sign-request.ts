@@ -1,0 +1,127 @@
+import { ShakenError } from './errors.js';
+import { parseAttestation } from './attestation-policy.js';
+import { canonicalTn } from './tn.js';
+import type { Dest, Orig, SignRequest } from './types.js';
+
+/** The loosely typed shape every transport decodes into; validation happens here, once. */
+export interface SignInput {
+  orig?: unknown;
+  dest?: unknown;
+  attest?: unknown;
+  origid?: unknown;
+  iat?: unknown;
+}
+
+const MAX_DEST = 100;
+const MAX_URI_LENGTH = 256;
+// RFC 8225 §5.2.1 allows URIs for orig/dest; we accept the schemes a voice network uses, with no
+// white space or control characters (they would end up inside a SIP header).
+const URI = /^(sips?|tel):[\x21-\x7e]+$/i;
+// RFC 4122 UUID, any version, as RFC 8588 §6 asks of origid.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function validUri(input: unknown, field: string): string {
+  if (typeof input !== 'string' || input.length > MAX_URI_LENGTH || !URI.test(input)) {
+    throw new ShakenError('ERR_URI_INVALID', `must be a sip:, sips: or tel: URI of at most ${MAX_URI_LENGTH} printable characters`, { field });
+  }
+  return input;
+}
+
+function parseOrig(raw: unknown): Orig {
+  if (raw === undefined || raw === null) {
+    throw new ShakenError('ERR_REQ_FIELD_MISSING', 'orig is required', { field: 'orig' });
+  }
+  if (!isObject(raw)) {
+    throw new ShakenError('ERR_REQ_FIELD_INVALID', 'orig must be an object {"tn":"..."}', { field: 'orig' });
+  }
+  const hasTn = raw.tn !== undefined;
+  const hasUri = raw.uri !== undefined;
+  if (hasTn === hasUri) {
+    throw new ShakenError('ERR_REQ_FIELD_INVALID', 'orig must hold exactly one of tn or uri', { field: 'orig' });
+  }
+  if (hasTn) {
+    // A one-element array is a common client mistake; RFC 8225 makes orig.tn a single string.
+    if (Array.isArray(raw.tn)) {
+      throw new ShakenError('ERR_TN_INVALID', 'orig.tn must be a single string, not an array', { field: 'orig.tn' });
+    }
+    return { tn: canonicalTn(raw.tn, 'orig.tn') };
+  }
+  return { uri: validUri(raw.uri, 'orig.uri') };
+}
+
+function parseList<T>(raw: unknown, field: string, parseOne: (v: unknown, f: string) => T): T[] | undefined {
+  if (raw === undefined) return undefined;
+  const list = typeof raw === 'string' ? [raw] : raw;
+  if (!Array.isArray(list)) {
+    throw new ShakenError('ERR_REQ_FIELD_INVALID', `${field} must be an array of strings`, { field });
+  }
+  if (list.length > MAX_DEST) {
+    throw new ShakenError('ERR_REQ_FIELD_INVALID', `${field} holds more than ${MAX_DEST} entries`, { field });
+  }
+  return list.map((v, i) => parseOne(v, `${field}[${i}]`));
+}
+
+function parseDest(raw: unknown): Dest {
+  if (raw === undefined || raw === null) {
+    throw new ShakenError('ERR_REQ_FIELD_MISSING', 'dest is required', { field: 'dest' });
+  }
+  if (!isObject(raw)) {
+    throw new ShakenError('ERR_REQ_FIELD_INVALID', 'dest must be an object {"tn":["..."]}', { field: 'dest' });
+  }
+  const tn = parseList(raw.tn, 'dest.tn', canonicalTn);
+  const uri = parseList(raw.uri, 'dest.uri', validUri);
+  if ((tn?.length ?? 0) + (uri?.length ?? 0) === 0) {
+    throw new ShakenError('ERR_DEST_EMPTY', 'dest must name at least one tn or uri', { field: 'dest' });
+  }
+  const dest: Dest = {};
+  if (tn && tn.length > 0) dest.tn = tn;
+  if (uri && uri.length > 0) dest.uri = uri;
+  return dest;
+}
+
+function parseOrigid(raw: unknown): string | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  if (typeof raw !== 'string' || !UUID.test(raw)) {
+    throw new ShakenError('ERR_REQ_ORIGID_INVALID', 'origid must be an RFC 4122 UUID', { field: 'origid' });
+  }
+  // Kept as given: an origid is never rewritten in transit (RFC 8588 §6).
+  return raw;
+}
+
+function parseIat(raw: unknown): number | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  // RFC 8225 §5.1.1: NumericDate in whole seconds; a string or milliseconds is a caller bug, not something to fix up.
+  if (typeof raw !== 'number' || !Number.isSafeInteger(raw) || raw <= 0 || raw > 1e11) {
+    throw new ShakenError('ERR_REQ_IAT_INVALID', 'iat must be an integer number of seconds since the epoch', { field: 'iat' });
+  }
+  return raw;
+}
+
+/**
+ * Turns whatever a transport decoded into a canonical `SignRequest`, or throws a `ShakenError` naming the
+ * first field at fault. `headerAttest`, when present, is a transport-level override (HTTP `X-Attestation`,
+ * gRPC `x-attestation`, SIP `X-Attestation`) and wins over the body's `attest`.
+ */
+export function parseSignInput(input: unknown, headerAttest?: unknown): SignRequest {
+  if (!isObject(input)) {
+    throw new ShakenError('ERR_REQ_MALFORMED', 'request must be a JSON object');
+  }
+  const body = input as SignInput;
+  const request: SignRequest = { orig: parseOrig(body.orig), dest: parseDest(body.dest) };
+  const attest =
+    headerAttest !== undefined && headerAttest !== ''
+      ? parseAttestation(headerAttest, 'X-Attestation')
+      : body.attest !== undefined && body.attest !== null
+        ? parseAttestation(body.attest, 'attest')
+        : undefined;
+  if (attest) request.attest = attest;
+  const origid = parseOrigid(body.origid);
+  if (origid) request.origid = origid;
+  const iat = parseIat(body.iat);
+  if (iat !== undefined) request.iat = iat;
+  return request;
+}

@@ -1,0 +1,53 @@
+export type Attestation = 'A' | 'B' | 'C';
+
+/** `orig` per RFC 8225 §5.2.1: exactly one telephone number or one URI. */
+export type Orig = { tn: string } | { uri: string };
+
+/** `dest` per RFC 8225 §5.2.1: arrays of canonical TNs and/or URIs; at least one entry overall. */
+export interface Dest {
+  tn?: string[];
+  uri?: string[];
+}
+
+/** A sign request after validation: numbers canonical, fields well-formed. */
+export interface SignRequest {
+  orig: Orig;
+  dest: Dest;
+  /** The level the caller asked for (body, or a header that beats it); undefined means the account default. */
+  attest?: Attestation;
+  origid?: string;
+  iat?: number;
+}
+
+export type Transport = 'http' | 'grpc' | 'sip' | 'cli';
+
+/** Who is asking: resolved from an API key (or a SIP source) before the core signs. */
+export interface CallerContext {
+  accountId: string;
+  apiKeyId?: string;
+  transport: Transport;
+}
+
+export type AttestationReason = 'requested' | 'account-default' | 'account-maximum';
+
+export interface SignResult {
+  /** The full Identity header value: `<jws>;info=<x5u>;alg=ES256;ppt=shaken`. */
+  identity: string;
+  passport: string;
+  attest: Attestation;
+  requestedAttest: Attestation;
+  downgraded: boolean;
+  attestReason: AttestationReason;
+  origid: string;
+  iat: number;
+  x5u: string;
+  credentialId: string;
+}
+
+export interface ShakenClaims {
+  attest: Attestation;
+  dest: Dest;
+  iat: number;
+  orig: Orig;
+  origid: string;
+}

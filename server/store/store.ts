@@ -1,0 +1,96 @@
+import type {
+  AccountRecord,
+  ApiKeyRecord,
+  CredentialRecord,
+  Directory,
+  RequestLogRecord,
+} from '../core/ports.js';
+import type { Attestation, Transport } from '../core/types.js';
+
+export interface NewAccount {
+  name: string;
+  defaultAttest: Attestation;
+  maxAttest: Attestation;
+  tokenTtlSec: number;
+}
+
+export interface AccountPatch {
+  defaultAttest?: Attestation;
+  maxAttest?: Attestation;
+  tokenTtlSec?: number;
+  enabled?: boolean;
+}
+
+export interface NewCredential {
+  accountId: string;
+  keyRef: string;
+  chainPem: string;
+  /** When omitted the store's caller fills in the service-hosted URL before insert. */
+  x5u: string;
+}
+
+export interface NewApiKey {
+  accountId: string;
+  name: string;
+  secretHash: string;
+}
+
+export interface RequestLogQuery {
+  accountId?: string;
+  transport?: Transport;
+  outcome?: 'ok' | 'error';
+  since?: Date;
+  until?: Date;
+  limit?: number;
+}
+
+/** An encrypted private key blob of the software key store (AES-256-GCM envelope; never plaintext). */
+export interface KeyBlob {
+  ref: string;
+  blob: Uint8Array;
+  createdAt: Date;
+}
+
+/**
+ * Persistence for accounts, credentials, API keys, software key blobs and the request log. One interface,
+ * two engines (embedded SQLite file, PostgreSQL), one set of queries.
+ */
+export interface Store extends Directory {
+  readonly engine: 'embedded' | 'postgres';
+
+  createAccount(a: NewAccount): Promise<AccountRecord>;
+  updateAccount(id: string, patch: AccountPatch): Promise<AccountRecord>;
+  listAccounts(): Promise<AccountRecord[]>;
+  findAccountByName(name: string): Promise<AccountRecord | undefined>;
+
+  /**
+   * Adds a credential as the account's active one; the previous active credential becomes `retired` in the
+   * same transaction (it stays published at its x5u). Returns the new record.
+   */
+  addCredential(c: NewCredential): Promise<CredentialRecord>;
+  getCredential(id: string): Promise<CredentialRecord | undefined>;
+  listCredentials(accountId?: string): Promise<CredentialRecord[]>;
+
+  createApiKey(k: NewApiKey): Promise<ApiKeyRecord>;
+  revokeApiKey(id: string): Promise<ApiKeyRecord>;
+  listApiKeys(accountId?: string): Promise<ApiKeyRecord[]>;
+
+  putKeyBlob(ref: string, blob: Uint8Array): Promise<void>;
+  getKeyBlob(ref: string): Promise<KeyBlob | undefined>;
+  listKeyBlobs(): Promise<KeyBlob[]>;
+
+  /** Inserts many records in one transaction: all or none. */
+  appendRequestLog(records: readonly RequestLogRecord[]): Promise<void>;
+  queryRequestLog(q: RequestLogQuery): Promise<RequestLogRecord[]>;
+  countRequestLog(): Promise<number>;
+
+  /**
+   * A counter bumped by every change to accounts, credentials or API keys, so that each running node (or
+   * cluster worker) can drop its caches when another process changed something.
+   */
+  changeVersion(): Promise<number>;
+
+  /** Cheap liveness probe for readiness endpoints. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
