@@ -2,7 +2,8 @@ import { ShakenError } from './errors.js';
 
 // RFC 8224 §8.3: visual separators are dropped before signing; what remains must be a TN.
 const VISUAL_SEPARATORS = /[\s\-.()\/]/g;
-const CANONICAL_TN = /^[0-9*#]{1,15}$/;
+const TN_CHARS = /^[0-9*#]+$/;
+const MAX_TN_LENGTH = 15;
 
 /**
  * Canonical form of a telephone number (RFC 8224 §8.3): separators and one leading `+` removed, then
@@ -17,9 +18,11 @@ export function canonicalTn(input: unknown, field: string): string {
   if (tn.length === 0) {
     throw new ShakenError('ERR_TN_INVALID', 'telephone number is empty', { field });
   }
-  if (!CANONICAL_TN.test(tn)) {
-    const why = tn.length > 15 ? 'has more than 15 digits' : 'may contain only digits, *, # and one leading +';
-    throw new ShakenError('ERR_TN_INVALID', `telephone number ${why}`, { field });
+  if (!TN_CHARS.test(tn)) {
+    throw new ShakenError('ERR_TN_INVALID', 'telephone number may contain only digits, *, # and one leading +', { field });
+  }
+  if (tn.length > MAX_TN_LENGTH) {
+    throw new ShakenError('ERR_TN_INVALID', `telephone number has more than ${MAX_TN_LENGTH} digits`, { field });
   }
   return tn;
 }

@@ -1,0 +1,133 @@
+import { cpus } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { SETTINGS, type Config, type Setting } from './schema.js';
+
+export class ConfigError extends Error {
+  constructor(readonly key: string, reason: string) {
+    super(`configuration ${key}: ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function readPath(obj: Record<string, unknown>, path: string): unknown {
+  return path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
+}
+
+function writePath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let o = obj;
+  for (const k of keys.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
+  o[keys[keys.length - 1]!] = value;
+}
+
+function coerce(s: Setting, raw: unknown, where: string): unknown {
+  const key = `${s.path} (${where})`;
+  const str = typeof raw === 'string' ? raw.trim() : raw;
+  const int = (min: number, max: number): number => {
+    const n = typeof str === 'number' ? str : typeof str === 'string' && /^-?\d+$/.test(str) ? Number(str) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new ConfigError(key, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    return n;
+  };
+  switch (s.kind) {
+    case 'string':
+      if (typeof str !== 'string' || str === '') throw new ConfigError(key, 'must be a non-empty string');
+      return str;
+    case 'port':
+      return int(0, 65535);
+    case 'int':
+      return int(0, 2 ** 31);
+    case 'bool':
+      if (typeof str === 'boolean') return str;
+      if (str === 'true' || str === '1') return true;
+      if (str === 'false' || str === '0') return false;
+      throw new ConfigError(key, 'must be true or false');
+    case 'enum':
+      if (typeof str !== 'string' || !s.values!.includes(str)) throw new ConfigError(key, `must be one of ${s.values!.join(', ')}`);
+      return str;
+    case 'url':
+      if (typeof str !== 'string' || !/^https?:\/\/[^\s<>"]+$/.test(str)) throw new ConfigError(key, 'must be an http(s) URL');
+      return str.replace(/\/+$/, '');
+    case 'workers':
+      if (str === 'auto') return Math.max(1, cpus().length);
+      return int(1, 256);
+  }
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** JSON config file; also taken from SHAKENSTACK_CONFIG. */
+  file?: string;
+  /** Values that beat both (tests, CLI flags). */
+  overrides?: Record<string, unknown>;
+}
+
+/**
+ * The only reader of the environment and the config file. Precedence: defaults < file < environment <
+ * overrides. Throws ConfigError naming the key; the caller exits before binding any port.
+ */
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const filePath = opts.file ?? env.SHAKENSTACK_CONFIG;
+  let file: Record<string, unknown> = {};
+  if (filePath) {
+    try {
+      file = JSON.parse(readFileSync(filePath, 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw new ConfigError('SHAKENSTACK_CONFIG', `cannot read ${filePath}: ${(e as Error).message}`);
+    }
+    const known = new Set(SETTINGS.map((s) => s.path));
+    const walk = (o: Record<string, unknown>, prefix: string): void => {
+      for (const [k, v] of Object.entries(o)) {
+        const p = prefix + k;
+        if (v && typeof v === 'object' && !Array.isArray(v) && !known.has(p)) walk(v as Record<string, unknown>, p + '.');
+        else if (!known.has(p)) throw new ConfigError(p, `unknown setting in ${filePath}`);
+      }
+    };
+    walk(file, '');
+  }
+  const out: Record<string, unknown> = {};
+  for (const s of SETTINGS) {
+    const override = opts.overrides?.[s.path];
+    const fromEnv = env[s.env];
+    const fromFile = readPath(file, s.path);
+    let value: unknown;
+    if (override !== undefined) value = coerce(s, override, 'override');
+    else if (fromEnv !== undefined && fromEnv !== '') value = coerce(s, fromEnv, s.env);
+    else if (fromFile !== undefined) value = coerce(s, fromFile, filePath ?? 'file');
+    else value = s.default;
+    writePath(out, s.path, value);
+  }
+  const config = out as unknown as Config;
+  config.dataDir = resolve(config.dataDir);
+  config.masterKeyFile = config.masterKeyFile ? resolve(config.masterKeyFile) : join(config.dataDir, 'master.key');
+  if (config.store.engine === 'postgres' && !config.store.url) {
+    throw new ConfigError('store.url', 'SHAKENSTACK_DATABASE_URL is required when SHAKENSTACK_STORE=postgres');
+  }
+  return deepFreeze(config);
+}
+
+/**
+ * The base URL hosted x5u links start with: the configured one, else derived from the address actually bound
+ * (so port 0 works), with a wildcard host replaced by loopback.
+ */
+export function resolvePublicUrl(config: Config, boundPort: number): string {
+  if (config.publicUrl) return config.publicUrl;
+  const h = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
+  return `http://${h.includes(':') ? `[${h}]` : h}:${boundPort}`;
+}
+
+/** The config with secrets masked, for logs and `shakenstack config`. */
+export function redactedConfig(config: Config): Record<string, unknown> {
+  const copy = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
+  for (const s of SETTINGS) if (s.secret && readPath(copy, s.path) !== undefined) writePath(copy, s.path, '***');
+  return copy;
+}

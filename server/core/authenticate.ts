@@ -1,0 +1,48 @@
+import { parseApiKey, secretMatches } from './api-key.js';
+import { CachedLoader } from './cached-loader.js';
+import { ShakenError } from './errors.js';
+import type { AccountRecord, ApiKeyRecord, Clock, Directory } from './ports.js';
+import type { CallerContext, Transport } from './types.js';
+
+export interface Authenticator {
+  /** Resolves a bearer token to its account, or throws ERR_AUTH_*. */
+  authenticate(token: string | undefined, transport: Transport): Promise<CallerContext>;
+  invalidate(): void;
+}
+
+/** Pulls the token out of an `Authorization: Bearer <token>` value (RFC 6750 §2.1); undefined if absent. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m ? m[1] : '';
+}
+
+export function createAuthenticator(directory: Directory, clock: Clock, cacheTtlMs: number): Authenticator {
+  const keys = new CachedLoader<string, ApiKeyRecord | undefined>((id) => directory.getApiKey(id), clock, cacheTtlMs);
+  const accounts = new CachedLoader<string, AccountRecord | undefined>((id) => directory.getAccount(id), clock, cacheTtlMs);
+
+  return {
+    async authenticate(token, transport) {
+      if (token === undefined) {
+        throw new ShakenError('ERR_AUTH_MISSING', 'an API key is required: Authorization: Bearer <key>', { field: 'authorization' });
+      }
+      const parsed = parseApiKey(token);
+      const record = parsed ? await keys.get(parsed.keyId) : undefined;
+      if (!parsed || !record || !secretMatches(parsed.secret, record.secretHash)) {
+        throw new ShakenError('ERR_AUTH_INVALID', 'the API key is not valid', { field: 'authorization' });
+      }
+      if (record.revokedAt) {
+        throw new ShakenError('ERR_AUTH_REVOKED', 'the API key has been revoked', { field: 'authorization' });
+      }
+      const account = await accounts.get(record.accountId);
+      if (!account || !account.enabled) {
+        throw new ShakenError('ERR_AUTH_ACCOUNT_DISABLED', 'the account of this API key is disabled', { field: 'authorization' });
+      }
+      return { accountId: account.id, apiKeyId: record.id, transport };
+    },
+    invalidate() {
+      keys.clear();
+      accounts.clear();
+    },
+  };
+}

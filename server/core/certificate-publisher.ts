@@ -1,0 +1,75 @@
+import { parseCertificateChain } from './cert-chain.js';
+import type { Clock, CredentialRecord } from './ports.js';
+
+const MAX_CACHE_SEC = 86_400;
+
+export interface CredentialLister {
+  listCredentials(): Promise<CredentialRecord[]>;
+}
+
+interface PublishedChain {
+  pem: string;
+  notAfterMs: number;
+}
+
+/** The stable path a chain is published under: derived from the leaf, so it is known before the record exists. */
+export function x5uPath(chainPem: string): string {
+  return pathForFingerprint(parseCertificateChain(chainPem).leaf.fingerprintSha256);
+}
+
+function pathForFingerprint(fingerprintSha256: string): string {
+  return `/certs/${fingerprintSha256.slice(0, 32)}.pem`;
+}
+
+/**
+ * Serves each credential's certificate chain at its x5u, active and retired alike: a retired chain must stay
+ * fetchable while tokens signed with it are still in flight (RFC 8224 §6.2 verifiers fetch on receipt).
+ */
+export class CertificatePublisher {
+  private byPath = new Map<string, PublishedChain>();
+  private loadedAt = -Infinity;
+  private loading: Promise<void> | undefined;
+
+  constructor(
+    private readonly credentials: CredentialLister,
+    private readonly clock: Clock,
+    /** A miss reloads at most this often, so requests for unknown names cannot hammer the store. */
+    private readonly missReloadMs = 1000,
+  ) {}
+
+  invalidate(): void {
+    this.loadedAt = -Infinity;
+  }
+
+  private reload(): Promise<void> {
+    this.loading ??= (async () => {
+      try {
+        const next = new Map<string, PublishedChain>();
+        for (const c of await this.credentials.listCredentials()) {
+          const chain = parseCertificateChain(c.chainPem);
+          next.set(pathForFingerprint(chain.leaf.fingerprintSha256), { pem: chain.pem, notAfterMs: chain.leaf.notAfter.getTime() });
+        }
+        this.byPath = next;
+        this.loadedAt = this.clock.now();
+      } finally {
+        this.loading = undefined;
+      }
+    })();
+    return this.loading;
+  }
+
+  /**
+   * The chain published at `path` (e.g. `/certs/<hex>.pem`) with how long a verifier may cache it: at most a
+   * day, never past the certificate's own expiry.
+   */
+  async get(path: string): Promise<{ pem: string; maxAgeSec: number } | undefined> {
+    let found = this.loadedAt === -Infinity ? undefined : this.byPath.get(path);
+    if (!found && this.clock.now() - this.loadedAt >= this.missReloadMs) {
+      await this.reload();
+      found = this.byPath.get(path);
+    }
+    if (!found) return undefined;
+    const secondsLeft = Math.floor((found.notAfterMs - this.clock.now()) / 1000);
+    return { pem: found.pem, maxAgeSec: Math.max(0, Math.min(MAX_CACHE_SEC, secondsLeft)) };
+  }
+}

@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import { decideAttestation } from './attestation-policy.js';
+import { createAuthenticator, type Authenticator } from './authenticate.js';
+import { CachedLoader } from './cached-loader.js';
+import { ShakenError, isShakenError } from './errors.js';
+import { base64url, signingInput } from './passport.js';
+import type { AccountRecord, Clock, Directory, KeySigner, RequestLogRecord, RequestLogSink } from './ports.js';
+import { parseSignInput } from './sign-request.js';
+import { assertStillValid, prepareSigningCredential, type SigningCredential } from './signing-credential.js';
+import type { CallerContext, SignRequest, SignResult, Transport } from './types.js';
+
+export interface SigningServiceDeps {
+  directory: Directory;
+  keys: KeySigner;
+  clock: Clock;
+  log: RequestLogSink;
+  /** How long account, credential and API-key lookups are reused; `invalidate()` drops them sooner. */
+  cacheTtlMs: number;
+}
+
+/** What a transport hands over after decoding its wire format. */
+export interface SignCall {
+  /** Bearer token, undefined when the caller sent none. */
+  token: string | undefined;
+  transport: Transport;
+  /** The decoded body: `{orig, dest, attest?, origid?, iat?}`, validated here. */
+  input: unknown;
+  /** Transport-level attestation override (`X-Attestation`); wins over the body's `attest`. */
+  headerAttest?: unknown;
+}
+
+export interface SigningService {
+  /** Authenticate, validate, sign and log one request: the whole STI-AS path every transport uses. */
+  handle(call: SignCall): Promise<SignResult>;
+  /** Sign for an already identified caller (CLI, trusted in-process use); validated and logged the same way. */
+  signAs(caller: CallerContext, input: unknown, headerAttest?: unknown): Promise<SignResult>;
+  /** Drop cached accounts, credentials and keys after the store reports a change. */
+  invalidate(): void;
+  readonly authenticator: Authenticator;
+}
+
+interface AccountState {
+  account: AccountRecord | undefined;
+  credential: SigningCredential | undefined;
+  /** A credential that cannot sign is cached as its refusal, so a broken account does not hit the store per call. */
+  refusal: ShakenError | undefined;
+}
+
+function destForLog(r: SignRequest): string {
+  return [...(r.dest.tn ?? []), ...(r.dest.uri ?? [])].join(',');
+}
+
+export function createSigningService(deps: SigningServiceDeps): SigningService {
+  const { directory, keys, clock, log } = deps;
+  const authenticator = createAuthenticator(directory, clock, deps.cacheTtlMs);
+
+  const accounts = new CachedLoader<string, AccountState>(
+    async (accountId) => {
+      const account = await directory.getAccount(accountId);
+      const record = account ? await directory.getActiveCredential(accountId) : undefined;
+      if (!record) {
+        const refusal = new ShakenError('ERR_CRED_NONE', 'the account has no active signing credential');
+        return { account, credential: undefined, refusal };
+      }
+      try {
+        return { account, credential: await prepareSigningCredential(record, keys, clock.now()), refusal: undefined };
+      } catch (e) {
+        // A key store that is down is a passing fault: rethrow so the next call retries instead of caching it.
+        if (isShakenError(e) && e.code.startsWith('ERR_CRED_')) return { account, credential: undefined, refusal: e };
+        throw e;
+      }
+    },
+    clock,
+    deps.cacheTtlMs,
+  );
+
+  async function signRequest(caller: CallerContext, request: SignRequest): Promise<SignResult> {
+    const state = await accounts.get(caller.accountId);
+    const account = state.account;
+    if (!account || !account.enabled) {
+      throw new ShakenError('ERR_AUTH_ACCOUNT_DISABLED', 'the account is disabled or does not exist');
+    }
+    if (!state.credential) throw state.refusal!;
+    const credential = state.credential;
+    const now = clock.now();
+    assertStillValid(credential, now);
+
+    const decision = decideAttestation(request.attest, account);
+    const nowSec = Math.floor(now / 1000);
+    const iat = request.iat ?? nowSec;
+    if (Math.abs(iat - nowSec) > account.tokenTtlSec) {
+      throw new ShakenError('ERR_REQ_IAT_STALE', `iat is more than ${account.tokenTtlSec} s away from the signer's clock`, { field: 'iat' });
+    }
+    const origid = request.origid ?? randomUUID();
+    const input = signingInput(credential.headerB64, { attest: decision.applied, dest: request.dest, iat, orig: request.orig, origid });
+    const signature = await keys.sign(credential.keyRef, Buffer.from(input, 'latin1'));
+    if (signature.byteLength !== 64) {
+      throw new ShakenError('ERR_INTERNAL', 'key store returned a signature that is not 64-byte R||S');
+    }
+    const passport = `${input}.${base64url(signature)}`;
+    return {
+      identity: passport + credential.identityParams,
+      passport,
+      attest: decision.applied,
+      requestedAttest: decision.requested,
+      downgraded: decision.downgraded,
+      attestReason: decision.reason,
+      origid,
+      iat,
+      x5u: credential.x5u,
+      credentialId: credential.id,
+    };
+  }
+
+  async function logged(
+    transport: Transport,
+    work: (entry: RequestLogRecord) => Promise<SignResult>,
+  ): Promise<SignResult> {
+    const started = process.hrtime.bigint();
+    const entry: RequestLogRecord = {
+      time: new Date(clock.now()),
+      accountId: null,
+      apiKeyId: null,
+      transport,
+      orig: null,
+      dest: null,
+      attestRequested: null,
+      attestApplied: null,
+      outcome: 'error',
+      errorCode: null,
+      latencyUs: 0,
+      origid: null,
+    };
+    try {
+      const result = await work(entry);
+      entry.outcome = 'ok';
+      entry.attestRequested = result.requestedAttest;
+      entry.attestApplied = result.attest;
+      entry.origid = result.origid;
+      return result;
+    } catch (e) {
+      entry.errorCode = isShakenError(e) ? e.code : 'ERR_INTERNAL';
+      throw e;
+    } finally {
+      entry.latencyUs = Number((process.hrtime.bigint() - started) / 1000n);
+      log.record(entry);
+    }
+  }
+
+  function validated(entry: RequestLogRecord, caller: CallerContext, input: unknown, headerAttest: unknown): SignRequest {
+    entry.accountId = caller.accountId;
+    entry.apiKeyId = caller.apiKeyId ?? null;
+    const request = parseSignInput(input, headerAttest);
+    entry.orig = 'tn' in request.orig ? request.orig.tn : request.orig.uri;
+    entry.dest = destForLog(request);
+    entry.attestRequested = request.attest ?? null;
+    return request;
+  }
+
+  return {
+    authenticator,
+    handle(call) {
+      return logged(call.transport, async (entry) => {
+        const caller = await authenticator.authenticate(call.token, call.transport);
+        return signRequest(caller, validated(entry, caller, call.input, call.headerAttest));
+      });
+    },
+    signAs(caller, input, headerAttest) {
+      return logged(caller.transport, (entry) => signRequest(caller, validated(entry, caller, input, headerAttest)));
+    },
+    invalidate() {
+      accounts.clear();
+      authenticator.invalidate();
+    },
+  };
+}

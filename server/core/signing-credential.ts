@@ -1,0 +1,74 @@
+import { assertCredentialUsable, parseCertificateChain, type CertInfo } from './cert-chain.js';
+import { ShakenError } from './errors.js';
+import type { CredentialRecord, KeySigner } from './ports.js';
+import { base64url, identityParams, protectedHeaderJson } from './passport.js';
+
+/** A credential made ready to sign: certificate parsed, key checked, fixed header parts precomputed. */
+export interface SigningCredential {
+  id: string;
+  accountId: string;
+  keyRef: string;
+  x5u: string;
+  /** base64url of the protected header, fixed per credential. */
+  headerB64: string;
+  /** `;info=<x5u>;alg=ES256;ppt=shaken`, fixed per credential. */
+  identityParams: string;
+  leaf: CertInfo;
+  notBeforeMs: number;
+  notAfterMs: number;
+}
+
+// The x5u goes inside `<...>` in a SIP header: no white space, controls, angle brackets or quotes.
+const SAFE_URL = /^https?:\/\/[\x21-\x7e]+$/;
+
+export function assertValidX5u(x5u: string, field = 'x5u'): void {
+  if (!SAFE_URL.test(x5u) || /[<>"]/.test(x5u)) {
+    throw new ShakenError('ERR_CRED_INVALID', 'x5u must be an absolute http(s) URL without spaces, quotes or angle brackets', { field });
+  }
+  let url: URL;
+  try {
+    url = new URL(x5u);
+  } catch {
+    throw new ShakenError('ERR_CRED_INVALID', 'x5u is not a valid URL', { field });
+  }
+  // ATIS-1000074 verifiers refuse x5u with userinfo, query or fragment.
+  if (url.username || url.password || url.search || url.hash) {
+    throw new ShakenError('ERR_CRED_INVALID', 'x5u must not carry userinfo, a query or a fragment', { field });
+  }
+}
+
+/**
+ * Parses the chain, fetches the key's public half and refuses a credential that must not sign at `nowMs`
+ * (expired, not yet valid, key/certificate mismatch, not P-256). Runs once per credential load, never per call.
+ */
+export async function prepareSigningCredential(
+  record: CredentialRecord,
+  keys: KeySigner,
+  nowMs: number,
+): Promise<SigningCredential> {
+  assertValidX5u(record.x5u);
+  const chain = parseCertificateChain(record.chainPem);
+  const publicKey = await keys.publicKey(record.keyRef);
+  assertCredentialUsable(chain, publicKey, nowMs);
+  return {
+    id: record.id,
+    accountId: record.accountId,
+    keyRef: record.keyRef,
+    x5u: record.x5u,
+    headerB64: base64url(protectedHeaderJson(record.x5u)),
+    identityParams: identityParams(record.x5u),
+    leaf: chain.leaf,
+    notBeforeMs: chain.leaf.notBefore.getTime(),
+    notAfterMs: chain.leaf.notAfter.getTime(),
+  };
+}
+
+/** Re-checked on every call because a cached credential can expire while the service runs. */
+export function assertStillValid(c: SigningCredential, nowMs: number): void {
+  if (nowMs > c.notAfterMs) {
+    throw new ShakenError('ERR_CRED_EXPIRED', `the account's certificate expired at ${new Date(c.notAfterMs).toISOString()}`);
+  }
+  if (nowMs < c.notBeforeMs) {
+    throw new ShakenError('ERR_CRED_NOT_YET_VALID', `the account's certificate is valid only from ${new Date(c.notBeforeMs).toISOString()}`);
+  }
+}

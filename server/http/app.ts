@@ -1,0 +1,48 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { ShakenError } from '../core/errors.js';
+import type { CertificatePublisher } from '../core/certificate-publisher.js';
+import type { SigningService } from '../core/sign-service.js';
+import { httpError, toShakenError } from './errors.js';
+import { registerAtisSigningRoute } from './routes/atis-signing.js';
+import { registerHealthRoutes, type ReadinessCheck } from './routes/health.js';
+import { registerOpenApiRoute } from './routes/openapi.js';
+import { registerSignRoute } from './routes/sign.js';
+import { registerX5uRoute } from './routes/x5u.js';
+
+export interface HttpDeps {
+  signing: SigningService;
+  certificates: CertificatePublisher;
+  readiness: ReadinessCheck;
+  logger: FastifyBaseLogger;
+  bodyLimit: number;
+}
+
+/** Builds the HTTP adapter without listening; `main` (or a test) calls `listen`. */
+export function buildHttpApp(deps: HttpDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    // Each request is recorded in the request log by the core; a pino line per request would double the cost.
+    disableRequestLogging: true,
+    bodyLimit: deps.bodyLimit,
+    return503OnClosing: true,
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const e = toShakenError(err);
+    if (e.code === 'ERR_INTERNAL') request.log.error({ err }, 'unhandled error');
+    const { status, body } = httpError(e);
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!.slice(0, 200);
+    const { status, body } = httpError(new ShakenError('ERR_REQ_NOT_FOUND', `no route ${request.method} ${path}`));
+    return reply.code(status).send(body);
+  });
+
+  registerSignRoute(app, deps.signing);
+  registerAtisSigningRoute(app, deps.signing);
+  registerX5uRoute(app, deps.certificates);
+  registerHealthRoutes(app, deps.readiness);
+  registerOpenApiRoute(app);
+  return app;
+}

@@ -1,0 +1,53 @@
+import type { ErrorCode, ShakenError } from '../core/errors.js';
+import { HTTP_STATUS } from './errors.js';
+
+// ATIS-1000082 §6 error bodies: {"requestError":{"serviceException"|"policyException":{messageId,text,variables}}}.
+// SVC4000-SVC4007 and POL5000 are the standard's; the POL1xxx ids are ours, in the range Parlay X leaves to
+// implementers, for outcomes the standard does not name (authentication, unusable credential).
+type AtisMessage = { id: string; text: string };
+
+const MISSING: AtisMessage = { id: 'SVC4001', text: "Missing mandatory parameter '%1'" };
+const INVALID: AtisMessage = { id: 'SVC4005', text: "Invalid '%1' parameter value: %2" };
+
+export const ATIS_MESSAGE = {
+  ERR_REQ_MALFORMED: { id: 'SVC4006', text: 'Failed to parse received message body: %1' },
+  ERR_REQ_CONTENT_TYPE: { id: 'SVC4004', text: "Unsupported request body type, expected '%1'" },
+  ERR_REQ_TOO_LARGE: { id: 'SVC4006', text: 'Failed to parse received message body: %1' },
+  ERR_REQ_FIELD_MISSING: MISSING,
+  ERR_REQ_FIELD_INVALID: INVALID,
+  ERR_REQ_ORIGID_INVALID: INVALID,
+  ERR_REQ_IAT_INVALID: INVALID,
+  ERR_REQ_IAT_STALE: INVALID,
+  ERR_REQ_NOT_FOUND: { id: 'SVC4003', text: 'Requested resource was not found' },
+  ERR_REQ_CONFLICT: INVALID,
+  ERR_TN_INVALID: INVALID,
+  ERR_URI_INVALID: INVALID,
+  ERR_DEST_EMPTY: INVALID,
+  ERR_ATTEST_INVALID: INVALID,
+  ERR_AUTH_MISSING: { id: 'POL1001', text: 'Authentication required: %1' },
+  ERR_AUTH_INVALID: { id: 'POL1001', text: 'Authentication required: %1' },
+  ERR_AUTH_REVOKED: { id: 'POL1002', text: 'Not authorized: %1' },
+  ERR_AUTH_ACCOUNT_DISABLED: { id: 'POL1002', text: 'Not authorized: %1' },
+  ERR_CRED_NONE: { id: 'POL1003', text: 'No usable signing credential: %1' },
+  ERR_CRED_EXPIRED: { id: 'POL1003', text: 'No usable signing credential: %1' },
+  ERR_CRED_NOT_YET_VALID: { id: 'POL1003', text: 'No usable signing credential: %1' },
+  ERR_CRED_KEY_MISMATCH: { id: 'POL1003', text: 'No usable signing credential: %1' },
+  ERR_CRED_INVALID: { id: 'POL1003', text: 'No usable signing credential: %1' },
+  ERR_KEYSTORE_UNAVAILABLE: { id: 'POL5000', text: 'Internal Server Error. Please try again later' },
+  ERR_KEYSTORE_KEY_NOT_FOUND: { id: 'POL1003', text: 'No usable signing credential: %1' },
+  ERR_STORE_UNAVAILABLE: { id: 'POL5000', text: 'Internal Server Error. Please try again later' },
+  ERR_INTERNAL: { id: 'POL5000', text: 'Internal Server Error. Please try again later' },
+} as const satisfies Record<ErrorCode, AtisMessage>;
+
+function variablesFor(e: ShakenError, m: AtisMessage): string[] {
+  if (m === MISSING) return [e.field ?? ''];
+  if (m.text.includes('%2')) return [e.field ?? '', e.reason];
+  if (e.code === 'ERR_REQ_CONTENT_TYPE') return ['application/json'];
+  return m.text.includes('%1') ? [e.reason] : [];
+}
+
+export function atisError(e: ShakenError): { status: number; body: unknown } {
+  const m: AtisMessage = ATIS_MESSAGE[e.code];
+  const kind = m.id.startsWith('SVC') ? 'serviceException' : 'policyException';
+  return { status: HTTP_STATUS[e.code], body: { requestError: { [kind]: { messageId: m.id, text: m.text, variables: variablesFor(e, m) } } } };
+}

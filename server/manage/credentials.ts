@@ -1,0 +1,48 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { assertCredentialUsable, parseCertificateChain } from '../core/cert-chain.js';
+import { x5uPath } from '../core/certificate-publisher.js';
+import { ShakenError } from '../core/errors.js';
+import type { CredentialRecord, KeySigner } from '../core/ports.js';
+import { assertValidX5u } from '../core/signing-credential.js';
+import type { SoftwareKeyStore } from '../../hsm/software/software-store.js';
+import type { Store } from '../store/store.js';
+
+export interface CredentialImport {
+  accountId: string;
+  chainPem: string;
+  /** A PEM private key to put into the software key store… */
+  keyPem?: string;
+  /** …or a reference to a key already in a key store (e.g. `pkcs11:...`). */
+  keyRef?: string;
+  /** Where verifiers will fetch the chain; default: this service's own `/certs/<fingerprint>.pem`. */
+  x5u?: string;
+}
+
+function publicKeyOfPem(pem: string): KeyObject {
+  try {
+    return createPublicKey(createPrivateKey({ key: pem, format: 'pem' }));
+  } catch (e) {
+    throw new ShakenError('ERR_CRED_INVALID', 'not an unencrypted PEM private key', { field: 'key', cause: e });
+  }
+}
+
+/**
+ * Checks everything before writing anything (chain parses, key is P-256 and matches the leaf, certificate
+ * valid now, x5u well-formed), then stores the key and the credential. The new credential becomes the
+ * account's active one; the previous one is retired and stays published at its x5u.
+ */
+export async function importCredential(
+  deps: { store: Store; software: SoftwareKeyStore; keys: KeySigner; publicUrl: string; nowMs: number },
+  input: CredentialImport,
+): Promise<CredentialRecord> {
+  if ((input.keyPem === undefined) === (input.keyRef === undefined)) {
+    throw new ShakenError('ERR_REQ_FIELD_INVALID', 'give exactly one of a PEM key or a key reference', { field: 'key' });
+  }
+  const chain = parseCertificateChain(input.chainPem);
+  const publicKey = input.keyPem !== undefined ? publicKeyOfPem(input.keyPem) : await deps.keys.publicKey(input.keyRef!);
+  assertCredentialUsable(chain, publicKey, deps.nowMs);
+  const x5u = input.x5u ?? deps.publicUrl + x5uPath(chain.pem);
+  assertValidX5u(x5u);
+  const keyRef = input.keyPem !== undefined ? await deps.software.importPem(input.keyPem) : input.keyRef!;
+  return deps.store.addCredential({ accountId: input.accountId, keyRef, chainPem: chain.pem, x5u });
+}

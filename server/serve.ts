@@ -1,0 +1,138 @@
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+import { isShakenError } from './core/errors.js';
+import { systemClock } from './core/ports.js';
+import { resolvePublicUrl } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { openKeyStores } from './key-stores.js';
+import { ensureDemoAccount, type DemoSetup } from './manage/demo.js';
+import { startNode, storeOptions } from './node.js';
+import { openStore } from './store/open-store.js';
+
+function banner(publicUrl: string, demo: DemoSetup | undefined): string {
+  const lines = [`shakenstack is listening on ${publicUrl}`];
+  if (demo) {
+    lines.push(
+      '',
+      `Created demo account "${demo.accountName}" with a test-PKI certificate, published at`,
+      `  ${demo.x5u}`,
+      `(trust anchor for verifiers: ${demo.pkiDir}/root.pem)`,
+      '',
+      'API key (shown only now; keep it):',
+      `  ${demo.apiKey}`,
+      '',
+      'Sign a call:',
+      `  curl -s -X POST ${publicUrl}/api/stir-shaken/sign \\`,
+      `    -H 'Authorization: Bearer ${demo.apiKey}' -H 'Content-Type: application/json' \\`,
+      `    -d '{"orig":{"tn":"14045266060"},"dest":{"tn":["18001234567"]},"attest":"A"}'`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Runs the demo bootstrap once per data set; another node winning the race is not an error. */
+async function bootstrapDemo(config: Config, publicUrl: string): Promise<DemoSetup | undefined> {
+  if (!config.demo) return undefined;
+  const store = await openStore(storeOptions(config));
+  try {
+    const keys = await openKeyStores(config, store);
+    return await ensureDemoAccount({ store, software: keys.software, keys: keys.router, publicUrl, dataDir: config.dataDir, nowMs: systemClock.now() });
+  } catch (e) {
+    if (isShakenError(e) && e.code === 'ERR_REQ_CONFLICT') return undefined;
+    throw e;
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Runs `handler` on the first SIGTERM/SIGINT and swallows later ones: Ctrl-C reaches a cluster's primary and
+ * workers alike, and the primary then forwards SIGTERM; a second signal must not kill a worker mid-flush.
+ */
+function onShutdownSignal(handler: (signal: string) => void): void {
+  let started = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (started) return;
+      started = true;
+      handler(signal);
+    });
+  }
+}
+
+async function serveSingle(config: Config, logger: Logger): Promise<void> {
+  const node = await startNode(config, logger);
+  onShutdownSignal((signal) => {
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    node.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+  if (cluster.isWorker) {
+    // The primary owns the demo bootstrap and the banner; a worker whose primary is gone must not linger.
+    cluster.worker!.on('disconnect', () => void node.close().then(() => process.exit(0)));
+    return;
+  }
+  const demo = await bootstrapDemo(config, node.publicUrl);
+  logger.info({ url: node.publicUrl }, 'listening');
+  process.stdout.write(banner(node.publicUrl, demo));
+}
+
+async function servePrimary(config: Config, logger: Logger): Promise<void> {
+  // Migrations run once here, before any worker opens the store.
+  await (await openStore(storeOptions(config))).close();
+  let shuttingDown = false;
+  const restarts: number[] = [];
+  const fork = (): Worker => cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (shuttingDown) return;
+    const now = Date.now();
+    restarts.push(now);
+    while (restarts.length && restarts[0]! < now - 60_000) restarts.shift();
+    logger.error({ pid: worker.process.pid, code, signal }, 'worker exited');
+    if (restarts.length > 5) {
+      logger.fatal('workers keep exiting; giving up');
+      process.exit(1);
+    }
+    fork();
+  });
+  const firstListening = new Promise<number>((resolve) => cluster.once('listening', (_w, address) => resolve(address.port)));
+  for (let i = 0; i < config.workers; i++) fork();
+  const port = await firstListening;
+  const publicUrl = resolvePublicUrl(config, port);
+  const demo = await bootstrapDemo(config, publicUrl);
+  logger.info({ url: publicUrl, workers: config.workers }, 'listening');
+  process.stdout.write(banner(publicUrl, demo));
+
+  onShutdownSignal((signal) => {
+    shuttingDown = true;
+    logger.info({ signal }, 'shutting down workers');
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    let left = workers.length;
+    if (left === 0) process.exit(0);
+    for (const w of workers) {
+      w.once('exit', () => {
+        if (--left === 0) process.exit(0);
+      });
+      w.process.kill('SIGTERM');
+    }
+    setTimeout(() => {
+      logger.error('workers did not stop in time');
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
+  });
+}
+
+/** `shakenstack serve`: one process, or a primary with `workers` HTTP workers sharing the port. */
+export function serve(config: Config, logger: Logger): Promise<void> {
+  return config.workers > 1 && cluster.isPrimary ? servePrimary(config, logger) : serveSingle(config, logger);
+}

@@ -1,0 +1,54 @@
+import { SoftwareKeyStore } from '../../hsm/software/software-store.js';
+import type { AccountRecord, Clock } from '../../server/core/ports.js';
+import { formatApiKey, newApiKeySecret } from '../../server/core/api-key.js';
+import { createSigningService, type SigningService } from '../../server/core/sign-service.js';
+import { createTestPki, type TestPki } from '../../server/pki/test-pki.js';
+import { MemoryDirectory } from './memory-directory.js';
+import { randomBytes } from 'node:crypto';
+
+export const X5U = 'https://certs.example.test/sp.pem';
+
+export class FakeClock implements Clock {
+  constructor(public ms = Date.UTC(2026, 10, 23, 12, 0, 0)) {}
+  now() {
+    return this.ms;
+  }
+  advance(ms: number) {
+    this.ms += ms;
+  }
+}
+
+export interface CoreFixture {
+  dir: MemoryDirectory;
+  keys: SoftwareKeyStore;
+  clock: FakeClock;
+  signing: SigningService;
+  pki: TestPki;
+  account: AccountRecord;
+  token: string;
+  keyRef: string;
+}
+
+/** A signing core over an in-memory directory, a real software key store and a real test PKI. */
+export async function coreFixture(opts: { maxAttest?: 'A' | 'B' | 'C'; defaultAttest?: 'A' | 'B' | 'C'; pki?: TestPki; clock?: FakeClock } = {}): Promise<CoreFixture> {
+  const dir = new MemoryDirectory();
+  const clock = opts.clock ?? new FakeClock();
+  const keys = new SoftwareKeyStore(dir, randomBytes(32));
+  const pki = opts.pki ?? (await createTestPki({ leafNotBefore: new Date(clock.ms - 3600_000), leafNotAfter: new Date(clock.ms + 30 * 86400_000) }));
+  const keyRef = await keys.importPem(pki.leaf.keyPem);
+  const account: AccountRecord = {
+    id: 'acc_0000000000000001',
+    name: 'carrier',
+    defaultAttest: opts.defaultAttest ?? 'B',
+    maxAttest: opts.maxAttest ?? 'B',
+    tokenTtlSec: 60,
+    enabled: true,
+    createdAt: new Date(clock.ms),
+  };
+  dir.accounts.set(account.id, account);
+  dir.credentials.push({ id: 'cred_0000000000000001', accountId: account.id, keyRef, chainPem: pki.chainPem, x5u: X5U, state: 'active', createdAt: new Date(clock.ms), retiredAt: null });
+  const { secret, secretHash } = newApiKeySecret();
+  dir.apiKeys.set('key_00000000000000aa', { id: 'key_00000000000000aa', accountId: account.id, name: 't', secretHash, createdAt: new Date(clock.ms), revokedAt: null });
+  const signing = createSigningService({ directory: dir, keys, clock, log: dir, cacheTtlMs: 60_000 });
+  return { dir, keys, clock, signing, pki, account, token: formatApiKey('key_00000000000000aa', secret), keyRef };
+}
