@@ -5,6 +5,7 @@ import { systemClock, type Clock } from './core/ports.js';
 import { createSigningService, type SigningService } from './core/sign-service.js';
 import { resolvePublicUrl } from './config/load.js';
 import type { Config } from './config/schema.js';
+import { storeOptions } from './config/store-options.js';
 import { buildHttpApp } from './http/app.js';
 import { openKeyStores, type KeyStores } from './key-stores.js';
 import { watchChanges } from './store/change-watcher.js';
@@ -23,12 +24,6 @@ export interface RunningNode {
   port: number;
   /** Stop accepting, finish in-flight requests, flush the request log, close stores. Idempotent. */
   close(): Promise<void>;
-}
-
-export function storeOptions(config: Config) {
-  return config.store.engine === 'postgres'
-    ? { engine: 'postgres' as const, url: config.store.url!, poolSize: config.store.poolSize }
-    : { engine: 'embedded' as const, dataDir: config.dataDir };
 }
 
 /**

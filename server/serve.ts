@@ -6,7 +6,8 @@ import { resolvePublicUrl } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { openKeyStores } from './key-stores.js';
 import { ensureDemoAccount, type DemoSetup } from './manage/demo.js';
-import { startNode, storeOptions } from './node.js';
+import { startNode } from './node.js';
+import { storeOptions } from './config/store-options.js';
 import { openStore } from './store/open-store.js';
 
 function banner(publicUrl: string, demo: DemoSetup | undefined): string {

@@ -11,8 +11,7 @@ import { openKeyStores, type KeyStores } from '../key-stores.js';
 import { createAccount, findAccount } from '../manage/accounts.js';
 import { createApiKey } from '../manage/api-keys.js';
 import { importCredential } from '../manage/credentials.js';
-import { storeOptions } from '../node.js';
-import { createTestPki } from '../pki/test-pki.js';
+import { storeOptions } from '../config/store-options.js';
 import { openStore } from '../store/open-store.js';
 import { RequestLogWriter } from '../store/request-log-writer.js';
 import type { Store } from '../store/store.js';
@@ -196,6 +195,7 @@ export const COMMANDS: Record<string, Command> = {
     options: { out: { type: 'string' }, spc: { type: 'string' }, org: { type: 'string' } },
     run: async (ctx) => {
       const dir = resolve(required(ctx, 'out'));
+      const { createTestPki } = await import('../pki/test-pki.js');
       const pki = await createTestPki({ spc: ctx.values.spc as string | undefined, organization: ctx.values.org as string | undefined });
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const files: [string, string, number][] = [

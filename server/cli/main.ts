@@ -3,7 +3,6 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isShakenError } from '../core/errors.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { createLogger } from '../logger.js';
-import { serve } from '../serve.js';
 import { COMMANDS, UsageError, usage } from './commands.js';
 
 const GLOBAL_OPTIONS = {
@@ -31,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig({ file: values.config as string | undefined });
   if (name === 'serve') {
+    const { serve } = await import('../serve.js');
     await serve(config, createLogger(config.logLevel));
     return -1;
   }

@@ -27,6 +27,9 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     return503OnClosing: true,
   });
 
+  // Only JSON is accepted; fastify's built-in text/plain parser would let a text body reach the handlers.
+  app.removeContentTypeParser('text/plain');
+
   app.setErrorHandler((err, request, reply) => {
     const e = toShakenError(err);
     if (e.code === 'ERR_INTERNAL') request.log.error({ err }, 'unhandled error');

@@ -1,6 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTestPki } from '../pki/test-pki.js';
 import type { KeySigner } from '../core/ports.js';
 import type { SoftwareKeyStore } from '../../hsm/software/software-store.js';
 import type { Store } from '../store/store.js';
@@ -29,6 +28,8 @@ export async function ensureDemoAccount(deps: {
   nowMs: number;
 }): Promise<DemoSetup | undefined> {
   if ((await deps.store.listAccounts()).length > 0) return undefined;
+  // Loaded on demand: the X.509 builder takes about a second to import and is needed only on a first start.
+  const { createTestPki } = await import('../pki/test-pki.js');
   const pki = await createTestPki({ spc: '1234', organization: 'shakenstack demo' });
   const pkiDir = join(deps.dataDir, 'demo-pki');
   await mkdir(pkiDir, { recursive: true, mode: 0o700 });

@@ -1,0 +1,8 @@
+import type { Config } from './schema.js';
+
+/** What `openStore` needs, from the configuration. */
+export function storeOptions(config: Config) {
+  return config.store.engine === 'postgres'
+    ? { engine: 'postgres' as const, url: config.store.url!, poolSize: config.store.poolSize }
+    : { engine: 'embedded' as const, dataDir: config.dataDir };
+}

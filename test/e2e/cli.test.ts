@@ -1,0 +1,73 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+
+describe('shakenstack CLI', () => {
+  let dataDir: string;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'shakenstack-cli-'));
+    env = { SHAKENSTACK_DATA_DIR: dataDir, SHAKENSTACK_PUBLIC_URL: 'https://sti.example.test' };
+  });
+  afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+  it('goes from an empty store to a signed call: pki init, account, credential import, apikey, sign', async () => {
+    const pkiDir = join(dataDir, 'pki');
+    const pki = await runCli(['pki', 'init', '--out', pkiDir, '--spc', '567J'], env);
+    expect(pki.code).toBe(0);
+    expect(await readFile(join(pkiDir, 'chain.pem'), 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----/);
+
+    expect((await runCli(['account', 'create', 'acme', '--max', 'B'], env)).stdout).toMatch(/created account acme \(acc_[0-9a-f]{16}\): default B, maximum B/);
+
+    const imported = await runCli(['credential', 'import', '--account', 'acme', '--chain', join(pkiDir, 'chain.pem'), '--key', join(pkiDir, 'leaf.key'), '--json'], env);
+    expect(imported.code).toBe(0);
+    const cred = JSON.parse(imported.stdout);
+    expect(cred).toMatchObject({ state: 'active', keyRef: expect.stringMatching(/^soft:/), x5u: expect.stringMatching(/^https:\/\/sti\.example\.test\/certs\/[0-9a-f]{32}\.pem$/) });
+
+    const list = await runCli(['credential', 'list', '--account', 'acme'], env);
+    expect(list.stdout).toContain('567J');
+
+    const key = await runCli(['apikey', 'create', '--account', 'acme', '--name', 'sbc-1', '--json'], env);
+    expect(JSON.parse(key.stdout).apiKey).toMatch(/^ssk_/);
+    const keys = await runCli(['apikey', 'list', '--json'], env);
+    expect(keys.stdout).not.toContain('secretHash');
+
+    const signed = await runCli(['sign', '--account', 'acme', '--orig', '+1 404 526 6060', '--dest', '18001234567', '--attest', 'A', '--json'], env);
+    expect(signed.code).toBe(0);
+    const r = JSON.parse(signed.stdout);
+    expect(r).toMatchObject({ attest: 'B', downgraded: true });
+    expect(r.identity).toContain(`;info=<${cred.x5u}>;alg=ES256;ppt=shaken`);
+  });
+
+  it('refuses a key that does not match the certificate and stores nothing', async () => {
+    const a = join(dataDir, 'pa');
+    const b = join(dataDir, 'pb');
+    await runCli(['pki', 'init', '--out', a], env);
+    await runCli(['pki', 'init', '--out', b], env);
+    await runCli(['account', 'create', 'mismatch'], env);
+    const r = await runCli(['credential', 'import', '--account', 'mismatch', '--chain', join(a, 'chain.pem'), '--key', join(b, 'leaf.key')], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('ERR_CRED_KEY_MISMATCH');
+    expect((await runCli(['credential', 'list', '--account', 'mismatch', '--json'], env)).stdout.trim()).toBe('[]');
+  });
+
+  it('explains usage mistakes and unknown names clearly', async () => {
+    const missing = await runCli(['apikey', 'create'], env);
+    expect(missing.code).toBe(64);
+    expect(missing.stderr).toContain('--account is required');
+    const unknown = await runCli(['apikey', 'create', '--account', 'nobody'], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('account nobody does not exist');
+    const bogus = await runCli(['frobnicate'], env);
+    expect(bogus.code).toBe(64);
+    expect(bogus.stderr).toContain('unknown command');
+  });
+
+  it('masks secrets when printing the configuration', async () => {
+    const r = await runCli(['config', '--json'], { ...env, SHAKENSTACK_MASTER_KEY: 'a'.repeat(64) });
+    expect(JSON.parse(r.stdout).masterKey).toBe('***');
+    expect(r.stdout).not.toContain('a'.repeat(64));
+  });
+});

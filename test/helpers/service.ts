@@ -1,0 +1,75 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../../server/config/load.js';
+import type { Config } from '../../server/config/schema.js';
+import type { AccountRecord, Clock } from '../../server/core/ports.js';
+import { createAccount } from '../../server/manage/accounts.js';
+import { createApiKey } from '../../server/manage/api-keys.js';
+import { importCredential } from '../../server/manage/credentials.js';
+import { startNode, type RunningNode } from '../../server/node.js';
+import { createTestPki, type TestPki, type TestPkiOptions } from '../../server/pki/test-pki.js';
+
+export interface TestService {
+  node: RunningNode;
+  url: string;
+  config: Config;
+  provision(opts?: { name?: string; defaultAttest?: 'A' | 'B' | 'C'; maxAttest?: 'A' | 'B' | 'C'; pki?: TestPkiOptions }): Promise<Provisioned>;
+  stop(): Promise<void>;
+}
+
+export interface Provisioned {
+  account: AccountRecord;
+  token: string;
+  apiKeyId: string;
+  pki: TestPki;
+  x5u: string;
+}
+
+let counter = 0;
+
+/** A real node listening on 127.0.0.1 port 0, with its own data folder (or PostgreSQL database). */
+export async function startTestService(opts: { overrides?: Record<string, unknown>; clock?: Clock } = {}): Promise<TestService> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'shakenstack-test-'));
+  const config = loadConfig({
+    env: {},
+    overrides: { dataDir, 'http.port': 0, 'http.host': '127.0.0.1', logLevel: 'silent', demo: false, changePollMs: 50, 'requestLog.flushIntervalMs': 20, ...opts.overrides },
+  });
+  const node = await startNode(config, pino({ level: 'silent' }), opts.clock);
+  return {
+    node,
+    config,
+    url: node.publicUrl,
+    async provision(p = {}) {
+      const account = await createAccount(node.store, { name: p.name ?? `acct${++counter}-${process.pid}`, defaultAttest: p.defaultAttest, maxAttest: p.maxAttest });
+      const pki = await createTestPki(p.pki);
+      const credential = await importCredential(
+        { store: node.store, software: node.keys.software, keys: node.keys.router, publicUrl: node.publicUrl, nowMs: Date.now() },
+        { accountId: account.id, chainPem: pki.chainPem, keyPem: pki.leaf.keyPem },
+      );
+      const { record, token } = await createApiKey(node.store, account.id, 'test');
+      return { account, token, apiKeyId: record.id, pki, x5u: credential.x5u };
+    },
+    async stop() {
+      await node.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, json, text };
+}
