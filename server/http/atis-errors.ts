@@ -19,7 +19,7 @@ export const ATIS_MESSAGE = {
   ERR_REQ_IAT_INVALID: INVALID,
   ERR_REQ_IAT_STALE: INVALID,
   ERR_REQ_NOT_FOUND: { id: 'SVC4003', text: 'Requested resource was not found' },
-  ERR_REQ_CONFLICT: INVALID,
+  ERR_REQ_CONFLICT: { id: 'POL1004', text: 'Conflict: %1' },
   ERR_TN_INVALID: INVALID,
   ERR_URI_INVALID: INVALID,
   ERR_DEST_EMPTY: INVALID,

@@ -1,0 +1,61 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, redactedConfig, resolvePublicUrl } from '../../server/config/load.js';
+import { SETTINGS } from '../../server/config/schema.js';
+
+describe('configuration', () => {
+  it('uses the documented defaults with an empty environment', () => {
+    const c = loadConfig({ env: {} });
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 8080, bodyLimit: 16384 });
+    expect(c.store.engine).toBe('embedded');
+    expect(c.workers).toBe(1);
+    expect(c.masterKeyFile).toBe(join(c.dataDir, 'master.key'));
+    expect(resolvePublicUrl(c, 8080)).toBe('http://127.0.0.1:8080');
+  });
+
+  it('lets the environment beat the file and the file beat the defaults', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'c.json');
+    await writeFile(file, JSON.stringify({ http: { port: 9000, bodyLimit: 1000 }, logLevel: 'warn' }));
+    const c = loadConfig({ env: { SHAKENSTACK_PORT: '9100' }, file });
+    expect(c.http.port).toBe(9100);
+    expect(c.http.bodyLimit).toBe(1000);
+    expect(c.logLevel).toBe('warn');
+  });
+
+  it('names the key and the reason for a bad value', () => {
+    expect(() => loadConfig({ env: { SHAKENSTACK_PORT: '70000' } })).toThrow(new ConfigError('http.port (SHAKENSTACK_PORT)', 'must be a whole number from 0 to 65535, got "70000"'));
+    expect(() => loadConfig({ env: { SHAKENSTACK_STORE: 'mysql' } })).toThrow(/store.engine.*must be one of embedded, postgres/);
+    expect(() => loadConfig({ env: { SHAKENSTACK_STORE: 'postgres' } })).toThrow(/store.url/);
+  });
+
+  it('refuses unknown settings in the file rather than ignoring a typo', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'c.json');
+    await writeFile(file, JSON.stringify({ http: { prot: 1 } }));
+    expect(() => loadConfig({ env: {}, file })).toThrow(/http.prot: unknown setting/);
+  });
+
+  it('is frozen once loaded', () => {
+    const c = loadConfig({ env: {} });
+    expect(Object.isFrozen(c.http)).toBe(true);
+  });
+
+  it('masks secrets in the printable form', () => {
+    const c = loadConfig({ env: { SHAKENSTACK_STORE: 'postgres', SHAKENSTACK_DATABASE_URL: 'postgres://u:pw@h/db', SHAKENSTACK_MASTER_KEY: 'k'.repeat(44) } });
+    expect(JSON.stringify(redactedConfig(c))).not.toMatch(/pw@|kkkk/);
+  });
+
+  it('documents every setting in the README table with its environment variable and default', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    for (const s of SETTINGS) {
+      const row = readme.split('\n').find((l) => l.startsWith(`| \`${s.path}\` |`));
+      expect(row, s.path).toBeDefined();
+      expect(row).toContain(`\`${s.env}\``);
+      if (s.default !== undefined) expect(row).toContain(`\`${String(s.default)}\``);
+    }
+  });
+});
