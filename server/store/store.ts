@@ -25,7 +25,7 @@ export interface NewCredential {
   accountId: string;
   keyRef: string;
   chainPem: string;
-  /** When omitted the store's caller fills in the service-hosted URL before insert. */
+  /** Where verifiers fetch the chain; `importCredential` fills in the service-hosted URL when none is given. */
   x5u: string;
 }
 

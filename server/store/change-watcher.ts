@@ -1,0 +1,52 @@
+import type { Store } from './store.js';
+
+export interface WatchChangesOptions {
+  intervalMs: number;
+  /** Called with the new version. If it throws, the same change is reported again on the next poll. */
+  onChange(version: number): void;
+  /**
+   * The version the caller's caches were loaded at (read it before loading). Without it the first poll only
+   * sets the baseline, and a change between loading and that poll goes unnoticed.
+   */
+  since?: number;
+}
+
+export interface ChangeWatch {
+  stop(): void;
+}
+
+/**
+ * Polls the store's change counter so that a process drops its caches when another one (a cluster worker,
+ * another node, the CLI) changed accounts, credentials or API keys. Several changes between two polls are
+ * reported once, with the latest version. A failed poll is ignored: the next tick tries again.
+ */
+export function watchChanges(store: Pick<Store, 'changeVersion'>, options: WatchChangesOptions): ChangeWatch {
+  let last = options.since;
+  let polling = false;
+  let stopped = false;
+
+  const poll = async (): Promise<void> => {
+    if (polling || stopped) return;
+    polling = true;
+    try {
+      const version = await store.changeVersion();
+      if (stopped) return;
+      if (last !== undefined && version !== last) options.onChange(version);
+      last = version;
+    } catch {
+      // The store is down or onChange threw: nothing to do until the next tick.
+    } finally {
+      polling = false;
+    }
+  };
+
+  const timer = setInterval(() => void poll(), options.intervalMs);
+  timer.unref();
+  void poll();
+  return {
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
+}

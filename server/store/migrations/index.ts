@@ -1,0 +1,14 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import type { StoreEngine } from '../schema.js';
+import { initial } from './001-initial.js';
+
+/**
+ * Every migration, in order. Names are the sort key kysely records in `kysely_migration`: never rename one
+ * that has shipped, only append.
+ */
+export function migrationProvider(engine: StoreEngine): MigrationProvider {
+  const migrations: Record<string, Migration> = {
+    '001-initial': initial(engine),
+  };
+  return { getMigrations: async () => migrations };
+}

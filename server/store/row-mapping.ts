@@ -1,0 +1,94 @@
+import type { Insertable, Selectable } from 'kysely';
+import type { AccountRecord, ApiKeyRecord, CredentialRecord, RequestLogRecord } from '../core/ports.js';
+import type { KeyBlob } from './store.js';
+import type { AccountsTable, ApiKeysTable, CredentialsTable, KeyBlobsTable, RequestLogTable } from './schema.js';
+
+/* Rows to records and back: epoch milliseconds become Dates and 0/1 becomes a boolean here and nowhere else. */
+
+function dateOrNull(ms: number | null): Date | null {
+  return ms === null ? null : new Date(ms);
+}
+
+export function toAccount(r: Selectable<AccountsTable>): AccountRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    defaultAttest: r.default_attest,
+    maxAttest: r.max_attest,
+    tokenTtlSec: r.token_ttl_sec,
+    enabled: r.enabled === 1,
+    createdAt: new Date(r.created_at),
+  };
+}
+
+export function toCredential(r: Selectable<CredentialsTable>): CredentialRecord {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    keyRef: r.key_ref,
+    chainPem: r.chain_pem,
+    x5u: r.x5u,
+    state: r.state,
+    createdAt: new Date(r.created_at),
+    retiredAt: dateOrNull(r.retired_at),
+  };
+}
+
+export function toApiKey(r: Selectable<ApiKeysTable>): ApiKeyRecord {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    name: r.name,
+    secretHash: r.secret_hash,
+    createdAt: new Date(r.created_at),
+    revokedAt: dateOrNull(r.revoked_at),
+  };
+}
+
+export function toKeyBlob(r: Selectable<KeyBlobsTable>): KeyBlob {
+  // A fresh Uint8Array either way: libsql hands out an ArrayBuffer, pg a Buffer from its own pool.
+  const blob = r.blob instanceof ArrayBuffer ? new Uint8Array(r.blob) : Uint8Array.from(r.blob);
+  return { ref: r.ref, blob, createdAt: new Date(r.created_at) };
+}
+
+/** A view of the caller's bytes that both drivers bind as binary (pg only takes a Buffer for bytea). */
+export function blobParam(blob: Uint8Array): Buffer {
+  return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+}
+
+export function toRequestLogRow(r: RequestLogRecord): Insertable<RequestLogTable> {
+  return {
+    time: r.time.getTime(),
+    account_id: r.accountId,
+    api_key_id: r.apiKeyId,
+    transport: r.transport,
+    orig: r.orig,
+    dest: r.dest,
+    attest_requested: r.attestRequested,
+    attest_applied: r.attestApplied,
+    outcome: r.outcome,
+    error_code: r.errorCode,
+    latency_us: r.latencyUs,
+    origid: r.origid,
+  };
+}
+
+/** Columns bound per request-log row; sizes the multi-row insert chunks. */
+export const REQUEST_LOG_COLUMNS = 12;
+
+export function toRequestLogRecord(r: Selectable<RequestLogTable>): RequestLogRecord {
+  return {
+    time: new Date(r.time),
+    accountId: r.account_id,
+    apiKeyId: r.api_key_id,
+    transport: r.transport,
+    orig: r.orig,
+    dest: r.dest,
+    attestRequested: r.attest_requested,
+    attestApplied: r.attest_applied,
+    outcome: r.outcome,
+    errorCode: r.error_code,
+    latencyUs: r.latency_us,
+    origid: r.origid,
+  };
+}

@@ -1,0 +1,79 @@
+import type { ColumnType, Generated } from 'kysely';
+import type { Attestation, Transport } from '../core/types.js';
+import type { Store } from './store.js';
+
+export type StoreEngine = Store['engine'];
+
+/*
+ * Row shapes as both engines return them. Times are epoch milliseconds in a bigint column (PostgreSQL's int8
+ * is parsed to a number by the pool, see open-store.ts); booleans are 0/1 integers because libsql aborts the
+ * process on a bound JS boolean and SQLite has no boolean type anyway.
+ */
+
+export interface AccountsTable {
+  id: string;
+  name: string;
+  default_attest: Attestation;
+  max_attest: Attestation;
+  token_ttl_sec: number;
+  enabled: 0 | 1;
+  created_at: number;
+}
+
+export interface CredentialsTable {
+  id: string;
+  account_id: string;
+  key_ref: string;
+  chain_pem: string;
+  x5u: string;
+  state: 'active' | 'retired';
+  created_at: number;
+  retired_at: number | null;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  account_id: string;
+  name: string;
+  secret_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface KeyBlobsTable {
+  ref: string;
+  /** SQLite (libsql) returns an ArrayBuffer, PostgreSQL a Buffer. */
+  blob: ColumnType<ArrayBuffer | Uint8Array, Uint8Array, Uint8Array>;
+  created_at: number;
+}
+
+export interface RequestLogTable {
+  id: Generated<number>;
+  time: number;
+  account_id: string | null;
+  api_key_id: string | null;
+  transport: Transport;
+  orig: string | null;
+  dest: string | null;
+  attest_requested: Attestation | null;
+  attest_applied: Attestation | null;
+  outcome: 'ok' | 'error';
+  error_code: string | null;
+  latency_us: number;
+  origid: string | null;
+}
+
+export interface MetaTable {
+  /** Always 1: the table holds one row. */
+  id: number;
+  change_version: number;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  credentials: CredentialsTable;
+  api_keys: ApiKeysTable;
+  key_blobs: KeyBlobsTable;
+  request_log: RequestLogTable;
+  meta: MetaTable;
+}

@@ -1,0 +1,599 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ShakenError } from '../../server/core/errors.js';
+import type { Clock, RequestLogRecord } from '../../server/core/ports.js';
+import { watchChanges } from '../../server/store/change-watcher.js';
+import { RequestLogWriter } from '../../server/store/request-log-writer.js';
+import type { NewAccount, Store } from '../../server/store/store.js';
+
+/** What each engine's test file provides; called only after that file's `beforeAll` ran. */
+export interface StoreFixture {
+  /** Opens a store on the file's database; migrations run again each time. */
+  open(clock?: Clock): Promise<Store>;
+  /** Runs SQL on the same database without going through the store. */
+  exec(sql: string): Promise<void>;
+}
+
+class TestClock implements Clock {
+  constructor(public ms = Date.UTC(2025, 0, 1)) {}
+  now(): number {
+    return this.ms;
+  }
+}
+
+const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+const newAccount = (over: Partial<NewAccount> = {}): NewAccount => ({
+  name: unique('acme'),
+  defaultAttest: 'B',
+  maxAttest: 'A',
+  tokenTtlSec: 60,
+  ...over,
+});
+
+const logRecord = (over: Partial<RequestLogRecord> = {}): RequestLogRecord => ({
+  time: new Date(Date.UTC(2025, 0, 1)),
+  accountId: null,
+  apiKeyId: null,
+  transport: 'http',
+  orig: '12025550100',
+  dest: '12025550101,12025550102',
+  attestRequested: 'A',
+  attestApplied: 'B',
+  outcome: 'ok',
+  errorCode: null,
+  latencyUs: 850,
+  origid: randomUUID(),
+  ...over,
+});
+
+/** A record the NOT NULL constraint on `transport` refuses, whatever the engine. */
+const unwritable = (): RequestLogRecord => logRecord({ transport: null as unknown as RequestLogRecord['transport'] });
+
+/** Waits until every promise has settled and everything chained on them has run. */
+function settledTracker() {
+  const pending: Promise<unknown>[] = [];
+  return {
+    track<T>(p: Promise<T>): Promise<T> {
+      pending.push(p);
+      return p;
+    },
+    async settled(): Promise<void> {
+      let seen = -1;
+      while (seen !== pending.length) {
+        seen = pending.length;
+        await Promise.allSettled(pending);
+        // Drains the microtask queue, where the writer and watcher continue after the store answered.
+        await new Promise<void>((resolve) => process.nextTick(resolve));
+      }
+    },
+  };
+}
+
+const fakeTimers = () => vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setImmediate', 'clearImmediate'] });
+
+export function storeSuite(fixture: StoreFixture): void {
+  const clock = new TestClock();
+  let store: Store;
+
+  beforeAll(async () => {
+    store = await fixture.open(clock);
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  describe('accounts', () => {
+    it('creates an account with an acc_ id and finds it by id and by name', async () => {
+      const created = await store.createAccount(newAccount({ name: unique('alpha') }));
+      expect(created.id).toMatch(/^acc_[0-9a-f]{16}$/);
+      expect(created).toMatchObject({ defaultAttest: 'B', maxAttest: 'A', tokenTtlSec: 60, enabled: true });
+      expect(created.createdAt).toEqual(new Date(clock.ms));
+      expect(await store.getAccount(created.id)).toEqual(created);
+      expect(await store.findAccountByName(created.name)).toEqual(created);
+      expect(await store.listAccounts()).toContainEqual(created);
+    });
+
+    it('updates only the patched fields', async () => {
+      const a = await store.createAccount(newAccount());
+      const updated = await store.updateAccount(a.id, { maxAttest: 'B', enabled: false });
+      expect(updated).toEqual({ ...a, maxAttest: 'B', enabled: false });
+      expect(await store.getAccount(a.id)).toEqual(updated);
+      expect(await store.updateAccount(a.id, { enabled: true })).toEqual({ ...updated, enabled: true });
+    });
+
+    it('rejects a second account with the same name as ERR_REQ_CONFLICT', async () => {
+      const a = await store.createAccount(newAccount());
+      const err = await store.createAccount(newAccount({ name: a.name })).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ShakenError);
+      expect(err).toMatchObject({ code: 'ERR_REQ_CONFLICT', field: 'name' });
+    });
+
+    it('reports an unknown account id as ERR_REQ_NOT_FOUND on update, even with an empty patch', async () => {
+      for (const patch of [{ tokenTtlSec: 30 }, {}]) {
+        await expect(store.updateAccount('acc_0000000000000000', patch)).rejects.toMatchObject({
+          code: 'ERR_REQ_NOT_FOUND',
+          reason: 'account acc_0000000000000000 does not exist',
+          field: 'id',
+        });
+      }
+    });
+
+    it('returns undefined for an unknown id or name', async () => {
+      expect(await store.getAccount('acc_ffffffffffffffff')).toBeUndefined();
+      expect(await store.findAccountByName(unique('nobody'))).toBeUndefined();
+    });
+  });
+
+  describe('credentials', () => {
+    const cred = (accountId: string, n: number) => ({
+      accountId,
+      keyRef: `soft:key-${n}`,
+      chainPem: `-----BEGIN CERTIFICATE-----\nMII${n}\n-----END CERTIFICATE-----\n`,
+      x5u: `https://certs.example.net/${n}.pem`,
+    });
+
+    it('adds the first credential as active with a cred_ id', async () => {
+      const a = await store.createAccount(newAccount());
+      const c = await store.addCredential(cred(a.id, 1));
+      expect(c).toMatchObject({ ...cred(a.id, 1), state: 'active', retiredAt: null });
+      expect(c.id).toMatch(/^cred_[0-9a-f]{16}$/);
+      expect(await store.getActiveCredential(a.id)).toEqual(c);
+      expect(await store.getCredential(c.id)).toEqual(c);
+    });
+
+    it('retires the previous active credential, with its retirement time, when a new one is added', async () => {
+      const a = await store.createAccount(newAccount());
+      const first = await store.addCredential(cred(a.id, 1));
+      clock.ms += 60_000;
+      const second = await store.addCredential(cred(a.id, 2));
+      expect(await store.getCredential(first.id)).toEqual({ ...first, state: 'retired', retiredAt: new Date(clock.ms) });
+      expect(await store.getActiveCredential(a.id)).toEqual(second);
+    });
+
+    it('keeps exactly one active credential per account across rotations', async () => {
+      const a = await store.createAccount(newAccount());
+      const other = await store.createAccount(newAccount());
+      const otherCred = await store.addCredential(cred(other.id, 9));
+      for (let n = 1; n <= 4; n++) await store.addCredential(cred(a.id, n));
+      const list = await store.listCredentials(a.id);
+      expect(list).toHaveLength(4);
+      expect(list.filter((c) => c.state === 'active').map((c) => c.keyRef)).toEqual(['soft:key-4']);
+      expect(await store.getActiveCredential(other.id)).toEqual(otherCred);
+      expect(await store.listCredentials()).toEqual(expect.arrayContaining([...list, otherCred]));
+    });
+
+    it('lets the database itself refuse a second active credential for an account', async () => {
+      const a = await store.createAccount(newAccount());
+      await store.addCredential(cred(a.id, 1));
+      await expect(
+        fixture.exec(
+          `insert into credentials (id, account_id, key_ref, chain_pem, x5u, state, created_at)
+           values ('cred_manual', '${a.id}', 'k', 'pem', 'https://x', 'active', 0)`,
+        ),
+      ).rejects.toThrow(/unique/i);
+    });
+
+    it('reports a credential for an unknown account as ERR_REQ_NOT_FOUND and stores nothing', async () => {
+      const before = await store.changeVersion();
+      await expect(store.addCredential(cred('acc_0000000000000000', 1))).rejects.toMatchObject({
+        code: 'ERR_REQ_NOT_FOUND',
+        field: 'accountId',
+      });
+      expect(await store.listCredentials('acc_0000000000000000')).toEqual([]);
+      expect(await store.changeVersion()).toBe(before);
+    });
+  });
+
+  describe('api keys', () => {
+    it('creates keys with key_ ids and lists them per account', async () => {
+      const a = await store.createAccount(newAccount());
+      const b = await store.createAccount(newAccount());
+      const k1 = await store.createApiKey({ accountId: a.id, name: 'pbx', secretHash: 'a'.repeat(64) });
+      const k2 = await store.createApiKey({ accountId: b.id, name: 'sbc', secretHash: 'b'.repeat(64) });
+      expect(k1.id).toMatch(/^key_[0-9a-f]{16}$/);
+      expect(k1).toMatchObject({ accountId: a.id, name: 'pbx', secretHash: 'a'.repeat(64), revokedAt: null });
+      expect(await store.getApiKey(k1.id)).toEqual(k1);
+      expect(await store.listApiKeys(a.id)).toEqual([k1]);
+      expect(await store.listApiKeys()).toEqual(expect.arrayContaining([k1, k2]));
+    });
+
+    it('revokes a key once: revoking again keeps the first revocation time', async () => {
+      const a = await store.createAccount(newAccount());
+      const k = await store.createApiKey({ accountId: a.id, name: 'pbx', secretHash: 'c'.repeat(64) });
+      clock.ms += 1000;
+      const revoked = await store.revokeApiKey(k.id);
+      expect(revoked).toEqual({ ...k, revokedAt: new Date(clock.ms) });
+      clock.ms += 1000;
+      expect(await store.revokeApiKey(k.id)).toEqual(revoked);
+      expect(await store.getApiKey(k.id)).toEqual(revoked);
+    });
+
+    it('reports unknown ids as ERR_REQ_NOT_FOUND on revoke and on create', async () => {
+      await expect(store.revokeApiKey('key_0000000000000000')).rejects.toMatchObject({
+        code: 'ERR_REQ_NOT_FOUND',
+        reason: 'api key key_0000000000000000 does not exist',
+      });
+      await expect(
+        store.createApiKey({ accountId: 'acc_0000000000000000', name: 'x', secretHash: 'd'.repeat(64) }),
+      ).rejects.toMatchObject({ code: 'ERR_REQ_NOT_FOUND', field: 'accountId' });
+    });
+  });
+
+  describe('key blobs', () => {
+    it('returns exactly the bytes stored, including NULs and a view into a larger buffer', async () => {
+      const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+      const ref = unique('soft');
+      await store.putKeyBlob(ref, all);
+      const blob = await store.getKeyBlob(ref);
+      expect(blob?.blob).toBeInstanceOf(Uint8Array);
+      expect(Buffer.from(blob!.blob).equals(Buffer.from(all))).toBe(true);
+      expect(blob?.createdAt).toEqual(new Date(clock.ms));
+
+      const viewRef = unique('soft');
+      await store.putKeyBlob(viewRef, all.subarray(10, 20));
+      expect(Array.from((await store.getKeyBlob(viewRef))!.blob)).toEqual(Array.from(all.subarray(10, 20)));
+    });
+
+    it('replaces the blob of an existing ref and keeps its creation time', async () => {
+      const ref = unique('soft');
+      await store.putKeyBlob(ref, new Uint8Array([1, 2, 3]));
+      const created = new Date(clock.ms);
+      clock.ms += 5000;
+      await store.putKeyBlob(ref, new Uint8Array([4, 5]));
+      expect(await store.getKeyBlob(ref)).toEqual({ ref, blob: new Uint8Array([4, 5]), createdAt: created });
+      expect((await store.listKeyBlobs()).filter((b) => b.ref === ref)).toHaveLength(1);
+      expect(await store.getKeyBlob(unique('missing'))).toBeUndefined();
+    });
+  });
+
+  describe('request log', () => {
+    const at = (min: number) => new Date(Date.UTC(2025, 5, 1, 12, min));
+
+    it('appends 10,000 records in one call', async () => {
+      const accountId = unique('acc');
+      const before = await store.countRequestLog();
+      await store.appendRequestLog(Array.from({ length: 10_000 }, () => logRecord({ accountId })));
+      expect(await store.countRequestLog()).toBe(before + 10_000);
+      expect(await store.queryRequestLog({ accountId, limit: 20_000 })).toHaveLength(10_000);
+    });
+
+    it('round-trips every field, nulls included', async () => {
+      const full = logRecord({ accountId: unique('acc'), apiKeyId: 'key_1', transport: 'sip', latencyUs: 123_456 });
+      const sparse = logRecord({
+        accountId: unique('acc'),
+        orig: null,
+        dest: null,
+        attestRequested: null,
+        attestApplied: null,
+        outcome: 'error',
+        errorCode: 'ERR_TN_INVALID',
+        origid: null,
+      });
+      await store.appendRequestLog([full, sparse]);
+      expect(await store.queryRequestLog({ accountId: full.accountId! })).toEqual([full]);
+      expect(await store.queryRequestLog({ accountId: sparse.accountId! })).toEqual([sparse]);
+    });
+
+    it('returns the newest first, 100 by default', async () => {
+      const accountId = unique('acc');
+      await store.appendRequestLog(Array.from({ length: 150 }, (_, i) => logRecord({ accountId, time: at(i) })));
+      const rows = await store.queryRequestLog({ accountId });
+      expect(rows).toHaveLength(100);
+      expect(rows[0]!.time).toEqual(at(149));
+      expect(rows[99]!.time).toEqual(at(50));
+      expect((await store.queryRequestLog({ accountId, limit: 3 })).map((r) => r.time)).toEqual([at(149), at(148), at(147)]);
+    });
+
+    it('filters by account, transport, outcome and a since (inclusive) / until (exclusive) window', async () => {
+      const accountId = unique('acc');
+      const other = unique('acc');
+      await store.appendRequestLog([
+        logRecord({ accountId, time: at(0), transport: 'http', outcome: 'ok' }),
+        logRecord({ accountId, time: at(1), transport: 'sip', outcome: 'error', errorCode: 'ERR_TN_INVALID' }),
+        logRecord({ accountId, time: at(2), transport: 'grpc', outcome: 'ok' }),
+        logRecord({ accountId, time: at(3), transport: 'sip', outcome: 'ok' }),
+        logRecord({ accountId: other, time: at(2), transport: 'sip', outcome: 'ok' }),
+      ]);
+      const times = async (q: Parameters<Store['queryRequestLog']>[0]) =>
+        (await store.queryRequestLog(q)).map((r) => r.time.getTime());
+      expect(await times({ accountId })).toEqual([at(3), at(2), at(1), at(0)].map(Number));
+      expect(await times({ accountId, transport: 'sip' })).toEqual([at(3), at(1)].map(Number));
+      expect(await times({ accountId, outcome: 'error' })).toEqual([at(1).getTime()]);
+      expect(await times({ accountId, since: at(1), until: at(3) })).toEqual([at(2), at(1)].map(Number));
+      expect(await times({ accountId: other })).toEqual([at(2).getTime()]);
+    });
+
+    it('inserts nothing from a batch, several chunks long, whose last record is invalid', async () => {
+      const accountId = unique('acc');
+      const before = await store.countRequestLog();
+      const batch = [...Array.from({ length: 6000 }, () => logRecord({ accountId })), unwritable()];
+      await expect(store.appendRequestLog(batch)).rejects.toThrow(/null/i);
+      expect(await store.countRequestLog()).toBe(before);
+      expect(await store.queryRequestLog({ accountId })).toEqual([]);
+    });
+  });
+
+  describe('change version', () => {
+    it('is bumped once by every change to accounts, credentials and api keys', async () => {
+      const steps: Array<() => Promise<unknown>> = [];
+      let accountId = '';
+      let keyId = '';
+      steps.push(async () => (accountId = (await store.createAccount(newAccount())).id));
+      steps.push(() => store.updateAccount(accountId, { tokenTtlSec: 120 }));
+      steps.push(() => store.addCredential({ accountId, keyRef: 'soft:k', chainPem: 'pem', x5u: 'https://x/1' }));
+      steps.push(() => store.addCredential({ accountId, keyRef: 'soft:k2', chainPem: 'pem', x5u: 'https://x/2' }));
+      steps.push(async () => (keyId = (await store.createApiKey({ accountId, name: 'k', secretHash: 'e'.repeat(64) })).id));
+      steps.push(() => store.revokeApiKey(keyId));
+      for (const step of steps) {
+        const before = await store.changeVersion();
+        await step();
+        expect(await store.changeVersion()).toBe(before + 1);
+      }
+    });
+
+    it('is left alone by reads, failed changes, repeated revocations, key blobs and the request log', async () => {
+      const a = await store.createAccount(newAccount());
+      const k = await store.createApiKey({ accountId: a.id, name: 'k', secretHash: 'f'.repeat(64) });
+      await store.revokeApiKey(k.id);
+      const before = await store.changeVersion();
+      await store.revokeApiKey(k.id);
+      await store.createAccount(newAccount({ name: a.name })).catch(() => undefined);
+      await store.updateAccount('acc_0000000000000000', { enabled: false }).catch(() => undefined);
+      await store.updateAccount(a.id, {});
+      await store.putKeyBlob(unique('soft'), new Uint8Array([1]));
+      await store.appendRequestLog([logRecord()]);
+      await store.listAccounts();
+      expect(await store.changeVersion()).toBe(before);
+    });
+  });
+
+  describe('opening and closing', () => {
+    it('opens an already migrated database again without changing it', async () => {
+      const a = await store.createAccount(newAccount());
+      const version = await store.changeVersion();
+      const again = await fixture.open(clock);
+      try {
+        expect(await again.getAccount(a.id)).toEqual(a);
+        expect(await again.changeVersion()).toBe(version);
+        await again.ping();
+      } finally {
+        await again.close();
+      }
+    });
+
+    it('reports a store used after close as ERR_STORE_UNAVAILABLE', async () => {
+      const closed = await fixture.open(clock);
+      await closed.close();
+      const err = await closed.changeVersion().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ShakenError);
+      expect(err).toMatchObject({ code: 'ERR_STORE_UNAVAILABLE', reason: 'store unavailable' });
+      await expect(closed.ping()).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' });
+    });
+  });
+
+  describe('request log writer', () => {
+    /** The real store, with a count of calls and a switch to make the next calls fail as an outage would. */
+    function observedStore() {
+      const tracker = settledTracker();
+      const batches: number[] = [];
+      let outages = 0;
+      return {
+        sink: {
+          appendRequestLog(records: readonly RequestLogRecord[]): Promise<void> {
+            batches.push(records.length);
+            if (outages > 0) {
+              outages--;
+              return tracker.track(Promise.reject(new ShakenError('ERR_STORE_UNAVAILABLE', 'store unavailable')));
+            }
+            return tracker.track(store.appendRequestLog(records));
+          },
+        },
+        batches,
+        failNext(n: number) {
+          outages = n;
+        },
+        settled: tracker.settled,
+      };
+    }
+
+    const stored = async (accountId: string) => (await store.queryRequestLog({ accountId, limit: 100_000 })).length;
+
+    beforeEach(fakeTimers);
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('writes buffered records when the flush interval elapses', async () => {
+      const obs = observedStore();
+      const writer = new RequestLogWriter(obs.sink, { flushIntervalMs: 200 });
+      const accountId = unique('acc');
+      for (let i = 0; i < 3; i++) writer.record(logRecord({ accountId }));
+      await vi.advanceTimersByTimeAsync(199);
+      expect(obs.batches).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(obs.batches).toEqual([3]);
+      await obs.settled();
+      expect(await stored(accountId)).toBe(3);
+      await writer.close();
+    });
+
+    it('starts a flush as soon as maxBatch records are waiting, without waiting for the interval', async () => {
+      const obs = observedStore();
+      const writer = new RequestLogWriter(obs.sink, { flushIntervalMs: 60_000, maxBatch: 5 });
+      const accountId = unique('acc');
+      for (let i = 0; i < 4; i++) writer.record(logRecord({ accountId }));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(obs.batches).toEqual([]);
+      writer.record(logRecord({ accountId }));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(obs.batches).toEqual([5]);
+      await obs.settled();
+      expect(await stored(accountId)).toBe(5);
+      await writer.close();
+    });
+
+    it('writes every buffered record on close, in batches of at most maxBatch, waiting for the flush in flight', async () => {
+      const obs = observedStore();
+      const writer = new RequestLogWriter(obs.sink, { flushIntervalMs: 200, maxBatch: 1000 });
+      const accountId = unique('acc');
+      for (let i = 0; i < 700; i++) writer.record(logRecord({ accountId }));
+      await vi.advanceTimersByTimeAsync(200);
+      expect(obs.batches).toEqual([700]);
+      for (let i = 0; i < 1800; i++) writer.record(logRecord({ accountId }));
+      await writer.close();
+      expect(obs.batches.reduce((a, b) => a + b)).toBe(2500);
+      expect(Math.max(...obs.batches)).toBe(1000);
+      expect(await stored(accountId)).toBe(2500);
+      expect(writer.dropped).toBe(0);
+    });
+
+    it('keeps the records while the store is unavailable and retries with growing delays', async () => {
+      const obs = observedStore();
+      const logger = { warn: vi.fn() };
+      const writer = new RequestLogWriter(obs.sink, { flushIntervalMs: 200, logger });
+      const accountId = unique('acc');
+      const records = Array.from({ length: 3 }, (_, i) => logRecord({ accountId, time: new Date(i * 1000) }));
+      records.forEach((r) => writer.record(r));
+      obs.failNext(2);
+      await vi.advanceTimersByTimeAsync(200); // attempt 1 fails: retry on the next tick
+      await obs.settled();
+      await vi.advanceTimersByTimeAsync(200); // attempt 2 fails: retry after two ticks
+      await obs.settled();
+      expect(obs.batches).toEqual([3, 3]);
+      expect(writer.buffered).toBe(3);
+      await vi.advanceTimersByTimeAsync(200);
+      expect(obs.batches).toHaveLength(2);
+      await vi.advanceTimersByTimeAsync(200);
+      await obs.settled();
+      expect(obs.batches).toEqual([3, 3, 3]);
+      expect(await store.queryRequestLog({ accountId })).toEqual([...records].reverse());
+      expect(logger.warn).toHaveBeenCalledTimes(2);
+      expect(writer.dropped).toBe(0);
+      await writer.close();
+    });
+
+    it('drops the oldest records beyond maxBuffered and counts them', async () => {
+      const obs = observedStore();
+      const writer = new RequestLogWriter(obs.sink, { flushIntervalMs: 200, maxBuffered: 5 });
+      const accountId = unique('acc');
+      obs.failNext(1);
+      for (let i = 0; i < 4; i++) writer.record(logRecord({ accountId, origid: `r${i}` }));
+      await vi.advanceTimersByTimeAsync(200);
+      await obs.settled();
+      for (let i = 4; i < 8; i++) writer.record(logRecord({ accountId, origid: `r${i}` }));
+      expect(writer.dropped).toBe(3);
+      expect(writer.buffered).toBe(5);
+      await writer.close();
+      const origids = (await store.queryRequestLog({ accountId })).map((r) => r.origid).sort();
+      expect(origids).toEqual(['r3', 'r4', 'r5', 'r6', 'r7']);
+    });
+
+    it('drops a batch the store keeps rejecting, then writes what follows', async () => {
+      const obs = observedStore();
+      const logger = { warn: vi.fn() };
+      const writer = new RequestLogWriter(obs.sink, { flushIntervalMs: 200, logger });
+      const accountId = unique('acc');
+      writer.record(unwritable());
+      for (let tick = 0; tick < 4; tick++) {
+        await vi.advanceTimersByTimeAsync(200);
+        await obs.settled();
+      }
+      expect(obs.batches).toEqual([1, 1, 1]);
+      expect(writer.dropped).toBe(1);
+      writer.record(logRecord({ accountId }));
+      await writer.close();
+      expect(await stored(accountId)).toBe(1);
+      expect(logger.warn).toHaveBeenCalledTimes(3);
+    });
+
+    it('counts records given after close as dropped instead of throwing', async () => {
+      const obs = observedStore();
+      const writer = new RequestLogWriter(obs.sink);
+      await writer.close();
+      expect(() => writer.record(logRecord())).not.toThrow();
+      expect(writer.dropped).toBe(1);
+      expect(obs.batches).toEqual([]);
+    });
+  });
+
+  describe('change watcher', () => {
+    function observedVersions(failures = { next: 0 }) {
+      const tracker = settledTracker();
+      const source = {
+        changeVersion(): Promise<number> {
+          if (failures.next > 0) {
+            failures.next--;
+            return tracker.track(Promise.reject(new ShakenError('ERR_STORE_UNAVAILABLE', 'store unavailable')));
+          }
+          return tracker.track(store.changeVersion());
+        },
+      };
+      return { source, settled: tracker.settled };
+    }
+
+    beforeEach(fakeTimers);
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('reports each change once, with the new version', async () => {
+      const { source, settled } = observedVersions();
+      const onChange = vi.fn();
+      const watch = watchChanges(source, { intervalMs: 100, onChange });
+      await settled();
+      const a = await store.createAccount(newAccount());
+      const v1 = await store.changeVersion();
+      for (let i = 0; i < 3; i++) {
+        await vi.advanceTimersByTimeAsync(100);
+        await settled();
+      }
+      expect(onChange.mock.calls).toEqual([[v1]]);
+      await store.updateAccount(a.id, { enabled: false });
+      await vi.advanceTimersByTimeAsync(100);
+      await settled();
+      expect(onChange.mock.calls).toEqual([[v1], [v1 + 1]]);
+      watch.stop();
+    });
+
+    it('reports a change made before its first poll when given the version the caller loaded at', async () => {
+      const { source, settled } = observedVersions();
+      const onChange = vi.fn();
+      const since = await store.changeVersion();
+      await store.createAccount(newAccount());
+      const watch = watchChanges(source, { intervalMs: 100, onChange, since });
+      await settled();
+      expect(onChange.mock.calls).toEqual([[since + 1]]);
+      watch.stop();
+    });
+
+    it('ignores a failed poll and catches up on the next one', async () => {
+      const failures = { next: 0 };
+      const { source, settled } = observedVersions(failures);
+      const onChange = vi.fn();
+      const watch = watchChanges(source, { intervalMs: 100, onChange });
+      await settled();
+      await store.createAccount(newAccount());
+      failures.next = 1;
+      await vi.advanceTimersByTimeAsync(100);
+      await settled();
+      expect(onChange).not.toHaveBeenCalled();
+      await vi.advanceTimersByTimeAsync(100);
+      await settled();
+      expect(onChange).toHaveBeenCalledTimes(1);
+      watch.stop();
+    });
+
+    it('stops polling when stopped', async () => {
+      const { source, settled } = observedVersions();
+      const onChange = vi.fn();
+      const watch = watchChanges(source, { intervalMs: 100, onChange });
+      await settled();
+      watch.stop();
+      await store.createAccount(newAccount());
+      await vi.advanceTimersByTimeAsync(1000);
+      await settled();
+      expect(onChange).not.toHaveBeenCalled();
+    });
+  });
+}
