@@ -4,11 +4,12 @@ import { isShakenError } from './core/errors.js';
 import { systemClock } from './core/ports.js';
 import { resolvePublicUrl } from './config/load.js';
 import type { Config } from './config/schema.js';
-import { openKeyStores } from './key-stores.js';
+import { openKeyStores, type KeyStores } from './key-stores.js';
 import { ensureDemoAccount, type DemoSetup } from './manage/demo.js';
 import { startNode } from './node.js';
 import { storeOptions } from './config/store-options.js';
 import { openStore } from './store/open-store.js';
+import type { Store } from './store/store.js';
 
 function banner(publicUrl: string, demo: DemoSetup | undefined): string {
   const lines = [`shakenstack is listening on ${publicUrl}`];
@@ -31,18 +32,17 @@ function banner(publicUrl: string, demo: DemoSetup | undefined): string {
   return lines.join('\n') + '\n';
 }
 
-/** Runs the demo bootstrap once per data set; another node winning the race is not an error. */
-async function bootstrapDemo(config: Config, publicUrl: string): Promise<DemoSetup | undefined> {
+/**
+ * Runs the demo bootstrap once per data set; another node winning the race is not an error. It reuses the
+ * caller's store: two handles on one SQLite file in one process can wait on each other forever.
+ */
+async function bootstrapDemo(config: Config, publicUrl: string, store: Store, keys: KeyStores): Promise<DemoSetup | undefined> {
   if (!config.demo) return undefined;
-  const store = await openStore(storeOptions(config));
   try {
-    const keys = await openKeyStores(config, store);
     return await ensureDemoAccount({ store, software: keys.software, keys: keys.router, publicUrl, dataDir: config.dataDir, nowMs: systemClock.now() });
   } catch (e) {
     if (isShakenError(e) && e.code === 'ERR_REQ_CONFLICT') return undefined;
     throw e;
-  } finally {
-    await store.close();
   }
 }
 
@@ -83,14 +83,14 @@ async function serveSingle(config: Config, logger: Logger): Promise<void> {
     cluster.worker!.on('disconnect', () => void node.close().then(() => process.exit(0)));
     return;
   }
-  const demo = await bootstrapDemo(config, node.publicUrl);
+  const demo = await bootstrapDemo(config, node.publicUrl, node.store, node.keys);
   logger.info({ url: node.publicUrl }, 'listening');
   process.stdout.write(banner(node.publicUrl, demo));
 }
 
 async function servePrimary(config: Config, logger: Logger): Promise<void> {
-  // Migrations run once here, before any worker opens the store.
-  await (await openStore(storeOptions(config))).close();
+  // Migrations run once here, before any worker opens the store; the primary keeps it only for the demo.
+  const store = await openStore(storeOptions(config));
   let shuttingDown = false;
   const restarts: number[] = [];
   const fork = (): Worker => cluster.fork();
@@ -110,7 +110,12 @@ async function servePrimary(config: Config, logger: Logger): Promise<void> {
   for (let i = 0; i < config.workers; i++) fork();
   const port = await firstListening;
   const publicUrl = resolvePublicUrl(config, port);
-  const demo = await bootstrapDemo(config, publicUrl);
+  let demo: DemoSetup | undefined;
+  try {
+    demo = await bootstrapDemo(config, publicUrl, store, await openKeyStores(config, store));
+  } finally {
+    await store.close();
+  }
   logger.info({ url: publicUrl, workers: config.workers }, 'listening');
   process.stdout.write(banner(publicUrl, demo));
 

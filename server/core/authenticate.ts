@@ -5,8 +5,11 @@ import type { AccountRecord, ApiKeyRecord, Clock, Directory } from './ports.js';
 import type { CallerContext, Transport } from './types.js';
 
 export interface Authenticator {
-  /** Resolves a bearer token to its account, or throws ERR_AUTH_*. */
-  authenticate(token: string | undefined, transport: Transport): Promise<CallerContext>;
+  /**
+   * Resolves a bearer token to its account, or throws ERR_AUTH_*. `identified` hears of a genuine key (secret
+   * matches) before the revoked/disabled checks, so a refused request is still logged against its account.
+   */
+  authenticate(token: string | undefined, transport: Transport, identified?: (apiKeyId: string, accountId: string) => void): Promise<CallerContext>;
   invalidate(): void;
 }
 
@@ -22,7 +25,7 @@ export function createAuthenticator(directory: Directory, clock: Clock, cacheTtl
   const accounts = new CachedLoader<string, AccountRecord | undefined>((id) => directory.getAccount(id), clock, cacheTtlMs);
 
   return {
-    async authenticate(token, transport) {
+    async authenticate(token, transport, identified) {
       if (token === undefined) {
         throw new ShakenError('ERR_AUTH_MISSING', 'an API key is required: Authorization: Bearer <key>', { field: 'authorization' });
       }
@@ -31,6 +34,7 @@ export function createAuthenticator(directory: Directory, clock: Clock, cacheTtl
       if (!parsed || !record || !secretMatches(parsed.secret, record.secretHash)) {
         throw new ShakenError('ERR_AUTH_INVALID', 'the API key is not valid', { field: 'authorization' });
       }
+      identified?.(record.id, record.accountId);
       if (record.revokedAt) {
         throw new ShakenError('ERR_AUTH_REVOKED', 'the API key has been revoked', { field: 'authorization' });
       }

@@ -161,7 +161,10 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     authenticator,
     handle(call) {
       return logged(call.transport, async (entry) => {
-        const caller = await authenticator.authenticate(call.token, call.transport);
+        const caller = await authenticator.authenticate(call.token, call.transport, (apiKeyId, accountId) => {
+          entry.apiKeyId = apiKeyId;
+          entry.accountId = accountId;
+        });
         return signRequest(caller, validated(entry, caller, call.input, call.headerAttest));
       });
     },

@@ -119,6 +119,8 @@ describe('authentication', () => {
     f.dir.apiKeys.get('key_00000000000000aa')!.revokedAt = new Date();
     f.signing.invalidate();
     await expect(call(f.token)).rejects.toMatchObject({ code: 'ERR_AUTH_REVOKED' });
+    // Logged against its account, so an operator can see who still uses a revoked key.
+    expect(f.dir.log.at(-1)).toMatchObject({ outcome: 'error', errorCode: 'ERR_AUTH_REVOKED', accountId: f.account.id, apiKeyId: 'key_00000000000000aa' });
     f.dir.apiKeys.get('key_00000000000000aa')!.revokedAt = null;
   });
   it('refuses a key whose account is disabled', async () => {
