@@ -35,6 +35,8 @@ export const ATIS_MESSAGE = {
   ERR_CRED_INVALID: { id: 'POL1003', text: 'No usable signing credential: %1' },
   ERR_KEYSTORE_UNAVAILABLE: { id: 'POL5000', text: 'Internal Server Error. Please try again later' },
   ERR_KEYSTORE_KEY_NOT_FOUND: { id: 'POL1003', text: 'No usable signing credential: %1' },
+  ERR_KEYSTORE_CONFIG: { id: 'POL5000', text: 'Internal Server Error. Please try again later' },
+  ERR_KEYSTORE_LOGIN_FAILED: { id: 'POL5000', text: 'Internal Server Error. Please try again later' },
   ERR_STORE_UNAVAILABLE: { id: 'POL5000', text: 'Internal Server Error. Please try again later' },
   ERR_INTERNAL: { id: 'POL5000', text: 'Internal Server Error. Please try again later' },
 } as const satisfies Record<ErrorCode, AtisMessage>;
