@@ -1,0 +1,42 @@
+import type { LoadResult, LoadSpec } from './load-generator.js';
+import { coresBetween, machineBusySeconds, type TreeSampler } from './process-tree.js';
+import type { BenchContext } from './scenario.js';
+
+export const WARMUP_SEC = 2;
+export const MEASURE_SEC = 8;
+
+export interface MeasuredLoad extends LoadResult {
+  /** CPU cores the server's process tree used during the run. */
+  serverCores: number;
+  /**
+   * CPU cores busy in processes other than the server and the load generator (this is a shared machine:
+   * tests, builds). Anything well above zero means the run competed for the cores and its figures are low.
+   */
+  otherCores: number;
+}
+
+/** One load-generator run with the server's CPU time read just before and just after it. */
+export async function measuredLoad(ctx: BenchContext, spec: LoadSpec, server: TreeSampler): Promise<MeasuredLoad> {
+  const busy0 = machineBusySeconds();
+  const t0 = performance.now();
+  const before = server.take();
+  const result = await ctx.loadGenerator.run(spec, ctx.cleanup);
+  const after = server.take();
+  const machineCores = (machineBusySeconds() - busy0) / ((performance.now() - t0) / 1000);
+  const serverCores = before && after ? coresBetween(before, after) : 0;
+  // The bench process itself (sampling, and autocannon when it is the generator) counts as load generator.
+  return { ...result, serverCores, otherCores: Math.max(0, machineCores - serverCores - result.cores) };
+}
+
+/** Warm-up (discarded: JIT, caches, keep-alive sockets, the cluster's second worker coming up), then the measured closed-loop run. */
+export async function maxThroughput(ctx: BenchContext, spec: Omit<LoadSpec, 'durationSec' | 'connections'>, server: TreeSampler, label: string): Promise<MeasuredLoad> {
+  ctx.progress(`${label}: warm-up ${WARMUP_SEC} s, ${ctx.connections} connections`);
+  await ctx.loadGenerator.run({ ...spec, connections: ctx.connections, durationSec: WARMUP_SEC }, ctx.cleanup);
+  ctx.progress(`${label}: max throughput, ${MEASURE_SEC} s`);
+  return measuredLoad(ctx, { ...spec, connections: ctx.connections, durationSec: MEASURE_SEC }, server);
+}
+
+/** CPU time per request in µs. It moves less than req/s on a busy machine, though contention inflates it too. */
+export function cpuUsPerRequest(cores: number, rps: number): number {
+  return rps > 0 ? (cores / rps) * 1e6 : 0;
+}

@@ -1,0 +1,159 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+// USER_HZ, the unit of utime/stime in /proc/<pid>/stat, is 100 on every mainstream Linux architecture.
+const TICKS_PER_SECOND = 100;
+
+interface ProcStat {
+  ppid: number;
+  cpuTicks: number;
+}
+
+function readStat(pid: number): ProcStat | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // Fields after comm start at field 3 (state); ppid is field 4, utime 14, stime 15 (proc(5)).
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(f[1]), cpuTicks: Number(f[11]) + Number(f[12]) };
+  } catch {
+    return undefined;
+  }
+}
+
+function readRssKb(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** `root` and all its descendants that are alive now (cluster workers are children of the primary). */
+export function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    const st = readStat(pid);
+    if (!st) continue;
+    const list = children.get(st.ppid);
+    if (list) list.push(pid);
+    else children.set(st.ppid, [pid]);
+  }
+  const out: number[] = [];
+  const todo = readStat(root) ? [root] : [];
+  while (todo.length > 0) {
+    const pid = todo.pop()!;
+    out.push(pid);
+    todo.push(...(children.get(pid) ?? []));
+  }
+  return out;
+}
+
+/** Seconds of CPU the whole machine has spent busy since boot (all cores), from /proc/stat. */
+export function machineBusySeconds(): number {
+  const line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0]!;
+  // cpu user nice system idle iowait irq softirq steal ...: everything but idle and iowait is busy.
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number) as number[];
+  return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / TICKS_PER_SECOND;
+}
+
+export interface TreeSample {
+  atMs: number;
+  rssKb: number;
+  /** RSS of the first pid (the root of a tree). */
+  firstRssKb: number;
+  cpuSeconds: number;
+  pids: number[];
+}
+
+/** Sum of resident memory and CPU time over `pids`, read from /proc; pids that have exited are left out. */
+export function sampleProcesses(pids: readonly number[]): TreeSample {
+  let rssKb = 0;
+  let firstRssKb = 0;
+  let ticks = 0;
+  const alive: number[] = [];
+  for (const pid of pids) {
+    const st = readStat(pid);
+    if (!st) continue;
+    alive.push(pid);
+    ticks += st.cpuTicks;
+    const rss = readRssKb(pid);
+    if (pid === pids[0]) firstRssKb = rss;
+    rssKb += rss;
+  }
+  return { atMs: performance.now(), rssKb, firstRssKb, cpuSeconds: ticks / TICKS_PER_SECOND, pids: alive };
+}
+
+/** CPU cores a tree used between two samples (1.0 = one core busy all the time). */
+export function coresBetween(a: TreeSample, b: TreeSample): number {
+  const wallS = (b.atMs - a.atMs) / 1000;
+  return wallS > 0 ? (b.cpuSeconds - a.cpuSeconds) / wallS : 0;
+}
+
+// Reading all of /proc to find children costs ~15 ms on a busy 2-core VM, so the tree is re-listed only
+// every this many ticks or when a known process is gone; the known pids are read every tick (~1 ms each).
+const RESCAN_EVERY_TICKS = 8;
+
+/**
+ * Samples a process (and, with `descendants`, its whole tree) every `intervalMs`: peak RSS (the sum over
+ * all its processes at one instant), the first and last samples for CPU use, and every pid seen so
+ * `onPid` can register it for cleanup.
+ */
+export class TreeSampler {
+  peakRssKb = 0;
+  /** Peak RSS of the root process alone (the cluster primary). */
+  peakRootRssKb = 0;
+  first: TreeSample | undefined;
+  last: TreeSample | undefined;
+  private readonly seen = new Set<number>();
+  private known: number[];
+  private ticks = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly root: number,
+    intervalMs: number,
+    private readonly opts: { descendants: boolean; onPid?: (pid: number) => void },
+  ) {
+    this.known = [root];
+    this.take(true);
+    this.timer = setInterval(() => this.take(++this.ticks % RESCAN_EVERY_TICKS === 0), intervalMs);
+  }
+
+  /** Samples now; `rescan` re-lists the tree first (children forked since the last listing). */
+  take(rescan = false): TreeSample | undefined {
+    if (rescan && this.opts.descendants) this.known = processTree(this.root);
+    let s = sampleProcesses(this.known);
+    if (s.pids.length < this.known.length && this.opts.descendants) {
+      this.known = processTree(this.root);
+      s = sampleProcesses(this.known);
+    }
+    if (s.pids.length === 0) return undefined;
+    this.first ??= s;
+    this.last = s;
+    this.peakRssKb = Math.max(this.peakRssKb, s.rssKb);
+    this.peakRootRssKb = Math.max(this.peakRootRssKb, s.firstRssKb);
+    for (const pid of s.pids) {
+      if (!this.seen.has(pid)) {
+        this.seen.add(pid);
+        this.opts.onPid?.(pid);
+      }
+    }
+    return s;
+  }
+
+  /** Every pid of the tree seen so far, root included. */
+  get pids(): number[] {
+    return [...this.seen];
+  }
+
+  /** Average cores over the sampled life of the tree. */
+  get cores(): number {
+    return this.first && this.last ? coresBetween(this.first, this.last) : 0;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
