@@ -1,0 +1,53 @@
+/** What `sign()` takes: the same shape as the HTTP API's JSON body and the proto's SignRequest. */
+export interface SignRequest {
+  /** Exactly one of `tn` (canonicalised by the server) or `uri`. */
+  orig: { tn: string } | { uri: string };
+  /** At least one number or URI in all. */
+  dest: { tn?: string[]; uri?: string[] };
+  attest?: Attestation;
+  /** RFC 4122 UUID, kept as given; the server makes one when absent. */
+  origid?: string;
+  /** Seconds since the epoch; the server's now when absent. */
+  iat?: number;
+}
+
+export type Attestation = 'A' | 'B' | 'C';
+
+export interface SignResponse {
+  /** The SIP Identity header value: `<jws>;info=<x5u>;alg=ES256;ppt=shaken`. */
+  identity: string;
+  attest: Attestation;
+  requestedAttest: Attestation;
+  downgraded: boolean;
+  attestReason: string;
+  origid: string;
+  iat: number;
+  x5u: string;
+}
+
+export type ServingStatus = 'SERVING' | 'NOT_SERVING' | 'UNKNOWN' | 'SERVICE_UNKNOWN';
+
+export interface Latency {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+}
+
+export interface TransportMetrics {
+  transport: string;
+  requests: number;
+  errors: number;
+  errorsByCode: Record<string, number>;
+  /** Microseconds spent in the server's signing core per request. */
+  latencyUs: Latency;
+}
+
+export interface MetricsResponse {
+  sinceMs: number;
+  /** The answering process; with cluster workers each counts its own requests. */
+  pid: number;
+  transports: TransportMetrics[];
+}

@@ -1,0 +1,44 @@
+import { status, type ServerDuplexStream, type ServerUnaryCall, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
+import type { SigningService } from '../core/sign-service.js';
+import { grpcStatus } from './errors.js';
+import { callerOf, refusal, signResponse, type InternalErrorLogger, type SignResponse } from './sign-codec.js';
+import { SignStreamSession, type SignStreamRequest, type SignStreamResponse } from './sign-stream.js';
+
+function deadlinePassed(call: ServerUnaryCall<unknown, unknown>): boolean {
+  const d = call.getDeadline();
+  return call.cancelled || (d instanceof Date ? d.getTime() : d) <= Date.now();
+}
+
+export interface SignerService {
+  implementation: UntypedServiceImplementation;
+  /** Ends every open SignStream once its in-flight items are answered; resolves when all have ended. */
+  drain(): Promise<void>;
+}
+
+/** `shakenstack.v1.Signer`: decode, hand to the core, encode. Nothing else happens here. */
+export function createSignerService(signing: SigningService, logger: InternalErrorLogger): SignerService {
+  const sessions = new Set<SignStreamSession>();
+
+  const implementation: UntypedServiceImplementation = {
+    Sign(call: ServerUnaryCall<unknown, SignResponse>, callback: sendUnaryData<SignResponse>) {
+      // A caller that has given up gets nothing signed: the token would only be thrown away.
+      if (deadlinePassed(call)) {
+        callback({ code: status.DEADLINE_EXCEEDED, details: 'the deadline passed before signing started' });
+        return;
+      }
+      signing.handle({ ...callerOf(call.metadata), transport: 'grpc', input: call.request }).then(
+        (r) => callback(null, signResponse(r)),
+        (err: unknown) => callback(grpcStatus(refusal(err, logger))),
+      );
+    },
+    SignStream(call: ServerDuplexStream<SignStreamRequest, SignStreamResponse>) {
+      const session = new SignStreamSession(call, signing, callerOf(call.metadata), logger, () => sessions.delete(session));
+      sessions.add(session);
+    },
+  };
+
+  return {
+    implementation,
+    drain: () => Promise.all([...sessions].map((s) => s.drain())).then(() => undefined),
+  };
+}

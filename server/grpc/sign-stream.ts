@@ -1,0 +1,136 @@
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { SigningService } from '../core/sign-service.js';
+import { signErrorMessage, type SignErrorMessage } from './errors.js';
+import { refusal, signResponse, type Caller, type InternalErrorLogger, type SignResponse } from './sign-codec.js';
+
+export interface SignStreamRequest {
+  items?: { id?: string; request?: unknown }[];
+}
+
+export interface SignItemResult {
+  id: string;
+  response?: SignResponse;
+  error?: SignErrorMessage;
+}
+
+export interface SignStreamResponse {
+  results: SignItemResult[];
+}
+
+/**
+ * Items one stream may have in the core at once. Beyond it the stream stops reading, so HTTP/2 flow control
+ * holds the client back instead of our memory growing; the key store's threads are saturated long before.
+ */
+const MAX_IN_FLIGHT = 1024;
+
+/**
+ * One SignStream call: every item goes to the core as it arrives, results go back as they complete. Results
+ * completed in the same event-loop turn share one message: one protobuf frame and one HTTP/2 write instead of
+ * one per item, which is where a stream beats unary calls.
+ */
+export class SignStreamSession {
+  private inFlight = 0;
+  private results: SignItemResult[] = [];
+  private flushScheduled = false;
+  private readPaused = false;
+  private writeBlocked = false;
+  private halfClosed = false;
+  private draining = false;
+  private finished = false;
+  private readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(
+    private readonly call: ServerDuplexStream<SignStreamRequest, SignStreamResponse>,
+    private readonly signing: SigningService,
+    private readonly caller: Caller,
+    private readonly logger: InternalErrorLogger,
+    onFinished: () => void,
+  ) {
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    void this.done.then(onFinished);
+    call.on('data', (msg: SignStreamRequest) => this.onMessage(msg));
+    call.on('end', () => {
+      this.halfClosed = true;
+      this.maybeEnd();
+    });
+    call.on('drain', () => {
+      this.writeBlocked = false;
+      this.adjustReading();
+    });
+    // The peer went away (or the deadline passed): answers in flight have no one to go to.
+    call.on('cancelled', () => this.finish());
+    call.on('error', () => this.finish());
+  }
+
+  /** Stops taking items, answers those in flight, then ends the stream with OK; the client sends the rest elsewhere. */
+  drain(): Promise<void> {
+    this.draining = true;
+    this.adjustReading();
+    this.maybeEnd();
+    return this.done;
+  }
+
+  private onMessage(msg: SignStreamRequest): void {
+    // Items that arrive after the drain began stay unanswered, which tells the client to send them again.
+    if (this.draining || this.finished) return;
+    for (const item of msg.items ?? []) this.start(item.id ?? '', item.request);
+    this.adjustReading();
+  }
+
+  private start(id: string, request: unknown): void {
+    this.inFlight++;
+    // An absent message field is an empty message in proto3: the core then names the missing fields.
+    this.signing.handle({ ...this.caller, transport: 'grpc', input: request ?? {} }).then(
+      (r) => this.complete({ id, response: signResponse(r) }),
+      (err: unknown) => this.complete({ id, error: signErrorMessage(refusal(err, this.logger)) }),
+    );
+  }
+
+  private complete(result: SignItemResult): void {
+    this.inFlight--;
+    if (this.finished) return;
+    this.results.push(result);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // setImmediate runs after the current I/O phase: every signature the thread pool finished in this turn is in.
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.finished || this.results.length === 0) return;
+    const results = this.results;
+    this.results = [];
+    if (!this.call.write({ results })) this.writeBlocked = true;
+    this.adjustReading();
+    this.maybeEnd();
+  }
+
+  private adjustReading(): void {
+    if (this.finished) return;
+    const hold = this.draining || this.writeBlocked || this.inFlight >= MAX_IN_FLIGHT;
+    if (hold && !this.readPaused) {
+      this.call.pause();
+      this.readPaused = true;
+    } else if (!hold && this.readPaused) {
+      this.call.resume();
+      this.readPaused = false;
+    }
+  }
+
+  private maybeEnd(): void {
+    if (this.finished || (!this.halfClosed && !this.draining)) return;
+    if (this.inFlight > 0 || this.results.length > 0) return;
+    this.finish();
+    this.call.end();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.results = [];
+    this.resolveDone();
+  }
+}
