@@ -1,0 +1,86 @@
+import { readFile } from 'node:fs/promises';
+import { explainIdentity, type HeaderExplanation } from '../core/verify/explain.js';
+import { SIP_REASON_PHRASE, type VerifyChecks, type VerifyResult } from '../core/verify/verify-result.js';
+import { createConfiguredVerifier } from '../verify-fetch/node-verifier.js';
+// commands.ts spreads VERIFY_COMMANDS into its table and this module uses UsageError only inside run(), after
+// both modules have evaluated, so the import cycle is harmless; only commands.ts imports this module.
+import { UsageError, type Command, type CommandContext } from './commands.js';
+
+async function identityArg(ctx: CommandContext): Promise<string[]> {
+  const file = ctx.values.file as string | undefined;
+  if (file) return (await readFile(file, 'utf8')).split(/\r?\n/).filter((l) => l.trim() !== '');
+  if (ctx.positionals.length === 0) throw new UsageError("give the Identity header value: shakenstack verify '<header>' (or --file)");
+  return ctx.positionals;
+}
+
+function checksLine(checks: VerifyChecks): string {
+  return Object.entries(checks)
+    .filter(([, v]) => v !== null)
+    .map(([k, v]) => `${k} ${v ? 'ok' : 'FAILED'}`)
+    .join(', ');
+}
+
+function resultText(r: VerifyResult): string {
+  if (r.ok) {
+    const lines = [
+      `${r.verstat}: attestation ${r.attest}, orig ${'tn' in r.claims.orig ? r.claims.orig.tn : r.claims.orig.uri}, dest ${[...(r.claims.dest.tn ?? []), ...(r.claims.dest.uri ?? [])].join(',')}`,
+      `  origid ${r.origid}, iat ${new Date(r.claims.iat * 1000).toISOString()}`,
+      `  certificate ${r.cert.subject} (SPC ${r.cert.spc}), issuer ${r.cert.issuer}, expires ${r.cert.notAfter.toISOString()}${r.cert.fromCache ? ', from cache' : ''}`,
+      `  revocation ${r.cert.revocation}`,
+      `  checks: ${checksLine(r.checks)}`,
+    ];
+    for (const w of r.warnings) lines.push(`  warning: ${w}`);
+    return lines.join('\n');
+  }
+  return [`${r.verstat}: ${r.sip} ${SIP_REASON_PHRASE[r.sip]} (${r.reason})`, `  ${r.reasonText}`, `  checks: ${checksLine(r.checks)}`].join('\n');
+}
+
+function explanationText(list: HeaderExplanation[]): string {
+  return list
+    .map((e) => {
+      const lines = [`Identity header ${e.index + 1}${e.selected ? ' (the SHAKEN one)' : ''}: ${e.form} form`];
+      const params = Object.entries(e.params).map(([k, v]) => `${k}=${v}`);
+      if (params.length) lines.push(`  parameters: ${params.join('; ')}`);
+      if (e.header) lines.push(`  header: ${JSON.stringify(e.header)}`);
+      if (e.claims) lines.push(`  claims: ${JSON.stringify(e.claims)}`);
+      if (e.iat) lines.push(`  iat: ${e.iat.time} (${e.iat.ageSec >= 0 ? `${e.iat.ageSec} s ago` : `${-e.iat.ageSec} s in the future`})`);
+      if (e.signatureBytes !== undefined) lines.push(`  signature: ${e.signatureBytes} bytes`);
+      lines.push(e.problems.length ? `  problems:\n${e.problems.map((p) => `    - ${p}`).join('\n')}` : '  problems: none visible without fetching the certificate');
+      return lines.join('\n');
+    })
+    .join('\n\n');
+}
+
+function print(ctx: CommandContext, data: unknown, text: () => string): void {
+  process.stdout.write(ctx.json ? JSON.stringify(data, null, 2) + '\n' : text() + '\n');
+}
+
+/** `verify` and `decode`: the CLI transport of the verification core. */
+export const VERIFY_COMMANDS: Record<string, Command> = {
+  verify: {
+    summary: 'Verify an Identity header (fetches the certificate); exit 0 when it passes, 1 when not.',
+    args: "'<identity header>' ...",
+    options: { from: { type: 'string' }, pai: { type: 'string' }, to: { type: 'string' }, date: { type: 'string' }, trust: { type: 'string' }, file: { type: 'string' } },
+    run: async (ctx) => {
+      const identity = await identityArg(ctx);
+      const input: Record<string, unknown> = { identity };
+      if (ctx.values.pai) input.pai = ctx.values.pai;
+      if (ctx.values.from) input.from = ctx.values.from;
+      if (ctx.values.to) input.to = (ctx.values.to as string).split(',');
+      if (ctx.values.date) input.date = ctx.values.date;
+      const verifier = createConfiguredVerifier(ctx.config, { trustAnchors: ctx.values.trust as string | undefined });
+      const result = await verifier.handle({ token: undefined, transport: 'cli', input });
+      print(ctx, result, () => resultText(result));
+      return result.ok ? 0 : 1;
+    },
+  },
+  decode: {
+    summary: 'Explain an Identity header without any network: parameters, PASSporT header and claims, iat as a time.',
+    args: "'<identity header>' ...",
+    options: { file: { type: 'string' } },
+    run: async (ctx) => {
+      const list = explainIdentity(await identityArg(ctx), Date.now());
+      print(ctx, list, () => explanationText(list));
+    },
+  },
+};

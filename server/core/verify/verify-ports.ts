@@ -1,0 +1,34 @@
+import type { TrustAnchors } from './trust-anchors.js';
+
+/** What the verifier fetches: a certificate chain at x5u, or a CRL at a certificate's distribution point. */
+export type FetchKind = 'x5u' | 'crl';
+
+export type FetchFailure =
+  /** The URL or an address it resolved to is not allowed (scheme, userinfo, private address, redirect elsewhere). */
+  | 'refused'
+  /** DNS, connect, TLS, timeout, a status other than 200, or a body over the size cap. */
+  | 'unreachable';
+
+export type FetchResult =
+  | {
+      ok: true;
+      body: Buffer;
+      /** Media type without parameters, lower case; undefined when absent. */
+      contentType: string | undefined;
+      /** How long the response may be reused per its Cache-Control max-age or Expires; undefined when it says nothing. */
+      maxAgeMs: number | undefined;
+    }
+  | { ok: false; failure: FetchFailure; detail: string };
+
+/**
+ * Dereferences a URL under the verifier's rules (https only, no private addresses, bounded time and size).
+ * It never throws for what the remote side does: failures are results, translated once into these words.
+ */
+export interface CertificateFetcher {
+  fetch(url: string, kind: FetchKind): Promise<FetchResult>;
+}
+
+/** The configured STI-CA trust anchors as of now; a reloadable source hands out a new generation when they change. */
+export interface TrustAnchorSource {
+  current(): TrustAnchors;
+}

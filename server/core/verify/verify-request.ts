@@ -1,0 +1,96 @@
+import { ShakenError } from '../errors.js';
+import { canonicalTn } from '../tn.js';
+import { MAX_IDENTITY_HEADERS } from './identity-header.js';
+
+/** What a transport hands the verifier, already decoded from its wire format. */
+export interface VerifyRequest {
+  /** The Identity header value(s) as received; several for shaken + div + rcd. */
+  identity: string | readonly string[];
+  /** Canonical calling number from P-Asserted-Identity, else From; orig is compared with it when given. */
+  origTn?: string;
+  /** Canonical called numbers (To); each must be among dest.tn when given. */
+  destTn?: readonly string[];
+  /** The SIP Date header in seconds since the epoch; checked for freshness when given (RFC 8224 §6.2.1). */
+  dateSec?: number;
+}
+
+/**
+ * The telephone number of a SIP or tel address in canonical form (RFC 8224 §8.3): `+1 404 526 6060`,
+ * `tel:+14045266060;ext=1`, `sip:+14045266060@host;user=phone`, `"Alice" <sip:14045266060@host>`.
+ * Throws ERR_TN_INVALID naming `field` when no number can be read.
+ */
+export function tnFromAddress(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw new ShakenError('ERR_TN_INVALID', 'telephone number must be a string', { field });
+  let v = value.trim();
+  const bracketed = /<([^<>]*)>/.exec(v);
+  if (bracketed) v = bracketed[1]!.trim();
+  const uri = /^(sips?|tel):([^@]*)/i.exec(v);
+  if (uri) {
+    const user = uri[2]!;
+    // tel: parameters and SIP user parameters (RFC 3966 §3, RFC 3261 §19.1.1) follow the number after ';'.
+    v = user.split(';')[0]!;
+  }
+  return canonicalTn(v, field);
+}
+
+function numberField(body: Record<string, unknown>, names: readonly string[]): { name: string; value: unknown } | undefined {
+  for (const name of names) if (body[name] !== undefined && body[name] !== null) return { name, value: body[name] };
+  return undefined;
+}
+
+/** `"…"`, `{"tn":"…"}`: one calling number. */
+function oneNumber(f: { name: string; value: unknown }): string {
+  const v = f.value;
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return tnFromAddress((v as Record<string, unknown>).tn, `${f.name}.tn`);
+  return tnFromAddress(v, f.name);
+}
+
+/** `"…"`, `["…"]`, `{"tn":"…"}`, `{"tn":["…"]}`: called numbers. */
+function someNumbers(f: { name: string; value: unknown }): string[] {
+  let v = f.value;
+  let field = f.name;
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    v = (v as Record<string, unknown>).tn;
+    field = `${f.name}.tn`;
+  }
+  const list = Array.isArray(v) ? v : [v];
+  if (list.length === 0 || list.length > 100) throw new ShakenError('ERR_REQ_FIELD_INVALID', 'give 1 to 100 called numbers', { field });
+  return list.map((x, i) => tnFromAddress(x, Array.isArray(v) ? `${field}[${i}]` : field));
+}
+
+/**
+ * Checks a verification request body: `{identity, pai?|from?|orig?, to?|dest?, time?|date?}` (see README).
+ * A malformed request is the caller's error (ShakenError, HTTP 400); a bad token in a well-formed request is
+ * a verification outcome, judged later.
+ */
+export function parseVerifyInput(input: unknown): VerifyRequest {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ShakenError('ERR_REQ_MALFORMED', 'the request body must be a JSON object');
+  }
+  const body = input as Record<string, unknown>;
+  const identity = body.identity;
+  if (identity === undefined || identity === null || identity === '') {
+    throw new ShakenError('ERR_REQ_FIELD_MISSING', 'identity is required: the Identity header value', { field: 'identity' });
+  }
+  const validList = Array.isArray(identity) && identity.length > 0 && identity.length <= MAX_IDENTITY_HEADERS && identity.every((x) => typeof x === 'string' && x !== '');
+  if (typeof identity !== 'string' && !validList) {
+    throw new ShakenError('ERR_REQ_FIELD_INVALID', `identity must be a string or an array of 1 to ${MAX_IDENTITY_HEADERS} strings`, { field: 'identity' });
+  }
+  const request: VerifyRequest = { identity: identity as string | string[] };
+  // P-Asserted-Identity beats From (STANDARDS.md); `orig` is the PASSporT-shaped alias.
+  const calling = numberField(body, ['pai', 'from', 'orig']);
+  if (calling) request.origTn = oneNumber(calling);
+  const called = numberField(body, ['to', 'dest']);
+  if (called) request.destTn = someNumbers(called);
+  if (body.time !== undefined && body.time !== null) {
+    if (typeof body.time !== 'number' || !Number.isSafeInteger(body.time) || body.time < 0) {
+      throw new ShakenError('ERR_REQ_FIELD_INVALID', 'time must be whole seconds since the epoch (the SIP Date)', { field: 'time' });
+    }
+    request.dateSec = body.time;
+  } else if (body.date !== undefined && body.date !== null) {
+    const ms = typeof body.date === 'string' ? Date.parse(body.date) : NaN;
+    if (!Number.isFinite(ms)) throw new ShakenError('ERR_REQ_FIELD_INVALID', 'date must be a SIP Date header value (RFC 7231 IMF-fixdate)', { field: 'date' });
+    request.dateSec = Math.floor(ms / 1000);
+  }
+  return request;
+}

@@ -1,0 +1,261 @@
+import { verify as cryptoVerify } from 'node:crypto';
+import type { Authenticator } from '../authenticate.js';
+import { isShakenError } from '../errors.js';
+import type { Clock, RequestLogRecord, RequestLogSink } from '../ports.js';
+import type { Transport } from '../types.js';
+import { buildTrustedPath, validityAt } from './cert-path.js';
+import { ChainCache } from './chain-cache.js';
+import { selectShakenIdentity } from './identity-header.js';
+import { decodePassport, HeaderMemo, judgeClaims, judgeHeader } from './passport-decode.js';
+import { RevocationChecker, type CrlPolicy } from './revocation.js';
+import { checkFetchUrl } from './url-policy.js';
+import { parseVerifyInput, type VerifyRequest } from './verify-request.js';
+import { emptyChecks, failed, type RevocationStatus, type VerifyResult } from './verify-result.js';
+import type { CertificateFetcher, TrustAnchorSource } from './verify-ports.js';
+
+export interface VerifierOptions {
+  /** How far iat and the SIP Date may be from now, either way (RFC 8224 §6.2.1; 60 s in SHAKEN). */
+  maxAgeSec: number;
+  /** Labs and tests only: allow http and loopback/private addresses for x5u and CRLs. */
+  allowInsecureX5u: boolean;
+  crlPolicy: CrlPolicy;
+  /** Distinct x5u (and CRL) URLs kept; the oldest goes first. Default 10,000. */
+  cacheMaxEntries?: number;
+}
+
+export interface VerifierDeps {
+  fetcher: CertificateFetcher;
+  trust: TrustAnchorSource;
+  clock: Clock;
+  options: VerifierOptions;
+  /** API-key check for `handle` (the signing service's, so one key works for both). */
+  authenticator?: Authenticator;
+  /** Where `handle` records each verification; none wired while the request log cannot tell sign from verify. */
+  log?: RequestLogSink;
+}
+
+/** What a transport hands over: the bearer token and the decoded body. */
+export interface VerifyCall {
+  token: string | undefined;
+  transport: Transport;
+  input: unknown;
+}
+
+export interface Verifier {
+  /** Judge one Identity header against the call. Never throws for anything the token or the network does. */
+  verify(request: VerifyRequest): Promise<VerifyResult>;
+  /** Authenticate, validate the body (ShakenError when malformed), verify, log: the path every transport uses. */
+  handle(call: VerifyCall): Promise<VerifyResult>;
+  /** Forget cached chains and CRLs (trust anchors replaced, operator request). */
+  clearCache(): void;
+}
+
+const SIGNATURE_BYTES = 64;
+
+/** A time in seconds for a message; beyond what Date can hold (iat is any safe integer) it stays a number. */
+function timeText(sec: number): string {
+  const d = new Date(sec * 1000);
+  return Number.isNaN(d.getTime()) ? `${sec} s after the epoch` : d.toISOString();
+}
+
+/**
+ * The verification core (STI-VS, RFC 8224 §6.2, ATIS-1000074 §5.3): every transport calls `handle` (or
+ * `verify` once it has authenticated the caller itself) and only reshapes the result.
+ */
+export function createVerifier(deps: VerifierDeps): Verifier {
+  const { fetcher, trust, clock, options } = deps;
+  const maxEntries = options.cacheMaxEntries ?? 10_000;
+  const chains = new ChainCache(fetcher, clock, maxEntries);
+  const revocation = new RevocationChecker(fetcher, clock, options.allowInsecureX5u, maxEntries);
+  const maxAgeMs = options.maxAgeSec * 1000;
+  const headers = new HeaderMemo();
+
+  async function verify(request: VerifyRequest): Promise<VerifyResult> {
+    const checks = emptyChecks();
+
+    const selected = selectShakenIdentity(request.identity);
+    if (!selected.ok) {
+      checks.identityHeader = false;
+      return failed(selected.reason, checks, selected.detail);
+    }
+    const ident = selected.header;
+    const decoded = decodePassport(ident.jws, headers);
+    if (!decoded.ok) {
+      checks.identityHeader = false;
+      return failed(decoded.reason, checks, decoded.detail);
+    }
+    checks.identityHeader = true;
+    const passport = decoded.value;
+    const extra = { claims: passport.claims as unknown };
+
+    const header = judgeHeader(passport.header, ident.alg);
+    if (!header.ok) {
+      checks.passportHeader = false;
+      return failed(header.reason, checks, header.detail, extra);
+    }
+    checks.passportHeader = true;
+    const x5u = header.value.x5u;
+    const withX5u = { ...extra, x5u };
+
+    const judged = judgeClaims(passport.claims);
+    if (!judged.ok) {
+      checks.claims = false;
+      return failed(judged.reason, checks, judged.detail, withX5u);
+    }
+    checks.claims = true;
+    const { claims, origTn, destTns } = judged.value;
+
+    // RFC 8224 §4.1 / ATIS-1000074 §5.3.1: info must be present, in angle brackets, and name the x5u.
+    checks.info = false;
+    if (ident.info === undefined) return failed('info_missing', checks, undefined, withX5u);
+    if (!ident.infoBracketed) return failed('info_invalid', checks, 'info is not in angle brackets', withX5u);
+    if (ident.info !== x5u) return failed('x5u_mismatch', checks, `info <${ident.info.slice(0, 200)}>, x5u ${x5u.slice(0, 200)}`, withX5u);
+    const urlVerdict = checkFetchUrl(x5u, options.allowInsecureX5u);
+    if (!urlVerdict.ok) return failed('x5u_refused', checks, urlVerdict.detail, withX5u);
+    checks.info = true;
+
+    // Freshness before any network: a replayed or stale token costs nothing.
+    const now = clock.now();
+    checks.freshness = false;
+    if (Math.abs(now - claims.iat * 1000) > maxAgeMs) {
+      return failed('iat_stale', checks, `iat ${timeText(claims.iat)} is ${Math.round((now - claims.iat * 1000) / 1000)} s from now (limit ${options.maxAgeSec} s)`, withX5u);
+    }
+    if (request.dateSec !== undefined && Math.abs(now - request.dateSec * 1000) > maxAgeMs) {
+      return failed('date_stale', checks, `Date ${timeText(request.dateSec)} is ${Math.round((now - request.dateSec * 1000) / 1000)} s from now (limit ${options.maxAgeSec} s)`, withX5u);
+    }
+    checks.freshness = true;
+
+    // ES256 is raw R||S (RFC 7518 §3.4); a DER-encoded or truncated signature can never verify, so no fetch for it.
+    if (passport.signature.length !== SIGNATURE_BYTES) {
+      checks.signature = false;
+      return failed('signature_invalid', checks, `the signature is ${passport.signature.length} bytes; ES256 is 64-byte R||S`, withX5u);
+    }
+
+    const { value: entry, fromCache } = await chains.get(x5u);
+    if (!entry.ok) {
+      checks.certificate = false;
+      return failed(entry.reason, checks, entry.detail, withX5u);
+    }
+    checks.certificate = true;
+    const { chain } = entry;
+    const leaf = chain.leaf.info;
+
+    checks.chain = false;
+    if (leaf.publicKeyAlgorithm !== 'EC P-256') return failed('cert_key_unsupported', checks, `the leaf key is ${leaf.publicKeyAlgorithm}`, withX5u);
+    const anchors = trust.current();
+    if (entry.verdict?.generation !== anchors.generation) entry.verdict = buildTrustedPath(chain.certs, anchors);
+    const path = entry.verdict;
+    if (!path.ok) return failed('cert_untrusted', checks, path.detail, withX5u);
+    // The credential must have been valid when the token was signed and still be now (ATIS-1000074 §5.3.1).
+    const invalid = validityAt(path.path, path.anchor, now, 'now') ?? validityAt(path.path, path.anchor, claims.iat * 1000, 'iat');
+    if (invalid) return failed(invalid.reason, checks, invalid.detail, withX5u);
+    checks.chain = true;
+
+    checks.tnAuthList = leaf.spc !== null;
+    if (leaf.spc === null) return failed('cert_no_tnauthlist', checks, `"${leaf.subject}" has no TNAuthList SPC`, withX5u);
+
+    const warnings: string[] = [];
+    let revocationStatus: RevocationStatus = 'not-checked';
+    if (options.crlPolicy !== 'off') {
+      const r = await revocation.check(chain.crlUrl, path.path, path.anchor);
+      if (r.status === 'revoked') {
+        checks.notRevoked = false;
+        return failed('cert_revoked', checks, r.detail, withX5u);
+      }
+      if (r.status === 'good') {
+        checks.notRevoked = true;
+        revocationStatus = 'good';
+      } else if (options.crlPolicy === 'hard-fail') {
+        checks.notRevoked = false;
+        return failed('crl_unavailable', checks, r.detail, withX5u);
+      } else {
+        revocationStatus = r.status === 'unavailable' ? 'unavailable' : 'not-checked';
+        warnings.push(`crl_${r.status === 'unavailable' ? 'unavailable' : 'not_checked'}: ${r.detail}`);
+      }
+    }
+
+    // Over the octets as received (RFC 7515 §5.2), with the key the chain vouches for: the header's alg chose nothing.
+    const good = cryptoVerify('sha256', Buffer.from(passport.signingInput, 'latin1'), { key: chain.leafKey, dsaEncoding: 'ieee-p1363' }, passport.signature);
+    checks.signature = good;
+    if (!good) return failed('signature_invalid', checks, undefined, withX5u);
+
+    if (request.origTn !== undefined) {
+      checks.orig = origTn === request.origTn;
+      if (!checks.orig) return failed('orig_mismatch', checks, `orig ${origTn ?? '(not a tn)'}, call from ${request.origTn}`, withX5u);
+    }
+    if (request.destTn !== undefined) {
+      const missing = request.destTn.filter((tn) => !destTns.includes(tn));
+      checks.dest = missing.length === 0;
+      if (!checks.dest) return failed('dest_mismatch', checks, `dest ${destTns.join(',') || '(no tn)'}, call to ${missing.join(',')}`, withX5u);
+    }
+
+    return {
+      ok: true,
+      verstat: 'TN-Validation-Passed',
+      attest: claims.attest,
+      origid: claims.origid,
+      claims,
+      x5u,
+      cert: { spc: leaf.spc, subject: leaf.subject, issuer: leaf.issuer, serialNumber: leaf.serialNumber, notAfter: leaf.notAfter, fromCache, revocation: revocationStatus },
+      checks,
+      warnings,
+    };
+  }
+
+  function logRecord(transport: Transport): RequestLogRecord {
+    return {
+      time: new Date(clock.now()),
+      accountId: null,
+      apiKeyId: null,
+      transport,
+      orig: null,
+      dest: null,
+      attestRequested: null,
+      attestApplied: null,
+      attestReason: null,
+      outcome: 'error',
+      errorCode: null,
+      latencyUs: 0,
+      origid: null,
+    };
+  }
+
+  return {
+    verify,
+    async handle(call) {
+      const started = process.hrtime.bigint();
+      const entry = logRecord(call.transport);
+      try {
+        if (deps.authenticator) {
+          const caller = await deps.authenticator.authenticate(call.token, call.transport, (apiKeyId, accountId) => {
+            entry.apiKeyId = apiKeyId;
+            entry.accountId = accountId;
+          });
+          entry.accountId = caller.accountId;
+        }
+        const request = parseVerifyInput(call.input);
+        entry.orig = request.origTn ?? null;
+        entry.dest = request.destTn?.join(',') ?? null;
+        const result = await verify(request);
+        if (result.ok) {
+          entry.outcome = 'ok';
+          entry.attestApplied = result.attest;
+          entry.origid = result.origid;
+        } else {
+          entry.errorCode = `VERIFY_${result.sip}_${result.reason}`;
+        }
+        return result;
+      } catch (e) {
+        entry.errorCode = isShakenError(e) ? e.code : 'ERR_INTERNAL';
+        throw e;
+      } finally {
+        entry.latencyUs = Number((process.hrtime.bigint() - started) / 1000n);
+        deps.log?.record(entry);
+      }
+    },
+    clearCache() {
+      chains.clear();
+      revocation.clear();
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify';
+import { bearerToken } from '../../core/authenticate.js';
+import { ShakenError } from '../../core/errors.js';
+import { SIP_REASON_PHRASE, type VerifyResult } from '../../core/verify/verify-result.js';
+import type { Verifier } from '../../core/verify/verify-service.js';
+import { atisError } from '../atis-errors.js';
+import { toShakenError } from '../errors.js';
+
+// ATIS-1000082 verificationRequest: from, to, time and identity are all mandatory.
+const MANDATORY = ['from', 'to', 'time', 'identity'] as const;
+
+function decode(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null) throw new ShakenError('ERR_REQ_MALFORMED', 'missing request body');
+  const inner = (body as Record<string, unknown>).verificationRequest;
+  if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) {
+    throw new ShakenError('ERR_REQ_FIELD_MISSING', 'verificationRequest is required', { field: 'verificationRequest' });
+  }
+  const req = inner as Record<string, unknown>;
+  for (const name of MANDATORY) {
+    if (req[name] === undefined || req[name] === null) throw new ShakenError('ERR_REQ_FIELD_MISSING', `${name} is required`, { field: name });
+  }
+  if (typeof req.from !== 'object' || Array.isArray(req.from)) throw new ShakenError('ERR_REQ_FIELD_INVALID', 'from must be {"tn":"…"}', { field: 'from' });
+  if (typeof req.to !== 'object' || Array.isArray(req.to)) throw new ShakenError('ERR_REQ_FIELD_INVALID', 'to must be {"tn":["…"]}', { field: 'to' });
+  if (typeof req.identity !== 'string') throw new ShakenError('ERR_REQ_FIELD_INVALID', 'identity must be a string', { field: 'identity' });
+  return { identity: req.identity, from: req.from, to: req.to, time: req.time };
+}
+
+/** The ATIS-1000082 answer: verstat always; reasoncode (the SIP code) and reasontext (its phrase) on failure. */
+function atisVerificationResponse(r: VerifyResult) {
+  if (r.ok) return { verificationResponse: { verstat: r.verstat } };
+  return { verificationResponse: { verstat: r.verstat, reasoncode: r.atisReasonCode, reasontext: SIP_REASON_PHRASE[r.sip] } };
+}
+
+/** `POST /stir/v1/verification`: the ATIS-1000082 shape of the same core call; HTTP 200 for every verification outcome. */
+export function registerAtisVerificationRoute(app: FastifyInstance, verifier: Verifier): void {
+  app.post(
+    '/stir/v1/verification',
+    {
+      errorHandler(err, request, reply) {
+        const e = toShakenError(err);
+        if (e.code === 'ERR_INTERNAL') request.log.error({ err }, 'unhandled error');
+        const { status, body } = atisError(e);
+        return reply.code(status).send(body);
+      },
+    },
+    async (request) => {
+      const result = await verifier.handle({ token: bearerToken(request.headers.authorization), transport: 'http', input: decode(request.body) });
+      return atisVerificationResponse(result);
+    },
+  );
+}

@@ -1,0 +1,45 @@
+import type { Config } from '../config/schema.js';
+import type { Authenticator } from '../core/authenticate.js';
+import { systemClock, type Clock, type RequestLogSink } from '../core/ports.js';
+import type { TrustAnchorSource } from '../core/verify/verify-ports.js';
+import { createVerifier, type Verifier } from '../core/verify/verify-service.js';
+import { createHttpsFetcher } from './https-fetcher.js';
+import { trustAnchorSource } from './trust-anchor-file.js';
+
+export interface ConfiguredVerifierOptions {
+  authenticator?: Authenticator;
+  clock?: Clock;
+  log?: RequestLogSink;
+  /** Replaces `verify.trustAnchors` (CLI `--trust`). */
+  trustAnchors?: string;
+  /** Hears a trust-anchor reload that failed (the previous anchors stay in force). */
+  onTrustReloadError?: (e: Error) => void;
+  /** Extra TLS CAs for fetching x5u (tests; in a lab NODE_EXTRA_CA_CERTS does the same). */
+  tlsCa?: string | readonly string[];
+}
+
+/**
+ * The verifier as configured: the https fetcher under `verify.*` limits and the trust anchors from file.
+ * Loads the anchors now, so a bad `verify.trustAnchors` stops the service before it listens (ConfigError).
+ */
+export function createConfiguredVerifier(config: Config, opts: ConfiguredVerifierOptions = {}): Verifier & { trust: TrustAnchorSource } {
+  const clock = opts.clock ?? systemClock;
+  const v = config.verify;
+  const trust = trustAnchorSource(opts.trustAnchors ?? v.trustAnchors, v.trustReloadMs, clock, opts.onTrustReloadError);
+  const fetcher = createHttpsFetcher({
+    allowInsecure: v.allowInsecureX5u,
+    timeoutMs: v.fetchTimeoutMs,
+    maxBytes: v.fetchMaxBytes,
+    tlsCa: opts.tlsCa,
+    now: () => clock.now(),
+  });
+  const verifier = createVerifier({
+    fetcher,
+    trust,
+    clock,
+    authenticator: opts.authenticator,
+    log: opts.log,
+    options: { maxAgeSec: v.maxAgeSec, allowInsecureX5u: v.allowInsecureX5u, crlPolicy: v.crlPolicy },
+  });
+  return { ...verifier, trust };
+}

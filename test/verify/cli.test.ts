@@ -1,0 +1,60 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestPki, type TestPki } from '../../server/pki/test-pki.js';
+import { runCli } from '../helpers/cli.js';
+import { CertServer, identityOf, joseJws, shakenClaims, shakenHeader } from './support.js';
+
+describe('shakenstack verify and decode', () => {
+  let server: CertServer;
+  let pki: TestPki;
+  let dir: string;
+  let env: Record<string, string>;
+  let identity: string;
+
+  beforeAll(async () => {
+    server = await CertServer.start();
+    pki = await createTestPki({ crlUrl: server.url('/crl/none.crl') });
+    const x5u = server.serve('/sti/chain.pem', pki.chainPem);
+    identity = identityOf(await joseJws(pki.leaf.keyPem, shakenHeader(x5u), shakenClaims(Math.floor(Date.now() / 1000))), x5u);
+    dir = mkdtempSync(join(tmpdir(), 'shakenstack-verify-cli-'));
+    writeFileSync(join(dir, 'root.pem'), pki.root.certPem);
+    writeFileSync(join(dir, 'tls-ca.pem'), server.tlsCaPem);
+    // The child trusts the test TLS certificate the way a lab would: NODE_EXTRA_CA_CERTS.
+    env = { SHAKENSTACK_DATA_DIR: dir, SHAKENSTACK_VERIFY_ALLOW_INSECURE_X5U: 'true', NODE_EXTRA_CA_CERTS: join(dir, 'tls-ca.pem') };
+  });
+  afterAll(() => server.stop());
+
+  it('decode explains a header without any network', async () => {
+    const r = await runCli(['decode', identity], {});
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Identity header 1 \(the SHAKEN one\): full form/);
+    expect(r.stdout).toMatch(/"orig":\{"tn":"14045266060"\}/);
+    expect(r.stdout).toMatch(/iat: \d{4}-\d\d-\d\dT.* \(\d+ s ago\)/);
+    expect(r.stdout).toMatch(/problems: none visible/);
+    const json = JSON.parse((await runCli(['decode', identity, '--json'], {})).stdout);
+    expect(json[0]).toMatchObject({ selected: true, form: 'full', header: { alg: 'ES256', ppt: 'shaken' } });
+  });
+
+  it('verify passes with --trust and the call numbers, and exits 0', async () => {
+    const r = await runCli(['verify', identity, '--trust', join(dir, 'root.pem'), '--from', '+1 404 526 6060', '--to', '18001234567'], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^TN-Validation-Passed: attestation A, orig 14045266060, dest 18001234567/);
+    expect(r.stdout).toMatch(/SPC 1234/);
+  });
+
+  it('verify prints the failure and exits 1 when the token does not match the call or the chain is not trusted', async () => {
+    const wrongFrom = await runCli(['verify', identity, '--trust', join(dir, 'root.pem'), '--from', '19995550000'], env);
+    expect(wrongFrom.code).toBe(1);
+    expect(wrongFrom.stdout).toMatch(/^No-TN-Validation: 438 Invalid Identity Header \(orig_mismatch\)/);
+    const untrusted = await runCli(['verify', identity, '--json'], env);
+    expect(untrusted.code).toBe(1);
+    expect(JSON.parse(untrusted.stdout)).toMatchObject({ ok: false, reason: 'cert_untrusted', sip: 437 });
+  });
+
+  it('verify without a header is a usage error (64)', async () => {
+    expect((await runCli(['verify'], env)).code).toBe(64);
+  });
+});
