@@ -25,6 +25,8 @@ function assertP256(key: KeyObject, field: string): void {
 export class SoftwareKeyStore implements KeyStore {
   readonly scheme = SCHEME;
   private readonly keys = new Map<string, Promise<{ priv: KeyObject; pub: KeyObject }>>();
+  /** Keys already decrypted: the signing path reads them without a promise hop. */
+  private readonly ready = new Map<string, KeyObject>();
 
   constructor(
     private readonly repo: KeyBlobRepository,
@@ -68,6 +70,7 @@ export class SoftwareKeyStore implements KeyStore {
         }
         const priv = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
         der.fill(0);
+        this.ready.set(ref, priv);
         return { priv, pub: createPublicKey(priv) };
       })();
       this.keys.set(ref, loading);
@@ -77,7 +80,7 @@ export class SoftwareKeyStore implements KeyStore {
   }
 
   async sign(ref: string, data: Uint8Array): Promise<Uint8Array> {
-    const { priv } = await this.loadKey(ref);
+    const priv = this.ready.get(ref) ?? (await this.loadKey(ref)).priv;
     // The callback form runs on libuv's thread pool, so signatures proceed in parallel with request parsing.
     return new Promise((resolve, reject) => {
       cryptoSign('sha256', data, { key: priv, dsaEncoding: 'ieee-p1363' }, (err, sig) => (err ? reject(err) : resolve(sig)));
@@ -94,5 +97,6 @@ export class SoftwareKeyStore implements KeyStore {
 
   async close(): Promise<void> {
     this.keys.clear();
+    this.ready.clear();
   }
 }
