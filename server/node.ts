@@ -1,3 +1,4 @@
+import type { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { CertificatePublisher } from './core/certificate-publisher.js';
@@ -6,8 +7,14 @@ import { createSigningService, type SigningService } from './core/sign-service.j
 import { resolvePublicUrl } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { storeOptions } from './config/store-options.js';
+import { bindAddress, serverCredentials, serverOptions } from './grpc/listen-options.js';
+import { buildGrpcServer, type GrpcAdapter } from './grpc/server.js';
 import { buildHttpApp } from './http/app.js';
+import { createConfiguredVerifier } from './verify-fetch/node-verifier.js';
+import { createAdminCheck } from './manage/admin-auth.js';
 import { openKeyStores, type KeyStores } from './key-stores.js';
+import { fanOutSink, RequestMetrics } from './metrics/request-metrics.js';
+import { createReadiness, watchReadiness, type ReadinessWatch } from './readiness.js';
 import { watchChanges } from './store/change-watcher.js';
 import { openStore } from './store/open-store.js';
 import { RequestLogWriter } from './store/request-log-writer.js';
@@ -19,18 +26,47 @@ export interface RunningNode {
   keys: KeyStores;
   signing: SigningService;
   logWriter: RequestLogWriter;
+  metrics: RequestMetrics;
   /** The base URL x5u links of this node start with. */
   publicUrl: string;
   port: number;
+  /** Undefined when `grpc.enabled` is false. */
+  grpc: GrpcServer | undefined;
+  grpcPort: number | undefined;
   /** Stop accepting, finish in-flight requests, flush the request log, close stores. Idempotent. */
   close(): Promise<void>;
 }
 
 /**
- * One service process: open the store (migrations applied) and key stores, build the core and the HTTP
- * adapter, then listen. Everything that can fail at start fails here, before the port is bound.
+ * Stops the gRPC server: long-lived calls are ended first (health watchers, SignStreams once their items are
+ * answered), then `tryShutdown` waits for unary calls; whatever is still open after `graceMs` is cancelled.
+ */
+async function stopGrpc(grpc: GrpcAdapter, graceMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const graceful = Promise.all([grpc.drain(), new Promise<void>((resolve) => grpc.server.tryShutdown(() => resolve()))]);
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), graceMs);
+  });
+  if ((await Promise.race([graceful, timedOut])) === 'timeout') grpc.server.forceShutdown();
+  clearTimeout(timer);
+}
+
+function bindGrpc(grpc: GrpcAdapter, config: Config, credentials: ServerCredentials): Promise<number> {
+  const address = bindAddress(config.grpc.host, config.grpc.port);
+  return new Promise((resolve, reject) =>
+    grpc.server.bindAsync(address, credentials, (err, port) =>
+      err ? reject(new Error(`gRPC cannot listen on ${address}: ${err.message}`, { cause: err })) : resolve(port),
+    ),
+  );
+}
+
+/**
+ * One service process: open the store (migrations applied) and key stores, build the core and the HTTP and
+ * gRPC adapters, then listen. Everything that can fail at start fails here, before a port is bound.
  */
 export async function startNode(config: Config, logger: Logger, clock: Clock = systemClock): Promise<RunningNode> {
+  // TLS files are read and checked before anything is opened: a bad path is a configuration error.
+  const grpcCredentials = config.grpc.enabled ? serverCredentials(config.grpc) : undefined;
   const store = await openStore(storeOptions(config));
   let keys: KeyStores;
   try {
@@ -44,7 +80,10 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
     maxBatch: config.requestLog.maxBatch,
     logger,
   });
-  const signing = createSigningService({ directory: store, keys: keys.router, clock, log: logWriter, cacheTtlMs: config.cacheTtlMs });
+  // Every request the core finishes is counted by the metrics as it is logged: one path for every transport.
+  const metrics = new RequestMetrics(clock);
+  const log = fanOutSink(logWriter, metrics);
+  const signing = createSigningService({ directory: store, keys: keys.router, clock, log, cacheTtlMs: config.cacheTtlMs });
   const certificates = new CertificatePublisher(store, clock);
   const watcher = watchChanges(store, {
     intervalMs: config.changePollMs,
@@ -53,41 +92,57 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
       certificates.invalidate();
     },
   });
+  // The software key store keeps its keys in the store, so the store probe covers it too; each PKCS#11 token has its own.
+  const readiness = createReadiness({ store: () => store.ping(), ...keys.probes });
+  // Same API keys as signing; trust anchors load here, so a bad verify.trustAnchors stops the node before it listens.
+  const verifier = createConfiguredVerifier(config, {
+    authenticator: signing.authenticator,
+    clock,
+    onTrustReloadError: (err) => logger.warn({ err }, 'verify.trustAnchors reload failed; keeping the previous anchors'),
+  });
   const app = buildHttpApp({
     signing,
+    verifier,
     certificates,
     logger,
     bodyLimit: config.http.bodyLimit,
-    readiness: {
-      async check() {
-        try {
-          await store.ping();
-          return { store: 'ok' };
-        } catch {
-          return { store: 'unavailable' };
-        }
-      },
-    },
+    readiness,
+    admin: { store, checkAdmin: createAdminCheck(config.adminToken) },
   });
+  let readinessWatch: ReadinessWatch | undefined;
+  let grpc: GrpcAdapter | undefined;
+  if (config.grpc.enabled) {
+    readinessWatch = watchReadiness(readiness, config.grpc.healthIntervalMs);
+    grpc = buildGrpcServer({ signing, metrics, readiness: readinessWatch, logger, options: serverOptions(config.grpc) });
+  }
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       watcher.stop();
-      await app.close();
-      // After the listener has drained, every completed request has handed its record to the writer.
+      // Half the shutdown budget, so the request-log flush below still has time before serve's own timer fires.
+      await Promise.all([app.close(), grpc && stopGrpc(grpc, Math.floor(config.shutdownTimeoutMs / 2))]);
+      readinessWatch?.stop();
+      // After the listeners have drained, every completed request has handed its record to the writer.
       await logWriter.close();
       await keys.router.close();
       await store.close();
     })());
 
+  let grpcPort: number | undefined;
   try {
+    // HTTP first: with cluster workers, serve.ts takes the first 'listening' port it hears of as the HTTP one.
     await app.listen({ host: config.http.host, port: config.http.port });
+    if (grpc) {
+      // Health answers from the first probe on, never a premature NOT_SERVING.
+      await readinessWatch!.first;
+      grpcPort = await bindGrpc(grpc, config, grpcCredentials!);
+    }
   } catch (e) {
     await close();
     throw e;
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
-  return { app, store, keys, signing, logWriter, publicUrl: resolvePublicUrl(config, port), port, close };
+  return { app, store, keys, signing, logWriter, metrics, publicUrl: resolvePublicUrl(config, port), port, grpc: grpc?.server, grpcPort, close };
 }

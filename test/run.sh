@@ -19,8 +19,10 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}"
 }
 
-# openssl: independent certificate checks; curl: the quick-start test runs the printed curl command.
-apt_install openssl curl ca-certificates
+# openssl: independent certificate checks; curl: the quick-start test runs the printed curl command;
+# softhsm2 + opensc (pkcs11-tool): the PKCS#11 key store tests run against a real SoftHSM2 token;
+# secsipidx: an independent signer whose tokens the verification tests must accept.
+apt_install openssl curl ca-certificates softhsm2 opensc secsipidx
 
 pg_ready() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
 if ! command -v pg_isready >/dev/null 2>&1; then

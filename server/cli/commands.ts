@@ -7,14 +7,20 @@ import { systemClock } from '../core/ports.js';
 import { createSigningService } from '../core/sign-service.js';
 import { redactedConfig, resolvePublicUrl } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { openKeyStores, type KeyStores } from '../key-stores.js';
-import { createAccount, findAccount } from '../manage/accounts.js';
+import { openKeyStores, openPkcs11, pkcs11Options, type KeyStores } from '../key-stores.js';
+import { hsmKeyOf } from '../../hsm/pkcs11/pkcs11-uri.js';
+import type { Pkcs11KeyStore } from '../../hsm/pkcs11/pkcs11-store.js';
+import { createAccount, findAccount, updateAccount } from '../manage/accounts.js';
+import { exportInventory, importInventory, parseInventoryLine, readLines } from '../manage/inventory.js';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { createApiKey } from '../manage/api-keys.js';
 import { importCredential } from '../manage/credentials.js';
 import { storeOptions } from '../config/store-options.js';
 import { openStore } from '../store/open-store.js';
 import { RequestLogWriter } from '../store/request-log-writer.js';
 import type { Store } from '../store/store.js';
+import { VERIFY_COMMANDS } from './verify-commands.js';
 
 export class UsageError extends Error {}
 
@@ -25,11 +31,12 @@ export interface CommandContext {
   json: boolean;
 }
 
-interface Command {
+export interface Command {
   summary: string;
   args?: string;
   options: ParseArgsConfig['options'];
-  run(ctx: CommandContext): Promise<void>;
+  /** A number is the exit code (verify: 1 when the token fails); nothing means 0. */
+  run(ctx: CommandContext): Promise<void | number>;
 }
 
 function out(ctx: CommandContext, data: unknown, text: () => string): void {
@@ -68,6 +75,16 @@ async function withKeys<T>(ctx: CommandContext, work: (store: Store, keys: KeySt
   });
 }
 
+/** The PKCS#11 store alone (no database): `tokens` names the ones to open, default the configured ones. */
+async function withPkcs11<T>(ctx: CommandContext, tokens: string[] | undefined, work: (hsm: Pkcs11KeyStore) => Promise<T>): Promise<T> {
+  const hsm = await openPkcs11(await pkcs11Options(ctx.config, tokens));
+  try {
+    return await work(hsm);
+  } finally {
+    await hsm.close();
+  }
+}
+
 async function readText(path: string, field: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
@@ -87,7 +104,7 @@ export const COMMANDS: Record<string, Command> = {
   'account create': {
     summary: 'Create an account.',
     args: '<name>',
-    options: { default: { type: 'string' }, max: { type: 'string' }, ttl: { type: 'string' } },
+    options: { default: { type: 'string' }, max: { type: 'string' }, ttl: { type: 'string' }, mode: { type: 'string' }, 'non-numeric': { type: 'string' } },
     run: (ctx) =>
       withStore(ctx, async (store) => {
         const a = await createAccount(store, {
@@ -95,8 +112,38 @@ export const COMMANDS: Record<string, Command> = {
           defaultAttest: ctx.values.default,
           maxAttest: ctx.values.max,
           tokenTtlSec: ctx.values.ttl,
+          policyMode: ctx.values.mode,
+          nonNumericOrig: ctx.values['non-numeric'],
         });
-        out(ctx, a, () => `created account ${a.name} (${a.id}): default ${a.defaultAttest}, maximum ${a.maxAttest}, token TTL ${a.tokenTtlSec} s`);
+        out(ctx, a, () => `created account ${a.name} (${a.id}): default ${a.defaultAttest}, maximum ${a.maxAttest}, token TTL ${a.tokenTtlSec} s, policy ${a.policyMode}`);
+      }),
+  },
+
+  'account update': {
+    summary: 'Change an account: attestation default/maximum, token TTL, policy mode, non-numeric callers, enabled.',
+    args: '<name|id>',
+    options: {
+      default: { type: 'string' },
+      max: { type: 'string' },
+      ttl: { type: 'string' },
+      mode: { type: 'string' },
+      'non-numeric': { type: 'string' },
+      enable: { type: 'boolean' },
+      disable: { type: 'boolean' },
+    },
+    run: (ctx) =>
+      withStore(ctx, async (store) => {
+        if (ctx.values.enable && ctx.values.disable) throw new UsageError('give --enable or --disable, not both');
+        const before = await findAccount(store, positional(ctx, 0, 'account name'));
+        const a = await updateAccount(store, before, {
+          defaultAttest: ctx.values.default,
+          maxAttest: ctx.values.max,
+          tokenTtlSec: ctx.values.ttl,
+          policyMode: ctx.values.mode,
+          nonNumericOrig: ctx.values['non-numeric'],
+          enabled: ctx.values.enable ? true : ctx.values.disable ? false : undefined,
+        });
+        out(ctx, a, () => `updated ${a.name}: default ${a.defaultAttest}, maximum ${a.maxAttest}, TTL ${a.tokenTtlSec} s, policy ${a.policyMode}, non-numeric ${a.nonNumericOrig}, ${a.enabled ? 'enabled' : 'disabled'}`);
       }),
   },
 
@@ -107,18 +154,18 @@ export const COMMANDS: Record<string, Command> = {
       withStore(ctx, async (store) => {
         const list = await store.listAccounts();
         out(ctx, list, () =>
-          table([['ID', 'NAME', 'DEFAULT', 'MAX', 'TTL', 'ENABLED'], ...list.map((a) => [a.id, a.name, a.defaultAttest, a.maxAttest, String(a.tokenTtlSec), String(a.enabled)])]),
+          table([['ID', 'NAME', 'DEFAULT', 'MAX', 'TTL', 'POLICY', 'NON-NUMERIC', 'ENABLED'], ...list.map((a) => [a.id, a.name, a.defaultAttest, a.maxAttest, String(a.tokenTtlSec), a.policyMode, a.nonNumericOrig, String(a.enabled)])]),
         );
       }),
   },
 
   'apikey create': {
     summary: 'Create an API key for an account; the key is printed once.',
-    options: { account: { type: 'string' }, name: { type: 'string' } },
+    options: { account: { type: 'string' }, name: { type: 'string' }, gateway: { type: 'boolean' } },
     run: (ctx) =>
       withStore(ctx, async (store) => {
         const account = await findAccount(store, required(ctx, 'account'));
-        const { record, token } = await createApiKey(store, account.id, (ctx.values.name as string | undefined) ?? 'default');
+        const { record, token } = await createApiKey(store, account.id, (ctx.values.name as string | undefined) ?? 'default', ctx.values.gateway ? 'gateway' : 'customer');
         out(ctx, { id: record.id, accountId: record.accountId, name: record.name, apiKey: token }, () =>
           `created API key ${record.id} for ${account.name}. It is shown only now:\n${token}`,
         );
@@ -147,6 +194,48 @@ export const COMMANDS: Record<string, Command> = {
           table([['ID', 'ACCOUNT', 'NAME', 'CREATED', 'REVOKED'], ...list.map((k) => [k.id, k.accountId, k.name, k.createdAt.toISOString(), k.revokedAt?.toISOString() ?? '-'])]),
         );
       }),
+  },
+
+  'inventory import': {
+    summary: 'Import TN inventory from CSV (kind,value,count); all rows or none. --replace drops entries not in the file.',
+    options: { account: { type: 'string' }, file: { type: 'string' }, replace: { type: 'boolean' } },
+    run: (ctx) =>
+      withStore(ctx, async (store) => {
+        const account = await findAccount(store, required(ctx, 'account'));
+        const file = required(ctx, 'file');
+        const r = await importInventory(store, account.id, () => readLines(file), { replace: ctx.values.replace === true });
+        if (r.errorCount > 0) {
+          const shown = r.errors.map((e) => `  line ${e.line}: ${e.reason}`).join('\n');
+          throw new ShakenError('ERR_REQ_FIELD_INVALID', `${r.errorCount} bad row(s), nothing imported:\n${shown}${r.errorCount > r.errors.length ? `\n  ... and ${r.errorCount - r.errors.length} more` : ''}`, { field: 'file' });
+        }
+        out(ctx, { imported: r.imported, total: await store.countInventory(account.id) }, () => `imported ${r.imported} entries into ${account.name}`);
+      }),
+  },
+
+  'inventory export': {
+    summary: 'Write the TN inventory as CSV to stdout (or --out file).',
+    options: { account: { type: 'string' }, out: { type: 'string' } },
+    run: (ctx) =>
+      withStore(ctx, async (store) => {
+        const account = await findAccount(store, required(ctx, 'account'));
+        const target = ctx.values.out ? createWriteStream(ctx.values.out as string) : process.stdout;
+        for await (const line of exportInventory(store, account.id)) {
+          if (!target.write(line + '\n')) await once(target, 'drain');
+        }
+        if (target !== process.stdout) await new Promise((r) => (target as WriteStream).end(r));
+      }),
+  },
+
+  'inventory add': {
+    summary: 'Add numbers (--tn), a range (--range START,COUNT) or a prefix (--prefix) to the TN inventory.',
+    options: { account: { type: 'string' }, tn: { type: 'string', multiple: true }, range: { type: 'string', multiple: true }, prefix: { type: 'string', multiple: true } },
+    run: (ctx) => changeInventory(ctx, 'add'),
+  },
+
+  'inventory remove': {
+    summary: 'Remove entries from the TN inventory (same options as add).',
+    options: { account: { type: 'string' }, tn: { type: 'string', multiple: true }, range: { type: 'string', multiple: true }, prefix: { type: 'string', multiple: true } },
+    run: (ctx) => changeInventory(ctx, 'remove'),
   },
 
   'credential import': {
@@ -182,10 +271,39 @@ export const COMMANDS: Record<string, Command> = {
         const now = Date.now();
         const list = (await store.listCredentials(accountId)).map((c) => {
           const leaf = parseCertificateChain(c.chainPem).leaf;
-          return { id: c.id, accountId: c.accountId, state: c.state, keyRef: c.keyRef, x5u: c.x5u, subject: leaf.subject, spc: leaf.spc, notAfter: leaf.notAfter, daysLeft: daysUntilExpiry(leaf, now) };
+          const hsm = hsmKeyOf(c.keyRef) ?? null;
+          return { id: c.id, accountId: c.accountId, state: c.state, keyRef: c.keyRef, hsm, x5u: c.x5u, subject: leaf.subject, spc: leaf.spc, notAfter: leaf.notAfter, daysLeft: daysUntilExpiry(leaf, now) };
         });
+        const keyColumn = (c: (typeof list)[number]) => (c.hsm ? `hsm ${c.hsm.token}/${c.hsm.label ?? c.hsm.id}` : c.keyRef.startsWith('soft:') ? 'software' : c.keyRef);
         out(ctx, list, () =>
-          table([['ID', 'ACCOUNT', 'STATE', 'SPC', 'EXPIRES', 'DAYS', 'X5U'], ...list.map((c) => [c.id, c.accountId, c.state, c.spc ?? '-', c.notAfter.toISOString().slice(0, 10), String(c.daysLeft) + (c.daysLeft < 30 ? ' (!)' : ''), c.x5u])]),
+          table([['ID', 'ACCOUNT', 'STATE', 'KEY', 'SPC', 'EXPIRES', 'DAYS', 'X5U'], ...list.map((c) => [c.id, c.accountId, c.state, keyColumn(c), c.spc ?? '-', c.notAfter.toISOString().slice(0, 10), String(c.daysLeft) + (c.daysLeft < 30 ? ' (!)' : ''), c.x5u])]),
+        );
+      }),
+  },
+
+  'hsm keygen': {
+    summary: 'Generate a P-256 key inside a PKCS#11 token (sensitive, never extractable) and print its key reference.',
+    options: { token: { type: 'string' }, label: { type: 'string' }, id: { type: 'string' } },
+    run: async (ctx) => {
+      const token = required(ctx, 'token');
+      const label = required(ctx, 'label');
+      const idHex = ctx.values.id as string | undefined;
+      if (idHex !== undefined && !/^(?:[0-9a-fA-F]{2})+$/.test(idHex)) throw new UsageError('--id must be hex bytes, e.g. 0102');
+      await withPkcs11(ctx, [token], async (hsm) => {
+        const ref = await hsm.generate({ token, label, id: idHex === undefined ? undefined : Buffer.from(idHex, 'hex') });
+        out(ctx, { token, label, ref }, () => `generated key "${label}" on token "${token}": ${ref}\nafter your STI-CA issues its certificate: shakenstack credential import --account <name> --chain chain.pem --key-ref '${ref}'`);
+      });
+    },
+  },
+
+  'hsm list': {
+    summary: 'List the EC keys on PKCS#11 tokens (default: the configured ones) with the key reference of each.',
+    options: { token: { type: 'string' } },
+    run: (ctx) =>
+      withPkcs11(ctx, ctx.values.token ? [ctx.values.token as string] : undefined, async (hsm) => {
+        const keys = await hsm.listKeys();
+        out(ctx, keys, () =>
+          table([['TOKEN', 'LABEL', 'ID', 'SENSITIVE', 'EXTRACTABLE', 'REF'], ...keys.map((k) => [k.token, k.label, k.id, String(k.sensitive), String(k.extractable), k.ref])]),
         );
       }),
   },
@@ -223,7 +341,7 @@ export const COMMANDS: Record<string, Command> = {
         const log = new RequestLogWriter(store, { flushIntervalMs: 1000, maxBatch: 100 });
         const signing = createSigningService({ directory: store, keys: keys.router, clock: systemClock, log, cacheTtlMs: 1000 });
         try {
-          const r = await signing.signAs({ accountId: account.id, transport: 'cli' }, {
+          const r = await signing.signAs({ accountId: account.id, transport: 'cli', sourceKind: 'customer' }, {
             orig: { tn: required(ctx, 'orig') },
             dest: { tn: required(ctx, 'dest').split(',') },
             attest: ctx.values.attest,
@@ -236,12 +354,31 @@ export const COMMANDS: Record<string, Command> = {
       }),
   },
 
+  ...VERIFY_COMMANDS,
+
   config: {
     summary: 'Print the effective configuration (secrets masked).',
     options: {},
     run: async (ctx) => out(ctx, redactedConfig(ctx.config), () => JSON.stringify(redactedConfig(ctx.config), null, 2)),
   },
 };
+
+async function changeInventory(ctx: CommandContext, op: 'add' | 'remove'): Promise<void> {
+  const lines = [
+    ...((ctx.values.tn as unknown as string[] | undefined) ?? []).map((v) => `tn,${v}`),
+    ...((ctx.values.range as unknown as string[] | undefined) ?? []).map((v) => `range,${v}`),
+    ...((ctx.values.prefix as unknown as string[] | undefined) ?? []).map((v) => `prefix,${v}`),
+  ];
+  if (lines.length === 0) throw new UsageError('give at least one --tn, --range or --prefix');
+  const entries = lines.map((l) => parseInventoryLine(l));
+  await withStore(ctx, async (store) => {
+    const account = await findAccount(store, required(ctx, 'account'));
+    if (op === 'add') await store.addInventory(account.id, entries);
+    const removed = op === 'remove' ? await store.removeInventory(account.id, entries) : 0;
+    const total = await store.countInventory(account.id);
+    out(ctx, { op, entries: entries.length, removed, total }, () => (op === 'add' ? `added ${entries.length}` : `removed ${removed}`) + ` (inventory of ${account.name}: ${total} entries)`);
+  });
+}
 
 export function usage(name?: string): string {
   if (name && COMMANDS[name]) {

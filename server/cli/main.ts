@@ -34,8 +34,8 @@ async function main(argv: string[]): Promise<number> {
     await serve(config, createLogger(config.logLevel));
     return -1;
   }
-  await command.run({ config, values, positionals: parsed.positionals, json: values.json === true });
-  return 0;
+  const code = await command.run({ config, values, positionals: parsed.positionals, json: values.json === true });
+  return typeof code === 'number' ? code : 0;
 }
 
 main(process.argv.slice(2)).then(

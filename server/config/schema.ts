@@ -5,6 +5,18 @@
 export interface Config {
   dataDir: string;
   http: { host: string; port: number; bodyLimit: number };
+  grpc: {
+    enabled: boolean;
+    host: string;
+    port: number;
+    /** PEM file paths; cert and key together turn TLS on, clientCa makes it mutual. */
+    tls: { cert: string | undefined; key: string | undefined; clientCa: string | undefined };
+    keepaliveTimeMs: number;
+    keepaliveTimeoutMs: number;
+    maxConnectionAgeMs: number;
+    maxConnectionAgeGraceMs: number;
+    healthIntervalMs: number;
+  };
   /** Base URL under which this service is reachable; the x5u URLs it hosts start with it. */
   publicUrl: string | undefined;
   store: { engine: 'embedded' | 'postgres'; url: string | undefined; poolSize: number };
@@ -12,14 +24,28 @@ export interface Config {
   masterKey: string | undefined;
   /** Always set after loading (defaults to `<dataDir>/master.key`). */
   masterKeyFile: string;
-  /** HTTP worker processes; 1 runs in-process, more uses node:cluster. */
+  /** PKCS#11 key store; enabled when `module` is set. `tokens` is a comma-separated list of token labels. */
+  pkcs11: { module: string | undefined; tokens: string | undefined; pin: string | undefined; pinFile: string | undefined; sessions: number };
+  /** Worker processes (HTTP and gRPC); 1 runs in-process, more uses node:cluster. */
   workers: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   requestLog: { flushIntervalMs: number; maxBatch: number };
   cacheTtlMs: number;
   changePollMs: number;
+  /** Bearer token of the admin API (`/api/admin/...`); the admin API is off while unset. */
+  adminToken: string | undefined;
   /** Create a demo account with a test-PKI credential on first start when there are no accounts. */
   demo: boolean;
+  /** Verification (STI-VS): trust anchors, freshness, fetch limits, revocation policy. */
+  verify: {
+    trustAnchors: string | undefined;
+    trustReloadMs: number;
+    maxAgeSec: number;
+    allowInsecureX5u: boolean;
+    fetchTimeoutMs: number;
+    fetchMaxBytes: number;
+    crlPolicy: 'soft-fail' | 'hard-fail' | 'off';
+  };
   shutdownTimeoutMs: number;
 }
 
@@ -42,18 +68,42 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'http.host', env: 'SHAKENSTACK_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address the HTTP API listens on (`0.0.0.0` for all interfaces).' },
   { path: 'http.port', env: 'SHAKENSTACK_PORT', kind: 'port', default: 8080, doc: 'HTTP port (0 picks a free one).' },
   { path: 'http.bodyLimit', env: 'SHAKENSTACK_BODY_LIMIT', kind: 'int', default: 16384, doc: 'Largest request body in bytes; larger gets 413.' },
+  { path: 'grpc.enabled', env: 'SHAKENSTACK_GRPC', kind: 'bool', default: true, doc: 'Serve the gRPC API (signing, health, metrics, reflection).' },
+  { path: 'grpc.host', env: 'SHAKENSTACK_GRPC_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address the gRPC API listens on (`0.0.0.0` for all interfaces).' },
+  { path: 'grpc.port', env: 'SHAKENSTACK_GRPC_PORT', kind: 'port', default: 50051, doc: 'gRPC port (0 picks a free one). Cluster workers share it.' },
+  { path: 'grpc.tls.cert', env: 'SHAKENSTACK_GRPC_TLS_CERT', kind: 'string', default: undefined, doc: 'PEM certificate chain file. With `grpc.tls.key`, gRPC is served over TLS only; unset, in plain text.' },
+  { path: 'grpc.tls.key', env: 'SHAKENSTACK_GRPC_TLS_KEY', kind: 'string', default: undefined, doc: 'PEM private key file of `grpc.tls.cert`.' },
+  { path: 'grpc.tls.clientCa', env: 'SHAKENSTACK_GRPC_TLS_CLIENT_CA', kind: 'string', default: undefined, doc: 'PEM CA file. When set, every client must present a certificate issued by it (mutual TLS); needs `grpc.tls.cert`.' },
+  { path: 'grpc.keepaliveTimeMs', env: 'SHAKENSTACK_GRPC_KEEPALIVE_TIME_MS', kind: 'int', default: 30000, doc: 'The server pings each connection after this long without a ping, calls or not, so NAT and firewall state survives idle sidecar channels and dead peers are noticed; 0 turns it off.' },
+  { path: 'grpc.keepaliveTimeoutMs', env: 'SHAKENSTACK_GRPC_KEEPALIVE_TIMEOUT_MS', kind: 'int', default: 10000, doc: 'A connection whose ping is not answered within this is closed.' },
+  { path: 'grpc.maxConnectionAgeMs', env: 'SHAKENSTACK_GRPC_MAX_CONNECTION_AGE_MS', kind: 'int', default: 0, doc: 'Ask clients to reconnect after this long (GOAWAY), so long-lived channels spread over nodes added later; 0 = never.' },
+  { path: 'grpc.maxConnectionAgeGraceMs', env: 'SHAKENSTACK_GRPC_MAX_CONNECTION_AGE_GRACE_MS', kind: 'int', default: 30000, doc: 'After `grpc.maxConnectionAgeMs`, how long calls still open (a SignStream) may run before the connection is closed.' },
+  { path: 'grpc.healthIntervalMs', env: 'SHAKENSTACK_GRPC_HEALTH_INTERVAL_MS', kind: 'int', default: 1000, doc: 'How often the readiness probes run for the gRPC health service: Check answers the last result, Watch hears each change.' },
   { path: 'publicUrl', env: 'SHAKENSTACK_PUBLIC_URL', kind: 'url', default: undefined, doc: 'Base URL verifiers reach this service at; hosted x5u URLs start with it. Default `http://<host>:<port>`. Use https in production.' },
   { path: 'store.engine', env: 'SHAKENSTACK_STORE', kind: 'enum', values: ['embedded', 'postgres'], default: 'embedded', doc: '`embedded` (SQLite file in the data folder, no server) or `postgres` (several nodes on one database).' },
   { path: 'store.url', env: 'SHAKENSTACK_DATABASE_URL', kind: 'string', default: undefined, secret: true, doc: 'PostgreSQL connection URL, required with `postgres`.' },
   { path: 'store.poolSize', env: 'SHAKENSTACK_DATABASE_POOL', kind: 'int', default: 10, doc: 'PostgreSQL connections per process.' },
   { path: 'masterKey', env: 'SHAKENSTACK_MASTER_KEY', kind: 'string', default: undefined, secret: true, doc: 'Master key of the software key store: 32 bytes as hex or base64. Unset: read or create the master key file.' },
   { path: 'masterKeyFile', env: 'SHAKENSTACK_MASTER_KEY_FILE', kind: 'string', default: undefined, doc: 'Master key file, created with mode 0600 on first start. Default `<dataDir>/master.key`.' },
-  { path: 'workers', env: 'SHAKENSTACK_WORKERS', kind: 'workers', default: 1, doc: 'HTTP worker processes: a number, or `auto` for one per CPU core.' },
+  { path: 'pkcs11.module', env: 'SHAKENSTACK_PKCS11_MODULE', kind: 'string', default: undefined, doc: 'PKCS#11 library of the HSM (SoftHSM2: `/usr/lib/softhsm/libsofthsm2.so`). Set it to sign with `pkcs11:` keys.' },
+  { path: 'pkcs11.tokens', env: 'SHAKENSTACK_PKCS11_TOKENS', kind: 'string', default: undefined, doc: 'Comma-separated labels of the tokens to open at start (by label: slot ids change). Required with `pkcs11.module`.' },
+  { path: 'pkcs11.pin', env: 'SHAKENSTACK_PKCS11_PIN', kind: 'string', default: undefined, secret: true, doc: 'User PIN of the tokens. Give it here or in `pkcs11.pinFile`, never on a command line.' },
+  { path: 'pkcs11.pinFile', env: 'SHAKENSTACK_PKCS11_PIN_FILE', kind: 'string', default: undefined, doc: 'File holding the user PIN (one trailing newline ignored); must not be readable by group or others.' },
+  { path: 'pkcs11.sessions', env: 'SHAKENSTACK_PKCS11_SESSIONS', kind: 'int', default: 4, doc: 'Logged-in sessions per token, i.e. signatures in flight at once. They run on libuv\'s thread pool (`UV_THREADPOOL_SIZE`, default 4).' },
+  { path: 'workers', env: 'SHAKENSTACK_WORKERS', kind: 'workers', default: 1, doc: 'Worker processes, each serving HTTP and gRPC: a number, or `auto` for one per CPU core.' },
   { path: 'logLevel', env: 'SHAKENSTACK_LOG_LEVEL', kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', doc: 'pino log level.' },
   { path: 'requestLog.flushIntervalMs', env: 'SHAKENSTACK_LOG_FLUSH_MS', kind: 'int', default: 200, doc: 'How often buffered request-log records are written to the store.' },
-  { path: 'requestLog.maxBatch', env: 'SHAKENSTACK_LOG_MAX_BATCH', kind: 'int', default: 1000, doc: 'Records that trigger an early flush.' },
+  { path: 'requestLog.maxBatch', env: 'SHAKENSTACK_LOG_MAX_BATCH', kind: 'int', default: 200, doc: 'Records written per store transaction, and the backlog that triggers an early flush. Small batches keep each synchronous SQLite write short (about 2.5 ms for 200 rows).' },
   { path: 'cacheTtlMs', env: 'SHAKENSTACK_CACHE_TTL_MS', kind: 'int', default: 60000, doc: 'Longest time an account, credential or API key is reused from memory.' },
   { path: 'changePollMs', env: 'SHAKENSTACK_CHANGE_POLL_MS', kind: 'int', default: 1000, doc: 'How often each process checks the store for changes made elsewhere (CLI, other nodes) and drops its caches.' },
+  { path: 'adminToken', env: 'SHAKENSTACK_ADMIN_TOKEN', kind: 'string', default: undefined, secret: true, doc: 'Bearer token for the admin API (`/api/admin/...`: accounts, TN inventory). The admin API answers 401 while unset. Use 32+ random characters.' },
+  { path: 'verify.trustAnchors', env: 'SHAKENSTACK_VERIFY_TRUST_ANCHORS', kind: 'string', default: undefined, doc: 'STI-CA trust anchors for verification: a PEM bundle file or a folder of PEM files. Re-read when a file changes (see `verify.trustReloadMs`). Unset: no chain is trusted.' },
+  { path: 'verify.trustReloadMs', env: 'SHAKENSTACK_VERIFY_TRUST_RELOAD_MS', kind: 'int', default: 1000, doc: 'How often, at most, a verification checks the trust-anchor files for changes (mtime and size); 0 checks every time.' },
+  { path: 'verify.maxAgeSec', env: 'SHAKENSTACK_VERIFY_MAX_AGE_SEC', kind: 'int', default: 60, doc: 'How far `iat` and the SIP Date may be from now, either way, before a verification answers 403 Stale Date.' },
+  { path: 'verify.allowInsecureX5u', env: 'SHAKENSTACK_VERIFY_ALLOW_INSECURE_X5U', kind: 'bool', default: false, doc: 'Labs and tests only: let the verifier fetch x5u and CRLs over http and from loopback and private addresses. Never in production.' },
+  { path: 'verify.fetchTimeoutMs', env: 'SHAKENSTACK_VERIFY_FETCH_TIMEOUT_MS', kind: 'int', default: 2000, doc: 'Longest time for fetching one certificate chain or CRL (DNS, connect, TLS, redirects and body).' },
+  { path: 'verify.fetchMaxBytes', env: 'SHAKENSTACK_VERIFY_FETCH_MAX_BYTES', kind: 'int', default: 65536, doc: 'Largest certificate chain fetched from an x5u (CRLs may be up to 1 MiB).' },
+  { path: 'verify.crlPolicy', env: 'SHAKENSTACK_VERIFY_CRL_POLICY', kind: 'enum', values: ['soft-fail', 'hard-fail', 'off'], default: 'soft-fail', doc: 'When the leaf\'s CRL cannot be read: `soft-fail` passes and says so in the result, `hard-fail` answers 437; `off` never fetches CRLs.' },
   { path: 'demo', env: 'SHAKENSTACK_DEMO', kind: 'bool', default: true, doc: 'On first start with no accounts, create a demo account with a test-PKI credential and print an API key.' },
   { path: 'shutdownTimeoutMs', env: 'SHAKENSTACK_SHUTDOWN_TIMEOUT_MS', kind: 'int', default: 10000, doc: 'Longest wait for in-flight requests and the log flush on SIGTERM/SIGINT.' },
 ];

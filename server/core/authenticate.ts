@@ -10,6 +10,8 @@ export interface Authenticator {
    * matches) before the revoked/disabled checks, so a refused request is still logged against its account.
    */
   authenticate(token: string | undefined, transport: Transport, identified?: (apiKeyId: string, accountId: string) => void): Promise<CallerContext>;
+  /** A token that passed `authenticate` within the cache TTL, without re-hashing it; undefined otherwise. */
+  recall(token: string | undefined, transport: Transport): CallerContext | undefined;
   invalidate(): void;
 }
 
@@ -23,6 +25,10 @@ export function bearerToken(header: string | undefined): string | undefined {
 export function createAuthenticator(directory: Directory, clock: Clock, cacheTtlMs: number): Authenticator {
   const keys = new CachedLoader<string, ApiKeyRecord | undefined>((id) => directory.getApiKey(id), clock, cacheTtlMs);
   const accounts = new CachedLoader<string, AccountRecord | undefined>((id) => directory.getAccount(id), clock, cacheTtlMs);
+  // Tokens that passed, so a busy sidecar's key is hashed once per TTL rather than per call. Keyed by the token
+  // itself: it is in this process's memory on every request anyway. Cleared with the other caches.
+  const passed = new Map<string, { accountId: string; apiKeyId: string; sourceKind: CallerContext['sourceKind']; expiresAt: number }>();
+  const MAX_PASSED = 10_000;
 
   return {
     async authenticate(token, transport, identified) {
@@ -42,11 +48,19 @@ export function createAuthenticator(directory: Directory, clock: Clock, cacheTtl
       if (!account || !account.enabled) {
         throw new ShakenError('ERR_AUTH_ACCOUNT_DISABLED', 'the account of this API key is disabled', { field: 'authorization' });
       }
-      return { accountId: account.id, apiKeyId: record.id, transport };
+      if (passed.size >= MAX_PASSED) passed.clear();
+      passed.set(token, { accountId: account.id, apiKeyId: record.id, sourceKind: record.sourceKind, expiresAt: clock.now() + cacheTtlMs });
+      return { accountId: account.id, apiKeyId: record.id, transport, sourceKind: record.sourceKind };
+    },
+    recall(token, transport) {
+      const hit = token === undefined ? undefined : passed.get(token);
+      if (!hit || hit.expiresAt <= clock.now()) return undefined;
+      return { accountId: hit.accountId, apiKeyId: hit.apiKeyId, transport, sourceKind: hit.sourceKind };
     },
     invalidate() {
       keys.clear();
       accounts.clear();
+      passed.clear();
     },
   };
 }

@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'ERR_URI_INVALID',
   'ERR_DEST_EMPTY',
   'ERR_ATTEST_INVALID',
+  'ERR_ATTEST_REFUSED',
   'ERR_AUTH_MISSING',
   'ERR_AUTH_INVALID',
   'ERR_AUTH_REVOKED',
@@ -39,6 +40,8 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface ShakenErrorOptions {
   field?: string;
   cause?: unknown;
+  /** Structured facts a caller can act on (e.g. the bad rows of an import); never secrets. */
+  details?: unknown;
 }
 
 /** A failure the caller can act on. `reason` is shown to callers: never put secrets or key material in it. */
@@ -46,6 +49,7 @@ export class ShakenError extends Error {
   readonly code: ErrorCode;
   readonly field: string | undefined;
   readonly reason: string;
+  readonly details: unknown;
 
   constructor(code: ErrorCode, reason: string, options: ShakenErrorOptions = {}) {
     super(`${code}: ${reason}`, options.cause === undefined ? undefined : { cause: options.cause });
@@ -53,6 +57,7 @@ export class ShakenError extends Error {
     this.code = code;
     this.field = options.field;
     this.reason = reason;
+    this.details = options.details;
   }
 }
 

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import type { Attestation, Transport } from './types.js';
+import type { InventoryEntry } from './tn-inventory.js';
+import type { Attestation, AttestationReason, NonNumericOrigPolicy, PolicyMode, SourceKind, Transport } from './types.js';
 
 /** Signs with a key that never leaves its store. The core needs nothing more of a key store. */
 export interface KeySigner {
@@ -17,6 +18,12 @@ export interface AccountRecord {
   /** How far a caller-supplied iat may be from now, and how long a retired certificate stays published. */
   tokenTtlSec: number;
   enabled: boolean;
+  /** `enforce`: A only for numbers in the inventory; `trust`: the caller's level, capped (RFC 8224 §6.1). */
+  policyMode: PolicyMode;
+  /** What an orig that is not a telephone number (anonymous, a SIP URI) gets. */
+  nonNumericOrig: NonNumericOrigPolicy;
+  /** Bumped by every inventory change, so nodes rebuild an inventory only when it changed. */
+  inventoryVersion: number;
   createdAt: Date;
 }
 
@@ -42,6 +49,8 @@ export interface ApiKeyRecord {
   name: string;
   /** hex SHA-256 of the secret part; the secret itself is shown once and never stored. */
   secretHash: string;
+  /** A gateway/interconnect source can never get more than C (ATIS-1000074 §5.2.3). */
+  sourceKind: SourceKind;
   createdAt: Date;
   revokedAt: Date | null;
 }
@@ -51,6 +60,8 @@ export interface Directory {
   getAccount(id: string): Promise<AccountRecord | undefined>;
   getActiveCredential(accountId: string): Promise<CredentialRecord | undefined>;
   getApiKey(id: string): Promise<ApiKeyRecord | undefined>;
+  /** The account's TN inventory in chunks, so a million entries never sit in one result or block one tick. */
+  streamInventory(accountId: string, chunkSize?: number): AsyncIterable<InventoryEntry[]>;
 }
 
 export type RequestOutcome = 'ok' | 'error';
@@ -65,6 +76,8 @@ export interface RequestLogRecord {
   dest: string | null;
   attestRequested: Attestation | null;
   attestApplied: Attestation | null;
+  /** Why the applied level is what it is (`tn-not-in-inventory`, `account-maximum`, ...). */
+  attestReason: AttestationReason | null;
   outcome: RequestOutcome;
   errorCode: string | null;
   latencyUs: number;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { decideAttestation } from './attestation-policy.js';
 import { createAuthenticator, type Authenticator } from './authenticate.js';
 import { CachedLoader } from './cached-loader.js';
+import { InventoryCache } from './inventory-cache.js';
 import { ShakenError, isShakenError } from './errors.js';
 import { base64url, signingInput } from './passport.js';
 import type { AccountRecord, Clock, Directory, KeySigner, RequestLogRecord, RequestLogSink } from './ports.js';
@@ -54,6 +55,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
   const { directory, keys, clock, log } = deps;
   const authenticator = createAuthenticator(directory, clock, deps.cacheTtlMs);
 
+  const inventories = new InventoryCache(directory);
   const accounts = new CachedLoader<string, AccountState>(
     async (accountId) => {
       const account = await directory.getAccount(accountId);
@@ -75,7 +77,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
   );
 
   async function signRequest(caller: CallerContext, request: SignRequest): Promise<SignResult> {
-    const state = await accounts.get(caller.accountId);
+    const state = accounts.peek(caller.accountId) ?? (await accounts.get(caller.accountId));
     const account = state.account;
     if (!account || !account.enabled) {
       throw new ShakenError('ERR_AUTH_ACCOUNT_DISABLED', 'the account is disabled or does not exist');
@@ -85,7 +87,16 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     const now = clock.now();
     assertStillValid(credential, now);
 
-    const decision = decideAttestation(request.attest, account);
+    const origTn = 'tn' in request.orig ? request.orig.tn : undefined;
+    // The inventory matters only in enforce mode; a trust-mode account never loads one.
+    const needsInventory = account.policyMode === 'enforce' && caller.sourceKind === 'customer' && origTn !== undefined;
+    const pending = needsInventory ? inventories.get(account) : undefined;
+    const inventory = pending instanceof Promise ? await pending : pending;
+    const decision = decideAttestation(request.attest, account, {
+      source: caller.sourceKind,
+      origTn,
+      inInventory: (tn) => inventory?.has(tn) ?? false,
+    });
     const nowSec = Math.floor(now / 1000);
     const iat = request.iat ?? nowSec;
     if (Math.abs(iat - nowSec) > account.tokenTtlSec) {
@@ -126,6 +137,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
       dest: null,
       attestRequested: null,
       attestApplied: null,
+      attestReason: null,
       outcome: 'error',
       errorCode: null,
       latencyUs: 0,
@@ -136,6 +148,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
       entry.outcome = 'ok';
       entry.attestRequested = result.requestedAttest;
       entry.attestApplied = result.attest;
+      entry.attestReason = result.attestReason;
       entry.origid = result.origid;
       return result;
     } catch (e) {
@@ -161,10 +174,12 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     authenticator,
     handle(call) {
       return logged(call.transport, async (entry) => {
-        const caller = await authenticator.authenticate(call.token, call.transport, (apiKeyId, accountId) => {
-          entry.apiKeyId = apiKeyId;
-          entry.accountId = accountId;
-        });
+        const caller =
+          authenticator.recall(call.token, call.transport) ??
+          (await authenticator.authenticate(call.token, call.transport, (apiKeyId, accountId) => {
+            entry.apiKeyId = apiKeyId;
+            entry.accountId = accountId;
+          }));
         return signRequest(caller, validated(entry, caller, call.input, call.headerAttest));
       });
     },

@@ -1,5 +1,10 @@
 export type Attestation = 'A' | 'B' | 'C';
 
+export type PolicyMode = 'enforce' | 'trust';
+export type NonNumericOrigPolicy = 'B' | 'C' | 'refuse';
+/** What kind of source a caller is: a customer trunk/application, or a gateway or interconnect. */
+export type SourceKind = 'customer' | 'gateway';
+
 /** `orig` per RFC 8225 §5.2.1: exactly one telephone number or one URI. */
 export type Orig = { tn: string } | { uri: string };
 
@@ -25,10 +30,18 @@ export type Transport = 'http' | 'grpc' | 'sip' | 'cli';
 export interface CallerContext {
   accountId: string;
   apiKeyId?: string;
+  sourceKind: SourceKind;
   transport: Transport;
 }
 
-export type AttestationReason = 'requested' | 'account-default' | 'account-maximum';
+/** Why a call got the level it got; `requested` and `account-default` mean nothing lowered it. */
+export type AttestationReason =
+  | 'requested'
+  | 'account-default'
+  | 'account-maximum'
+  | 'tn-not-in-inventory'
+  | 'gateway-source'
+  | 'non-numeric-caller';
 
 export interface SignResult {
   /** The full Identity header value: `<jws>;info=<x5u>;alg=ES256;ppt=shaken`. */

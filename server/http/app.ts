@@ -3,7 +3,12 @@ import { ShakenError } from '../core/errors.js';
 import type { CertificatePublisher } from '../core/certificate-publisher.js';
 import type { SigningService } from '../core/sign-service.js';
 import { httpError, toShakenError } from './errors.js';
+import { registerAdminRoutes } from './routes/admin.js';
 import { registerAtisSigningRoute } from './routes/atis-signing.js';
+import { registerAtisVerificationRoute } from './routes/atis-verification.js';
+import { registerVerifyRoute } from './routes/verify.js';
+import type { Verifier } from '../core/verify/verify-service.js';
+import type { Store } from '../store/store.js';
 import { registerHealthRoutes, type ReadinessCheck } from './routes/health.js';
 import { registerOpenApiRoute } from './routes/openapi.js';
 import { registerSignRoute } from './routes/sign.js';
@@ -15,6 +20,10 @@ export interface HttpDeps {
   readiness: ReadinessCheck;
   logger: FastifyBaseLogger;
   bodyLimit: number;
+  /** Verification (STI-VS) endpoints; absent in adapters built without a verifier. */
+  verifier?: Verifier;
+  /** Management endpoints under /api/admin; absent in adapters that do not offer them. */
+  admin?: { store: Store; checkAdmin: (token: string | undefined) => void };
 }
 
 /** Builds the HTTP adapter without listening; `main` (or a test) calls `listen`. */
@@ -44,8 +53,13 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
 
   registerSignRoute(app, deps.signing);
   registerAtisSigningRoute(app, deps.signing);
+  if (deps.verifier) {
+    registerVerifyRoute(app, deps.verifier);
+    registerAtisVerificationRoute(app, deps.verifier);
+  }
   registerX5uRoute(app, deps.certificates);
   registerHealthRoutes(app, deps.readiness);
   registerOpenApiRoute(app);
+  if (deps.admin) registerAdminRoutes(app, deps.admin);
   return app;
 }

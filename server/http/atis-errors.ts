@@ -24,6 +24,7 @@ export const ATIS_MESSAGE = {
   ERR_URI_INVALID: INVALID,
   ERR_DEST_EMPTY: INVALID,
   ERR_ATTEST_INVALID: INVALID,
+  ERR_ATTEST_REFUSED: { id: 'POL1002', text: 'Not authorized: %1' },
   ERR_AUTH_MISSING: { id: 'POL1001', text: 'Authentication required: %1' },
   ERR_AUTH_INVALID: { id: 'POL1001', text: 'Authentication required: %1' },
   ERR_AUTH_REVOKED: { id: 'POL1002', text: 'Not authorized: %1' },

@@ -16,6 +16,7 @@ export const HTTP_STATUS = {
   ERR_URI_INVALID: 400,
   ERR_DEST_EMPTY: 400,
   ERR_ATTEST_INVALID: 400,
+  ERR_ATTEST_REFUSED: 403,
   ERR_AUTH_MISSING: 401,
   ERR_AUTH_INVALID: 401,
   ERR_AUTH_REVOKED: 403,
@@ -62,11 +63,12 @@ export function toShakenError(err: unknown): ShakenError {
 }
 
 export interface HttpErrorBody {
-  error: { code: ErrorCode; field?: string; reason: string };
+  error: { code: ErrorCode; field?: string; reason: string; details?: unknown };
 }
 
 export function httpError(e: ShakenError): { status: number; body: HttpErrorBody } {
   const body: HttpErrorBody = { error: { code: e.code, reason: e.reason } };
   if (e.field) body.error.field = e.field;
+  if (e.details !== undefined) body.error.details = e.details;
   return { status: HTTP_STATUS[e.code], body };
 }

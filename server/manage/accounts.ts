@@ -8,13 +8,28 @@ export interface AccountInput {
   defaultAttest?: unknown;
   maxAttest?: unknown;
   tokenTtlSec?: unknown;
+  policyMode?: unknown;
+  nonNumericOrig?: unknown;
 }
+
+function parseEnum<T extends string>(v: unknown, allowed: readonly T[], field: string): T {
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    throw new ShakenError('ERR_REQ_FIELD_INVALID', `${field} must be one of ${allowed.join(', ')}`, { field });
+  }
+  return v as T;
+}
+
+export const POLICY_MODES = ['enforce', 'trust'] as const;
+export const NON_NUMERIC_ORIG = ['B', 'C', 'refuse'] as const;
 
 // ATIS-1000074 §5.3.1 freshness is 60 s; a longer TTL only widens what caller-supplied iat we accept.
 const DEFAULT_TTL_SEC = 60;
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
 
-/** Validates and creates an account. Defaults: attestation A, maximum A, token TTL 60 s. */
+/**
+ * Validates and creates an account. Defaults: attestation A, maximum A, token TTL 60 s, policy `enforce`
+ * (A only for numbers in the account's inventory), non-numeric callers signed B.
+ */
 export async function createAccount(store: Store, input: AccountInput): Promise<AccountRecord> {
   if (typeof input.name !== 'string' || !NAME.test(input.name)) {
     throw new ShakenError('ERR_REQ_FIELD_INVALID', 'account name must be 1-63 letters, digits, dot, dash or underscore', { field: 'name' });
@@ -28,7 +43,45 @@ export async function createAccount(store: Store, input: AccountInput): Promise<
   if (!Number.isInteger(ttl) || ttl < 1 || ttl > 86_400) {
     throw new ShakenError('ERR_REQ_FIELD_INVALID', 'token TTL must be a whole number of seconds from 1 to 86400', { field: 'tokenTtlSec' });
   }
-  return store.createAccount({ name: input.name, defaultAttest, maxAttest, tokenTtlSec: ttl });
+  const policyMode = input.policyMode === undefined ? 'enforce' : parseEnum(input.policyMode, POLICY_MODES, 'policyMode');
+  const nonNumericOrig = input.nonNumericOrig === undefined ? 'B' : parseEnum(input.nonNumericOrig, NON_NUMERIC_ORIG, 'nonNumericOrig');
+  return store.createAccount({ name: input.name, defaultAttest, maxAttest, tokenTtlSec: ttl, policyMode, nonNumericOrig });
+}
+
+export interface AccountChange {
+  defaultAttest?: unknown;
+  maxAttest?: unknown;
+  tokenTtlSec?: unknown;
+  enabled?: unknown;
+  policyMode?: unknown;
+  nonNumericOrig?: unknown;
+}
+
+/** Validates and applies a change; the default may never end up above the maximum. */
+export async function updateAccount(store: Store, account: AccountRecord, change: AccountChange): Promise<AccountRecord> {
+  const maxAttest = change.maxAttest === undefined ? undefined : parseAttestation(change.maxAttest, 'maxAttest');
+  const defaultAttest = change.defaultAttest === undefined ? undefined : parseAttestation(change.defaultAttest, 'defaultAttest');
+  if (attestationRank(defaultAttest ?? account.defaultAttest) > attestationRank(maxAttest ?? account.maxAttest)) {
+    throw new ShakenError('ERR_REQ_FIELD_INVALID', 'the default attestation cannot be above the maximum', { field: 'defaultAttest' });
+  }
+  let tokenTtlSec: number | undefined;
+  if (change.tokenTtlSec !== undefined) {
+    tokenTtlSec = Number(change.tokenTtlSec);
+    if (!Number.isInteger(tokenTtlSec) || tokenTtlSec < 1 || tokenTtlSec > 86_400) {
+      throw new ShakenError('ERR_REQ_FIELD_INVALID', 'token TTL must be a whole number of seconds from 1 to 86400', { field: 'tokenTtlSec' });
+    }
+  }
+  if (change.enabled !== undefined && typeof change.enabled !== 'boolean') {
+    throw new ShakenError('ERR_REQ_FIELD_INVALID', 'enabled must be true or false', { field: 'enabled' });
+  }
+  return store.updateAccount(account.id, {
+    defaultAttest,
+    maxAttest,
+    tokenTtlSec,
+    enabled: change.enabled as boolean | undefined,
+    policyMode: change.policyMode === undefined ? undefined : parseEnum(change.policyMode, POLICY_MODES, 'policyMode'),
+    nonNumericOrig: change.nonNumericOrig === undefined ? undefined : parseEnum(change.nonNumericOrig, NON_NUMERIC_ORIG, 'nonNumericOrig'),
+  });
 }
 
 /** Finds an account by id (`acc_...`) or by name. */

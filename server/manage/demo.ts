@@ -7,6 +7,9 @@ import { createAccount } from './accounts.js';
 import { createApiKey } from './api-keys.js';
 import { importCredential } from './credentials.js';
 
+/** Covers the quick start's orig 14045266060. */
+export const DEMO_INVENTORY = { kind: 'prefix', prefix: '1404526' } as const;
+
 export interface DemoSetup {
   accountName: string;
   apiKey: string;
@@ -40,6 +43,8 @@ export async function ensureDemoAccount(deps: {
   await writeFile(join(pkiDir, 'root.key'), pki.root.keyPem, { mode: 0o600 });
   const account = await createAccount(deps.store, { name: 'demo' });
   const credential = await importCredential(deps, { accountId: account.id, chainPem: pki.chainPem, keyPem: pki.leaf.keyPem });
+  // The demo account runs in enforce mode: the quick start's calling number is in its inventory, so it earns A.
+  await deps.store.addInventory(account.id, [DEMO_INVENTORY]);
   const { token } = await createApiKey(deps.store, account.id, 'demo');
   return { accountName: account.name, apiKey: token, x5u: credential.x5u, pkiDir };
 }

@@ -4,6 +4,8 @@ import type { Kysely, Transaction } from 'kysely';
 import { ShakenError } from '../core/errors.js';
 import { systemClock } from '../core/ports.js';
 import type { AccountRecord, ApiKeyRecord, Clock, CredentialRecord, RequestLogRecord } from '../core/ports.js';
+import type { InventoryEntry } from '../core/tn-inventory.js';
+import { bumpInventoryVersion, deleteInventory, streamInventoryRows, upsertInventory } from './inventory-queries.js';
 import type {
   AccountPatch,
   KeyBlob,
@@ -14,7 +16,7 @@ import type {
   Store,
 } from './store.js';
 import type { Database, StoreEngine } from './schema.js';
-import { guarded, isUniqueViolation } from './store-errors.js';
+import { guarded, guardedIterable, isUniqueViolation } from './store-errors.js';
 import {
   REQUEST_LOG_COLUMNS,
   blobParam,
@@ -52,6 +54,7 @@ export class KyselyStore implements Store {
   readonly engine: StoreEngine;
   private readonly clock: Clock;
   private readonly logChunkRows: number;
+  private readonly inventoryChunkRows: number;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -60,6 +63,7 @@ export class KyselyStore implements Store {
     this.engine = options.engine;
     this.clock = options.clock ?? systemClock;
     this.logChunkRows = Math.floor(MAX_BIND_PARAMS[options.engine] / REQUEST_LOG_COLUMNS);
+    this.inventoryChunkRows = Math.floor(MAX_BIND_PARAMS[options.engine] / 4);
   }
 
   createAccount(a: NewAccount): Promise<AccountRecord> {
@@ -70,6 +74,9 @@ export class KyselyStore implements Store {
       max_attest: a.maxAttest,
       token_ttl_sec: a.tokenTtlSec,
       enabled: 1 as const,
+      policy_mode: a.policyMode,
+      non_numeric_orig: a.nonNumericOrig,
+      inventory_version: 0,
       created_at: this.clock.now(),
     };
     return guarded(async () => {
@@ -93,6 +100,8 @@ export class KyselyStore implements Store {
       ...(patch.maxAttest !== undefined && { max_attest: patch.maxAttest }),
       ...(patch.tokenTtlSec !== undefined && { token_ttl_sec: patch.tokenTtlSec }),
       ...(patch.enabled !== undefined && { enabled: patch.enabled ? (1 as const) : (0 as const) }),
+      ...(patch.policyMode !== undefined && { policy_mode: patch.policyMode }),
+      ...(patch.nonNumericOrig !== undefined && { non_numeric_orig: patch.nonNumericOrig }),
     };
     return guarded(async () => {
       if (Object.keys(set).length === 0) {
@@ -194,6 +203,7 @@ export class KyselyStore implements Store {
         account_id: k.accountId,
         name: k.name,
         secret_hash: k.secretHash,
+        source_kind: k.sourceKind,
         created_at: this.clock.now(),
         revoked_at: null,
       };
@@ -240,6 +250,48 @@ export class KyselyStore implements Store {
       const rows = await q.orderBy('created_at').orderBy('id').execute();
       return rows.map(toApiKey);
     });
+  }
+
+  /** `entries` may be a stream of chunks (a CSV import), consumed inside the one transaction. */
+  addInventory(accountId: string, entries: readonly InventoryEntry[] | AsyncIterable<readonly InventoryEntry[]>, opts: { replace?: boolean } = {}): Promise<void> {
+    return guarded(() =>
+      this.mutate(async (trx) => {
+        await this.requireAccount(trx, accountId);
+        if (opts.replace) await trx.deleteFrom('tn_inventory').where('account_id', '=', accountId).execute();
+        if (Symbol.asyncIterator in entries) {
+          for await (const chunk of entries) await upsertInventory(trx, accountId, chunk, this.inventoryChunkRows);
+        } else {
+          await upsertInventory(trx, accountId, entries, this.inventoryChunkRows);
+        }
+        await bumpInventoryVersion(trx, accountId);
+      }),
+    );
+  }
+
+  removeInventory(accountId: string, entries: readonly InventoryEntry[]): Promise<number> {
+    return guarded(() =>
+      this.mutate(async (trx) => {
+        await this.requireAccount(trx, accountId);
+        const removed = await deleteInventory(trx, accountId, entries);
+        await bumpInventoryVersion(trx, accountId);
+        return removed;
+      }),
+    );
+  }
+
+  countInventory(accountId: string): Promise<number> {
+    return guarded(async () => {
+      const row = await this.db
+        .selectFrom('tn_inventory')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('account_id', '=', accountId)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    });
+  }
+
+  async *streamInventory(accountId: string, chunkSize = 10_000): AsyncIterable<InventoryEntry[]> {
+    yield* guardedIterable(streamInventoryRows(this.db, accountId, chunkSize));
   }
 
   /** Inserts or replaces: re-wrapping a key under a new master key rewrites its blob and keeps `createdAt`. */

@@ -17,6 +17,9 @@ export function toAccount(r: Selectable<AccountsTable>): AccountRecord {
     maxAttest: r.max_attest,
     tokenTtlSec: r.token_ttl_sec,
     enabled: r.enabled === 1,
+    policyMode: r.policy_mode,
+    nonNumericOrig: r.non_numeric_orig,
+    inventoryVersion: Number(r.inventory_version),
     createdAt: new Date(r.created_at),
   };
 }
@@ -40,6 +43,7 @@ export function toApiKey(r: Selectable<ApiKeysTable>): ApiKeyRecord {
     accountId: r.account_id,
     name: r.name,
     secretHash: r.secret_hash,
+    sourceKind: r.source_kind,
     createdAt: new Date(r.created_at),
     revokedAt: dateOrNull(r.revoked_at),
   };
@@ -66,6 +70,7 @@ export function toRequestLogRow(r: RequestLogRecord): Insertable<RequestLogTable
     dest: r.dest,
     attest_requested: r.attestRequested,
     attest_applied: r.attestApplied,
+    attest_reason: r.attestReason,
     outcome: r.outcome,
     error_code: r.errorCode,
     latency_us: r.latencyUs,
@@ -74,7 +79,7 @@ export function toRequestLogRow(r: RequestLogRecord): Insertable<RequestLogTable
 }
 
 /** Columns bound per request-log row; sizes the multi-row insert chunks. */
-export const REQUEST_LOG_COLUMNS = 12;
+export const REQUEST_LOG_COLUMNS = 13;
 
 export function toRequestLogRecord(r: Selectable<RequestLogTable>): RequestLogRecord {
   return {
@@ -86,6 +91,7 @@ export function toRequestLogRecord(r: Selectable<RequestLogTable>): RequestLogRe
     dest: r.dest,
     attestRequested: r.attest_requested,
     attestApplied: r.attest_applied,
+    attestReason: r.attest_reason,
     outcome: r.outcome,
     errorCode: r.error_code,
     latencyUs: r.latency_us,

@@ -1,5 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { Attestation, Transport } from '../core/types.js';
+import type { Attestation, AttestationReason, NonNumericOrigPolicy, PolicyMode, SourceKind, Transport } from '../core/types.js';
 import type { Store } from './store.js';
 
 export type StoreEngine = Store['engine'];
@@ -17,6 +17,9 @@ export interface AccountsTable {
   max_attest: Attestation;
   token_ttl_sec: number;
   enabled: 0 | 1;
+  policy_mode: PolicyMode;
+  non_numeric_orig: NonNumericOrigPolicy;
+  inventory_version: number;
   created_at: number;
 }
 
@@ -36,6 +39,7 @@ export interface ApiKeysTable {
   account_id: string;
   name: string;
   secret_hash: string;
+  source_kind: SourceKind;
   created_at: number;
   revoked_at: number | null;
 }
@@ -57,6 +61,7 @@ export interface RequestLogTable {
   dest: string | null;
   attest_requested: Attestation | null;
   attest_applied: Attestation | null;
+  attest_reason: AttestationReason | null;
   outcome: 'ok' | 'error';
   error_code: string | null;
   latency_us: number;
@@ -69,6 +74,15 @@ export interface MetaTable {
   change_version: number;
 }
 
+export interface TnInventoryTable {
+  account_id: string;
+  kind: 'tn' | 'range' | 'prefix';
+  /** The number, the range start or the prefix. */
+  value: string;
+  /** Range length; 1 for a single number, 0 for a prefix. */
+  count: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   credentials: CredentialsTable;
@@ -76,4 +90,5 @@ export interface Database {
   key_blobs: KeyBlobsTable;
   request_log: RequestLogTable;
   meta: MetaTable;
+  tn_inventory: TnInventoryTable;
 }

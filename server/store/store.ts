@@ -5,13 +5,16 @@ import type {
   Directory,
   RequestLogRecord,
 } from '../core/ports.js';
-import type { Attestation, Transport } from '../core/types.js';
+import type { InventoryEntry } from '../core/tn-inventory.js';
+import type { Attestation, NonNumericOrigPolicy, PolicyMode, SourceKind, Transport } from '../core/types.js';
 
 export interface NewAccount {
   name: string;
   defaultAttest: Attestation;
   maxAttest: Attestation;
   tokenTtlSec: number;
+  policyMode: PolicyMode;
+  nonNumericOrig: NonNumericOrigPolicy;
 }
 
 export interface AccountPatch {
@@ -19,6 +22,8 @@ export interface AccountPatch {
   maxAttest?: Attestation;
   tokenTtlSec?: number;
   enabled?: boolean;
+  policyMode?: PolicyMode;
+  nonNumericOrig?: NonNumericOrigPolicy;
 }
 
 export interface NewCredential {
@@ -33,6 +38,7 @@ export interface NewApiKey {
   accountId: string;
   name: string;
   secretHash: string;
+  sourceKind: SourceKind;
 }
 
 export interface RequestLogQuery {
@@ -78,6 +84,15 @@ export interface Store extends Directory {
   putKeyBlob(ref: string, blob: Uint8Array): Promise<void>;
   getKeyBlob(ref: string): Promise<KeyBlob | undefined>;
   listKeyBlobs(): Promise<KeyBlob[]>;
+
+  /**
+   * Adds (or updates the count of) inventory entries in one transaction, all or none, and bumps the account's
+   * inventory version. With `replace`, the account's other entries are removed in the same transaction.
+   */
+  addInventory(accountId: string, entries: readonly InventoryEntry[] | AsyncIterable<readonly InventoryEntry[]>, opts?: { replace?: boolean }): Promise<void>;
+  /** Removes the given entries (matched by kind and number/start/prefix); returns how many existed. */
+  removeInventory(accountId: string, entries: readonly InventoryEntry[]): Promise<number>;
+  countInventory(accountId: string): Promise<number>;
 
   /** Inserts many records in one transaction: all or none. */
   appendRequestLog(records: readonly RequestLogRecord[]): Promise<void>;

@@ -1,3 +1,4 @@
+import type { status } from '@grpc/grpc-js';
 import type { ErrorCode } from '../../server/core/errors.js';
 
 /**
@@ -8,33 +9,35 @@ import type { ErrorCode } from '../../server/core/errors.js';
 export interface SignCase {
   title: string;
   body: unknown;
-  /** Transport-level attestation override (HTTP X-Attestation). */
+  /** Transport-level attestation override (HTTP X-Attestation, gRPC x-attestation metadata). */
   headerAttest?: string;
   outcome: { ok: true; attest: 'A' | 'B' | 'C'; downgraded: boolean } | { ok: false; code: ErrorCode; field?: string };
   http: number;
+  /** gRPC status name; null when the proto's types cannot express the body at all (no client can send it). */
+  grpc: keyof typeof status | null;
 }
 
 const orig = { tn: '+1 404 526 6060' };
 const dest = { tn: ['18001234567'] };
 
 export const SIGN_CASES: SignCase[] = [
-  { title: 'signs with the account default when no attestation is asked for', body: { orig, dest }, outcome: { ok: true, attest: 'B', downgraded: false }, http: 200 },
-  { title: 'signs C when C is asked for', body: { orig, dest, attest: 'C' }, outcome: { ok: true, attest: 'C', downgraded: false }, http: 200 },
-  { title: 'caps requested A to the account maximum B and reports the downgrade', body: { orig, dest, attest: 'A' }, outcome: { ok: true, attest: 'B', downgraded: true }, http: 200 },
-  { title: 'lets the header override beat the body', body: { orig, dest, attest: 'B' }, headerAttest: 'C', outcome: { ok: true, attest: 'C', downgraded: false }, http: 200 },
-  { title: 'caps a header override too', body: { orig, dest, attest: 'C' }, headerAttest: 'A', outcome: { ok: true, attest: 'B', downgraded: true }, http: 200 },
-  { title: 'refuses a header override that is not A, B or C', body: { orig, dest }, headerAttest: 'D', outcome: { ok: false, code: 'ERR_ATTEST_INVALID', field: 'X-Attestation' }, http: 400 },
-  { title: 'refuses attest that is not A, B or C', body: { orig, dest, attest: 'X' }, outcome: { ok: false, code: 'ERR_ATTEST_INVALID', field: 'attest' }, http: 400 },
-  { title: 'refuses a missing orig', body: { dest }, outcome: { ok: false, code: 'ERR_REQ_FIELD_MISSING', field: 'orig' }, http: 400 },
-  { title: 'refuses a missing dest', body: { orig }, outcome: { ok: false, code: 'ERR_REQ_FIELD_MISSING', field: 'dest' }, http: 400 },
-  { title: 'refuses an empty dest list', body: { orig, dest: { tn: [] } }, outcome: { ok: false, code: 'ERR_DEST_EMPTY', field: 'dest' }, http: 400 },
-  { title: 'refuses an empty orig number', body: { orig: { tn: '' }, dest }, outcome: { ok: false, code: 'ERR_TN_INVALID', field: 'orig.tn' }, http: 400 },
-  { title: 'refuses a letter in a destination number and names its position', body: { orig, dest: { tn: ['1800', '1800FLOWERS'] } }, outcome: { ok: false, code: 'ERR_TN_INVALID', field: 'dest.tn[1]' }, http: 400 },
-  { title: 'refuses orig with both tn and uri', body: { orig: { tn: '1', uri: 'sip:a@b' }, dest }, outcome: { ok: false, code: 'ERR_REQ_FIELD_INVALID', field: 'orig' }, http: 400 },
-  { title: 'refuses orig.tn given as an array', body: { orig: { tn: ['14045266060'] }, dest }, outcome: { ok: false, code: 'ERR_TN_INVALID', field: 'orig.tn' }, http: 400 },
-  { title: 'refuses an origid that is not a UUID', body: { orig, dest, origid: 'call-1' }, outcome: { ok: false, code: 'ERR_REQ_ORIGID_INVALID', field: 'origid' }, http: 400 },
-  { title: 'refuses iat given as a string', body: { orig, dest, iat: '1700000000' }, outcome: { ok: false, code: 'ERR_REQ_IAT_INVALID', field: 'iat' }, http: 400 },
-  { title: 'refuses iat in milliseconds', body: { orig, dest, iat: 1_700_000_000_000 }, outcome: { ok: false, code: 'ERR_REQ_IAT_INVALID', field: 'iat' }, http: 400 },
-  { title: 'refuses a uri with a space, which would break the SIP header', body: { orig: { uri: 'sip:a b@example.com' }, dest }, outcome: { ok: false, code: 'ERR_URI_INVALID', field: 'orig.uri' }, http: 400 },
-  { title: 'refuses a JSON array body', body: [1, 2], outcome: { ok: false, code: 'ERR_REQ_MALFORMED' }, http: 400 },
+  { title: 'signs with the account default when no attestation is asked for', body: { orig, dest }, outcome: { ok: true, attest: 'B', downgraded: false }, http: 200, grpc: 'OK' },
+  { title: 'signs C when C is asked for', body: { orig, dest, attest: 'C' }, outcome: { ok: true, attest: 'C', downgraded: false }, http: 200, grpc: 'OK' },
+  { title: 'caps requested A to the account maximum B and reports the downgrade', body: { orig, dest, attest: 'A' }, outcome: { ok: true, attest: 'B', downgraded: true }, http: 200, grpc: 'OK' },
+  { title: 'lets the header override beat the body', body: { orig, dest, attest: 'B' }, headerAttest: 'C', outcome: { ok: true, attest: 'C', downgraded: false }, http: 200, grpc: 'OK' },
+  { title: 'caps a header override too', body: { orig, dest, attest: 'C' }, headerAttest: 'A', outcome: { ok: true, attest: 'B', downgraded: true }, http: 200, grpc: 'OK' },
+  { title: 'refuses a header override that is not A, B or C', body: { orig, dest }, headerAttest: 'D', outcome: { ok: false, code: 'ERR_ATTEST_INVALID', field: 'X-Attestation' }, http: 400, grpc: 'INVALID_ARGUMENT' },
+  { title: 'refuses attest that is not A, B or C', body: { orig, dest, attest: 'X' }, outcome: { ok: false, code: 'ERR_ATTEST_INVALID', field: 'attest' }, http: 400, grpc: 'INVALID_ARGUMENT' },
+  { title: 'refuses a missing orig', body: { dest }, outcome: { ok: false, code: 'ERR_REQ_FIELD_MISSING', field: 'orig' }, http: 400, grpc: 'INVALID_ARGUMENT' },
+  { title: 'refuses a missing dest', body: { orig }, outcome: { ok: false, code: 'ERR_REQ_FIELD_MISSING', field: 'dest' }, http: 400, grpc: 'INVALID_ARGUMENT' },
+  { title: 'refuses an empty dest list', body: { orig, dest: { tn: [] } }, outcome: { ok: false, code: 'ERR_DEST_EMPTY', field: 'dest' }, http: 400, grpc: 'INVALID_ARGUMENT' },
+  { title: 'refuses an empty orig number', body: { orig: { tn: '' }, dest }, outcome: { ok: false, code: 'ERR_TN_INVALID', field: 'orig.tn' }, http: 400, grpc: 'INVALID_ARGUMENT' },
+  { title: 'refuses a letter in a destination number and names its position', body: { orig, dest: { tn: ['1800', '1800FLOWERS'] } }, outcome: { ok: false, code: 'ERR_TN_INVALID', field: 'dest.tn[1]' }, http: 400, grpc: 'INVALID_ARGUMENT' },
+  { title: 'refuses orig with both tn and uri', body: { orig: { tn: '1', uri: 'sip:a@b' }, dest }, outcome: { ok: false, code: 'ERR_REQ_FIELD_INVALID', field: 'orig' }, http: 400, grpc: 'INVALID_ARGUMENT' },
+  { title: 'refuses orig.tn given as an array', body: { orig: { tn: ['14045266060'] }, dest }, outcome: { ok: false, code: 'ERR_TN_INVALID', field: 'orig.tn' }, http: 400, grpc: null },
+  { title: 'refuses an origid that is not a UUID', body: { orig, dest, origid: 'call-1' }, outcome: { ok: false, code: 'ERR_REQ_ORIGID_INVALID', field: 'origid' }, http: 400, grpc: 'INVALID_ARGUMENT' },
+  { title: 'refuses iat given as a string', body: { orig, dest, iat: '1700000000' }, outcome: { ok: false, code: 'ERR_REQ_IAT_INVALID', field: 'iat' }, http: 400, grpc: null },
+  { title: 'refuses iat in milliseconds', body: { orig, dest, iat: 1_700_000_000_000 }, outcome: { ok: false, code: 'ERR_REQ_IAT_INVALID', field: 'iat' }, http: 400, grpc: 'INVALID_ARGUMENT' },
+  { title: 'refuses a uri with a space, which would break the SIP header', body: { orig: { uri: 'sip:a b@example.com' }, dest }, outcome: { ok: false, code: 'ERR_URI_INVALID', field: 'orig.uri' }, http: 400, grpc: 'INVALID_ARGUMENT' },
+  { title: 'refuses a JSON array body', body: [1, 2], outcome: { ok: false, code: 'ERR_REQ_MALFORMED' }, http: 400, grpc: null },
 ];

@@ -123,6 +123,16 @@ describe('authentication', () => {
     expect(f.dir.log.at(-1)).toMatchObject({ outcome: 'error', errorCode: 'ERR_AUTH_REVOKED', accountId: f.account.id, apiKeyId: 'key_00000000000000aa' });
     f.dir.apiKeys.get('key_00000000000000aa')!.revokedAt = null;
   });
+  it('checks a remembered key again once the cache TTL has passed, even without an invalidation', async () => {
+    const g = await coreFixture();
+    const callG = (token: string) => g.signing.handle({ token, transport: 'http', input: body });
+    await expect(callG(g.token)).resolves.toBeDefined();
+    g.dir.apiKeys.get('key_00000000000000aa')!.revokedAt = new Date();
+    await expect(callG(g.token)).resolves.toBeDefined();
+    g.clock.advance(60_001);
+    await expect(callG(g.token)).rejects.toMatchObject({ code: 'ERR_AUTH_REVOKED' });
+  });
+
   it('refuses a key whose account is disabled', async () => {
     f.dir.accounts.get(f.account.id)!.enabled = false;
     f.signing.invalidate();
@@ -164,5 +174,50 @@ describe('credential usability', () => {
     f.dir.credentials[0]!.chainPem = other.chainPem;
     f.signing.invalidate();
     await expect(f.signing.handle({ token: f.token, transport: 'http', input: body })).rejects.toMatchObject({ code: 'ERR_CRED_KEY_MISMATCH' });
+  });
+});
+
+describe('attestation policy in the signing path', () => {
+  const call = (f: CoreFixture, orig = '14045266060', attest = 'A') => f.signing.handle({ token: f.token, transport: 'http', input: { orig: { tn: orig }, dest: { tn: ['18001234567'] }, attest } });
+
+  it('signs A for a number in the inventory and B with the reason for one outside it', async () => {
+    const f = await coreFixture({ maxAttest: 'A', policyMode: 'enforce' });
+    f.dir.inventory.set(f.account.id, [{ kind: 'range', start: '14045266000', count: 100 }]);
+    await expect(call(f)).resolves.toMatchObject({ attest: 'A', downgraded: false, attestReason: 'requested' });
+    await expect(call(f, '14045267000')).resolves.toMatchObject({ attest: 'B', downgraded: true, attestReason: 'tn-not-in-inventory' });
+    expect(f.dir.log.at(-1)).toMatchObject({ attestApplied: 'B', attestReason: 'tn-not-in-inventory' });
+  });
+
+  it('loads an inventory once, not per call, and never in trust mode', async () => {
+    const f = await coreFixture({ maxAttest: 'A', policyMode: 'enforce' });
+    f.dir.inventory.set(f.account.id, [{ kind: 'tn', tn: '14045266060' }]);
+    for (let i = 0; i < 5; i++) await call(f);
+    expect(f.dir.inventoryLoads).toBe(1);
+    const t = await coreFixture({ maxAttest: 'A', policyMode: 'trust' });
+    await expect(call(t, '19995550000')).resolves.toMatchObject({ attest: 'A' });
+    expect(t.dir.inventoryLoads).toBe(0);
+  });
+
+  it('picks up an inventory change: the old inventory answers while the new one loads, then the new one', async () => {
+    const f = await coreFixture({ maxAttest: 'A', policyMode: 'enforce' });
+    f.dir.inventory.set(f.account.id, [{ kind: 'tn', tn: '14045266060' }]);
+    await expect(call(f)).resolves.toMatchObject({ attest: 'A' });
+    f.dir.inventory.set(f.account.id, [{ kind: 'tn', tn: '15550001111' }]);
+    f.dir.accounts.get(f.account.id)!.inventoryVersion++;
+    f.signing.invalidate();
+    await expect(call(f)).resolves.toMatchObject({ attest: 'A' });
+    await expect.poll(async () => (await call(f)).attest).toBe('B');
+    await expect(call(f, '15550001111')).resolves.toMatchObject({ attest: 'A' });
+  });
+
+  it('signs C for a gateway key and says why', async () => {
+    const f = await coreFixture({ maxAttest: 'A', policyMode: 'enforce', sourceKind: 'gateway' });
+    f.dir.inventory.set(f.account.id, [{ kind: 'prefix', prefix: '1' }]);
+    await expect(call(f)).resolves.toMatchObject({ attest: 'C', attestReason: 'gateway-source' });
+  });
+
+  it('refuses an anonymous caller when the account says not to sign them', async () => {
+    const f = await coreFixture({ maxAttest: 'A', policyMode: 'enforce', nonNumericOrig: 'refuse' });
+    await expect(f.signing.handle({ token: f.token, transport: 'http', input: { orig: { uri: 'sip:anonymous@anonymous.invalid' }, dest: { tn: ['18001234567'] } } })).rejects.toMatchObject({ code: 'ERR_ATTEST_REFUSED' });
   });
 });

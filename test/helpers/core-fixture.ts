@@ -30,7 +30,9 @@ export interface CoreFixture {
 }
 
 /** A signing core over an in-memory directory, a real software key store and a real test PKI. */
-export async function coreFixture(opts: { maxAttest?: 'A' | 'B' | 'C'; defaultAttest?: 'A' | 'B' | 'C'; pki?: TestPki; clock?: FakeClock } = {}): Promise<CoreFixture> {
+export async function coreFixture(
+  opts: { maxAttest?: 'A' | 'B' | 'C'; defaultAttest?: 'A' | 'B' | 'C'; policyMode?: 'enforce' | 'trust'; nonNumericOrig?: 'B' | 'C' | 'refuse'; sourceKind?: 'customer' | 'gateway'; pki?: TestPki; clock?: FakeClock } = {},
+): Promise<CoreFixture> {
   const dir = new MemoryDirectory();
   const clock = opts.clock ?? new FakeClock();
   const keys = new SoftwareKeyStore(dir, randomBytes(32));
@@ -43,12 +45,15 @@ export async function coreFixture(opts: { maxAttest?: 'A' | 'B' | 'C'; defaultAt
     maxAttest: opts.maxAttest ?? 'B',
     tokenTtlSec: 60,
     enabled: true,
+    policyMode: opts.policyMode ?? 'trust',
+    nonNumericOrig: opts.nonNumericOrig ?? 'B',
+    inventoryVersion: 0,
     createdAt: new Date(clock.ms),
   };
   dir.accounts.set(account.id, account);
   dir.credentials.push({ id: 'cred_0000000000000001', accountId: account.id, keyRef, chainPem: pki.chainPem, x5u: X5U, state: 'active', createdAt: new Date(clock.ms), retiredAt: null });
   const { secret, secretHash } = newApiKeySecret();
-  dir.apiKeys.set('key_00000000000000aa', { id: 'key_00000000000000aa', accountId: account.id, name: 't', secretHash, createdAt: new Date(clock.ms), revokedAt: null });
+  dir.apiKeys.set('key_00000000000000aa', { id: 'key_00000000000000aa', accountId: account.id, name: 't', secretHash, sourceKind: opts.sourceKind ?? 'customer', createdAt: new Date(clock.ms), revokedAt: null });
   const signing = createSigningService({ directory: dir, keys, clock, log: dir, cacheTtlMs: 60_000 });
   return { dir, keys, clock, signing, pki, account, token: formatApiKey('key_00000000000000aa', secret), keyRef };
 }

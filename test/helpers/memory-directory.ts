@@ -1,5 +1,6 @@
 import type { AccountRecord, ApiKeyRecord, CredentialRecord, Directory, RequestLogRecord, RequestLogSink } from '../../server/core/ports.js';
 import type { KeyBlobRepository } from '../../hsm/software/software-store.js';
+import type { InventoryEntry } from '../../server/core/tn-inventory.js';
 
 /**
  * An in-memory Directory for core unit tests, which call the core directly. Everything that talks to a real
@@ -11,6 +12,8 @@ export class MemoryDirectory implements Directory, KeyBlobRepository, RequestLog
   apiKeys = new Map<string, ApiKeyRecord>();
   blobs = new Map<string, { ref: string; blob: Uint8Array; createdAt: Date }>();
   log: RequestLogRecord[] = [];
+  inventory = new Map<string, InventoryEntry[]>();
+  inventoryLoads = 0;
   reads = 0;
 
   async getAccount(id: string) {
@@ -24,6 +27,11 @@ export class MemoryDirectory implements Directory, KeyBlobRepository, RequestLog
   async getApiKey(id: string) {
     this.reads++;
     return this.apiKeys.get(id);
+  }
+  async *streamInventory(accountId: string, chunkSize = 2) {
+    this.inventoryLoads++;
+    const all = this.inventory.get(accountId) ?? [];
+    for (let i = 0; i < all.length; i += chunkSize) yield all.slice(i, i + chunkSize);
   }
   async putKeyBlob(ref: string, blob: Uint8Array) {
     this.blobs.set(ref, { ref, blob, createdAt: new Date() });

@@ -7,6 +7,7 @@ import type { Config } from '../../server/config/schema.js';
 import type { AccountRecord, Clock } from '../../server/core/ports.js';
 import { createAccount } from '../../server/manage/accounts.js';
 import { createApiKey } from '../../server/manage/api-keys.js';
+import type { InventoryEntry } from '../../server/core/tn-inventory.js';
 import { importCredential } from '../../server/manage/credentials.js';
 import { startNode, type RunningNode } from '../../server/node.js';
 import { createTestPki, type TestPki, type TestPkiOptions } from '../../server/pki/test-pki.js';
@@ -14,8 +15,23 @@ import { createTestPki, type TestPki, type TestPkiOptions } from '../../server/p
 export interface TestService {
   node: RunningNode;
   url: string;
+  /** `127.0.0.1:<port>` of the node's gRPC server (empty when `grpc.enabled` is false). */
+  grpcAddress: string;
   config: Config;
-  provision(opts?: { name?: string; defaultAttest?: 'A' | 'B' | 'C'; maxAttest?: 'A' | 'B' | 'C'; pki?: TestPkiOptions }): Promise<Provisioned>;
+  /**
+   * An account with a test-PKI credential and an API key. Policy defaults to `trust` so that transport tests
+   * see the requested level; the attestation-policy tests ask for `enforce` and an inventory.
+   */
+  provision(opts?: {
+    name?: string;
+    defaultAttest?: 'A' | 'B' | 'C';
+    maxAttest?: 'A' | 'B' | 'C';
+    policyMode?: 'enforce' | 'trust';
+    nonNumericOrig?: 'B' | 'C' | 'refuse';
+    inventory?: InventoryEntry[];
+    sourceKind?: 'customer' | 'gateway';
+    pki?: TestPkiOptions;
+  }): Promise<Provisioned>;
   stop(): Promise<void>;
 }
 
@@ -34,21 +50,29 @@ export async function startTestService(opts: { overrides?: Record<string, unknow
   const dataDir = await mkdtemp(join(tmpdir(), 'shakenstack-test-'));
   const config = loadConfig({
     env: {},
-    overrides: { dataDir, 'http.port': 0, 'http.host': '127.0.0.1', logLevel: 'silent', demo: false, changePollMs: 50, 'requestLog.flushIntervalMs': 20, ...opts.overrides },
+    overrides: { dataDir, 'http.port': 0, 'http.host': '127.0.0.1', 'grpc.port': 0, 'grpc.host': '127.0.0.1', logLevel: 'silent', demo: false, changePollMs: 50, 'requestLog.flushIntervalMs': 20, ...opts.overrides },
   });
   const node = await startNode(config, pino({ level: 'silent' }), opts.clock);
   return {
     node,
     config,
     url: node.publicUrl,
+    grpcAddress: node.grpcPort === undefined ? '' : `127.0.0.1:${node.grpcPort}`,
     async provision(p = {}) {
-      const account = await createAccount(node.store, { name: p.name ?? `acct${++counter}-${process.pid}`, defaultAttest: p.defaultAttest, maxAttest: p.maxAttest });
+      const account = await createAccount(node.store, {
+        name: p.name ?? `acct${++counter}-${process.pid}`,
+        defaultAttest: p.defaultAttest,
+        maxAttest: p.maxAttest,
+        policyMode: p.policyMode ?? 'trust',
+        nonNumericOrig: p.nonNumericOrig,
+      });
+      if (p.inventory) await node.store.addInventory(account.id, p.inventory);
       const pki = await createTestPki(p.pki);
       const credential = await importCredential(
         { store: node.store, software: node.keys.software, keys: node.keys.router, publicUrl: node.publicUrl, nowMs: Date.now() },
         { accountId: account.id, chainPem: pki.chainPem, keyPem: pki.leaf.keyPem },
       );
-      const { record, token } = await createApiKey(node.store, account.id, 'test');
+      const { record, token } = await createApiKey(node.store, account.id, 'test', p.sourceKind);
       return { account, token, apiKeyId: record.id, pki, x5u: credential.x5u };
     },
     async stop() {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ShakenError } from '../../server/core/errors.js';
+import type { InventoryEntry } from '../../server/core/tn-inventory.js';
 import type { Clock, RequestLogRecord } from '../../server/core/ports.js';
 import { watchChanges } from '../../server/store/change-watcher.js';
 import { RequestLogWriter } from '../../server/store/request-log-writer.js';
@@ -28,6 +29,8 @@ const newAccount = (over: Partial<NewAccount> = {}): NewAccount => ({
   defaultAttest: 'B',
   maxAttest: 'A',
   tokenTtlSec: 60,
+  policyMode: 'enforce',
+  nonNumericOrig: 'B',
   ...over,
 });
 
@@ -40,6 +43,7 @@ const logRecord = (over: Partial<RequestLogRecord> = {}): RequestLogRecord => ({
   dest: '12025550101,12025550102',
   attestRequested: 'A',
   attestApplied: 'B',
+  attestReason: 'tn-not-in-inventory',
   outcome: 'ok',
   errorCode: null,
   latencyUs: 850,
@@ -189,8 +193,8 @@ export function storeSuite(fixture: StoreFixture): void {
     it('creates keys with key_ ids and lists them per account', async () => {
       const a = await store.createAccount(newAccount());
       const b = await store.createAccount(newAccount());
-      const k1 = await store.createApiKey({ accountId: a.id, name: 'pbx', secretHash: 'a'.repeat(64) });
-      const k2 = await store.createApiKey({ accountId: b.id, name: 'sbc', secretHash: 'b'.repeat(64) });
+      const k1 = await store.createApiKey({ accountId: a.id, name: 'pbx', secretHash: 'a'.repeat(64), sourceKind: 'customer' });
+      const k2 = await store.createApiKey({ accountId: b.id, name: 'sbc', secretHash: 'b'.repeat(64), sourceKind: 'customer' });
       expect(k1.id).toMatch(/^key_[0-9a-f]{16}$/);
       expect(k1).toMatchObject({ accountId: a.id, name: 'pbx', secretHash: 'a'.repeat(64), revokedAt: null });
       expect(await store.getApiKey(k1.id)).toEqual(k1);
@@ -200,7 +204,7 @@ export function storeSuite(fixture: StoreFixture): void {
 
     it('revokes a key once: revoking again keeps the first revocation time', async () => {
       const a = await store.createAccount(newAccount());
-      const k = await store.createApiKey({ accountId: a.id, name: 'pbx', secretHash: 'c'.repeat(64) });
+      const k = await store.createApiKey({ accountId: a.id, name: 'pbx', secretHash: 'c'.repeat(64), sourceKind: 'customer' });
       clock.ms += 1000;
       const revoked = await store.revokeApiKey(k.id);
       expect(revoked).toEqual({ ...k, revokedAt: new Date(clock.ms) });
@@ -215,8 +219,87 @@ export function storeSuite(fixture: StoreFixture): void {
         reason: 'api key key_0000000000000000 does not exist',
       });
       await expect(
-        store.createApiKey({ accountId: 'acc_0000000000000000', name: 'x', secretHash: 'd'.repeat(64) }),
+        store.createApiKey({ accountId: 'acc_0000000000000000', name: 'x', secretHash: 'd'.repeat(64), sourceKind: 'customer' }),
       ).rejects.toMatchObject({ code: 'ERR_REQ_NOT_FOUND', field: 'accountId' });
+    });
+  });
+
+  describe('TN inventory', () => {
+    const entries: InventoryEntry[] = [
+      { kind: 'tn', tn: '14045266060' },
+      { kind: 'range', start: '14045260000', count: 1000 },
+      { kind: 'prefix', prefix: '1212' },
+    ];
+    const all = async (accountId: string, chunkSize?: number) => {
+      const out: InventoryEntry[] = [];
+      for await (const chunk of store.streamInventory(accountId, chunkSize)) out.push(...chunk);
+      return out;
+    };
+
+    it('adds numbers, ranges and prefixes and streams them back', async () => {
+      const a = await store.createAccount(newAccount());
+      await store.addInventory(a.id, entries);
+      expect(await store.countInventory(a.id)).toBe(3);
+      expect(new Set((await all(a.id)).map((e) => JSON.stringify(e)))).toEqual(new Set(entries.map((e) => JSON.stringify(e))));
+    });
+
+    it('streams a large inventory in chunks without repeating or skipping entries', async () => {
+      const a = await store.createAccount(newAccount());
+      const many: InventoryEntry[] = Array.from({ length: 2500 }, (_, i) => ({ kind: 'tn', tn: String(12000000000 + i * 3) }));
+      many.push({ kind: 'prefix', prefix: '44' }, { kind: 'range', start: '13000000000', count: 5 });
+      await store.addInventory(a.id, many);
+      const chunks: number[] = [];
+      for await (const chunk of store.streamInventory(a.id, 1000)) chunks.push(chunk.length);
+      expect(chunks).toEqual([1000, 1000, 502]);
+      expect(new Set((await all(a.id, 333)).map((e) => JSON.stringify(e))).size).toBe(2502);
+    });
+
+    it('updates a range count when the same start is added again', async () => {
+      const a = await store.createAccount(newAccount());
+      await store.addInventory(a.id, [{ kind: 'range', start: '1000', count: 10 }]);
+      await store.addInventory(a.id, [{ kind: 'range', start: '1000', count: 20 }]);
+      expect(await all(a.id)).toEqual([{ kind: 'range', start: '1000', count: 20 }]);
+    });
+
+    it('replaces the whole inventory in one step', async () => {
+      const a = await store.createAccount(newAccount());
+      await store.addInventory(a.id, entries);
+      await store.addInventory(a.id, [{ kind: 'tn', tn: '15551234567' }], { replace: true });
+      expect(await all(a.id)).toEqual([{ kind: 'tn', tn: '15551234567' }]);
+    });
+
+    it('removes entries and says how many existed', async () => {
+      const a = await store.createAccount(newAccount());
+      await store.addInventory(a.id, entries);
+      expect(await store.removeInventory(a.id, [entries[0]!, { kind: 'tn', tn: '19999999999' }])).toBe(1);
+      expect(await store.countInventory(a.id)).toBe(2);
+    });
+
+    it('keeps inventories of accounts apart', async () => {
+      const a = await store.createAccount(newAccount());
+      const b = await store.createAccount(newAccount());
+      await store.addInventory(a.id, entries);
+      expect(await all(b.id)).toEqual([]);
+    });
+
+    it('bumps the account inventory version and the change version on every change', async () => {
+      const a = await store.createAccount(newAccount());
+      expect(a.inventoryVersion).toBe(0);
+      const v0 = await store.changeVersion();
+      await store.addInventory(a.id, entries);
+      await store.removeInventory(a.id, [entries[0]!]);
+      expect((await store.getAccount(a.id))!.inventoryVersion).toBe(2);
+      expect(await store.changeVersion()).toBe(v0 + 2);
+    });
+
+    it('writes nothing when one entry of a batch is refused, and says the account is unknown', async () => {
+      const a = await store.createAccount(newAccount());
+      await store.addInventory(a.id, [{ kind: 'tn', tn: '1' }]);
+      const bad = [{ kind: 'tn', tn: '2' }, { kind: 'bogus', value: '3' } as unknown as InventoryEntry];
+      await expect(store.addInventory(a.id, bad, { replace: true })).rejects.toThrow();
+      expect(await all(a.id)).toEqual([{ kind: 'tn', tn: '1' }]);
+      expect((await store.getAccount(a.id))!.inventoryVersion).toBe(1);
+      await expect(store.addInventory('acc_0000000000000000', entries)).rejects.toMatchObject({ code: 'ERR_REQ_NOT_FOUND' });
     });
   });
 
@@ -266,6 +349,7 @@ export function storeSuite(fixture: StoreFixture): void {
         dest: null,
         attestRequested: null,
         attestApplied: null,
+        attestReason: null,
         outcome: 'error',
         errorCode: 'ERR_TN_INVALID',
         origid: null,
@@ -323,7 +407,7 @@ export function storeSuite(fixture: StoreFixture): void {
       steps.push(() => store.updateAccount(accountId, { tokenTtlSec: 120 }));
       steps.push(() => store.addCredential({ accountId, keyRef: 'soft:k', chainPem: 'pem', x5u: 'https://x/1' }));
       steps.push(() => store.addCredential({ accountId, keyRef: 'soft:k2', chainPem: 'pem', x5u: 'https://x/2' }));
-      steps.push(async () => (keyId = (await store.createApiKey({ accountId, name: 'k', secretHash: 'e'.repeat(64) })).id));
+      steps.push(async () => (keyId = (await store.createApiKey({ accountId, name: 'k', secretHash: 'e'.repeat(64), sourceKind: 'customer' })).id));
       steps.push(() => store.revokeApiKey(keyId));
       for (const step of steps) {
         const before = await store.changeVersion();
@@ -334,7 +418,7 @@ export function storeSuite(fixture: StoreFixture): void {
 
     it('is left alone by reads, failed changes, repeated revocations, key blobs and the request log', async () => {
       const a = await store.createAccount(newAccount());
-      const k = await store.createApiKey({ accountId: a.id, name: 'k', secretHash: 'f'.repeat(64) });
+      const k = await store.createApiKey({ accountId: a.id, name: 'k', secretHash: 'f'.repeat(64), sourceKind: 'customer' });
       await store.revokeApiKey(k.id);
       const before = await store.changeVersion();
       await store.revokeApiKey(k.id);

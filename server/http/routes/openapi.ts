@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ERROR_CODES } from '../../core/errors.js';
 import { signResponseSchema } from './sign.js';
+import { VERIFY_OPENAPI_PATHS } from './verify-openapi.js';
 
 const tn = { type: 'string', description: 'Telephone number; separators and a leading + are removed (RFC 8224 §8.3).', example: '14045266060' };
 const errorBody = {
@@ -34,7 +35,7 @@ const signRequest = {
 
 export const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
-  info: { title: 'shakenstack', version: '1', description: 'STIR/SHAKEN authentication service (STI-AS).' },
+  info: { title: 'shakenstack', version: '1', description: 'STIR/SHAKEN authentication (STI-AS) and verification (STI-VS) service.' },
   components: {
     securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'API key created with `shakenstack apikey create`.' } },
   },
@@ -79,6 +80,7 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
+    ...VERIFY_OPENAPI_PATHS,
     '/certs/{name}': {
       get: {
         summary: 'Certificate chain published at a credential x5u',

@@ -12,7 +12,7 @@ export const signResponseSchema = {
     attest: { type: 'string', enum: ['A', 'B', 'C'], description: 'Attestation applied in the PASSporT.' },
     requestedAttest: { type: 'string', enum: ['A', 'B', 'C'], description: 'What was asked for (X-Attestation, body attest, or the account default).' },
     downgraded: { type: 'boolean', description: 'True when the applied level is below the requested one.' },
-    attestReason: { type: 'string', enum: ['requested', 'account-default', 'account-maximum'] },
+    attestReason: { type: 'string', enum: ['requested', 'account-default', 'account-maximum', 'tn-not-in-inventory', 'gateway-source', 'non-numeric-caller'], description: 'Why the applied level is what it is.' },
     origid: { type: 'string', format: 'uuid' },
     iat: { type: 'integer' },
     x5u: { type: 'string' },

@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import type { StoreEngine } from '../schema.js';
 import { initial } from './001-initial.js';
+import { attestationPolicy } from './002-attestation-policy.js';
 
 /**
  * Every migration, in order. Names are the sort key kysely records in `kysely_migration`: never rename one
@@ -9,6 +10,7 @@ import { initial } from './001-initial.js';
 export function migrationProvider(engine: StoreEngine): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '001-initial': initial(engine),
+    '002-attestation-policy': attestationPolicy,
   };
   return { getMigrations: async () => migrations };
 }

@@ -1,0 +1,67 @@
+import type { FastifyInstance } from 'fastify';
+import { bearerToken } from '../../core/authenticate.js';
+import { ShakenError } from '../../core/errors.js';
+import { findAccount, updateAccount } from '../../manage/accounts.js';
+import { exportInventory, importInventory, removeInventoryCsv, type RowError } from '../../manage/inventory.js';
+import type { Store } from '../../store/store.js';
+
+/** A CSV upload of a few million inventory rows fits; anything larger is refused with 413. */
+const CSV_BODY_LIMIT = 128 * 1024 * 1024;
+
+function csvLines(body: unknown): string[] {
+  if (typeof body !== 'string') throw new ShakenError('ERR_REQ_MALFORMED', 'send the inventory as text/csv', { field: 'body' });
+  return body.split(/\r?\n/);
+}
+
+function badRows(errorCount: number, rows: RowError[], what: string): ShakenError {
+  return new ShakenError('ERR_REQ_FIELD_INVALID', `${errorCount} bad row(s), nothing ${what}`, { field: 'body', details: { errorCount, rows } });
+}
+
+/**
+ * `/api/admin/...`: account settings and TN inventories for an operator's tooling. Authenticated by the
+ * admin token; each handler decodes, calls the management layer, encodes.
+ */
+export function registerAdminRoutes(app: FastifyInstance, deps: { store: Store; checkAdmin: (token: string | undefined) => void }): void {
+  void app.register(
+    async (admin) => {
+      admin.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: CSV_BODY_LIMIT }, (_req, body, done) => done(null, body));
+      admin.addHook('onRequest', async (request) => deps.checkAdmin(bearerToken(request.headers.authorization)));
+
+      admin.get('/accounts', async () => ({ accounts: await deps.store.listAccounts() }));
+
+      admin.get<{ Params: { account: string } }>('/accounts/:account', async (request) => {
+        const account = await findAccount(deps.store, request.params.account);
+        return { ...account, inventoryEntries: await deps.store.countInventory(account.id) };
+      });
+
+      admin.patch<{ Params: { account: string } }>('/accounts/:account', async (request) => {
+        const account = await findAccount(deps.store, request.params.account);
+        const body = (request.body ?? {}) as Record<string, unknown>;
+        return updateAccount(deps.store, account, body);
+      });
+
+      admin.get<{ Params: { account: string } }>('/accounts/:account/inventory', async (request, reply) => {
+        const account = await findAccount(deps.store, request.params.account);
+        const lines: string[] = [];
+        for await (const line of exportInventory(deps.store, account.id)) lines.push(line);
+        return reply.header('content-type', 'text/csv; charset=utf-8').send(lines.join('\n') + '\n');
+      });
+
+      admin.post<{ Params: { account: string }; Querystring: { replace?: string } }>('/accounts/:account/inventory', async (request) => {
+        const account = await findAccount(deps.store, request.params.account);
+        const lines = csvLines(request.body);
+        const r = await importInventory(deps.store, account.id, () => lines, { replace: request.query.replace === 'true' });
+        if (r.errorCount > 0) throw badRows(r.errorCount, r.errors, 'imported');
+        return { imported: r.imported, total: await deps.store.countInventory(account.id) };
+      });
+
+      admin.post<{ Params: { account: string } }>('/accounts/:account/inventory/remove', async (request) => {
+        const account = await findAccount(deps.store, request.params.account);
+        const r = await removeInventoryCsv(deps.store, account.id, csvLines(request.body));
+        if (r.errorCount > 0) throw badRows(r.errorCount, r.errors, 'removed');
+        return { removed: r.removed, total: await deps.store.countInventory(account.id) };
+      });
+    },
+    { prefix: '/api/admin' },
+  );
+}
