@@ -17,7 +17,7 @@ import { fanOutSink, RequestMetrics } from './metrics/request-metrics.js';
 import { createReadiness, watchReadiness, type ReadinessWatch } from './readiness.js';
 import { watchChanges } from './store/change-watcher.js';
 import { openStore } from './store/open-store.js';
-import { RequestLogWriter } from './store/request-log-writer.js';
+import { ThreadedRequestLog } from './store/threaded-request-log.js';
 import type { Store } from './store/store.js';
 
 export interface RunningNode {
@@ -25,7 +25,7 @@ export interface RunningNode {
   store: Store;
   keys: KeyStores;
   signing: SigningService;
-  logWriter: RequestLogWriter;
+  logWriter: ThreadedRequestLog;
   metrics: RequestMetrics;
   /** The base URL x5u links of this node start with. */
   publicUrl: string;
@@ -75,11 +75,18 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
     await store.close();
     throw e;
   }
-  const logWriter = new RequestLogWriter(store, {
-    flushIntervalMs: config.requestLog.flushIntervalMs,
-    maxBatch: config.requestLog.maxBatch,
-    logger,
-  });
+  // Writing the request log is SQLite/pg work on another thread: the event loop only hands records over.
+  let logWriter: ThreadedRequestLog;
+  try {
+    logWriter = await ThreadedRequestLog.start(
+      { store: storeOptions(config), flushIntervalMs: config.requestLog.flushIntervalMs, maxBatch: config.requestLog.maxBatch },
+      logger,
+    );
+  } catch (e) {
+    await keys.router.close();
+    await store.close();
+    throw e;
+  }
   // Every request the core finishes is counted by the metrics as it is logged: one path for every transport.
   const metrics = new RequestMetrics(clock);
   const log = fanOutSink(logWriter, metrics);
