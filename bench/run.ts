@@ -1,12 +1,14 @@
 import { checksTable, formatTable, machine, num, round, verdict, type Check } from './report.js';
 import { Cleanup } from './cleanup.js';
 import { grpcSign } from './grpc-sign.bench.js';
+import { hsmSign } from './hsm-sign.bench.js';
 import { httpSign, WORKER_VARIANTS } from './http-sign.bench.js';
 import { chooseLoadGenerator } from './load-generator.js';
 import { rawSign } from './raw-sign.bench.js';
 import type { BenchContext, Figure, Scenario } from './scenario.js';
 import { secsipidx } from './secsipidx.bench.js';
 import { httpVerify } from './verify.bench.js';
+import { inventory } from './inventory.bench.js';
 
 /**
  * Connections the load generator keeps open. Measured on the 2-core dev VM, 4 s runs of 16, 32 and 64
@@ -17,7 +19,7 @@ import { httpVerify } from './verify.bench.js';
  * paced half-load pass, where the connection count hardly matters.
  */
 const DEFAULT_CONNECTIONS = 64;
-const SCENARIOS: Scenario[] = [rawSign, httpSign, grpcSign, secsipidx, httpVerify];
+const SCENARIOS: Scenario[] = [rawSign, httpSign, grpcSign, secsipidx, httpVerify, inventory, hsmSign];
 /** Every run measures its baseline (STYLE.md §7), so ratios never compare against a stale number. */
 const BASELINE = rawSign.name;
 
@@ -52,7 +54,14 @@ function checks(f: Record<string, Record<string, Figure>>): Check[] {
   const ref = num(f, 'secsipidx', 'rps');
   const signCpu = num(f, 'raw-sign', 'sync_cpu_us_per_sign');
   const div = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? a / b : undefined);
-  const out: Check[] = [];
+  const out: Check[] = [
+    { id: 'inventory.lookup_ns', name: 'TN inventory lookup at 1M entries', value: num(f, 'inventory', 'lookup_ns'), unit: 'ns', op: '<', bound: 5000 },
+    { id: 'inventory.memory_mb', name: 'TN inventory memory at 1M entries', value: num(f, 'inventory', 'memory_mb'), unit: 'MB', op: '<', bound: 200 },
+    { id: 'inventory.enforce_over_trust', name: 'HTTP sign req/s, enforce ÷ trust', value: num(f, 'inventory', 'enforce_over_trust'), unit: 'x', op: '>=', bound: 0.95 },
+    { id: 'hsm.rps_over_raw_async', name: 'HTTP-HSM req/s ÷ raw PKCS#11 async sign/s', value: num(f, 'hsm-sign', 'hsm_over_raw_async'), unit: 'x', op: '>=', bound: 0.7 },
+    { id: 'hsm.rps_over_software', name: 'HTTP-HSM req/s ÷ HTTP software-key req/s', value: num(f, 'hsm-sign', 'hsm_over_sw'), unit: 'x', op: 'info' },
+    { id: 'hsm.non2xx', name: 'HTTP-HSM non-2xx responses', value: num(f, 'hsm-sign', 'hsm.non2xx'), unit: '', op: '=', bound: 0 },
+  ];
   for (const w of WORKER_VARIANTS) {
     const rps = num(f, 'http-sign', `w${w}.rps`);
     out.push(

@@ -120,7 +120,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   let grpc: GrpcAdapter | undefined;
   if (config.grpc.enabled) {
     readinessWatch = watchReadiness(readiness, config.grpc.healthIntervalMs);
-    grpc = buildGrpcServer({ signing, metrics, readiness: readinessWatch, logger, options: serverOptions(config.grpc) });
+    grpc = buildGrpcServer({ signing, verifier, metrics, readiness: readinessWatch, logger, options: serverOptions(config.grpc) });
   }
 
   let closing: Promise<void> | undefined;

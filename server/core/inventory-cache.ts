@@ -2,6 +2,13 @@ import { setImmediate as nextTick } from 'node:timers/promises';
 import type { AccountRecord, Directory } from './ports.js';
 import { TnInventory } from './tn-inventory.js';
 
+/**
+ * Rows per store round trip while loading. The embedded engine reads synchronously, so a chunk is an
+ * event-loop stall: measured on a million entries, 10,000-row chunks stalled up to 100 ms, 1,000-row
+ * chunks 18 ms (the final sort), and the whole load took about 3 s either way.
+ */
+const LOAD_CHUNK = 1000;
+
 interface Slot {
   version: number;
   current: TnInventory | undefined;
@@ -21,7 +28,7 @@ export class InventoryCache {
 
   private async load(accountId: string): Promise<TnInventory> {
     const builder = TnInventory.builder();
-    for await (const chunk of this.directory.streamInventory(accountId)) {
+    for await (const chunk of this.directory.streamInventory(accountId, LOAD_CHUNK)) {
       for (const e of chunk) builder.add(e);
       await nextTick();
     }

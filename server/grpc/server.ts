@@ -1,19 +1,24 @@
 import { Server, type ServerOptions, type ServiceDefinition } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { SigningService } from '../core/sign-service.js';
+import type { Verifier } from '../core/verify/verify-service.js';
 import type { ReadinessWatch } from '../readiness.js';
 import { createHealthService } from './health.js';
 import { createMetricsService, type MetricsSource } from './metrics-service.js';
 import { loadServiceDefinitions } from './proto.js';
 import type { InternalErrorLogger } from './sign-codec.js';
 import { createSignerService } from './sign-service.js';
+import { createVerifierService } from './verify-service.js';
 
 const SIGNER_SERVICE = 'shakenstack.v1.Signer';
+const VERIFIER_SERVICE = 'shakenstack.v1.Verifier';
 const METRICS_SERVICE = 'shakenstack.v1.Metrics';
 const HEALTH_SERVICE = 'grpc.health.v1.Health';
 
 export interface GrpcDeps {
   signing: SigningService;
+  /** Serves `shakenstack.v1.Verifier` when given (the node always gives it; adapter tests may leave it out). */
+  verifier?: Verifier;
   metrics: MetricsSource;
   readiness: ReadinessWatch;
   logger: InternalErrorLogger;
@@ -49,6 +54,7 @@ export function buildGrpcServer(deps: GrpcDeps): GrpcAdapter {
   const signer = createSignerService(deps.signing, deps.logger);
   const health = createHealthService(deps.readiness, ['', SIGNER_SERVICE]);
   server.addService(definitions[SIGNER_SERVICE] as ServiceDefinition, signer.implementation);
+  if (deps.verifier) server.addService(definitions[VERIFIER_SERVICE] as ServiceDefinition, createVerifierService(deps.verifier, deps.logger));
   server.addService(definitions[METRICS_SERVICE] as ServiceDefinition, createMetricsService(deps.signing, deps.metrics, deps.logger));
   server.addService(definitions[HEALTH_SERVICE] as ServiceDefinition, health.implementation);
   new ReflectionService(definitions).addToServer(server);

@@ -7,6 +7,8 @@ export interface TransportMetrics {
   errors: number;
   /** ERR_* code → count. */
   errorsByCode: Record<string, number>;
+  /** Signed below the requested level, by why (`tn-not-in-inventory`, `account-maximum`, `gateway-source`, ...). */
+  downgradesByReason: Record<string, number>;
   /** The core's time per request (`RequestLogRecord.latencyUs`), the same clock for every transport. */
   latencyUs: LatencySummary;
 }
@@ -22,6 +24,7 @@ interface Counter {
   requests: number;
   errors: number;
   byCode: Map<string, number>;
+  downgrades: Map<string, number>;
   latency: LatencyHistogram;
 }
 
@@ -41,11 +44,14 @@ export class RequestMetrics implements RequestLogSink {
   record(entry: RequestLogRecord): void {
     let c = this.counters.get(entry.transport);
     if (!c) {
-      c = { requests: 0, errors: 0, byCode: new Map(), latency: new LatencyHistogram() };
+      c = { requests: 0, errors: 0, byCode: new Map(), downgrades: new Map(), latency: new LatencyHistogram() };
       this.counters.set(entry.transport, c);
     }
     c.requests++;
     c.latency.record(entry.latencyUs);
+    if (entry.attestApplied !== null && entry.attestRequested !== null && entry.attestApplied !== entry.attestRequested && entry.attestReason) {
+      c.downgrades.set(entry.attestReason, (c.downgrades.get(entry.attestReason) ?? 0) + 1);
+    }
     if (entry.outcome === 'error') {
       c.errors++;
       const code = entry.errorCode ?? 'ERR_INTERNAL';
@@ -59,6 +65,7 @@ export class RequestMetrics implements RequestLogSink {
       requests: c.requests,
       errors: c.errors,
       errorsByCode: Object.fromEntries(c.byCode),
+      downgradesByReason: Object.fromEntries(c.downgrades),
       latencyUs: c.latency.summary(),
     }));
     return { sinceMs: this.sinceMs, pid: process.pid, transports };

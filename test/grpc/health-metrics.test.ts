@@ -90,6 +90,17 @@ describe('gRPC health, metrics and reflection on a running node', () => {
     expect(m.transports.find((t) => t.transport === 'http')?.requests).toBeGreaterThanOrEqual(1);
   });
 
+  it('counts downgrades by the reason the attestation policy gave', async () => {
+    const p = await svc.provision({ policyMode: 'enforce', maxAttest: 'A', inventory: [{ kind: 'tn', tn: '14045266060' }] });
+    const c = createSignerClient({ address: svc.grpcAddress, apiKey: p.token });
+    const before = (await c.metrics()).transports.find((t) => t.transport === 'grpc')?.downgradesByReason['tn-not-in-inventory'] ?? 0;
+    await c.sign({ orig: { tn: '19995550000' }, dest: { tn: ['18001234567'] }, attest: 'A' });
+    await c.sign({ orig: { tn: '14045266060' }, dest: { tn: ['18001234567'] }, attest: 'A' });
+    const after = (await c.metrics()).transports.find((t) => t.transport === 'grpc')!.downgradesByReason['tn-not-in-inventory'];
+    await c.close();
+    expect(Number(after)).toBe(Number(before) + 1);
+  });
+
   it('refuses metrics without a valid API key', async () => {
     const r = await callUnary(raw.metrics, 'GetMetrics', {}, bearer('ssk_0123456789abcdef_' + 'x'.repeat(43)));
     expect(r.error?.code).toBe(status.UNAUTHENTICATED);

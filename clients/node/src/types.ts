@@ -41,6 +41,8 @@ export interface TransportMetrics {
   requests: number;
   errors: number;
   errorsByCode: Record<string, number>;
+  /** Calls signed below the requested attestation, by the policy's reason. */
+  downgradesByReason: Record<string, number>;
   /** Microseconds spent in the server's signing core per request. */
   latencyUs: Latency;
 }
