@@ -3,6 +3,7 @@ import { decideAttestation } from './attestation-policy.js';
 import { createAuthenticator, type Authenticator } from './authenticate.js';
 import { CachedLoader } from './cached-loader.js';
 import { InventoryCache } from './inventory-cache.js';
+import { blankLogRecord } from './request-log-record.js';
 import { ShakenError, isShakenError } from './errors.js';
 import { base64url, signingInput } from './passport.js';
 import type { AccountRecord, Clock, Directory, KeySigner, RequestLogRecord, RequestLogSink } from './ports.js';
@@ -128,21 +129,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     work: (entry: RequestLogRecord) => Promise<SignResult>,
   ): Promise<SignResult> {
     const started = process.hrtime.bigint();
-    const entry: RequestLogRecord = {
-      time: new Date(clock.now()),
-      accountId: null,
-      apiKeyId: null,
-      transport,
-      orig: null,
-      dest: null,
-      attestRequested: null,
-      attestApplied: null,
-      attestReason: null,
-      outcome: 'error',
-      errorCode: null,
-      latencyUs: 0,
-      origid: null,
-    };
+    const entry = blankLogRecord(transport, new Date(clock.now()));
     try {
       const result = await work(entry);
       entry.outcome = 'ok';

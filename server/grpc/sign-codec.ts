@@ -1,7 +1,7 @@
+import type { SignReply } from '../core/sign-reply.js';
 import type { Metadata } from '@grpc/grpc-js';
 import { bearerToken } from '../core/authenticate.js';
 import type { ShakenError } from '../core/errors.js';
-import type { SignResult } from '../core/types.js';
 import { toShakenError } from './errors.js';
 
 /*
@@ -9,30 +9,8 @@ import { toShakenError } from './errors.js';
  * core's input shape ({orig, dest, attest?, origid?, iat?}) and the core validates it.
  */
 
-/** The proto's SignResponse (camelCase, as proto-loader hands it over). */
-export interface SignResponse {
-  identity: string;
-  attest: string;
-  requestedAttest: string;
-  downgraded: boolean;
-  attestReason: string;
-  origid: string;
-  iat: number;
-  x5u: string;
-}
-
-export function signResponse(r: SignResult): SignResponse {
-  return {
-    identity: r.identity,
-    attest: r.attest,
-    requestedAttest: r.requestedAttest,
-    downgraded: r.downgraded,
-    attestReason: r.attestReason,
-    origid: r.origid,
-    iat: r.iat,
-    x5u: r.x5u,
-  };
-}
+/** The proto's SignResponse has the core's reply fields, camelCase as proto-loader hands them over. */
+export type SignResponse = SignReply;
 
 function firstText(metadata: Metadata, key: string): string | undefined {
   const v = metadata.get(key)[0];

@@ -1,7 +1,8 @@
+import { signReply } from '../core/sign-reply.js';
 import { status, type ServerDuplexStream, type ServerUnaryCall, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
 import type { SigningService } from '../core/sign-service.js';
 import { grpcStatus } from './errors.js';
-import { callerOf, refusal, signResponse, type InternalErrorLogger, type SignResponse } from './sign-codec.js';
+import { callerOf, refusal, type InternalErrorLogger, type SignResponse } from './sign-codec.js';
 import { SignStreamSession, type SignStreamRequest, type SignStreamResponse } from './sign-stream.js';
 
 function deadlinePassed(call: ServerUnaryCall<unknown, unknown>): boolean {
@@ -27,7 +28,7 @@ export function createSignerService(signing: SigningService, logger: InternalErr
         return;
       }
       signing.handle({ ...callerOf(call.metadata), transport: 'grpc', input: call.request }).then(
-        (r) => callback(null, signResponse(r)),
+        (r) => callback(null, signReply(r)),
         (err: unknown) => callback(grpcStatus(refusal(err, logger))),
       );
     },

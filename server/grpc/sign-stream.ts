@@ -1,7 +1,8 @@
+import { signReply } from '../core/sign-reply.js';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { SigningService } from '../core/sign-service.js';
 import { signErrorMessage, type SignErrorMessage } from './errors.js';
-import { refusal, signResponse, type Caller, type InternalErrorLogger, type SignResponse } from './sign-codec.js';
+import { refusal, type Caller, type InternalErrorLogger, type SignResponse } from './sign-codec.js';
 
 export interface SignStreamRequest {
   items?: { id?: string; request?: unknown }[];
@@ -82,7 +83,7 @@ export class SignStreamSession {
     this.inFlight++;
     // An absent message field is an empty message in proto3: the core then names the missing fields.
     this.signing.handle({ ...this.caller, transport: 'grpc', input: request ?? {} }).then(
-      (r) => this.complete({ id, response: signResponse(r) }),
+      (r) => this.complete({ id, response: signReply(r) }),
       (err: unknown) => this.complete({ id, error: signErrorMessage(refusal(err, this.logger)) }),
     );
   }

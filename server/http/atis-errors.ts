@@ -1,5 +1,6 @@
 import type { ErrorCode, ShakenError } from '../core/errors.js';
-import { HTTP_STATUS } from './errors.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { HTTP_STATUS, toShakenError } from './errors.js';
 
 // ATIS-1000082 §6 error bodies: {"requestError":{"serviceException"|"policyException":{messageId,text,variables}}}.
 // SVC4000-SVC4007 and POL5000 are the standard's; the POL1xxx ids are ours, in the range Parlay X leaves to
@@ -47,6 +48,14 @@ function variablesFor(e: ShakenError, m: AtisMessage): string[] {
   if (m.text.includes('%2')) return [e.field ?? '', e.reason];
   if (e.code === 'ERR_REQ_CONTENT_TYPE') return ['application/json'];
   return m.text.includes('%1') ? [e.reason] : [];
+}
+
+/** The route-level error handler of the ATIS-1000082 endpoints: the standard's error bodies, not ours. */
+export function atisErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const e = toShakenError(err);
+  if (e.code === 'ERR_INTERNAL') request.log.error({ err }, 'unhandled error');
+  const { status, body } = atisError(e);
+  return reply.code(status).send(body);
 }
 
 export function atisError(e: ShakenError): { status: number; body: unknown } {

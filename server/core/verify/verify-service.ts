@@ -1,7 +1,8 @@
+import { blankLogRecord } from '../request-log-record.js';
 import { verify as cryptoVerify } from 'node:crypto';
 import type { Authenticator } from '../authenticate.js';
 import { isShakenError } from '../errors.js';
-import type { Clock, RequestLogRecord, RequestLogSink } from '../ports.js';
+import type { Clock, RequestLogSink } from '../ports.js';
 import type { Transport } from '../types.js';
 import { buildTrustedPath, validityAt } from './cert-path.js';
 import { ChainCache } from './chain-cache.js';
@@ -202,29 +203,11 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     };
   }
 
-  function logRecord(transport: Transport): RequestLogRecord {
-    return {
-      time: new Date(clock.now()),
-      accountId: null,
-      apiKeyId: null,
-      transport,
-      orig: null,
-      dest: null,
-      attestRequested: null,
-      attestApplied: null,
-      attestReason: null,
-      outcome: 'error',
-      errorCode: null,
-      latencyUs: 0,
-      origid: null,
-    };
-  }
-
   return {
     verify,
     async handle(call) {
       const started = process.hrtime.bigint();
-      const entry = logRecord(call.transport);
+      const entry = blankLogRecord(call.transport, new Date(clock.now()));
       try {
         if (deps.authenticator) {
           const caller = await deps.authenticator.authenticate(call.token, call.transport, (apiKeyId, accountId) => {

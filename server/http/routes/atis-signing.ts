@@ -2,8 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { bearerToken } from '../../core/authenticate.js';
 import { ShakenError } from '../../core/errors.js';
 import type { SigningService } from '../../core/sign-service.js';
-import { atisError } from '../atis-errors.js';
-import { toShakenError } from '../errors.js';
+import { atisErrorHandler } from '../atis-errors.js';
 
 // ATIS-1000082 §5.1: every member of signingRequest is mandatory.
 const MANDATORY = ['attest', 'dest', 'iat', 'orig', 'origid'] as const;
@@ -28,12 +27,7 @@ export function registerAtisSigningRoute(app: FastifyInstance, signing: SigningS
   app.post(
     '/stir/v1/signing',
     {
-      errorHandler(err, request, reply) {
-        const e = toShakenError(err);
-        if (e.code === 'ERR_INTERNAL') request.log.error({ err }, 'unhandled error');
-        const { status, body } = atisError(e);
-        return reply.code(status).send(body);
-      },
+      errorHandler: atisErrorHandler,
     },
     async (request) => {
       const result = await signing.handle({

@@ -3,8 +3,7 @@ import { bearerToken } from '../../core/authenticate.js';
 import { ShakenError } from '../../core/errors.js';
 import { SIP_REASON_PHRASE, type VerifyResult } from '../../core/verify/verify-result.js';
 import type { Verifier } from '../../core/verify/verify-service.js';
-import { atisError } from '../atis-errors.js';
-import { toShakenError } from '../errors.js';
+import { atisErrorHandler } from '../atis-errors.js';
 
 // ATIS-1000082 verificationRequest: from, to, time and identity are all mandatory.
 const MANDATORY = ['from', 'to', 'time', 'identity'] as const;
@@ -36,12 +35,7 @@ export function registerAtisVerificationRoute(app: FastifyInstance, verifier: Ve
   app.post(
     '/stir/v1/verification',
     {
-      errorHandler(err, request, reply) {
-        const e = toShakenError(err);
-        if (e.code === 'ERR_INTERNAL') request.log.error({ err }, 'unhandled error');
-        const { status, body } = atisError(e);
-        return reply.code(status).send(body);
-      },
+      errorHandler: atisErrorHandler,
     },
     async (request) => {
       const result = await verifier.handle({ token: bearerToken(request.headers.authorization), transport: 'http', input: decode(request.body) });

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { bearerToken } from '../../core/authenticate.js';
 import type { SigningService } from '../../core/sign-service.js';
-import type { SignResult } from '../../core/types.js';
+import { signReply } from '../../core/sign-reply.js';
 
 // A response schema lets fastify compile the serializer once instead of calling JSON.stringify per reply.
 export const signResponseSchema = {
@@ -19,18 +19,6 @@ export const signResponseSchema = {
   },
 } as const;
 
-export function signResponse(r: SignResult) {
-  return {
-    identity: r.identity,
-    attest: r.attest,
-    requestedAttest: r.requestedAttest,
-    downgraded: r.downgraded,
-    attestReason: r.attestReason,
-    origid: r.origid,
-    iat: r.iat,
-    x5u: r.x5u,
-  };
-}
 
 /** `POST /api/stir-shaken/sign`: decode, hand to the core, encode. Nothing else happens here. */
 export function registerSignRoute(app: FastifyInstance, signing: SigningService): void {
@@ -41,6 +29,6 @@ export function registerSignRoute(app: FastifyInstance, signing: SigningService)
       input: request.body,
       headerAttest: request.headers['x-attestation'],
     });
-    return signResponse(result);
+    return signReply(result);
   });
 }
