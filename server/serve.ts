@@ -11,8 +11,9 @@ import { storeOptions } from './config/store-options.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
-function banner(publicUrl: string, demo: DemoSetup | undefined): string {
+function banner(publicUrl: string, grpc: string | undefined, demo: DemoSetup | undefined): string {
   const lines = [`shakenstack is listening on ${publicUrl}`];
+  if (grpc) lines.push(`gRPC (shakenstack.v1) on ${grpc}`);
   if (demo) {
     lines.push(
       '',
@@ -85,7 +86,7 @@ async function serveSingle(config: Config, logger: Logger): Promise<void> {
   }
   const demo = await bootstrapDemo(config, node.publicUrl, node.store, node.keys);
   logger.info({ url: node.publicUrl }, 'listening');
-  process.stdout.write(banner(node.publicUrl, demo));
+  process.stdout.write(banner(node.publicUrl, node.grpcPort === undefined ? undefined : `${config.grpc.host}:${node.grpcPort}`, demo));
 }
 
 async function servePrimary(config: Config, logger: Logger): Promise<void> {
@@ -117,7 +118,8 @@ async function servePrimary(config: Config, logger: Logger): Promise<void> {
     await store.close();
   }
   logger.info({ url: publicUrl, workers: config.workers }, 'listening');
-  process.stdout.write(banner(publicUrl, demo));
+  // Workers bind gRPC; the primary knows only the configured port (0 means each start picks one).
+  process.stdout.write(banner(publicUrl, config.grpc.enabled && config.grpc.port !== 0 ? `${config.grpc.host}:${config.grpc.port}` : undefined, demo));
 
   onShutdownSignal((signal) => {
     shuttingDown = true;

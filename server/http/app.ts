@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { ShakenError } from '../core/errors.js';
 import type { CertificatePublisher } from '../core/certificate-publisher.js';
 import type { SigningService } from '../core/sign-service.js';
@@ -31,7 +31,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger,
     // Each request is recorded in the request log by the core; a pino line per request would double the cost.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit,
     return503OnClosing: true,
   });

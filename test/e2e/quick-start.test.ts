@@ -23,7 +23,7 @@ afterEach(async () => {
 async function serveFresh(extra: Record<string, string> = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), 'shakenstack-e2e-'));
   dirs.push(dataDir);
-  const p = await startServe({ SHAKENSTACK_DATA_DIR: dataDir, SHAKENSTACK_PORT: '0', SHAKENSTACK_LOG_LEVEL: 'warn', ...extra });
+  const p = await startServe({ SHAKENSTACK_DATA_DIR: dataDir, SHAKENSTACK_PORT: '0', SHAKENSTACK_GRPC_PORT: '0', SHAKENSTACK_LOG_LEVEL: 'warn', ...extra });
   procs.push(p);
   return { p, dataDir };
 }
@@ -56,7 +56,7 @@ describe('quick start', () => {
     const key = apiKeyFrom(p.output());
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
-    const again = await startServe({ SHAKENSTACK_DATA_DIR: dataDir, SHAKENSTACK_PORT: '0', SHAKENSTACK_LOG_LEVEL: 'warn' });
+    const again = await startServe({ SHAKENSTACK_DATA_DIR: dataDir, SHAKENSTACK_PORT: '0', SHAKENSTACK_GRPC_PORT: '0', SHAKENSTACK_LOG_LEVEL: 'warn' });
     procs.push(again);
     expect(again.output()).not.toContain('API key');
     const res = await fetch(`${again.url}/api/stir-shaken/sign`, {
