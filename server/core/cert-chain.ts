@@ -1,5 +1,6 @@
 import { X509Certificate, createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
+import { DerError, TAG, childrenOf, oidOf, readTlv, timeOf, type Tlv } from './der.js';
 import { ShakenError } from './errors.js';
 
 /** What the service needs to know about one certificate of a credential's chain. */
@@ -170,22 +171,6 @@ interface TbsFields {
   spc: string | null;
 }
 
-/** One DER TLV of `der`: identifier octet, where the TLV begins, and its value as the byte range [start, end). */
-interface Tlv {
-  tag: number;
-  pos: number;
-  start: number;
-  end: number;
-}
-
-const SEQUENCE = 0x30;
-const OID = 0x06;
-const OCTET_STRING = 0x04;
-const UTC_TIME = 0x17;
-const GENERALIZED_TIME = 0x18;
-const CONTEXT_0 = 0xa0;
-const CONTEXT_3 = 0xa3;
-
 /**
  * Reads what node:crypto's X509Certificate does not expose: RFC 4514 names, exact validity and extensions.
  * Walks the few TLVs it needs by hand: asn1js.fromBER on a whole certificate measured ~1.4 ms per
@@ -193,21 +178,21 @@ const CONTEXT_3 = 0xa3;
  */
 function readTbs(der: Buffer, n: number): TbsFields {
   const where = `certificate ${n}`;
-  const cert = tlvAt(der, 0, der.length, where);
-  if (cert.tag !== SEQUENCE || cert.end !== der.length) throw invalid(`${where} has trailing or malformed DER`);
-  const fields = childrenOf(der, childrenOf(der, cert, where)[0], where);
+  const cert = derOrInvalid(() => readTlv(der, 0), `${where} is not well-formed DER`);
+  if (cert.tag !== TAG.SEQUENCE || cert.end !== der.length) throw invalid(`${where} has trailing or malformed DER`);
+  const fields = kids(der, kids(der, cert, where)[0], where);
   // RFC 5280 §4.1: version [0] is optional, then serial, signature, issuer, validity, subject, SPKI.
-  const first = fields[0]?.tag === CONTEXT_0 ? 1 : 0;
+  const first = fields[0]?.tag === TAG.CONTEXT_0 ? 1 : 0;
   const [issuer, validity, subject] = [fields[first + 2], fields[first + 3], fields[first + 4]];
-  const [notBefore, notAfter] = childrenOf(der, validity, where);
+  const [notBefore, notAfter] = kids(der, validity, where);
   let spc: string | null = null;
-  const extensions = fields.slice(first + 6).find((f) => f.tag === CONTEXT_3);
+  const extensions = fields.slice(first + 6).find((f) => f.tag === TAG.CONTEXT_3);
   if (extensions !== undefined) {
-    for (const ext of childrenOf(der, childrenOf(der, extensions, where)[0], where)) {
-      const parts = childrenOf(der, ext, where);
+    for (const ext of kids(der, kids(der, extensions, where)[0], where)) {
+      const parts = kids(der, ext, where);
       const [oid, value] = [parts[0], parts[parts.length - 1]];
-      if (oid?.tag === OID && oidString(der, oid) === OID_TN_AUTH_LIST) {
-        if (value?.tag !== OCTET_STRING) throw invalid(`${where} has a malformed TNAuthList`);
+      if (oid?.tag === TAG.OID && oidOf(der, oid) === OID_TN_AUTH_LIST) {
+        if (value?.tag !== TAG.OCTET_STRING) throw invalid(`${where} has a malformed TNAuthList`);
         spc = readSpc(der.subarray(value.start, value.end), where);
       }
     }
@@ -221,60 +206,25 @@ function readTbs(der: Buffer, n: number): TbsFields {
   };
 }
 
-function tlvAt(der: Buffer, pos: number, limit: number, where: string): Tlv {
-  const tag = der[pos];
-  let len = der[pos + 1];
-  // Certificates use no high tag numbers; DER has no indefinite length.
-  if (tag === undefined || len === undefined || pos + 2 > limit || (tag & 0x1f) === 0x1f || len === 0x80) {
-    throw invalid(`${where} is not well-formed DER`);
-  }
-  let start = pos + 2;
-  if (len > 0x80) {
-    const octets = len - 0x80;
-    if (octets > 3 || start + octets > limit) throw invalid(`${where} is not well-formed DER`);
-    len = der.readUIntBE(start, octets);
-    start += octets;
-  }
-  if (start + len > limit) throw invalid(`${where} is not well-formed DER`);
-  return { tag, pos, start, end: start + len };
+/** Children of a constructed TLV; a missing or malformed one is this certificate's fault, said once here. */
+function kids(der: Buffer, tlv: Tlv | undefined, where: string): Tlv[] {
+  if (tlv === undefined) throw invalid(`${where} is not a well-formed certificate`);
+  return derOrInvalid(() => childrenOf(der, tlv), `${where} is not well-formed DER`);
 }
 
-function childrenOf(der: Buffer, tlv: Tlv | undefined, where: string): Tlv[] {
-  if (tlv === undefined || (tlv.tag & 0x20) === 0) throw invalid(`${where} is not a well-formed certificate`);
-  const out: Tlv[] = [];
-  for (let pos = tlv.start; pos < tlv.end; ) {
-    const child = tlvAt(der, pos, tlv.end, where);
-    out.push(child);
-    pos = child.end;
+/** The shared DER reader throws DerError; for a credential that is ERR_CRED_INVALID with our wording. */
+function derOrInvalid<T>(read: () => T, reason: string): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof DerError) throw invalid(reason, e);
+    throw e;
   }
-  return out;
 }
 
-function oidString(der: Buffer, tlv: Tlv): string {
-  const arcs: number[] = [];
-  let arc = 0;
-  for (let i = tlv.start; i < tlv.end; i++) {
-    const byte = der[i] ?? 0;
-    arc = arc * 128 + (byte & 0x7f);
-    if ((byte & 0x80) === 0) {
-      arcs.push(arc);
-      arc = 0;
-    }
-  }
-  const head = arcs.shift() ?? 0;
-  const top = head < 80 ? [Math.floor(head / 40), head % 40] : [2, head - 80];
-  return [...top, ...arcs].join('.');
-}
-
-/** RFC 5280 §4.1.2.5: UTCTime YYMMDDHHMMSSZ (YY < 50 is 20YY) or GeneralizedTime YYYYMMDDHHMMSSZ. */
 function timeValue(der: Buffer, tlv: Tlv | undefined, where: string): Date {
-  const text = tlv === undefined ? '' : der.toString('latin1', tlv.start, tlv.end);
-  let t: string;
-  if (tlv?.tag === UTC_TIME && /^\d{12}Z$/.test(text)) t = (Number(text.slice(0, 2)) >= 50 ? '19' : '20') + text;
-  else if (tlv?.tag === GENERALIZED_TIME && /^\d{14}Z$/.test(text)) t = text;
-  else throw invalid(`${where} has a malformed validity`);
-  const part = (from: number, to: number): number => Number(t.slice(from, to));
-  return new Date(Date.UTC(part(0, 4), part(4, 6) - 1, part(6, 8), part(8, 10), part(10, 12), part(12, 14)));
+  if (tlv === undefined) throw invalid(`${where} has a malformed validity`);
+  return new Date(derOrInvalid(() => timeOf(der, tlv), `${where} has a malformed validity`));
 }
 
 /**
@@ -304,12 +254,12 @@ function readSpc(value: Buffer, where: string): string | null {
 
 /** Name ::= SEQUENCE OF RDN, RDN ::= SET OF { type OID, value ANY }, written most specific RDN first (RFC 4514 §2.1). */
 function formatName(der: Buffer, name: Tlv | undefined, where: string): string {
-  const rdns = childrenOf(der, name, where).map((rdn) =>
-    childrenOf(der, rdn, where)
+  const rdns = kids(der, name, where).map((rdn) =>
+    kids(der, rdn, where)
       .map((atv) => {
-        const [type, value] = childrenOf(der, atv, where);
-        if (type?.tag !== OID || value === undefined) throw invalid(`${where} has a malformed name`);
-        const oid = oidString(der, type);
+        const [type, value] = kids(der, atv, where);
+        if (type?.tag !== TAG.OID || value === undefined) throw invalid(`${where} has a malformed name`);
+        const oid = oidOf(der, type);
         const short = DN_NAMES[oid];
         const text = short === undefined ? undefined : stringValue(der, value);
         // RFC 4514 §2.4: a dotted-OID type, or a value that is no string, is written as '#' and the hex of its BER.

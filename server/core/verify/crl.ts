@@ -1,5 +1,5 @@
 import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { DerError, TAG, childrenOf, oidOf, rawOf, readTlv, serialHex, timeOf } from './der.js';
+import { DerError, TAG, childrenOf, oidOf, rawOf, readTlv, serialHex, timeOf } from '../der.js';
 
 /** A certificate revocation list (RFC 5280 §5.1), read once and kept while it is fresh. */
 export interface ParsedCrl {

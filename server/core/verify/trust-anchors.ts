@@ -1,5 +1,5 @@
 import { X509Certificate, createHash } from 'node:crypto';
-import { certificateFields } from './der.js';
+import { certificateFields } from '../der.js';
 
 /** One configured STI-CA root (or any certificate the operator chose to trust as the end of a path). */
 export interface TrustAnchor {

@@ -1,6 +1,6 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { parseCertificateChain, type CertInfo } from '../cert-chain.js';
-import { certificateFields, childrenOf, readTlv, type CertificateFields } from './der.js';
+import { certificateFields, childrenOf, readTlv, type CertificateFields } from '../der.js';
 
 /** One certificate of a fetched chain, parsed once: node's object for signatures, our fields for names and extensions. */
 export interface ChainCert {
