@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
 import { createSignerClient, type SignerClient, type SignRequest } from '../clients/node/src/index.js';
 import { checkIdentity } from './identity-check.js';
 import { MEASURE_SEC, WARMUP_SEC } from './measured-load.js';
@@ -32,13 +32,6 @@ function percentile(sorted: Float64Array, q: number): number {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** Runs `load` and reads server, client and machine CPU around it. */
 async function measured(server: RunningServer, load: (latencies: number[]) => Promise<{ requests: number; errors: number; seconds: number }>): Promise<Run> {

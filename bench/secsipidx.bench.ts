@@ -1,7 +1,7 @@
+import { freePort } from './free-port.js';
 import { execFileSync, spawn } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findOnPath } from './executable.js';
@@ -17,16 +17,6 @@ const X5U = 'https://cert.example.net/sti/cert.pem';
 // generate a UUID per request, as shakenstack does.
 const CSV_BODY = `14045266060,18001234567,A,,${X5U}`;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls the sign endpoint until it answers 200, bounded by READY_TIMEOUT_MS; returns that first answer. */
 async function firstSignature(url: string): Promise<string> {

@@ -1,7 +1,7 @@
+import { freePort } from './free-port.js';
 import { spawn } from 'node:child_process';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,16 +131,6 @@ async function runVariant(ctx: BenchContext, workers: number): Promise<VariantRe
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** secsipidx -http-srv POST /v1/check with the public key given (-fpubkey): signature and expiry only, no fetch, no chain. */
 async function secsipidxCheck(ctx: BenchContext): Promise<MeasuredLoad | undefined> {
