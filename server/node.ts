@@ -139,6 +139,11 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   let grpcPort: number | undefined;
   try {
     // HTTP first: with cluster workers, serve.ts takes the first 'listening' port it hears of as the HTTP one.
+    // Every credential is checked before the port opens (key found, matching its certificate, valid now): a
+    // broken one is named in the log at start, and its account is refused with 409/503, never a bad token.
+    for (const { accountId, error } of await signing.preload((await store.listAccounts()).map((a) => a.id))) {
+      logger.error({ accountId, code: error.code, reason: error.reason }, 'account cannot sign: its credential was refused at start');
+    }
     await app.listen({ host: config.http.host, port: config.http.port });
     if (grpc) {
       // Health answers from the first probe on, never a premature NOT_SERVING.

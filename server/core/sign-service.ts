@@ -39,6 +39,11 @@ export interface SigningService {
   /** Drop cached accounts, credentials and keys after the store reports a change. */
   invalidate(): void;
   readonly authenticator: Authenticator;
+  /**
+   * Loads and checks each account's active credential now (certificate parsed, key found in its store and
+   * matched against the certificate) instead of on its first call; returns the accounts that cannot sign.
+   */
+  preload(accountIds: readonly string[]): Promise<{ accountId: string; error: ShakenError }[]>;
 }
 
 interface AccountState {
@@ -176,6 +181,18 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     invalidate() {
       accounts.clear();
       authenticator.invalidate();
+    },
+    async preload(accountIds) {
+      const refused: { accountId: string; error: ShakenError }[] = [];
+      for (const accountId of accountIds) {
+        try {
+          const state = await accounts.get(accountId);
+          if (state.account?.enabled && state.refusal) refused.push({ accountId, error: state.refusal });
+        } catch (e) {
+          refused.push({ accountId, error: isShakenError(e) ? e : new ShakenError('ERR_INTERNAL', 'credential check failed', { cause: e }) });
+        }
+      }
+      return refused;
     },
   };
 }

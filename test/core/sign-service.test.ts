@@ -221,3 +221,15 @@ describe('attestation policy in the signing path', () => {
     await expect(f.signing.handle({ token: f.token, transport: 'http', input: { orig: { uri: 'sip:anonymous@anonymous.invalid' }, dest: { tn: ['18001234567'] } } })).rejects.toMatchObject({ code: 'ERR_ATTEST_REFUSED' });
   });
 });
+
+describe('credential preload at start', () => {
+  it('names the accounts whose credential cannot sign, and only those', async () => {
+    const good = await coreFixture();
+    expect(await good.signing.preload([good.account.id])).toEqual([]);
+    const bad = await coreFixture();
+    const other = await issueLeaf(bad.pki.intermediate, { leafNotBefore: new Date(bad.clock.ms - 3600_000), leafNotAfter: new Date(bad.clock.ms + 86400_000) });
+    bad.dir.credentials[0]!.chainPem = other.chainPem;
+    const refused = await bad.signing.preload([bad.account.id]);
+    expect(refused).toEqual([{ accountId: bad.account.id, error: expect.objectContaining({ code: 'ERR_CRED_KEY_MISMATCH' }) }]);
+  });
+});
