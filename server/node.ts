@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { CertificatePublisher } from './core/certificate-publisher.js';
 import { systemClock, type Clock } from './core/ports.js';
 import { createSigningService, type SigningService } from './core/sign-service.js';
+import { createRoutingService } from './core/routing-service.js';
 import { resolvePublicUrl } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { storeOptions } from './config/store-options.js';
@@ -92,11 +93,13 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   const log = fanOutSink(logWriter, metrics);
   const signing = createSigningService({ directory: store, keys: keys.router, clock, log, cacheTtlMs: config.cacheTtlMs });
   const certificates = new CertificatePublisher(store, clock);
+  const routing = createRoutingService({ signing, directory: store, clock, cacheTtlMs: config.cacheTtlMs });
   const watcher = watchChanges(store, {
     intervalMs: config.changePollMs,
     onChange: () => {
       signing.invalidate();
       certificates.invalidate();
+      routing.invalidate();
     },
   });
   // The software key store keeps its keys in the store, so the store probe covers it too; each PKCS#11 token has its own.
@@ -109,6 +112,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   });
   const app = buildHttpApp({
     signing,
+    routing,
     verifier,
     certificates,
     logger,

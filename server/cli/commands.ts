@@ -15,6 +15,7 @@ import { exportInventory, importInventory, parseInventoryLine, readLines } from 
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createApiKey } from '../manage/api-keys.js';
+import { addRoutingRule } from '../manage/routing-rules.js';
 import { importCredential } from '../manage/credentials.js';
 import { storeOptions } from '../config/store-options.js';
 import { openStore } from '../store/open-store.js';
@@ -236,6 +237,39 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'Remove entries from the TN inventory (same options as add).',
     options: { account: { type: 'string' }, tn: { type: 'string', multiple: true }, range: { type: 'string', multiple: true }, prefix: { type: 'string', multiple: true } },
     run: (ctx) => changeInventory(ctx, 'remove'),
+  },
+
+  'route add': {
+    summary: 'Add a routing rule: calls to numbers starting with --prefix (none: all) go to --target, lowest --priority first.',
+    options: { account: { type: 'string' }, prefix: { type: 'string' }, target: { type: 'string' }, priority: { type: 'string' } },
+    run: (ctx) =>
+      withStore(ctx, async (store) => {
+        const account = await findAccount(store, required(ctx, 'account'));
+        const r = await addRoutingRule(store, account.id, { prefix: ctx.values.prefix, target: required(ctx, 'target'), priority: ctx.values.priority });
+        out(ctx, r, () => `added route ${r.id}: ${r.prefix || '(any)'} → ${r.target} (priority ${r.priority})`);
+      }),
+  },
+
+  'route list': {
+    summary: "List an account's routing rules.",
+    options: { account: { type: 'string' } },
+    run: (ctx) =>
+      withStore(ctx, async (store) => {
+        const account = await findAccount(store, required(ctx, 'account'));
+        const rules = await store.listRoutingRules(account.id);
+        out(ctx, rules, () => table([['ID', 'PREFIX', 'TARGET', 'PRIORITY'], ...rules.map((r) => [r.id, r.prefix || '(any)', r.target, String(r.priority)])]));
+      }),
+  },
+
+  'route remove': {
+    summary: 'Remove a routing rule.',
+    args: '<route id>',
+    options: {},
+    run: (ctx) =>
+      withStore(ctx, async (store) => {
+        const r = await store.removeRoutingRule(positional(ctx, 0, 'route id'));
+        out(ctx, r, () => `removed ${r.id}`);
+      }),
   },
 
   'credential import': {

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { InventoryEntry } from './tn-inventory.js';
+import type { RoutingRule } from './routing.js';
 import type { Attestation, AttestationReason, NonNumericOrigPolicy, PolicyMode, SourceKind, Transport } from './types.js';
 
 /** Signs with a key that never leaves its store. The core needs nothing more of a key store. */
@@ -62,6 +63,8 @@ export interface Directory {
   getApiKey(id: string): Promise<ApiKeyRecord | undefined>;
   /** The account's TN inventory in chunks, so a million entries never sit in one result or block one tick. */
   streamInventory(accountId: string, chunkSize?: number): AsyncIterable<InventoryEntry[]>;
+  /** The account's routing rules, in insertion order. */
+  listRoutingRules(accountId: string): Promise<RoutingRule[]>;
 }
 
 export type RequestOutcome = 'ok' | 'error';

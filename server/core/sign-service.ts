@@ -126,6 +126,8 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
       iat,
       x5u: credential.x5u,
       credentialId: credential.id,
+      accountId: caller.accountId,
+      dest: request.dest,
     };
   }
 

@@ -55,6 +55,9 @@ export interface SignResult {
   iat: number;
   x5u: string;
   credentialId: string;
+  /** Whose call this was and where it goes (canonical), for decisions made after signing (routing). */
+  accountId: string;
+  dest: Dest;
 }
 
 export interface ShakenClaims {

@@ -4,6 +4,8 @@ import type { CertificatePublisher } from '../core/certificate-publisher.js';
 import type { SigningService } from '../core/sign-service.js';
 import { httpError, toShakenError } from './errors.js';
 import { registerAdminRoutes } from './routes/admin.js';
+import { registerRoutingRoute } from './routes/routing.js';
+import type { RoutingService } from '../core/routing-service.js';
 import { registerAtisSigningRoute } from './routes/atis-signing.js';
 import { registerAtisVerificationRoute } from './routes/atis-verification.js';
 import { registerVerifyRoute } from './routes/verify.js';
@@ -16,6 +18,7 @@ import { registerX5uRoute } from './routes/x5u.js';
 
 export interface HttpDeps {
   signing: SigningService;
+  routing: RoutingService;
   certificates: CertificatePublisher;
   readiness: ReadinessCheck;
   logger: FastifyBaseLogger;
@@ -52,6 +55,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   });
 
   registerSignRoute(app, deps.signing);
+  registerRoutingRoute(app, deps.routing);
   registerAtisSigningRoute(app, deps.signing);
   if (deps.verifier) {
     registerVerifyRoute(app, deps.verifier);

@@ -5,6 +5,7 @@ import { ShakenError } from '../core/errors.js';
 import { systemClock } from '../core/ports.js';
 import type { AccountRecord, ApiKeyRecord, Clock, CredentialRecord, RequestLogRecord } from '../core/ports.js';
 import type { InventoryEntry } from '../core/tn-inventory.js';
+import type { RoutingRule } from '../core/routing.js';
 import { bumpInventoryVersion, deleteInventory, streamInventoryRows, upsertInventory } from './inventory-queries.js';
 import type {
   AccountPatch,
@@ -36,7 +37,7 @@ const MAX_BIND_PARAMS: Record<StoreEngine, number> = { embedded: 32766, postgres
 
 const DEFAULT_LOG_LIMIT = 100;
 
-function newId(prefix: 'acc' | 'cred' | 'key'): string {
+function newId(prefix: 'acc' | 'cred' | 'key' | 'route'): string {
   return `${prefix}_${randomBytes(8).toString('hex')}`;
 }
 
@@ -287,6 +288,34 @@ export class KyselyStore implements Store {
         .where('account_id', '=', accountId)
         .executeTakeFirstOrThrow();
       return Number(row.n);
+    });
+  }
+
+  addRoutingRule(rule: Omit<RoutingRule, 'id'>): Promise<RoutingRule> {
+    return guarded(async () => {
+      const row = { id: newId('route'), account_id: rule.accountId, prefix: rule.prefix, target: rule.target, priority: rule.priority, created_at: this.clock.now() };
+      await this.mutate(async (trx) => {
+        await this.requireAccount(trx, rule.accountId);
+        await trx.insertInto('routing_rules').values(row).execute();
+      });
+      return { id: row.id, ...rule };
+    });
+  }
+
+  removeRoutingRule(id: string): Promise<RoutingRule> {
+    return guarded(() =>
+      this.mutate(async (trx) => {
+        const row = await trx.deleteFrom('routing_rules').where('id', '=', id).returningAll().executeTakeFirst();
+        if (!row) throw notFound('routing rule', id, 'id');
+        return { id: row.id, accountId: row.account_id, prefix: row.prefix, target: row.target, priority: Number(row.priority) };
+      }),
+    );
+  }
+
+  listRoutingRules(accountId: string): Promise<RoutingRule[]> {
+    return guarded(async () => {
+      const rows = await this.db.selectFrom('routing_rules').selectAll().where('account_id', '=', accountId).orderBy('created_at').orderBy('id').execute();
+      return rows.map((r) => ({ id: r.id, accountId: r.account_id, prefix: r.prefix, target: r.target, priority: Number(r.priority) }));
     });
   }
 

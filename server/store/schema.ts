@@ -83,6 +83,15 @@ export interface TnInventoryTable {
   count: number;
 }
 
+export interface RoutingRulesTable {
+  id: string;
+  account_id: string;
+  prefix: string;
+  target: string;
+  priority: number;
+  created_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   credentials: CredentialsTable;
@@ -91,4 +100,5 @@ export interface Database {
   request_log: RequestLogTable;
   meta: MetaTable;
   tn_inventory: TnInventoryTable;
+  routing_rules: RoutingRulesTable;
 }

@@ -6,6 +6,7 @@ import type {
   RequestLogRecord,
 } from '../core/ports.js';
 import type { InventoryEntry } from '../core/tn-inventory.js';
+import type { RoutingRule } from '../core/routing.js';
 import type { Attestation, NonNumericOrigPolicy, PolicyMode, SourceKind, Transport } from '../core/types.js';
 
 export interface NewAccount {
@@ -93,6 +94,10 @@ export interface Store extends Directory {
   /** Removes the given entries (matched by kind and number/start/prefix); returns how many existed. */
   removeInventory(accountId: string, entries: readonly InventoryEntry[]): Promise<number>;
   countInventory(accountId: string): Promise<number>;
+
+  addRoutingRule(rule: Omit<RoutingRule, 'id'>): Promise<RoutingRule>;
+  /** Removes a rule; ERR_REQ_NOT_FOUND when there is none with that id. */
+  removeRoutingRule(id: string): Promise<RoutingRule>;
 
   /** Inserts many records in one transaction: all or none. */
   appendRequestLog(records: readonly RequestLogRecord[]): Promise<void>;

@@ -51,6 +51,19 @@ describe('shakenstack inventory (CLI)', () => {
     expect(JSON.parse(rm.stdout)).toMatchObject({ removed: 1 });
   });
 
+  it('adds, lists and removes routing rules', async () => {
+    const added = await runCli(['route', 'add', '--account', 'carrier', '--prefix', '1800', '--target', 'sip:tollfree.example.net', '--priority', '5', '--json'], env);
+    expect(added.code).toBe(0);
+    const rule = JSON.parse(added.stdout);
+    expect(rule).toMatchObject({ prefix: '1800', target: 'sip:tollfree.example.net', priority: 5 });
+    expect((await runCli(['route', 'list', '--account', 'carrier'], env)).stdout).toContain('sip:tollfree.example.net');
+    const bad = await runCli(['route', 'add', '--account', 'carrier', '--target', 'tel:+1800'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('ERR_URI_INVALID');
+    expect((await runCli(['route', 'remove', rule.id], env)).code).toBe(0);
+    expect(JSON.parse((await runCli(['route', 'list', '--account', 'carrier', '--json'], env)).stdout)).toEqual([]);
+  });
+
   it('changes an account policy and marks gateway keys', async () => {
     const u = await runCli(['account', 'update', 'carrier', '--mode', 'trust', '--non-numeric', 'refuse', '--json'], env);
     expect(JSON.parse(u.stdout)).toMatchObject({ policyMode: 'trust', nonNumericOrig: 'refuse' });

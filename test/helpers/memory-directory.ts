@@ -28,6 +28,9 @@ export class MemoryDirectory implements Directory, KeyBlobRepository, RequestLog
     this.reads++;
     return this.apiKeys.get(id);
   }
+  async listRoutingRules() {
+    return [];
+  }
   async *streamInventory(accountId: string, chunkSize = 2) {
     this.inventoryLoads++;
     const all = this.inventory.get(accountId) ?? [];

@@ -303,6 +303,31 @@ export function storeSuite(fixture: StoreFixture): void {
     });
   });
 
+  describe('routing rules', () => {
+    it('adds, lists per account and removes rules, bumping the change version', async () => {
+      const a = await store.createAccount(newAccount());
+      const b = await store.createAccount(newAccount());
+      const v0 = await store.changeVersion();
+      const r1 = await store.addRoutingRule({ accountId: a.id, prefix: '1800', target: 'sip:tollfree.example.net', priority: 10 });
+      await store.addRoutingRule({ accountId: a.id, prefix: '', target: 'sips:default.example.net;transport=tls', priority: 20 });
+      await store.addRoutingRule({ accountId: b.id, prefix: '44', target: 'sip:uk.example.net', priority: 10 });
+      expect(r1.id).toMatch(/^route_[0-9a-f]{16}$/);
+      expect(await store.changeVersion()).toBe(v0 + 3);
+      const listed = await store.listRoutingRules(a.id);
+      expect(listed.map((r) => [r.prefix, r.target, r.priority])).toEqual(
+        expect.arrayContaining([
+          ['1800', 'sip:tollfree.example.net', 10],
+          ['', 'sips:default.example.net;transport=tls', 20],
+        ]),
+      );
+      expect(listed).toHaveLength(2);
+      expect(await store.removeRoutingRule(r1.id)).toEqual(r1);
+      expect(await store.listRoutingRules(a.id)).toHaveLength(1);
+      await expect(store.removeRoutingRule(r1.id)).rejects.toMatchObject({ code: 'ERR_REQ_NOT_FOUND' });
+      await expect(store.addRoutingRule({ accountId: 'acc_0000000000000000', prefix: '', target: 'sip:x', priority: 1 })).rejects.toMatchObject({ code: 'ERR_REQ_NOT_FOUND' });
+    });
+  });
+
   describe('key blobs', () => {
     it('returns exactly the bytes stored, including NULs and a view into a larger buffer', async () => {
       const all = Uint8Array.from({ length: 256 }, (_, i) => i);

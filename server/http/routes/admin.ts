@@ -4,6 +4,7 @@ import { ShakenError } from '../../core/errors.js';
 import { findAccount, updateAccount } from '../../manage/accounts.js';
 import { exportInventory, importInventory, removeInventoryCsv, type RowError } from '../../manage/inventory.js';
 import type { Store } from '../../store/store.js';
+import { addRoutingRule } from '../../manage/routing-rules.js';
 
 /** A CSV upload of a few million inventory rows fits; anything larger is refused with 413. */
 const CSV_BODY_LIMIT = 128 * 1024 * 1024;
@@ -38,6 +39,24 @@ export function registerAdminRoutes(app: FastifyInstance, deps: { store: Store; 
         const account = await findAccount(deps.store, request.params.account);
         const body = (request.body ?? {}) as Record<string, unknown>;
         return updateAccount(deps.store, account, body);
+      });
+
+      admin.get<{ Params: { account: string } }>('/accounts/:account/routes', async (request) => {
+        const account = await findAccount(deps.store, request.params.account);
+        return { routes: await deps.store.listRoutingRules(account.id) };
+      });
+
+      admin.post<{ Params: { account: string } }>('/accounts/:account/routes', async (request, reply) => {
+        const account = await findAccount(deps.store, request.params.account);
+        const body = (request.body ?? {}) as Record<string, unknown>;
+        return reply.code(201).send(await addRoutingRule(deps.store, account.id, { prefix: body.prefix, target: body.target, priority: body.priority }));
+      });
+
+      admin.delete<{ Params: { account: string; id: string } }>('/accounts/:account/routes/:id', async (request) => {
+        const account = await findAccount(deps.store, request.params.account);
+        const rule = (await deps.store.listRoutingRules(account.id)).find((r) => r.id === request.params.id);
+        if (!rule) throw new ShakenError('ERR_REQ_NOT_FOUND', `routing rule ${request.params.id} does not exist for this account`, { field: 'id' });
+        return deps.store.removeRoutingRule(rule.id);
       });
 
       admin.get<{ Params: { account: string } }>('/accounts/:account/inventory', async (request, reply) => {

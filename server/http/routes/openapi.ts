@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ERROR_CODES } from '../../core/errors.js';
 import { signResponseSchema } from './sign.js';
+import { routingResponseSchema } from './routing.js';
 import { VERIFY_OPENAPI_PATHS } from './verify-openapi.js';
 
 const tn = { type: 'string', description: 'Telephone number; separators and a leading + are removed (RFC 8224 §8.3).', example: '14045266060' };
@@ -56,6 +57,15 @@ export const OPENAPI_DOCUMENT = {
           415: errorResponse('Content-Type is not application/json'),
           503: errorResponse('Key store or store unavailable'),
         },
+      },
+    },
+    '/api/routing': {
+      post: {
+        summary: 'Sign a call and decide where it goes: routes by destination prefix, else the Request-URI',
+        security: [{ apiKey: [] }],
+        parameters: [{ name: 'X-Attestation', in: 'header', schema: { type: 'string', enum: ['A', 'B', 'C'] } }],
+        requestBody: { required: true, content: { 'application/json': { schema: { ...signRequest, properties: { ...signRequest.properties, requestUri: { type: 'string', description: 'sip:/sips: URI used when no rule matches.' } } } } } },
+        responses: { 200: { description: 'Signed and routed', content: { 'application/json': { schema: routingResponseSchema } } }, 400: errorResponse('Invalid input'), 401: errorResponse('Missing or invalid API key') },
       },
     },
     '/stir/v1/signing': {

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import type { StoreEngine } from '../schema.js';
 import { initial } from './001-initial.js';
 import { attestationPolicy } from './002-attestation-policy.js';
+import { routingRules } from './003-routing-rules.js';
 
 /**
  * Every migration, in order. Names are the sort key kysely records in `kysely_migration`: never rename one
@@ -11,6 +12,7 @@ export function migrationProvider(engine: StoreEngine): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '001-initial': initial(engine),
     '002-attestation-policy': attestationPolicy,
+    '003-routing-rules': routingRules,
   };
   return { getMigrations: async () => migrations };
 }
