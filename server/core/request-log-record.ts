@@ -1,4 +1,5 @@
-import type { RequestLogRecord } from './ports.js';
+import { isShakenError } from './errors.js';
+import type { RequestLogRecord, RequestLogSink } from './ports.js';
 import type { Transport } from './types.js';
 
 /** A request's log record before anything is known: an error until the work says otherwise. */
@@ -18,4 +19,28 @@ export function blankLogRecord(transport: Transport, time: Date): RequestLogReco
     latencyUs: 0,
     origid: null,
   };
+}
+
+/**
+ * Runs one request's work and records it whatever happens: `settle` fills in the outcome from a result, a
+ * thrown error becomes its code (ERR_INTERNAL when it is not ours), and the latency is measured around it all.
+ */
+export async function withRequestLog<T>(
+  log: RequestLogSink | undefined,
+  entry: RequestLogRecord,
+  work: () => Promise<T>,
+  settle: (result: T) => void,
+): Promise<T> {
+  const started = process.hrtime.bigint();
+  try {
+    const result = await work();
+    settle(result);
+    return result;
+  } catch (e) {
+    entry.errorCode = isShakenError(e) ? e.code : 'ERR_INTERNAL';
+    throw e;
+  } finally {
+    entry.latencyUs = Number((process.hrtime.bigint() - started) / 1000n);
+    log?.record(entry);
+  }
 }

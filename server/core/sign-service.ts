@@ -3,7 +3,7 @@ import { decideAttestation } from './attestation-policy.js';
 import { createAuthenticator, type Authenticator } from './authenticate.js';
 import { CachedLoader } from './cached-loader.js';
 import { InventoryCache } from './inventory-cache.js';
-import { blankLogRecord } from './request-log-record.js';
+import { blankLogRecord, withRequestLog } from './request-log-record.js';
 import { ShakenError, isShakenError } from './errors.js';
 import { base64url, signingInput } from './passport.js';
 import type { AccountRecord, Clock, Directory, KeySigner, RequestLogRecord, RequestLogSink } from './ports.js';
@@ -131,27 +131,15 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     };
   }
 
-  async function logged(
-    transport: Transport,
-    work: (entry: RequestLogRecord) => Promise<SignResult>,
-  ): Promise<SignResult> {
-    const started = process.hrtime.bigint();
+  function logged(transport: Transport, work: (entry: RequestLogRecord) => Promise<SignResult>): Promise<SignResult> {
     const entry = blankLogRecord(transport, new Date(clock.now()));
-    try {
-      const result = await work(entry);
+    return withRequestLog(log, entry, () => work(entry), (result) => {
       entry.outcome = 'ok';
       entry.attestRequested = result.requestedAttest;
       entry.attestApplied = result.attest;
       entry.attestReason = result.attestReason;
       entry.origid = result.origid;
-      return result;
-    } catch (e) {
-      entry.errorCode = isShakenError(e) ? e.code : 'ERR_INTERNAL';
-      throw e;
-    } finally {
-      entry.latencyUs = Number((process.hrtime.bigint() - started) / 1000n);
-      log.record(entry);
-    }
+    });
   }
 
   function validated(entry: RequestLogRecord, caller: CallerContext, input: unknown, headerAttest: unknown): SignRequest {

@@ -1,7 +1,6 @@
-import { blankLogRecord } from '../request-log-record.js';
+import { blankLogRecord, withRequestLog } from '../request-log-record.js';
 import { verify as cryptoVerify } from 'node:crypto';
 import type { Authenticator } from '../authenticate.js';
-import { isShakenError } from '../errors.js';
 import type { Clock, RequestLogSink } from '../ports.js';
 import type { Transport } from '../types.js';
 import { buildTrustedPath, validityAt } from './cert-path.js';
@@ -205,10 +204,9 @@ export function createVerifier(deps: VerifierDeps): Verifier {
 
   return {
     verify,
-    async handle(call) {
-      const started = process.hrtime.bigint();
+    handle(call) {
       const entry = blankLogRecord(call.transport, new Date(clock.now()));
-      try {
+      const work = async (): Promise<VerifyResult> => {
         if (deps.authenticator) {
           const caller = await deps.authenticator.authenticate(call.token, call.transport, (apiKeyId, accountId) => {
             entry.apiKeyId = apiKeyId;
@@ -219,7 +217,9 @@ export function createVerifier(deps: VerifierDeps): Verifier {
         const request = parseVerifyInput(call.input);
         entry.orig = request.origTn ?? null;
         entry.dest = request.destTn?.join(',') ?? null;
-        const result = await verify(request);
+        return verify(request);
+      };
+      return withRequestLog(deps.log, entry, work, (result) => {
         if (result.ok) {
           entry.outcome = 'ok';
           entry.attestApplied = result.attest;
@@ -227,14 +227,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
         } else {
           entry.errorCode = `VERIFY_${result.sip}_${result.reason}`;
         }
-        return result;
-      } catch (e) {
-        entry.errorCode = isShakenError(e) ? e.code : 'ERR_INTERNAL';
-        throw e;
-      } finally {
-        entry.latencyUs = Number((process.hrtime.bigint() - started) / 1000n);
-        deps.log?.record(entry);
-      }
+      });
     },
     clearCache() {
       chains.clear();
