@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pkcs11js from 'pkcs11js';
-import { checkIdentity } from './identity-check.js';
+import { SIGN_BODY, SIGN_PATH, signOnceAndCheck } from './identity-check.js';
 import { cpuUsPerRequest, MEASURE_SEC, maxThroughput, type MeasuredLoad } from './measured-load.js';
 import { machineBusySeconds } from './process-tree.js';
 import { fmtInt, fmtMs, round } from './report.js';
 import type { BenchContext, Figure, Scenario, ScenarioReport } from './scenario.js';
-import { startShakenstack, type RunningServer } from './shakenstack-server.js';
+import { startShakenstack } from './shakenstack-server.js';
 
 const execFileP = promisify(execFile);
 // Compiled next to this file: dist/bench/ → dist/server/cli/main.js (as shakenstack-server.ts).
@@ -28,8 +28,6 @@ const ACCOUNT = 'bench-hsm';
 const SESSIONS = 4;
 const WARMUP_MS = 500;
 const MEASURE_MS = 3_000;
-const SIGN_PATH = '/api/stir-shaken/sign';
-const BODY = JSON.stringify({ orig: { tn: '14045266060' }, dest: { tn: ['18001234567'] }, attest: 'A' });
 
 /** A PASSporT-sized signing input (~300 bytes, as in raw-sign); the token signs its SHA-256 digest, as the service does. */
 function signingInput(): Buffer {
@@ -164,24 +162,6 @@ function rawAsyncRate(t: RawToken, digest: Buffer, ms: number): Promise<Rate> {
   });
 }
 
-/** Signs once and verifies the PASSporT against the certificate at its x5u, which must be `expectedLeaf` when given. */
-async function verifyOneSignature(server: RunningServer, apiKey: string, expectedLeaf?: X509Certificate): Promise<void> {
-  const res = await fetch(server.url + SIGN_PATH, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: BODY,
-    signal: AbortSignal.timeout(5_000),
-  });
-  if (res.status !== 200) throw new Error(`sign answered ${res.status}: ${await res.text()}`);
-  const json = (await res.json()) as { identity: string; x5u: string };
-  const certRes = await fetch(json.x5u, { signal: AbortSignal.timeout(5_000) });
-  if (certRes.status !== 200) throw new Error(`x5u ${json.x5u} answered ${certRes.status}`);
-  const leafPem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(await certRes.text())?.[0];
-  if (!leafPem) throw new Error(`x5u ${json.x5u} did not return a PEM certificate`);
-  const leaf = new X509Certificate(leafPem);
-  if (expectedLeaf && leaf.fingerprint256 !== expectedLeaf.fingerprint256) throw new Error(`x5u ${json.x5u} is not the certificate imported with ${KEY_REF}`);
-  checkIdentity(json.identity, leaf.publicKey);
-}
 
 function loadFigures(k: string, m: MeasuredLoad): Record<string, Figure> {
   return {
@@ -296,13 +276,13 @@ export const hsmSign: Scenario = {
         await cli(['account', 'create', ACCOUNT]);
         await cli(['credential', 'import', '--account', ACCOUNT, '--chain', chain, '--key-ref', KEY_REF]);
         const { apiKey } = JSON.parse(await cli(['apikey', 'create', '--account', ACCOUNT, '--name', 'bench', '--json'])) as { apiKey: string };
-        await verifyOneSignature(server, apiKey, leaf);
-        await verifyOneSignature(server, server.apiKey);
+        await signOnceAndCheck(server.url, apiKey, leaf);
+        await signOnceAndCheck(server.url, server.apiKey);
         const spec = (key: string) => ({
           url: server.url + SIGN_PATH,
           method: 'POST' as const,
           headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-          body: BODY,
+          body: SIGN_BODY,
         });
         hsm = await maxThroughput(ctx, spec(apiKey), server.sampler, 'hsm-sign HSM key');
         sw = await maxThroughput(ctx, spec(server.apiKey), server.sampler, 'hsm-sign software key');

@@ -1,31 +1,11 @@
-import { X509Certificate } from 'node:crypto';
-import { checkIdentity } from './identity-check.js';
+import { SIGN_BODY, SIGN_PATH, signOnceAndCheck } from './identity-check.js';
 import { cpuUsPerRequest, MEASURE_SEC, maxThroughput, measuredLoad, type MeasuredLoad } from './measured-load.js';
 import { fmtInt, fmtMs, round } from './report.js';
 import type { BenchContext, Figure, Scenario, ScenarioReport } from './scenario.js';
-import { startShakenstack, type RunningServer } from './shakenstack-server.js';
+import { startShakenstack } from './shakenstack-server.js';
 
 export const WORKER_VARIANTS = [1, 2];
-const SIGN_PATH = '/api/stir-shaken/sign';
-const BODY = JSON.stringify({ orig: { tn: '14045266060' }, dest: { tn: ['18001234567'] }, attest: 'A' });
 
-/** Signs once and verifies the answer against the certificate the server publishes at its x5u. */
-async function verifyOneSignature(server: RunningServer): Promise<void> {
-  const res = await fetch(server.url + SIGN_PATH, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' },
-    body: BODY,
-    signal: AbortSignal.timeout(5_000),
-  });
-  if (res.status !== 200) throw new Error(`sign answered ${res.status}: ${await res.text()}`);
-  const json = (await res.json()) as { identity: string; x5u: string };
-  const certRes = await fetch(json.x5u, { signal: AbortSignal.timeout(5_000) });
-  if (certRes.status !== 200) throw new Error(`x5u ${json.x5u} answered ${certRes.status}`);
-  const pem = await certRes.text();
-  const leaf = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
-  if (!leaf) throw new Error(`x5u ${json.x5u} did not return a PEM certificate`);
-  checkIdentity(json.identity, new X509Certificate(leaf).publicKey);
-}
 
 interface VariantResult {
   max: MeasuredLoad;
@@ -42,13 +22,13 @@ async function runVariant(ctx: BenchContext, workers: number): Promise<VariantRe
   ctx.progress(`${label}: starting shakenstack`);
   const server = await startShakenstack(workers, ctx.cleanup);
   try {
-    await verifyOneSignature(server);
+    await signOnceAndCheck(server.url, server.apiKey);
     const idleRssMb = (server.sampler.take()?.rssKb ?? 0) / 1024;
     const spec = {
       url: server.url + SIGN_PATH,
       method: 'POST' as const,
       headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' },
-      body: BODY,
+      body: SIGN_BODY,
     };
     const max = await maxThroughput(ctx, spec, server.sampler, label);
     // Half of the measured maximum: the latency a deployment sized at 2x headroom sees.

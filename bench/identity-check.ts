@@ -1,4 +1,4 @@
-import { verify, type KeyObject } from 'node:crypto';
+import { X509Certificate, verify, type KeyObject } from 'node:crypto';
 
 export interface CheckedPassport {
   header: Record<string, unknown>;
@@ -27,4 +27,30 @@ export function checkIdentity(identity: string, publicKey: KeyObject): CheckedPa
     throw new Error('the PASSporT signature does not verify');
   }
   return { header, claims };
+}
+
+export const SIGN_PATH = '/api/stir-shaken/sign';
+/** The quick start's call: the demo account's inventory covers its orig, so it signs A. */
+export const SIGN_BODY = JSON.stringify({ orig: { tn: '14045266060' }, dest: { tn: ['18001234567'] }, attest: 'A' });
+
+/**
+ * Signs one call on a running server and checks the PASSporT against the certificate its x5u serves (which
+ * must be `expectedLeaf` when given), before a bench loads that server.
+ */
+export async function signOnceAndCheck(baseUrl: string, apiKey: string, expectedLeaf?: X509Certificate): Promise<void> {
+  const res = await fetch(baseUrl + SIGN_PATH, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: SIGN_BODY,
+    signal: AbortSignal.timeout(5_000),
+  });
+  if (res.status !== 200) throw new Error(`sign answered ${res.status}: ${await res.text()}`);
+  const json = (await res.json()) as { identity: string; x5u: string };
+  const certRes = await fetch(json.x5u, { signal: AbortSignal.timeout(5_000) });
+  if (certRes.status !== 200) throw new Error(`x5u ${json.x5u} answered ${certRes.status}`);
+  const leafPem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(await certRes.text())?.[0];
+  if (!leafPem) throw new Error(`x5u ${json.x5u} did not return a PEM certificate`);
+  const leaf = new X509Certificate(leafPem);
+  if (expectedLeaf && leaf.fingerprint256 !== expectedLeaf.fingerprint256) throw new Error(`x5u ${json.x5u} is not the expected certificate`);
+  checkIdentity(json.identity, leaf.publicKey);
 }
