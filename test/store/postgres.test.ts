@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShakenError } from '../../server/core/errors.js';
 import { openStore } from '../../server/store/open-store.js';
-import { createTempDatabase } from '../helpers/postgres.js';
+import { createTempDatabase, execSql } from '../helpers/postgres.js';
 import { storeSuite } from './store-suite.js';
 
 let url: string;
@@ -17,15 +17,7 @@ afterAll(() => drop());
 describe('postgres store', () => {
   storeSuite({
     open: (clock) => openStore({ engine: 'postgres', url, poolSize: 4, clock }),
-    async exec(sql) {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        await client.query(sql);
-      } finally {
-        await client.end();
-      }
-    },
+    exec: (sql) => execSql(url, sql),
   });
 
   it('reports an unreachable server as ERR_STORE_UNAVAILABLE, without connection details', async () => {
