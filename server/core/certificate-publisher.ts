@@ -1,4 +1,4 @@
-import { parseCertificateChain } from './cert-chain.js';
+import { parseCertificateChain, type CertInfo } from './cert-chain.js';
 import type { Clock, CredentialRecord } from './ports.js';
 
 const MAX_CACHE_SEC = 86_400;
@@ -12,13 +12,9 @@ interface PublishedChain {
   notAfterMs: number;
 }
 
-/** The stable path a chain is published under: derived from the leaf, so it is known before the record exists. */
-export function x5uPath(chainPem: string): string {
-  return pathForFingerprint(parseCertificateChain(chainPem).leaf.fingerprintSha256);
-}
-
-function pathForFingerprint(fingerprintSha256: string): string {
-  return `/certs/${fingerprintSha256.slice(0, 32)}.pem`;
+/** The stable path a chain is published under: derived from its leaf, so it is known before the record exists. */
+export function x5uPath(leaf: Pick<CertInfo, 'fingerprintSha256'>): string {
+  return `/certs/${leaf.fingerprintSha256.slice(0, 32)}.pem`;
 }
 
 /**
@@ -47,7 +43,7 @@ export class CertificatePublisher {
         const next = new Map<string, PublishedChain>();
         for (const c of await this.credentials.listCredentials()) {
           const chain = parseCertificateChain(c.chainPem);
-          next.set(pathForFingerprint(chain.leaf.fingerprintSha256), { pem: chain.pem, notAfterMs: chain.leaf.notAfter.getTime() });
+          next.set(x5uPath(chain.leaf), { pem: chain.pem, notAfterMs: chain.leaf.notAfter.getTime() });
         }
         this.byPath = next;
         this.loadedAt = this.clock.now();

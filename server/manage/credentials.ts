@@ -41,7 +41,7 @@ export async function importCredential(
   const chain = parseCertificateChain(input.chainPem);
   const publicKey = input.keyPem !== undefined ? publicKeyOfPem(input.keyPem) : await deps.keys.publicKey(input.keyRef!);
   assertCredentialUsable(chain, publicKey, deps.nowMs);
-  const x5u = input.x5u ?? deps.publicUrl + x5uPath(chain.pem);
+  const x5u = input.x5u ?? deps.publicUrl + x5uPath(chain.leaf);
   assertValidX5u(x5u);
   const keyRef = input.keyPem !== undefined ? await deps.software.importPem(input.keyPem) : input.keyRef!;
   return deps.store.addCredential({ accountId: input.accountId, keyRef, chainPem: chain.pem, x5u });
