@@ -1,7 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import type { InventoryEntry } from './tn-inventory.js';
 import type { RoutingRule } from './routing.js';
-import type { Attestation, AttestationReason, NonNumericOrigPolicy, PolicyMode, SourceKind, Transport } from './types.js';
+import type { SipSource } from './sip-sources.js';
+import type { Attestation, AttestationReason, NonNumericOrigPolicy, PolicyMode, RequestKind, SourceKind, Transport } from './types.js';
 
 /** Signs with a key that never leaves its store. The core needs nothing more of a key store. */
 export interface KeySigner {
@@ -63,6 +64,8 @@ export interface Directory {
   getApiKey(id: string): Promise<ApiKeyRecord | undefined>;
   /** The account's TN inventory in chunks, so a million entries never sit in one result or block one tick. */
   streamInventory(accountId: string, chunkSize?: number): AsyncIterable<InventoryEntry[]>;
+  /** Source blocks of SIP trunks: every account's, or one account's. */
+  listSipSources(accountId?: string): Promise<SipSource[]>;
   /** The account's routing rules, in insertion order. */
   listRoutingRules(accountId: string): Promise<RoutingRule[]>;
 }
@@ -70,6 +73,7 @@ export interface Directory {
 export type RequestOutcome = 'ok' | 'error';
 
 export interface RequestLogRecord {
+  kind: RequestKind;
   time: Date;
   accountId: string | null;
   apiKeyId: string | null;

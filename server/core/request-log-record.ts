@@ -1,10 +1,11 @@
 import { isShakenError } from './errors.js';
 import type { RequestLogRecord, RequestLogSink } from './ports.js';
-import type { Transport } from './types.js';
+import type { RequestKind, Transport } from './types.js';
 
 /** A request's log record before anything is known: an error until the work says otherwise. */
-export function blankLogRecord(transport: Transport, time: Date): RequestLogRecord {
+export function blankLogRecord(kind: RequestKind, transport: Transport, time: Date): RequestLogRecord {
   return {
+    kind,
     time,
     accountId: null,
     apiKeyId: null,

@@ -132,7 +132,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
   }
 
   function logged(transport: Transport, work: (entry: RequestLogRecord) => Promise<SignResult>): Promise<SignResult> {
-    const entry = blankLogRecord(transport, new Date(clock.now()));
+    const entry = blankLogRecord('sign', transport, new Date(clock.now()));
     return withRequestLog(log, entry, () => work(entry), (result) => {
       entry.outcome = 'ok';
       entry.attestRequested = result.requestedAttest;

@@ -26,6 +26,9 @@ export interface SignRequest {
 
 export type Transport = 'http' | 'grpc' | 'sip' | 'cli';
 
+/** What a request-log record is about: a signature (STI-AS) or a verification (STI-VS). */
+export type RequestKind = 'sign' | 'verify';
+
 /** Who is asking: resolved from an API key (or a SIP source) before the core signs. */
 export interface CallerContext {
   accountId: string;

@@ -6,6 +6,7 @@ import { systemClock } from '../core/ports.js';
 import type { AccountRecord, ApiKeyRecord, Clock, CredentialRecord, RequestLogRecord } from '../core/ports.js';
 import type { InventoryEntry } from '../core/tn-inventory.js';
 import type { RoutingRule } from '../core/routing.js';
+import type { SipSource } from '../core/sip-sources.js';
 import { bumpInventoryVersion, deleteInventory, streamInventoryRows, upsertInventory } from './inventory-queries.js';
 import type {
   AccountPatch,
@@ -316,6 +317,39 @@ export class KyselyStore implements Store {
     return guarded(async () => {
       const rows = await this.db.selectFrom('routing_rules').selectAll().where('account_id', '=', accountId).orderBy('created_at').orderBy('id').execute();
       return rows.map((r) => ({ id: r.id, accountId: r.account_id, prefix: r.prefix, target: r.target, priority: Number(r.priority) }));
+    });
+  }
+
+  addSipSource(source: SipSource): Promise<SipSource> {
+    return guarded(async () => {
+      try {
+        await this.mutate(async (trx) => {
+          await this.requireAccount(trx, source.accountId);
+          await trx.insertInto('sip_sources').values({ account_id: source.accountId, cidr: source.cidr, source_kind: source.sourceKind, created_at: this.clock.now() }).execute();
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new ShakenError('ERR_REQ_CONFLICT', `${source.cidr} already belongs to an account`, { field: 'cidr' });
+        throw err;
+      }
+      return source;
+    });
+  }
+
+  removeSipSource(cidr: string): Promise<SipSource> {
+    return guarded(() =>
+      this.mutate(async (trx) => {
+        const row = await trx.deleteFrom('sip_sources').where('cidr', '=', cidr).returningAll().executeTakeFirst();
+        if (!row) throw notFound('SIP source', cidr, 'cidr');
+        return { accountId: row.account_id, cidr: row.cidr, sourceKind: row.source_kind };
+      }),
+    );
+  }
+
+  listSipSources(accountId?: string): Promise<SipSource[]> {
+    return guarded(async () => {
+      let q = this.db.selectFrom('sip_sources').selectAll().orderBy('created_at').orderBy('cidr');
+      if (accountId !== undefined) q = q.where('account_id', '=', accountId);
+      return (await q.execute()).map((r) => ({ accountId: r.account_id, cidr: r.cidr, sourceKind: r.source_kind }));
     });
   }
 

@@ -75,14 +75,16 @@ export function toRequestLogRow(r: RequestLogRecord): Insertable<RequestLogTable
     error_code: r.errorCode,
     latency_us: r.latencyUs,
     origid: r.origid,
+    kind: r.kind,
   };
 }
 
 /** Columns bound per request-log row; sizes the multi-row insert chunks. */
-export const REQUEST_LOG_COLUMNS = 13;
+export const REQUEST_LOG_COLUMNS = 14;
 
 export function toRequestLogRecord(r: Selectable<RequestLogTable>): RequestLogRecord {
   return {
+    kind: r.kind,
     time: new Date(r.time),
     accountId: r.account_id,
     apiKeyId: r.api_key_id,

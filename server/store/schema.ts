@@ -1,5 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { Attestation, AttestationReason, NonNumericOrigPolicy, PolicyMode, SourceKind, Transport } from '../core/types.js';
+import type { Attestation, AttestationReason, NonNumericOrigPolicy, PolicyMode, RequestKind, SourceKind, Transport } from '../core/types.js';
 import type { Store } from './store.js';
 
 export type StoreEngine = Store['engine'];
@@ -66,6 +66,7 @@ export interface RequestLogTable {
   error_code: string | null;
   latency_us: number;
   origid: string | null;
+  kind: Generated<RequestKind>;
 }
 
 export interface MetaTable {
@@ -92,6 +93,14 @@ export interface RoutingRulesTable {
   created_at: number;
 }
 
+export interface SipSourcesTable {
+  account_id: string;
+  /** Canonical CIDR text (`192.0.2.0/24`, `2001:db8::/32`); a single address is a /32 or /128. */
+  cidr: string;
+  source_kind: SourceKind;
+  created_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   credentials: CredentialsTable;
@@ -101,4 +110,5 @@ export interface Database {
   meta: MetaTable;
   tn_inventory: TnInventoryTable;
   routing_rules: RoutingRulesTable;
+  sip_sources: SipSourcesTable;
 }

@@ -7,6 +7,7 @@ import type {
 } from '../core/ports.js';
 import type { InventoryEntry } from '../core/tn-inventory.js';
 import type { RoutingRule } from '../core/routing.js';
+import type { SipSource } from '../core/sip-sources.js';
 import type { Attestation, NonNumericOrigPolicy, PolicyMode, SourceKind, Transport } from '../core/types.js';
 
 export interface NewAccount {
@@ -98,6 +99,11 @@ export interface Store extends Directory {
   addRoutingRule(rule: Omit<RoutingRule, 'id'>): Promise<RoutingRule>;
   /** Removes a rule; ERR_REQ_NOT_FOUND when there is none with that id. */
   removeRoutingRule(id: string): Promise<RoutingRule>;
+
+  /** Adds a source block (canonical CIDR); ERR_REQ_CONFLICT when the block already belongs to an account. */
+  addSipSource(source: SipSource): Promise<SipSource>;
+  /** Removes a block; ERR_REQ_NOT_FOUND when there is none. */
+  removeSipSource(cidr: string): Promise<SipSource>;
 
   /** Inserts many records in one transaction: all or none. */
   appendRequestLog(records: readonly RequestLogRecord[]): Promise<void>;

@@ -31,6 +31,9 @@ export class MemoryDirectory implements Directory, KeyBlobRepository, RequestLog
   async listRoutingRules() {
     return [];
   }
+  async listSipSources() {
+    return [];
+  }
   async *streamInventory(accountId: string, chunkSize = 2) {
     this.inventoryLoads++;
     const all = this.inventory.get(accountId) ?? [];

@@ -35,6 +35,7 @@ const newAccount = (over: Partial<NewAccount> = {}): NewAccount => ({
 });
 
 const logRecord = (over: Partial<RequestLogRecord> = {}): RequestLogRecord => ({
+  kind: 'sign',
   time: new Date(Date.UTC(2025, 0, 1)),
   accountId: null,
   apiKeyId: null,
@@ -328,6 +329,28 @@ export function storeSuite(fixture: StoreFixture): void {
     });
   });
 
+  describe('SIP sources', () => {
+    it('adds, lists per account and removes blocks; a block belongs to one account only', async () => {
+      const a = await store.createAccount(newAccount());
+      const b = await store.createAccount(newAccount());
+      // The suite shares one database per engine: blocks unique to this run.
+      const octet = () => Math.floor(Math.random() * 250) + 1;
+      const blockA = `10.${octet()}.${octet()}.0/24`;
+      const hostB = `2001:db8:${octet().toString(16)}::${octet().toString(16)}/128`;
+      const v0 = await store.changeVersion();
+      await store.addSipSource({ accountId: a.id, cidr: blockA, sourceKind: 'customer' });
+      await store.addSipSource({ accountId: b.id, cidr: hostB, sourceKind: 'gateway' });
+      expect(await store.changeVersion()).toBe(v0 + 2);
+      expect(await store.listSipSources(a.id)).toEqual([{ accountId: a.id, cidr: blockA, sourceKind: 'customer' }]);
+      expect(await store.listSipSources()).toEqual(expect.arrayContaining([{ accountId: b.id, cidr: hostB, sourceKind: 'gateway' }]));
+      await expect(store.addSipSource({ accountId: b.id, cidr: blockA, sourceKind: 'customer' })).rejects.toMatchObject({ code: 'ERR_REQ_CONFLICT' });
+      await expect(store.addSipSource({ accountId: 'acc_0000000000000000', cidr: '192.0.2.77/32', sourceKind: 'customer' })).rejects.toMatchObject({ code: 'ERR_REQ_NOT_FOUND' });
+      expect(await store.removeSipSource(blockA)).toEqual({ accountId: a.id, cidr: blockA, sourceKind: 'customer' });
+      expect(await store.listSipSources(a.id)).toEqual([]);
+      await expect(store.removeSipSource(blockA)).rejects.toMatchObject({ code: 'ERR_REQ_NOT_FOUND' });
+    });
+  });
+
   describe('key blobs', () => {
     it('returns exactly the bytes stored, including NULs and a view into a larger buffer', async () => {
       const all = Uint8Array.from({ length: 256 }, (_, i) => i);
@@ -367,7 +390,7 @@ export function storeSuite(fixture: StoreFixture): void {
     });
 
     it('round-trips every field, nulls included', async () => {
-      const full = logRecord({ accountId: unique('acc'), apiKeyId: 'key_1', transport: 'sip', latencyUs: 123_456 });
+      const full = logRecord({ accountId: unique('acc'), apiKeyId: 'key_1', transport: 'sip', kind: 'verify', latencyUs: 123_456 });
       const sparse = logRecord({
         accountId: unique('acc'),
         orig: null,

@@ -8,6 +8,7 @@ import { openStore } from '../../server/store/open-store.js';
 import { ThreadedRequestLog } from '../../server/store/threaded-request-log.js';
 
 const rec = (accountId: string): RequestLogRecord => ({
+  kind: 'sign',
   time: new Date(),
   accountId,
   apiKeyId: null,

@@ -205,7 +205,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
   return {
     verify,
     handle(call) {
-      const entry = blankLogRecord(call.transport, new Date(clock.now()));
+      const entry = blankLogRecord('verify', call.transport, new Date(clock.now()));
       const work = async (): Promise<VerifyResult> => {
         if (deps.authenticator) {
           const caller = await deps.authenticator.authenticate(call.token, call.transport, (apiKeyId, accountId) => {

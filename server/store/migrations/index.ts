@@ -3,6 +3,7 @@ import type { StoreEngine } from '../schema.js';
 import { initial } from './001-initial.js';
 import { attestationPolicy } from './002-attestation-policy.js';
 import { routingRules } from './003-routing-rules.js';
+import { sipSources } from './004-sip-sources.js';
 
 /**
  * Every migration, in order. Names are the sort key kysely records in `kysely_migration`: never rename one
@@ -13,6 +14,7 @@ export function migrationProvider(engine: StoreEngine): MigrationProvider {
     '001-initial': initial(engine),
     '002-attestation-policy': attestationPolicy,
     '003-routing-rules': routingRules,
+    '004-sip-sources': sipSources,
   };
   return { getMigrations: async () => migrations };
 }

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalCidr, SipSourceTable } from '../../server/core/sip-sources.js';
+
+describe('canonicalCidr', () => {
+  it.each([
+    ['192.0.2.7', '192.0.2.7/32'],
+    ['192.0.2.7/24', '192.0.2.0/24'],
+    [' 10.1.2.3/8 ', '10.0.0.0/8'],
+    ['0.0.0.0/0', '0.0.0.0/0'],
+    ['2001:DB8:0:0:0:0:0:1', '2001:db8::1/128'],
+    ['2001:db8::ff/64', '2001:db8::/64'],
+    ['::1', '::1/128'],
+    ['::ffff:192.0.2.1/128', '::ffff:c000:201/128'],
+    ['2001:db8:0:1:0:0:1:0/128', '2001:db8:0:1::1:0/128'],
+  ])('%s → %s', (input, expected) => {
+    expect(canonicalCidr(input)).toBe(expected);
+  });
+
+  it.each(['', '192.0.2.1/33', '192.0.2/24', '300.1.1.1', 'example.net', '::1/129', '10.0.0.0/8/8', 'fe80::1%eth0', '1.2.3.4/-1', 42, null])(
+    'refuses %s with ERR_REQ_FIELD_INVALID on cidr',
+    (input) => {
+      expect(() => canonicalCidr(input)).toThrow(expect.objectContaining({ code: 'ERR_REQ_FIELD_INVALID', field: 'cidr' }));
+    },
+  );
+});
+
+describe('SipSourceTable', () => {
+  const table = new SipSourceTable([
+    { accountId: 'carrier', cidr: '198.51.100.0/24', sourceKind: 'gateway' },
+    { accountId: 'pbx', cidr: '198.51.100.20/32', sourceKind: 'customer' },
+    { accountId: 'v6', cidr: '2001:db8:1::/48', sourceKind: 'customer' },
+    { accountId: 'loop', cidr: '127.0.0.0/8', sourceKind: 'customer' },
+  ]);
+
+  it('finds the longest matching block', () => {
+    expect(table.lookup('198.51.100.20')?.accountId).toBe('pbx');
+    expect(table.lookup('198.51.100.21')?.accountId).toBe('carrier');
+    expect(table.lookup('198.51.101.1')).toBeUndefined();
+  });
+
+  it('matches IPv6 blocks and IPv4 peers reported in IPv6 form', () => {
+    expect(table.lookup('2001:db8:1:ffff::9')?.accountId).toBe('v6');
+    expect(table.lookup('2001:db8:2::9')).toBeUndefined();
+    expect(table.lookup('::ffff:127.0.0.1')?.accountId).toBe('loop');
+  });
+
+  it('answers undefined for garbage instead of throwing', () => {
+    expect(table.lookup('')).toBeUndefined();
+    expect(table.lookup('not-an-ip')).toBeUndefined();
+  });
+});
