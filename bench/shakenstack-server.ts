@@ -44,6 +44,7 @@ export async function startShakenstack(workers: number, cleanup: Cleanup, extraE
       // gRPC stays on, as deployed (its memory counts toward peak RSS), on a free port: another instance
       // (a test run, a developer's server) may hold the default 50051.
       SHAKENSTACK_GRPC_PORT: '0',
+      SHAKENSTACK_SIP_PORT: '0',
       SHAKENSTACK_WORKERS: String(workers),
       SHAKENSTACK_LOG_LEVEL: 'warn',
       SHAKENSTACK_SHUTDOWN_TIMEOUT_MS: String(STOP_TIMEOUT_MS - 2_000),

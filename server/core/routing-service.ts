@@ -18,6 +18,8 @@ export interface RoutingResult {
 export interface RoutingService {
   /** Sign the call exactly as `SigningService.handle` does, then decide where it goes. */
   route(call: RoutingCall): Promise<RoutingResult>;
+  /** Where a call goes without signing it (a SIP call that could not be signed still gets a Contact). */
+  routesFor(accountId: string | undefined, destTn: string | undefined, requestUri: string | undefined): Promise<{ routes: Route[]; source: RouteSource }>;
   invalidate(): void;
 }
 
@@ -30,6 +32,10 @@ export function createRoutingService(deps: { signing: SigningService; directory:
       const signed = await deps.signing.handle(call);
       const accountRules = rules.peek(signed.accountId) ?? (await rules.get(signed.accountId));
       return { signed, ...decideRoutes(accountRules, signed.dest.tn?.[0], requestUri) };
+    },
+    async routesFor(accountId, destTn, requestUri) {
+      const accountRules = accountId === undefined ? [] : (rules.peek(accountId) ?? (await rules.get(accountId)));
+      return decideRoutes(accountRules, destTn, requestUri);
     },
     invalidate() {
       rules.clear();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { decideAttestation } from './attestation-policy.js';
 import { createAuthenticator, type Authenticator } from './authenticate.js';
+import { createSourceResolver, type SourceResolver } from './source-caller.js';
 import { CachedLoader } from './cached-loader.js';
 import { InventoryCache } from './inventory-cache.js';
 import { blankLogRecord, withRequestLog } from './request-log-record.js';
@@ -29,6 +30,10 @@ export interface SignCall {
   input: unknown;
   /** Transport-level attestation override (`X-Attestation`); wins over the body's `attest`. */
   headerAttest?: unknown;
+  /** SIP: the peer address, which names the account instead of a token (the account's SIP sources). */
+  sourceAddress?: string;
+  /** How far iat may be from now, when the transport's rule is tighter than the account's token TTL (SIP Date: 60 s). */
+  iatWindowSec?: number;
 }
 
 export interface SigningService {
@@ -39,6 +44,8 @@ export interface SigningService {
   /** Drop cached accounts, credentials and keys after the store reports a change. */
   invalidate(): void;
   readonly authenticator: Authenticator;
+  /** Accounts by SIP source address; shared with the verifier and dropped by `invalidate`. */
+  readonly sources: SourceResolver;
   /**
    * Loads and checks each account's active credential now (certificate parsed, key found in its store and
    * matched against the certificate) instead of on its first call; returns the accounts that cannot sign.
@@ -60,6 +67,7 @@ function destForLog(r: SignRequest): string {
 export function createSigningService(deps: SigningServiceDeps): SigningService {
   const { directory, keys, clock, log } = deps;
   const authenticator = createAuthenticator(directory, clock, deps.cacheTtlMs);
+  const sources = createSourceResolver(directory, clock, deps.cacheTtlMs);
 
   const inventories = new InventoryCache(directory);
   const accounts = new CachedLoader<string, AccountState>(
@@ -82,7 +90,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     deps.cacheTtlMs,
   );
 
-  async function signRequest(caller: CallerContext, request: SignRequest): Promise<SignResult> {
+  async function signRequest(caller: CallerContext, request: SignRequest, iatWindowSec = Infinity): Promise<SignResult> {
     const state = accounts.peek(caller.accountId) ?? (await accounts.get(caller.accountId));
     const account = state.account;
     if (!account || !account.enabled) {
@@ -105,8 +113,9 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     });
     const nowSec = Math.floor(now / 1000);
     const iat = request.iat ?? nowSec;
-    if (Math.abs(iat - nowSec) > account.tokenTtlSec) {
-      throw new ShakenError('ERR_REQ_IAT_STALE', `iat is more than ${account.tokenTtlSec} s away from the signer's clock`, { field: 'iat' });
+    const window = Math.min(account.tokenTtlSec, iatWindowSec);
+    if (Math.abs(iat - nowSec) > window) {
+      throw new ShakenError('ERR_REQ_IAT_STALE', `iat is more than ${window} s away from the signer's clock`, { field: 'iat' });
     }
     const origid = request.origid ?? randomUUID();
     const input = signingInput(credential.headerB64, { attest: decision.applied, dest: request.dest, iat, orig: request.orig, origid });
@@ -154,15 +163,18 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
 
   return {
     authenticator,
+    sources,
     handle(call) {
       return logged(call.transport, async (entry) => {
         const caller =
-          authenticator.recall(call.token, call.transport) ??
-          (await authenticator.authenticate(call.token, call.transport, (apiKeyId, accountId) => {
-            entry.apiKeyId = apiKeyId;
-            entry.accountId = accountId;
-          }));
-        return signRequest(caller, validated(entry, caller, call.input, call.headerAttest));
+          call.sourceAddress !== undefined
+            ? await sources.resolve(call.sourceAddress, call.transport)
+            : (authenticator.recall(call.token, call.transport) ??
+              (await authenticator.authenticate(call.token, call.transport, (apiKeyId, accountId) => {
+                entry.apiKeyId = apiKeyId;
+                entry.accountId = accountId;
+              })));
+        return signRequest(caller, validated(entry, caller, call.input, call.headerAttest), call.iatWindowSec);
       });
     },
     signAs(caller, input, headerAttest) {
@@ -171,6 +183,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     invalidate() {
       accounts.clear();
       authenticator.invalidate();
+      sources.invalidate();
     },
     async preload(accountIds) {
       const refused: { accountId: string; error: ShakenError }[] = [];

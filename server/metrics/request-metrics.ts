@@ -42,6 +42,8 @@ export class RequestMetrics implements RequestLogSink {
   }
 
   record(entry: RequestLogRecord): void {
+    // GetMetrics describes signing; verifications are in the request log under their own kind.
+    if (entry.kind !== 'sign') return;
     let c = this.counters.get(entry.transport);
     if (!c) {
       c = { requests: 0, errors: 0, byCode: new Map(), downgrades: new Map(), latency: new LatencyHistogram() };

@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Authenticator } from '../core/authenticate.js';
+import type { SourceResolver } from '../core/source-caller.js';
 import { systemClock, type Clock, type RequestLogSink } from '../core/ports.js';
 import type { TrustAnchorSource } from '../core/verify/verify-ports.js';
 import { createVerifier, type Verifier } from '../core/verify/verify-service.js';
@@ -8,6 +9,7 @@ import { trustAnchorSource } from './trust-anchor-file.js';
 
 export interface ConfiguredVerifierOptions {
   authenticator?: Authenticator;
+  sources?: SourceResolver;
   clock?: Clock;
   log?: RequestLogSink;
   /** Replaces `verify.trustAnchors` (CLI `--trust`). */
@@ -38,6 +40,7 @@ export function createConfiguredVerifier(config: Config, opts: ConfiguredVerifie
     trust,
     clock,
     authenticator: opts.authenticator,
+    sources: opts.sources,
     log: opts.log,
     options: { maxAgeSec: v.maxAgeSec, allowInsecureX5u: v.allowInsecureX5u, crlPolicy: v.crlPolicy },
   });

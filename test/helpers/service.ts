@@ -7,6 +7,7 @@ import type { Config } from '../../server/config/schema.js';
 import type { AccountRecord, Clock } from '../../server/core/ports.js';
 import { createAccount } from '../../server/manage/accounts.js';
 import { createApiKey } from '../../server/manage/api-keys.js';
+import { addSipSource } from '../../server/manage/sip-sources.js';
 import type { InventoryEntry } from '../../server/core/tn-inventory.js';
 import { importCredential } from '../../server/manage/credentials.js';
 import { startNode, type RunningNode } from '../../server/node.js';
@@ -31,6 +32,8 @@ export interface TestService {
     inventory?: InventoryEntry[];
     sourceKind?: 'customer' | 'gateway';
     pki?: TestPkiOptions;
+    /** Address block whose SIP requests belong to this account (the SIP redirect server). */
+    sipSource?: string;
   }): Promise<Provisioned>;
   stop(): Promise<void>;
 }
@@ -50,7 +53,7 @@ export async function startTestService(opts: { overrides?: Record<string, unknow
   const dataDir = await mkdtemp(join(tmpdir(), 'shakenstack-test-'));
   const config = loadConfig({
     env: {},
-    overrides: { dataDir, 'http.port': 0, 'http.host': '127.0.0.1', 'grpc.port': 0, 'grpc.host': '127.0.0.1', logLevel: 'silent', demo: false, changePollMs: 50, 'requestLog.flushIntervalMs': 20, ...opts.overrides },
+    overrides: { dataDir, 'http.port': 0, 'http.host': '127.0.0.1', 'grpc.port': 0, 'grpc.host': '127.0.0.1', 'sip.port': 0, 'sip.host': '127.0.0.1', logLevel: 'silent', demo: false, changePollMs: 50, 'requestLog.flushIntervalMs': 20, ...opts.overrides },
   });
   const node = await startNode(config, pino({ level: 'silent' }), opts.clock);
   return {
@@ -73,6 +76,7 @@ export async function startTestService(opts: { overrides?: Record<string, unknow
         { accountId: account.id, chainPem: pki.chainPem, keyPem: pki.leaf.keyPem },
       );
       const { record, token } = await createApiKey(node.store, account.id, 'test', p.sourceKind);
+      if (p.sipSource) await addSipSource(node.store, account.id, { cidr: p.sipSource, sourceKind: p.sourceKind });
       return { account, token, apiKeyId: record.id, pki, x5u: credential.x5u };
     },
     async stop() {

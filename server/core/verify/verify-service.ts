@@ -1,6 +1,8 @@
 import { blankLogRecord, withRequestLog } from '../request-log-record.js';
+import { ShakenError } from '../errors.js';
 import { verify as cryptoVerify } from 'node:crypto';
 import type { Authenticator } from '../authenticate.js';
+import type { SourceResolver } from '../source-caller.js';
 import type { Clock, RequestLogSink } from '../ports.js';
 import type { Transport } from '../types.js';
 import { buildTrustedPath, validityAt } from './cert-path.js';
@@ -30,13 +32,17 @@ export interface VerifierDeps {
   options: VerifierOptions;
   /** API-key check for `handle` (the signing service's, so one key works for both). */
   authenticator?: Authenticator;
-  /** Where `handle` records each verification; none wired while the request log cannot tell sign from verify. */
+  /** Accounts by SIP source address, for calls that carry `sourceAddress` instead of a token. */
+  sources?: SourceResolver;
+  /** Where `handle` records each verification (kind `verify`). */
   log?: RequestLogSink;
 }
 
-/** What a transport hands over: the bearer token and the decoded body. */
+/** What a transport hands over: the bearer token (or, for SIP, the peer address) and the decoded body. */
 export interface VerifyCall {
   token: string | undefined;
+  /** SIP: the peer address, which names the account instead of a token. */
+  sourceAddress?: string;
   transport: Transport;
   input: unknown;
 }
@@ -207,7 +213,10 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     handle(call) {
       const entry = blankLogRecord('verify', call.transport, new Date(clock.now()));
       const work = async (): Promise<VerifyResult> => {
-        if (deps.authenticator) {
+        if (call.sourceAddress !== undefined) {
+          if (!deps.sources) throw new ShakenError('ERR_AUTH_INVALID', 'verification by source address is not configured', { field: 'source' });
+          entry.accountId = (await deps.sources.resolve(call.sourceAddress, call.transport)).accountId;
+        } else if (deps.authenticator) {
           const caller = await deps.authenticator.authenticate(call.token, call.transport, (apiKeyId, accountId) => {
             entry.apiKeyId = apiKeyId;
             entry.accountId = accountId;

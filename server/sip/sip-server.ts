@@ -1,0 +1,138 @@
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { headEnd } from './message.js';
+import type { RedirectHandler, SipPeer } from './redirect-handler.js';
+
+export interface SipServerOptions {
+  host: string;
+  /** Same number for UDP and TCP; 0 picks one free on both. */
+  port: number;
+  maxMessageBytes: number;
+  maxConnections: number;
+  /** A TCP connection with nothing received for this long is closed. */
+  idleTimeoutMs: number;
+}
+
+export interface SipServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** A peer that does not read its answers gets no more than this queued before the connection is dropped. */
+const MAX_QUEUED_WRITE_BYTES = 1 << 20;
+
+function bindUdp(host: string, port: number, onMessage: (msg: Buffer, address: string, port: number) => void): Promise<UdpSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: 4 << 20 });
+    socket.once('error', reject);
+    socket.on('message', (msg, rinfo) => onMessage(msg, rinfo.address, rinfo.port));
+    // `exclusive`: under node:cluster every worker would otherwise share one socket, and a retransmitted
+    // INVITE could reach a worker that has not seen the first copy.
+    socket.bind({ port, address: host, exclusive: true }, () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+  });
+}
+
+function listenTcp(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host, exclusive: true }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Cuts a TCP byte stream into SIP messages by Content-Length (RFC 3261 §18.3). Anything that cannot become a
+ * message within the size limit closes the connection: there is no way to resynchronise a broken stream.
+ */
+function tcpConnection(socket: Socket, handler: RedirectHandler, opts: SipServerOptions): void {
+  let buffered = Buffer.alloc(0);
+  const peer: SipPeer = {
+    address: socket.remoteAddress ?? '',
+    port: socket.remotePort ?? 0,
+    transport: 'tcp',
+    send(buf) {
+      if (socket.destroyed) return;
+      if (socket.writableLength > MAX_QUEUED_WRITE_BYTES) socket.destroy();
+      else socket.write(buf);
+    },
+  };
+  socket.setNoDelay(true);
+  socket.setTimeout(opts.idleTimeoutMs, () => socket.destroy());
+  socket.on('error', () => socket.destroy());
+  socket.on('data', (chunk) => {
+    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+    for (;;) {
+      let start = 0;
+      while (buffered[start] === 0x0d && buffered[start + 1] === 0x0a) start += 2;
+      if (start > 0) buffered = buffered.subarray(start);
+      const end = headEnd(buffered);
+      if (end < 0) {
+        if (buffered.length > opts.maxMessageBytes) socket.destroy();
+        return;
+      }
+      const length = /^(?:content-length|l)[ \t]*:[ \t]*(\d{1,9})[ \t]*$/im.exec(buffered.toString('latin1', 0, end));
+      const total = end + 4 + (length ? Number(length[1]) : 0);
+      if (total > opts.maxMessageBytes) {
+        socket.destroy();
+        return;
+      }
+      if (buffered.length < total) return;
+      const message = buffered.subarray(0, total);
+      buffered = buffered.subarray(total);
+      handler.onMessage(message, peer);
+    }
+  });
+}
+
+/** The redirect server's listeners: UDP and TCP on one port (RFC 3261 §18: a server MUST do both). */
+export async function startSipServer(handler: RedirectHandler, opts: SipServerOptions, logger: Logger): Promise<SipServer> {
+  let udp: UdpSocket | undefined;
+  const open = new Set<Socket>();
+  const tcp = createServer((socket) => {
+    open.add(socket);
+    socket.on('close', () => open.delete(socket));
+    tcpConnection(socket, handler, opts);
+  });
+  tcp.maxConnections = opts.maxConnections;
+  // Port 0: the free UDP port may be taken for TCP; a few tries find one free on both.
+  for (let attempt = 0; ; attempt++) {
+    udp = await bindUdp(opts.host, opts.port, (msg, address, port) =>
+      handler.onMessage(msg, {
+        address,
+        port,
+        transport: 'udp',
+        send: (buf) => udp!.send(buf, port, address, (err) => err && logger.debug({ err }, 'SIP UDP send failed')),
+      }),
+    );
+    const port = udp.address().port;
+    try {
+      await listenTcp(tcp, opts.host, port);
+      break;
+    } catch (e) {
+      await new Promise<void>((resolve) => udp!.close(() => resolve()));
+      if (opts.port !== 0 || attempt >= 5) throw new Error(`SIP cannot listen on TCP ${opts.host}:${port}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  const port = udp.address().port;
+  return {
+    port,
+    async close() {
+      await Promise.all([
+        new Promise<void>((resolve) => udp!.close(() => resolve())),
+        new Promise<void>((resolve) => {
+          tcp.close(() => resolve());
+          // Idle SIP connections never end by themselves.
+          for (const s of open) s.destroy();
+        }),
+      ]);
+      handler.close();
+    },
+  };
+}

@@ -1,0 +1,136 @@
+import { addressTag } from './address.js';
+import { header, viaHops, type SipRequest } from './message.js';
+
+/** RFC 3261 §17.2.1 timers for unreliable transports. */
+const T1_MS = 500;
+const T2_MS = 4000;
+const TIMER_H_MS = 64 * T1_MS;
+const TICK_MS = 50;
+
+export interface ServerTransaction {
+  key: string;
+  state: 'proceeding' | 'completed';
+  /** The final response, sent again for every retransmitted request. */
+  response: Buffer | undefined;
+  send: (buf: Buffer) => void;
+  /** UDP resends the final response until the ACK comes (Timer G); TCP does not. */
+  reliable: boolean;
+  acked: boolean;
+  expiresAt: number;
+  /** Retransmission state (unreliable, after completion). */
+  nextSendAt: number;
+  interval: number;
+  giveUpAt: number;
+  /** While signing is in flight: answers the INVITE with 487 when a CANCEL arrives first. */
+  onCancel?: () => void;
+}
+
+/**
+ * The request's server-transaction key (RFC 3261 §17.2.3): the top Via's branch and sent-by with the method,
+ * an ACK matching its INVITE. Requests from RFC 2543 peers (no magic cookie) are keyed by Call-ID, CSeq
+ * number, From tag and top Via instead.
+ */
+export function transactionKey(request: SipRequest, method = request.method): string {
+  const m = method === 'ACK' ? 'INVITE' : method;
+  const top = viaHops(request)[0] ?? '';
+  const branch = /;\s*branch\s*=\s*([^;\s,]+)/i.exec(top)?.[1];
+  const sentBy = /^SIP\s*\/\s*2\.0\s*\/\s*\S+\s+([^;\s]+)/i.exec(top)?.[1] ?? '';
+  if (branch?.startsWith('z9hG4bK')) return `${branch}\u0000${sentBy.toLowerCase()}\u0000${m}`;
+  const cseq = header(request, 'cseq')!.split(/\s+/)[0];
+  return `${header(request, 'call-id')}\u0000${cseq}\u0000${addressTag(header(request, 'from')!) ?? ''}\u0000${top}\u0000${m}`;
+}
+
+/**
+ * Server transactions of the redirect server, bounded in number and time: a retransmitted INVITE gets the
+ * identical answer, the ACK stops resends, and nothing outlives Timer H. When full, the oldest goes first,
+ * so a flood costs at most `maxEntries` entries of memory.
+ */
+export class TransactionTable {
+  private readonly entries = new Map<string, ServerTransaction>();
+  private readonly resends = new Map<number, ServerTransaction[]>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly opts: { ttlMs: number; maxEntries: number; now?: () => number },
+  ) {
+    this.timer = setInterval(() => this.sweep(), TICK_MS);
+    this.timer.unref();
+  }
+
+  private now(): number {
+    return this.opts.now?.() ?? Date.now();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: string): ServerTransaction | undefined {
+    return this.entries.get(key);
+  }
+
+  begin(key: string, send: (buf: Buffer) => void, reliable: boolean): ServerTransaction {
+    while (this.entries.size >= this.opts.maxEntries) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+    }
+    const now = this.now();
+    const tx: ServerTransaction = { key, state: 'proceeding', response: undefined, send, reliable, acked: false, expiresAt: now + this.opts.ttlMs, nextSendAt: 0, interval: T1_MS, giveUpAt: 0 };
+    this.entries.set(key, tx);
+    return tx;
+  }
+
+  /** Records and sends the final response; over UDP, schedules its resends until ACK or Timer H. */
+  complete(tx: ServerTransaction, response: Buffer, expectsAck: boolean): void {
+    if (tx.state === 'completed') return;
+    tx.state = 'completed';
+    tx.response = response;
+    tx.onCancel = undefined;
+    tx.send(response);
+    if (!tx.reliable && expectsAck) {
+      const now = this.now();
+      tx.giveUpAt = now + TIMER_H_MS;
+      this.schedule(tx, now + T1_MS);
+    }
+  }
+
+  ack(key: string): boolean {
+    const tx = this.entries.get(key);
+    if (!tx) return false;
+    tx.acked = true;
+    return true;
+  }
+
+  private schedule(tx: ServerTransaction, at: number): void {
+    tx.nextSendAt = at;
+    const slot = Math.ceil(at / TICK_MS);
+    const list = this.resends.get(slot);
+    if (list) list.push(tx);
+    else this.resends.set(slot, [tx]);
+  }
+
+  /** Expires old transactions and resends unacknowledged final responses that are due. */
+  sweep(now = this.now()): void {
+    for (const [key, tx] of this.entries) {
+      if (tx.expiresAt > now) break;
+      this.entries.delete(key);
+    }
+    const due = Math.floor(now / TICK_MS);
+    for (const [slot, list] of this.resends) {
+      if (slot > due) continue;
+      this.resends.delete(slot);
+      for (const tx of list) {
+        if (tx.acked || now >= tx.giveUpAt || !this.entries.has(tx.key)) continue;
+        tx.send(tx.response!);
+        tx.interval = Math.min(tx.interval * 2, T2_MS);
+        this.schedule(tx, now + tx.interval);
+      }
+    }
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.entries.clear();
+    this.resends.clear();
+  }
+}
