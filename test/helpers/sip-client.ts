@@ -102,11 +102,21 @@ export class UdpPeer {
     return this.received.slice(0, count);
   }
 
-  /** Sends and waits for the next reply. */
+  /**
+   * Sends and waits for the next reply to this request (same Call-ID): a final response to an INVITE that was
+   * never ACKed keeps being resent over UDP, so "the next datagram" may belong to an earlier call.
+   */
   async request(port: number, message: string | Buffer, timeoutMs = 3000): Promise<SipReply> {
-    const n = this.received.length;
+    const text = typeof message === 'string' ? message : message.toString('latin1');
+    const callId = /\r\nCall-ID:\s*([^\r]*)\r\n/i.exec(text)?.[1];
+    let seen = this.received.length;
     this.send(port, message);
-    return (await this.waitFor(n + 1, timeoutMs))[n]!;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.waitFor(seen + 1, Math.max(1, deadline - Date.now()));
+      const reply = this.received[seen++]!;
+      if (callId === undefined || reply.headers.get('call-id')?.[0] === callId) return reply;
+    }
   }
 
   /** Lets `ms` pass and returns what arrived meanwhile. */
