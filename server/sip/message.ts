@@ -103,9 +103,12 @@ function parseHead(head: string, limits: SipLimits): { start: string; headers: M
       continue;
     }
     const colon = line.indexOf(':');
-    if (colon <= 0) throw new SipParseError('header line without a name and colon');
-    const rawName = line.slice(0, colon).trimEnd();
-    if (!TOKEN.test(rawName)) throw new SipParseError('header name is not a token');
+    const rawName = colon <= 0 ? '' : line.slice(0, colon).trimEnd();
+    if (!TOKEN.test(rawName)) {
+      defect ??= colon <= 0 ? 'header line without a name and colon' : 'header name is not a token';
+      last = undefined;
+      continue;
+    }
     if (++count > limits.maxHeaders) throw new SipParseError(`more than ${limits.maxHeaders} header fields`);
     const lower = rawName.toLowerCase();
     const name = COMPACT[lower] ?? lower;

@@ -190,6 +190,26 @@ describe('SIP redirect server (sign mode)', () => {
     expect(claims.iat).toBe(Math.floor(Date.parse(fresh) / 1000));
   });
 
+  it('survives a burst of mutated datagrams and still answers the next good INVITE', async () => {
+    const uac = await peer();
+    const base = Buffer.from(sipRequest({ pai: '<tel:+14045266060>', extra: ['X-Attestation: B', 'Require: foo'] }), 'latin1');
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    for (let i = 0; i < 2000; i++) {
+      const buf = Buffer.from(base);
+      for (let k = 0, edits = 1 + rand(6); k < edits; k++) buf[rand(buf.length)] = [0, 10, 13, 32, 58, 59, 60, 62, 44, 34, rand(256)][rand(11)]!;
+      uac.send(port, buf);
+      if (i % 200 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    await uac.quiet(500);
+    for (const reply of uac.received) {
+      // Whatever was answered is a well-formed response without a forged Identity.
+      expect(reply.status).toBeGreaterThanOrEqual(200);
+      if (reply.status !== 302) expect(reply.headers.get('identity')).toBeUndefined();
+    }
+    expect((await uac.request(port, sipRequest())).status).toBe(302);
+  });
+
   it('answers 403 to a source address of no account', async () => {
     const stranger = await peer('127.0.0.9');
     const r = await stranger.request(port, sipRequest());

@@ -5,6 +5,7 @@ import { findAccount, updateAccount } from '../../manage/accounts.js';
 import { exportInventory, importInventory, removeInventoryCsv, type RowError } from '../../manage/inventory.js';
 import type { Store } from '../../store/store.js';
 import { addRoutingRule } from '../../manage/routing-rules.js';
+import { addSipSource, listSipSources, removeSipSource } from '../../manage/sip-sources.js';
 
 /** A CSV upload of a few million inventory rows fits; anything larger is refused with 413. */
 const CSV_BODY_LIMIT = 128 * 1024 * 1024;
@@ -57,6 +58,22 @@ export function registerAdminRoutes(app: FastifyInstance, deps: { store: Store; 
         const rule = (await deps.store.listRoutingRules(account.id)).find((r) => r.id === request.params.id);
         if (!rule) throw new ShakenError('ERR_REQ_NOT_FOUND', `routing rule ${request.params.id} does not exist for this account`, { field: 'id' });
         return deps.store.removeRoutingRule(rule.id);
+      });
+
+      admin.get<{ Params: { account: string } }>('/accounts/:account/sip-sources', async (request) => {
+        const account = await findAccount(deps.store, request.params.account);
+        return { sipSources: await listSipSources(deps.store, account.id) };
+      });
+
+      admin.post<{ Params: { account: string } }>('/accounts/:account/sip-sources', async (request, reply) => {
+        const account = await findAccount(deps.store, request.params.account);
+        const body = (request.body ?? {}) as Record<string, unknown>;
+        return reply.code(201).send(await addSipSource(deps.store, account.id, { cidr: body.cidr, sourceKind: body.sourceKind }));
+      });
+
+      admin.delete<{ Params: { account: string }; Querystring: { cidr?: string } }>('/accounts/:account/sip-sources', async (request) => {
+        const account = await findAccount(deps.store, request.params.account);
+        return removeSipSource(deps.store, account.id, request.query.cidr);
       });
 
       admin.get<{ Params: { account: string } }>('/accounts/:account/inventory', async (request, reply) => {
