@@ -6,9 +6,11 @@ import type { Store } from '../store/store.js';
 import { createAccount } from './accounts.js';
 import { createApiKey } from './api-keys.js';
 import { importCredential } from './credentials.js';
+import { addSipSource } from './sip-sources.js';
 
 /** Covers the quick start's orig 14045266060. */
 export const DEMO_INVENTORY = { kind: 'prefix', prefix: '1404526' } as const;
+export const DEMO_SIP_SOURCES = ['127.0.0.1/32', '::1/128'] as const;
 
 export interface DemoSetup {
   accountName: string;
@@ -45,6 +47,8 @@ export async function ensureDemoAccount(deps: {
   const credential = await importCredential(deps, { accountId: account.id, chainPem: pki.chainPem, keyPem: pki.leaf.keyPem });
   // The demo account runs in enforce mode: the quick start's calling number is in its inventory, so it earns A.
   await deps.store.addInventory(account.id, [DEMO_INVENTORY]);
+  // SIP from this machine belongs to the demo account, so the redirect server answers a local softphone or sipp at once.
+  for (const cidr of DEMO_SIP_SOURCES) await addSipSource(deps.store, account.id, { cidr });
   const { token } = await createApiKey(deps.store, account.id, 'demo');
   return { accountName: account.name, apiKey: token, x5u: credential.x5u, pkiDir };
 }

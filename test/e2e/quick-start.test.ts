@@ -7,6 +7,7 @@ import { compactVerify, importX509 } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../server/store/open-store.js';
 import { startServe, type ServeProcess } from '../helpers/cli.js';
+import { sipRequest, UdpPeer } from '../helpers/sip-client.js';
 
 const run = promisify(execFile);
 let dirs: string[] = [];
@@ -49,6 +50,22 @@ describe('quick start', () => {
     expect(JSON.parse(new TextDecoder().decode(payload))).toMatchObject({ orig: { tn: '14045266060' }, dest: { tn: ['18001234567'] } });
     // The master key file that protects the software key store is private to its owner.
     expect((await stat(join(dataDir, 'master.key'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('first start lets SIP from this machine reach the demo account: an INVITE gets a signed 302', async () => {
+    const { p } = await serveFresh();
+    const port = Number(/SIP redirect server on udp\+tcp 127\.0\.0\.1:(\d+) \(sign\)/.exec(p.output())![1]);
+    const uac = await UdpPeer.open();
+    try {
+      const r = await uac.request(port, sipRequest());
+      expect(r.status).toBe(302);
+      const identity = r.headers.get('identity')![0]!;
+      const claims = JSON.parse(Buffer.from(identity.split('.')[1]!, 'base64url').toString());
+      // The demo inventory holds 1404526…: the demo's caller earns A over SIP as over HTTP.
+      expect(claims).toMatchObject({ attest: 'A', orig: { tn: '14045266060' }, dest: { tn: ['18005551234'] } });
+    } finally {
+      uac.close();
+    }
   });
 
   it('a second start on the same data keeps the accounts and prints no new key', async () => {
