@@ -15,6 +15,8 @@ import { registerHealthRoutes, type ReadinessCheck } from './routes/health.js';
 import { registerOpenApiRoute } from './routes/openapi.js';
 import { registerSignRoute } from './routes/sign.js';
 import { registerX5uRoute } from './routes/x5u.js';
+import { registerDashboard, type DashboardDeps } from '../dashboard/register.js';
+import { registerMetricsRoute, type MetricsRouteDeps } from '../metrics/prometheus-route.js';
 
 export interface HttpDeps {
   signing: SigningService;
@@ -27,6 +29,10 @@ export interface HttpDeps {
   verifier?: Verifier;
   /** Management endpoints under /api/admin; absent in adapters that do not offer them. */
   admin?: { store: Store; checkAdmin: (token: string | undefined) => void };
+  /** The management dashboard under /dashboard (issue 7); absent when `dashboard.enabled` is false. */
+  dashboard?: DashboardDeps;
+  /** Prometheus `GET /metrics`. */
+  metricsRoute?: MetricsRouteDeps;
 }
 
 /** Builds the HTTP adapter without listening; `main` (or a test) calls `listen`. */
@@ -65,5 +71,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   registerHealthRoutes(app, deps.readiness);
   registerOpenApiRoute(app);
   if (deps.admin) registerAdminRoutes(app, deps.admin);
+  if (deps.dashboard) registerDashboard(app, deps.dashboard);
+  if (deps.metricsRoute) registerMetricsRoute(app, deps.metricsRoute);
   return app;
 }

@@ -28,7 +28,7 @@ function publicKeyOfPem(pem: string): KeyObject {
 
 /**
  * Checks everything before writing anything (chain parses, key is P-256 and matches the leaf, certificate
- * valid now, x5u well-formed), then stores the key and the credential. The new credential becomes the
+ * valid now, TNAuthList present, x5u well-formed), then stores the key and the credential. The new credential becomes the
  * account's active one; the previous one is retired and stays published at its x5u.
  */
 export async function importCredential(
@@ -41,6 +41,10 @@ export async function importCredential(
   const chain = parseCertificateChain(input.chainPem);
   const publicKey = input.keyPem !== undefined ? publicKeyOfPem(input.keyPem) : await deps.keys.publicKey(input.keyRef!);
   assertCredentialUsable(chain, publicKey, deps.nowMs);
+  // RFC 8226 §9 / ATIS-1000080: verifiers refuse a leaf without TNAuthList, so signing with it would be pointless.
+  if (chain.leaf.spc === null) {
+    throw new ShakenError('ERR_CRED_INVALID', 'the leaf certificate has no TNAuthList extension with an SPC (RFC 8226); verifiers would refuse its tokens', { field: 'chain' });
+  }
   const x5u = input.x5u ?? deps.publicUrl + x5uPath(chain.leaf);
   assertValidX5u(x5u);
   const keyRef = input.keyPem !== undefined ? await deps.software.importPem(input.keyPem) : input.keyRef!;

@@ -7,6 +7,8 @@ import type { AccountRecord, ApiKeyRecord, Clock, CredentialRecord, RequestLogRe
 import type { InventoryEntry } from '../core/tn-inventory.js';
 import type { RoutingRule } from '../core/routing.js';
 import type { SipSource } from '../core/sip-sources.js';
+import { KyselyDashboardStore } from './dashboard-queries.js';
+import type { DashboardStore } from './dashboard-store.js';
 import { bumpInventoryVersion, deleteInventory, streamInventoryRows, upsertInventory } from './inventory-queries.js';
 import type {
   AccountPatch,
@@ -54,6 +56,7 @@ export interface KyselyStoreOptions {
 /** The one `Store`: the same queries on both engines, given a migrated `Kysely<Database>`. */
 export class KyselyStore implements Store {
   readonly engine: StoreEngine;
+  readonly dashboard: DashboardStore;
   private readonly clock: Clock;
   private readonly logChunkRows: number;
   private readonly inventoryChunkRows: number;
@@ -64,6 +67,7 @@ export class KyselyStore implements Store {
   ) {
     this.engine = options.engine;
     this.clock = options.clock ?? systemClock;
+    this.dashboard = new KyselyDashboardStore(db, this.clock);
     this.logChunkRows = Math.floor(MAX_BIND_PARAMS[options.engine] / REQUEST_LOG_COLUMNS);
     this.inventoryChunkRows = Math.floor(MAX_BIND_PARAMS[options.engine] / 4);
   }

@@ -1,6 +1,7 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { Attestation, AttestationReason, NonNumericOrigPolicy, PolicyMode, RequestKind, SourceKind, Transport } from '../core/types.js';
 import type { Store } from './store.js';
+import type { DashboardTables } from './dashboard-schema.js';
 
 export type StoreEngine = Store['engine'];
 
@@ -101,7 +102,7 @@ export interface SipSourcesTable {
   created_at: number;
 }
 
-export interface Database {
+export interface Database extends DashboardTables {
   accounts: AccountsTable;
   credentials: CredentialsTable;
   api_keys: ApiKeysTable;

@@ -7,6 +7,7 @@ import type {
 } from '../core/ports.js';
 import type { InventoryEntry } from '../core/tn-inventory.js';
 import type { RoutingRule } from '../core/routing.js';
+import type { DashboardStore } from './dashboard-store.js';
 import type { SipSource } from '../core/sip-sources.js';
 import type { Attestation, NonNumericOrigPolicy, PolicyMode, SourceKind, Transport } from '../core/types.js';
 
@@ -65,6 +66,8 @@ export interface KeyBlob {
  */
 export interface Store extends Directory {
   readonly engine: 'embedded' | 'postgres';
+  /** Dashboard users, sessions, audit log and the request-log insight queries (issue 7). */
+  readonly dashboard: DashboardStore;
 
   createAccount(a: NewAccount): Promise<AccountRecord>;
   updateAccount(id: string, patch: AccountPatch): Promise<AccountRecord>;

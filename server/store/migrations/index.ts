@@ -4,6 +4,7 @@ import { initial } from './001-initial.js';
 import { attestationPolicy } from './002-attestation-policy.js';
 import { routingRules } from './003-routing-rules.js';
 import { sipSources } from './004-sip-sources.js';
+import { dashboard } from './005-dashboard.js';
 
 /**
  * Every migration, in order. Names are the sort key kysely records in `kysely_migration`: never rename one
@@ -15,6 +16,7 @@ export function migrationProvider(engine: StoreEngine): MigrationProvider {
     '002-attestation-policy': attestationPolicy,
     '003-routing-rules': routingRules,
     '004-sip-sources': sipSources,
+    '005-dashboard': dashboard(engine),
   };
   return { getMigrations: async () => migrations };
 }

@@ -1,0 +1,53 @@
+import type { FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Clock } from '../core/ports.js';
+import type { Config } from '../config/schema.js';
+import type { KeyStores } from '../key-stores.js';
+import type { DashboardUserRecord } from '../store/dashboard-store.js';
+import type { Store } from '../store/store.js';
+import { writeAudit, type AuditInput } from './audit.js';
+import { DashboardError } from './errors.js';
+import type { LiveTails } from './live-tail.js';
+import type { LoginLimiter } from './login-limit.js';
+import type { ActiveSession, DashboardSessions } from './sessions.js';
+
+/** What the dashboard routes share. */
+export interface DashboardContext {
+  store: Store;
+  keys: KeyStores;
+  clock: Clock;
+  logger: Logger;
+  config: Config;
+  sessions: DashboardSessions;
+  limiter: LoginLimiter;
+  tails: LiveTails;
+  /** The base URL of hosted x5u links, known once the server listens (port 0 in tests). */
+  publicUrl(): string;
+}
+
+const active = new WeakMap<FastifyRequest, ActiveSession>();
+
+export function setSession(request: FastifyRequest, s: ActiveSession): void {
+  active.set(request, s);
+}
+
+/** The request's session; the auth hook has made sure there is one on every route but the login. */
+export function sessionOf(request: FastifyRequest): ActiveSession {
+  const s = active.get(request);
+  if (!s) throw new DashboardError('ERR_DASH_SESSION', 'log in first');
+  return s;
+}
+
+export const userOf = (request: FastifyRequest): DashboardUserRecord => sessionOf(request).user;
+
+export function audit(ctx: DashboardContext, request: FastifyRequest, e: AuditInput): Promise<void> {
+  return writeAudit(ctx.store, ctx.clock, userOf(request), e);
+}
+
+/** A JSON object body, or a 400. */
+export function bodyOf(request: FastifyRequest): Record<string, unknown> {
+  const b = request.body;
+  if (b === undefined || b === null) return {};
+  if (typeof b !== 'object' || Array.isArray(b)) throw new DashboardError('ERR_DASH_INVALID', 'the body must be a JSON object', { field: 'body' });
+  return b as Record<string, unknown>;
+}

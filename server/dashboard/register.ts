@@ -1,0 +1,93 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Clock } from '../core/ports.js';
+import { resolvePublicUrl } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import type { KeyStores } from '../key-stores.js';
+import type { Store } from '../store/store.js';
+import { setSession, type DashboardContext } from './context.js';
+import { DashboardError, dashboardErrorReply } from './errors.js';
+import { LiveTails } from './live-tail.js';
+import { LoginLimiter } from './login-limit.js';
+import { registerAccountRoutes } from './routes/account-routes.js';
+import { registerInsightRoutes } from './routes/insight-routes.js';
+import { registerSessionRoutes } from './routes/session-routes.js';
+import { registerUserRoutes } from './routes/user-routes.js';
+import { csrfMatches, DashboardSessions } from './sessions.js';
+import { defaultAssetsDir, registerDashboardAssets } from './static-assets.js';
+
+export interface DashboardDeps {
+  store: Store;
+  keys: KeyStores;
+  clock: Clock;
+  logger: Logger;
+  config: Config;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
+
+/** The browser may run only what this service sent; the dashboard is never framed (clickjacking). */
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'same-origin',
+};
+
+/**
+ * The dashboard: its JSON API under /dashboard/api (docs/dashboard-api.md) and the built SPA under
+ * /dashboard/. Every API route but the login needs a session cookie, and every non-GET one the session's
+ * CSRF token in X-CSRF-Token. Returns what node.ts must stop on close.
+ */
+export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): { tails: LiveTails } {
+  const secure = (deps.config.publicUrl ?? '').startsWith('https:');
+  const ctx: DashboardContext = {
+    ...deps,
+    sessions: new DashboardSessions(deps.store, deps.clock, { idleMs: deps.config.dashboard.sessionTtlMs, maxMs: deps.config.dashboard.sessionMaxMs, secure }),
+    limiter: new LoginLimiter(deps.store, deps.clock),
+    tails: new LiveTails(),
+    publicUrl: () => {
+      const address = app.server.address();
+      return resolvePublicUrl(deps.config, typeof address === 'object' && address ? address.port : deps.config.http.port);
+    },
+  };
+
+  // Open event streams would hold app.close() until the shutdown timer: end them first.
+  app.addHook('preClose', async () => ctx.tails.closeAll());
+
+  void app.register(
+    async (api) => {
+      api.setErrorHandler((err, request, reply) => {
+        const r = dashboardErrorReply(err);
+        if (r.body.code === 'ERR_INTERNAL') request.log.error({ err }, 'dashboard: unhandled error');
+        if (r.retryAfterSec !== undefined) void reply.header('retry-after', String(r.retryAfterSec));
+        return reply.code(r.status).send(r.body);
+      });
+      api.setNotFoundHandler((request, reply) =>
+        reply.code(404).send({ code: 'ERR_DASH_NOT_FOUND', reason: `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}` }),
+      );
+      api.addHook('onSend', async (_request, reply) => {
+        void reply.headers(SECURITY_HEADERS);
+        if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+      });
+      api.addHook('onRequest', async (request) => {
+        const path = request.url.split('?')[0];
+        if (request.method === 'POST' && path === '/dashboard/api/session') return;
+        const active = await ctx.sessions.resolve(request.headers.cookie);
+        if (!active) throw new DashboardError('ERR_DASH_SESSION', 'not logged in, or the session has expired');
+        if (!SAFE_METHODS.has(request.method) && !csrfMatches(active.session, request.headers['x-csrf-token'])) {
+          throw new DashboardError('ERR_DASH_CSRF', 'missing or wrong X-CSRF-Token header');
+        }
+        setSession(request, active);
+      });
+      registerSessionRoutes(api, ctx);
+      registerUserRoutes(api, ctx);
+      registerAccountRoutes(api, ctx);
+      registerInsightRoutes(api, ctx);
+    },
+    { prefix: '/dashboard/api' },
+  );
+
+  registerDashboardAssets(app, deps.config.dashboard.assetsDir ?? defaultAssetsDir(), SECURITY_HEADERS);
+  return { tails: ctx.tails };
+}

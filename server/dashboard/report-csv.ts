@@ -1,0 +1,30 @@
+import type { Report } from './report.js';
+
+/**
+ * RFC 4180 field: quoted when it holds a comma, quote or line break. A leading = + - @ would make a
+ * spreadsheet evaluate the cell, so such text gets a leading apostrophe (numbers are written as numbers).
+ */
+function field(v: string | number | null): string {
+  if (v === null) return '';
+  if (typeof v === 'number') return String(v);
+  const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+const line = (cells: (string | number | null)[]): string => cells.map(field).join(',') + '\r\n';
+
+/** Three sections, each a title row, a header row and its rows, separated by an empty line. */
+export function reportCsv(r: Report): string {
+  let out = line([`Signed calls by account and attestation, ${r.from} to ${r.to} (UTC)`]);
+  out += line(['account_id', 'account_name', 'A', 'B', 'C', 'total']);
+  for (const s of r.signedByAccount) out += line([s.accountId, s.accountName, s.A, s.B, s.C, s.total]);
+  out += line(['TOTAL', '', r.signedByAccount.reduce((n, s) => n + s.A, 0), r.signedByAccount.reduce((n, s) => n + s.B, 0), r.signedByAccount.reduce((n, s) => n + s.C, 0), r.totals.signed]);
+  out += '\r\n' + line([`Failed signing requests by reason, ${r.from} to ${r.to} (UTC)`]);
+  out += line(['error_code', 'count']);
+  for (const f of r.failuresByReason) out += line([f.errorCode, f.count]);
+  out += line(['TOTAL', r.totals.failures]);
+  out += '\r\n' + line([`Certificate inventory as of ${r.generatedAt}`]);
+  out += line(['account_id', 'credential_id', 'subject', 'spc', 'not_after', 'days_left', 'state']);
+  for (const c of r.certificates) out += line([c.accountId, c.credentialId, c.subject, c.spc, c.notAfter, c.daysLeft, c.state]);
+  return out;
+}

@@ -1,0 +1,163 @@
+import type { FastifyInstance } from 'fastify';
+import type { AccountRecord } from '../../core/ports.js';
+import { createAccount, updateAccount } from '../../manage/accounts.js';
+import { createApiKey } from '../../manage/api-keys.js';
+import { importCredential } from '../../manage/credentials.js';
+import { addRoutingRule } from '../../manage/routing-rules.js';
+import { addSipSource, listSipSources, removeSipSource } from '../../manage/sip-sources.js';
+import type { Store } from '../../store/store.js';
+import { canSee, readableAccount, requireAdmin, writableAccount } from '../access.js';
+import { audit, bodyOf, userOf, type DashboardContext } from '../context.js';
+import { invalid, notFound } from '../errors.js';
+import { accountView, apiKeyView, credView, sortCredentials } from '../views.js';
+
+/** A PEM chain and key fit many times over; the API's usual 16 KiB limit would refuse a long chain. */
+const CREDENTIAL_BODY_LIMIT = 256 * 1024;
+
+type Params = { Params: { id: string } };
+
+async function accountWithCredential(store: Store, a: AccountRecord, nowMs: number) {
+  const active = await store.getActiveCredential(a.id);
+  return accountView(a, active ? credView(active, nowMs) : null);
+}
+
+const sipSourceView = (s: { cidr: string; sourceKind: string }) => ({ cidr: s.cidr, sourceKind: s.sourceKind });
+
+/** Accounts and what hangs off them: credentials, API keys, SIP sources, routing rules. */
+export function registerAccountRoutes(api: FastifyInstance, ctx: DashboardContext): void {
+  const { store } = ctx;
+  const now = () => ctx.clock.now();
+
+  api.get('/accounts', async (request) => {
+    const user = userOf(request);
+    const accounts = (await store.listAccounts()).filter((a) => canSee(user, a.id));
+    return { accounts: await Promise.all(accounts.map((a) => accountWithCredential(store, a, now()))) };
+  });
+
+  api.post('/accounts', async (request, reply) => {
+    requireAdmin(userOf(request));
+    const b = bodyOf(request);
+    const a = await createAccount(store, { name: b.name, defaultAttest: b.defaultAttest, maxAttest: b.maxAttest, tokenTtlSec: b.tokenTtlSec, policyMode: b.policyMode, nonNumericOrig: b.nonNumericOrig });
+    await audit(ctx, request, { action: 'account.create', target: `account:${a.id}`, accountId: a.id, detail: { name: a.name } });
+    return reply.code(201).send({ account: await accountWithCredential(store, a, now()) });
+  });
+
+  api.get<Params>('/accounts/:id', async (request) => {
+    const a = await readableAccount(store, userOf(request), request.params.id);
+    const [credentials, apiKeys, sipSources, routes] = await Promise.all([store.listCredentials(a.id), store.listApiKeys(a.id), listSipSources(store, a.id), store.listRoutingRules(a.id)]);
+    return {
+      account: await accountWithCredential(store, a, now()),
+      credentials: sortCredentials(credentials).map((c) => credView(c, now())),
+      apiKeys: apiKeys.map(apiKeyView),
+      sipSources: sipSources.map(sipSourceView),
+      routes: routes.map(({ id, prefix, target, priority }) => ({ id, prefix, target, priority })),
+    };
+  });
+
+  api.patch<Params>('/accounts/:id', async (request) => {
+    const before = await writableAccount(store, userOf(request), request.params.id);
+    const b = bodyOf(request);
+    const change = { defaultAttest: b.defaultAttest, maxAttest: b.maxAttest, tokenTtlSec: b.tokenTtlSec, policyMode: b.policyMode, nonNumericOrig: b.nonNumericOrig, enabled: b.enabled };
+    const a = await updateAccount(store, before, change);
+    const changed = Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined));
+    await audit(ctx, request, { action: 'account.update', target: `account:${a.id}`, accountId: a.id, detail: changed });
+    return { account: await accountWithCredential(store, a, now()) };
+  });
+
+  api.get<Params>('/accounts/:id/credentials', async (request) => {
+    const a = await readableAccount(store, userOf(request), request.params.id);
+    return { credentials: sortCredentials(await store.listCredentials(a.id)).map((c) => credView(c, now())) };
+  });
+
+  api.post<Params>('/accounts/:id/credentials', { bodyLimit: CREDENTIAL_BODY_LIMIT }, async (request, reply) => {
+    const a = await writableAccount(store, userOf(request), request.params.id);
+    const b = bodyOf(request);
+    if (typeof b.certificatePem !== 'string' || b.certificatePem.trim() === '') throw invalid('paste or upload the certificate chain (PEM)', 'certificatePem');
+    const keyPem = typeof b.privateKeyPem === 'string' && b.privateKeyPem.trim() !== '' ? b.privateKeyPem : undefined;
+    const keyRef = typeof b.keyRef === 'string' && b.keyRef.trim() !== '' ? b.keyRef.trim() : undefined;
+    if ((keyPem === undefined) === (keyRef === undefined)) throw invalid('give either the private key (PEM) or an HSM key reference (pkcs11:…), not both', 'privateKeyPem');
+    if (keyRef !== undefined && !keyRef.startsWith('pkcs11:')) throw invalid('a key reference is an RFC 7512 pkcs11: URI', 'keyRef');
+    const previous = await store.getActiveCredential(a.id);
+    const c = await importCredential(
+      { store, software: ctx.keys.software, keys: ctx.keys.router, publicUrl: ctx.publicUrl(), nowMs: now() },
+      { accountId: a.id, chainPem: b.certificatePem, keyPem, keyRef },
+    );
+    const view = credView(c, now());
+    await audit(ctx, request, {
+      action: 'credential.import',
+      target: `credential:${c.id}`,
+      accountId: a.id,
+      detail: { subject: view.subject, spc: view.spc, serial: view.serial, notAfter: view.notAfter, keyStore: view.keyStore, retired: previous?.id ?? null },
+    });
+    return reply.code(201).send({ credential: view });
+  });
+
+  api.get<Params>('/accounts/:id/api-keys', async (request) => {
+    const a = await readableAccount(store, userOf(request), request.params.id);
+    return { apiKeys: (await store.listApiKeys(a.id)).map(apiKeyView) };
+  });
+
+  api.post<Params>('/accounts/:id/api-keys', async (request, reply) => {
+    const a = await writableAccount(store, userOf(request), request.params.id);
+    const b = bodyOf(request);
+    const name = b.name === undefined ? 'default' : b.name;
+    if (typeof name !== 'string' || name.trim() === '' || name.length > 100) throw invalid('name must be 1-100 characters', 'name');
+    const sourceKind = b.sourceKind === undefined ? 'customer' : b.sourceKind;
+    if (sourceKind !== 'customer' && sourceKind !== 'gateway') throw invalid('sourceKind must be customer or gateway', 'sourceKind');
+    const { record, token } = await createApiKey(store, a.id, name.trim(), sourceKind);
+    await audit(ctx, request, { action: 'apikey.create', target: `apikey:${record.id}`, accountId: a.id, detail: { name: record.name, sourceKind } });
+    return reply.code(201).header('cache-control', 'no-store').send({ apiKey: apiKeyView(record), token });
+  });
+
+  api.delete<{ Params: { id: string; keyId: string } }>('/accounts/:id/api-keys/:keyId', async (request, reply) => {
+    const a = await writableAccount(store, userOf(request), request.params.id);
+    const key = await store.getApiKey(request.params.keyId);
+    if (!key || key.accountId !== a.id) throw notFound(`API key ${request.params.keyId}`);
+    await store.revokeApiKey(key.id);
+    await audit(ctx, request, { action: 'apikey.revoke', target: `apikey:${key.id}`, accountId: a.id, detail: { name: key.name } });
+    return reply.code(204).send();
+  });
+
+  api.get<Params>('/accounts/:id/sip-sources', async (request) => {
+    const a = await readableAccount(store, userOf(request), request.params.id);
+    return { sipSources: (await listSipSources(store, a.id)).map(sipSourceView) };
+  });
+
+  api.post<Params>('/accounts/:id/sip-sources', async (request, reply) => {
+    const a = await writableAccount(store, userOf(request), request.params.id);
+    const b = bodyOf(request);
+    const s = await addSipSource(store, a.id, { cidr: b.cidr, sourceKind: b.sourceKind });
+    await audit(ctx, request, { action: 'sipsource.add', target: `sipsource:${s.cidr}`, accountId: a.id, detail: { sourceKind: s.sourceKind } });
+    return reply.code(201).send({ sipSource: sipSourceView(s) });
+  });
+
+  api.delete<Params & { Querystring: { cidr?: string } }>('/accounts/:id/sip-sources', async (request, reply) => {
+    const a = await writableAccount(store, userOf(request), request.params.id);
+    if (!request.query.cidr) throw invalid('give the block to remove: ?cidr=192.0.2.0/24', 'cidr');
+    const s = await removeSipSource(store, a.id, request.query.cidr);
+    await audit(ctx, request, { action: 'sipsource.remove', target: `sipsource:${s.cidr}`, accountId: a.id });
+    return reply.code(204).send();
+  });
+
+  api.get<Params>('/accounts/:id/routes', async (request) => {
+    const a = await readableAccount(store, userOf(request), request.params.id);
+    return { routes: (await store.listRoutingRules(a.id)).map(({ id, prefix, target, priority }) => ({ id, prefix, target, priority })) };
+  });
+
+  api.post<Params>('/accounts/:id/routes', async (request, reply) => {
+    const a = await writableAccount(store, userOf(request), request.params.id);
+    const b = bodyOf(request);
+    const r = await addRoutingRule(store, a.id, { prefix: b.prefix, target: b.target, priority: b.priority });
+    await audit(ctx, request, { action: 'route.add', target: `route:${r.id}`, accountId: a.id, detail: { prefix: r.prefix, target: r.target, priority: r.priority } });
+    return reply.code(201).send({ route: { id: r.id, prefix: r.prefix, target: r.target, priority: r.priority } });
+  });
+
+  api.delete<{ Params: { id: string; ruleId: string } }>('/accounts/:id/routes/:ruleId', async (request, reply) => {
+    const a = await writableAccount(store, userOf(request), request.params.id);
+    const rule = (await store.listRoutingRules(a.id)).find((r) => r.id === request.params.ruleId);
+    if (!rule) throw notFound(`routing rule ${request.params.ruleId}`);
+    await store.removeRoutingRule(rule.id);
+    await audit(ctx, request, { action: 'route.remove', target: `route:${rule.id}`, accountId: a.id, detail: { prefix: rule.prefix, target: rule.target } });
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import { writeAudit } from '../audit.js';
+import { bodyOf, sessionOf, type DashboardContext } from '../context.js';
+import { DashboardError, invalid } from '../errors.js';
+import { decoyHash, verifyPassword } from '../passwords.js';
+import { publicUser } from '../users.js';
+
+/** Login, who am I, logout. */
+export function registerSessionRoutes(api: FastifyInstance, ctx: DashboardContext): void {
+  api.post('/session', async (request, reply) => {
+    const body = bodyOf(request);
+    const { username, password } = body;
+    if (typeof username !== 'string' || username === '' || username.length > 200) throw invalid('give a username', 'username');
+    if (typeof password !== 'string' || password === '' || password.length > 1024) throw invalid('give a password', 'password');
+    const address = request.ip;
+    await ctx.limiter.check(username, address);
+    const user = await ctx.store.dashboard.findUserByUsername(username);
+    // An unknown name costs one scrypt too, so the answer time does not tell which names exist.
+    const ok = await verifyPassword(password, user?.passwordHash ?? (await decoyHash()));
+    if (!user || !ok) {
+      await ctx.limiter.failed(username, address);
+      throw new DashboardError('ERR_DASH_LOGIN', 'wrong username or password');
+    }
+    await ctx.limiter.succeeded(username, address);
+    const { cookie, csrfToken } = await ctx.sessions.open(user);
+    await writeAudit(ctx.store, ctx.clock, user, { action: 'session.login', target: `user:${user.id}`, detail: { address } });
+    return reply.header('set-cookie', cookie).header('cache-control', 'no-store').send({ user: publicUser(user), csrfToken });
+  });
+
+  api.get('/session', async (request, reply) => {
+    const { user, session } = sessionOf(request);
+    return reply.header('cache-control', 'no-store').send({ user: publicUser(user), csrfToken: session.csrfToken });
+  });
+
+  api.delete('/session', async (request, reply) => {
+    await ctx.sessions.close(request.headers.cookie);
+    return reply.header('set-cookie', ctx.sessions.clearedCookie()).code(204).send();
+  });
+}

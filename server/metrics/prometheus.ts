@@ -1,0 +1,129 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { daysUntilExpiry, parseCertificateChain } from '../core/cert-chain.js';
+import type { Clock, RequestLogRecord, RequestLogSink } from '../core/ports.js';
+import type { ReadinessCheck } from '../readiness.js';
+import type { Store } from '../store/store.js';
+
+/** Seconds; from well under a software signature (~0.1 ms) to an HSM or x5u fetch that is struggling. */
+const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+const EXPIRY_WARNING_DAYS = 30;
+
+interface CertificateRow {
+  labels: { account: string; account_name: string; credential: string; state: string; spc: string };
+  days: number;
+}
+
+async function certificateRows(store: Store, nowMs: number): Promise<CertificateRow[]> {
+  const [credentials, accounts] = await Promise.all([store.listCredentials(), store.listAccounts()]);
+  const names = new Map(accounts.map((a) => [a.id, a.name]));
+  return credentials.map((c) => {
+    const leaf = parseCertificateChain(c.chainPem).leaf;
+    return {
+      labels: { account: c.accountId, account_name: names.get(c.accountId) ?? '', credential: c.id, state: c.state, spc: leaf.spc ?? '' },
+      days: daysUntilExpiry(leaf, nowMs),
+    };
+  });
+}
+
+export interface PrometheusDeps {
+  readiness: ReadinessCheck;
+  store: Store;
+  clock: Clock;
+}
+
+/**
+ * The Prometheus view of this process (prom-client, its own registry rather than the global one). Request
+ * counters and latency histograms are fed by the request-log records the core emits for every transport
+ * (a `RequestLogSink` beside the log writer); readiness and certificate gauges are read when scraped.
+ */
+export class PrometheusMetrics implements RequestLogSink {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'kind' | 'transport' | 'outcome' | 'attest'>;
+  private readonly errors: Counter<'kind' | 'transport' | 'code'>;
+  private readonly duration: Histogram<'kind' | 'transport' | 'outcome'>;
+  /** Label lookups hash an object; the children are kept per label set so a request costs two map hits. */
+  private readonly children = new Map<string, { count: { inc(): void }; observe: { observe(v: number): void } }>();
+
+  constructor(deps: PrometheusDeps) {
+    const registers = [this.registry];
+    this.requests = new Counter({
+      name: 'shakenstack_requests_total',
+      help: 'Sign and verify requests finished, by kind, transport, outcome and applied attestation (none when not signed).',
+      labelNames: ['kind', 'transport', 'outcome', 'attest'],
+      registers,
+    });
+    this.errors = new Counter({ name: 'shakenstack_request_errors_total', help: 'Refused requests by error code.', labelNames: ['kind', 'transport', 'code'], registers });
+    this.duration = new Histogram({
+      name: 'shakenstack_request_duration_seconds',
+      help: "The core's time per request (validation, policy, signing or verifying), the same clock for every transport.",
+      labelNames: ['kind', 'transport', 'outcome'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    new Gauge({
+      name: 'shakenstack_readiness',
+      help: '1 while the readiness probe passes (store, each PKCS#11 token), else 0; the probes of GET /health/ready.',
+      labelNames: ['probe'],
+      registers,
+      aggregator: 'min',
+      async collect() {
+        const states = await deps.readiness.check();
+        this.reset();
+        for (const [probe, state] of Object.entries(states)) this.set({ probe }, state === 'ok' ? 1 : 0);
+      },
+    });
+    // Both certificate gauges are read in the same scrape: one store read serves both.
+    let snapshot: { at: number; rows: Promise<CertificateRow[]> } | undefined;
+    const certificates = (): Promise<CertificateRow[]> => {
+      const now = deps.clock.now();
+      if (!snapshot || now - snapshot.at > 1000) snapshot = { at: now, rows: certificateRows(deps.store, now) };
+      return snapshot.rows;
+    };
+    new Gauge({
+      name: 'shakenstack_certificate_expiry_days',
+      help: "Days until each credential's leaf certificate expires (negative once expired), active and retired.",
+      labelNames: ['account', 'account_name', 'credential', 'state', 'spc'],
+      registers,
+      aggregator: 'max',
+      async collect() {
+        const rows = await certificates();
+        this.reset();
+        for (const r of rows) this.set(r.labels, r.days);
+      },
+    });
+    new Gauge({
+      name: 'shakenstack_certificates_expiring',
+      help: `Active certificates with fewer than ${EXPIRY_WARNING_DAYS} days left (or expired).`,
+      registers,
+      aggregator: 'max',
+      async collect() {
+        this.set((await certificates()).filter((r) => r.labels.state === 'active' && r.days < EXPIRY_WARNING_DAYS).length);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  record(entry: RequestLogRecord): void {
+    const attest = entry.outcome === 'ok' && entry.attestApplied !== null ? entry.attestApplied : 'none';
+    const key = `${entry.kind}|${entry.transport}|${entry.outcome}|${attest}`;
+    let c = this.children.get(key);
+    if (!c) {
+      c = {
+        count: this.requests.labels(entry.kind, entry.transport, entry.outcome, attest),
+        observe: this.duration.labels(entry.kind, entry.transport, entry.outcome),
+      };
+      this.children.set(key, c);
+    }
+    c.count.inc();
+    c.observe.observe(entry.latencyUs / 1e6);
+    if (entry.outcome === 'error') this.errors.inc({ kind: entry.kind, transport: entry.transport, code: entry.errorCode ?? 'ERR_INTERNAL' });
+  }
+
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

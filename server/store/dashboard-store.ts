@@ -1,0 +1,161 @@
+import type { RequestLogRecord } from '../core/ports.js';
+import type { Attestation, Transport } from '../core/types.js';
+import type { DashboardRole } from './dashboard-schema.js';
+
+export type { DashboardRole } from './dashboard-schema.js';
+
+export interface DashboardUserRecord {
+  id: string;
+  username: string;
+  /** scrypt hash string (see server/dashboard/passwords.ts); never leaves the server. */
+  passwordHash: string;
+  role: DashboardRole;
+  accountId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NewDashboardUser {
+  username: string;
+  passwordHash: string;
+  role: DashboardRole;
+  accountId: string | null;
+}
+
+export interface DashboardUserPatch {
+  passwordHash?: string;
+  role?: DashboardRole;
+  accountId?: string | null;
+}
+
+export interface DashboardSessionRecord {
+  idHash: string;
+  userId: string;
+  csrfToken: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+}
+
+export interface AuditEntry {
+  time: Date;
+  userId: string | null;
+  username: string;
+  action: string;
+  target: string;
+  accountId: string | null;
+  detail: string | null;
+}
+
+/** A request-log row with its store id (the live tail's cursor). */
+export interface LogRow extends RequestLogRecord {
+  id: number;
+}
+
+export interface LogRowFilter {
+  accountId?: string;
+  transport?: Transport;
+  outcome?: 'ok' | 'error';
+  /** Canonical digits: matches orig or any one of the dest numbers exactly. */
+  number?: string;
+  /** Rows with a smaller id (paging back). */
+  beforeId?: number;
+  /** Rows with a larger id (the live tail); ordered oldest first then. */
+  afterId?: number;
+  limit: number;
+}
+
+export interface TimeWindow {
+  /** Inclusive, epoch ms. */
+  since: number;
+  /** Exclusive, epoch ms. */
+  until: number;
+  accountId?: string;
+}
+
+export interface StatsBucketRow {
+  /** Bucket index from `since`, 0-based. */
+  bucket: number;
+  count: number;
+  errors: number;
+  A: number;
+  B: number;
+  C: number;
+}
+
+export interface LatencySample {
+  time: number;
+  latencyUs: number;
+  apiKeyId: string | null;
+  transport: Transport;
+}
+
+export interface IntegrationRow {
+  apiKeyId: string | null;
+  transport: Transport;
+  count: number;
+  errors: number;
+  lastSeen: number;
+}
+
+export interface SignedCountRow {
+  accountId: string | null;
+  attest: Attestation | null;
+  count: number;
+}
+
+export interface FailureCountRow {
+  errorCode: string | null;
+  count: number;
+}
+
+/**
+ * What the dashboard keeps and asks of the store: users, sessions, login failures, the audit log, and the
+ * request-log queries behind logs, stats, reports and retention. Same queries on both engines.
+ */
+export interface DashboardStore {
+  createUser(u: NewDashboardUser): Promise<DashboardUserRecord>;
+  getUser(id: string): Promise<DashboardUserRecord | undefined>;
+  findUserByUsername(username: string): Promise<DashboardUserRecord | undefined>;
+  listUsers(): Promise<DashboardUserRecord[]>;
+  countUsers(): Promise<number>;
+  /** ERR_REQ_NOT_FOUND for an unknown id. Changing the password or role ends the user's sessions. */
+  updateUser(id: string, patch: DashboardUserPatch): Promise<DashboardUserRecord>;
+  /** Removes the user and its sessions; ERR_REQ_NOT_FOUND for an unknown id. */
+  removeUser(id: string): Promise<DashboardUserRecord>;
+
+  createSession(s: DashboardSessionRecord): Promise<void>;
+  getSession(idHash: string): Promise<DashboardSessionRecord | undefined>;
+  touchSession(idHash: string, lastSeenMs: number): Promise<void>;
+  deleteSession(idHash: string): Promise<void>;
+  /** Deletes sessions past their absolute expiry or idle for longer than `idleMs`; returns how many. */
+  purgeSessions(nowMs: number, idleMs: number): Promise<number>;
+
+  recordLoginFailure(key: string, timeMs: number): Promise<void>;
+  /** Failures for `key` at or after `sinceMs`: how many, and the oldest one's time. */
+  loginFailures(key: string, sinceMs: number): Promise<{ count: number; oldest: number | undefined }>;
+  clearLoginFailures(key: string): Promise<void>;
+  purgeLoginFailures(beforeMs: number): Promise<number>;
+
+  appendAudit(e: AuditEntry): Promise<void>;
+  /** Newest first; with `accountId`, only that account's entries. */
+  listAudit(q: { accountId?: string; limit: number }): Promise<AuditEntry[]>;
+
+  /** Claims the once-a-day expiry notice for a credential; false when some process already sent it that day. */
+  claimExpiryNotice(credentialId: string, day: string): Promise<boolean>;
+
+  logRows(f: LogRowFilter): Promise<LogRow[]>;
+  /** The newest request-log id, 0 when empty: where a live tail starts. */
+  lastLogId(): Promise<number>;
+  countLogRows(w: TimeWindow): Promise<number>;
+  statsBuckets(w: TimeWindow, bucketMs: number): Promise<StatsBucketRow[]>;
+  /** Latencies in the window; every `every`-th row by id when the window holds more than the caller can take. */
+  latencySamples(w: TimeWindow, every: number): Promise<LatencySample[]>;
+  integrations(w: TimeWindow): Promise<IntegrationRow[]>;
+  /** Signatures that succeeded, by account and applied attestation. */
+  signedByAccount(w: TimeWindow): Promise<SignedCountRow[]>;
+  /** Signatures refused, by error code. */
+  failuresByReason(w: TimeWindow): Promise<FailureCountRow[]>;
+  /** Deletes up to `batch` rows older than `beforeMs`; returns how many went. */
+  purgeRequestLog(beforeMs: number, batch: number): Promise<number>;
+}

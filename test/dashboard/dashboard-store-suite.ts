@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RequestLogRecord } from '../../server/core/ports.js';
+import type { Store } from '../../server/store/store.js';
+
+const T0 = Date.UTC(2026, 0, 1);
+
+const rec = (over: Partial<RequestLogRecord>): RequestLogRecord => ({
+  kind: 'sign',
+  time: new Date(T0),
+  accountId: null,
+  apiKeyId: null,
+  transport: 'http',
+  orig: '12025550100',
+  dest: '12025550101',
+  attestRequested: 'A',
+  attestApplied: 'A',
+  attestReason: 'requested',
+  outcome: 'ok',
+  errorCode: null,
+  latencyUs: 100,
+  origid: randomUUID(),
+  ...over,
+});
+
+/** The dashboard's store queries, run by embedded.test.ts and postgres.test.ts on each engine. */
+export function dashboardStoreSuite(open: () => Promise<Store>): void {
+  let store: Store;
+  let acc: string;
+  beforeAll(async () => {
+    store = await open();
+    acc = (await store.createAccount({ name: `dash-${randomUUID().slice(0, 8)}`, defaultAttest: 'A', maxAttest: 'A', tokenTtlSec: 60, policyMode: 'trust', nonNumericOrig: 'B' })).id;
+    const rows: RequestLogRecord[] = [];
+    // Bucket 0 (first minute): 2 A and 1 error; bucket 2: 1 B, 1 C on a gateway key; another account's rows too.
+    rows.push(rec({ accountId: acc, apiKeyId: 'key_1', time: new Date(T0 + 1000), latencyUs: 1000 }));
+    rows.push(rec({ accountId: acc, apiKeyId: 'key_1', time: new Date(T0 + 59_999), latencyUs: 3000 }));
+    rows.push(rec({ accountId: acc, apiKeyId: 'key_1', time: new Date(T0 + 30_000), outcome: 'error', errorCode: 'ERR_TN_INVALID', attestApplied: null, latencyUs: 50 }));
+    rows.push(rec({ accountId: acc, apiKeyId: 'key_1', time: new Date(T0 + 120_000), attestApplied: 'B', dest: '18005550000,12025550777' }));
+    rows.push(rec({ accountId: acc, apiKeyId: 'key_2', transport: 'grpc', time: new Date(T0 + 150_000), attestApplied: 'C' }));
+    rows.push(rec({ accountId: acc, apiKeyId: 'key_1', kind: 'verify', time: new Date(T0 + 150_000), attestApplied: 'A' }));
+    rows.push(rec({ accountId: 'acc_other', time: new Date(T0 + 1000) }));
+    rows.push(rec({ accountId: acc, time: new Date(T0 + 180_000) })); // outside [T0, T0+3min)
+    await store.appendRequestLog(rows);
+  });
+  afterAll(() => store?.close());
+
+  const w = () => ({ since: T0, until: T0 + 180_000, accountId: acc });
+
+  it('aggregates per bucket: count, errors, and signed calls by applied attestation (verifications not counted as signed)', async () => {
+    expect(await store.dashboard.statsBuckets(w(), 60_000)).toEqual([
+      { bucket: 0, count: 3, errors: 1, A: 2, B: 0, C: 0 },
+      { bucket: 2, count: 3, errors: 0, A: 0, B: 1, C: 1 },
+    ]);
+    expect(await store.dashboard.countLogRows(w())).toBe(6);
+  });
+
+  it('samples latencies whole or every k-th row by id', async () => {
+    const all = await store.dashboard.latencySamples(w(), 1);
+    expect(all.map((s) => s.latencyUs).sort((a, b) => a - b)).toEqual([50, 100, 100, 100, 1000, 3000]);
+    const half = await store.dashboard.latencySamples(w(), 2);
+    expect(half.length).toBeGreaterThanOrEqual(2);
+    expect(half.length).toBeLessThanOrEqual(4);
+  });
+
+  it('groups integrations by API key and transport', async () => {
+    expect(await store.dashboard.integrations(w())).toEqual([
+      { apiKeyId: 'key_1', transport: 'http', count: 5, errors: 1, lastSeen: T0 + 150_000 },
+      { apiKeyId: 'key_2', transport: 'grpc', count: 1, errors: 0, lastSeen: T0 + 150_000 },
+    ]);
+  });
+
+  it('counts signed calls by account and attestation and failures by code for reports', async () => {
+    const all = { since: T0, until: T0 + DAY };
+    expect((await store.dashboard.signedByAccount(all)).filter((r) => r.accountId === acc)).toEqual([
+      { accountId: acc, attest: 'A', count: 3 },
+      { accountId: acc, attest: 'B', count: 1 },
+      { accountId: acc, attest: 'C', count: 1 },
+    ]);
+    expect(await store.dashboard.failuresByReason({ ...all, accountId: acc })).toEqual([{ errorCode: 'ERR_TN_INVALID', count: 1 }]);
+  });
+
+  it('pages log rows back by id and tails forward from an id, matching a number in orig or any dest', async () => {
+    const newest = await store.dashboard.logRows({ accountId: acc, limit: 3 });
+    expect(newest).toHaveLength(3);
+    const after = await store.dashboard.logRows({ accountId: acc, afterId: newest[2]!.id, limit: 10 });
+    expect(after.map((r) => r.id)).toEqual([newest[1]!.id, newest[0]!.id]);
+    expect((await store.dashboard.logRows({ number: '12025550777', limit: 10 })).map((r) => r.dest)).toEqual(['18005550000,12025550777']);
+    expect(await store.dashboard.logRows({ number: '2025550777', limit: 10 })).toEqual([]);
+    expect(await store.dashboard.lastLogId()).toBeGreaterThanOrEqual(newest[0]!.id);
+  });
+
+  it('keeps users unique by name, ends their sessions on a change, and purges idle and expired sessions', async () => {
+    const name = `u-${randomUUID().slice(0, 8)}`;
+    const u = await store.dashboard.createUser({ username: name, passwordHash: 'scrypt$x', role: 'viewer', accountId: acc });
+    await expect(store.dashboard.createUser({ username: name, passwordHash: 'h', role: 'admin', accountId: null })).rejects.toMatchObject({ code: 'ERR_REQ_CONFLICT' });
+    const session = (id: string, lastSeen: number, expires: number) => ({ idHash: id, userId: u.id, csrfToken: 't', createdAt: new Date(0), lastSeenAt: new Date(lastSeen), expiresAt: new Date(expires) });
+    await store.dashboard.createSession(session(`${name}-a`, 1000, 10_000));
+    await store.dashboard.updateUser(u.id, { role: 'viewer' });
+    expect(await store.dashboard.getSession(`${name}-a`)).toBeUndefined();
+    await store.dashboard.createSession(session(`${name}-idle`, 1000, 100_000));
+    await store.dashboard.createSession(session(`${name}-old`, 9000, 9500));
+    await store.dashboard.createSession(session(`${name}-live`, 9000, 100_000));
+    expect(await store.dashboard.purgeSessions(10_000, 5000)).toBeGreaterThanOrEqual(2);
+    expect(await store.dashboard.getSession(`${name}-live`)).toMatchObject({ userId: u.id, expiresAt: new Date(100_000) });
+    await store.dashboard.removeUser(u.id);
+    expect(await store.dashboard.getSession(`${name}-live`)).toBeUndefined();
+    await expect(store.dashboard.removeUser(u.id)).rejects.toMatchObject({ code: 'ERR_REQ_NOT_FOUND' });
+  });
+
+  it('counts login failures in a window and claims an expiry notice once per credential and day', async () => {
+    const key = randomUUID();
+    for (const t of [100, 200, 300]) await store.dashboard.recordLoginFailure(key, t);
+    expect(await store.dashboard.loginFailures(key, 150)).toEqual({ count: 2, oldest: 200 });
+    await store.dashboard.clearLoginFailures(key);
+    expect((await store.dashboard.loginFailures(key, 0)).count).toBe(0);
+    const cred = `cred_${randomUUID()}`;
+    expect(await store.dashboard.claimExpiryNotice(cred, '2026-01-01')).toBe(true);
+    expect(await store.dashboard.claimExpiryNotice(cred, '2026-01-01')).toBe(false);
+    expect(await store.dashboard.claimExpiryNotice(cred, '2026-01-02')).toBe(true);
+  });
+
+  it('purges request-log rows older than a time, a batch at a time', async () => {
+    const before = await store.countRequestLog();
+    expect(await store.dashboard.purgeRequestLog(T0 + 60_000, 2)).toBe(2);
+    expect(await store.dashboard.purgeRequestLog(T0 + 60_000, 2)).toBe(2);
+    expect(await store.dashboard.purgeRequestLog(T0 + 60_000, 2)).toBe(0);
+    expect(await store.countRequestLog()).toBe(before - 4);
+  });
+}
+
+const DAY = 86_400_000;

@@ -1,0 +1,248 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { purgeRequestLog } from '../../server/dashboard/retention.js';
+import type { RequestLogRecord } from '../../server/core/ports.js';
+import type { Provisioned, TestService } from '../helpers/service.js';
+import { DashClient, ENGINES, eventually, makeUser, sign, startDashboardService } from './support.js';
+
+const DAY_MS = 86_400_000;
+
+/** The text a PDF page shows: pdfkit writes uncompressed `[<hex> kern <hex>] TJ` arrays. */
+function pdfText(pdf: Buffer): string {
+  const s = pdf.toString('latin1');
+  return [...s.matchAll(/\[([^\]]*)\]\s*TJ/g)]
+    .map((m) => [...m[1]!.matchAll(/<([0-9a-f]*)>/gi)].map((h) => Buffer.from(h[1]!, 'hex').toString('latin1')).join(''))
+    .join('\n');
+}
+
+/** The CSV's sections: blocks separated by an empty line, each row split on commas (RFC 4180 quotes honoured). */
+function csvSections(text: string): string[][][] {
+  const rows = (line: string) => {
+    const cells: string[] = [];
+    let cur = '';
+    let quoted = false;
+    for (let i = 0; i < line.length; i++) {
+      const ch = line[i]!;
+      if (quoted) {
+        if (ch === '"' && line[i + 1] === '"') (cur += '"'), i++;
+        else if (ch === '"') quoted = false;
+        else cur += ch;
+      } else if (ch === '"') quoted = true;
+      else if (ch === ',') cells.push(cur), (cur = '');
+      else cur += ch;
+    }
+    cells.push(cur);
+    return cells;
+  };
+  return text.trimEnd().split('\r\n\r\n').map((block) => block.split('\r\n').map(rows));
+}
+
+describe.each(ENGINES)('dashboard insight (%s store)', (engine) => {
+  let svc: TestService;
+  let p: Provisioned;
+  let other: Provisioned;
+  let admin: DashClient;
+  const today = new Date().toISOString().slice(0, 10);
+  const origids: string[] = [];
+
+  beforeAll(async () => {
+    svc = await startDashboardService(engine);
+    p = await svc.provision({ name: 'insight' });
+    other = await svc.provision({ name: 'elsewhere' });
+    admin = await DashClient.login(svc, (await makeUser(svc, 'admin')).username);
+    // 3 signed A, 2 signed B, 1 refused for a bad number; and one call on another account.
+    for (let i = 0; i < 3; i++) origids.push((await sign(svc, p.token, { orig: { tn: '12025550100' }, dest: { tn: [`1202555020${i}`, '18005550000'] }, attest: 'A' })).json.origid);
+    for (let i = 0; i < 2; i++) origids.push((await sign(svc, p.token, { orig: { tn: '12025550111' }, dest: { tn: ['12025550300'] }, attest: 'B' })).json.origid);
+    expect((await sign(svc, p.token, { orig: { tn: '12025550100' }, dest: { tn: ['not-a-number'] } })).status).toBe(400);
+    expect((await sign(svc, other.token, { orig: { tn: '13035550100' }, dest: { tn: ['13035550199'] }, attest: 'C' })).status).toBe(200);
+    await eventually(async () => (await svc.node.store.countRequestLog()) === 7, 'seven log rows');
+  });
+  afterAll(() => svc?.stop());
+
+  it('lists log rows newest first with filters by account, transport, outcome and number', async () => {
+    const all = (await admin.get(`/dashboard/api/logs?account=${p.account.id}`)).json.rows;
+    expect(all).toHaveLength(6);
+    expect(all.map((r: any) => r.id)).toEqual([...all.map((r: any) => r.id)].sort((a: number, b: number) => b - a));
+    expect(all[0]).toMatchObject({ kind: 'sign', accountId: p.account.id, apiKeyId: p.apiKeyId, transport: 'http', outcome: 'error', errorCode: 'ERR_TN_INVALID' });
+    const signed = all.filter((r: any) => r.outcome === 'ok');
+    expect(signed.map((r: any) => r.origid).sort()).toEqual([...origids].sort());
+    expect(signed.find((r: any) => r.attestApplied === 'A').dest).toEqual([expect.stringMatching(/^1202555020\d$/), '18005550000']);
+
+    const errors = (await admin.get(`/dashboard/api/logs?account=insight&outcome=error`)).json.rows;
+    expect(errors).toHaveLength(1);
+    // A number matches orig or any one destination, given in any common spelling.
+    expect((await admin.get('/dashboard/api/logs?number=%2B1%20800%20555%200000')).json.rows).toHaveLength(3);
+    expect((await admin.get('/dashboard/api/logs?number=12025550201')).json.rows).toHaveLength(1);
+    expect((await admin.get('/dashboard/api/logs?number=12025550111')).json.rows).toHaveLength(2);
+    expect((await admin.get('/dashboard/api/logs?number=1202555')).json.rows).toHaveLength(0);
+    expect((await admin.get('/dashboard/api/logs?transport=grpc')).json.rows).toHaveLength(0);
+    expect((await admin.get('/dashboard/api/logs?transport=pigeon')).status).toBe(400);
+    const page = (await admin.get(`/dashboard/api/logs?limit=2&before=${all[1].id}`)).json.rows;
+    expect(page.map((r: any) => r.id)).toEqual([all[2].id, all[3].id]);
+  });
+
+  it('streams a row over SSE once a real sign request has been logged', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${svc.url}/dashboard/api/logs/stream?account=${p.account.id}`, { headers: { cookie: admin.cookie }, signal: controller.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = res.body!.getReader();
+    let text = '';
+    const read = async (until: (t: string) => boolean) => {
+      while (!until(text)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error('stream ended');
+        text += Buffer.from(value).toString('utf8');
+      }
+    };
+    await read((t) => t.includes(': connected'));
+    // Another account's call must not appear in this account's stream.
+    await sign(svc, other.token, { orig: { tn: '13035550100' }, dest: { tn: ['13035550199'] } });
+    const signed = await sign(svc, p.token, { orig: { tn: '12025550100' }, dest: { tn: ['12025550999'] } });
+    await read((t) => t.includes(signed.json.origid));
+    const events = text.split('\n\n').filter((e) => e.includes('event: log'));
+    expect(events).toHaveLength(1);
+    const data = JSON.parse(events[0]!.split('\n').find((l) => l.startsWith('data: '))!.slice(6));
+    expect(data).toMatchObject({ kind: 'sign', accountId: p.account.id, outcome: 'ok', orig: '12025550100', dest: ['12025550999'], origid: signed.json.origid });
+    expect(events[0]).toMatch(new RegExp(`^id: ${data.id}$`, 'm'));
+    controller.abort();
+    await reader.cancel().catch(() => undefined);
+  });
+
+  it('refuses the stream without a session', async () => {
+    const res = await fetch(`${svc.url}/dashboard/api/logs/stream`);
+    expect(res.status).toBe(401);
+  });
+
+  it('counts volume, errors, attestation, latency and per-integration health that match the requests made', async () => {
+    const st = (await admin.get(`/dashboard/api/stats?window=15m&account=${p.account.id}`)).json;
+    expect(st.window).toBe('15m');
+    expect(st.bucketSec).toBe(30);
+    expect(st.buckets).toHaveLength(30);
+    const count = st.totals.count;
+    // 6 from the set-up, plus 1 from the SSE test when it ran first.
+    expect([6, 7]).toContain(count);
+    expect(st.totals.errors).toBe(1);
+    expect(st.totals.errorRate).toBeCloseTo(1 / count);
+    expect(st.buckets.reduce((s: number, b: any) => s + b.count, 0)).toBe(count);
+    const byAttest = st.buckets.reduce((s: any, b: any) => ({ A: s.A + b.byAttest.A, B: s.B + b.byAttest.B, C: s.C + b.byAttest.C }), { A: 0, B: 0, C: 0 });
+    expect(byAttest).toEqual({ A: 3 + (count - 6), B: 2, C: 0 });
+    expect(st.totals.p50Ms).toBeGreaterThan(0);
+    expect(st.totals.p99Ms).toBeGreaterThanOrEqual(st.totals.p95Ms);
+    expect(st.totals.p95Ms).toBeGreaterThanOrEqual(st.totals.p50Ms);
+    expect(st.integrations).toEqual([{ apiKeyId: p.apiKeyId, apiKeyName: 'test', transport: 'http', count, errors: 1, errorRate: 1 / count, p99Ms: st.totals.p99Ms, lastSeen: expect.any(String) }]);
+    const empty = st.buckets.find((b: any) => b.count === 0);
+    expect(empty).toMatchObject({ errors: 0, p50Ms: null, byAttest: { A: 0, B: 0, C: 0 } });
+    expect((await admin.get('/dashboard/api/stats?window=2y')).status).toBe(400);
+  });
+
+  it('reports signed calls by account and attestation, failures by reason and certificates in JSON, CSV and PDF with the same numbers', async () => {
+    const q = `/dashboard/api/reports?from=${today}&to=${today}`;
+    const json = await admin.get(`${q}&format=json`);
+    expect(json.headers.get('content-disposition')).toMatch(/^attachment; filename="shakenstack-report-.*\.json"$/);
+    const r = json.json;
+    const mine = r.signedByAccount.find((s: any) => s.accountId === p.account.id);
+    const extra = mine.total - 5; // the SSE test's call, when it ran first
+    expect(mine).toEqual({ accountId: p.account.id, accountName: 'insight', A: 3 + extra, B: 2, C: 0, total: 5 + extra });
+    expect(r.signedByAccount.find((s: any) => s.accountId === other.account.id)).toMatchObject({ C: 1 });
+    expect(r.failuresByReason).toEqual([{ errorCode: 'ERR_TN_INVALID', count: 1 }]);
+    expect(r.certificates.map((c: any) => c.accountId).sort()).toEqual([p.account.id, other.account.id].sort());
+    expect(r.certificates[0]).toMatchObject({ spc: '1234', state: 'active', daysLeft: 364 });
+
+    const csv = await admin.get(`${q}&format=csv&account=${p.account.id}`);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const [signed, failures, certs] = csvSections(csv.text);
+    expect(signed![1]).toEqual(['account_id', 'account_name', 'A', 'B', 'C', 'total']);
+    expect(signed!.slice(2)).toEqual([
+      [p.account.id, 'insight', String(3 + extra), '2', '0', String(5 + extra)],
+      ['TOTAL', '', String(3 + extra), '2', '0', String(5 + extra)],
+    ]);
+    expect(failures!.slice(1)).toEqual([['error_code', 'count'], ['ERR_TN_INVALID', '1'], ['TOTAL', '1']]);
+    expect(certs![2]).toEqual([p.account.id, expect.stringMatching(/^cred_/), 'CN=SHAKEN 1234, O=shakenstack test, C=US', '1234', expect.any(String), '364', 'active']);
+
+    const pdf = await fetch(`${svc.url}${q}&format=pdf&account=${p.account.id}`, { headers: { cookie: admin.cookie } });
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    const bytes = Buffer.from(await pdf.arrayBuffer());
+    expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
+    const text = pdfText(bytes);
+    expect(text).toContain(`Signed calls by account and attestation (total ${5 + extra})`);
+    expect(text).toContain('Failed signing requests by reason (total 1)');
+    expect(text).toContain('ERR_TN_INVALID');
+    expect(text).toContain(`insight (${p.account.id})`);
+
+    const bad = await admin.get('/dashboard/api/reports?from=2026-02-30&to=2026-03-01');
+    expect(bad.status).toBe(400);
+    expect(bad.json.field).toBe('from');
+    const past = (await admin.get('/dashboard/api/reports?from=2020-01-01&to=2020-01-31')).json;
+    expect(past.signedByAccount).toEqual([]);
+    expect(past.failuresByReason).toEqual([]);
+  });
+
+  it('exposes request counters and latency histograms by transport, outcome and attestation on /metrics', async () => {
+    const text = await (await fetch(`${svc.url}/metrics`)).text();
+    const value = (re: RegExp) => Number(text.split('\n').find((l) => re.test(l))?.split(' ').pop());
+    expect(value(/^shakenstack_requests_total\{kind="sign",transport="http",outcome="ok",attest="B"\}/)).toBe(2);
+    expect(value(/^shakenstack_requests_total\{kind="sign",transport="http",outcome="error",attest="none"\}/)).toBe(1);
+    expect(value(/^shakenstack_request_errors_total\{kind="sign",transport="http",code="ERR_TN_INVALID"\}/)).toBe(1);
+    const okCount = value(/^shakenstack_request_duration_seconds_count\{kind="sign",transport="http",outcome="ok"\}/);
+    expect(okCount).toBeGreaterThanOrEqual(6);
+    expect(value(/^shakenstack_request_duration_seconds_bucket\{le="\+Inf",kind="sign",transport="http",outcome="ok"\}/)).toBe(okCount);
+    expect(text).toMatch(/^shakenstack_readiness\{probe="store"\} 1$/m);
+    expect(text).toMatch(/^process_cpu_seconds_total /m);
+  });
+
+  it('deletes request-log rows older than the retention in batches and keeps newer ones', async () => {
+    const old = (daysAgo: number): RequestLogRecord => ({
+      kind: 'sign',
+      time: new Date(Date.now() - daysAgo * DAY_MS),
+      accountId: p.account.id,
+      apiKeyId: null,
+      transport: 'http',
+      orig: '1',
+      dest: '2',
+      attestRequested: 'A',
+      attestApplied: 'A',
+      attestReason: 'requested',
+      outcome: 'ok',
+      errorCode: null,
+      latencyUs: 10,
+      origid: null,
+    });
+    await svc.node.store.appendRequestLog([...Array.from({ length: 25 }, () => old(100)), old(89)]);
+    const before = await svc.node.store.countRequestLog();
+    expect(await purgeRequestLog(svc.node.store, { retentionDays: 0, nowMs: Date.now() })).toBe(0);
+    expect(await purgeRequestLog(svc.node.store, { retentionDays: 90, nowMs: Date.now(), batch: 10 })).toBe(25);
+    expect(await svc.node.store.countRequestLog()).toBe(before - 25);
+  });
+});
+
+describe('request-log retention in the background', () => {
+  it('purges old rows at start', async () => {
+    const first = await startDashboardService('postgres');
+    const url = first.config.store.url!;
+    const p = await first.provision({ name: 'retained' });
+    const rec = (t: number): RequestLogRecord => ({ kind: 'sign', time: new Date(t), accountId: p.account.id, apiKeyId: null, transport: 'http', orig: null, dest: null, attestRequested: null, attestApplied: null, attestReason: null, outcome: 'ok', errorCode: null, latencyUs: 1, origid: null });
+    await first.node.store.appendRequestLog([rec(Date.now() - 3 * DAY_MS), rec(Date.now() - 3 * DAY_MS), rec(Date.now())]);
+    // A second node with a 2-day retention on the same database deletes the two old rows by itself.
+    const second = await startDashboardService('postgres', { url, overrides: { 'requestLog.retentionDays': 2 } });
+    try {
+      await eventually(async () => (await second.node.store.countRequestLog()) === 1, 'the background purge', 15_000);
+    } finally {
+      await second.stop();
+      await first.stop();
+    }
+  });
+});
+
+describe('live tail at shutdown', () => {
+  it('ends open streams so that the node stops without waiting for them', async () => {
+    const svc = await startDashboardService('embedded', { overrides: { shutdownTimeoutMs: 60_000 } });
+    const admin = await DashClient.login(svc, (await makeUser(svc, 'admin')).username);
+    const res = await fetch(`${svc.url}/dashboard/api/logs/stream`, { headers: { cookie: admin.cookie } });
+    const reader = res.body!.getReader();
+    expect(Buffer.from((await reader.read()).value!).toString()).toContain(': connected');
+    await svc.stop();
+    let done = false;
+    while (!done) done = (await reader.read()).done;
+    expect(done).toBe(true);
+  });
+});
