@@ -1,0 +1,106 @@
+import { useEffect, useState } from 'preact/hooks';
+import { AttestOptions } from '../../pages/accounts.js';
+import { useApp } from '../../session.js';
+import type { Account, Attest } from '../../types.js';
+import { ErrorMessage, Notice } from '../status.js';
+
+const RANK: Record<Attest, number> = { A: 3, B: 2, C: 1 };
+const TTL_MAX = 86_400;
+
+/** The checks the backend also makes, so that a mistake is explained before a round trip. */
+function validate(s: Draft): string | null {
+  if (!/^\d+$/.test(s.tokenTtlSec) || Number(s.tokenTtlSec) < 1 || Number(s.tokenTtlSec) > TTL_MAX)
+    return `Token TTL must be a whole number of seconds from 1 to ${TTL_MAX}.`;
+  if (RANK[s.defaultAttest] > RANK[s.maxAttest]) return `The default attestation (${s.defaultAttest}) cannot be above the maximum (${s.maxAttest}).`;
+  return null;
+}
+
+interface Draft {
+  defaultAttest: Attest;
+  maxAttest: Attest;
+  tokenTtlSec: string;
+  policyMode: string;
+  nonNumericOrig: string;
+  enabled: boolean;
+}
+
+const draftOf = (a: Account): Draft => ({
+  defaultAttest: a.defaultAttest,
+  maxAttest: a.maxAttest,
+  tokenTtlSec: String(a.tokenTtlSec),
+  policyMode: a.policyMode,
+  nonNumericOrig: a.nonNumericOrig,
+  enabled: a.enabled,
+});
+
+export function SettingsForm({ account, base, writable, onSaved }: { account: Account; base: string; writable: boolean; onSaved(): void }) {
+  const { api } = useApp();
+  const [draft, setDraft] = useState<Draft>(() => draftOf(account));
+  const [error, setError] = useState<unknown>(null);
+  const [saved, setSaved] = useState(false);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => setDraft(draftOf(account)), [account]);
+
+  const set = <K extends keyof Draft>(k: K, v: Draft[K]) => {
+    setDraft((d) => ({ ...d, [k]: v }));
+    setSaved(false);
+  };
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const problem = validate(draft);
+    if (problem) return setError(new Error(problem));
+    setBusy(true);
+    setError(null);
+    try {
+      await api.patch(base, { ...draft, tokenTtlSec: Number(draft.tokenTtlSec) });
+      setSaved(true);
+      onSaved();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form class="card" onSubmit={submit} aria-labelledby="settings-title">
+      <h2 id="settings-title">Settings</h2>
+      <fieldset disabled={!writable || busy}>
+        <div class="form-grid">
+          <label for="set-default">Default attestation</label>
+          <select id="set-default" value={draft.defaultAttest} onChange={(e) => set('defaultAttest', e.currentTarget.value as Attest)}>
+            <AttestOptions />
+          </select>
+          <label for="set-max">Maximum attestation</label>
+          <select id="set-max" value={draft.maxAttest} onChange={(e) => set('maxAttest', e.currentTarget.value as Attest)}>
+            <AttestOptions />
+          </select>
+          <label for="set-ttl">Token TTL (seconds)</label>
+          <input id="set-ttl" inputMode="numeric" value={draft.tokenTtlSec} onInput={(e) => set('tokenTtlSec', e.currentTarget.value)} aria-describedby="set-ttl-help" />
+          <span id="set-ttl-help" class="help">
+            How far a caller's iat may be from now; a retired certificate stays published at least this long.
+          </span>
+          <label for="set-policy">Policy mode</label>
+          <select id="set-policy" value={draft.policyMode} onChange={(e) => set('policyMode', e.currentTarget.value)}>
+            <option value="enforce">enforce — A only for numbers in the TN inventory</option>
+            <option value="trust">trust — the caller's level, capped at the maximum</option>
+          </select>
+          <label for="set-nonnumeric">Non-numeric caller</label>
+          <select id="set-nonnumeric" value={draft.nonNumericOrig} onChange={(e) => set('nonNumericOrig', e.currentTarget.value)}>
+            <option value="B">sign with B</option>
+            <option value="C">sign with C</option>
+            <option value="refuse">refuse</option>
+          </select>
+          <span />
+          <label class="check">
+            <input type="checkbox" checked={draft.enabled} onChange={(e) => set('enabled', e.currentTarget.checked)} /> Enabled (calls are signed)
+          </label>
+        </div>
+        <ErrorMessage error={error} />
+        {saved && <Notice>Settings saved.</Notice>}
+        {writable && <button type="submit">Save settings</button>}
+      </fieldset>
+    </form>
+  );
+}

@@ -1,0 +1,152 @@
+// Shapes of docs/dashboard-api.md, the one contract with server/dashboard/.
+
+export type Role = 'admin' | 'operator' | 'viewer';
+export type Attest = 'A' | 'B' | 'C';
+export type SourceKind = 'customer' | 'gateway';
+
+export interface User {
+  id: string;
+  username: string;
+  role: Role;
+  accountId: string | null;
+}
+
+export interface UserWithDates extends User {
+  createdAt: string;
+}
+
+export interface Session {
+  user: User;
+  csrfToken: string;
+}
+
+export interface Credential {
+  id: string;
+  state: 'active' | 'retired';
+  subject: string;
+  issuer: string;
+  spc: string;
+  serial: string;
+  notBefore: string;
+  notAfter: string;
+  daysLeft: number;
+  x5u: string;
+  keyStore: 'software' | 'pkcs11';
+  createdAt: string;
+  retiredAt: string | null;
+}
+
+export interface Account {
+  id: string;
+  name: string;
+  defaultAttest: Attest;
+  maxAttest: Attest;
+  tokenTtlSec: number;
+  policyMode: string;
+  nonNumericOrig: string;
+  enabled: boolean;
+  createdAt: string;
+  activeCredential: Credential | null;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  sourceKind: SourceKind;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface SipSource {
+  cidr: string;
+  sourceKind: SourceKind;
+}
+
+export interface RouteRule {
+  id: string;
+  prefix: string;
+  target: string;
+  priority: number;
+}
+
+export interface AccountDetail {
+  account: Account;
+  credentials: Credential[];
+  apiKeys: ApiKey[];
+  sipSources: SipSource[];
+  routes: RouteRule[];
+}
+
+export interface LogRow {
+  id: string | number;
+  time: string;
+  kind: 'sign' | 'verify';
+  accountId: string | null;
+  apiKeyId: string | null;
+  transport: string;
+  orig: string | null;
+  dest: string[] | string | null;
+  attestRequested: string | null;
+  attestApplied: string | null;
+  attestReason: string | null;
+  outcome: 'ok' | 'error';
+  errorCode: string | null;
+  latencyUs: number;
+  origid: string | null;
+}
+
+export type StatsWindow = '15m' | '1h' | '24h' | '7d';
+
+export interface StatsBucket {
+  t: string | number;
+  count: number;
+  errors: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  byAttest: { A: number; B: number; C: number };
+}
+
+export interface Integration {
+  apiKeyId: string | null;
+  apiKeyName: string | null;
+  transport: string;
+  count: number;
+  errors: number;
+  errorRate: number;
+  p99Ms: number | null;
+  lastSeen: string | null;
+}
+
+export interface Stats {
+  window: StatsWindow;
+  bucketSec: number;
+  buckets: StatsBucket[];
+  totals: { count: number; errors: number; errorRate: number; p50Ms: number | null; p95Ms: number | null; p99Ms: number | null };
+  integrations: Integration[];
+}
+
+export interface Warning {
+  kind: 'certificate-expiring' | 'certificate-expired';
+  accountId: string;
+  credentialId: string;
+  notAfter: string;
+  daysLeft: number;
+}
+
+export interface Report {
+  from: string;
+  to: string;
+  signedByAccount: { accountId: string; accountName: string; A: number; B: number; C: number; total: number }[];
+  failuresByReason: { errorCode: string; count: number }[];
+  certificates: { accountId: string; credentialId: string; subject: string; spc: string; notAfter: string; daysLeft: number; state: string }[];
+}
+
+export interface AuditEntry {
+  time: string;
+  userId: string | null;
+  username: string | null;
+  action: string;
+  target: string | null;
+  detail: unknown;
+}
