@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -11,10 +12,15 @@ import { storeOptions } from './config/store-options.js';
 import { bindAddress, serverCredentials, serverOptions } from './grpc/listen-options.js';
 import { buildGrpcServer, type GrpcAdapter } from './grpc/server.js';
 import { buildHttpApp } from './http/app.js';
+import { RedirectHandler } from './sip/redirect-handler.js';
+import { startSipServer, type SipServer } from './sip/sip-server.js';
 import { createConfiguredVerifier } from './verify-fetch/node-verifier.js';
 import { createAdminCheck } from './manage/admin-auth.js';
 import { openKeyStores, type KeyStores } from './key-stores.js';
 import { fanOutSink, RequestMetrics } from './metrics/request-metrics.js';
+import { PrometheusMetrics } from './metrics/prometheus.js';
+import { clusterMetricsClient } from './metrics/prometheus-cluster.js';
+import { startDashboardJobs } from './dashboard/background.js';
 import { createReadiness, watchReadiness, type ReadinessWatch } from './readiness.js';
 import { watchChanges } from './store/change-watcher.js';
 import { openStore } from './store/open-store.js';
@@ -34,6 +40,8 @@ export interface RunningNode {
   /** Undefined when `grpc.enabled` is false. */
   grpc: GrpcServer | undefined;
   grpcPort: number | undefined;
+  /** UDP and TCP port of the SIP redirect server; undefined when `sip.enabled` is false. */
+  sipPort: number | undefined;
   /** Stop accepting, finish in-flight requests, flush the request log, close stores. Idempotent. */
   close(): Promise<void>;
 }
@@ -90,7 +98,9 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   }
   // Every request the core finishes is counted by the metrics as it is logged: one path for every transport.
   const metrics = new RequestMetrics(clock);
-  const log = fanOutSink(logWriter, metrics);
+  // Prometheus reads readiness at scrape time only, after `readiness` below exists.
+  const prometheus = new PrometheusMetrics({ store, clock, readiness: { check: () => readiness.check() } });
+  const log = fanOutSink(logWriter, metrics, prometheus);
   const signing = createSigningService({ directory: store, keys: keys.router, clock, log, cacheTtlMs: config.cacheTtlMs });
   const certificates = new CertificatePublisher(store, clock);
   const routing = createRoutingService({ signing, directory: store, clock, cacheTtlMs: config.cacheTtlMs });
@@ -107,6 +117,8 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   // Same API keys as signing; trust anchors load here, so a bad verify.trustAnchors stops the node before it listens.
   const verifier = createConfiguredVerifier(config, {
     authenticator: signing.authenticator,
+    sources: signing.sources,
+    log,
     clock,
     onTrustReloadError: (err) => logger.warn({ err }, 'verify.trustAnchors reload failed; keeping the previous anchors'),
   });
@@ -119,7 +131,15 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
     bodyLimit: config.http.bodyLimit,
     readiness,
     admin: { store, checkAdmin: createAdminCheck(config.adminToken) },
+    dashboard: config.dashboard.enabled ? { store, keys, clock, logger, config } : undefined,
+    metricsRoute: {
+      // A cluster worker answers for the whole node: the primary sums every worker's registry.
+      collect: cluster.isWorker ? clusterMetricsClient(prometheus.registry) : () => prometheus.metrics(),
+      contentType: prometheus.contentType,
+      token: config.metrics.token,
+    },
   });
+  const dashboardJobs = startDashboardJobs({ store, clock, logger, config });
   let readinessWatch: ReadinessWatch | undefined;
   let grpc: GrpcAdapter | undefined;
   if (config.grpc.enabled) {
@@ -127,10 +147,13 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
     grpc = buildGrpcServer({ signing, verifier, metrics, readiness: readinessWatch, logger, options: serverOptions(config.grpc) });
   }
 
+  let sip: SipServer | undefined;
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       watcher.stop();
+      dashboardJobs.stop();
+      await sip?.close();
       // Half the shutdown budget, so the request-log flush below still has time before serve's own timer fires.
       await Promise.all([app.close(), grpc && stopGrpc(grpc, Math.floor(config.shutdownTimeoutMs / 2))]);
       readinessWatch?.stop();
@@ -154,11 +177,29 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
       await readinessWatch!.first;
       grpcPort = await bindGrpc(grpc, config, grpcCredentials!);
     }
+    if (config.sip.enabled) {
+      const s = config.sip;
+      const handler = new RedirectHandler(
+        { routing, sources: signing.sources, verifier, logger },
+        {
+          mode: s.mode,
+          onSignFailure: s.onSignFailure,
+          maxDateSkewSec: s.maxDateSkewSec,
+          onVerifyFailure: s.onVerifyFailure,
+          reasonProtocol: s.reasonProtocol,
+          requireIdentity: s.requireIdentity,
+          maxPending: s.maxPending,
+          maxTransactions: s.maxTransactions,
+          limits: { maxMessageBytes: s.maxMessageBytes, maxHeaders: 100 },
+        },
+      );
+      sip = await startSipServer(handler, { host: s.host, port: s.port, maxMessageBytes: s.maxMessageBytes, maxConnections: s.maxConnections, idleTimeoutMs: s.idleTimeoutMs }, logger);
+    }
   } catch (e) {
     await close();
     throw e;
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
-  return { app, store, keys, signing, logWriter, metrics, publicUrl: resolvePublicUrl(config, port), port, grpc: grpc?.server, grpcPort, close };
+  return { app, store, keys, signing, logWriter, metrics, publicUrl: resolvePublicUrl(config, port), port, grpc: grpc?.server, grpcPort, sipPort: sip?.port, close };
 }

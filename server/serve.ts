@@ -7,13 +7,16 @@ import type { Config } from './config/schema.js';
 import { openKeyStores, type KeyStores } from './key-stores.js';
 import { ensureDemoAccount, type DemoSetup } from './manage/demo.js';
 import { startNode } from './node.js';
+import { dashboardBanner } from './dashboard/banner.js';
+import { serveClusterMetrics } from './metrics/prometheus-cluster.js';
 import { storeOptions } from './config/store-options.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
-function banner(publicUrl: string, grpc: string | undefined, demo: DemoSetup | undefined): string {
+function banner(publicUrl: string, grpc: string | undefined, sip: string | undefined, demo: DemoSetup | undefined): string {
   const lines = [`shakenstack is listening on ${publicUrl}`];
   if (grpc) lines.push(`gRPC (shakenstack.v1) on ${grpc}`);
+  if (sip) lines.push(`SIP redirect server on ${sip}`);
   if (demo) {
     lines.push(
       '',
@@ -23,6 +26,8 @@ function banner(publicUrl: string, grpc: string | undefined, demo: DemoSetup | u
       '',
       'API key (shown only now; keep it):',
       `  ${demo.apiKey}`,
+      '',
+      `SIP from 127.0.0.1 and ::1 belongs to "${demo.accountName}": an INVITE to the redirect server gets a signed 302.`,
       '',
       'Sign a call:',
       `  curl -s -X POST ${publicUrl}/api/stir-shaken/sign \\`,
@@ -86,7 +91,9 @@ async function serveSingle(config: Config, logger: Logger): Promise<void> {
   }
   const demo = await bootstrapDemo(config, node.publicUrl, node.store, node.keys);
   logger.info({ url: node.publicUrl }, 'listening');
-  process.stdout.write(banner(node.publicUrl, node.grpcPort === undefined ? undefined : `${config.grpc.host}:${node.grpcPort}`, demo));
+  const sip = node.sipPort === undefined ? undefined : `udp+tcp ${config.sip.host}:${node.sipPort} (${config.sip.mode})`;
+  process.stdout.write(banner(node.publicUrl, node.grpcPort === undefined ? undefined : `${config.grpc.host}:${node.grpcPort}`, sip, demo));
+  process.stdout.write(await dashboardBanner(config, node.store, node.publicUrl));
 }
 
 async function servePrimary(config: Config, logger: Logger): Promise<void> {
@@ -94,7 +101,13 @@ async function servePrimary(config: Config, logger: Logger): Promise<void> {
   const store = await openStore(storeOptions(config));
   let shuttingDown = false;
   const restarts: number[] = [];
-  const fork = (): Worker => cluster.fork();
+  // SIP transactions live in one process's memory, so one worker serves SIP; its replacement takes it over.
+  const sipWorkers = new Set<number>();
+  const fork = (servesSip: boolean): Worker => {
+    const worker = cluster.fork(servesSip ? {} : { SHAKENSTACK_SIP: 'false' });
+    if (servesSip) sipWorkers.add(worker.id);
+    return worker;
+  };
   cluster.on('exit', (worker, code, signal) => {
     if (shuttingDown) return;
     const now = Date.now();
@@ -105,21 +118,27 @@ async function servePrimary(config: Config, logger: Logger): Promise<void> {
       logger.fatal('workers keep exiting; giving up');
       process.exit(1);
     }
-    fork();
+    fork(sipWorkers.delete(worker.id));
   });
+  // /metrics on any worker answers for the whole node: the primary collects every worker's counters.
+  serveClusterMetrics();
   const firstListening = new Promise<number>((resolve) => cluster.once('listening', (_w, address) => resolve(address.port)));
-  for (let i = 0; i < config.workers; i++) fork();
+  for (let i = 0; i < config.workers; i++) fork(i === 0 && config.sip.enabled);
   const port = await firstListening;
   const publicUrl = resolvePublicUrl(config, port);
   let demo: DemoSetup | undefined;
+  let dashboard = '';
   try {
     demo = await bootstrapDemo(config, publicUrl, store, await openKeyStores(config, store));
+    dashboard = await dashboardBanner(config, store, publicUrl);
   } finally {
     await store.close();
   }
   logger.info({ url: publicUrl, workers: config.workers }, 'listening');
   // Workers bind gRPC; the primary knows only the configured port (0 means each start picks one).
-  process.stdout.write(banner(publicUrl, config.grpc.enabled && config.grpc.port !== 0 ? `${config.grpc.host}:${config.grpc.port}` : undefined, demo));
+  const sip = config.sip.enabled && config.sip.port !== 0 ? `udp+tcp ${config.sip.host}:${config.sip.port} (${config.sip.mode}, first worker)` : undefined;
+  process.stdout.write(banner(publicUrl, config.grpc.enabled && config.grpc.port !== 0 ? `${config.grpc.host}:${config.grpc.port}` : undefined, sip, demo));
+  process.stdout.write(dashboard);
 
   onShutdownSignal((signal) => {
     shuttingDown = true;

@@ -16,12 +16,14 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createApiKey } from '../manage/api-keys.js';
 import { addRoutingRule } from '../manage/routing-rules.js';
+import { addSipSource, listSipSources, removeSipSource } from '../manage/sip-sources.js';
 import { importCredential } from '../manage/credentials.js';
 import { storeOptions } from '../config/store-options.js';
 import { openStore } from '../store/open-store.js';
 import { RequestLogWriter } from '../store/request-log-writer.js';
 import type { Store } from '../store/store.js';
 import { VERIFY_COMMANDS } from './verify-commands.js';
+import { USER_COMMANDS } from './user-commands.js';
 
 export class UsageError extends Error {}
 
@@ -40,7 +42,7 @@ export interface Command {
   run(ctx: CommandContext): Promise<void | number>;
 }
 
-function out(ctx: CommandContext, data: unknown, text: () => string): void {
+export function out(ctx: CommandContext, data: unknown, text: () => string): void {
   process.stdout.write(ctx.json ? JSON.stringify(data, null, 2) + '\n' : text() + '\n');
 }
 
@@ -50,13 +52,13 @@ function required(ctx: CommandContext, name: string): string {
   return v;
 }
 
-function positional(ctx: CommandContext, index: number, what: string): string {
+export function positional(ctx: CommandContext, index: number, what: string): string {
   const v = ctx.positionals[index];
   if (!v) throw new UsageError(`missing ${what}`);
   return v;
 }
 
-async function withStore<T>(ctx: CommandContext, work: (store: Store) => Promise<T>): Promise<T> {
+export async function withStore<T>(ctx: CommandContext, work: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore(storeOptions(ctx.config));
   try {
     return await work(store);
@@ -94,7 +96,7 @@ async function readText(path: string, field: string): Promise<string> {
   }
 }
 
-const table = (rows: string[][]): string => {
+export const table = (rows: string[][]): string => {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 };
@@ -272,6 +274,39 @@ export const COMMANDS: Record<string, Command> = {
       }),
   },
 
+  'sipsource add': {
+    summary: 'Let SIP requests from an address or block (--cidr) belong to the account; --gateway marks an interconnect (attestation C at most).',
+    options: { account: { type: 'string' }, cidr: { type: 'string' }, gateway: { type: 'boolean' } },
+    run: (ctx) =>
+      withStore(ctx, async (store) => {
+        const account = await findAccount(store, required(ctx, 'account'));
+        const s = await addSipSource(store, account.id, { cidr: required(ctx, 'cidr'), sourceKind: ctx.values.gateway ? 'gateway' : 'customer' });
+        out(ctx, s, () => `added SIP source ${s.cidr} (${s.sourceKind}) to ${account.name}`);
+      }),
+  },
+
+  'sipsource list': {
+    summary: "List an account's SIP source addresses.",
+    options: { account: { type: 'string' } },
+    run: (ctx) =>
+      withStore(ctx, async (store) => {
+        const account = await findAccount(store, required(ctx, 'account'));
+        const sources = await listSipSources(store, account.id);
+        out(ctx, sources, () => table([['CIDR', 'KIND'], ...sources.map((s) => [s.cidr, s.sourceKind])]));
+      }),
+  },
+
+  'sipsource remove': {
+    summary: 'Remove one of the account\'s SIP source addresses.',
+    options: { account: { type: 'string' }, cidr: { type: 'string' } },
+    run: (ctx) =>
+      withStore(ctx, async (store) => {
+        const account = await findAccount(store, required(ctx, 'account'));
+        const s = await removeSipSource(store, account.id, required(ctx, 'cidr'));
+        out(ctx, s, () => `removed SIP source ${s.cidr}`);
+      }),
+  },
+
   'credential import': {
     summary: 'Import a certificate chain with its key (PEM file or key reference); it becomes the active credential.',
     options: { account: { type: 'string' }, chain: { type: 'string' }, key: { type: 'string' }, 'key-ref': { type: 'string' }, x5u: { type: 'string' } },
@@ -389,6 +424,8 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   ...VERIFY_COMMANDS,
+
+  ...USER_COMMANDS,
 
   config: {
     summary: 'Print the effective configuration (secrets masked).',

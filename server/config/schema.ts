@@ -29,7 +29,7 @@ export interface Config {
   /** Worker processes (HTTP and gRPC); 1 runs in-process, more uses node:cluster. */
   workers: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  requestLog: { flushIntervalMs: number; maxBatch: number };
+  requestLog: { flushIntervalMs: number; maxBatch: number; retentionDays: number };
   cacheTtlMs: number;
   changePollMs: number;
   /** Bearer token of the admin API (`/api/admin/...`); the admin API is off while unset. */
@@ -45,6 +45,27 @@ export interface Config {
     fetchTimeoutMs: number;
     fetchMaxBytes: number;
     crlPolicy: 'soft-fail' | 'hard-fail' | 'off';
+  };
+  /** The management dashboard at /dashboard/ (issue 7). */
+  dashboard: { enabled: boolean; sessionTtlMs: number; sessionMaxMs: number; expiryWebhookUrl: string | undefined; assetsDir: string | undefined };
+  /** `GET /metrics` (Prometheus); open while `token` is unset. */
+  metrics: { token: string | undefined };
+  /** The SIP redirect server (issue 5): INVITE in, 302 with Identity (or verstat) out, on UDP and TCP. */
+  sip: {
+    enabled: boolean;
+    host: string;
+    port: number;
+    mode: 'sign' | 'verify';
+    onSignFailure: 'redirect' | 'reject' | '603' | '404';
+    maxDateSkewSec: number;
+    onVerifyFailure: 'continue' | 'reject';
+    reasonProtocol: 'SIP' | 'STIR';
+    requireIdentity: boolean;
+    maxPending: number;
+    maxTransactions: number;
+    maxMessageBytes: number;
+    maxConnections: number;
+    idleTimeoutMs: number;
   };
   shutdownTimeoutMs: number;
 }
@@ -94,6 +115,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'logLevel', env: 'SHAKENSTACK_LOG_LEVEL', kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', doc: 'pino log level.' },
   { path: 'requestLog.flushIntervalMs', env: 'SHAKENSTACK_LOG_FLUSH_MS', kind: 'int', default: 200, doc: 'How often buffered request-log records are written to the store.' },
   { path: 'requestLog.maxBatch', env: 'SHAKENSTACK_LOG_MAX_BATCH', kind: 'int', default: 200, doc: 'Records written per store transaction, and the backlog that triggers an early flush. Small batches keep each synchronous SQLite write short (about 2.5 ms for 200 rows).' },
+  { path: 'requestLog.retentionDays', env: 'SHAKENSTACK_LOG_RETENTION_DAYS', kind: 'int', default: 90, doc: 'Request-log records older than this many days are deleted in the background, in small batches; 0 keeps them forever.' },
   { path: 'cacheTtlMs', env: 'SHAKENSTACK_CACHE_TTL_MS', kind: 'int', default: 60000, doc: 'Longest time an account, credential or API key is reused from memory.' },
   { path: 'changePollMs', env: 'SHAKENSTACK_CHANGE_POLL_MS', kind: 'int', default: 1000, doc: 'How often each process checks the store for changes made elsewhere (CLI, other nodes) and drops its caches.' },
   { path: 'adminToken', env: 'SHAKENSTACK_ADMIN_TOKEN', kind: 'string', default: undefined, secret: true, doc: 'Bearer token for the admin API (`/api/admin/...`: accounts, TN inventory). The admin API answers 401 while unset. Use 32+ random characters.' },
@@ -105,5 +127,25 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'verify.fetchMaxBytes', env: 'SHAKENSTACK_VERIFY_FETCH_MAX_BYTES', kind: 'int', default: 65536, doc: 'Largest certificate chain fetched from an x5u (CRLs may be up to 1 MiB).' },
   { path: 'verify.crlPolicy', env: 'SHAKENSTACK_VERIFY_CRL_POLICY', kind: 'enum', values: ['soft-fail', 'hard-fail', 'off'], default: 'soft-fail', doc: 'When the leaf\'s CRL cannot be read: `soft-fail` passes and says so in the result, `hard-fail` answers 437; `off` never fetches CRLs.' },
   { path: 'demo', env: 'SHAKENSTACK_DEMO', kind: 'bool', default: true, doc: 'On first start with no accounts, create a demo account with a test-PKI credential and print an API key.' },
+  { path: 'dashboard.enabled', env: 'SHAKENSTACK_DASHBOARD', kind: 'bool', default: true, doc: 'Serve the management dashboard and its API at `/dashboard/`. On first start with no dashboard user, an `admin` is created and its password printed once.' },
+  { path: 'dashboard.sessionTtlMs', env: 'SHAKENSTACK_DASHBOARD_SESSION_TTL_MS', kind: 'int', default: 1800000, doc: 'A dashboard session ends after this long without a request (idle expiry).' },
+  { path: 'dashboard.sessionMaxMs', env: 'SHAKENSTACK_DASHBOARD_SESSION_MAX_MS', kind: 'int', default: 43200000, doc: 'A dashboard session ends this long after login, however active (absolute expiry).' },
+  { path: 'dashboard.expiryWebhookUrl', env: 'SHAKENSTACK_DASHBOARD_EXPIRY_WEBHOOK_URL', kind: 'url', default: undefined, doc: 'When set, a JSON POST here once a day per certificate with fewer than 30 days left (or expired).' },
+  { path: 'dashboard.assetsDir', env: 'SHAKENSTACK_DASHBOARD_ASSETS_DIR', kind: 'string', default: undefined, doc: 'Folder of the built dashboard (index.html and assets/). Default `dist/web` of the installed package.' },
+  { path: 'metrics.token', env: 'SHAKENSTACK_METRICS_TOKEN', kind: 'string', default: undefined, secret: true, doc: 'Bearer token that `GET /metrics` requires. Unset: /metrics is open to whoever reaches the HTTP port.' },
+  { path: 'sip.enabled', env: 'SHAKENSTACK_SIP', kind: 'bool', default: true, doc: 'Serve the SIP redirect server (UDP and TCP). With several workers, the first worker serves SIP.' },
+  { path: 'sip.host', env: 'SHAKENSTACK_SIP_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address the SIP redirect server listens on (`0.0.0.0` for all interfaces).' },
+  { path: 'sip.port', env: 'SHAKENSTACK_SIP_PORT', kind: 'port', default: 5060, doc: 'SIP port, the same for UDP and TCP (0 picks a free one).' },
+  { path: 'sip.mode', env: 'SHAKENSTACK_SIP_MODE', kind: 'enum', values: ['sign', 'verify'], default: 'sign', doc: '`sign`: the 302 carries an Identity header (STI-AS). `verify`: the INVITE\'s Identity is verified and the 302 carries `verstat` (STI-VS).' },
+  { path: 'sip.onSignFailure', env: 'SHAKENSTACK_SIP_ON_SIGN_FAILURE', kind: 'enum', values: ['redirect', 'reject', '603', '404'], default: 'redirect', doc: 'Answer to a call that cannot be signed: `redirect` (302 without Identity, with a Reason header), `reject` (the SIP error table\'s status), or always `603` / `404`. A source address of no account always gets 403.' },
+  { path: 'sip.maxDateSkewSec', env: 'SHAKENSTACK_SIP_MAX_DATE_SKEW_SEC', kind: 'int', default: 60, doc: 'An INVITE whose Date is further than this from now is not signed (403 Stale Date, RFC 8224 §6.2.1).' },
+  { path: 'sip.onVerifyFailure', env: 'SHAKENSTACK_SIP_ON_VERIFY_FAILURE', kind: 'enum', values: ['continue', 'reject'], default: 'continue', doc: 'Verify mode: a failed verification still gets the 302 (verstat and Reason header), or is answered with its 403/436/437/438.' },
+  { path: 'sip.reasonProtocol', env: 'SHAKENSTACK_SIP_REASON_PROTOCOL', kind: 'enum', values: ['SIP', 'STIR'], default: 'SIP', doc: 'Protocol of the Reason header on verification failures: `SIP` (RFC 8224) or `STIR` (RFC 9410).' },
+  { path: 'sip.requireIdentity', env: 'SHAKENSTACK_SIP_REQUIRE_IDENTITY', kind: 'bool', default: false, doc: 'Verify mode: answer an INVITE without Identity with 428 Use Identity Header instead of a 302 with `No-TN-Validation`.' },
+  { path: 'sip.maxPending', env: 'SHAKENSTACK_SIP_MAX_PENDING', kind: 'int', default: 2000, doc: 'INVITEs being signed or verified at once; beyond it an INVITE gets 503 with Retry-After.' },
+  { path: 'sip.maxTransactions', env: 'SHAKENSTACK_SIP_MAX_TRANSACTIONS', kind: 'int', default: 50000, doc: 'Server transactions remembered (32 s each) so retransmissions get the identical answer; the oldest goes first when full.' },
+  { path: 'sip.maxMessageBytes', env: 'SHAKENSTACK_SIP_MAX_MESSAGE_BYTES', kind: 'int', default: 16384, doc: 'Largest SIP message accepted; larger UDP datagrams are dropped and TCP connections closed.' },
+  { path: 'sip.maxConnections', env: 'SHAKENSTACK_SIP_MAX_CONNECTIONS', kind: 'int', default: 1024, doc: 'Open SIP TCP connections at most.' },
+  { path: 'sip.idleTimeoutMs', env: 'SHAKENSTACK_SIP_IDLE_TIMEOUT_MS', kind: 'int', default: 120000, doc: 'A SIP TCP connection silent this long is closed.' },
   { path: 'shutdownTimeoutMs', env: 'SHAKENSTACK_SHUTDOWN_TIMEOUT_MS', kind: 'int', default: 10000, doc: 'Longest wait for in-flight requests and the log flush on SIGTERM/SIGINT.' },
 ];
