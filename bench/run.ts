@@ -9,6 +9,7 @@ import type { BenchContext, Figure, Scenario } from './scenario.js';
 import { secsipidx } from './secsipidx.bench.js';
 import { httpVerify } from './verify.bench.js';
 import { inventory } from './inventory.bench.js';
+import { sipRedirect } from './sip-redirect.bench.js';
 
 /**
  * Connections the load generator keeps open. Measured on the 2-core dev VM, 4 s runs of 16, 32 and 64
@@ -19,7 +20,7 @@ import { inventory } from './inventory.bench.js';
  * paced half-load pass, where the connection count hardly matters.
  */
 const DEFAULT_CONNECTIONS = 64;
-const SCENARIOS: Scenario[] = [rawSign, httpSign, grpcSign, secsipidx, httpVerify, inventory, hsmSign];
+const SCENARIOS: Scenario[] = [rawSign, httpSign, grpcSign, secsipidx, httpVerify, inventory, hsmSign, sipRedirect];
 /** Every run measures its baseline (STYLE.md §7), so ratios never compare against a stale number. */
 const BASELINE = rawSign.name;
 
@@ -60,6 +61,9 @@ function checks(f: Record<string, Record<string, Figure>>): Check[] {
     { id: 'inventory.enforce_over_trust', name: 'HTTP sign req/s, enforce ÷ trust', value: num(f, 'inventory', 'enforce_over_trust'), unit: 'x', op: '>=', bound: 0.95 },
     { id: 'hsm.rps_over_raw_async', name: 'HTTP-HSM req/s ÷ raw PKCS#11 async sign/s', value: num(f, 'hsm-sign', 'hsm_over_raw_async'), unit: 'x', op: '>=', bound: 0.7 },
     { id: 'hsm.rps_over_software', name: 'HTTP-HSM req/s ÷ HTTP software-key req/s', value: num(f, 'hsm-sign', 'hsm_over_sw'), unit: 'x', op: 'info' },
+    { id: 'sip.over_kamailio', name: 'SIP 302 calls/s at 0 failed ÷ Kamailio secsipid 302', value: num(f, 'sip-redirect', 'over_kamailio'), unit: 'x', op: '>=', bound: 1.0 },
+    { id: 'sip.p99_ms', name: 'SIP 302 p99 at the max clean rate', value: num(f, 'sip-redirect', 'p99_ms'), unit: 'ms', op: 'info' },
+    { id: 'sip.calls_over_raw_sync', name: 'SIP 302 calls/s ÷ raw sync sign/s', value: div(num(f, 'sip-redirect', 'calls_per_s'), rawSync), unit: 'x', op: 'info' },
     { id: 'hsm.non2xx', name: 'HTTP-HSM non-2xx responses', value: num(f, 'hsm-sign', 'hsm.non2xx'), unit: '', op: '=', bound: 0 },
   ];
   for (const w of WORKER_VARIANTS) {

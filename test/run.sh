@@ -21,8 +21,13 @@ apt_install() {
 
 # openssl: independent certificate checks; curl: the quick-start test runs the printed curl command;
 # softhsm2 + opensc (pkcs11-tool): the PKCS#11 key store tests run against a real SoftHSM2 token;
-# secsipidx: an independent signer whose tokens the verification tests must accept.
-apt_install openssl curl ca-certificates softhsm2 opensc secsipidx
+# secsipidx: an independent signer whose tokens the verification tests must accept;
+# chromium: the dashboard end-to-end tests drive Debian's browser with playwright-core (never a downloaded one).
+apt_install openssl curl ca-certificates softhsm2 opensc secsipidx chromium
+# SIP peers (test/sip-peers): Kamailio runs the shipped gateway configs (http_client in utils, json for the
+# answer, app_lua for the KEMI shim) and secsipid as an independent verifier and 302 reference; sip-tester is
+# sipp (the PBX and carrier sides); lua5.4 runs the FreeSWITCH script with its API stood in.
+apt_install kamailio kamailio-lua-modules kamailio-utils-modules kamailio-json-modules kamailio-secsipid-modules sip-tester lua5.4
 
 pg_ready() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
 if ! command -v pg_isready >/dev/null 2>&1; then
