@@ -1,4 +1,3 @@
-import { isIPv4, isIPv6 } from 'node:net';
 import { ShakenError } from './errors.js';
 import type { SourceKind } from './types.js';
 
@@ -16,22 +15,36 @@ interface ParsedCidr {
   prefix: number;
 }
 
-function ipv4ToBigInt(address: string): bigint {
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const HEX_GROUP = /^[0-9a-f]{1,4}$/;
+
+/** An IPv4 address as a number, or undefined when it is not one (dotted quad, no leading zeros). */
+function ipv4Value(address: string): bigint | undefined {
+  if (!IPV4.test(address)) return undefined;
   return address.split('.').reduce((n, octet) => (n << 8n) | BigInt(Number(octet)), 0n);
 }
 
-function ipv6ToBigInt(address: string): bigint {
-  // An IPv4 tail (`::ffff:192.0.2.1`) becomes its two 16-bit groups first.
+/**
+ * An IPv6 address (RFC 4291 §2.2 text forms: `::` once at most, an IPv4 tail allowed) as a number, or
+ * undefined when it is not one. Written here rather than taken from node:net so the core stays free of
+ * network modules; the same strictness: no zone, no brackets.
+ */
+function ipv6Value(address: string): bigint | undefined {
   let text = address.toLowerCase();
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (v4) {
-    const n = ipv4ToBigInt(v4[1]!);
+    const n = ipv4Value(v4[1]!);
+    if (n === undefined || !(text.length === v4[1]!.length + v4.index) || !text.slice(0, v4.index).endsWith(':')) return undefined;
     text = `${text.slice(0, v4.index)}${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
   }
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? headGroups : [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const head = halves[0] ? halves[0].split(':') : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+  if (![...head, ...tail].every((g) => HEX_GROUP.test(g))) return undefined;
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
+  const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
   return groups.reduce((n, g) => (n << 16n) | BigInt(parseInt(g, 16)), 0n);
 }
 
@@ -64,13 +77,14 @@ function parseCidr(text: unknown): ParsedCidr {
     throw new ShakenError('ERR_REQ_FIELD_INVALID', 'cidr must be an address or a block such as 192.0.2.0/24', { field: 'cidr' });
   }
   const [address = '', prefixText, extra] = text.trim().split('/');
-  const family = isIPv4(address) ? 4 : isIPv6(address) && !address.includes('%') ? 6 : undefined;
+  const v4 = ipv4Value(address);
+  const value = v4 ?? ipv6Value(address);
+  const family = v4 !== undefined ? 4 : value !== undefined ? 6 : undefined;
   const bits = family === 4 ? 32 : 128;
   const prefix = prefixText === undefined ? bits : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
-  if (!family || extra !== undefined || !(prefix >= 0 && prefix <= bits)) {
+  if (!family || value === undefined || extra !== undefined || !(prefix >= 0 && prefix <= bits)) {
     throw new ShakenError('ERR_REQ_FIELD_INVALID', `"${text.slice(0, 64)}" is not an IPv4 or IPv6 address or block`, { field: 'cidr' });
   }
-  const value = family === 4 ? ipv4ToBigInt(address) : ipv6ToBigInt(address);
   return { family, network: value & mask(family, prefix), prefix };
 }
 
@@ -104,11 +118,12 @@ export class SipSourceTable {
 
   /** The source an address (as `net.Socket.remoteAddress` gives it) belongs to, or undefined. */
   lookup(address: string): SipSource | undefined {
-    // Dual-stack sockets report IPv4 peers as `::ffff:a.b.c.d`.
-    const plain = address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
-    const family = isIPv4(plain) ? 4 : isIPv6(plain) ? 6 : undefined;
-    if (!family) return undefined;
-    const value = family === 4 ? ipv4ToBigInt(plain) : ipv6ToBigInt(plain.split('%')[0]!);
+    // Dual-stack sockets report IPv4 peers as `::ffff:a.b.c.d`; a link-local peer comes with its `%zone`.
+    const mapped = address.startsWith('::ffff:') ? ipv4Value(address.slice(7)) : undefined;
+    const v4 = mapped ?? ipv4Value(address);
+    const value = v4 ?? ipv6Value(address.split('%')[0]!);
+    if (value === undefined) return undefined;
+    const family = v4 !== undefined ? 4 : 6;
     for (const level of this.byFamily[family]) {
       const hit = level.blocks.get(value & level.mask);
       if (hit) return hit;

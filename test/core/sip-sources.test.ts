@@ -12,11 +12,14 @@ describe('canonicalCidr', () => {
     ['::1', '::1/128'],
     ['::ffff:192.0.2.1/128', '::ffff:c000:201/128'],
     ['2001:db8:0:1:0:0:1:0/128', '2001:db8:0:1::1:0/128'],
+    ['::', '::/128'],
+    ['1:2:3:4:5:6:7::', '1:2:3:4:5:6:7:0/128'],
+    ['64:ff9b::192.0.2.33', '64:ff9b::c000:221/128'],
   ])('%s → %s', (input, expected) => {
     expect(canonicalCidr(input)).toBe(expected);
   });
 
-  it.each(['', '192.0.2.1/33', '192.0.2/24', '300.1.1.1', 'example.net', '::1/129', '10.0.0.0/8/8', 'fe80::1%eth0', '1.2.3.4/-1', 42, null])(
+  it.each(['', '192.0.2.1/33', '192.0.2/24', '300.1.1.1', 'example.net', '::1/129', '10.0.0.0/8/8', 'fe80::1%eth0', '1.2.3.4/-1', ':::1', '1::2::3', '12345::', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '01.2.3.4', '::ffff:1.2.3', '1:2:3:4:5:6:7:8::', 'g::1', 42, null])(
     'refuses %s with ERR_REQ_FIELD_INVALID on cidr',
     (input) => {
       expect(() => canonicalCidr(input)).toThrow(expect.objectContaining({ code: 'ERR_REQ_FIELD_INVALID', field: 'cidr' }));

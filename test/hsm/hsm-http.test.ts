@@ -157,7 +157,10 @@ describe('signing through HTTP with a key inside a PKCS#11 token', () => {
     await writeFile(files.pub, createPublicKey({ key: await readFile(der), format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' }));
     await writeFile(files.ca, pki.intermediate.certPem);
     await writeFile(files.caKey, pki.intermediate.keyPem, { mode: 0o600 });
-    await run('openssl', ['x509', '-new', '-subj', '/C=US/O=shakenstack test/CN=SHAKEN 1234', '-force_pubkey', files.pub, '-CA', files.ca, '-CAkey', files.caKey, '-days', '30', '-out', files.leaf]);
+    // TNAuthList (RFC 8226 §9) with SPC 1234: SEQUENCE { [0] IA5String "1234" }; import refuses a leaf without it.
+    const ext = join(hsm.dir, 'tnauth.ext');
+    await writeFile(ext, '1.3.6.1.5.5.7.1.26=DER:30:08:A0:06:16:04:31:32:33:34\n');
+    await run('openssl', ['x509', '-new', '-subj', '/C=US/O=shakenstack test/CN=SHAKEN 1234', '-force_pubkey', files.pub, '-CA', files.ca, '-CAkey', files.caKey, '-days', '30', '-extfile', ext, '-out', files.leaf]);
     await writeFile(files.chain, (await readFile(files.leaf, 'utf8')) + pki.intermediate.certPem);
 
     expect((await runCli(['account', 'create', 'hsm-cli'], env)).code).toBe(0);
