@@ -181,17 +181,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
       const s = config.sip;
       const handler = new RedirectHandler(
         { routing, sources: signing.sources, verifier, logger },
-        {
-          mode: s.mode,
-          onSignFailure: s.onSignFailure,
-          maxDateSkewSec: s.maxDateSkewSec,
-          onVerifyFailure: s.onVerifyFailure,
-          reasonProtocol: s.reasonProtocol,
-          requireIdentity: s.requireIdentity,
-          maxPending: s.maxPending,
-          maxTransactions: s.maxTransactions,
-          limits: { maxMessageBytes: s.maxMessageBytes, maxHeaders: 100 },
-        },
+        { ...s, limits: { maxMessageBytes: s.maxMessageBytes, maxHeaders: 100 } },
       );
       sip = await startSipServer(handler, { host: s.host, port: s.port, maxMessageBytes: s.maxMessageBytes, maxConnections: s.maxConnections, idleTimeoutMs: s.idleTimeoutMs }, logger);
     }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
 import { isShakenError, type ErrorCode } from '../core/errors.js';
 import type { RoutingService } from '../core/routing-service.js';
 import type { Route } from '../core/routing.js';
@@ -18,24 +19,14 @@ export interface SipPeer extends PeerAddress {
   send(buf: Buffer): void;
 }
 
-export interface RedirectOptions {
-  /** `sign`: STI-AS, the 302 carries Identity. `verify`: STI-VS, the 302 carries verstat. */
-  mode: 'sign' | 'verify';
-  /** What a call that cannot be signed gets: 302 without Identity, the error table's status, or 603 / 404. */
-  onSignFailure: 'redirect' | 'reject' | '603' | '404';
-  /** RFC 8224 §6.2.1 / ATIS-1000074: a Date further than this from now is not signed. */
-  maxDateSkewSec: number;
-  /** Verification failed: still redirect (with verstat and Reason), or answer its 4xx. */
-  onVerifyFailure: 'continue' | 'reject';
-  /** `Reason: SIP;…` (RFC 8224 §6.2.2) or `Reason: STIR;…` (RFC 9410). */
-  reasonProtocol: 'SIP' | 'STIR';
-  /** Answer an INVITE without Identity in verify mode with 428 Use Identity Header. */
-  requireIdentity: boolean;
-  /** INVITEs being signed or verified at once; more are answered 503 with Retry-After. */
-  maxPending: number;
-  maxTransactions: number;
-  limits: SipLimits;
-}
+/**
+ * The `sip.*` settings the handler acts on (see server/config/schema.ts for what each one means), and the
+ * parser's limits.
+ */
+export type RedirectOptions = Pick<
+  Config['sip'],
+  'mode' | 'onSignFailure' | 'maxDateSkewSec' | 'onVerifyFailure' | 'reasonProtocol' | 'requireIdentity' | 'maxPending' | 'maxTransactions'
+> & { limits: SipLimits };
 
 const ALLOW = 'Allow: INVITE, ACK, CANCEL, OPTIONS';
 const FIXED: Record<'603' | '404', SipStatus> = { '603': { code: 603, phrase: 'Decline' }, '404': { code: 404, phrase: 'Not Found' } };

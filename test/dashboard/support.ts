@@ -1,5 +1,5 @@
 import { createTempDatabase } from '../helpers/postgres.js';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { readAnswer, startTestService, type TestService } from '../helpers/service.js';
 import { createDashboardUser } from '../../server/dashboard/users.js';
 import type { Clock } from '../../server/core/ports.js';
 
@@ -64,14 +64,7 @@ export class DashClient {
     if (method !== 'GET' && this.csrf && !('x-csrf-token' in headers)) h['x-csrf-token'] = this.csrf;
     if (body !== undefined) h['content-type'] = 'application/json';
     const res = await fetch(this.base + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual' });
-    const text = await res.text();
-    let json: any;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, json, text };
+    return readAnswer(res);
   }
 
   get(path: string) {

@@ -92,6 +92,11 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
+  return readAnswer(res);
+}
+
+/** A response's status, headers, text and (when it parses) JSON: what HTTP tests look at. */
+export async function readAnswer(res: Response) {
   const text = await res.text();
   let json: any;
   try {
