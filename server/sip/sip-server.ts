@@ -26,12 +26,13 @@ const MAX_QUEUED_WRITE_BYTES = 1 << 20;
 function bindUdp(host: string, port: number, onMessage: (msg: Buffer, address: string, port: number) => void): Promise<UdpSocket> {
   return new Promise((resolve, reject) => {
     const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: 4 << 20 });
-    socket.once('error', reject);
+    const onBindError = (e: Error) => reject(new Error(`SIP cannot listen on UDP ${host}:${port}: ${e.message} (set sip.port, or sip.enabled=false)`, { cause: e }));
+    socket.once('error', onBindError);
     socket.on('message', (msg, rinfo) => onMessage(msg, rinfo.address, rinfo.port));
     // `exclusive`: under node:cluster every worker would otherwise share one socket, and a retransmitted
     // INVITE could reach a worker that has not seen the first copy.
     socket.bind({ port, address: host, exclusive: true }, () => {
-      socket.off('error', reject);
+      socket.off('error', onBindError);
       resolve(socket);
     });
   });
@@ -117,10 +118,13 @@ export async function startSipServer(handler: RedirectHandler, opts: SipServerOp
       break;
     } catch (e) {
       await new Promise<void>((resolve) => udp!.close(() => resolve()));
-      if (opts.port !== 0 || attempt >= 5) throw new Error(`SIP cannot listen on TCP ${opts.host}:${port}: ${(e as Error).message}`, { cause: e });
+      if (opts.port !== 0 || attempt >= 5) throw new Error(`SIP cannot listen on TCP ${opts.host}:${port}: ${(e as Error).message} (set sip.port, or sip.enabled=false)`, { cause: e });
     }
   }
   const port = udp.address().port;
+  // After start, a socket fault is logged: an unhandled 'error' event would end the process.
+  udp.on('error', (err) => logger.warn({ err }, 'SIP UDP socket error'));
+  tcp.on('error', (err) => logger.warn({ err }, 'SIP TCP listener error'));
   return {
     port,
     async close() {

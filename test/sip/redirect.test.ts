@@ -237,6 +237,12 @@ describe('SIP redirect server (sign mode)', () => {
     expect(closed).toBe(true);
   });
 
+  it('refuses to start a second node on a SIP port in use, naming the address and the settings', async () => {
+    await expect(startTestService({ overrides: { 'sip.port': port } })).rejects.toThrow(
+      new RegExp(`SIP cannot listen on UDP 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*set sip\\.port, or sip\\.enabled=false`),
+    );
+  });
+
   it('logs SIP calls in the request log with the account and transport', async () => {
     const uac = await peer();
     await uac.request(port, sipRequest({ callId: 'logged-1', pai: '<tel:+14045266099>' }));
