@@ -60,6 +60,7 @@ export class SipParseError extends Error {
 }
 
 const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
+const BARE_CR_LF_NUL = /\r(?!\n)|(?<!\r)\n|\0/;
 const REQUEST_LINE = /^([A-Za-z0-9\-.!%*_+`'~]+) (\S+) SIP\/2\.0$/;
 const STATUS_LINE = /^SIP\/2\.0 ([1-6]\d\d) [^\r\n]*$/;
 
@@ -89,9 +90,11 @@ function parseHead(head: string, limits: SipLimits): { start: string; headers: M
   const headers = new Map<string, string[]>();
   let count = 0;
   let last: { name: string; list: string[] } | undefined;
+  // One scan of the whole head; lines are looked at one by one only when it finds something.
+  const suspect = BARE_CR_LF_NUL.test(head);
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
-    if (/[\r\n\0]/.test(line)) {
+    if (suspect && /[\r\n\0]/.test(line)) {
       defect ??= line.includes('\0') ? 'NUL byte in the message head' : 'bare CR or LF in the message head';
       last = undefined;
       continue;
@@ -129,6 +132,13 @@ export function header(m: { headers: Map<string, string[]> }, name: string): str
 /** Via values one per hop: a header line may carry several comma-separated (RFC 3261 §7.3.1). */
 export function viaHops(m: { headers: Map<string, string[]> }): string[] {
   return (m.headers.get('via') ?? []).flatMap(splitCommaList);
+}
+
+/** The topmost Via hop (the one a response goes back by), without splitting the rest. */
+export function topViaHop(m: { headers: Map<string, string[]> }): string | undefined {
+  const first = m.headers.get('via')?.[0];
+  if (first === undefined) return undefined;
+  return first.includes(',') ? splitCommaList(first)[0] : first || undefined;
 }
 
 /** Splits a header's comma-separated list, leaving commas inside quotes or angle brackets alone. */
@@ -174,7 +184,7 @@ export function parseMessage(buf: Buffer, limits: SipLimits = DEFAULT_LIMITS): S
   const request = REQUEST_LINE.exec(start);
   if (!request) throw new SipParseError('not a SIP/2.0 request or status line');
   const message: SipRequest = { kind: 'request', method: request[1]!, uri: request[2]!, headers, body: buf.subarray(bodyStart) };
-  const answerable = MIRRORED.every((h) => headers.has(h)) && viaHops(message).length > 0;
+  const answerable = MIRRORED.every((h) => headers.has(h)) && topViaHop(message) !== undefined;
   const fail = (reason: string): never => {
     throw new SipParseError(reason, answerable ? message : undefined);
   };

@@ -1,5 +1,5 @@
 import { addressTag } from './address.js';
-import { header, viaHops, type SipRequest } from './message.js';
+import { header, topViaHop, type SipRequest } from './message.js';
 
 /** RFC 3261 §17.2.1 timers for unreliable transports. */
 const T1_MS = 500;
@@ -32,7 +32,7 @@ export interface ServerTransaction {
  */
 export function transactionKey(request: SipRequest, method = request.method): string {
   const m = method === 'ACK' ? 'INVITE' : method;
-  const top = viaHops(request)[0] ?? '';
+  const top = topViaHop(request) ?? '';
   const branch = /;\s*branch\s*=\s*([^;\s,]+)/i.exec(top)?.[1];
   const sentBy = /^SIP\s*\/\s*2\.0\s*\/\s*\S+\s+([^;\s]+)/i.exec(top)?.[1] ?? '';
   if (branch?.startsWith('z9hG4bK')) return `${branch}\u0000${sentBy.toLowerCase()}\u0000${m}`;
