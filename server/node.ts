@@ -21,6 +21,7 @@ import { fanOutSink, RequestMetrics } from './metrics/request-metrics.js';
 import { PrometheusMetrics } from './metrics/prometheus.js';
 import { clusterMetricsClient } from './metrics/prometheus-cluster.js';
 import { startDashboardJobs } from './dashboard/background.js';
+import { createInsights } from './dashboard/insights.js';
 import { createReadiness, watchReadiness, type ReadinessWatch } from './readiness.js';
 import { watchChanges } from './store/change-watcher.js';
 import { openStore } from './store/open-store.js';
@@ -103,6 +104,8 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   const log = fanOutSink(logWriter, metrics, prometheus);
   const signing = createSigningService({ directory: store, keys: keys.router, clock, log, cacheTtlMs: config.cacheTtlMs });
   const certificates = new CertificatePublisher(store, clock);
+  // The dashboard's request-log scans: a thread of their own on the embedded engine, started by the first query.
+  const insights = createInsights(store, config.dataDir, logger);
   const routing = createRoutingService({ signing, directory: store, clock, cacheTtlMs: config.cacheTtlMs });
   const watcher = watchChanges(store, {
     intervalMs: config.changePollMs,
@@ -131,7 +134,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
     bodyLimit: config.http.bodyLimit,
     readiness,
     admin: { store, checkAdmin: createAdminCheck(config.adminToken) },
-    dashboard: config.dashboard.enabled ? { store, keys, clock, logger, config } : undefined,
+    dashboard: config.dashboard.enabled ? { store, keys, clock, logger, config, insights } : undefined,
     metricsRoute: {
       // A cluster worker answers for the whole node: the primary sums every worker's registry.
       collect: cluster.isWorker ? clusterMetricsClient(prometheus.registry) : () => prometheus.metrics(),
@@ -155,7 +158,8 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
       dashboardJobs.stop();
       await sip?.close();
       // Half the shutdown budget, so the request-log flush below still has time before serve's own timer fires.
-      await Promise.all([app.close(), grpc && stopGrpc(grpc, Math.floor(config.shutdownTimeoutMs / 2))]);
+      // insights.close() fails in-flight dashboard queries at once, so app.close() does not wait for them.
+      await Promise.all([insights.close(), app.close(), grpc && stopGrpc(grpc, Math.floor(config.shutdownTimeoutMs / 2))]);
       readinessWatch?.stop();
       // After the listeners have drained, every completed request has handed its record to the writer.
       await logWriter.close();

@@ -4,6 +4,7 @@ import type { Clock } from '../core/ports.js';
 import type { Config } from '../config/schema.js';
 import type { KeyStores } from '../key-stores.js';
 import type { DashboardUserRecord } from '../store/dashboard-store.js';
+import type { Insights } from './insights.js';
 import type { Store } from '../store/store.js';
 import { writeAudit, type AuditInput } from './audit.js';
 import { DashboardError } from './errors.js';
@@ -21,6 +22,8 @@ export interface DashboardContext {
   sessions: DashboardSessions;
   limiter: LoginLimiter;
   tails: LiveTails;
+  /** The heavy request-log queries of stats and reports, off the event loop where the engine is synchronous. */
+  insights: Insights;
   /** The base URL of hosted x5u links, known once the server listens (port 0 in tests). */
   publicUrl(): string;
 }

@@ -7,6 +7,7 @@ import type { KeyStores } from '../key-stores.js';
 import type { Store } from '../store/store.js';
 import { setSession, type DashboardContext } from './context.js';
 import { DashboardError, dashboardErrorReply } from './errors.js';
+import type { Insights } from './insights.js';
 import { LiveTails } from './live-tail.js';
 import { LoginLimiter } from './login-limit.js';
 import { registerAccountRoutes } from './routes/account-routes.js';
@@ -22,6 +23,8 @@ export interface DashboardDeps {
   clock: Clock;
   logger: Logger;
   config: Config;
+  /** Started and closed by the node (see createInsights): stats and reports queue on it. */
+  insights: Insights;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD']);

@@ -1,6 +1,7 @@
 import type { Store } from '../store/store.js';
 import type { LatencySample, TimeWindow } from '../store/dashboard-store.js';
 import { invalid } from './errors.js';
+import type { Insights } from './insights.js';
 
 export const WINDOWS = {
   '15m': { ms: 15 * 60_000, bucketMs: 30_000 },
@@ -56,19 +57,28 @@ function groupBy<K>(samples: LatencySample[], key: (s: LatencySample) => K): Map
 
 const rate = (errors: number, count: number): number => (count === 0 ? 0 : errors / count);
 
-type Stats = Awaited<ReturnType<typeof computeStats>>;
+export interface StatsQuery {
+  window: StatsWindow;
+  accountId?: string;
+  nowMs: number;
+}
 
-/** computeStats with each (window, account) answer shared for CACHE_MS, one computation in flight per key. */
+export type Stats = Awaited<ReturnType<typeof computeStats>>;
+
+/**
+ * computeStats with each (window, account) answer shared for CACHE_MS, one computation in flight per key.
+ * The computation itself runs wherever `insights` runs it (a thread on the embedded engine).
+ */
 export class StatsCache {
   private readonly entries = new Map<string, { at: number; value: Promise<Stats> }>();
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly insights: Pick<Insights, 'stats'>) {}
 
-  get(opts: { window: StatsWindow; accountId?: string; nowMs: number }): Promise<Stats> {
+  get(opts: StatsQuery): Promise<Stats> {
     const key = `${opts.window}\0${opts.accountId ?? ''}`;
     const hit = this.entries.get(key);
     if (hit && opts.nowMs - hit.at < CACHE_MS[opts.window]) return hit.value;
-    const value = computeStats(this.store, opts);
+    const value = this.insights.stats(opts);
     this.entries.set(key, { at: opts.nowMs, value });
     value.catch(() => this.entries.delete(key));
     return value;
@@ -76,7 +86,7 @@ export class StatsCache {
 }
 
 /** `GET /dashboard/api/stats`: volume, errors, latency percentiles and attestation per bucket, and per integration. */
-export async function computeStats(store: Store, opts: { window: StatsWindow; accountId?: string; nowMs: number }) {
+export async function computeStats(store: Store, opts: StatsQuery) {
   const { ms, bucketMs } = WINDOWS[opts.window];
   // Buckets end on whole multiples of their size, so successive refreshes line up.
   const until = Math.ceil((opts.nowMs + 1) / bucketMs) * bucketMs;

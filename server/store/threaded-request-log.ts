@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { RequestLogRecord, RequestLogSink } from '../core/ports.js';
 import type { OpenStoreOptions } from './open-store.js';
+import { threadScript } from './thread-script.js';
 
 export interface ThreadOptions {
   store: Omit<OpenStoreOptions, 'clock'>;
@@ -16,12 +17,6 @@ export type ThreadMessage =
 export interface ThreadLogger {
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
-}
-
-/** Under the test runner this module is TypeScript source; the thread always runs the compiled file. */
-function threadScript(): URL {
-  const here = import.meta.url;
-  return here.endsWith('.ts') ? new URL('../../dist/server/store/request-log-thread.js', here) : new URL('./request-log-thread.js', here);
 }
 
 /**
@@ -47,7 +42,7 @@ export class ThreadedRequestLog implements RequestLogSink {
   }
 
   private static spawn(options: ThreadOptions, logger: ThreadLogger): Promise<Worker> {
-    const worker = new Worker(threadScript(), { workerData: options });
+    const worker = new Worker(threadScript('store/request-log-thread.js'), { workerData: options });
     worker.on('message', (m: ThreadMessage) => {
       if (m.type === 'warn') logger.warn({ detail: m.detail }, m.msg);
     });

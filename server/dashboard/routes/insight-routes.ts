@@ -45,8 +45,8 @@ async function logFilter(ctx: DashboardContext, request: FastifyRequest<{ Querys
 
 /** Logs (list and live tail), stats, certificate warnings, reports and the audit log. */
 export function registerInsightRoutes(api: FastifyInstance, ctx: DashboardContext): void {
-  const { store } = ctx;
-  const stats = new StatsCache(store);
+  const { store, insights } = ctx;
+  const stats = new StatsCache(insights);
 
   api.get<{ Querystring: FilterQuery }>('/logs', async (request) => {
     const filter = await logFilter(ctx, request);
@@ -82,7 +82,7 @@ export function registerInsightRoutes(api: FastifyInstance, ctx: DashboardContex
     const { from, to, format = 'json' } = request.query;
     if (format !== 'json' && format !== 'csv' && format !== 'pdf') throw invalid('format must be json, csv or pdf', 'format');
     const accountId = await accountScope(store, userOf(request), request.query.account);
-    const report = await buildReport(store, { from, to, accountId, nowMs: ctx.clock.now() });
+    const report = await buildReport(store, insights, { from, to, accountId, nowMs: ctx.clock.now() });
     const name = `shakenstack-report-${report.from}-to-${report.to}${accountId ? `-${accountId}` : ''}.${format}`;
     reply.header('content-disposition', `attachment; filename="${name}"`).header('cache-control', 'no-store');
     if (format === 'csv') return reply.header('content-type', 'text/csv; charset=utf-8').send(reportCsv(report));

@@ -1,0 +1,38 @@
+import type { RequestLogRecord } from '../server/core/ports.js';
+import type { Store } from '../server/store/store.js';
+
+const ATTEST = ['A', 'B', 'C'] as const;
+const TRANSPORTS = ['http', 'grpc', 'sip'] as const;
+
+/**
+ * Fills the request log with `rows` records spread evenly over the `spanMs` before `untilMs`: a mix of
+ * transports, keys, attestation levels and ~2 % errors, as a busy node's log holds. For the dashboard's
+ * stall measurement and its test.
+ */
+export async function seedRequestLog(store: Store, opts: { rows: number; untilMs: number; spanMs: number; accountId?: string | null }): Promise<void> {
+  const chunk = 5000;
+  const step = opts.spanMs / opts.rows;
+  for (let start = 0; start < opts.rows; start += chunk) {
+    const records: RequestLogRecord[] = [];
+    for (let i = start; i < Math.min(opts.rows, start + chunk); i++) {
+      const failed = i % 50 === 0;
+      records.push({
+        kind: i % 10 === 9 ? 'verify' : 'sign',
+        time: new Date(Math.floor(opts.untilMs - opts.spanMs + i * step)),
+        accountId: opts.accountId ?? null,
+        apiKeyId: `key_${i % 7}`,
+        transport: TRANSPORTS[i % 3]!,
+        orig: '12025550100',
+        dest: '12025550101',
+        attestRequested: 'A',
+        attestApplied: failed ? null : ATTEST[i % 3]!,
+        attestReason: null,
+        outcome: failed ? 'error' : 'ok',
+        errorCode: failed ? 'ERR_TN_INVALID' : null,
+        latencyUs: 200 + ((i * 7919) % 5000),
+        origid: null,
+      });
+    }
+    await store.appendRequestLog(records);
+  }
+}
