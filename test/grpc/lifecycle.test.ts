@@ -57,7 +57,7 @@ describe('server restart', () => {
 });
 
 function overridesOf(svc: TestService): Record<string, unknown> {
-  return { dataDir: svc.config.dataDir, 'http.port': 0, 'http.host': '127.0.0.1', 'grpc.host': '127.0.0.1', 'sip.port': 0, logLevel: 'silent', demo: false };
+  return { dataDir: svc.config.dataDir, 'http.port': 0, 'http.host': '127.0.0.1', 'grpc.host': '127.0.0.1', 'sip.enabled': false, logLevel: 'silent', demo: false };
 }
 
 describe('graceful shutdown', () => {
@@ -134,7 +134,7 @@ describe('TLS', () => {
   it('refuses to start, naming the setting, on an incomplete or unreadable TLS configuration', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'grpc-cfg-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-    const start = (o: Record<string, unknown>) => startNode(loadConfig({ env: {}, overrides: { dataDir, 'http.port': 0, 'grpc.port': 0, 'sip.port': 0, ...o } }), pino({ level: 'silent' }));
+    const start = (o: Record<string, unknown>) => startNode(loadConfig({ env: {}, overrides: { dataDir, 'http.port': 0, 'grpc.port': 0, 'sip.enabled': false, ...o } }), pino({ level: 'silent' }));
     await expect(start({ 'grpc.tls.cert': '/nonexistent/cert.pem' })).rejects.toThrow(new ConfigError('grpc.tls.key', 'is required with grpc.tls.cert'));
     await expect(start({ 'grpc.tls.clientCa': '/nonexistent/ca.pem' })).rejects.toThrow(/grpc\.tls\.clientCa/);
     await expect(start({ 'grpc.tls.cert': '/nonexistent/cert.pem', 'grpc.tls.key': '/nonexistent/key.pem' })).rejects.toThrow(/grpc\.tls\.cert: cannot read \/nonexistent\/cert\.pem/);
@@ -183,10 +183,10 @@ describe('start-up', () => {
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
     cleanups.push(() => new Promise((r) => taken.close(r)));
     const port = (taken.address() as { port: number }).port;
-    const config = loadConfig({ env: {}, overrides: { dataDir, 'http.port': 0, 'grpc.host': '127.0.0.1', 'grpc.port': port, 'sip.port': 0, logLevel: 'silent', demo: false } });
+    const config = loadConfig({ env: {}, overrides: { dataDir, 'http.port': 0, 'grpc.host': '127.0.0.1', 'grpc.port': port, 'sip.enabled': false, logLevel: 'silent', demo: false } });
     await expect(startNode(config, pino({ level: 'silent' }))).rejects.toThrow(`gRPC cannot listen on 127.0.0.1:${port}`);
     // Everything it opened is closed again: a second start on the same data with a free port works.
-    const node = await startNode(loadConfig({ env: {}, overrides: { dataDir, 'http.port': 0, 'grpc.port': 0, 'sip.port': 0, logLevel: 'silent', demo: false } }), pino({ level: 'silent' }));
+    const node = await startNode(loadConfig({ env: {}, overrides: { dataDir, 'http.port': 0, 'grpc.port': 0, 'sip.enabled': false, logLevel: 'silent', demo: false } }), pino({ level: 'silent' }));
     await node.close();
   });
 });

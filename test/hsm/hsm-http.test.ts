@@ -182,7 +182,7 @@ describe('a node whose PKCS#11 token cannot be used does not start', () => {
   const start = async (overrides: Record<string, unknown>) => {
     const dataDir = await mkdtemp(join(tmpdir(), 'shakenstack-hsm-'));
     try {
-      const config = loadConfig({ env: {}, overrides: { dataDir, 'http.port': 0, 'grpc.enabled': false, 'sip.port': 0, logLevel: 'silent', demo: false, ...PKCS11, ...overrides } });
+      const config = loadConfig({ env: {}, overrides: { dataDir, 'http.port': 0, 'grpc.enabled': false, 'sip.enabled': false, logLevel: 'silent', demo: false, ...PKCS11, ...overrides } });
       return await startNode(config, pino({ level: 'silent' }));
     } finally {
       await rm(dataDir, { recursive: true, force: true });

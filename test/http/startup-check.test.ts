@@ -20,7 +20,7 @@ describe('credential check at start', () => {
 
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
-    const config = loadConfig({ env: {}, overrides: { dataDir, 'http.port': 0, 'grpc.port': 0, 'sip.port': 0, demo: false, changePollMs: 50 } });
+    const config = loadConfig({ env: {}, overrides: { dataDir, 'http.port': 0, 'grpc.port': 0, 'sip.enabled': false, demo: false, changePollMs: 50 } });
     const node = await startNode(config, pino({ level: 'info' }, sink));
     try {
       const logged = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'account cannot sign: its credential was refused at start');

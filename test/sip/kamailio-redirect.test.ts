@@ -22,7 +22,7 @@ describe.skipIf(missing !== undefined)('Kamailio gateway signing through the sha
   let dir: string;
   const running: Array<{ stop(): Promise<void> }> = [];
   beforeAll(async () => {
-    svc = await startTestService();
+    svc = await startTestService({ sip: true });
     acct = await svc.provision({ defaultAttest: 'A', maxAttest: 'A', sipSource: '127.0.0.1' });
   });
   afterEach(async () => {

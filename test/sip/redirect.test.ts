@@ -31,7 +31,7 @@ describe('SIP redirect server (sign mode)', () => {
   };
 
   beforeAll(async () => {
-    svc = await startTestService();
+    svc = await startTestService({ sip: true });
     port = svc.node.sipPort!;
     pbx = await svc.provision({ defaultAttest: 'A', maxAttest: 'A', sipSource: '127.0.0.1' });
   });
@@ -66,7 +66,7 @@ describe('SIP redirect server (sign mode)', () => {
   });
 
   it('lowers the level with X-Attestation and never raises it above the account maximum', async () => {
-    const svc2 = await startTestService();
+    const svc2 = await startTestService({ sip: true });
     try {
       const capped = await svc2.provision({ defaultAttest: 'B', maxAttest: 'B', sipSource: '127.0.0.1' });
       expect(capped.account.maxAttest).toBe('B');
@@ -83,7 +83,7 @@ describe('SIP redirect server (sign mode)', () => {
   });
 
   it('puts the routing rules in Contact, best first with q-values', async () => {
-    const svc2 = await startTestService();
+    const svc2 = await startTestService({ sip: true });
     try {
       const a = await svc2.provision({ sipSource: '127.0.0.1' });
       await addRoutingRule(svc2.node.store, a.account.id, { prefix: '1800', target: 'sip:tollfree-b.example.net', priority: 20 });

@@ -10,7 +10,7 @@ describe.skipIf(missing !== undefined)('SIP redirect server under sipp', () => {
   let svc: TestService;
   let acct: Provisioned;
   beforeAll(async () => {
-    svc = await startTestService();
+    svc = await startTestService({ sip: true });
     acct = await svc.provision({ defaultAttest: 'A', maxAttest: 'A', sipSource: '127.0.0.1' });
   });
   afterAll(() => svc.stop());

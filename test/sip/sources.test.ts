@@ -16,7 +16,7 @@ describe('SIP source addresses through the admin API', () => {
     fetch(`${svc.url}/api/admin${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN}`, ...(init.body ? { 'content-type': 'application/json' } : {}) } });
 
   beforeAll(async () => {
-    svc = await startTestService({ overrides: { adminToken: ADMIN } });
+    svc = await startTestService({ sip: true, overrides: { adminToken: ADMIN } });
     acct = await svc.provision({ defaultAttest: 'A', maxAttest: 'A' });
     uac = await UdpPeer.open('127.0.0.5');
   });
