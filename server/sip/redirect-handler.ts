@@ -38,6 +38,16 @@ function contactHeader(routes: readonly Route[]): string | undefined {
   return `Contact: ${routes.map((r, i) => `<${r.uri}>;q=${Math.max(0.1, 1 - i * 0.1).toFixed(1)}`).join(', ')}`;
 }
 
+/** A number in canonical form for routing or a header we build; one that does not canonicalise is no number. */
+function canonicalOrNothing(tn: string | undefined): string | undefined {
+  if (tn === undefined) return undefined;
+  try {
+    return canonicalTn(tn, 'tn');
+  } catch {
+    return undefined;
+  }
+}
+
 /** The Date header in seconds, undefined when absent, NaN when unreadable. */
 function dateSeconds(request: SipRequest): number | undefined {
   const value = header(request, 'date');
@@ -208,12 +218,7 @@ export class RedirectHandler {
   }
 
   private async routesFor(accountId: string, dest: { tn: string } | { uri: string } | undefined, requestUri: string | undefined): Promise<Route[]> {
-    let destTn: string | undefined;
-    try {
-      destTn = dest && 'tn' in dest ? canonicalTn(dest.tn, 'dest') : undefined;
-    } catch {
-      destTn = undefined;
-    }
+    const destTn = canonicalOrNothing(dest && 'tn' in dest ? dest.tn : undefined);
     return (await this.deps.routing.routesFor(accountId, destTn, requestUri)).routes;
   }
 
@@ -243,13 +248,7 @@ export class RedirectHandler {
     }
     const verstat = result?.verstat ?? 'No-TN-Validation';
     const headers: string[] = [];
-    const origTn = numberOf(calling);
-    let tn: string | undefined;
-    try {
-      tn = origTn === undefined ? undefined : canonicalTn(origTn, 'orig');
-    } catch {
-      tn = undefined;
-    }
+    const tn = canonicalOrNothing(numberOf(calling));
     // ATIS-1000074 §5.3.1: verstat on the calling number; built from the canonical number, never copied text.
     if (tn !== undefined) headers.push(`P-Asserted-Identity: <tel:+${tn};verstat=${verstat}>`);
     const failure = result && !result.ok ? { code: result.sip, phrase: SIP_REASON_PHRASE[result.sip] } : identities && !result ? { code: 438, phrase: SIP_REASON_PHRASE[438] } : undefined;
@@ -257,14 +256,7 @@ export class RedirectHandler {
       headers.push(reasonHeader(this.opts.reasonProtocol, failure.code, failure.phrase));
       if (this.opts.onVerifyFailure === 'reject') return { code: failure.code, phrase: failure.phrase, headers };
     }
-    let destTn: string | undefined;
-    try {
-      const to = numberOf(header(request, 'to'));
-      destTn = to === undefined ? undefined : canonicalTn(to, 'dest');
-    } catch {
-      destTn = undefined;
-    }
-    const contact = contactHeader((await this.deps.routing.routesFor(accountId, destTn, requestUri)).routes);
+    const contact = contactHeader((await this.deps.routing.routesFor(accountId, canonicalOrNothing(numberOf(header(request, 'to'))), requestUri)).routes);
     if (!contact) return { code: 404, phrase: 'Not Found', headers };
     return { code: 302, phrase: 'Moved Temporarily', headers: [contact, ...headers] };
   }
