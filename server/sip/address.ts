@@ -1,3 +1,5 @@
+import { tnFromAddress } from '../core/verify/verify-request.js';
+
 /**
  * Reading the parts of SIP addresses the redirect server needs: the URI of a name-addr or addr-spec
  * (RFC 3261 §20.10), its tag, and the user part as a calling or called party.
@@ -37,8 +39,15 @@ export function partyOf(value: string | undefined): { tn: string } | { uri: stri
   return uri === '' ? undefined : { uri: uri.split(';')[0]! };
 }
 
-/** The party's number only (for verification's comparison), or undefined. */
-export function numberOf(value: string | undefined): string | undefined {
-  const p = partyOf(value);
-  return p && 'tn' in p ? p.tn : undefined;
+/**
+ * The canonical number of an address or a bare number (the core's own reading, `tnFromAddress`), or
+ * undefined when it holds none: for headers we build and routing, where "no number" is an answer, not an error.
+ */
+export function canonicalNumber(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return tnFromAddress(value, 'tn');
+  } catch {
+    return undefined;
+  }
 }

@@ -4,10 +4,9 @@ import { isShakenError, type ErrorCode } from '../core/errors.js';
 import type { RoutingService } from '../core/routing-service.js';
 import type { Route } from '../core/routing.js';
 import type { SourceResolver } from '../core/source-caller.js';
-import { canonicalTn } from '../core/tn.js';
 import type { Verifier } from '../core/verify/verify-service.js';
 import { SIP_REASON_PHRASE, type VerifyResult } from '../core/verify/verify-result.js';
-import { numberOf, partyOf } from './address.js';
+import { canonicalNumber, partyOf } from './address.js';
 import { SIP_STATUS, type SipStatus } from './errors.js';
 import { header, parseMessage, SipParseError, type SipLimits, type SipRequest } from './message.js';
 import { buildResponse, newTag, reasonHeader, type PeerAddress, type ResponseParts } from './response.js';
@@ -36,16 +35,6 @@ function contactHeader(routes: readonly Route[]): string | undefined {
   if (routes.length === 0) return undefined;
   if (routes.length === 1) return `Contact: <${routes[0]!.uri}>`;
   return `Contact: ${routes.map((r, i) => `<${r.uri}>;q=${Math.max(0.1, 1 - i * 0.1).toFixed(1)}`).join(', ')}`;
-}
-
-/** A number in canonical form for routing or a header we build; one that does not canonicalise is no number. */
-function canonicalOrNothing(tn: string | undefined): string | undefined {
-  if (tn === undefined) return undefined;
-  try {
-    return canonicalTn(tn, 'tn');
-  } catch {
-    return undefined;
-  }
 }
 
 /** The Date header in seconds, undefined when absent, NaN when unreadable. */
@@ -218,7 +207,7 @@ export class RedirectHandler {
   }
 
   private async routesFor(accountId: string, dest: { tn: string } | { uri: string } | undefined, requestUri: string | undefined): Promise<Route[]> {
-    const destTn = canonicalOrNothing(dest && 'tn' in dest ? dest.tn : undefined);
+    const destTn = canonicalNumber(dest && 'tn' in dest ? dest.tn : undefined);
     return (await this.deps.routing.routesFor(accountId, destTn, requestUri)).routes;
   }
 
@@ -235,7 +224,7 @@ export class RedirectHandler {
       accountId = await this.accountOf(peer);
       if (accountId === undefined) return this.unsigned('ERR_AUTH_INVALID', undefined);
       if (identities) {
-        const input: Record<string, unknown> = { identity: identities, from: numberOf(calling) ?? calling ?? '', to: numberOf(header(request, 'to')) ?? header(request, 'to') };
+        const input: Record<string, unknown> = { identity: identities, from: calling ?? '', to: header(request, 'to') };
         const date = dateSeconds(request);
         if (date !== undefined && !Number.isNaN(date)) input.time = date;
         result = await this.deps.verifier.handle({ token: undefined, sourceAddress: peer.address, transport: 'sip', input });
@@ -248,7 +237,7 @@ export class RedirectHandler {
     }
     const verstat = result?.verstat ?? 'No-TN-Validation';
     const headers: string[] = [];
-    const tn = canonicalOrNothing(numberOf(calling));
+    const tn = canonicalNumber(calling);
     // ATIS-1000074 §5.3.1: verstat on the calling number; built from the canonical number, never copied text.
     if (tn !== undefined) headers.push(`P-Asserted-Identity: <tel:+${tn};verstat=${verstat}>`);
     const failure = result && !result.ok ? { code: result.sip, phrase: SIP_REASON_PHRASE[result.sip] } : identities && !result ? { code: 438, phrase: SIP_REASON_PHRASE[438] } : undefined;
@@ -256,7 +245,7 @@ export class RedirectHandler {
       headers.push(reasonHeader(this.opts.reasonProtocol, failure.code, failure.phrase));
       if (this.opts.onVerifyFailure === 'reject') return { code: failure.code, phrase: failure.phrase, headers };
     }
-    const contact = contactHeader((await this.deps.routing.routesFor(accountId, canonicalOrNothing(numberOf(header(request, 'to'))), requestUri)).routes);
+    const contact = contactHeader((await this.deps.routing.routesFor(accountId, canonicalNumber(header(request, 'to')), requestUri)).routes);
     if (!contact) return { code: 404, phrase: 'Not Found', headers };
     return { code: 302, phrase: 'Moved Temporarily', headers: [contact, ...headers] };
   }
