@@ -91,6 +91,15 @@ describe('quick start', () => {
     expect(r.code).toBe(78);
     expect(r.stderr).toContain('http.port (SHAKENSTACK_PORT)');
   });
+
+  it('refuses to start with an admin token shorter than 32 characters: configuration error, the setting named', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'shakenstack-e2e-'));
+    dirs.push(dataDir);
+    const r = await run(process.execPath, ['dist/server/cli/main.js', 'serve'], { env: { PATH: process.env.PATH, SHAKENSTACK_DATA_DIR: dataDir, SHAKENSTACK_PORT: '0', SHAKENSTACK_ADMIN_TOKEN: 'short-token' } }).catch((e) => e);
+    expect(r.code).toBe(78);
+    expect(r.stderr).toContain('adminToken (SHAKENSTACK_ADMIN_TOKEN): must be at least 32 characters');
+    expect(r.stderr).not.toContain('short-token');
+  });
 });
 
 describe.each([
