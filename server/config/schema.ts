@@ -85,7 +85,7 @@ export interface Setting {
 }
 
 export const SETTINGS: readonly Setting[] = [
-  { path: 'dataDir', env: 'SHAKENSTACK_DATA_DIR', kind: 'string', default: './data', doc: 'Folder for the embedded database, the master key file and the demo PKI.' },
+  { path: 'dataDir', env: 'SHAKENSTACK_DATA_DIR', kind: 'string', default: './data', doc: 'Folder for the embedded database, the master key file and the demo PKI. Created 0700, its files 0600 whatever the umask; a folder or database file found open to others is tightened, with a warning.' },
   { path: 'http.host', env: 'SHAKENSTACK_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address the HTTP API listens on (`0.0.0.0` for all interfaces).' },
   { path: 'http.port', env: 'SHAKENSTACK_PORT', kind: 'port', default: 8080, doc: 'HTTP port (0 picks a free one).' },
   { path: 'http.bodyLimit', env: 'SHAKENSTACK_BODY_LIMIT', kind: 'int', default: 16384, doc: 'Largest request body in bytes; larger gets 413.' },
@@ -127,7 +127,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'verify.fetchMaxBytes', env: 'SHAKENSTACK_VERIFY_FETCH_MAX_BYTES', kind: 'int', default: 65536, doc: 'Largest certificate chain fetched from an x5u (CRLs may be up to 1 MiB).' },
   { path: 'verify.crlPolicy', env: 'SHAKENSTACK_VERIFY_CRL_POLICY', kind: 'enum', values: ['soft-fail', 'hard-fail', 'off'], default: 'soft-fail', doc: 'When the leaf\'s CRL cannot be read: `soft-fail` passes and says so in the result, `hard-fail` answers 437; `off` never fetches CRLs.' },
   { path: 'demo', env: 'SHAKENSTACK_DEMO', kind: 'bool', default: true, doc: 'On first start with no accounts, create a demo account with a test-PKI credential and print an API key.' },
-  { path: 'dashboard.enabled', env: 'SHAKENSTACK_DASHBOARD', kind: 'bool', default: true, doc: 'Serve the management dashboard and its API at `/dashboard/`. On first start with no dashboard user, an `admin` is created and its password printed once.' },
+  { path: 'dashboard.enabled', env: 'SHAKENSTACK_DASHBOARD', kind: 'bool', default: true, doc: 'Serve the management dashboard and its API at `/dashboard/`. On first start with no dashboard user, an `admin` is created and its password written to `<dataDir>/dashboard-admin-password` (0600), shown in the banner only on a terminal.' },
   { path: 'dashboard.sessionTtlMs', env: 'SHAKENSTACK_DASHBOARD_SESSION_TTL_MS', kind: 'int', default: 1800000, doc: 'A dashboard session ends after this long without a request (idle expiry).' },
   { path: 'dashboard.sessionMaxMs', env: 'SHAKENSTACK_DASHBOARD_SESSION_MAX_MS', kind: 'int', default: 43200000, doc: 'A dashboard session ends this long after login, however active (absolute expiry).' },
   { path: 'dashboard.expiryWebhookUrl', env: 'SHAKENSTACK_DASHBOARD_EXPIRY_WEBHOOK_URL', kind: 'url', default: undefined, doc: 'When set, a JSON POST here once a day per certificate with fewer than 30 days left (or expired).' },
