@@ -63,7 +63,7 @@ describe('dashboard users from the CLI and on first start', () => {
     expect(lastAdmin.stderr).toContain('last admin');
   });
 
-  it('creates admin with a random password printed once in the banner when there is no user, and not again', async () => {
+  it('creates admin with a random password written once to a 0600 file the banner names (not shown off a terminal), and not again', async () => {
     const fresh = await mkdtemp(join(tmpdir(), 'shakenstack-dash-first-'));
     try {
       const e = { SHAKENSTACK_DATA_DIR: fresh, SHAKENSTACK_PORT: '0', SHAKENSTACK_GRPC: 'false', SHAKENSTACK_SIP: 'false', SHAKENSTACK_LOG_LEVEL: 'info', SHAKENSTACK_DEMO: 'false' };
