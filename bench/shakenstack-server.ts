@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,11 +20,14 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Parses the first-start banner (server/serve.ts): the URL line and the one-time demo API key. */
+/**
+ * Parses the first-start banner (server/serve.ts): the URL line and the one-time demo API key, read from the
+ * 0600 file the banner names (the banner shows the key itself only on a terminal).
+ */
 export function parseBanner(text: string): { url: string; apiKey: string } | undefined {
   const url = /shakenstack is listening on (http:\/\/\S+)/.exec(text)?.[1];
-  const apiKey = /\b(ssk_[0-9a-f]{16}_[A-Za-z0-9_-]{43})\b/.exec(text)?.[1];
-  return url && apiKey ? { url, apiKey } : undefined;
+  const apiKeyFile = /API key: in (\S+) \(mode 0600\)/.exec(text)?.[1];
+  return url && apiKeyFile ? { url, apiKey: readFileSync(apiKeyFile, 'utf8').trim() } : undefined;
 }
 
 /**

@@ -9,11 +9,17 @@ import { ensureDemoAccount, type DemoSetup } from './manage/demo.js';
 import { startNode } from './node.js';
 import { dashboardBanner } from './dashboard/banner.js';
 import { serveClusterMetrics } from './metrics/prometheus-cluster.js';
+import { shellQuote } from './shell-quote.js';
 import { storeOptions } from './config/store-options.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
-function banner(publicUrl: string, grpc: string | undefined, sip: string | undefined, demo: DemoSetup | undefined): string {
+/**
+ * The start banner, for a person at a terminal. Standard output also carries the JSON log, so the one-time
+ * demo API key appears only when it is a terminal (`tty`); otherwise the banner names the 0600 file that holds
+ * the key and its curl command reads it from there, so the quick start works either way.
+ */
+function banner(publicUrl: string, grpc: string | undefined, sip: string | undefined, demo: DemoSetup | undefined, tty: boolean): string {
   const lines = [`shakenstack is listening on ${publicUrl}`];
   if (grpc) lines.push(`gRPC (shakenstack.v1) on ${grpc}`);
   if (sip) lines.push(`SIP redirect server on ${sip}`);
@@ -24,18 +30,26 @@ function banner(publicUrl: string, grpc: string | undefined, sip: string | undef
       `  ${demo.x5u}`,
       `(trust anchor for verifiers: ${demo.pkiDir}/root.pem)`,
       '',
-      'API key (shown only now; keep it):',
-      `  ${demo.apiKey}`,
+      ...(tty
+        ? ['API key (shown only now; keep it):', `  ${demo.apiKey}`, `(also in ${demo.apiKeyFile}, mode 0600: delete it once the key is kept elsewhere)`]
+        : [`API key: in ${demo.apiKeyFile} (mode 0600). Not shown here: this output is not a terminal and may be a log.`]),
       '',
       `SIP from 127.0.0.1 and ::1 belongs to "${demo.accountName}": an INVITE to the redirect server gets a signed 302.`,
       '',
       'Sign a call:',
       `  curl -s -X POST ${publicUrl}/api/stir-shaken/sign \\`,
-      `    -H 'Authorization: Bearer ${demo.apiKey}' -H 'Content-Type: application/json' \\`,
+      tty
+        ? `    -H 'Authorization: Bearer ${demo.apiKey}' -H 'Content-Type: application/json' \\`
+        : `    -H "Authorization: Bearer $(cat ${shellQuote(demo.apiKeyFile)})" -H 'Content-Type: application/json' \\`,
       `    -d '{"orig":{"tn":"14045266060"},"dest":{"tn":["18001234567"]},"attest":"A"}'`,
     );
   }
   return lines.join('\n') + '\n';
+}
+
+/** The log names where the demo key is, never the key. */
+function logDemoKey(logger: Logger, demo: DemoSetup | undefined): void {
+  if (demo) logger.info({ account: demo.accountName, file: demo.apiKeyFile }, 'created the demo account; its API key is in this file (mode 0600), never in the log');
 }
 
 /**
@@ -90,10 +104,12 @@ async function serveSingle(config: Config, logger: Logger): Promise<void> {
     return;
   }
   const demo = await bootstrapDemo(config, node.publicUrl, node.store, node.keys);
+  logDemoKey(logger, demo);
   logger.info({ url: node.publicUrl }, 'listening');
   const sip = node.sipPort === undefined ? undefined : `udp+tcp ${config.sip.host}:${node.sipPort} (${config.sip.mode})`;
-  process.stdout.write(banner(node.publicUrl, node.grpcPort === undefined ? undefined : `${config.grpc.host}:${node.grpcPort}`, sip, demo));
-  process.stdout.write(await dashboardBanner(config, node.store, node.publicUrl));
+  const tty = process.stdout.isTTY === true;
+  process.stdout.write(banner(node.publicUrl, node.grpcPort === undefined ? undefined : `${config.grpc.host}:${node.grpcPort}`, sip, demo, tty));
+  process.stdout.write(await dashboardBanner(config, node.store, node.publicUrl, { tty, logger }));
 }
 
 async function servePrimary(config: Config, logger: Logger): Promise<void> {
@@ -130,14 +146,15 @@ async function servePrimary(config: Config, logger: Logger): Promise<void> {
   let dashboard = '';
   try {
     demo = await bootstrapDemo(config, publicUrl, store, await openKeyStores(config, store));
-    dashboard = await dashboardBanner(config, store, publicUrl);
+    dashboard = await dashboardBanner(config, store, publicUrl, { tty: process.stdout.isTTY === true, logger });
   } finally {
     await store.close();
   }
+  logDemoKey(logger, demo);
   logger.info({ url: publicUrl, workers: config.workers }, 'listening');
   // Workers bind gRPC; the primary knows only the configured port (0 means each start picks one).
   const sip = config.sip.enabled && config.sip.port !== 0 ? `udp+tcp ${config.sip.host}:${config.sip.port} (${config.sip.mode}, first worker)` : undefined;
-  process.stdout.write(banner(publicUrl, config.grpc.enabled && config.grpc.port !== 0 ? `${config.grpc.host}:${config.grpc.port}` : undefined, sip, demo));
+  process.stdout.write(banner(publicUrl, config.grpc.enabled && config.grpc.port !== 0 ? `${config.grpc.host}:${config.grpc.port}` : undefined, sip, demo, process.stdout.isTTY === true));
   process.stdout.write(dashboard);
 
   onShutdownSignal((signal) => {

@@ -23,7 +23,7 @@ import { openStore } from '../store/open-store.js';
 import { RequestLogWriter } from '../store/request-log-writer.js';
 import type { Store } from '../store/store.js';
 import { VERIFY_COMMANDS } from './verify-commands.js';
-import { USER_COMMANDS } from './user-commands.js';
+import { CLI_ACTOR, USER_COMMANDS } from './user-commands.js';
 
 export class UsageError extends Error {}
 
@@ -275,13 +275,17 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   'sipsource add': {
-    summary: 'Let SIP requests from an address or block (--cidr) belong to the account; --gateway marks an interconnect (attestation C at most).',
-    options: { account: { type: 'string' }, cidr: { type: 'string' }, gateway: { type: 'boolean' } },
+    summary: "Let SIP requests from an address or block (--cidr) belong to the account; --gateway marks an interconnect (attestation C at most); --allow-overlap lets it overlap another account's block (audited).",
+    options: { account: { type: 'string' }, cidr: { type: 'string' }, gateway: { type: 'boolean' }, 'allow-overlap': { type: 'boolean' } },
     run: (ctx) =>
       withStore(ctx, async (store) => {
         const account = await findAccount(store, required(ctx, 'account'));
-        const s = await addSipSource(store, account.id, { cidr: required(ctx, 'cidr'), sourceKind: ctx.values.gateway ? 'gateway' : 'customer' });
-        out(ctx, s, () => `added SIP source ${s.cidr} (${s.sourceKind}) to ${account.name}`);
+        const grant = ctx.values['allow-overlap'] === true ? { actor: CLI_ACTOR, clock: systemClock } : undefined;
+        const { source: s, overlaps } = await addSipSource(store, account.id, { cidr: required(ctx, 'cidr'), sourceKind: ctx.values.gateway ? 'gateway' : 'customer' }, grant);
+        out(ctx, overlaps.length > 0 ? { ...s, overlaps } : s, () =>
+          `added SIP source ${s.cidr} (${s.sourceKind}) to ${account.name}` +
+          overlaps.map((o) => `\n  overlaps ${o.cidr} of account ${o.accountId} (allowed; recorded in the audit log)`).join(''),
+        );
       }),
   },
 

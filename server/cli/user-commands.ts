@@ -7,7 +7,8 @@ import { systemClock } from '../core/ports.js';
 // modules have evaluated, so the import cycle is harmless (as with verify-commands.ts).
 import { UsageError, out, positional, table, withStore, type Command } from './commands.js';
 
-const CLI_ACTOR = { id: null, username: 'cli' };
+/** Who the audit log names for a change made on the command line. */
+export const CLI_ACTOR = { id: null, username: 'cli' };
 
 /**
  * The password never comes from argv (visible in `ps` and shell history): a file given with --password-file,

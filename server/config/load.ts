@@ -1,7 +1,11 @@
 import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { redactValue } from './redact.js';
 import { SETTINGS, type Config, type Setting } from './schema.js';
+
+/** The admin token's floor: 32 characters, e.g. 16 random bytes as hex. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
 
 export class ConfigError extends Error {
   constructor(readonly key: string, reason: string) {
@@ -109,6 +113,10 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const config = out as unknown as Config;
   config.dataDir = resolve(config.dataDir);
   config.masterKeyFile = config.masterKeyFile ? resolve(config.masterKeyFile) : join(config.dataDir, 'master.key');
+  // Anything shorter is guessable offline or by a patient client; the admin API can change every account.
+  if (config.adminToken !== undefined && config.adminToken.length < MIN_ADMIN_TOKEN_LENGTH) {
+    throw new ConfigError('adminToken (SHAKENSTACK_ADMIN_TOKEN)', `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (random, e.g. openssl rand -hex 32), got ${config.adminToken.length}`);
+  }
   if (config.store.engine === 'postgres' && !config.store.url) {
     throw new ConfigError('store.url', 'SHAKENSTACK_DATABASE_URL is required when SHAKENSTACK_STORE=postgres');
   }
@@ -125,9 +133,12 @@ export function resolvePublicUrl(config: Config, boundPort: number): string {
   return `http://${h.includes(':') ? `[${h}]` : h}:${boundPort}`;
 }
 
-/** The config with secrets masked, for logs and `shakenstack config`. */
+/** The config with secrets masked (and credentials inside any URL), for logs and `shakenstack config`. */
 export function redactedConfig(config: Config): Record<string, unknown> {
   const copy = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
-  for (const s of SETTINGS) if (s.secret && readPath(copy, s.path) !== undefined) writePath(copy, s.path, '***');
+  for (const s of SETTINGS) {
+    const value = readPath(copy, s.path);
+    if (value !== undefined) writePath(copy, s.path, redactValue(value, s.secret === true));
+  }
   return copy;
 }

@@ -85,7 +85,7 @@ export interface Setting {
 }
 
 export const SETTINGS: readonly Setting[] = [
-  { path: 'dataDir', env: 'SHAKENSTACK_DATA_DIR', kind: 'string', default: './data', doc: 'Folder for the embedded database, the master key file and the demo PKI.' },
+  { path: 'dataDir', env: 'SHAKENSTACK_DATA_DIR', kind: 'string', default: './data', doc: 'Folder for the embedded database, the master key file and the demo PKI. Created 0700, its files 0600 whatever the umask; a folder or database file found open to others is tightened, with a warning.' },
   { path: 'http.host', env: 'SHAKENSTACK_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address the HTTP API listens on (`0.0.0.0` for all interfaces).' },
   { path: 'http.port', env: 'SHAKENSTACK_PORT', kind: 'port', default: 8080, doc: 'HTTP port (0 picks a free one).' },
   { path: 'http.bodyLimit', env: 'SHAKENSTACK_BODY_LIMIT', kind: 'int', default: 16384, doc: 'Largest request body in bytes; larger gets 413.' },
@@ -118,7 +118,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'requestLog.retentionDays', env: 'SHAKENSTACK_LOG_RETENTION_DAYS', kind: 'int', default: 90, doc: 'Request-log records older than this many days are deleted in the background, in small batches; 0 keeps them forever.' },
   { path: 'cacheTtlMs', env: 'SHAKENSTACK_CACHE_TTL_MS', kind: 'int', default: 60000, doc: 'Longest time an account, credential or API key is reused from memory.' },
   { path: 'changePollMs', env: 'SHAKENSTACK_CHANGE_POLL_MS', kind: 'int', default: 1000, doc: 'How often each process checks the store for changes made elsewhere (CLI, other nodes) and drops its caches.' },
-  { path: 'adminToken', env: 'SHAKENSTACK_ADMIN_TOKEN', kind: 'string', default: undefined, secret: true, doc: 'Bearer token for the admin API (`/api/admin/...`: accounts, TN inventory). The admin API answers 401 while unset. Use 32+ random characters.' },
+  { path: 'adminToken', env: 'SHAKENSTACK_ADMIN_TOKEN', kind: 'string', default: undefined, secret: true, doc: 'Bearer token for the admin API (`/api/admin/...`: accounts, TN inventory). The admin API answers 401 while unset. At least 32 characters (random): a shorter one stops the start (exit code 78).' },
   { path: 'verify.trustAnchors', env: 'SHAKENSTACK_VERIFY_TRUST_ANCHORS', kind: 'string', default: undefined, doc: 'STI-CA trust anchors for verification: a PEM bundle file or a folder of PEM files. Re-read when a file changes (see `verify.trustReloadMs`). Unset: no chain is trusted.' },
   { path: 'verify.trustReloadMs', env: 'SHAKENSTACK_VERIFY_TRUST_RELOAD_MS', kind: 'int', default: 1000, doc: 'How often, at most, a verification checks the trust-anchor files for changes (mtime and size); 0 checks every time.' },
   { path: 'verify.maxAgeSec', env: 'SHAKENSTACK_VERIFY_MAX_AGE_SEC', kind: 'int', default: 60, doc: 'How far `iat` and the SIP Date may be from now, either way, before a verification answers 403 Stale Date.' },
@@ -127,7 +127,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'verify.fetchMaxBytes', env: 'SHAKENSTACK_VERIFY_FETCH_MAX_BYTES', kind: 'int', default: 65536, doc: 'Largest certificate chain fetched from an x5u (CRLs may be up to 1 MiB).' },
   { path: 'verify.crlPolicy', env: 'SHAKENSTACK_VERIFY_CRL_POLICY', kind: 'enum', values: ['soft-fail', 'hard-fail', 'off'], default: 'soft-fail', doc: 'When the leaf\'s CRL cannot be read: `soft-fail` passes and says so in the result, `hard-fail` answers 437; `off` never fetches CRLs.' },
   { path: 'demo', env: 'SHAKENSTACK_DEMO', kind: 'bool', default: true, doc: 'On first start with no accounts, create a demo account with a test-PKI credential and print an API key.' },
-  { path: 'dashboard.enabled', env: 'SHAKENSTACK_DASHBOARD', kind: 'bool', default: true, doc: 'Serve the management dashboard and its API at `/dashboard/`. On first start with no dashboard user, an `admin` is created and its password printed once.' },
+  { path: 'dashboard.enabled', env: 'SHAKENSTACK_DASHBOARD', kind: 'bool', default: true, doc: 'Serve the management dashboard and its API at `/dashboard/`. On first start with no dashboard user, an `admin` is created and its password written to `<dataDir>/dashboard-admin-password` (0600), shown in the banner only on a terminal.' },
   { path: 'dashboard.sessionTtlMs', env: 'SHAKENSTACK_DASHBOARD_SESSION_TTL_MS', kind: 'int', default: 1800000, doc: 'A dashboard session ends after this long without a request (idle expiry).' },
   { path: 'dashboard.sessionMaxMs', env: 'SHAKENSTACK_DASHBOARD_SESSION_MAX_MS', kind: 'int', default: 43200000, doc: 'A dashboard session ends this long after login, however active (absolute expiry).' },
   { path: 'dashboard.expiryWebhookUrl', env: 'SHAKENSTACK_DASHBOARD_EXPIRY_WEBHOOK_URL', kind: 'url', default: undefined, doc: 'When set, a JSON POST here once a day per certificate with fewer than 30 days left (or expired).' },

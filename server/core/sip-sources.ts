@@ -94,6 +94,42 @@ export function canonicalCidr(text: unknown): string {
   return `${c.family === 4 ? bigIntToIpv4(c.network) : bigIntToIpv6(c.network)}/${c.prefix}`;
 }
 
+/** True when one block contains the other (identical blocks included); an IPv4 and an IPv6 block never overlap. */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const x = parseCidr(a);
+  const y = parseCidr(b);
+  if (x.family !== y.family) return false;
+  const m = mask(x.family, Math.min(x.prefix, y.prefix));
+  return (x.network & m) === (y.network & m);
+}
+
+/**
+ * Decides whether `candidate` may join the table (the tenant boundary of issue 12). Blocks are never split
+ * between accounts by accident: the longest-prefix lookup would hand the addresses of another account's block
+ * to whoever adds a longer block inside it (or a shorter one around it), and that account's calls would be
+ * signed with the wrong certificate. So a block that overlaps another account's block is refused unless an
+ * admin allows it (`allowOverlap`); an identical block cannot be shared at all (one of the two would never
+ * match). The refusal is worded the same whoever holds the other block and names neither the block nor its
+ * account: to anyone but an admin, another account's block is not there.
+ * Returns the other accounts' blocks the candidate overlaps (empty unless allowed).
+ */
+export function admitSipSource(candidate: SipSource, existing: readonly SipSource[], options: { allowOverlap?: boolean } = {}): SipSource[] {
+  const cidr = canonicalCidr(candidate.cidr);
+  if (existing.some((s) => s.accountId === candidate.accountId && s.cidr === cidr)) {
+    throw new ShakenError('ERR_REQ_CONFLICT', `${cidr} is already a SIP source of this account`, { field: 'cidr' });
+  }
+  const foreign = existing.filter((s) => s.accountId !== candidate.accountId && cidrsOverlap(s.cidr, cidr));
+  if (foreign.length === 0) return [];
+  if (!options.allowOverlap) {
+    throw new ShakenError('ERR_REQ_CONFLICT', `${cidr} overlaps a SIP source block this account does not hold; only an administrator can allow an overlap`, { field: 'cidr' });
+  }
+  // Only an admin gets here, and an admin may see every block.
+  if (foreign.some((s) => s.cidr === cidr)) {
+    throw new ShakenError('ERR_REQ_CONFLICT', `${cidr} is another account's block exactly; an identical block cannot be shared, even with allowOverlap`, { field: 'cidr' });
+  }
+  return foreign;
+}
+
 /**
  * Finds the account a source address belongs to: the longest matching block wins, so a customer's /32
  * inside a carrier's /24 is the customer's. Built once per change; a lookup walks at most one map per

@@ -10,7 +10,10 @@ export interface AuditInput {
   detail?: Record<string, unknown>;
 }
 
-export function writeAudit(store: Store, clock: Clock, actor: Pick<DashboardUserRecord, 'id' | 'username'> | { id: null; username: string }, e: AuditInput): Promise<void> {
+/** A dashboard user, or a named tool without a user record (`cli`, `admin-api`). */
+export type AuditActor = Pick<DashboardUserRecord, 'id' | 'username'> | { id: null; username: string };
+
+export function writeAudit(store: Store, clock: Clock, actor: AuditActor, e: AuditInput): Promise<void> {
   return store.dashboard.appendAudit({
     time: new Date(clock.now()),
     userId: actor.id,

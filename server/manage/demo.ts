@@ -1,7 +1,7 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeySigner } from '../core/ports.js';
 import type { SoftwareKeyStore } from '../../hsm/software/software-store.js';
+import { ensurePrivateDir, writePrivateFile } from '../store/private-files.js';
 import type { Store } from '../store/store.js';
 import { createAccount } from './accounts.js';
 import { createApiKey } from './api-keys.js';
@@ -12,9 +12,14 @@ import { addSipSource } from './sip-sources.js';
 export const DEMO_INVENTORY = { kind: 'prefix', prefix: '1404526' } as const;
 export const DEMO_SIP_SOURCES = ['127.0.0.1/32', '::1/128'] as const;
 
+/** The one-time demo API key's file in the data folder (0600): the log stream never carries the key. */
+export const DEMO_API_KEY_FILE = 'demo-api-key';
+
 export interface DemoSetup {
   accountName: string;
   apiKey: string;
+  /** Where the key was written, mode 0600. */
+  apiKeyFile: string;
   x5u: string;
   pkiDir: string;
 }
@@ -37,12 +42,13 @@ export async function ensureDemoAccount(deps: {
   const { createTestPki } = await import('../pki/test-pki.js');
   const pki = await createTestPki({ spc: '1234', organization: 'shakenstack demo' });
   const pkiDir = join(deps.dataDir, 'demo-pki');
-  await mkdir(pkiDir, { recursive: true, mode: 0o700 });
+  await ensurePrivateDir(pkiDir);
   // The root is what a verifier must trust to accept demo tokens; CA keys are kept for `pki issue`-style use.
-  await writeFile(join(pkiDir, 'root.pem'), pki.root.certPem);
-  await writeFile(join(pkiDir, 'intermediate.pem'), pki.intermediate.certPem);
-  await writeFile(join(pkiDir, 'intermediate.key'), pki.intermediate.keyPem, { mode: 0o600 });
-  await writeFile(join(pkiDir, 'root.key'), pki.root.keyPem, { mode: 0o600 });
+  // Everything 0600 like the rest of the data folder: a copy of the root is the owner's to hand out.
+  await writePrivateFile(join(pkiDir, 'root.pem'), pki.root.certPem);
+  await writePrivateFile(join(pkiDir, 'intermediate.pem'), pki.intermediate.certPem);
+  await writePrivateFile(join(pkiDir, 'intermediate.key'), pki.intermediate.keyPem);
+  await writePrivateFile(join(pkiDir, 'root.key'), pki.root.keyPem);
   const account = await createAccount(deps.store, { name: 'demo' });
   const credential = await importCredential(deps, { accountId: account.id, chainPem: pki.chainPem, keyPem: pki.leaf.keyPem });
   // The demo account runs in enforce mode: the quick start's calling number is in its inventory, so it earns A.
@@ -50,5 +56,8 @@ export async function ensureDemoAccount(deps: {
   // SIP from this machine belongs to the demo account, so the redirect server answers a local softphone or sipp at once.
   for (const cidr of DEMO_SIP_SOURCES) await addSipSource(deps.store, account.id, { cidr });
   const { token } = await createApiKey(deps.store, account.id, 'demo');
-  return { accountName: account.name, apiKey: token, x5u: credential.x5u, pkiDir };
+  const apiKeyFile = join(deps.dataDir, DEMO_API_KEY_FILE);
+  await ensurePrivateDir(deps.dataDir);
+  await writePrivateFile(apiKeyFile, token + '\n');
+  return { accountName: account.name, apiKey: token, apiKeyFile, x5u: credential.x5u, pkiDir };
 }

@@ -6,7 +6,7 @@ import { systemClock } from '../core/ports.js';
 import type { AccountRecord, ApiKeyRecord, Clock, CredentialRecord, RequestLogRecord } from '../core/ports.js';
 import type { InventoryEntry } from '../core/tn-inventory.js';
 import type { RoutingRule } from '../core/routing.js';
-import type { SipSource } from '../core/sip-sources.js';
+import { admitSipSource, type SipSource } from '../core/sip-sources.js';
 import { KyselyDashboardStore } from './dashboard-queries.js';
 import type { DashboardStore } from './dashboard-store.js';
 import { bumpInventoryVersion, deleteInventory, streamInventoryRows, upsertInventory } from './inventory-queries.js';
@@ -324,18 +324,25 @@ export class KyselyStore implements Store {
     });
   }
 
-  addSipSource(source: SipSource): Promise<SipSource> {
+  addSipSource(source: SipSource, options: { allowOverlap?: boolean } = {}): Promise<{ source: SipSource; overlaps: SipSource[] }> {
     return guarded(async () => {
       try {
-        await this.mutate(async (trx) => {
+        return await this.mutate(async (trx) => {
           await this.requireAccount(trx, source.accountId);
+          // Check and insert as one step: two racing adds must not both pass the overlap check. SQLite's
+          // `begin immediate` already serialises writers; PostgreSQL needs a lock that conflicts with itself
+          // (and not with readers).
+          if (this.engine === 'postgres') await sql`lock table sip_sources in share row exclusive mode`.execute(trx);
+          const rows = await trx.selectFrom('sip_sources').select(['account_id', 'cidr', 'source_kind']).execute();
+          const overlaps = admitSipSource(source, rows.map((r) => ({ accountId: r.account_id, cidr: r.cidr, sourceKind: r.source_kind })), options);
           await trx.insertInto('sip_sources').values({ account_id: source.accountId, cidr: source.cidr, source_kind: source.sourceKind, created_at: this.clock.now() }).execute();
+          return { source, overlaps };
         });
       } catch (err) {
-        if (isUniqueViolation(err)) throw new ShakenError('ERR_REQ_CONFLICT', `${source.cidr} already belongs to an account`, { field: 'cidr' });
+        // Only a writer that skipped the check above gets here; say no more than the check would.
+        if (isUniqueViolation(err)) throw new ShakenError('ERR_REQ_CONFLICT', `${source.cidr} overlaps a SIP source block this account does not hold`, { field: 'cidr' });
         throw err;
       }
-      return source;
     });
   }
 

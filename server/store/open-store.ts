@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import Libsql from 'libsql';
@@ -8,6 +7,7 @@ import type { Clock } from '../core/ports.js';
 import { EmbeddedDialect } from './embedded-dialect.js';
 import { KyselyStore } from './kysely-store.js';
 import { migrationProvider } from './migrations/index.js';
+import { preparePrivateDatabase } from './private-files.js';
 import type { Database, StoreEngine } from './schema.js';
 import type { Store } from './store.js';
 import { toStoreError } from './store-errors.js';
@@ -47,7 +47,8 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
 }
 
 async function openEmbedded(dataDir: string): Promise<Kysely<Database>> {
-  await mkdir(dataDir, { recursive: true });
+  // Folder 0700 and file 0600 before SQLite creates anything, whatever the umask.
+  await preparePrivateDatabase(dataDir, join(dataDir, EMBEDDED_DB_FILE));
   let database: Libsql.Database | undefined;
   try {
     database = new Libsql(join(dataDir, EMBEDDED_DB_FILE));

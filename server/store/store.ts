@@ -103,8 +103,12 @@ export interface Store extends Directory {
   /** Removes a rule; ERR_REQ_NOT_FOUND when there is none with that id. */
   removeRoutingRule(id: string): Promise<RoutingRule>;
 
-  /** Adds a source block (canonical CIDR); ERR_REQ_CONFLICT when the block already belongs to an account. */
-  addSipSource(source: SipSource): Promise<SipSource>;
+  /**
+   * Adds a source block (canonical CIDR), checked against every block in the same transaction by the core's
+   * `admitSipSource`: ERR_REQ_CONFLICT for the account's own duplicate, or for a block overlapping another
+   * account's unless `allowOverlap`. Returns the other accounts' blocks it overlaps (empty unless allowed).
+   */
+  addSipSource(source: SipSource, options?: { allowOverlap?: boolean }): Promise<{ source: SipSource; overlaps: SipSource[] }>;
   /** Removes a block; ERR_REQ_NOT_FOUND when there is none. */
   removeSipSource(cidr: string): Promise<SipSource>;
 

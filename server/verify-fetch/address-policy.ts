@@ -22,13 +22,22 @@ const BLOCKED_V4: [string, number][] = [
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ];
+/*
+ * IPv6 ranges refused outright. Besides the special-purpose ones: the local-use NAT64 prefix 64:ff9b:1::/48
+ * (RFC 8215: not globally reachable), 6to4 2002::/16 (RFC 3056, deprecated by RFC 7526) and Teredo 2001::/32
+ * (RFC 4380, inside 2001::/23 but named for clarity). 6to4 and Teredo carry an IPv4 address (a relay or
+ * server) that a check of the embedded address would have to interpret by yet another layout; no
+ * certificate repository is reachable only that way, so refusing them is the simple and safe choice.
+ */
 const BLOCKED_V6: [string, number][] = [
   ['::', 128],
   ['::1', 128],
   ['64:ff9b:1::', 48],
   ['100::', 64],
+  ['2001::', 32],
   ['2001:db8::', 32],
   ['2001::', 23],
+  ['2002::', 16],
   ['fc00::', 7],
   ['fe80::', 10],
   ['fec0::', 10],
@@ -39,17 +48,32 @@ const blocked = new BlockList();
 for (const [a, p] of BLOCKED_V4) blocked.addSubnet(a, p, 'ipv4');
 for (const [a, p] of BLOCKED_V6) blocked.addSubnet(a, p, 'ipv6');
 
+/** The eight 16-bit groups of an IPv6 address (node's URL parser gives the canonical compressed text). */
+function groups(v6: string): number[] {
+  const text = new URL(`http://[${v6}]/`).hostname.slice(1, -1);
+  const [head = '', tail] = text.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  return [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t].map((g) => parseInt(g, 16));
+}
+
 /**
- * The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d) or IPv4-compatible (::a.b.c.d) IPv6 address, which
- * reach the IPv4 ranges by another spelling. (A ::/96 subnet in a BlockList would match every IPv4 address:
- * node compares IPv4 against IPv6 rules in that form.)
+ * The IPv4 address an IPv6 address stands for when it is an IPv4-embedding form that reaches the IPv4 range
+ * by another spelling: mapped ::ffff:a.b.c.d, compatible ::a.b.c.d (all of ::/96), SIIT-translated
+ * ::ffff:0:a.b.c.d (RFC 7915) and the NAT64 well-known prefix 64:ff9b::/96 (RFC 6052 §2.1, which also
+ * forbids it for non-global IPv4 addresses). The embedded address then gets the IPv4 rules. (A ::/96 subnet
+ * in a BlockList would match every IPv4 address: node compares IPv4 against IPv6 rules in that form.)
  */
 function embeddedV4(v6: string): string | undefined {
-  const compressed = new URL(`http://[${v6}]/`).hostname.slice(1, -1);
-  const m = /^::(?:ffff:)?([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(compressed);
-  if (!m) return undefined;
-  const hi = parseInt(m[1]!, 16);
-  const lo = parseInt(m[2]!, 16);
+  const g = groups(v6);
+  const zero = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  const embeds =
+    (zero(0, 5) && (g[5] === 0 || g[5] === 0xffff)) || // compatible, mapped
+    (zero(0, 4) && g[4] === 0xffff && g[5] === 0) || // SIIT
+    (g[0] === 0x64 && g[1] === 0xff9b && zero(2, 6)); // NAT64 well-known prefix
+  if (!embeds) return undefined;
+  const hi = g[6]!;
+  const lo = g[7]!;
   return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
@@ -59,6 +83,7 @@ export function isForbiddenAddress(address: string): boolean {
   const family = isIP(a);
   if (family === 0) return true; // not an address at all: refuse rather than guess
   if (family === 4) return blocked.check(a, 'ipv4');
+  if (a.includes('%')) return true; // a zone index: scoped to a link, never a public address
   const v4 = embeddedV4(a);
   return v4 !== undefined ? blocked.check(v4, 'ipv4') : blocked.check(a, 'ipv6');
 }

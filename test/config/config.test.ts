@@ -49,6 +49,32 @@ describe('configuration', () => {
     expect(JSON.stringify(redactedConfig(c))).not.toMatch(/pw@|kkkk/);
   });
 
+  it('masks credentials inside URLs: a database password, a webhook user-info, query and fragment', () => {
+    const c = loadConfig({
+      env: {
+        SHAKENSTACK_STORE: 'postgres',
+        SHAKENSTACK_DATABASE_URL: 'postgres://shaken:s3cretpw@db.example:5432/shaken?sslmode=require&password=qpw',
+        SHAKENSTACK_DASHBOARD_EXPIRY_WEBHOOK_URL: 'https://hookuser:hookpw@hooks.example/expiry?token=tok123&sig=sig456#frag789',
+        SHAKENSTACK_PUBLIC_URL: 'https://TOKEN999@sti.example',
+      },
+    });
+    const r = redactedConfig(c) as { store: { url: string }; dashboard: { expiryWebhookUrl: string }; publicUrl: string };
+    expect(r.store.url).toBe('postgres://shaken:***@db.example:5432/shaken?sslmode=***&password=***');
+    expect(r.dashboard.expiryWebhookUrl).toBe('https://hookuser:***@hooks.example/expiry?token=***&sig=***#***');
+    expect(r.publicUrl).toBe('https://***@sti.example');
+    expect(JSON.stringify(r)).not.toMatch(/s3cretpw|qpw|hookpw|tok123|sig456|frag789|TOKEN999/);
+    // Without credentials a URL is shown as configured; a secret that is no URL is masked whole.
+    const plain = redactedConfig(loadConfig({ env: { SHAKENSTACK_DASHBOARD_EXPIRY_WEBHOOK_URL: 'https://hooks.example/expiry', SHAKENSTACK_METRICS_TOKEN: 'metrics-token-value' } })) as Record<string, any>;
+    expect(plain.dashboard.expiryWebhookUrl).toBe('https://hooks.example/expiry');
+    expect(plain.metrics.token).toBe('***');
+  });
+
+  it('refuses an admin token shorter than 32 characters and names the setting', () => {
+    expect(() => loadConfig({ env: { SHAKENSTACK_ADMIN_TOKEN: 'x'.repeat(31) } })).toThrow(new ConfigError('adminToken (SHAKENSTACK_ADMIN_TOKEN)', 'must be at least 32 characters (random, e.g. openssl rand -hex 32), got 31'));
+    expect(loadConfig({ env: { SHAKENSTACK_ADMIN_TOKEN: 'x'.repeat(32) } }).adminToken).toBe('x'.repeat(32));
+    expect(loadConfig({ env: {} }).adminToken).toBeUndefined();
+  });
+
   it('documents every setting in the README table with its environment variable and default', () => {
     const readme = readFileSync('README.md', 'utf8');
     for (const s of SETTINGS) {

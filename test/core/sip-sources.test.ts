@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalCidr, SipSourceTable } from '../../server/core/sip-sources.js';
+import { admitSipSource, canonicalCidr, cidrsOverlap, SipSourceTable, type SipSource } from '../../server/core/sip-sources.js';
 
 describe('canonicalCidr', () => {
   it.each([
@@ -50,5 +50,54 @@ describe('SipSourceTable', () => {
   it('answers undefined for garbage instead of throwing', () => {
     expect(table.lookup('')).toBeUndefined();
     expect(table.lookup('not-an-ip')).toBeUndefined();
+  });
+});
+
+describe('cidrsOverlap', () => {
+  it.each([
+    ['127.0.0.0/8', '127.0.0.77/32', true],
+    ['127.0.0.77/32', '127.0.0.0/8', true],
+    ['127.0.0.0/8', '127.0.0.0/8', true],
+    ['0.0.0.0/0', '198.51.100.0/24', true],
+    ['198.51.100.0/25', '198.51.100.128/25', false],
+    ['198.51.100.0/24', '198.51.101.0/24', false],
+    ['2001:db8::/32', '2001:db8:1::5/128', true],
+    ['2001:db8::/32', '2001:db9::/32', false],
+    ['::/0', '0.0.0.0/0', false],
+  ])('%s and %s overlap: %s', (a, b, overlap) => {
+    expect(cidrsOverlap(a, b)).toBe(overlap);
+  });
+});
+
+describe('admitSipSource (tenant boundary between accounts)', () => {
+  const carrier: SipSource = { accountId: 'acc_carrierB', cidr: '127.0.0.0/8', sourceKind: 'gateway' };
+  const existing: SipSource[] = [carrier, { accountId: 'acc_pbxA', cidr: '192.0.2.0/24', sourceKind: 'customer' }];
+  const add = (cidr: string, allowOverlap?: boolean) => admitSipSource({ accountId: 'acc_pbxA', cidr, sourceKind: 'customer' }, existing, { allowOverlap });
+
+  it("refuses a block inside, around or equal to another account's, with a reason that names neither the block nor the account", () => {
+    for (const cidr of ['127.0.0.77/32', '0.0.0.0/0', '127.0.0.0/8']) {
+      let error: unknown;
+      try {
+        add(cidr);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, cidr).toMatchObject({ code: 'ERR_REQ_CONFLICT', field: 'cidr', reason: `${cidr} overlaps a SIP source block this account does not hold; only an administrator can allow an overlap` });
+      const said = (JSON.stringify(error) + String(error)).replaceAll(cidr, '<asked>');
+      expect(said, cidr).not.toMatch(/carrierB|gateway|\d+\.\d+\.\d+\.\d+/);
+    }
+  });
+
+  it('lets an account nest its own blocks and refuses its own duplicate', () => {
+    expect(add('192.0.2.7/32')).toEqual([]);
+    expect(add('192.0.0.0/16')).toEqual([]);
+    expect(() => add('192.0.2.0/24')).toThrow(expect.objectContaining({ code: 'ERR_REQ_CONFLICT', reason: '192.0.2.0/24 is already a SIP source of this account' }));
+    expect(add('198.51.100.0/24')).toEqual([]);
+  });
+
+  it("admits an overlap an admin allowed and reports the other account's block, but never an identical block", () => {
+    expect(add('127.0.0.77/32', true)).toEqual([carrier]);
+    expect(add('0.0.0.0/0', true)).toEqual([carrier]);
+    expect(() => add('127.0.0.0/8', true)).toThrow(expect.objectContaining({ code: 'ERR_REQ_CONFLICT', field: 'cidr' }));
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -63,17 +63,20 @@ describe('dashboard users from the CLI and on first start', () => {
     expect(lastAdmin.stderr).toContain('last admin');
   });
 
-  it('creates admin with a random password printed once in the banner when there is no user, and not again', async () => {
+  it('creates admin with a random password written once to a 0600 file the banner names (not shown off a terminal), and not again', async () => {
     const fresh = await mkdtemp(join(tmpdir(), 'shakenstack-dash-first-'));
     try {
       const e = { SHAKENSTACK_DATA_DIR: fresh, SHAKENSTACK_PORT: '0', SHAKENSTACK_GRPC: 'false', SHAKENSTACK_SIP: 'false', SHAKENSTACK_LOG_LEVEL: 'info', SHAKENSTACK_DEMO: 'false' };
       proc = await startServe(e);
-      await eventually(async () => /Dashboard: /.test(proc!.output()) && /\n  (\S{20})\n/.test(proc!.output().split('Dashboard: ')[1]!), 'the dashboard banner');
+      await eventually(async () => /Created dashboard user "admin"; its password is in \S+/.test(proc!.output()), 'the dashboard banner');
       const out = proc.output();
       expect(out).toContain(`Dashboard: ${proc.url}/dashboard/`);
-      const password = /Created dashboard user "admin" with the password[^\n]*\n  (\S+)\n/.exec(out)![1]!;
-      // Printed once, on the banner; never in a log line.
-      expect(out.split(password)).toHaveLength(2);
+      const file = /its password is in (\S+) \(mode 0600/.exec(out)![1]!;
+      const password = (await readFile(file, 'utf8')).trim();
+      // Written once to its 0600 file; never on this output, which is no terminal and carries the log.
+      expect(password).toMatch(/^\S{16,}$/);
+      expect(out).not.toContain(password);
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
       const c = await DashClient.login({ url: proc.url } as any, 'admin', password);
       expect(c.csrf).not.toBe('');
       await stopServe(proc);
@@ -93,8 +96,8 @@ describe('metrics with cluster workers', () => {
     let proc: ServeProcess | undefined;
     try {
       proc = await startServe({ SHAKENSTACK_DATA_DIR: dataDir, SHAKENSTACK_PORT: '0', SHAKENSTACK_GRPC: 'false', SHAKENSTACK_SIP: 'false', SHAKENSTACK_WORKERS: '2', SHAKENSTACK_LOG_LEVEL: 'warn', SHAKENSTACK_METRICS_TOKEN: 'metrics-secret' });
-      await eventually(async () => /API key \(shown only now; keep it\):\n {2}(\S+)/.test(proc!.output()), 'the demo API key');
-      const apiKey = /API key \(shown only now; keep it\):\n {2}(\S+)/.exec(proc.output())![1]!;
+      await eventually(async () => /API key: in (\S+) \(mode 0600\)/.test(proc!.output()), 'the demo API key file');
+      const apiKey = (await readFile(/API key: in (\S+) \(mode 0600\)/.exec(proc.output())![1]!, 'utf8')).trim();
       // The banner comes when the first worker listens, maybe before the second is up: a scrape now must not
       // wait for a worker still starting (it has counted nothing), but answer at once.
       const early = await fetch(`${proc.url}/metrics`, { headers: { authorization: 'Bearer metrics-secret', connection: 'close' } });

@@ -66,8 +66,10 @@ describe('shakenstack CLI', () => {
   });
 
   it('masks secrets when printing the configuration', async () => {
-    const r = await runCli(['config', '--json'], { ...env, SHAKENSTACK_MASTER_KEY: 'a'.repeat(64) });
+    const r = await runCli(['config', '--json'], { ...env, SHAKENSTACK_MASTER_KEY: 'a'.repeat(64), SHAKENSTACK_DASHBOARD_EXPIRY_WEBHOOK_URL: 'https://hook:hookpw@hooks.example/expiry?token=tok123' });
     expect(JSON.parse(r.stdout).masterKey).toBe('***');
     expect(r.stdout).not.toContain('a'.repeat(64));
+    expect(JSON.parse(r.stdout).dashboard.expiryWebhookUrl).toBe('https://hook:***@hooks.example/expiry?token=***');
+    expect(r.stdout).not.toMatch(/hookpw|tok123/);
   });
 });

@@ -31,9 +31,13 @@ export interface ServeProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `shakenstack serve` and waits for its banner. */
-export function startServe(env: Record<string, string>, timeoutMs = 30_000): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve'], { env: { PATH: process.env.PATH!, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `shakenstack serve` and waits for its banner. `umask` (e.g. '022') starts it through a shell that sets
+ * it first (`process.umask()` cannot be changed from a worker thread); `exec` keeps the pid the server's.
+ */
+export function startServe(env: Record<string, string>, timeoutMs = 30_000, opts: { umask?: string } = {}): Promise<ServeProcess> {
+  const [command, args] = opts.umask === undefined ? [process.execPath, [CLI, 'serve']] : ['/bin/sh', ['-c', `umask ${opts.umask} && exec "$@"`, 'sh', process.execPath, CLI, 'serve']];
+  const child = spawn(command, args, { env: { PATH: process.env.PATH!, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

@@ -349,6 +349,27 @@ export function storeSuite(fixture: StoreFixture): void {
       expect(await store.listSipSources(a.id)).toEqual([]);
       await expect(store.removeSipSource(blockA)).rejects.toMatchObject({ code: 'ERR_REQ_NOT_FOUND' });
     });
+
+    it("refuses a block overlapping another account's unless allowed, even when both adds race", async () => {
+      const a = await store.createAccount(newAccount());
+      const b = await store.createAccount(newAccount());
+      const net = `10.${Math.floor(Math.random() * 250) + 1}.${Math.floor(Math.random() * 250) + 1}`;
+      const [wide, narrow] = [`${net}.0/24`, `${net}.128/25`];
+      // Open connections first, so the two adds really overlap in time rather than queue behind a connect.
+      await Promise.all(Array.from({ length: 4 }, () => store.listSipSources(a.id)));
+      const raced = await Promise.allSettled([
+        store.addSipSource({ accountId: a.id, cidr: wide, sourceKind: 'customer' }),
+        store.addSipSource({ accountId: b.id, cidr: narrow, sourceKind: 'customer' }),
+      ]);
+      expect(raced.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect(raced.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'ERR_REQ_CONFLICT' } });
+      const [winner, loser] = raced[0]!.status === 'fulfilled' ? [a, b] : [b, a];
+      const loserCidr = loser === a ? wide : narrow;
+      const allowed = await store.addSipSource({ accountId: loser.id, cidr: loserCidr, sourceKind: 'customer' }, { allowOverlap: true });
+      expect(allowed.overlaps).toEqual([{ accountId: winner.id, cidr: winner === a ? wide : narrow, sourceKind: 'customer' }]);
+      await store.removeSipSource(wide);
+      await store.removeSipSource(narrow);
+    });
   });
 
   describe('key blobs', () => {

@@ -71,6 +71,41 @@ describe('address policy', () => {
     }
     for (const a of ['8.8.8.8', '1.1.1.1', '::ffff:8.8.8.8', '2606:4700:4700::1111', '2a00:1450:4001::200e']) expect(isForbiddenAddress(a), a).toBe(false);
   });
+
+  it('judges IPv4-embedding IPv6 forms by the IPv4 address they carry: NAT64, SIIT, mapped, compatible', () => {
+    const forms: [string, string, boolean][] = [
+      // NAT64 well-known prefix 64:ff9b::/96 (RFC 6052): only a public IPv4 address may be embedded
+      ['NAT64 loopback', '64:ff9b::127.0.0.1', true],
+      ['NAT64 loopback, hex', '64:ff9b::7f00:1', true],
+      ['NAT64 metadata', '[64:ff9b::a9fe:a9fe]', true],
+      ['NAT64 private', '64:ff9b::10.1.2.3', true],
+      ['NAT64 public', '64:ff9b::8.8.8.8', false],
+      // SIIT IPv4-translated ::ffff:0:0:0/96 (RFC 7915)
+      ['SIIT loopback', '::ffff:0:127.0.0.1', true],
+      ['SIIT private', '::ffff:0:c0a8:101', true],
+      ['SIIT public', '::ffff:0:8.8.8.8', false],
+      // mapped and compatible, as before
+      ['mapped CGNAT', '::ffff:100.64.0.1', true],
+      ['compatible private', '::10.0.0.1', true],
+    ];
+    for (const [what, a, forbidden] of forms) expect(isForbiddenAddress(a), what).toBe(forbidden);
+  });
+
+  it('refuses local-use NAT64, 6to4 and Teredo outright, whatever they embed, and scoped addresses', () => {
+    for (const a of [
+      '64:ff9b:1::808:808', // local-use NAT64 64:ff9b:1::/48 (RFC 8215), not globally reachable
+      '64:ff9b:1:ffff::7f00:1',
+      '2002:7f00:1::1', // 6to4 of 127.0.0.1
+      '2002:808:808::1', // 6to4 of a public address: refused too
+      '2001:0:4136:e378:8000:63bf:3fff:fdd2', // Teredo
+      '2001::7f00:1',
+      'fe80::1%eth0',
+    ]) {
+      expect(isForbiddenAddress(a), a).toBe(true);
+    }
+    // Just outside those prefixes: ordinary global unicast.
+    for (const a of ['2003::1', '2001:4860:4860::8888']) expect(isForbiddenAddress(a), a).toBe(false);
+  });
 });
 
 describe('cache directives', () => {

@@ -124,9 +124,13 @@ export function registerAccountRoutes(api: FastifyInstance, ctx: DashboardContex
   });
 
   api.post<Params>('/accounts/:id/sip-sources', async (request, reply) => {
-    const a = await writableAccount(store, userOf(request), request.params.id);
+    const user = userOf(request);
+    const a = await writableAccount(store, user, request.params.id);
     const b = bodyOf(request);
-    const s = await addSipSource(store, a.id, { cidr: b.cidr, sourceKind: b.sourceKind });
+    // Only an admin may let a block overlap another account's; an operator's allowOverlap is ignored, so it
+    // gets the same neutral refusal as if it had not asked.
+    const grant = user.role === 'admin' && b.allowOverlap === true ? { actor: user, clock: ctx.clock } : undefined;
+    const { source: s } = await addSipSource(store, a.id, { cidr: b.cidr, sourceKind: b.sourceKind }, grant);
     await audit(ctx, request, { action: 'sipsource.add', target: `sipsource:${s.cidr}`, accountId: a.id, detail: { sourceKind: s.sourceKind } });
     return reply.code(201).send({ sipSource: sipSourceView(s) });
   });

@@ -5,7 +5,11 @@ import { findAccount, updateAccount } from '../../manage/accounts.js';
 import { exportInventory, importInventory, removeInventoryCsv, type RowError } from '../../manage/inventory.js';
 import type { Store } from '../../store/store.js';
 import { addRoutingRule } from '../../manage/routing-rules.js';
-import { addSipSource, listSipSources, removeSipSource } from '../../manage/sip-sources.js';
+import { addSipSource, allowOverlapOf, listSipSources, removeSipSource } from '../../manage/sip-sources.js';
+import { systemClock, type Clock } from '../../core/ports.js';
+
+/** Who the audit log names for a change made with the admin token. */
+const ADMIN_API_ACTOR = { id: null, username: 'admin-api' };
 
 /** A CSV upload of a few million inventory rows fits; anything larger is refused with 413. */
 const CSV_BODY_LIMIT = 128 * 1024 * 1024;
@@ -23,7 +27,7 @@ function badRows(errorCount: number, rows: RowError[], what: string): ShakenErro
  * `/api/admin/...`: account settings and TN inventories for an operator's tooling. Authenticated by the
  * admin token; each handler decodes, calls the management layer, encodes.
  */
-export function registerAdminRoutes(app: FastifyInstance, deps: { store: Store; checkAdmin: (token: string | undefined) => void }): void {
+export function registerAdminRoutes(app: FastifyInstance, deps: { store: Store; checkAdmin: (token: string | undefined) => void; clock?: Clock }): void {
   void app.register(
     async (admin) => {
       admin.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: CSV_BODY_LIMIT }, (_req, body, done) => done(null, body));
@@ -68,7 +72,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: { store: Store; 
       admin.post<{ Params: { account: string } }>('/accounts/:account/sip-sources', async (request, reply) => {
         const account = await findAccount(deps.store, request.params.account);
         const body = (request.body ?? {}) as Record<string, unknown>;
-        return reply.code(201).send(await addSipSource(deps.store, account.id, { cidr: body.cidr, sourceKind: body.sourceKind }));
+        const grant = allowOverlapOf(body.allowOverlap) ? { actor: ADMIN_API_ACTOR, clock: deps.clock ?? systemClock } : undefined;
+        const { source, overlaps } = await addSipSource(deps.store, account.id, { cidr: body.cidr, sourceKind: body.sourceKind }, grant);
+        return reply.code(201).send(overlaps.length > 0 ? { ...source, overlaps } : source);
       });
 
       admin.delete<{ Params: { account: string }; Querystring: { cidr?: string } }>('/accounts/:account/sip-sources', async (request) => {
