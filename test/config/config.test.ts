@@ -14,7 +14,7 @@ describe('configuration', () => {
       port: 8080,
       bodyLimit: 16384,
       headersTimeoutMs: 10000,
-      requestTimeoutMs: 15000,
+      requestTimeoutMs: 30000,
       keepAliveTimeoutMs: 72000,
       maxRequestsPerConnection: 0,
       maxConnections: 4096,
@@ -40,7 +40,7 @@ describe('configuration', () => {
     expect(() => loadConfig({ env: { SHAKENSTACK_PORT: '70000' } })).toThrow(new ConfigError('http.port (SHAKENSTACK_PORT)', 'must be a whole number from 0 to 65535, got "70000"'));
     expect(() => loadConfig({ env: { SHAKENSTACK_STORE: 'mysql' } })).toThrow(/store.engine.*must be one of embedded, postgres/);
     expect(() => loadConfig({ env: { SHAKENSTACK_STORE: 'postgres' } })).toThrow(/store.url/);
-    expect(() => loadConfig({ env: { SHAKENSTACK_HTTP_HEADERS_TIMEOUT_MS: '20000' } })).toThrow(/http.headersTimeoutMs: must not exceed http.requestTimeoutMs \(15000\)/);
+    expect(() => loadConfig({ env: { SHAKENSTACK_HTTP_HEADERS_TIMEOUT_MS: '40000' } })).toThrow(/http.headersTimeoutMs: must not exceed http.requestTimeoutMs \(30000\)/);
   });
 
   it('refuses unknown settings in the file rather than ignoring a typo', async () => {
