@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ShakenError } from '../core/errors.js';
 import type { CertificatePublisher } from '../core/certificate-publisher.js';
 import type { SigningService } from '../core/sign-service.js';
@@ -41,9 +41,13 @@ export interface HttpDeps {
   metricsRoute?: MetricsRouteDeps;
 }
 
-/** Node's IncomingMessage fails its body stream with ECONNRESET 'aborted' when the client goes away mid-body. */
-function isClientAbort(err: unknown): boolean {
-  return (err as { code?: unknown } | null)?.code === 'ECONNRESET';
+/**
+ * Node's IncomingMessage fails its body stream with ECONNRESET 'aborted' when the client goes away mid-body. The
+ * request stream must itself have ended early: an ECONNRESET from a dependency (a database connection) after the
+ * body was read is a fault of ours and stays an error.
+ */
+function isClientAbort(err: unknown, request: FastifyRequest): boolean {
+  return (err as { code?: unknown } | null)?.code === 'ECONNRESET' && request.raw.readableAborted;
 }
 
 /** Builds the HTTP adapter without listening; `main` (or a test) calls `listen`. */
@@ -63,7 +67,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
 
   app.setErrorHandler((err, request, reply) => {
     // The client closed its connection before its body arrived: nothing is wrong here and nobody is left to answer.
-    if (isClientAbort(err)) {
+    if (isClientAbort(err, request)) {
       request.log.debug({ url: request.url.slice(0, 200) }, 'client closed the connection before sending its whole request body');
       return reply.code(400).send();
     }
