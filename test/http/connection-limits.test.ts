@@ -58,6 +58,7 @@ describe('HTTP connection limits', () => {
       const c = await open(svc);
       expect(await c.closedWithin(10_000)).toBe(true);
       expect(c.closedAt! - c.openedAt).toBeGreaterThanOrEqual(950);
+      expect(c.received).toMatch(/^HTTP\/1\.1 408 /);
     });
 
     it('says Connection: close on the last request a keep-alive connection may carry', async () => {
