@@ -132,6 +132,8 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
     certificates,
     logger,
     bodyLimit: config.http.bodyLimit,
+    connections: config.http,
+    onConnectionRefused: (reason) => prometheus.connectionRefused('http', reason),
     readiness,
     admin: { store, checkAdmin: createAdminCheck(config.adminToken) },
     dashboard: config.dashboard.enabled ? { store, keys, clock, logger, config, insights } : undefined,
@@ -187,7 +189,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
         { routing, sources: signing.sources, verifier, logger },
         { ...s, limits: { maxMessageBytes: s.maxMessageBytes, maxHeaders: 100 } },
       );
-      sip = await startSipServer(handler, { host: s.host, port: s.port, maxMessageBytes: s.maxMessageBytes, maxConnections: s.maxConnections, idleTimeoutMs: s.idleTimeoutMs }, logger);
+      sip = await startSipServer(handler, { ...s, onConnectionRefused: (reason) => prometheus.connectionRefused('sip', reason) }, logger);
     }
   } catch (e) {
     await close();

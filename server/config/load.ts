@@ -120,6 +120,11 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   if (config.store.engine === 'postgres' && !config.store.url) {
     throw new ConfigError('store.url', 'SHAKENSTACK_DATABASE_URL is required when SHAKENSTACK_STORE=postgres');
   }
+  // Node refuses a headers timeout longer than the request timeout, which already bounds the headers.
+  const { headersTimeoutMs, requestTimeoutMs } = config.http;
+  if (requestTimeoutMs > 0 && headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError('http.headersTimeoutMs', `must not exceed http.requestTimeoutMs (${requestTimeoutMs})`);
+  }
   return deepFreeze(config);
 }
 

@@ -4,7 +4,17 @@
  */
 export interface Config {
   dataDir: string;
-  http: { host: string; port: number; bodyLimit: number };
+  http: {
+    host: string;
+    port: number;
+    bodyLimit: number;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    maxRequestsPerConnection: number;
+    maxConnections: number;
+    maxConnectionsPerSource: number;
+  };
   grpc: {
     enabled: boolean;
     host: string;
@@ -16,6 +26,10 @@ export interface Config {
     maxConnectionAgeMs: number;
     maxConnectionAgeGraceMs: number;
     healthIntervalMs: number;
+    maxConcurrentStreams: number;
+    maxReceiveMessageBytes: number;
+    maxSendMessageBytes: number;
+    maxConnectionIdleMs: number;
   };
   /** Base URL under which this service is reachable; the x5u URLs it hosts start with it. */
   publicUrl: string | undefined;
@@ -65,7 +79,9 @@ export interface Config {
     maxTransactions: number;
     maxMessageBytes: number;
     maxConnections: number;
+    maxConnectionsPerSource: number;
     idleTimeoutMs: number;
+    messageTimeoutMs: number;
   };
   shutdownTimeoutMs: number;
 }
@@ -89,6 +105,12 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'http.host', env: 'SHAKENSTACK_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address the HTTP API listens on (`0.0.0.0` for all interfaces).' },
   { path: 'http.port', env: 'SHAKENSTACK_PORT', kind: 'port', default: 8080, doc: 'HTTP port (0 picks a free one).' },
   { path: 'http.bodyLimit', env: 'SHAKENSTACK_BODY_LIMIT', kind: 'int', default: 16384, doc: 'Largest request body in bytes; larger gets 413.' },
+  { path: 'http.headersTimeoutMs', env: 'SHAKENSTACK_HTTP_HEADERS_TIMEOUT_MS', kind: 'int', default: 10000, doc: 'A request whose headers have not all arrived this long after it began is answered 408 and its connection closed (also a new connection that sends nothing). At most `http.requestTimeoutMs`; 0 = no limit.' },
+  { path: 'http.requestTimeoutMs', env: 'SHAKENSTACK_HTTP_REQUEST_TIMEOUT_MS', kind: 'int', default: 30000, doc: 'A request whose headers and body have not all arrived this long after it began is answered 408 and its connection closed, however steadily it trickles. Raise it for large admin CSV uploads over slow links (or use the CLI import). 0 = no limit.' },
+  { path: 'http.keepAliveTimeoutMs', env: 'SHAKENSTACK_HTTP_KEEPALIVE_TIMEOUT_MS', kind: 'int', default: 72000, doc: 'An idle keep-alive connection is closed after this long without a new request (above the 60 s idle timeout of common load balancers).' },
+  { path: 'http.maxRequestsPerConnection', env: 'SHAKENSTACK_HTTP_MAX_REQUESTS_PER_CONNECTION', kind: 'int', default: 0, doc: 'Requests served on one keep-alive connection; the last answer says `Connection: close` and the client reconnects (spreads clients over nodes behind a balancer). 0 = no limit.' },
+  { path: 'http.maxConnections', env: 'SHAKENSTACK_HTTP_MAX_CONNECTIONS', kind: 'int', default: 4096, doc: 'Open HTTP connections per process at most; a connection beyond it is reset at once. Keep the sum over listeners below the open-file limit (`ulimit -n`). 0 = no cap.' },
+  { path: 'http.maxConnectionsPerSource', env: 'SHAKENSTACK_HTTP_MAX_CONNECTIONS_PER_SOURCE', kind: 'int', default: 256, doc: 'Open HTTP connections per process from one source address (IPv6: one /64) at most; beyond it reset at once. Raise it when every client comes through one proxy. 0 = no cap.' },
   { path: 'grpc.enabled', env: 'SHAKENSTACK_GRPC', kind: 'bool', default: true, doc: 'Serve the gRPC API (signing, health, metrics, reflection).' },
   { path: 'grpc.host', env: 'SHAKENSTACK_GRPC_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address the gRPC API listens on (`0.0.0.0` for all interfaces).' },
   { path: 'grpc.port', env: 'SHAKENSTACK_GRPC_PORT', kind: 'port', default: 50051, doc: 'gRPC port (0 picks a free one). Cluster workers share it.' },
@@ -100,6 +122,10 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'grpc.maxConnectionAgeMs', env: 'SHAKENSTACK_GRPC_MAX_CONNECTION_AGE_MS', kind: 'int', default: 0, doc: 'Ask clients to reconnect after this long (GOAWAY), so long-lived channels spread over nodes added later; 0 = never.' },
   { path: 'grpc.maxConnectionAgeGraceMs', env: 'SHAKENSTACK_GRPC_MAX_CONNECTION_AGE_GRACE_MS', kind: 'int', default: 30000, doc: 'After `grpc.maxConnectionAgeMs`, how long calls still open (a SignStream) may run before the connection is closed.' },
   { path: 'grpc.healthIntervalMs', env: 'SHAKENSTACK_GRPC_HEALTH_INTERVAL_MS', kind: 'int', default: 1000, doc: 'How often the readiness probes run for the gRPC health service: Check answers the last result, Watch hears each change.' },
+  { path: 'grpc.maxConcurrentStreams', env: 'SHAKENSTACK_GRPC_MAX_CONCURRENT_STREAMS', kind: 'int', default: 1000, doc: 'Calls open at once on one gRPC connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); a client queues calls beyond it until one ends. 0 = no limit.' },
+  { path: 'grpc.maxReceiveMessageBytes', env: 'SHAKENSTACK_GRPC_MAX_RECEIVE_MESSAGE_BYTES', kind: 'int', default: 1048576, doc: 'Largest gRPC message taken (a Sign request is a few hundred bytes, a SignStream batch of about 5,000 items fits 1 MiB); larger is refused with RESOURCE_EXHAUSTED before decoding. 0 = no limit.' },
+  { path: 'grpc.maxSendMessageBytes', env: 'SHAKENSTACK_GRPC_MAX_SEND_MESSAGE_BYTES', kind: 'int', default: 4194304, doc: 'Largest gRPC message sent; a larger answer fails its call with RESOURCE_EXHAUSTED. 0 = no limit.' },
+  { path: 'grpc.maxConnectionIdleMs', env: 'SHAKENSTACK_GRPC_MAX_CONNECTION_IDLE_MS', kind: 'int', default: 1800000, doc: 'A gRPC connection with no call open for this long is closed with GOAWAY (a client reconnects on its next call); 0 = never.' },
   { path: 'publicUrl', env: 'SHAKENSTACK_PUBLIC_URL', kind: 'url', default: undefined, doc: 'Base URL verifiers reach this service at; hosted x5u URLs start with it. Default `http://<host>:<port>`. Use https in production.' },
   { path: 'store.engine', env: 'SHAKENSTACK_STORE', kind: 'enum', values: ['embedded', 'postgres'], default: 'embedded', doc: '`embedded` (SQLite file in the data folder, no server) or `postgres` (several nodes on one database).' },
   { path: 'store.url', env: 'SHAKENSTACK_DATABASE_URL', kind: 'string', default: undefined, secret: true, doc: 'PostgreSQL connection URL, required with `postgres`.' },
@@ -145,7 +171,9 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'sip.maxPending', env: 'SHAKENSTACK_SIP_MAX_PENDING', kind: 'int', default: 2000, doc: 'INVITEs being signed or verified at once; beyond it an INVITE gets 503 with Retry-After.' },
   { path: 'sip.maxTransactions', env: 'SHAKENSTACK_SIP_MAX_TRANSACTIONS', kind: 'int', default: 50000, doc: 'Server transactions remembered (32 s each) so retransmissions get the identical answer; the oldest goes first when full.' },
   { path: 'sip.maxMessageBytes', env: 'SHAKENSTACK_SIP_MAX_MESSAGE_BYTES', kind: 'int', default: 16384, doc: 'Largest SIP message accepted; larger UDP datagrams are dropped and TCP connections closed.' },
-  { path: 'sip.maxConnections', env: 'SHAKENSTACK_SIP_MAX_CONNECTIONS', kind: 'int', default: 1024, doc: 'Open SIP TCP connections at most.' },
+  { path: 'sip.maxConnections', env: 'SHAKENSTACK_SIP_MAX_CONNECTIONS', kind: 'int', default: 1024, doc: 'Open SIP TCP connections at most; a connection beyond it is reset at once.' },
+  { path: 'sip.maxConnectionsPerSource', env: 'SHAKENSTACK_SIP_MAX_CONNECTIONS_PER_SOURCE', kind: 'int', default: 64, doc: 'Open SIP TCP connections from one source address (IPv6: one /64) at most, so one peer cannot take all of `sip.maxConnections`; beyond it reset at once. 0 = no cap.' },
   { path: 'sip.idleTimeoutMs', env: 'SHAKENSTACK_SIP_IDLE_TIMEOUT_MS', kind: 'int', default: 120000, doc: 'A SIP TCP connection silent this long is closed.' },
+  { path: 'sip.messageTimeoutMs', env: 'SHAKENSTACK_SIP_MESSAGE_TIMEOUT_MS', kind: 'int', default: 10000, doc: 'A SIP TCP connection must complete its first message within this of connecting, and each later message within this of its first byte; else it is closed. 0 = no limit.' },
   { path: 'shutdownTimeoutMs', env: 'SHAKENSTACK_SHUTDOWN_TIMEOUT_MS', kind: 'int', default: 10000, doc: 'Longest wait for in-flight requests and the log flush on SIGTERM/SIGINT.' },
 ];

@@ -38,9 +38,21 @@ export function serverCredentials(grpc: GrpcConfig): ServerCredentials {
   return ServerCredentials.createSsl(ca, [{ cert_chain: certChain, private_key: privateKey }], ca !== null);
 }
 
-/** Keepalive and connection age, for long-lived sidecar channels. */
+/**
+ * Keepalive and connection age for long-lived sidecar channels, and the bounds of one connection: calls open at
+ * once, message sizes, idle time (docs/connection-limits.md).
+ */
 export function serverOptions(grpc: GrpcConfig): ServerOptions {
-  const options: ServerOptions = {};
+  // 0 means no limit in our settings; grpc-js says so with -1 (a 0 there would refuse every message).
+  const unlimited = (n: number) => (n > 0 ? n : -1);
+  const options: ServerOptions = {
+    // grpc-js answers RESOURCE_EXHAUSTED itself, before anything is decoded.
+    'grpc.max_receive_message_length': unlimited(grpc.maxReceiveMessageBytes),
+    'grpc.max_send_message_length': unlimited(grpc.maxSendMessageBytes),
+  };
+  // Sent to the client in HTTP/2 SETTINGS: its calls beyond this wait in its own queue, not on the server.
+  if (grpc.maxConcurrentStreams > 0) options['grpc.max_concurrent_streams'] = grpc.maxConcurrentStreams;
+  if (grpc.maxConnectionIdleMs > 0) options['grpc.max_connection_idle_ms'] = grpc.maxConnectionIdleMs;
   if (grpc.keepaliveTimeMs > 0) {
     options['grpc.keepalive_time_ms'] = grpc.keepaliveTimeMs;
     options['grpc.keepalive_timeout_ms'] = grpc.keepaliveTimeoutMs;

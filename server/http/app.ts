@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ShakenError } from '../core/errors.js';
 import type { CertificatePublisher } from '../core/certificate-publisher.js';
 import type { SigningService } from '../core/sign-service.js';
@@ -17,6 +17,8 @@ import { registerSignRoute } from './routes/sign.js';
 import { registerX5uRoute } from './routes/x5u.js';
 import { registerDashboard, type DashboardDeps } from '../dashboard/register.js';
 import { registerMetricsRoute, type MetricsRouteDeps } from '../metrics/prometheus-route.js';
+import type { RefusedReason } from '../net/connection-guard.js';
+import { guardHttpConnections, httpServerOptions, type HttpConnectionLimits } from './connection-limits.js';
 
 export interface HttpDeps {
   signing: SigningService;
@@ -25,6 +27,10 @@ export interface HttpDeps {
   readiness: ReadinessCheck;
   logger: FastifyBaseLogger;
   bodyLimit: number;
+  /** Timeouts and connection caps of the listener. */
+  connections: HttpConnectionLimits;
+  /** Told of each connection reset by a cap (the metrics count them). */
+  onConnectionRefused?: (reason: RefusedReason) => void;
   /** Verification (STI-VS) endpoints; absent in adapters built without a verifier. */
   verifier?: Verifier;
   /** Management endpoints under /api/admin; absent in adapters that do not offer them. */
@@ -35,6 +41,15 @@ export interface HttpDeps {
   metricsRoute?: MetricsRouteDeps;
 }
 
+/**
+ * Node's IncomingMessage fails its body stream with ECONNRESET 'aborted' when the client goes away mid-body. The
+ * request stream must itself have ended early: an ECONNRESET from a dependency (a database connection) after the
+ * body was read is a fault of ours and stays an error.
+ */
+function isClientAbort(err: unknown, request: FastifyRequest): boolean {
+  return (err as { code?: unknown } | null)?.code === 'ECONNRESET' && request.raw.readableAborted;
+}
+
 /** Builds the HTTP adapter without listening; `main` (or a test) calls `listen`. */
 export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   const app = Fastify({
@@ -43,12 +58,19 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit,
     return503OnClosing: true,
+    ...httpServerOptions(deps.connections),
   });
+  guardHttpConnections(app.server, deps.connections, deps.onConnectionRefused);
 
   // Only JSON is accepted; fastify's built-in text/plain parser would let a text body reach the handlers.
   app.removeContentTypeParser('text/plain');
 
   app.setErrorHandler((err, request, reply) => {
+    // The client closed its connection before its body arrived: nothing is wrong here and nobody is left to answer.
+    if (isClientAbort(err, request)) {
+      request.log.debug({ url: request.url.slice(0, 200) }, 'client closed the connection before sending its whole request body');
+      return reply.code(400).send();
+    }
     const e = toShakenError(err);
     if (e.code === 'ERR_INTERNAL') request.log.error({ err }, 'unhandled error');
     const { status, body } = httpError(e);

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { daysUntilExpiry, parseCertificateChain } from '../core/cert-chain.js';
 import type { Clock, RequestLogRecord, RequestLogSink } from '../core/ports.js';
+import type { RefusedReason } from '../net/connection-guard.js';
 import type { ReadinessCheck } from '../readiness.js';
 import type { Store } from '../store/store.js';
 
@@ -41,6 +42,7 @@ export class PrometheusMetrics implements RequestLogSink {
   private readonly requests: Counter<'kind' | 'transport' | 'outcome' | 'attest'>;
   private readonly errors: Counter<'kind' | 'transport' | 'code'>;
   private readonly duration: Histogram<'kind' | 'transport' | 'outcome'>;
+  private readonly refused: Counter<'listener' | 'reason'>;
   /** Label lookups hash an object; the children are kept per label set so a request costs two map hits. */
   private readonly children = new Map<string, { count: { inc(): void }; observe: { observe(v: number): void } }>();
 
@@ -58,6 +60,12 @@ export class PrometheusMetrics implements RequestLogSink {
       help: "The core's time per request (validation, policy, signing or verifying), the same clock for every transport.",
       labelNames: ['kind', 'transport', 'outcome'],
       buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.refused = new Counter({
+      name: 'shakenstack_connections_refused_total',
+      help: 'Connections reset at once because a cap was reached, by listener (http, sip) and cap (total, per_source).',
+      labelNames: ['listener', 'reason'],
       registers,
     });
     new Gauge({
@@ -117,6 +125,11 @@ export class PrometheusMetrics implements RequestLogSink {
     c.count.inc();
     c.observe.observe(entry.latencyUs / 1e6);
     if (entry.outcome === 'error') this.errors.inc({ kind: entry.kind, transport: entry.transport, code: entry.errorCode ?? 'ERR_INTERNAL' });
+  }
+
+  /** A listener reset a connection over one of its caps (docs/connection-limits.md). */
+  connectionRefused(listener: 'http' | 'sip', reason: RefusedReason): void {
+    this.refused.inc({ listener, reason });
   }
 
   metrics(): Promise<string> {

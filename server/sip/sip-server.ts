@@ -2,6 +2,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { ConnectionGuard, type RefusedReason } from '../net/connection-guard.js';
 import { headEnd } from './message.js';
 import type { RedirectHandler, SipPeer } from './redirect-handler.js';
 
@@ -10,9 +11,16 @@ export interface SipServerOptions {
   /** Same number for UDP and TCP; 0 picks one free on both. */
   port: number;
   maxMessageBytes: number;
+  /** Open TCP connections at most; 0 = no cap. */
   maxConnections: number;
+  /** Open TCP connections from one source address (IPv6: one /64) at most; 0 = no cap. */
+  maxConnectionsPerSource: number;
   /** A TCP connection with nothing received for this long is closed. */
   idleTimeoutMs: number;
+  /** A TCP connection's first message must be complete this long after it opens, each later one this long after its first byte; 0 = no limit. */
+  messageTimeoutMs: number;
+  /** Told of each TCP connection reset by a cap (the metrics count them). */
+  onConnectionRefused?: (reason: RefusedReason) => void;
 }
 
 export interface SipServer {
@@ -64,9 +72,21 @@ function tcpConnection(socket: Socket, handler: RedirectHandler, opts: SipServer
       else socket.write(buf);
     },
   };
+  // The idle timeout restarts with every byte, so a peer trickling a message would never meet it: a message
+  // (the first one counted from the connect) has its own deadline from its first byte until it is complete.
+  let messageTimer: NodeJS.Timeout | undefined;
+  const awaitMessage = () => {
+    if (opts.messageTimeoutMs > 0) messageTimer ??= setTimeout(() => socket.destroy(), opts.messageTimeoutMs);
+  };
+  const messageDone = () => {
+    clearTimeout(messageTimer);
+    messageTimer = undefined;
+  };
+  awaitMessage();
   socket.setNoDelay(true);
   socket.setTimeout(opts.idleTimeoutMs, () => socket.destroy());
   socket.on('error', () => socket.destroy());
+  socket.on('close', messageDone);
   socket.on('data', (chunk) => {
     buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
     for (;;) {
@@ -76,6 +96,7 @@ function tcpConnection(socket: Socket, handler: RedirectHandler, opts: SipServer
       const end = headEnd(buffered);
       if (end < 0) {
         if (buffered.length > opts.maxMessageBytes) socket.destroy();
+        else if (buffered.length > 0) awaitMessage();
         return;
       }
       const length = /^(?:content-length|l)[ \t]*:[ \t]*(\d{1,9})[ \t]*$/im.exec(buffered.toString('latin1', 0, end));
@@ -84,9 +105,13 @@ function tcpConnection(socket: Socket, handler: RedirectHandler, opts: SipServer
         socket.destroy();
         return;
       }
-      if (buffered.length < total) return;
+      if (buffered.length < total) {
+        awaitMessage();
+        return;
+      }
       const message = buffered.subarray(0, total);
       buffered = buffered.subarray(total);
+      messageDone();
       handler.onMessage(message, peer);
     }
   });
@@ -96,12 +121,14 @@ function tcpConnection(socket: Socket, handler: RedirectHandler, opts: SipServer
 export async function startSipServer(handler: RedirectHandler, opts: SipServerOptions, logger: Logger): Promise<SipServer> {
   let udp: UdpSocket | undefined;
   const open = new Set<Socket>();
+  // One peer holding connections up to its own cap still leaves the rest of `maxConnections` to the others.
+  const guard = new ConnectionGuard({ maxConnections: opts.maxConnections, maxPerSource: opts.maxConnectionsPerSource }, opts.onConnectionRefused);
   const tcp = createServer((socket) => {
+    if (!guard.admit(socket)) return;
     open.add(socket);
     socket.on('close', () => open.delete(socket));
     tcpConnection(socket, handler, opts);
   });
-  tcp.maxConnections = opts.maxConnections;
   // Port 0: the free UDP port may be taken for TCP; a few tries find one free on both.
   for (let attempt = 0; ; attempt++) {
     udp = await bindUdp(opts.host, opts.port, (msg, address, port) =>

@@ -9,7 +9,17 @@ import { SETTINGS } from '../../server/config/schema.js';
 describe('configuration', () => {
   it('uses the documented defaults with an empty environment', () => {
     const c = loadConfig({ env: {} });
-    expect(c.http).toEqual({ host: '127.0.0.1', port: 8080, bodyLimit: 16384 });
+    expect(c.http).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      bodyLimit: 16384,
+      headersTimeoutMs: 10000,
+      requestTimeoutMs: 30000,
+      keepAliveTimeoutMs: 72000,
+      maxRequestsPerConnection: 0,
+      maxConnections: 4096,
+      maxConnectionsPerSource: 256,
+    });
     expect(c.store.engine).toBe('embedded');
     expect(c.workers).toBe(1);
     expect(c.masterKeyFile).toBe(join(c.dataDir, 'master.key'));
@@ -30,6 +40,7 @@ describe('configuration', () => {
     expect(() => loadConfig({ env: { SHAKENSTACK_PORT: '70000' } })).toThrow(new ConfigError('http.port (SHAKENSTACK_PORT)', 'must be a whole number from 0 to 65535, got "70000"'));
     expect(() => loadConfig({ env: { SHAKENSTACK_STORE: 'mysql' } })).toThrow(/store.engine.*must be one of embedded, postgres/);
     expect(() => loadConfig({ env: { SHAKENSTACK_STORE: 'postgres' } })).toThrow(/store.url/);
+    expect(() => loadConfig({ env: { SHAKENSTACK_HTTP_HEADERS_TIMEOUT_MS: '40000' } })).toThrow(/http.headersTimeoutMs: must not exceed http.requestTimeoutMs \(30000\)/);
   });
 
   it('refuses unknown settings in the file rather than ignoring a typo', async () => {
