@@ -67,7 +67,7 @@ export class PrometheusMetrics implements RequestLogSink {
       registers,
       aggregator: 'min',
       async collect() {
-        const states = await deps.readiness.check();
+        const states = (await deps.readiness.check()).checks;
         this.reset();
         for (const [probe, state] of Object.entries(states)) this.set({ probe }, state === 'ok' ? 1 : 0);
       },
