@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSignerClient } from '../../clients/node/src/index.js';
 import { createApiKey } from '../../server/manage/api-keys.js';
 import { DashClient, makeUser } from '../dashboard/support.js';
 import { ADMIN_URL, createTempDatabase, execSql } from '../helpers/postgres.js';
@@ -34,7 +35,7 @@ describe('a PostgreSQL node through store outages', () => {
         'store.poolSize': 4,
         'store.queryTimeoutMs': QUERY_TIMEOUT_MS,
         'store.connectTimeoutMs': QUERY_TIMEOUT_MS,
-        'grpc.enabled': false,
+        'grpc.healthIntervalMs': 50,
         cacheTtlMs: 100,
         changePollMs: 50,
       },
@@ -115,12 +116,20 @@ describe('a PostgreSQL node through store outages', () => {
 
   it('signs from cache, refuses unknown keys with 503 and reports the store down while the port refuses', async () => {
     const unusedToken = await unusedKey();
-    const during: { ready: Awaited<ReturnType<typeof ready>>; unknown: number; dashboard: number }[] = [];
+    const grpc = createSignerClient({ address: svc.grpcAddress, apiKey: acct.token });
+    const during: { ready: Awaited<ReturnType<typeof ready>>; unknown: number; dashboard: number; grpcHealth: string; grpcSign: string; metrics: string }[] = [];
     const statuses = await signThrough(async () => {
       await sleep(200);
       await proxy.setMode('refuse');
       await sleep(500);
-      during.push({ ready: await ready(), unknown: (await sign(unusedToken)).status, dashboard: (await dash.get('/dashboard/api/accounts')).status });
+      during.push({
+        ready: await ready(),
+        unknown: (await sign(unusedToken)).status,
+        dashboard: (await dash.get('/dashboard/api/accounts')).status,
+        grpcHealth: await grpc.health(),
+        grpcSign: (await grpc.sign(body)).attest,
+        metrics: await (await fetch(`${svc.url}/metrics`)).text(),
+      });
       await sleep(1500);
       await proxy.setMode('pass');
     });
@@ -129,6 +138,11 @@ describe('a PostgreSQL node through store outages', () => {
     expect(during[0]!.ready).toEqual({ status: 200, body: { status: 'degraded', checks: { store: 'unavailable' } } });
     expect(during[0]!.unknown).toBe(503);
     expect(during[0]!.dashboard).toBe(503);
+    expect(during[0]!.grpcHealth).toBe('SERVING');
+    expect(during[0]!.grpcSign).toMatch(/^[ABC]$/);
+    // What monitoring sees: /metrics still answers, and says which probe fails.
+    expect(during[0]!.metrics).toContain('shakenstack_readiness{probe="store"} 0');
+    await grpc.close();
     await recovered();
     expect((await ready()).body.status).toBe('ready');
   });
