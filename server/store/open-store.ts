@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Kysely, Migrator, PostgresDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import Libsql from 'libsql';
 import type { Clock } from '../core/ports.js';
 import { EmbeddedDialect } from './embedded-dialect.js';
@@ -57,6 +57,14 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   await migrateOrClose(migrations, 'postgres');
   await migrations.destroy();
   const db = openPostgres({ url: opts.url, poolSize: opts.poolSize ?? 10, connectTimeoutMs, queryTimeoutMs: opts.queryTimeoutMs ?? PG_QUERY_TIMEOUT_MS });
+  // One round trip on the service's own pool: it proves its session settings are accepted, and it initialises
+  // kysely's driver, without which a later destroy() is a no-op and a closed store would go on answering.
+  try {
+    await sql`select 1`.execute(db);
+  } catch (err) {
+    await db.destroy().catch(() => undefined);
+    throw toStoreError(err);
+  }
   return new KyselyStore(db, { engine: 'postgres', clock: opts.clock });
 }
 
