@@ -179,6 +179,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
     for (const { accountId, error } of await signing.preload((await store.listAccounts()).map((a) => a.id))) {
       logger.error({ accountId, code: error.code, reason: error.reason }, 'account cannot sign: its credential was refused at start');
     }
+    await certificates.preload();
     await app.listen({ host: config.http.host, port: config.http.port });
     if (grpc) {
       // Health answers from the first probe on, never a premature NOT_SERVING.

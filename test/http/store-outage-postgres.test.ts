@@ -117,7 +117,7 @@ describe('a PostgreSQL node through store outages', () => {
   it('signs from cache, refuses unknown keys with 503 and reports the store down while the port refuses', async () => {
     const unusedToken = await unusedKey();
     const grpc = createSignerClient({ address: svc.grpcAddress, apiKey: acct.token });
-    const during: { ready: Awaited<ReturnType<typeof ready>>; unknown: number; dashboard: number; grpcHealth: string; grpcSign: string; metrics: string }[] = [];
+    const during: { ready: Awaited<ReturnType<typeof ready>>; unknown: number; dashboard: number; grpcHealth: string; grpcSign: string; metrics: string; x5u: number }[] = [];
     const statuses = await signThrough(async () => {
       await sleep(200);
       await proxy.setMode('refuse');
@@ -129,6 +129,7 @@ describe('a PostgreSQL node through store outages', () => {
         grpcHealth: await grpc.health(),
         grpcSign: (await grpc.sign(body)).attest,
         metrics: await (await fetch(`${svc.url}/metrics`)).text(),
+        x5u: (await fetch(acct.x5u)).status,
       });
       await sleep(1500);
       await proxy.setMode('pass');
@@ -139,6 +140,8 @@ describe('a PostgreSQL node through store outages', () => {
     expect(during[0]!.unknown).toBe(503);
     expect(during[0]!.dashboard).toBe(503);
     expect(during[0]!.grpcHealth).toBe('SERVING');
+    // Verifiers fetching this node's certificates during the outage still get them.
+    expect(during[0]!.x5u).toBe(200);
     expect(during[0]!.grpcSign).toMatch(/^[ABC]$/);
     // What monitoring sees: /metrics still answers, and says which probe fails.
     expect(during[0]!.metrics).toContain('shakenstack_readiness{probe="store"} 0');
