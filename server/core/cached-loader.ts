@@ -17,10 +17,19 @@ interface Entry<V> {
  */
 const RETRY_WHILE_DOWN_MS = 1000;
 
+/**
+ * How long a call waits for the reload of an expired entry before the stale value answers it (the reload goes
+ * on in the background). A blackholed store fails only at `store.queryTimeoutMs` (15 s by default), far past
+ * what a SIP or API client waits, so the first call after an outage begins is not held that long either.
+ */
+const RELOAD_PATIENCE_MS = 1000;
+
 export interface CachedLoaderOptions {
   ttlMs: number;
   /** How long past `ttlMs` a loaded value still answers when reloading it fails with ERR_STORE_UNAVAILABLE; 0: never. */
   staleIfErrorMs?: number;
+  /** Default RELOAD_PATIENCE_MS. */
+  reloadPatienceMs?: number;
   maxEntries?: number;
 }
 
@@ -35,13 +44,15 @@ const storeUnavailable = (err: unknown) => isShakenError(err) && err.code === 'E
  * the last value loaded keeps answering for up to `staleIfErrorMs` past its TTL, so calls from accounts seen
  * before an outage go on being signed through it. Anything else a load throws (a refused record, a bug) is
  * passed on as before. After `clear()` an old value is no longer fresh, but it is still the best fallback an
- * outage leaves: a change that the store cannot serve cannot be applied either.
+ * outage leaves: a change that the store cannot serve cannot be applied either. A reload the store does not
+ * answer within `reloadPatienceMs` is treated the same way for the call waiting on it (the reload goes on).
  */
 export class CachedLoader<K, V> {
   private readonly entries = new Map<K, Entry<V>>();
   private readonly ttlMs: number;
   private readonly staleIfErrorMs: number;
   private readonly maxEntries: number;
+  private readonly reloadPatienceMs: number;
 
   constructor(
     private readonly load: (key: K) => Promise<V>,
@@ -51,6 +62,7 @@ export class CachedLoader<K, V> {
     this.ttlMs = options.ttlMs;
     this.staleIfErrorMs = options.staleIfErrorMs ?? 0;
     this.maxEntries = options.maxEntries ?? 100_000;
+    this.reloadPatienceMs = options.reloadPatienceMs ?? RELOAD_PATIENCE_MS;
   }
 
   /** The loaded value if it is fresh and already there: the hot path's synchronous hit. */
@@ -67,13 +79,23 @@ export class CachedLoader<K, V> {
       if (now >= entry.retryAt && !entry.loading) void this.reload(key, entry).catch(() => undefined);
       return entry.settled!.promise;
     }
-    if (entry?.loading) return entry.loading;
     if (!entry) {
       if (this.entries.size >= this.maxEntries) this.entries.clear();
       entry = { expiresAt: 0 };
       this.entries.set(key, entry);
     }
-    return this.reload(key, entry);
+    const loading = entry.loading ?? this.reload(key, entry);
+    return this.usableStale(entry, now) && this.staleIfErrorMs > 0 ? this.orStaleAfterPatience(entry, loading) : loading;
+  }
+
+  /** The reload's result, or the stale value if the store has not answered within the patience. */
+  private orStaleAfterPatience(entry: Entry<V>, loading: Promise<V>): Promise<V> {
+    const stale = entry.settled!.value;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const patience = new Promise<V>((resolve) => {
+      timer = setTimeout(() => resolve(stale), this.reloadPatienceMs);
+    });
+    return Promise.race([loading, patience]).finally(() => clearTimeout(timer));
   }
 
   /** Values stay, as outage fallbacks, but none is fresh: the next `get` of each key reloads it. */

@@ -82,6 +82,23 @@ describe('CachedLoader stale-if-error', () => {
     expect(await cache.get('k')).toBe('v2');
   });
 
+  it('answers the stale value when the store does not answer a reload within the patience, and keeps the reload going', async () => {
+    const clock = { ms: 0, now: () => clock.ms };
+    let answer: ((v: string) => void) | undefined;
+    const cache = new CachedLoader<string, string>(
+      (_key) => (answer ? new Promise<string>((r) => (answer = r)) : ((answer = () => undefined), Promise.resolve('v1'))),
+      clock,
+      { ttlMs: TTL, staleIfErrorMs: STALE, reloadPatienceMs: 20 },
+    );
+    expect(await cache.get('k')).toBe('v1');
+    clock.ms = TTL + 1;
+    // The store hangs (a blackhole): this call is answered from the stale value.
+    expect(await cache.get('k')).toBe('v1');
+    answer!('v2');
+    await Promise.resolve();
+    expect(await cache.get('k')).toBe('v2');
+  });
+
   it('with staleIfErrorMs 0 fails as soon as an expired entry cannot be reloaded', async () => {
     const { clock, src, cache } = setup(0);
     await cache.get('k');
