@@ -46,14 +46,14 @@ describe('an embedded node through SQLite busy and full-disk errors', () => {
       const refused = await patchAccount();
       expect(refused).toMatchObject({ status: 503, json: { error: { code: 'ERR_STORE_UNAVAILABLE' } } });
       // WAL readers are not blocked by a writer: signing, and the readiness probe (a read), go on.
-      expect((await sign()).status).toBe(200);
-      expect((await ready()).status).toBe(200);
+      expect((await sign()).status, 'signing while locked').toBe(200);
+      expect((await ready()).status, 'readiness while locked').toBe(200);
       other.exec('COMMIT');
     } finally {
       other.close();
     }
-    expect((await patchAccount()).status).toBe(200);
-    expect((await sign()).status).toBe(200);
+    expect(await patchAccount(), 'a write after the lock is released').toMatchObject({ status: 200 });
+    expect((await sign()).status, 'signing after the lock').toBe(200);
   }, 30_000);
 
   it('answers 503 to writes on a full disk (SQLITE_FULL), keeps signing, and writes again once there is room', async () => {
