@@ -24,6 +24,7 @@ import { startDashboardJobs } from './dashboard/background.js';
 import { createInsights } from './dashboard/insights.js';
 import { createReadiness, watchReadiness, type ReadinessWatch } from './readiness.js';
 import { watchChanges } from './store/change-watcher.js';
+import { outageLog } from './store/outage-log.js';
 import { openStore } from './store/open-store.js';
 import { ThreadedRequestLog } from './store/threaded-request-log.js';
 import type { Store } from './store/store.js';
@@ -102,13 +103,14 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   // Prometheus reads readiness at scrape time only, after `readiness` below exists.
   const prometheus = new PrometheusMetrics({ store, clock, readiness: { check: () => readiness.check() } });
   const log = fanOutSink(logWriter, metrics, prometheus);
-  const signing = createSigningService({ directory: store, keys: keys.router, clock, log, cacheTtlMs: config.cacheTtlMs });
+  const signing = createSigningService({ directory: store, keys: keys.router, clock, log, cacheTtlMs: config.cacheTtlMs, cacheStaleIfErrorMs: config.cacheStaleIfErrorMs });
   const certificates = new CertificatePublisher(store, clock);
   // The dashboard's request-log scans: a thread of their own on the embedded engine, started by the first query.
   const insights = createInsights(store, config.dataDir, logger);
-  const routing = createRoutingService({ signing, directory: store, clock, cacheTtlMs: config.cacheTtlMs });
+  const routing = createRoutingService({ signing, directory: store, clock, cacheTtlMs: config.cacheTtlMs, cacheStaleIfErrorMs: config.cacheStaleIfErrorMs });
   const watcher = watchChanges(store, {
     intervalMs: config.changePollMs,
+    log: outageLog(logger, 'change watcher'),
     onChange: () => {
       signing.invalidate();
       certificates.invalidate();
@@ -116,7 +118,9 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
     },
   });
   // The software key store keeps its keys in the store, so the store probe covers it too; each PKCS#11 token has its own.
-  const readiness = createReadiness({ store: () => store.ping(), ...keys.probes });
+  // While the store is down the node signs from its caches for cacheStaleIfErrorMs, and stays in the load balancer
+  // as long (`degraded`): every node shares the one store, so pulling them all would stop signing everywhere.
+  const readiness = createReadiness({ store: () => store.ping(), ...keys.probes }, { graceMs: { store: config.cacheStaleIfErrorMs }, now: () => clock.now() });
   // Same API keys as signing; trust anchors load here, so a bad verify.trustAnchors stops the node before it listens.
   const verifier = createConfiguredVerifier(config, {
     authenticator: signing.authenticator,
@@ -177,6 +181,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
     for (const { accountId, error } of await signing.preload((await store.listAccounts()).map((a) => a.id))) {
       logger.error({ accountId, code: error.code, reason: error.reason }, 'account cannot sign: its credential was refused at start');
     }
+    await certificates.preload();
     await app.listen({ host: config.http.host, port: config.http.port });
     if (grpc) {
       // Health answers from the first probe on, never a premature NOT_SERVING.

@@ -4,13 +4,35 @@
  */
 export type ProbeState = 'ok' | 'unavailable' | 'timeout';
 
+/**
+ * `ready`: every probe passes. `degraded`: a probe allowed to fail for a while (the store, whose data the node
+ * serves from its caches meanwhile) is failing, and the node still takes traffic. `not-ready`: take it out.
+ */
+export type ReadinessStatus = 'ready' | 'degraded' | 'not-ready';
+
+export interface ReadinessReport {
+  status: ReadinessStatus;
+  /** Each dependency's state. */
+  checks: Record<string, ProbeState>;
+}
+
 export interface ReadinessCheck {
-  /** Each dependency's state; the service is ready when all are `ok`. */
-  check(): Promise<Record<string, ProbeState>>;
+  check(): Promise<ReadinessReport>;
 }
 
 /** A dependency probe: resolves when the dependency answers. */
 export type Probe = () => Promise<unknown>;
+
+export interface ReadinessOptions {
+  timeoutMs?: number;
+  /**
+   * Probes whose failure leaves the node ready (`degraded`) for this many ms after it began, because the node
+   * keeps working without them meanwhile; past that it is `not-ready`. A probe not named here must pass.
+   */
+  graceMs?: Record<string, number>;
+  /** Time source of the grace periods; tests inject one. */
+  now?: () => number;
+}
 
 // A blackholed database must not hold a health check forever; load balancers give up after a few seconds.
 const PROBE_TIMEOUT_MS = 2000;
@@ -27,18 +49,39 @@ async function run(probe: Probe, timeoutMs: number): Promise<ProbeState> {
   }
 }
 
-export function createReadiness(probes: Record<string, Probe>, timeoutMs = PROBE_TIMEOUT_MS): ReadinessCheck {
+export function createReadiness(probes: Record<string, Probe>, options: ReadinessOptions = {}): ReadinessCheck {
   const names = Object.keys(probes);
+  const timeoutMs = options.timeoutMs ?? PROBE_TIMEOUT_MS;
+  const graceMs = options.graceMs ?? {};
+  const now = options.now ?? Date.now;
+  // When each probe began failing, as seen by the checks (any transport's); cleared when it passes again.
+  const failingSince = new Map<string, number>();
   return {
     async check() {
       const states = await Promise.all(names.map((n) => run(probes[n]!, timeoutMs)));
-      return Object.fromEntries(names.map((n, i) => [n, states[i]!]));
+      const t = now();
+      let status: ReadinessStatus = 'ready';
+      names.forEach((name, i) => {
+        if (states[i] === 'ok') {
+          failingSince.delete(name);
+          return;
+        }
+        const since = failingSince.get(name) ?? t;
+        failingSince.set(name, since);
+        const grace = graceMs[name];
+        if (grace !== undefined && t - since < grace) {
+          if (status === 'ready') status = 'degraded';
+        } else {
+          status = 'not-ready';
+        }
+      });
+      return { status, checks: Object.fromEntries(names.map((n, i) => [n, states[i]!])) };
     },
   };
 }
 
-export function isReady(states: Record<string, ProbeState>): boolean {
-  return Object.values(states).every((s) => s === 'ok');
+export function isReady(report: ReadinessReport): boolean {
+  return report.status !== 'not-ready';
 }
 
 /** Readiness kept current by polling, for transports that push changes (gRPC health Watch). */

@@ -103,13 +103,22 @@ async function serveSingle(config: Config, logger: Logger): Promise<void> {
     cluster.worker!.on('disconnect', () => void node.close().then(() => process.exit(0)));
     return;
   }
-  const demo = await bootstrapDemo(config, node.publicUrl, node.store, node.keys);
+  // The node is serving by now: a store that fails here costs the demo account or the banner, not the process.
+  const demo = await bootstrapDemo(config, node.publicUrl, node.store, node.keys).catch((err: unknown) => {
+    logger.error({ err }, 'demo bootstrap failed; the node serves without it');
+    return undefined;
+  });
   logDemoKey(logger, demo);
   logger.info({ url: node.publicUrl }, 'listening');
   const sip = node.sipPort === undefined ? undefined : `udp+tcp ${config.sip.host}:${node.sipPort} (${config.sip.mode})`;
   const tty = process.stdout.isTTY === true;
   process.stdout.write(banner(node.publicUrl, node.grpcPort === undefined ? undefined : `${config.grpc.host}:${node.grpcPort}`, sip, demo, tty));
-  process.stdout.write(await dashboardBanner(config, node.store, node.publicUrl, { tty, logger }));
+  process.stdout.write(
+    await dashboardBanner(config, node.store, node.publicUrl, { tty, logger }).catch((err: unknown) => {
+      logger.error({ err }, 'dashboard first-user setup failed; it is retried at the next start');
+      return '';
+    }),
+  );
 }
 
 async function servePrimary(config: Config, logger: Logger): Promise<void> {
@@ -147,8 +156,11 @@ async function servePrimary(config: Config, logger: Logger): Promise<void> {
   try {
     demo = await bootstrapDemo(config, publicUrl, store, await openKeyStores(config, store));
     dashboard = await dashboardBanner(config, store, publicUrl, { tty: process.stdout.isTTY === true, logger });
+  } catch (err) {
+    // The workers are serving by now: a store that fails here costs the demo account or the banner, not the node.
+    logger.error({ err }, 'demo bootstrap or dashboard first-user setup failed; the node serves without it');
   } finally {
-    await store.close();
+    await store.close().catch(() => undefined);
   }
   logDemoKey(logger, demo);
   logger.info({ url: publicUrl, workers: config.workers }, 'listening');

@@ -33,7 +33,7 @@ export interface Config {
   };
   /** Base URL under which this service is reachable; the x5u URLs it hosts start with it. */
   publicUrl: string | undefined;
-  store: { engine: 'embedded' | 'postgres'; url: string | undefined; poolSize: number };
+  store: { engine: 'embedded' | 'postgres'; url: string | undefined; poolSize: number; connectTimeoutMs: number; queryTimeoutMs: number };
   /** 32-byte key for the software key store (hex or base64); when unset, `<dataDir>/master.key` is used. */
   masterKey: string | undefined;
   /** Always set after loading (defaults to `<dataDir>/master.key`). */
@@ -45,6 +45,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   requestLog: { flushIntervalMs: number; maxBatch: number; retentionDays: number };
   cacheTtlMs: number;
+  /** How long past `cacheTtlMs` a cached account, credential or key is still used while the store is unavailable. */
+  cacheStaleIfErrorMs: number;
   changePollMs: number;
   /** Bearer token of the admin API (`/api/admin/...`); the admin API is off while unset. */
   adminToken: string | undefined;
@@ -130,6 +132,8 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'store.engine', env: 'SHAKENSTACK_STORE', kind: 'enum', values: ['embedded', 'postgres'], default: 'embedded', doc: '`embedded` (SQLite file in the data folder, no server) or `postgres` (several nodes on one database).' },
   { path: 'store.url', env: 'SHAKENSTACK_DATABASE_URL', kind: 'string', default: undefined, secret: true, doc: 'PostgreSQL connection URL, required with `postgres`.' },
   { path: 'store.poolSize', env: 'SHAKENSTACK_DATABASE_POOL', kind: 'int', default: 10, doc: 'PostgreSQL connections per process.' },
+  { path: 'store.connectTimeoutMs', env: 'SHAKENSTACK_DATABASE_CONNECT_TIMEOUT_MS', kind: 'int', default: 5000, doc: 'A PostgreSQL connection not established (TCP, TLS, login) within this fails with `ERR_STORE_UNAVAILABLE`.' },
+  { path: 'store.queryTimeoutMs', env: 'SHAKENSTACK_DATABASE_QUERY_TIMEOUT_MS', kind: 'int', default: 15000, doc: 'PostgreSQL `statement_timeout` and `idle_in_transaction_session_timeout` of the service\'s connections; a query unanswered 1 s after it (a blackholed network) fails with `ERR_STORE_UNAVAILABLE` and its connection is replaced. Migrations are exempt. 0 turns it off.' },
   { path: 'masterKey', env: 'SHAKENSTACK_MASTER_KEY', kind: 'string', default: undefined, secret: true, doc: 'Master key of the software key store: 32 bytes as hex or base64. Unset: read or create the master key file.' },
   { path: 'masterKeyFile', env: 'SHAKENSTACK_MASTER_KEY_FILE', kind: 'string', default: undefined, doc: 'Master key file, created with mode 0600 on first start. Default `<dataDir>/master.key`.' },
   { path: 'pkcs11.module', env: 'SHAKENSTACK_PKCS11_MODULE', kind: 'string', default: undefined, doc: 'PKCS#11 library of the HSM (SoftHSM2: `/usr/lib/softhsm/libsofthsm2.so`). Set it to sign with `pkcs11:` keys.' },
@@ -143,6 +147,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'requestLog.maxBatch', env: 'SHAKENSTACK_LOG_MAX_BATCH', kind: 'int', default: 200, doc: 'Records written per store transaction, and the backlog that triggers an early flush. Small batches keep each synchronous SQLite write short (about 2.5 ms for 200 rows).' },
   { path: 'requestLog.retentionDays', env: 'SHAKENSTACK_LOG_RETENTION_DAYS', kind: 'int', default: 90, doc: 'Request-log records older than this many days are deleted in the background, in small batches; 0 keeps them forever.' },
   { path: 'cacheTtlMs', env: 'SHAKENSTACK_CACHE_TTL_MS', kind: 'int', default: 60000, doc: 'Longest time an account, credential or API key is reused from memory.' },
+  { path: 'cacheStaleIfErrorMs', env: 'SHAKENSTACK_CACHE_STALE_IF_ERROR_MS', kind: 'int', default: 3600000, doc: 'While the store is unavailable, accounts, credentials, API keys, SIP sources and routing rules loaded before the outage keep being used this long past `cacheTtlMs`, and readiness stays up as long; 0: a store outage fails every lookup whose cache entry has expired.' },
   { path: 'changePollMs', env: 'SHAKENSTACK_CHANGE_POLL_MS', kind: 'int', default: 1000, doc: 'How often each process checks the store for changes made elsewhere (CLI, other nodes) and drops its caches.' },
   { path: 'adminToken', env: 'SHAKENSTACK_ADMIN_TOKEN', kind: 'string', default: undefined, secret: true, doc: 'Bearer token for the admin API (`/api/admin/...`: accounts, TN inventory). The admin API answers 401 while unset. At least 32 characters (random): a shorter one stops the start (exit code 78).' },
   { path: 'verify.trustAnchors', env: 'SHAKENSTACK_VERIFY_TRUST_ANCHORS', kind: 'string', default: undefined, doc: 'STI-CA trust anchors for verification: a PEM bundle file or a folder of PEM files. Re-read when a file changes (see `verify.trustReloadMs`). Unset: no chain is trusted.' },

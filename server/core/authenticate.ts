@@ -1,5 +1,5 @@
 import { parseApiKey, secretMatches } from './api-key.js';
-import { CachedLoader } from './cached-loader.js';
+import { CachedLoader, type CachedLoaderOptions } from './cached-loader.js';
 import { ShakenError } from './errors.js';
 import type { AccountRecord, ApiKeyRecord, Clock, Directory } from './ports.js';
 import type { CallerContext, Transport } from './types.js';
@@ -22,9 +22,11 @@ export function bearerToken(header: string | undefined): string | undefined {
   return m ? m[1] : '';
 }
 
-export function createAuthenticator(directory: Directory, clock: Clock, cacheTtlMs: number): Authenticator {
-  const keys = new CachedLoader<string, ApiKeyRecord | undefined>((id) => directory.getApiKey(id), clock, cacheTtlMs);
-  const accounts = new CachedLoader<string, AccountRecord | undefined>((id) => directory.getAccount(id), clock, cacheTtlMs);
+export function createAuthenticator(directory: Directory, clock: Clock, cache: CachedLoaderOptions): Authenticator {
+  const cacheTtlMs = cache.ttlMs;
+  // A key never seen before an outage cannot be checked during it: its lookup fails with ERR_STORE_UNAVAILABLE (503), not 401.
+  const keys = new CachedLoader<string, ApiKeyRecord | undefined>((id) => directory.getApiKey(id), clock, cache);
+  const accounts = new CachedLoader<string, AccountRecord | undefined>((id) => directory.getAccount(id), clock, cache);
   // Tokens that passed, so a busy sidecar's key is hashed once per TTL rather than per call. Keyed by the token
   // itself: it is in this process's memory on every request anyway. Cleared with the other caches.
   const passed = new Map<string, { accountId: string; apiKeyId: string; sourceKind: CallerContext['sourceKind']; expiresAt: number }>();

@@ -1,26 +1,69 @@
+import { isShakenError } from './errors.js';
 import type { Clock } from './ports.js';
 
 interface Entry<V> {
+  /** The last value loaded, and when. Kept after it expires, as the fallback while the store is unavailable. */
+  settled?: { value: V; promise: Promise<V>; loadedAt: number };
+  /** Fresh until then; 0 after `clear()`. */
   expiresAt: number;
-  value: Promise<V>;
-  /** Set once the load has finished, so a hit needs no promise hop. */
-  settled?: { value: V };
+  loading?: Promise<V>;
+  /** Set while reloads fail with ERR_STORE_UNAVAILABLE: the stale value answers at once, the store is retried after this. */
+  retryAt?: number;
 }
+
+/**
+ * While the store is down, how often one key is retried. Requests in between get the stale value without
+ * waiting, so a blackholed store (each try hangs until the query timeout) costs one waiting request, not all.
+ */
+const RETRY_WHILE_DOWN_MS = 1000;
+
+/**
+ * How long a call waits for the reload of an expired entry before the stale value answers it (the reload goes
+ * on in the background). A blackholed store fails only at `store.queryTimeoutMs` (15 s by default), far past
+ * what a SIP or API client waits, so the first call after an outage begins is not held that long either.
+ */
+const RELOAD_PATIENCE_MS = 1000;
+
+export interface CachedLoaderOptions {
+  ttlMs: number;
+  /** How long past `ttlMs` a loaded value still answers when reloading it fails with ERR_STORE_UNAVAILABLE; 0: never. */
+  staleIfErrorMs?: number;
+  /** Default RELOAD_PATIENCE_MS. */
+  reloadPatienceMs?: number;
+  maxEntries?: number;
+}
+
+const storeUnavailable = (err: unknown) => isShakenError(err) && err.code === 'ERR_STORE_UNAVAILABLE';
 
 /**
  * A keyed cache for the hot path: one load in flight per key (concurrent misses share it), entries live
  * for `ttlMs`, and `clear()` drops everything when the store reports a change. Failed loads are not kept,
  * so a passing store fault is retried on the next request.
+ *
+ * Stale-if-error (the HTTP cache's rule, RFC 5861 §4): when a reload fails because the store is unavailable,
+ * the last value loaded keeps answering for up to `staleIfErrorMs` past its TTL, so calls from accounts seen
+ * before an outage go on being signed through it. Anything else a load throws (a refused record, a bug) is
+ * passed on as before. After `clear()` an old value is no longer fresh, but it is still the best fallback an
+ * outage leaves: a change that the store cannot serve cannot be applied either. A reload the store does not
+ * answer within `reloadPatienceMs` is treated the same way for the call waiting on it (the reload goes on).
  */
 export class CachedLoader<K, V> {
   private readonly entries = new Map<K, Entry<V>>();
+  private readonly ttlMs: number;
+  private readonly staleIfErrorMs: number;
+  private readonly maxEntries: number;
+  private readonly reloadPatienceMs: number;
 
   constructor(
     private readonly load: (key: K) => Promise<V>,
     private readonly clock: Clock,
-    private readonly ttlMs: number,
-    private readonly maxEntries = 100_000,
-  ) {}
+    options: CachedLoaderOptions,
+  ) {
+    this.ttlMs = options.ttlMs;
+    this.staleIfErrorMs = options.staleIfErrorMs ?? 0;
+    this.maxEntries = options.maxEntries ?? 100_000;
+    this.reloadPatienceMs = options.reloadPatienceMs ?? RELOAD_PATIENCE_MS;
+  }
 
   /** The loaded value if it is fresh and already there: the hot path's synchronous hit. */
   peek(key: K): V | undefined {
@@ -30,24 +73,67 @@ export class CachedLoader<K, V> {
 
   get(key: K): Promise<V> {
     const now = this.clock.now();
-    const hit = this.entries.get(key);
-    if (hit && hit.expiresAt > now) return hit.value;
-    if (this.entries.size >= this.maxEntries) this.entries.clear();
-    const value = this.load(key);
-    const entry: Entry<V> = { expiresAt: now + this.ttlMs, value };
-    this.entries.set(key, entry);
-    value.then(
-      (v) => {
-        entry.settled = { value: v };
-      },
-      () => {
-        if (this.entries.get(key) === entry) this.entries.delete(key);
-      },
-    );
-    return value;
+    let entry = this.entries.get(key);
+    if (entry?.settled && entry.expiresAt > now) return entry.settled.promise;
+    if (entry?.retryAt !== undefined && this.usableStale(entry, now)) {
+      if (now >= entry.retryAt && !entry.loading) void this.reload(key, entry).catch(() => undefined);
+      return entry.settled!.promise;
+    }
+    if (!entry) {
+      if (this.entries.size >= this.maxEntries) this.entries.clear();
+      entry = { expiresAt: 0 };
+      this.entries.set(key, entry);
+    }
+    const loading = entry.loading ?? this.reload(key, entry);
+    return this.usableStale(entry, now) && this.staleIfErrorMs > 0 ? this.orStaleAfterPatience(entry, loading) : loading;
   }
 
+  /** The reload's result, or the stale value if the store has not answered within the patience. */
+  private orStaleAfterPatience(entry: Entry<V>, loading: Promise<V>): Promise<V> {
+    const stale = entry.settled!.value;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const patience = new Promise<V>((resolve) => {
+      timer = setTimeout(() => resolve(stale), this.reloadPatienceMs);
+    });
+    return Promise.race([loading, patience]).finally(() => clearTimeout(timer));
+  }
+
+  /** Values stay, as outage fallbacks, but none is fresh: the next `get` of each key reloads it. */
   clear(): void {
-    this.entries.clear();
+    for (const [key, entry] of this.entries) {
+      // A fresh entry object: a load started before the change must not land in the cache as fresh.
+      if (entry.settled) this.entries.set(key, { settled: entry.settled, expiresAt: 0 });
+      else this.entries.delete(key);
+    }
+  }
+
+  private usableStale(entry: Entry<V>, now: number): boolean {
+    return entry.settled !== undefined && now <= entry.settled.loadedAt + this.ttlMs + this.staleIfErrorMs;
+  }
+
+  private reload(key: K, entry: Entry<V>): Promise<V> {
+    const loading = this.load(key).then(
+      (value) => {
+        const loadedAt = this.clock.now();
+        entry.settled = { value, promise: Promise.resolve(value), loadedAt };
+        entry.expiresAt = loadedAt + this.ttlMs;
+        entry.loading = undefined;
+        entry.retryAt = undefined;
+        return value;
+      },
+      (err: unknown) => {
+        entry.loading = undefined;
+        const now = this.clock.now();
+        if (storeUnavailable(err) && this.usableStale(entry, now)) {
+          entry.retryAt = now + RETRY_WHILE_DOWN_MS;
+          return entry.settled!.value;
+        }
+        entry.retryAt = undefined;
+        if (!entry.settled && this.entries.get(key) === entry) this.entries.delete(key);
+        throw err;
+      },
+    );
+    entry.loading = loading;
+    return loading;
   }
 }

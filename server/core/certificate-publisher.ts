@@ -1,4 +1,5 @@
 import { parseCertificateChain, type CertInfo } from './cert-chain.js';
+import { isShakenError } from './errors.js';
 import type { Clock, CredentialRecord } from './ports.js';
 
 const MAX_CACHE_SEC = 86_400;
@@ -33,8 +34,18 @@ export class CertificatePublisher {
     private readonly missReloadMs = 1000,
   ) {}
 
+  /** Loads every published chain now (at start), so that they can be served through a later store outage. */
+  preload(): Promise<void> {
+    return this.reload().then(() => undefined);
+  }
+
+  /**
+   * A credential changed somewhere: the next lookup reloads, and a reload starts now, so that a chain added
+   * since is held before a store outage could keep it from being served.
+   */
   invalidate(): void {
     this.loadedAt = -Infinity;
+    void this.reload().catch(() => undefined);
   }
 
   private reload(): Promise<void> {
@@ -61,7 +72,15 @@ export class CertificatePublisher {
   async get(path: string): Promise<{ pem: string; maxAgeSec: number } | undefined> {
     let found = this.loadedAt === -Infinity ? undefined : this.byPath.get(path);
     if (!found && this.clock.now() - this.loadedAt >= this.missReloadMs) {
-      await this.reload();
+      try {
+        await this.reload();
+      } catch (err) {
+        // Verifiers fetch our x5u on every call they receive: through a store outage the chains published before
+        // it go on being served (they are public, and retired ones stay published anyway); the store is tried
+        // again after missReloadMs.
+        if (!isShakenError(err) || err.code !== 'ERR_STORE_UNAVAILABLE' || this.byPath.size === 0) throw err;
+        this.loadedAt = this.clock.now();
+      }
       found = this.byPath.get(path);
     }
     if (!found) return undefined;

@@ -23,8 +23,11 @@ export interface RoutingService {
   invalidate(): void;
 }
 
-export function createRoutingService(deps: { signing: SigningService; directory: Pick<Directory, 'listRoutingRules'>; clock: Clock; cacheTtlMs: number }): RoutingService {
-  const rules = new CachedLoader<string, RoutingRule[]>((accountId) => deps.directory.listRoutingRules(accountId), deps.clock, deps.cacheTtlMs);
+export function createRoutingService(deps: { signing: SigningService; directory: Pick<Directory, 'listRoutingRules'>; clock: Clock; cacheTtlMs: number; cacheStaleIfErrorMs?: number }): RoutingService {
+  const rules = new CachedLoader<string, RoutingRule[]>((accountId) => deps.directory.listRoutingRules(accountId), deps.clock, {
+    ttlMs: deps.cacheTtlMs,
+    staleIfErrorMs: deps.cacheStaleIfErrorMs ?? 0,
+  });
   return {
     async route(call) {
       // Checked first: a bad Request-URI must not leave a signed token behind an error.

@@ -19,6 +19,8 @@ export interface SigningServiceDeps {
   log: RequestLogSink;
   /** How long account, credential and API-key lookups are reused; `invalidate()` drops them sooner. */
   cacheTtlMs: number;
+  /** How long past `cacheTtlMs` those lookups still answer while the store is unavailable (stale-if-error); default 0. */
+  cacheStaleIfErrorMs?: number;
 }
 
 /** What a transport hands over after decoding its wire format. */
@@ -66,8 +68,9 @@ function destForLog(r: SignRequest): string {
 
 export function createSigningService(deps: SigningServiceDeps): SigningService {
   const { directory, keys, clock, log } = deps;
-  const authenticator = createAuthenticator(directory, clock, deps.cacheTtlMs);
-  const sources = createSourceResolver(directory, clock, deps.cacheTtlMs);
+  const cache = { ttlMs: deps.cacheTtlMs, staleIfErrorMs: deps.cacheStaleIfErrorMs ?? 0 };
+  const authenticator = createAuthenticator(directory, clock, cache);
+  const sources = createSourceResolver(directory, clock, cache);
 
   const inventories = new InventoryCache(directory);
   const accounts = new CachedLoader<string, AccountState>(
@@ -87,7 +90,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
       }
     },
     clock,
-    deps.cacheTtlMs,
+    cache,
   );
 
   async function signRequest(caller: CallerContext, request: SignRequest, iatWindowSec = Infinity): Promise<SignResult> {

@@ -1,4 +1,4 @@
-import { CachedLoader } from './cached-loader.js';
+import { CachedLoader, type CachedLoaderOptions } from './cached-loader.js';
 import { ShakenError } from './errors.js';
 import type { Clock, Directory } from './ports.js';
 import { SipSourceTable } from './sip-sources.js';
@@ -14,11 +14,11 @@ export interface SourceResolver {
 /** Addresses remembered per table, so a busy trunk is looked up once per change, not per call. */
 const MAX_REMEMBERED = 10_000;
 
-export function createSourceResolver(directory: Pick<Directory, 'listSipSources'>, clock: Clock, cacheTtlMs: number): SourceResolver {
+export function createSourceResolver(directory: Pick<Directory, 'listSipSources'>, clock: Clock, cache: CachedLoaderOptions): SourceResolver {
   const tables = new CachedLoader<'all', { table: SipSourceTable; seen: Map<string, CallerContext | null> }>(
     async () => ({ table: new SipSourceTable(await directory.listSipSources()), seen: new Map() }),
     clock,
-    cacheTtlMs,
+    cache,
   );
   return {
     async resolve(address, transport) {

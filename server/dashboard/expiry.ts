@@ -1,12 +1,15 @@
 import type { Logger } from 'pino';
 import { daysUntilExpiry, parseCertificateChain } from '../core/cert-chain.js';
 import type { Clock } from '../core/ports.js';
+import { outageLog } from '../store/outage-log.js';
 import type { Store } from '../store/store.js';
 
 /** Fewer days than this left on an active certificate is a warning (banner, log line, metric, webhook). */
 export const EXPIRY_WARNING_DAYS = 30;
 const DAY_MS = 86_400_000;
 const WEBHOOK_TIMEOUT_MS = 5000;
+/** A check that failed (the store was unavailable) is tried again this soon rather than the next day. */
+const RETRY_AFTER_FAILURE_MS = 60_000;
 
 export interface ExpiryWarning {
   kind: 'certificate-expiring' | 'certificate-expired';
@@ -60,7 +63,20 @@ export function startExpiryMonitor(o: ExpiryMonitorOptions): { stop(): void; run
       if (o.webhookUrl && (await o.store.dashboard.claimExpiryNotice(w.credentialId, day))) await postWebhook(o, w);
     }
   };
-  const tick = () => void runOnce().catch((err: unknown) => o.logger.error({ err }, 'certificate expiry check failed'));
+  const log = outageLog(o.logger, 'certificate expiry check');
+  let retry: NodeJS.Timeout | undefined;
+  const tick = (): void => {
+    clearTimeout(retry);
+    void runOnce().then(
+      () => log.ok(),
+      (err: unknown) => {
+        log.failed(err);
+        if (stopped) return;
+        retry = setTimeout(tick, RETRY_AFTER_FAILURE_MS);
+        retry.unref();
+      },
+    );
+  };
   const timer = setInterval(tick, o.intervalMs ?? DAY_MS);
   timer.unref();
   tick();
@@ -68,6 +84,7 @@ export function startExpiryMonitor(o: ExpiryMonitorOptions): { stop(): void; run
     stop() {
       stopped = true;
       clearInterval(timer);
+      clearTimeout(retry);
     },
     runOnce,
   };

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/ports.js';
+import { outageLog } from '../store/outage-log.js';
 import type { Store } from '../store/store.js';
 import { LOGIN_WINDOW_MS } from './login-limit.js';
 
@@ -33,6 +34,7 @@ export async function purgeRequestLog(store: Store, o: { retentionDays: number; 
 export function startRetention(o: { store: Store; clock: Clock; logger: Logger; retentionDays: number; sessionIdleMs: number; intervalMs?: number }): { stop(): void } {
   let stopped = false;
   let running = false;
+  const log = outageLog(o.logger, 'request-log retention');
   const run = async () => {
     if (running || stopped) return;
     running = true;
@@ -42,8 +44,9 @@ export function startRetention(o: { store: Store; clock: Clock; logger: Logger; 
       if (purged > 0) o.logger.info({ purged, retentionDays: o.retentionDays }, 'request log: old records deleted');
       await o.store.dashboard.purgeSessions(nowMs, o.sessionIdleMs);
       await o.store.dashboard.purgeLoginFailures(nowMs - LOGIN_WINDOW_MS);
+      log.ok();
     } catch (err) {
-      if (!stopped) o.logger.warn({ err }, 'request-log retention failed; retrying at the next interval');
+      if (!stopped) log.failed(err);
     } finally {
       running = false;
     }

@@ -8,6 +8,8 @@ import type { Store } from '../store/store.js';
 /** Seconds; from well under a software signature (~0.1 ms) to an HSM or x5u fetch that is struggling. */
 const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 const EXPIRY_WARNING_DAYS = 30;
+/** Longest a scrape waits for the certificate rows; as the readiness probe, well under Prometheus's 10 s scrape timeout. */
+const STORE_READ_TIMEOUT_MS = 2000;
 
 interface CertificateRow {
   labels: { account: string; account_name: string; credential: string; state: string; spc: string };
@@ -75,16 +77,24 @@ export class PrometheusMetrics implements RequestLogSink {
       registers,
       aggregator: 'min',
       async collect() {
-        const states = await deps.readiness.check();
+        const states = (await deps.readiness.check()).checks;
         this.reset();
         for (const [probe, state] of Object.entries(states)) this.set({ probe }, state === 'ok' ? 1 : 0);
       },
     });
-    // Both certificate gauges are read in the same scrape: one store read serves both.
+    // Both certificate gauges are read in the same scrape: one store read serves both. While the store is
+    // unavailable (or too slow for a scrape) they keep their last values, so a scrape still answers and shows the
+    // outage in shakenstack_readiness{probe="store"} instead of failing as a whole.
     let snapshot: { at: number; rows: Promise<CertificateRow[]> } | undefined;
+    let lastRows: CertificateRow[] = [];
     const certificates = (): Promise<CertificateRow[]> => {
       const now = deps.clock.now();
-      if (!snapshot || now - snapshot.at > 1000) snapshot = { at: now, rows: certificateRows(deps.store, now) };
+      if (!snapshot || now - snapshot.at > 1000) {
+        const read = certificateRows(deps.store, now).then((rows) => (lastRows = rows));
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<CertificateRow[]>((resolve) => (timer = setTimeout(() => resolve(lastRows), STORE_READ_TIMEOUT_MS)));
+        snapshot = { at: now, rows: Promise.race([read, late]).catch(() => lastRows).finally(() => clearTimeout(timer)) };
+      }
       return snapshot.rows;
     };
     new Gauge({

@@ -1,3 +1,4 @@
+import type { OutageLog } from './outage-log.js';
 import type { Store } from './store.js';
 
 export interface WatchChangesOptions {
@@ -9,6 +10,8 @@ export interface WatchChangesOptions {
    * sets the baseline, and a change between loading and that poll goes unnoticed.
    */
   since?: number;
+  /** Hears each failed and each successful poll (logs once per outage). */
+  log?: OutageLog;
 }
 
 export interface ChangeWatch {
@@ -18,7 +21,9 @@ export interface ChangeWatch {
 /**
  * Polls the store's change counter so that a process drops its caches when another one (a cluster worker,
  * another node, the CLI) changed accounts, credentials or API keys. Several changes between two polls are
- * reported once, with the latest version. A failed poll is ignored: the next tick tries again.
+ * reported once, with the latest version. A failed poll is logged once per outage and retried at the next tick;
+ * caches stay as they are meanwhile (they serve stale values through the outage, see CachedLoader), and the first
+ * poll after it compares with the last version seen, so a change made during or after the outage is noticed.
  */
 export function watchChanges(store: Pick<Store, 'changeVersion'>, options: WatchChangesOptions): ChangeWatch {
   let last = options.since;
@@ -33,8 +38,10 @@ export function watchChanges(store: Pick<Store, 'changeVersion'>, options: Watch
       if (stopped) return;
       if (last !== undefined && version !== last) options.onChange(version);
       last = version;
-    } catch {
+      options.log?.ok();
+    } catch (err) {
       // The store is down or onChange threw: nothing to do until the next tick.
+      options.log?.failed(err);
     } finally {
       polling = false;
     }

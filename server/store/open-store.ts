@@ -1,12 +1,11 @@
 import { join } from 'node:path';
-import { Kysely, Migrator, PostgresDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import Libsql from 'libsql';
-import pg from 'pg';
-import type { CustomTypesConfig } from 'pg';
 import type { Clock } from '../core/ports.js';
 import { EmbeddedDialect } from './embedded-dialect.js';
 import { KyselyStore } from './kysely-store.js';
 import { migrationProvider } from './migrations/index.js';
+import { openPostgresPool } from './postgres-pool.js';
 import { preparePrivateDatabase } from './private-files.js';
 import type { Database, StoreEngine } from './schema.js';
 import type { Store } from './store.js';
@@ -14,7 +13,15 @@ import { toStoreError } from './store-errors.js';
 
 export type OpenStoreOptions = (
   | { engine: 'embedded'; dataDir: string }
-  | { engine: 'postgres'; url: string; poolSize?: number }
+  | {
+      engine: 'postgres';
+      url: string;
+      poolSize?: number;
+      /** Default PG_CONNECT_TIMEOUT_MS. */
+      connectTimeoutMs?: number;
+      /** Statement and read timeout of every query but the migrations'; default PG_QUERY_TIMEOUT_MS, 0: none. */
+      queryTimeoutMs?: number;
+    }
 ) & {
   /** Source of created/retired/revoked times; tests inject one. */
   clock?: Clock;
@@ -28,22 +35,46 @@ export const EMBEDDED_DB_FILE = 'shakenstack.db';
  */
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
-/** A connect that hangs (blackholed host) fails after this instead of holding the request forever. */
-const PG_CONNECT_TIMEOUT_MS = 5000;
+/** A connect that hangs (blackholed host) fails after this instead of holding the request forever (`store.connectTimeoutMs`). */
+export const PG_CONNECT_TIMEOUT_MS = 5000;
+/** `store.queryTimeoutMs`: see docs/reliability-store.md. */
+export const PG_QUERY_TIMEOUT_MS = 15_000;
 
 /**
  * Opens the engine, applies pending migrations and returns the store. Connection failures come out as
  * `ERR_STORE_UNAVAILABLE`; a failed migration is thrown as is, after the engine is closed.
  */
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
-  const db = opts.engine === 'embedded' ? await openEmbedded(opts.dataDir) : openPostgres(opts.url, opts.poolSize);
+  if (opts.engine === 'embedded') {
+    const db = await openEmbedded(opts.dataDir);
+    await migrateOrClose(db, 'embedded');
+    return new KyselyStore(db, { engine: 'embedded', clock: opts.clock });
+  }
+  const connectTimeoutMs = opts.connectTimeoutMs ?? PG_CONNECT_TIMEOUT_MS;
+  // Migrations on a connection of their own without the query timeout: building an index on a large request
+  // log may take minutes, and must not be cancelled half-way at every start.
+  const migrations = openPostgres({ url: opts.url, poolSize: 2, connectTimeoutMs, queryTimeoutMs: 0 });
+  await migrateOrClose(migrations, 'postgres');
+  await migrations.destroy();
+  const db = openPostgres({ url: opts.url, poolSize: opts.poolSize ?? 10, connectTimeoutMs, queryTimeoutMs: opts.queryTimeoutMs ?? PG_QUERY_TIMEOUT_MS });
+  // One round trip on the service's own pool: it proves its session settings are accepted, and it initialises
+  // kysely's driver, without which a later destroy() is a no-op and a closed store would go on answering.
   try {
-    await migrate(db, opts.engine);
+    await sql`select 1`.execute(db);
   } catch (err) {
     await db.destroy().catch(() => undefined);
     throw toStoreError(err);
   }
-  return new KyselyStore(db, { engine: opts.engine, clock: opts.clock });
+  return new KyselyStore(db, { engine: 'postgres', clock: opts.clock });
+}
+
+async function migrateOrClose(db: Kysely<Database>, engine: StoreEngine): Promise<void> {
+  try {
+    await migrate(db, engine);
+  } catch (err) {
+    await db.destroy().catch(() => undefined);
+    throw toStoreError(err);
+  }
 }
 
 async function openEmbedded(dataDir: string): Promise<Kysely<Database>> {
@@ -65,23 +96,8 @@ async function openEmbedded(dataDir: string): Promise<Kysely<Database>> {
   return new Kysely<Database>({ dialect: new EmbeddedDialect({ database }) });
 }
 
-/** int8 as a JS number for this pool's clients only; pg's global parsers stay untouched. */
-const int8AsNumber: CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format)) as CustomTypesConfig['getTypeParser'],
-};
-
-function openPostgres(url: string, poolSize = 10): Kysely<Database> {
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: poolSize,
-    connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
-    types: int8AsNumber,
-  });
-  // An idle client losing its connection (server restart) emits here; unhandled, that would kill the
-  // process. The pool drops the client and the next query reports the outage through the store.
-  pool.on('error', () => undefined);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+function openPostgres(o: Parameters<typeof openPostgresPool>[0]): Kysely<Database> {
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: openPostgresPool(o) }) });
 }
 
 async function migrate(db: Kysely<Database>, engine: StoreEngine): Promise<void> {

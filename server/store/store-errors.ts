@@ -20,10 +20,11 @@ const NETWORK_CODES = new Set([
 
 /**
  * PostgreSQL SQLSTATEs (Appendix A): class 08 connection exception, 53 insufficient resources, 57P operator
- * intervention (shutdown, cannot connect now), 28 authorization, 3D000 unknown database.
+ * intervention (shutdown, cannot connect now), 28 authorization, 3D000 unknown database, 57014 a statement
+ * cancelled (`statement_timeout`: the server is too slow to serve us, retry later).
  */
 function isPgUnavailable(code: string): boolean {
-  return /^(08|53|57P|28)/.test(code) || code === '3D000';
+  return /^(08|53|57P|28)/.test(code) || code === '3D000' || code === '57014';
 }
 
 /** SQLite result codes (extended ones carry the primary as prefix, e.g. SQLITE_BUSY_SNAPSHOT). */
@@ -34,6 +35,9 @@ const UNAVAILABLE_MESSAGES = [
   /^Cannot use a pool after calling end on the pool/,
   /^Connection terminated/,
   /^timeout exceeded when trying to connect/,
+  /^Query read timeout/,
+  /^Client has encountered a connection error and is not queryable/,
+  /^Client was closed and is not queryable/,
   /^driver has already been destroyed/,
   /^The database connection is not open/,
 ];

@@ -52,7 +52,8 @@ describe('gRPC health, metrics and reflection on a running node', () => {
   let a: Provisioned;
   let raw: ReturnType<typeof rawClients>;
   beforeAll(async () => {
-    svc = await startTestService({ overrides: { 'grpc.healthIntervalMs': 50 } });
+    // No stale-if-error grace: without it, a node whose store is down cannot sign anything uncached and is not ready.
+    svc = await startTestService({ overrides: { 'grpc.healthIntervalMs': 50, cacheStaleIfErrorMs: 0 } });
     a = await svc.provision({ maxAttest: 'A' });
     raw = rawClients(svc.grpcAddress);
   });

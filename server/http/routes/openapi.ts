@@ -99,7 +99,7 @@ export const OPENAPI_DOCUMENT = {
       },
     },
     '/health/live': { get: { summary: 'Liveness', responses: { 200: { description: 'Process is up' } } } },
-    '/health/ready': { get: { summary: 'Readiness: store reachable', responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready' } } } },
+    '/health/ready': { get: { summary: 'Readiness: store and key stores', responses: { 200: { description: 'Ready, or degraded (store down, signing from cache)' }, 503: { description: 'Not ready' } } } },
     '/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },
   },
 } as const;
