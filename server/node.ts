@@ -107,14 +107,14 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   // The dashboard's request-log scans: a thread of their own on the embedded engine, started by the first query.
   const insights = createInsights(store, config.dataDir, logger);
   const routing = createRoutingService({ signing, directory: store, clock, cacheTtlMs: config.cacheTtlMs });
-  const watcher = watchChanges(store, {
-    intervalMs: config.changePollMs,
-    onChange: () => {
-      signing.invalidate();
-      certificates.invalidate();
-      routing.invalidate();
-    },
-  });
+  const dropCaches = () => {
+    signing.invalidate();
+    certificates.invalidate();
+    routing.invalidate();
+  };
+  // Changes made elsewhere are heard at the next poll; changes made here (admin API, dashboard) as they commit.
+  const watcher = watchChanges(store, { intervalMs: config.changePollMs, onChange: dropCaches });
+  const stopLocalChanges = store.onCommittedChange(dropCaches);
   // The software key store keeps its keys in the store, so the store probe covers it too; each PKCS#11 token has its own.
   const readiness = createReadiness({ store: () => store.ping(), ...keys.probes });
   // Same API keys as signing; trust anchors load here, so a bad verify.trustAnchors stops the node before it listens.
@@ -155,6 +155,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   const close = () =>
     (closing ??= (async () => {
       watcher.stop();
+      stopLocalChanges();
       dashboardJobs.stop();
       await sip?.close();
       // Half the shutdown budget, so the request-log flush below still has time before serve's own timer fires.

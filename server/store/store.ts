@@ -118,6 +118,12 @@ export interface Store extends Directory {
    * cluster worker) can drop its caches when another process changed something.
    */
   changeVersion(): Promise<number>;
+  /**
+   * Calls `listener` after each change of that kind made through this handle has committed, so the process that
+   * made it (admin API, dashboard, CLI) drops its caches at once instead of at the next poll of `changeVersion`.
+   * Returns the function that removes the listener.
+   */
+  onCommittedChange(listener: () => void): () => void;
 
   /** Cheap liveness probe for readiness endpoints. */
   ping(): Promise<void>;
