@@ -102,7 +102,9 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   // Prometheus reads readiness at scrape time only, after `readiness` below exists.
   const prometheus = new PrometheusMetrics({ store, clock, readiness: { check: () => readiness.check() } });
   const log = fanOutSink(logWriter, metrics, prometheus);
-  const signing = createSigningService({ directory: store, keys: keys.router, clock, log, cacheTtlMs: config.cacheTtlMs });
+  // Known before listening unless the port is 0 and no publicUrl is set (tests): then fixed up after listen below.
+  let publicUrl = resolvePublicUrl(config, config.http.port);
+  const signing = createSigningService({ directory: store, keys: keys.router, clock, log, cacheTtlMs: config.cacheTtlMs, publicUrl: () => publicUrl });
   const certificates = new CertificatePublisher(store, clock);
   // The dashboard's request-log scans: a thread of their own on the embedded engine, started by the first query.
   const insights = createInsights(store, config.dataDir, logger);
@@ -177,6 +179,13 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
       logger.error({ accountId, code: error.code, reason: error.reason }, 'account cannot sign: its credential was refused at start');
     }
     await app.listen({ host: config.http.host, port: config.http.port });
+    const bound = app.server.address();
+    const boundUrl = resolvePublicUrl(config, typeof bound === 'object' && bound ? bound.port : config.http.port);
+    // Credentials preloaded with port 0 in their hosted x5u are loaded again, before any request is read.
+    if (boundUrl !== publicUrl) {
+      publicUrl = boundUrl;
+      signing.invalidate();
+    }
     if (grpc) {
       // Health answers from the first probe on, never a premature NOT_SERVING.
       await readinessWatch!.first;
@@ -196,5 +205,5 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
-  return { app, store, keys, signing, logWriter, metrics, publicUrl: resolvePublicUrl(config, port), port, grpc: grpc?.server, grpcPort, sipPort: sip?.port, close };
+  return { app, store, keys, signing, logWriter, metrics, publicUrl, port, grpc: grpc?.server, grpcPort, sipPort: sip?.port, close };
 }

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { resolveX5u } from '../core/certificate-publisher.js';
 import type { KeySigner } from '../core/ports.js';
 import type { SoftwareKeyStore } from '../../hsm/software/software-store.js';
 import type { Store } from '../store/store.js';
@@ -50,5 +51,5 @@ export async function ensureDemoAccount(deps: {
   // SIP from this machine belongs to the demo account, so the redirect server answers a local softphone or sipp at once.
   for (const cidr of DEMO_SIP_SOURCES) await addSipSource(deps.store, account.id, { cidr });
   const { token } = await createApiKey(deps.store, account.id, 'demo');
-  return { accountName: account.name, apiKey: token, x5u: credential.x5u, pkiDir };
+  return { accountName: account.name, apiKey: token, x5u: resolveX5u(credential.x5u, deps.publicUrl), pkiDir };
 }

@@ -33,7 +33,10 @@ export interface NewCredential {
   accountId: string;
   keyRef: string;
   chainPem: string;
-  /** Where verifiers fetch the chain; `importCredential` fills in the service-hosted URL when none is given. */
+  /**
+   * Where verifiers fetch the chain: an absolute URL hosted elsewhere, or, for a chain this service hosts, its
+   * path (`/certs/<fingerprint>.pem`), resolved against the serving node's publicUrl (`resolveX5u`).
+   */
   x5u: string;
 }
 
