@@ -80,7 +80,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   const store = await openStore(storeOptions(config));
   let keys: KeyStores;
   try {
-    keys = await openKeyStores(config, store);
+    keys = await openKeyStores(config, store, logger);
   } catch (e) {
     await store.close();
     throw e;

@@ -114,6 +114,11 @@ async function servePrimary(config: Config, logger: Logger): Promise<void> {
     restarts.push(now);
     while (restarts.length && restarts[0]! < now - 60_000) restarts.shift();
     logger.error({ pid: worker.process.pid, code, signal }, 'worker exited');
+    // 78 (EX_CONFIG): the worker refused the configuration (see cli/main.ts); its replacement would too.
+    if (code === 78) {
+      logger.fatal('a worker refused the configuration; stopping');
+      process.exit(78);
+    }
     if (restarts.length > 5) {
       logger.fatal('workers keep exiting; giving up');
       process.exit(1);
