@@ -15,7 +15,7 @@ describe('hosted x5u follows the serving node', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('signs with the serving node\'s publicUrl in x5u, not the one of the CLI that imported the credential', async () => {
+  it('signs with the serving node\'s publicUrl in x5u, not the one of the CLI that imported the credential', { timeout: 90_000 }, async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'shakenstack-x5u-'));
     // The CLI runs on an admin host whose configuration names another address.
     const cli = { SHAKENSTACK_DATA_DIR: dataDir, SHAKENSTACK_PUBLIC_URL: 'https://admin-host.example.test' };
