@@ -24,6 +24,7 @@ import { startDashboardJobs } from './dashboard/background.js';
 import { createInsights } from './dashboard/insights.js';
 import { createReadiness, watchReadiness, type ReadinessWatch } from './readiness.js';
 import { watchChanges } from './store/change-watcher.js';
+import { shareClusterChanges } from './store/cluster-changes.js';
 import { openStore } from './store/open-store.js';
 import { ThreadedRequestLog } from './store/threaded-request-log.js';
 import type { Store } from './store/store.js';
@@ -114,9 +115,14 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
     certificates.invalidate();
     routing.invalidate();
   };
-  // Changes made elsewhere are heard at the next poll; changes made here (admin API, dashboard) as they commit.
+  // Changes made elsewhere are heard at the next poll; changes made on this node (admin API, dashboard) as they
+  // commit, by the worker that made them and, through the primary, by its sibling workers.
   const watcher = watchChanges(store, { intervalMs: config.changePollMs, onChange: dropCaches });
-  const stopLocalChanges = store.onCommittedChange(dropCaches);
+  const siblings = cluster.isWorker ? shareClusterChanges(dropCaches) : undefined;
+  const stopLocalChanges = store.onCommittedChange(() => {
+    dropCaches();
+    siblings?.announce();
+  });
   // The software key store keeps its keys in the store, so the store probe covers it too; each PKCS#11 token has its own.
   const readiness = createReadiness({ store: () => store.ping(), ...keys.probes });
   // Same API keys as signing; trust anchors load here, so a bad verify.trustAnchors stops the node before it listens.
@@ -158,6 +164,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
     (closing ??= (async () => {
       watcher.stop();
       stopLocalChanges();
+      siblings?.stop();
       dashboardJobs.stop();
       await sip?.close();
       // Half the shutdown budget, so the request-log flush below still has time before serve's own timer fires.

@@ -11,6 +11,7 @@ import { dashboardBanner } from './dashboard/banner.js';
 import { serveClusterMetrics } from './metrics/prometheus-cluster.js';
 import { storeOptions } from './config/store-options.js';
 import { openStore } from './store/open-store.js';
+import { relayClusterChanges } from './store/cluster-changes.js';
 import type { Store } from './store/store.js';
 
 function banner(publicUrl: string, grpc: string | undefined, sip: string | undefined, demo: DemoSetup | undefined): string {
@@ -127,6 +128,8 @@ async function servePrimary(config: Config, logger: Logger): Promise<void> {
   });
   // /metrics on any worker answers for the whole node: the primary collects every worker's counters.
   serveClusterMetrics();
+  // A change made through one worker reaches the others at once, not at their next poll.
+  relayClusterChanges();
   const firstListening = new Promise<number>((resolve) => cluster.once('listening', (_w, address) => resolve(address.port)));
   for (let i = 0; i < config.workers; i++) fork(i === 0 && config.sip.enabled);
   const port = await firstListening;
