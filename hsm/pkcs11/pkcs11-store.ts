@@ -157,16 +157,20 @@ export class Pkcs11KeyStore implements KeyStore {
     return pool;
   }
 
-  /** A pool went from `ok` to `recovering` (a failed call or probe): the one moment its loss is logged. */
+  /** A pool went from `ok` to `recovering` (a failed call or probe). */
   private onFault(pool: SessionPool): void {
-    if (!this.lost.has(pool.label)) {
-      this.lost.add(pool.label);
-      this.opts.logger?.error(
-        { token: pool.label, error: pool.lastError },
-        'PKCS#11 token stopped answering; calls that need it fail with ERR_KEYSTORE_UNAVAILABLE while the service reconnects',
-      );
-    }
+    this.reportLost(pool);
     this.startRecovery();
+  }
+
+  /** Logs a token's loss once, however many calls fail until it is back. */
+  private reportLost(pool: SessionPool): void {
+    if (this.lost.has(pool.label)) return;
+    this.lost.add(pool.label);
+    this.opts.logger?.error(
+      { token: pool.label, error: pool.lastError },
+      'PKCS#11 token stopped answering; calls that need it fail with ERR_KEYSTORE_UNAVAILABLE while the service reconnects',
+    );
   }
 
   private startRecovery(): void {
@@ -206,11 +210,14 @@ export class Pkcs11KeyStore implements KeyStore {
           pool.open(this.module.slotFor(pool.label), this.opts.pin, this.opts.pinSetting);
           if (this.lost.delete(pool.label)) this.opts.logger?.info({ token: pool.label }, 'PKCS#11 token is back; signing with it again');
         } catch (e) {
-          // Still missing (already logged when it was lost), or the PIN was refused: the pool is then
-          // `login-failed` and left alone, which is worth its own line since only a restart ends it.
+          // The PIN was refused: the pool is then `login-failed` and left alone, worth its own line since only a
+          // restart ends it. Otherwise still missing; a token that was only paused because another one of the
+          // library failed is lost too now, so it is reported (once) like the one that failed.
           if (e instanceof ShakenError && e.code === 'ERR_KEYSTORE_LOGIN_FAILED') {
             this.lost.delete(pool.label);
             this.opts.logger?.error({ token: pool.label, error: pool.lastError, reason: e.reason }, 'PKCS#11 token refused the PIN when logging in again; not retried until a restart');
+          } else {
+            this.reportLost(pool);
           }
         }
       }
