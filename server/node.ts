@@ -25,6 +25,7 @@ import { createInsights } from './dashboard/insights.js';
 import { createReadiness, watchReadiness, type ReadinessWatch } from './readiness.js';
 import { watchChanges } from './store/change-watcher.js';
 import { outageLog } from './store/outage-log.js';
+import { shareClusterChanges } from './store/cluster-changes.js';
 import { openStore } from './store/open-store.js';
 import { ThreadedRequestLog } from './store/threaded-request-log.js';
 import type { Store } from './store/store.js';
@@ -81,7 +82,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   const store = await openStore(storeOptions(config));
   let keys: KeyStores;
   try {
-    keys = await openKeyStores(config, store);
+    keys = await openKeyStores(config, store, logger);
   } catch (e) {
     await store.close();
     throw e;
@@ -103,19 +104,26 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   // Prometheus reads readiness at scrape time only, after `readiness` below exists.
   const prometheus = new PrometheusMetrics({ store, clock, readiness: { check: () => readiness.check() } });
   const log = fanOutSink(logWriter, metrics, prometheus);
-  const signing = createSigningService({ directory: store, keys: keys.router, clock, log, cacheTtlMs: config.cacheTtlMs, cacheStaleIfErrorMs: config.cacheStaleIfErrorMs });
+  // Known before listening unless the port is 0 and no publicUrl is set (tests): then fixed up after listen below.
+  let publicUrl = resolvePublicUrl(config, config.http.port);
+  const stale = { cacheTtlMs: config.cacheTtlMs, cacheStaleIfErrorMs: config.cacheStaleIfErrorMs };
+  const signing = createSigningService({ directory: store, keys: keys.router, clock, log, ...stale, publicUrl: () => publicUrl });
   const certificates = new CertificatePublisher(store, clock);
   // The dashboard's request-log scans: a thread of their own on the embedded engine, started by the first query.
   const insights = createInsights(store, config.dataDir, logger);
-  const routing = createRoutingService({ signing, directory: store, clock, cacheTtlMs: config.cacheTtlMs, cacheStaleIfErrorMs: config.cacheStaleIfErrorMs });
-  const watcher = watchChanges(store, {
-    intervalMs: config.changePollMs,
-    log: outageLog(logger, 'change watcher'),
-    onChange: () => {
-      signing.invalidate();
-      certificates.invalidate();
-      routing.invalidate();
-    },
+  const routing = createRoutingService({ signing, directory: store, clock, ...stale });
+  const dropCaches = () => {
+    signing.invalidate();
+    certificates.invalidate();
+    routing.invalidate();
+  };
+  // Changes made elsewhere are heard at the next poll; changes made on this node (admin API, dashboard) as they
+  // commit, by the worker that made them and, through the primary, by its sibling workers.
+  const watcher = watchChanges(store, { intervalMs: config.changePollMs, log: outageLog(logger, 'change watcher'), onChange: dropCaches });
+  const siblings = cluster.isWorker ? shareClusterChanges(dropCaches) : undefined;
+  const stopLocalChanges = store.onCommittedChange(() => {
+    dropCaches();
+    siblings?.announce();
   });
   // The software key store keeps its keys in the store, so the store probe covers it too; each PKCS#11 token has its own.
   // While the store is down the node signs from its caches for cacheStaleIfErrorMs, and stays in the load balancer
@@ -161,6 +169,8 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   const close = () =>
     (closing ??= (async () => {
       watcher.stop();
+      stopLocalChanges();
+      siblings?.stop();
       dashboardJobs.stop();
       await sip?.close();
       // Half the shutdown budget, so the request-log flush below still has time before serve's own timer fires.
@@ -183,6 +193,13 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
     }
     await certificates.preload();
     await app.listen({ host: config.http.host, port: config.http.port });
+    const bound = app.server.address();
+    const boundUrl = resolvePublicUrl(config, typeof bound === 'object' && bound ? bound.port : config.http.port);
+    // Credentials preloaded with port 0 in their hosted x5u are loaded again, before any request is read.
+    if (boundUrl !== publicUrl) {
+      publicUrl = boundUrl;
+      signing.invalidate();
+    }
     if (grpc) {
       // Health answers from the first probe on, never a premature NOT_SERVING.
       await readinessWatch!.first;
@@ -202,5 +219,5 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
-  return { app, store, keys, signing, logWriter, metrics, publicUrl: resolvePublicUrl(config, port), port, grpc: grpc?.server, grpcPort, sipPort: sip?.port, close };
+  return { app, store, keys, signing, logWriter, metrics, publicUrl, port, grpc: grpc?.server, grpcPort, sipPort: sip?.port, close };
 }

@@ -12,6 +12,7 @@ import { serveClusterMetrics } from './metrics/prometheus-cluster.js';
 import { shellQuote } from './shell-quote.js';
 import { storeOptions } from './config/store-options.js';
 import { openStore } from './store/open-store.js';
+import { relayClusterChanges } from './store/cluster-changes.js';
 import type { Store } from './store/store.js';
 
 /**
@@ -139,6 +140,11 @@ async function servePrimary(config: Config, logger: Logger): Promise<void> {
     restarts.push(now);
     while (restarts.length && restarts[0]! < now - 60_000) restarts.shift();
     logger.error({ pid: worker.process.pid, code, signal }, 'worker exited');
+    // 78 (EX_CONFIG): the worker refused the configuration (see cli/main.ts); its replacement would too.
+    if (code === 78) {
+      logger.fatal('a worker refused the configuration; stopping');
+      process.exit(78);
+    }
     if (restarts.length > 5) {
       logger.fatal('workers keep exiting; giving up');
       process.exit(1);
@@ -147,6 +153,8 @@ async function servePrimary(config: Config, logger: Logger): Promise<void> {
   });
   // /metrics on any worker answers for the whole node: the primary collects every worker's counters.
   serveClusterMetrics();
+  // A change made through one worker reaches the others at once, not at their next poll.
+  relayClusterChanges();
   const firstListening = new Promise<number>((resolve) => cluster.once('listening', (_w, address) => resolve(address.port)));
   for (let i = 0; i < config.workers; i++) fork(i === 0 && config.sip.enabled);
   const port = await firstListening;

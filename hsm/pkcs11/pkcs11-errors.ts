@@ -25,11 +25,13 @@ export function isKeyUnfit(e: unknown): boolean {
   return KEY_UNFIT.has(ckrName(e) ?? '');
 }
 
-export function loginFailed(token: string, e: unknown): ShakenError {
+/** `pinSetting` is the setting the PIN came from (`pkcs11.pin` or `pkcs11.pinFile`): what the operator must fix. */
+export function loginFailed(token: string, e: unknown, pinSetting?: string): ShakenError {
+  const from = pinSetting === undefined ? '' : ` given by ${pinSetting}`;
   return new ShakenError(
     'ERR_KEYSTORE_LOGIN_FAILED',
-    `token "${token}" refused the PIN (${ckrName(e)}); not retried, to avoid locking the token: fix the PIN and restart`,
-    { cause: e },
+    `token "${token}" refused the PIN${from} (${ckrName(e)}); not retried, to avoid locking the token: fix the PIN and restart`,
+    { cause: e, field: pinSetting },
   );
 }
 

@@ -12,12 +12,21 @@ export interface Pkcs11Options {
   module: string;
   /** User PIN; never logged, never part of a key reference. */
   pin: string;
+  /** The setting the PIN came from (`pkcs11.pin` or `pkcs11.pinFile`), named when a token refuses it. */
+  pinSetting?: string;
   /** Labels of the tokens to open; each gets a pool of logged-in sessions. */
   tokens: readonly string[];
   /** Sessions per token: signatures that can run at once. */
   sessions: number;
   /** Reconnection backoff after a fault, doubling from `minMs` to `maxMs`. */
   retry?: { minMs: number; maxMs: number };
+  /** Hears a token's loss and its return, once each (not once per failed call); pino fits. */
+  logger?: Pkcs11Logger;
+}
+
+export interface Pkcs11Logger {
+  info(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
 }
 
 const DEFAULT_RETRY = { minMs: 100, maxMs: 5000 };
@@ -36,6 +45,8 @@ export class Pkcs11KeyStore implements KeyStore {
   /** The public key each reference had when `publicKey` last answered, i.e. what the core checked against the certificate. */
   private readonly checked = new Map<string, Buffer>();
   private recovering: Promise<void> | undefined;
+  /** Tokens whose loss was logged, so their return is logged once too. */
+  private readonly lost = new Set<string>();
   private wake: (() => void) | undefined;
   private closed = false;
 
@@ -43,7 +54,7 @@ export class Pkcs11KeyStore implements KeyStore {
     private readonly module: Pkcs11Module,
     private readonly opts: Pkcs11Options,
   ) {
-    for (const label of opts.tokens) this.pools.set(label, new SessionPool(label, opts.sessions, () => this.startRecovery()));
+    for (const label of opts.tokens) this.pools.set(label, new SessionPool(label, opts.sessions, (pool) => this.onFault(pool)));
   }
 
   /** Loads the module, finds every token by label and logs in; throws ERR_KEYSTORE_CONFIG or ERR_KEYSTORE_LOGIN_FAILED. */
@@ -53,7 +64,7 @@ export class Pkcs11KeyStore implements KeyStore {
     const module = Pkcs11Module.load(opts.module);
     const store = new Pkcs11KeyStore(module, opts);
     try {
-      for (const pool of store.pools.values()) pool.open(module.slotFor(pool.label), opts.pin);
+      for (const pool of store.pools.values()) pool.open(module.slotFor(pool.label), opts.pin, opts.pinSetting);
     } catch (e) {
       await store.close();
       throw e;
@@ -146,6 +157,22 @@ export class Pkcs11KeyStore implements KeyStore {
     return pool;
   }
 
+  /** A pool went from `ok` to `recovering` (a failed call or probe). */
+  private onFault(pool: SessionPool): void {
+    this.reportLost(pool);
+    this.startRecovery();
+  }
+
+  /** Logs a token's loss once, however many calls fail until it is back. */
+  private reportLost(pool: SessionPool): void {
+    if (this.lost.has(pool.label)) return;
+    this.lost.add(pool.label);
+    this.opts.logger?.error(
+      { token: pool.label, error: pool.lastError },
+      'PKCS#11 token stopped answering; calls that need it fail with ERR_KEYSTORE_UNAVAILABLE while the service reconnects',
+    );
+  }
+
   private startRecovery(): void {
     if (this.recovering || this.closed) return;
     this.recovering = this.recover().finally(() => {
@@ -180,9 +207,18 @@ export class Pkcs11KeyStore implements KeyStore {
       for (const pool of pools) {
         if (pool.state !== 'recovering') continue;
         try {
-          pool.open(this.module.slotFor(pool.label), this.opts.pin);
-        } catch {
-          // Still missing, or the PIN was refused (the pool is then `login-failed` and left alone).
+          pool.open(this.module.slotFor(pool.label), this.opts.pin, this.opts.pinSetting);
+          if (this.lost.delete(pool.label)) this.opts.logger?.info({ token: pool.label }, 'PKCS#11 token is back; signing with it again');
+        } catch (e) {
+          // The PIN was refused: the pool is then `login-failed` and left alone, worth its own line since only a
+          // restart ends it. Otherwise still missing; a token that was only paused because another one of the
+          // library failed is lost too now, so it is reported (once) like the one that failed.
+          if (e instanceof ShakenError && e.code === 'ERR_KEYSTORE_LOGIN_FAILED') {
+            this.lost.delete(pool.label);
+            this.opts.logger?.error({ token: pool.label, error: pool.lastError, reason: e.reason }, 'PKCS#11 token refused the PIN when logging in again; not retried until a restart');
+          } else {
+            this.reportLost(pool);
+          }
         }
       }
     }

@@ -43,7 +43,7 @@ export class SessionPool {
   ) {}
 
   /** Opens the sessions and logs in once: login state belongs to the application, not the session (PKCS#11 §5.6). */
-  open(slot: Slot, pin: string): void {
+  open(slot: Slot, pin: string, pinSetting?: string): void {
     try {
       for (let i = 0; i < this.size; i++) this.sessions.push(slot.open(SessionFlag.SERIAL_SESSION));
       try {
@@ -56,7 +56,7 @@ export class SessionPool {
       this.lastError = ckrName(e);
       if (isPinRefused(e)) {
         this.state = 'login-failed';
-        throw loginFailed(this.label, e);
+        throw loginFailed(this.label, e, pinSetting);
       }
       throw e;
     }

@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { parseCertificateChain, daysUntilExpiry } from '../core/cert-chain.js';
+import { isHostedX5u, resolveX5u } from '../core/certificate-publisher.js';
 import { ShakenError } from '../core/errors.js';
 import { systemClock } from '../core/ports.js';
 import { createSigningService } from '../core/sign-service.js';
@@ -86,6 +87,14 @@ async function withPkcs11<T>(ctx: CommandContext, tokens: string[] | undefined, 
   } finally {
     await hsm.close();
   }
+}
+
+/**
+ * A credential's x5u as a node with this configuration publishes it. A hosted one is stored as a path, and each
+ * serving node puts its own publicUrl in front: this CLI's setting only decides what is shown here.
+ */
+function shownX5u(config: Config, stored: string): string {
+  return resolveX5u(stored, resolvePublicUrl(config, config.http.port));
 }
 
 async function readText(path: string, field: string): Promise<string> {
@@ -320,7 +329,7 @@ export const COMMANDS: Record<string, Command> = {
         const chainPem = await readText(required(ctx, 'chain'), 'chain');
         const keyPath = ctx.values.key as string | undefined;
         const c = await importCredential(
-          { store, software: keys.software, keys: keys.router, publicUrl: resolvePublicUrl(ctx.config, ctx.config.http.port), nowMs: Date.now() },
+          { store, software: keys.software, keys: keys.router, nowMs: Date.now() },
           {
             accountId: account.id,
             chainPem,
@@ -329,8 +338,9 @@ export const COMMANDS: Record<string, Command> = {
             x5u: ctx.values.x5u as string | undefined,
           },
         );
-        out(ctx, { id: c.id, accountId: c.accountId, keyRef: c.keyRef, x5u: c.x5u, state: c.state }, () =>
-          `imported credential ${c.id} for ${account.name} (key ${c.keyRef}); x5u ${c.x5u}`,
+        const x5u = shownX5u(ctx.config, c.x5u);
+        out(ctx, { id: c.id, accountId: c.accountId, keyRef: c.keyRef, x5u, hosted: isHostedX5u(c.x5u), state: c.state }, () =>
+          `imported credential ${c.id} for ${account.name} (key ${c.keyRef}); x5u ${x5u}${isHostedX5u(c.x5u) ? ' (hosted: each node serves it under its own publicUrl)' : ''}`,
         );
       }),
   },
@@ -345,7 +355,7 @@ export const COMMANDS: Record<string, Command> = {
         const list = (await store.listCredentials(accountId)).map((c) => {
           const leaf = parseCertificateChain(c.chainPem).leaf;
           const hsm = hsmKeyOf(c.keyRef) ?? null;
-          return { id: c.id, accountId: c.accountId, state: c.state, keyRef: c.keyRef, hsm, x5u: c.x5u, subject: leaf.subject, spc: leaf.spc, notAfter: leaf.notAfter, daysLeft: daysUntilExpiry(leaf, now) };
+          return { id: c.id, accountId: c.accountId, state: c.state, keyRef: c.keyRef, hsm, x5u: shownX5u(ctx.config, c.x5u), hosted: isHostedX5u(c.x5u), subject: leaf.subject, spc: leaf.spc, notAfter: leaf.notAfter, daysLeft: daysUntilExpiry(leaf, now) };
         });
         const keyColumn = (c: (typeof list)[number]) => (c.hsm ? `hsm ${c.hsm.token}/${c.hsm.label ?? c.hsm.id}` : c.keyRef.startsWith('soft:') ? 'software' : c.keyRef);
         out(ctx, list, () =>
@@ -412,7 +422,8 @@ export const COMMANDS: Record<string, Command> = {
       withKeys(ctx, async (store, keys) => {
         const account = await findAccount(store, required(ctx, 'account'));
         const log = new RequestLogWriter(store, { flushIntervalMs: 1000, maxBatch: 100 });
-        const signing = createSigningService({ directory: store, keys: keys.router, clock: systemClock, log, cacheTtlMs: 1000 });
+        const publicUrl = resolvePublicUrl(ctx.config, ctx.config.http.port);
+        const signing = createSigningService({ directory: store, keys: keys.router, clock: systemClock, log, cacheTtlMs: 1000, publicUrl: () => publicUrl });
         try {
           const r = await signing.signAs({ accountId: account.id, transport: 'cli', sourceKind: 'customer' }, {
             orig: { tn: required(ctx, 'orig') },

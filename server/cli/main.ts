@@ -1,6 +1,7 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { isShakenError } from '../core/errors.js';
+import { isShakenError, type ErrorCode } from '../core/errors.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { createLogger } from '../logger.js';
 import { COMMANDS, UsageError, usage } from './commands.js';
@@ -10,6 +11,15 @@ const GLOBAL_OPTIONS = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
+
+/** sysexits.h EX_CONFIG: the configuration is wrong; restarting without changing it cannot help. */
+const EX_CONFIG = 78;
+
+/**
+ * Key-store failures that only the configuration can fix: a PKCS#11 library, token or PIN setting that does not
+ * work. A supervisor (systemd, Kubernetes) then sees a configuration error, not a crash worth restarting.
+ */
+const CONFIGURATION_CODES: ReadonlySet<ErrorCode> = new Set(['ERR_KEYSTORE_CONFIG', 'ERR_KEYSTORE_LOGIN_FAILED']);
 
 async function main(argv: string[]): Promise<number> {
   const [group, maybeAction, ...rest] = argv;
@@ -48,13 +58,15 @@ main(process.argv.slice(2)).then(
       process.exitCode = 64;
     } else if (e instanceof ConfigError) {
       process.stderr.write(`shakenstack: ${e.message}\n`);
-      process.exitCode = 78;
+      process.exitCode = EX_CONFIG;
     } else if (isShakenError(e)) {
       process.stderr.write(`shakenstack: ${e.reason}${e.field ? ` (${e.field})` : ''} [${e.code}]\n`);
-      process.exitCode = 1;
+      process.exitCode = CONFIGURATION_CODES.has(e.code) ? EX_CONFIG : 1;
     } else {
       process.stderr.write(`shakenstack: ${(e as Error)?.stack ?? String(e)}\n`);
       process.exitCode = 1;
     }
+    // A cluster worker's channel to the primary keeps it alive: let go, so the primary sees it exit with the code.
+    if (cluster.isWorker) cluster.worker!.disconnect();
   },
 );

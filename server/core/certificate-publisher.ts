@@ -13,9 +13,26 @@ interface PublishedChain {
   notAfterMs: number;
 }
 
-/** The stable path a chain is published under: derived from its leaf, so it is known before the record exists. */
+/**
+ * The stable path a chain is published under: derived from its leaf, so it is known before the record exists.
+ * It is also what a hosted credential stores as its x5u (see `resolveX5u`).
+ */
 export function x5uPath(leaf: Pick<CertInfo, 'fingerprintSha256'>): string {
   return `/certs/${leaf.fingerprintSha256.slice(0, 32)}.pem`;
+}
+
+/** Whether a stored x5u names a chain this service hosts: a path, with no scheme or host of its own. */
+export function isHostedX5u(stored: string): boolean {
+  return stored.startsWith('/');
+}
+
+/**
+ * The x5u a token carries. A credential hosted by this service stores only its path, so every node puts its own
+ * `publicUrl` in front when it signs, whichever process imported the credential; an x5u hosted elsewhere is
+ * used as given.
+ */
+export function resolveX5u(stored: string, publicUrl: string): string {
+  return isHostedX5u(stored) ? publicUrl.replace(/\/+$/, '') + stored : stored;
 }
 
 /**

@@ -53,16 +53,14 @@ function parseOrig(raw: unknown): Orig {
   return { uri: validUri(raw.uri, 'orig.uri') };
 }
 
-function parseList<T>(raw: unknown, field: string, parseOne: (v: unknown, f: string) => T): T[] | undefined {
+/** A list field as an array (one string is a list of one), checked for shape but not yet item by item. */
+function rawList(raw: unknown, field: string): unknown[] | undefined {
   if (raw === undefined) return undefined;
   const list = typeof raw === 'string' ? [raw] : raw;
   if (!Array.isArray(list)) {
     throw new ShakenError('ERR_REQ_FIELD_INVALID', `${field} must be an array of strings`, { field });
   }
-  if (list.length > MAX_DEST) {
-    throw new ShakenError('ERR_REQ_FIELD_INVALID', `${field} holds more than ${MAX_DEST} entries`, { field });
-  }
-  return list.map((v, i) => parseOne(v, `${field}[${i}]`));
+  return list;
 }
 
 function parseDest(raw: unknown): Dest {
@@ -72,14 +70,20 @@ function parseDest(raw: unknown): Dest {
   if (!isObject(raw)) {
     throw new ShakenError('ERR_REQ_FIELD_INVALID', 'dest must be an object {"tn":["..."]}', { field: 'dest' });
   }
-  const tn = parseList(raw.tn, 'dest.tn', canonicalTn);
-  const uri = parseList(raw.uri, 'dest.uri', validUri);
-  if ((tn?.length ?? 0) + (uri?.length ?? 0) === 0) {
+  const rawTn = rawList(raw.tn, 'dest.tn');
+  const rawUri = rawList(raw.uri, 'dest.uri');
+  const count = (rawTn?.length ?? 0) + (rawUri?.length ?? 0);
+  // Counted before any entry is parsed, so an oversized list costs nothing. The limit is on tn and uri together:
+  // every entry becomes part of the signed token and of the SIP header that carries it.
+  if (count > MAX_DEST) {
+    throw new ShakenError('ERR_REQ_FIELD_INVALID', `dest holds ${count} entries (tn and uri together); at most ${MAX_DEST}`, { field: 'dest' });
+  }
+  if (count === 0) {
     throw new ShakenError('ERR_DEST_EMPTY', 'dest must name at least one tn or uri', { field: 'dest' });
   }
   const dest: Dest = {};
-  if (tn && tn.length > 0) dest.tn = tn;
-  if (uri && uri.length > 0) dest.uri = uri;
+  if (rawTn && rawTn.length > 0) dest.tn = rawTn.map((v, i) => canonicalTn(v, `dest.tn[${i}]`));
+  if (rawUri && rawUri.length > 0) dest.uri = rawUri.map((v, i) => validUri(v, `dest.uri[${i}]`));
   return dest;
 }
 

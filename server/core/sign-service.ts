@@ -21,6 +21,11 @@ export interface SigningServiceDeps {
   cacheTtlMs: number;
   /** How long past `cacheTtlMs` those lookups still answer while the store is unavailable (stale-if-error); default 0. */
   cacheStaleIfErrorMs?: number;
+  /**
+   * The base URL this node is reached at (its `publicUrl`): hosted credentials store only the path of their
+   * x5u, and it is resolved against this when a credential is loaded. Read at each load, never per call.
+   */
+  publicUrl(): string;
 }
 
 /** What a transport hands over after decoding its wire format. */
@@ -82,7 +87,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
         return { account, credential: undefined, refusal };
       }
       try {
-        return { account, credential: await prepareSigningCredential(record, keys, clock.now()), refusal: undefined };
+        return { account, credential: await prepareSigningCredential(record, keys, clock.now(), deps.publicUrl()), refusal: undefined };
       } catch (e) {
         // A key store that is down is a passing fault: rethrow so the next call retries instead of caching it.
         if (isShakenError(e) && e.code.startsWith('ERR_CRED_')) return { account, credential: undefined, refusal: e };

@@ -1,4 +1,5 @@
 import { assertCredentialUsable, parseCertificateChain, type CertInfo } from './cert-chain.js';
+import { resolveX5u } from './certificate-publisher.js';
 import { ShakenError } from './errors.js';
 import type { CredentialRecord, KeySigner } from './ports.js';
 import { base64url, identityParams, protectedHeaderJson } from './passport.js';
@@ -8,6 +9,7 @@ export interface SigningCredential {
   id: string;
   accountId: string;
   keyRef: string;
+  /** Absolute: a hosted credential's path already resolved against the serving node's publicUrl. */
   x5u: string;
   /** base64url of the protected header, fixed per credential. */
   headerB64: string;
@@ -40,13 +42,16 @@ export function assertValidX5u(x5u: string, field = 'x5u'): void {
 /**
  * Parses the chain, fetches the key's public half and refuses a credential that must not sign at `nowMs`
  * (expired, not yet valid, key/certificate mismatch, not P-256). Runs once per credential load, never per call.
+ * `publicUrl` is the serving node's base URL, which a hosted credential's x5u path is resolved against.
  */
 export async function prepareSigningCredential(
   record: CredentialRecord,
   keys: KeySigner,
   nowMs: number,
+  publicUrl: string,
 ): Promise<SigningCredential> {
-  assertValidX5u(record.x5u);
+  const x5u = resolveX5u(record.x5u, publicUrl);
+  assertValidX5u(x5u);
   const chain = parseCertificateChain(record.chainPem);
   const publicKey = await keys.publicKey(record.keyRef);
   assertCredentialUsable(chain, publicKey, nowMs);
@@ -54,9 +59,9 @@ export async function prepareSigningCredential(
     id: record.id,
     accountId: record.accountId,
     keyRef: record.keyRef,
-    x5u: record.x5u,
-    headerB64: base64url(protectedHeaderJson(record.x5u)),
-    identityParams: identityParams(record.x5u),
+    x5u,
+    headerB64: base64url(protectedHeaderJson(x5u)),
+    identityParams: identityParams(x5u),
     leaf: chain.leaf,
     notBeforeMs: chain.leaf.notBefore.getTime(),
     notAfterMs: chain.leaf.notAfter.getTime(),

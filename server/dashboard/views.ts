@@ -1,4 +1,5 @@
 import { daysUntilExpiry, parseCertificateChain } from '../core/cert-chain.js';
+import { resolveX5u } from '../core/certificate-publisher.js';
 import type { AccountRecord, ApiKeyRecord, CredentialRecord } from '../core/ports.js';
 import type { AuditEntry, LogRow } from '../store/dashboard-store.js';
 
@@ -21,7 +22,8 @@ export interface CredView {
   retiredAt: string | null;
 }
 
-export function credView(c: CredentialRecord, nowMs: number): CredView {
+/** `publicUrl`: this node's, which a hosted credential's stored x5u path is resolved against (as signing does). */
+export function credView(c: CredentialRecord, nowMs: number, publicUrl = ''): CredView {
   const leaf = parseCertificateChain(c.chainPem).leaf;
   return {
     id: c.id,
@@ -34,7 +36,7 @@ export function credView(c: CredentialRecord, nowMs: number): CredView {
     notBefore: leaf.notBefore.toISOString(),
     notAfter: leaf.notAfter.toISOString(),
     daysLeft: daysUntilExpiry(leaf, nowMs),
-    x5u: c.x5u,
+    x5u: resolveX5u(c.x5u, publicUrl),
     keyStore: c.keyRef.startsWith('pkcs11:') ? 'pkcs11' : 'software',
     createdAt: c.createdAt.toISOString(),
     retiredAt: c.retiredAt?.toISOString() ?? null,

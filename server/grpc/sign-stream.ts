@@ -1,8 +1,10 @@
 import { signReply } from '../core/sign-reply.js';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { ShakenError } from '../core/errors.js';
 import type { SigningService } from '../core/sign-service.js';
-import { signErrorMessage, type SignErrorMessage } from './errors.js';
+import { grpcStatus, signErrorMessage, type SignErrorMessage } from './errors.js';
 import { refusal, type Caller, type InternalErrorLogger, type SignResponse } from './sign-codec.js';
+import { UndecodableMessage } from './undecodable.js';
 
 export interface SignStreamRequest {
   items?: { id?: string; request?: unknown }[];
@@ -38,6 +40,8 @@ export class SignStreamSession {
   private halfClosed = false;
   private draining = false;
   private finished = false;
+  /** Set by a message that did not decode: the stream ends with its status once the items before it are answered. */
+  private undecodable: ShakenError | undefined;
   private readonly done: Promise<void>;
   private resolveDone!: () => void;
 
@@ -50,7 +54,7 @@ export class SignStreamSession {
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     void this.done.then(onFinished);
-    call.on('data', (msg: SignStreamRequest) => this.onMessage(msg));
+    call.on('data', (msg: SignStreamRequest | UndecodableMessage) => this.onMessage(msg));
     call.on('end', () => {
       this.halfClosed = true;
       this.maybeEnd();
@@ -72,9 +76,17 @@ export class SignStreamSession {
     return this.done;
   }
 
-  private onMessage(msg: SignStreamRequest): void {
+  private onMessage(msg: SignStreamRequest | UndecodableMessage): void {
     // Items that arrive after the drain began stay unanswered, which tells the client to send them again.
-    if (this.draining || this.finished) return;
+    if (this.draining || this.finished || this.undecodable) return;
+    if (msg instanceof UndecodableMessage) {
+      // Its items have no ids we could answer to, so the client learns it from the stream's status instead:
+      // INVALID_ARGUMENT once the items of earlier messages are answered; nothing after it is read.
+      this.undecodable = msg.error;
+      this.adjustReading();
+      this.maybeEnd();
+      return;
+    }
     for (const item of msg.items ?? []) this.start(item.id ?? '', item.request);
     this.adjustReading();
   }
@@ -111,7 +123,7 @@ export class SignStreamSession {
 
   private adjustReading(): void {
     if (this.finished) return;
-    const hold = this.draining || this.writeBlocked || this.inFlight >= MAX_IN_FLIGHT;
+    const hold = this.draining || this.undecodable !== undefined || this.writeBlocked || this.inFlight >= MAX_IN_FLIGHT;
     if (hold && !this.readPaused) {
       this.call.pause();
       this.readPaused = true;
@@ -122,10 +134,12 @@ export class SignStreamSession {
   }
 
   private maybeEnd(): void {
-    if (this.finished || (!this.halfClosed && !this.draining)) return;
+    if (this.finished || (!this.halfClosed && !this.draining && !this.undecodable)) return;
     if (this.inFlight > 0 || this.results.length > 0) return;
     this.finish();
-    this.call.end();
+    // grpc-js ends a server stream with the status of an emitted error (its documented way to fail a stream).
+    if (this.undecodable) this.call.emit('error', grpcStatus(this.undecodable));
+    else this.call.end();
   }
 
   private finish(): void {

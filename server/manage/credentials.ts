@@ -14,7 +14,10 @@ export interface CredentialImport {
   keyPem?: string;
   /** …or a reference to a key already in a key store (e.g. `pkcs11:...`). */
   keyRef?: string;
-  /** Where verifiers will fetch the chain; default: this service's own `/certs/<fingerprint>.pem`. */
+  /**
+   * Where verifiers will fetch the chain, stored as given; default: hosted by this service, stored as the path
+   * `/certs/<fingerprint>.pem`, which each node resolves against its own publicUrl when it signs.
+   */
   x5u?: string;
 }
 
@@ -32,7 +35,7 @@ function publicKeyOfPem(pem: string): KeyObject {
  * account's active one; the previous one is retired and stays published at its x5u.
  */
 export async function importCredential(
-  deps: { store: Store; software: SoftwareKeyStore; keys: KeySigner; publicUrl: string; nowMs: number },
+  deps: { store: Store; software: SoftwareKeyStore; keys: KeySigner; nowMs: number },
   input: CredentialImport,
 ): Promise<CredentialRecord> {
   if ((input.keyPem === undefined) === (input.keyRef === undefined)) {
@@ -45,8 +48,10 @@ export async function importCredential(
   if (chain.leaf.spc === null) {
     throw new ShakenError('ERR_CRED_INVALID', 'the leaf certificate has no TNAuthList extension with an SPC (RFC 8226); verifiers would refuse its tokens', { field: 'chain' });
   }
-  const x5u = input.x5u ?? deps.publicUrl + x5uPath(chain.leaf);
-  assertValidX5u(x5u);
+  // A hosted x5u is not fixed here: the importing process's publicUrl (a CLI on an admin host) need not be the
+  // address verifiers reach the serving nodes at.
+  const x5u = input.x5u ?? x5uPath(chain.leaf);
+  if (input.x5u !== undefined) assertValidX5u(x5u);
   const keyRef = input.keyPem !== undefined ? await deps.software.importPem(input.keyPem) : input.keyRef!;
   return deps.store.addCredential({ accountId: input.accountId, keyRef, chainPem: chain.pem, x5u });
 }

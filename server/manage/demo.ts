@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { resolveX5u } from '../core/certificate-publisher.js';
 import type { KeySigner } from '../core/ports.js';
 import type { SoftwareKeyStore } from '../../hsm/software/software-store.js';
 import { ensurePrivateDir, writePrivateFile } from '../store/private-files.js';
@@ -59,5 +60,5 @@ export async function ensureDemoAccount(deps: {
   const apiKeyFile = join(deps.dataDir, DEMO_API_KEY_FILE);
   await ensurePrivateDir(deps.dataDir);
   await writePrivateFile(apiKeyFile, token + '\n');
-  return { accountName: account.name, apiKey: token, apiKeyFile, x5u: credential.x5u, pkiDir };
+  return { accountName: account.name, apiKey: token, apiKeyFile, x5u: resolveX5u(credential.x5u, deps.publicUrl), pkiDir };
 }

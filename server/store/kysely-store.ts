@@ -60,6 +60,7 @@ export class KyselyStore implements Store {
   private readonly clock: Clock;
   private readonly logChunkRows: number;
   private readonly inventoryChunkRows: number;
+  private readonly committedChangeListeners = new Set<() => void>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -235,7 +236,10 @@ export class KyselyStore implements Store {
         if (row) await bumpChangeVersion(trx);
         return row;
       });
-      if (revoked) return toApiKey(revoked);
+      if (revoked) {
+        this.changeCommitted();
+        return toApiKey(revoked);
+      }
       const existing = await this.getApiKey(id);
       if (!existing) throw notFound('api key', id, 'id');
       return existing;
@@ -451,13 +455,33 @@ export class KyselyStore implements Store {
     return this.db.destroy();
   }
 
-  /** Runs a change to accounts, credentials or API keys and bumps the change counter in the same transaction. */
-  private mutate<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute(async (trx) => {
-      const result = await work(trx);
+  onCommittedChange(listener: () => void): () => void {
+    this.committedChangeListeners.add(listener);
+    return () => this.committedChangeListeners.delete(listener);
+  }
+
+  /**
+   * Runs a change to accounts, credentials, API keys, routes, SIP sources or inventory and bumps the change
+   * counter in the same transaction; once it has committed, this process's listeners hear of it.
+   */
+  private async mutate<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    const result = await this.db.transaction().execute(async (trx) => {
+      const r = await work(trx);
       await bumpChangeVersion(trx);
-      return result;
+      return r;
     });
+    this.changeCommitted();
+    return result;
+  }
+
+  private changeCommitted(): void {
+    for (const listener of this.committedChangeListeners) {
+      try {
+        listener();
+      } catch {
+        // A listener that fails must not fail a write that has committed; the change watcher's poll retries it.
+      }
+    }
   }
 
   private async requireAccount(trx: Transaction<Database>, accountId: string): Promise<void> {

@@ -33,7 +33,10 @@ export interface NewCredential {
   accountId: string;
   keyRef: string;
   chainPem: string;
-  /** Where verifiers fetch the chain; `importCredential` fills in the service-hosted URL when none is given. */
+  /**
+   * Where verifiers fetch the chain: an absolute URL hosted elsewhere, or, for a chain this service hosts, its
+   * path (`/certs/<fingerprint>.pem`), resolved against the serving node's publicUrl (`resolveX5u`).
+   */
   x5u: string;
 }
 
@@ -122,6 +125,12 @@ export interface Store extends Directory {
    * cluster worker) can drop its caches when another process changed something.
    */
   changeVersion(): Promise<number>;
+  /**
+   * Calls `listener` after each change of that kind made through this handle has committed, so the process that
+   * made it (admin API, dashboard, CLI) drops its caches at once instead of at the next poll of `changeVersion`.
+   * Returns the function that removes the listener.
+   */
+  onCommittedChange(listener: () => void): () => void;
 
   /** Cheap liveness probe for readiness endpoints. */
   ping(): Promise<void>;

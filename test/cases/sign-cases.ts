@@ -19,6 +19,9 @@ export interface SignCase {
 
 const orig = { tn: '+1 404 526 6060' };
 const dest = { tn: ['18001234567'] };
+/** `n` distinct destination numbers and SIP URIs, for the limit on dest (100 entries, tn and uri together). */
+const tns = (n: number) => Array.from({ length: n }, (_, i) => `1800555${String(i).padStart(4, '0')}`);
+const uris = (n: number) => Array.from({ length: n }, (_, i) => `sip:+1900555${String(i).padStart(4, '0')}@example.com`);
 
 export const SIGN_CASES: SignCase[] = [
   { title: 'signs with the account default when no attestation is asked for', body: { orig, dest }, outcome: { ok: true, attest: 'B', downgraded: false }, http: 200, grpc: 'OK' },
@@ -39,5 +42,8 @@ export const SIGN_CASES: SignCase[] = [
   { title: 'refuses iat given as a string', body: { orig, dest, iat: '1700000000' }, outcome: { ok: false, code: 'ERR_REQ_IAT_INVALID', field: 'iat' }, http: 400, grpc: null },
   { title: 'refuses iat in milliseconds', body: { orig, dest, iat: 1_700_000_000_000 }, outcome: { ok: false, code: 'ERR_REQ_IAT_INVALID', field: 'iat' }, http: 400, grpc: 'INVALID_ARGUMENT' },
   { title: 'refuses a uri with a space, which would break the SIP header', body: { orig: { uri: 'sip:a b@example.com' }, dest }, outcome: { ok: false, code: 'ERR_URI_INVALID', field: 'orig.uri' }, http: 400, grpc: 'INVALID_ARGUMENT' },
+  { title: 'signs 100 destinations, numbers and URIs together', body: { orig, dest: { tn: tns(60), uri: uris(40) } }, outcome: { ok: true, attest: 'B', downgraded: false }, http: 200, grpc: 'OK' },
+  { title: 'refuses 101 destination numbers, naming dest', body: { orig, dest: { tn: tns(101) } }, outcome: { ok: false, code: 'ERR_REQ_FIELD_INVALID', field: 'dest' }, http: 400, grpc: 'INVALID_ARGUMENT' },
+  { title: 'refuses 101 destinations counting numbers and URIs together (60 + 41)', body: { orig, dest: { tn: tns(60), uri: uris(41) } }, outcome: { ok: false, code: 'ERR_REQ_FIELD_INVALID', field: 'dest' }, http: 400, grpc: 'INVALID_ARGUMENT' },
   { title: 'refuses a JSON array body', body: [1, 2], outcome: { ok: false, code: 'ERR_REQ_MALFORMED' }, http: 400, grpc: null },
 ];

@@ -54,6 +54,6 @@ export async function coreFixture(
   dir.credentials.push({ id: 'cred_0000000000000001', accountId: account.id, keyRef, chainPem: pki.chainPem, x5u: X5U, state: 'active', createdAt: new Date(clock.ms), retiredAt: null });
   const { secret, secretHash } = newApiKeySecret();
   dir.apiKeys.set('key_00000000000000aa', { id: 'key_00000000000000aa', accountId: account.id, name: 't', secretHash, sourceKind: opts.sourceKind ?? 'customer', createdAt: new Date(clock.ms), revokedAt: null });
-  const signing = createSigningService({ directory: dir, keys, clock, log: dir, cacheTtlMs: 60_000 });
+  const signing = createSigningService({ directory: dir, keys, clock, log: dir, cacheTtlMs: 60_000, publicUrl: () => 'https://sti.example.test' });
   return { dir, keys, clock, signing, pki, account, token: formatApiKey('key_00000000000000aa', secret), keyRef };
 }

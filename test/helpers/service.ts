@@ -10,6 +10,7 @@ import { createApiKey } from '../../server/manage/api-keys.js';
 import { addSipSource } from '../../server/manage/sip-sources.js';
 import type { InventoryEntry } from '../../server/core/tn-inventory.js';
 import { importCredential } from '../../server/manage/credentials.js';
+import { resolveX5u } from '../../server/core/certificate-publisher.js';
 import { startNode, type RunningNode } from '../../server/node.js';
 import { createTestPki, type TestPki, type TestPkiOptions } from '../../server/pki/test-pki.js';
 
@@ -75,12 +76,12 @@ export async function startTestService(opts: { overrides?: Record<string, unknow
       if (p.inventory) await node.store.addInventory(account.id, p.inventory);
       const pki = await createTestPki(p.pki);
       const credential = await importCredential(
-        { store: node.store, software: node.keys.software, keys: node.keys.router, publicUrl: node.publicUrl, nowMs: Date.now() },
+        { store: node.store, software: node.keys.software, keys: node.keys.router, nowMs: Date.now() },
         { accountId: account.id, chainPem: pki.chainPem, keyPem: pki.leaf.keyPem },
       );
       const { record, token } = await createApiKey(node.store, account.id, 'test', p.sourceKind);
       if (p.sipSource) await addSipSource(node.store, account.id, { cidr: p.sipSource, sourceKind: p.sourceKind });
-      return { account, token, apiKeyId: record.id, pki, x5u: credential.x5u };
+      return { account, token, apiKeyId: record.id, pki, x5u: resolveX5u(credential.x5u, node.publicUrl) };
     },
     async stop() {
       await node.close();

@@ -61,6 +61,11 @@ describe('PKCS#11 faults at start', () => {
     expect(e).toMatchObject({ code: 'ERR_KEYSTORE_LOGIN_FAILED', reason: expect.stringContaining('CKR_PIN_INCORRECT') });
     expect(JSON.stringify(e)).not.toContain('987654');
   });
+
+  it('names the setting a refused PIN came from', async () => {
+    const e = await Pkcs11KeyStore.open(options({ pin: '987654', pinSetting: 'pkcs11.pinFile' })).catch((err: unknown) => err);
+    expect(e).toMatchObject({ code: 'ERR_KEYSTORE_LOGIN_FAILED', field: 'pkcs11.pinFile', reason: expect.stringContaining('refused the PIN given by pkcs11.pinFile') });
+  });
 });
 
 describe('PKCS#11 configuration', () => {
@@ -108,6 +113,36 @@ describe('PKCS#11 faults at run time', () => {
     }
   });
 
+  it('logs a lost token once, however many calls fail, and once more when it is back', async () => {
+    const lines: { level: 'info' | 'error'; obj: Record<string, unknown>; msg: string }[] = [];
+    const logger = {
+      info: (obj: object, msg: string) => lines.push({ level: 'info', obj: obj as Record<string, unknown>, msg }),
+      error: (obj: object, msg: string) => lines.push({ level: 'error', obj: obj as Record<string, unknown>, msg }),
+    };
+    const store = await Pkcs11KeyStore.open(options({ logger }));
+    try {
+      expect((await store.sign(REF, Buffer.from('before'))).byteLength).toBe(64);
+      expect(lines).toEqual([]);
+      const putBack = await hsm.removeTokens();
+      await Promise.allSettled(Array.from({ length: 20 }, () => store.sign(REF, Buffer.from('during'))));
+      for (let i = 0; i < 5; i++) expect(store.tokenState(TOKEN)).toBe('recovering');
+      expect(lines).toEqual([{ level: 'error', obj: { token: TOKEN, error: expect.stringMatching(/^CKR_/) }, msg: expect.stringContaining('PKCS#11 token stopped answering') }]);
+      await putBack();
+      await vi.waitFor(() => expect(store.tokenState(TOKEN)).toBe('ok'), { timeout: 10_000, interval: 20 });
+      expect((await store.sign(REF, Buffer.from('after'))).byteLength).toBe(64);
+      expect(lines).toHaveLength(2);
+      expect(lines[1]).toEqual({ level: 'info', obj: { token: TOKEN }, msg: expect.stringContaining('PKCS#11 token is back') });
+      // A second loss is a new event: logged again.
+      const putBackAgain = await hsm.removeTokens();
+      expect(store.tokenState(TOKEN)).toBe('recovering');
+      await putBackAgain();
+      await vi.waitFor(() => expect(store.tokenState(TOKEN)).toBe('ok'), { timeout: 10_000, interval: 20 });
+      expect(lines.map((l) => l.level)).toEqual(['error', 'info', 'error', 'info']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('fails calls when the login is lost, then logs in again by itself', async () => {
     const store = await Pkcs11KeyStore.open(options());
     try {
@@ -141,7 +176,8 @@ describe('PKCS#11 faults at run time', () => {
   });
 
   it('stops at a PIN the token refuses when logging in again, and answers ERR_KEYSTORE_LOGIN_FAILED from then on', async () => {
-    const store = await Pkcs11KeyStore.open(options());
+    const lines: string[] = [];
+    const store = await Pkcs11KeyStore.open(options({ logger: { info: (_o, msg) => lines.push(`info ${msg}`), error: (_o, msg) => lines.push(`error ${msg}`) } }));
     try {
       // Another process changes the PIN; the store learns it only when it has to log in again after a loss.
       await run('pkcs11-tool', ['--module', SOFTHSM_MODULE, '--token-label', TOKEN, '--login', '--pin', USER_PIN, '--change-pin', '--new-pin', '4321'], { env: hsm.env });
@@ -150,6 +186,8 @@ describe('PKCS#11 faults at run time', () => {
       await putBack();
       await vi.waitFor(() => expect(store.tokenState(TOKEN)).toBe('login-failed'), { timeout: 10_000, interval: 20 });
       await expect(store.sign(REF, Buffer.from('x'))).rejects.toMatchObject({ code: 'ERR_KEYSTORE_LOGIN_FAILED' });
+      // The loss, then the refusal: the token is not reported back, and nothing more is logged per call.
+      expect(lines).toEqual([expect.stringMatching(/^error PKCS#11 token stopped answering/), expect.stringMatching(/^error PKCS#11 token refused the PIN when logging in again/)]);
     } finally {
       await store.close();
       await run('pkcs11-tool', ['--module', SOFTHSM_MODULE, '--token-label', TOKEN, '--login', '--pin', '4321', '--change-pin', '--new-pin', USER_PIN], { env: hsm.env });

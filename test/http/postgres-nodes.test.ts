@@ -26,11 +26,15 @@ describe('two nodes on one PostgreSQL database', () => {
 
   const sign = (svc: TestService) => postJson(`${svc.url}/api/stir-shaken/sign`, body, { authorization: `Bearer ${acct.token}` });
 
-  it('signs on either node with an account and key created through the other', async () => {
-    expect((await sign(one)).status).toBe(200);
-    const r = await sign(two);
-    expect(r.status).toBe(200);
-    expect(r.json.x5u).toBe(acct.x5u);
+  it('signs on either node with an account and key created through the other, each under its own publicUrl', async () => {
+    const path = new URL(acct.x5u).pathname;
+    const r1 = await sign(one);
+    expect(r1.status).toBe(200);
+    expect(r1.json.x5u).toBe(one.url + path);
+    const r2 = await sign(two);
+    expect(r2.status).toBe(200);
+    // The credential is hosted: node two names itself, not the node the credential was imported through.
+    expect(r2.json.x5u).toBe(two.url + path);
   });
 
   it('publishes the chain from every node', async () => {

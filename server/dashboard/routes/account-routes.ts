@@ -16,9 +16,9 @@ const CREDENTIAL_BODY_LIMIT = 256 * 1024;
 
 type Params = { Params: { id: string } };
 
-async function accountWithCredential(store: Store, a: AccountRecord, nowMs: number) {
+async function accountWithCredential(store: Store, a: AccountRecord, nowMs: number, publicUrl: string) {
   const active = await store.getActiveCredential(a.id);
-  return accountView(a, active ? credView(active, nowMs) : null);
+  return accountView(a, active ? credView(active, nowMs, publicUrl) : null);
 }
 
 const sipSourceView = (s: { cidr: string; sourceKind: string }) => ({ cidr: s.cidr, sourceKind: s.sourceKind });
@@ -31,7 +31,7 @@ export function registerAccountRoutes(api: FastifyInstance, ctx: DashboardContex
   api.get('/accounts', async (request) => {
     const user = userOf(request);
     const accounts = (await store.listAccounts()).filter((a) => canSee(user, a.id));
-    return { accounts: await Promise.all(accounts.map((a) => accountWithCredential(store, a, now()))) };
+    return { accounts: await Promise.all(accounts.map((a) => accountWithCredential(store, a, now(), ctx.publicUrl()))) };
   });
 
   api.post('/accounts', async (request, reply) => {
@@ -39,15 +39,15 @@ export function registerAccountRoutes(api: FastifyInstance, ctx: DashboardContex
     const b = bodyOf(request);
     const a = await createAccount(store, { name: b.name, defaultAttest: b.defaultAttest, maxAttest: b.maxAttest, tokenTtlSec: b.tokenTtlSec, policyMode: b.policyMode, nonNumericOrig: b.nonNumericOrig });
     await audit(ctx, request, { action: 'account.create', target: `account:${a.id}`, accountId: a.id, detail: { name: a.name } });
-    return reply.code(201).send({ account: await accountWithCredential(store, a, now()) });
+    return reply.code(201).send({ account: await accountWithCredential(store, a, now(), ctx.publicUrl()) });
   });
 
   api.get<Params>('/accounts/:id', async (request) => {
     const a = await readableAccount(store, userOf(request), request.params.id);
     const [credentials, apiKeys, sipSources, routes] = await Promise.all([store.listCredentials(a.id), store.listApiKeys(a.id), listSipSources(store, a.id), store.listRoutingRules(a.id)]);
     return {
-      account: await accountWithCredential(store, a, now()),
-      credentials: sortCredentials(credentials).map((c) => credView(c, now())),
+      account: await accountWithCredential(store, a, now(), ctx.publicUrl()),
+      credentials: sortCredentials(credentials).map((c) => credView(c, now(), ctx.publicUrl())),
       apiKeys: apiKeys.map(apiKeyView),
       sipSources: sipSources.map(sipSourceView),
       routes: routes.map(({ id, prefix, target, priority }) => ({ id, prefix, target, priority })),
@@ -61,12 +61,12 @@ export function registerAccountRoutes(api: FastifyInstance, ctx: DashboardContex
     const a = await updateAccount(store, before, change);
     const changed = Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined));
     await audit(ctx, request, { action: 'account.update', target: `account:${a.id}`, accountId: a.id, detail: changed });
-    return { account: await accountWithCredential(store, a, now()) };
+    return { account: await accountWithCredential(store, a, now(), ctx.publicUrl()) };
   });
 
   api.get<Params>('/accounts/:id/credentials', async (request) => {
     const a = await readableAccount(store, userOf(request), request.params.id);
-    return { credentials: sortCredentials(await store.listCredentials(a.id)).map((c) => credView(c, now())) };
+    return { credentials: sortCredentials(await store.listCredentials(a.id)).map((c) => credView(c, now(), ctx.publicUrl())) };
   });
 
   api.post<Params>('/accounts/:id/credentials', { bodyLimit: CREDENTIAL_BODY_LIMIT }, async (request, reply) => {
@@ -79,10 +79,10 @@ export function registerAccountRoutes(api: FastifyInstance, ctx: DashboardContex
     if (keyRef !== undefined && !keyRef.startsWith('pkcs11:')) throw invalid('a key reference is an RFC 7512 pkcs11: URI', 'keyRef');
     const previous = await store.getActiveCredential(a.id);
     const c = await importCredential(
-      { store, software: ctx.keys.software, keys: ctx.keys.router, publicUrl: ctx.publicUrl(), nowMs: now() },
+      { store, software: ctx.keys.software, keys: ctx.keys.router, nowMs: now() },
       { accountId: a.id, chainPem: b.certificatePem, keyPem, keyRef },
     );
-    const view = credView(c, now());
+    const view = credView(c, now(), ctx.publicUrl());
     await audit(ctx, request, {
       action: 'credential.import',
       target: `credential:${c.id}`,

@@ -1,0 +1,37 @@
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import { ShakenError } from '../core/errors.js';
+
+/**
+ * What a request deserializer hands over for bytes that are not the method's protobuf message. grpc-js answers a
+ * deserializer that throws with INTERNAL, as if the server had failed; the bytes are the caller's fault, so the
+ * handler receives this value instead and answers ERR_REQ_MALFORMED through the one status table.
+ */
+export class UndecodableMessage {
+  readonly error: ShakenError;
+
+  constructor(cause: unknown) {
+    // protobufjs says where decoding stopped ("index out of range: 7 + 255 > 9", "invalid wire type 7 at offset 3");
+    // that names the caller's bytes, never ours, so it may be echoed.
+    const why = cause instanceof Error ? `: ${cause.message}` : '';
+    this.error = new ShakenError('ERR_REQ_MALFORMED', `the request message is not valid protobuf for this method${why}`, { cause });
+  }
+}
+
+/** A copy of `service` whose request deserializers return an `UndecodableMessage` instead of throwing. */
+export function withUndecodableMessages(service: ServiceDefinition): ServiceDefinition {
+  return Object.fromEntries(
+    Object.entries(service).map(([name, method]) => [
+      name,
+      {
+        ...method,
+        requestDeserialize: (bytes: Buffer): unknown => {
+          try {
+            return method.requestDeserialize(bytes);
+          } catch (e) {
+            return new UndecodableMessage(e);
+          }
+        },
+      },
+    ]),
+  ) as ServiceDefinition;
+}

@@ -1,0 +1,48 @@
+import cluster from 'node:cluster';
+
+const CHANGED = 'shakenstack:store-changed';
+
+interface ChangedMessage {
+  type: typeof CHANGED;
+}
+
+function isChanged(msg: unknown): msg is ChangedMessage {
+  return typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === CHANGED;
+}
+
+/**
+ * Cluster mode, primary side: a worker that changed accounts, credentials, API keys, routes or SIP sources says
+ * so, and the primary passes it on to every other worker. The notice travels on the same channel as the
+ * connections the primary hands out afterwards, so a worker hears it before it is given the client's next
+ * connection; the change watcher's poll stays the net for changes made by other nodes and the CLI.
+ */
+export function relayClusterChanges(): void {
+  cluster.on('message', (from, msg: unknown) => {
+    if (!isChanged(msg)) return;
+    for (const w of Object.values(cluster.workers ?? {})) {
+      if (w && w.id !== from.id && w.isConnected()) w.send(msg);
+    }
+  });
+}
+
+export interface ClusterChanges {
+  /** Tells the other workers that this one changed the store. */
+  announce(): void;
+  stop(): void;
+}
+
+/** Cluster mode, worker side: `onChange` runs when another worker of this node announces a change. */
+export function shareClusterChanges(onChange: () => void): ClusterChanges {
+  const listener = (msg: unknown) => {
+    if (isChanged(msg)) onChange();
+  };
+  process.on('message', listener);
+  return {
+    announce() {
+      if (process.connected) process.send!({ type: CHANGED } satisfies ChangedMessage);
+    },
+    stop() {
+      process.off('message', listener);
+    },
+  };
+}
