@@ -89,7 +89,14 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   let logWriter: ThreadedRequestLog;
   try {
     logWriter = await ThreadedRequestLog.start(
-      { store: storeOptions(config), flushIntervalMs: config.requestLog.flushIntervalMs, maxBatch: config.requestLog.maxBatch },
+      {
+        store: storeOptions(config),
+        dataDir: config.dataDir,
+        flushIntervalMs: config.requestLog.flushIntervalMs,
+        maxBatch: config.requestLog.maxBatch,
+        storeTimeoutMs: config.requestLog.storeTimeoutMs,
+        journalMaxBytes: config.requestLog.journalMaxBytes,
+      },
       logger,
     );
   } catch (e) {
@@ -100,7 +107,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   // Every request the core finishes is counted by the metrics as it is logged: one path for every transport.
   const metrics = new RequestMetrics(clock);
   // Prometheus reads readiness at scrape time only, after `readiness` below exists.
-  const prometheus = new PrometheusMetrics({ store, clock, readiness: { check: () => readiness.check() } });
+  const prometheus = new PrometheusMetrics({ store, clock, readiness: { check: () => readiness.check() }, requestLog: () => logWriter.stats });
   const log = fanOutSink(logWriter, metrics, prometheus);
   const signing = createSigningService({ directory: store, keys: keys.router, clock, log, cacheTtlMs: config.cacheTtlMs });
   const certificates = new CertificatePublisher(store, clock);
@@ -162,7 +169,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
       await Promise.all([insights.close(), app.close(), grpc && stopGrpc(grpc, Math.floor(config.shutdownTimeoutMs / 2))]);
       readinessWatch?.stop();
       // After the listeners have drained, every completed request has handed its record to the writer.
-      await logWriter.close();
+      await logWriter.close(Math.floor(config.shutdownTimeoutMs / 4));
       await keys.router.close();
       await store.close();
     })());

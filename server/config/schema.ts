@@ -29,7 +29,7 @@ export interface Config {
   /** Worker processes (HTTP and gRPC); 1 runs in-process, more uses node:cluster. */
   workers: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  requestLog: { flushIntervalMs: number; maxBatch: number; retentionDays: number };
+  requestLog: { flushIntervalMs: number; maxBatch: number; retentionDays: number; journalMaxBytes: number; storeTimeoutMs: number };
   cacheTtlMs: number;
   changePollMs: number;
   /** Bearer token of the admin API (`/api/admin/...`); the admin API is off while unset. */
@@ -116,6 +116,8 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'requestLog.flushIntervalMs', env: 'SHAKENSTACK_LOG_FLUSH_MS', kind: 'int', default: 200, doc: 'How often buffered request-log records are written to the store.' },
   { path: 'requestLog.maxBatch', env: 'SHAKENSTACK_LOG_MAX_BATCH', kind: 'int', default: 200, doc: 'Records written per store transaction, and the backlog that triggers an early flush. Small batches keep each synchronous SQLite write short (about 2.5 ms for 200 rows).' },
   { path: 'requestLog.retentionDays', env: 'SHAKENSTACK_LOG_RETENTION_DAYS', kind: 'int', default: 90, doc: 'Request-log records older than this many days are deleted in the background, in small batches; 0 keeps them forever.' },
+  { path: 'requestLog.journalMaxBytes', env: 'SHAKENSTACK_LOG_JOURNAL_MAX_BYTES', kind: 'int', default: 1073741824, doc: 'Request-log records are journaled to `<dataDir>/journal` before the answer leaves, then shipped to the store. This bounds, per process, the bytes journaled and not yet stored (about 3 million records per GiB); when reached, records are kept in memory only and counted in `shakenstack_request_log_unjournaled_total`. See docs/reliability.md.' },
+  { path: 'requestLog.storeTimeoutMs', env: 'SHAKENSTACK_LOG_STORE_TIMEOUT_MS', kind: 'int', default: 30000, doc: 'A request-log batch insert slower than this fails; the log thread drops its store connections and starts again (the journal keeps the records).' },
   { path: 'cacheTtlMs', env: 'SHAKENSTACK_CACHE_TTL_MS', kind: 'int', default: 60000, doc: 'Longest time an account, credential or API key is reused from memory.' },
   { path: 'changePollMs', env: 'SHAKENSTACK_CHANGE_POLL_MS', kind: 'int', default: 1000, doc: 'How often each process checks the store for changes made elsewhere (CLI, other nodes) and drops its caches.' },
   { path: 'adminToken', env: 'SHAKENSTACK_ADMIN_TOKEN', kind: 'string', default: undefined, secret: true, doc: 'Bearer token for the admin API (`/api/admin/...`: accounts, TN inventory). The admin API answers 401 while unset. Use 32+ random characters.' },
