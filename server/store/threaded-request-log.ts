@@ -53,7 +53,8 @@ export interface RequestLogStats {
 }
 
 const SEGMENT_BYTES = 8 << 20;
-const MAX_RESTART_DELAY_MS = 30_000;
+/** Restarts back off up to this: a store back from an outage is used again within seconds. */
+const MAX_RESTART_DELAY_MS = 10_000;
 
 /**
  * The request log as the node sees it. `record()` appends to the journal (a file, before the answer leaves:
@@ -153,12 +154,20 @@ export class ThreadedRequestLog implements RequestLogSink {
     const worker = new Worker(threadScript('store/request-log-thread.js'), { workerData: this.thread });
     return new Promise((resolve, reject) => {
       let ready = false;
+      // Opening the store runs queries (migrations) that a dead network can hold forever.
+      const notReady = setTimeout(() => {
+        reject(new Error('request log thread did not open the store in time'));
+        void worker.terminate();
+      }, this.thread.storeTimeoutMs + 10_000);
+      notReady.unref();
       worker.on('error', (err) => {
+        clearTimeout(notReady);
         if (!ready) reject(err);
         else this.logger.error({ err }, 'request log thread failed');
       });
       worker.on('message', (m: ThreadMessage) => {
         if (m.type === 'ready') {
+          clearTimeout(notReady);
           ready = true;
           resolve(worker);
         } else if (m.type === 'warn') this.logger.warn({ detail: m.detail }, m.msg);
@@ -170,6 +179,7 @@ export class ThreadedRequestLog implements RequestLogSink {
         }
       });
       worker.once('exit', (code) => {
+        clearTimeout(notReady);
         if (!ready) reject(new Error(`request log thread exited with ${code} before it was ready`));
         else this.onExit(worker, code);
       });
