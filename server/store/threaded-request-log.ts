@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RequestLogRecord, RequestLogSink } from '../core/ports.js';
-import { JOURNAL_DIR, ownerName } from './journal-segments.js';
+import { JOURNAL_DIR, selfOwnerName } from './journal-segments.js';
 import type { OpenStoreOptions } from './open-store.js';
 import { RequestJournal } from './request-journal.js';
 import { threadScript } from './thread-script.js';
@@ -109,7 +109,7 @@ export class ThreadedRequestLog implements RequestLogSink {
       flushIntervalMs: options.flushIntervalMs,
       maxBatch: options.maxBatch,
       storeTimeoutMs: options.storeTimeoutMs,
-      journal: { dir: join(options.dataDir, JOURNAL_DIR), owner: ownerName(process.pid, Date.now()) },
+      journal: { dir: join(options.dataDir, JOURNAL_DIR), owner: selfOwnerName() },
     };
     const log = new ThreadedRequestLog(options, thread, logger);
     log.adopt(await log.spawn());

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RequestLogRecord } from '../../server/core/ports.js';
 import { blankLogRecord, withRequestLog } from '../../server/core/request-log-record.js';
-import { ownerName, segmentFileName } from '../../server/store/journal-segments.js';
+import { ownerName, segmentFileName, selfOwnerName } from '../../server/store/journal-segments.js';
 import { JournalShipper } from '../../server/store/journal-shipper.js';
 import { openStore } from '../../server/store/open-store.js';
 import { RequestJournal, type RequestJournalOptions } from '../../server/store/request-journal.js';
@@ -161,6 +161,24 @@ describe('request-log journal', () => {
     expect((await stored()).sort()).toEqual(good.map((r) => r.origid).sort());
     expect(s.corruptLines).toBe(1);
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('tells a reused pid from its first owner by the kernel start time: a segment of the old owner is adopted, a live one left', async () => {
+    mkdirSync(dir);
+    const startTicks = (pid: number) => {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    };
+    // The parent process is alive; an owner with its pid and another start time is a process that is gone.
+    const reused = `${process.ppid}-t${(startTicks(process.ppid) + 1).toString(36)}`;
+    const live = `${process.ppid}-t${startTicks(process.ppid).toString(36)}`;
+    const old = rec();
+    writeFileSync(join(dir, segmentFileName(reused, 1)), JSON.stringify(old) + '\n');
+    writeFileSync(join(dir, segmentFileName(live, 1)), JSON.stringify(rec()) + '\n');
+    await shipper().ship();
+    expect(await stored()).toEqual([old.origid]);
+    expect(readdirSync(dir)).toEqual([segmentFileName(live, 1)]);
+    expect(selfOwnerName()).toMatch(new RegExp(`^${process.pid}-t${startTicks(process.pid).toString(36)}_[0-9a-f]{6}$`));
   });
 
   it('hands records over as unjournaled when full, and when a write fails', async () => {
