@@ -37,6 +37,10 @@ async function serve(dataDir: string, extra: Record<string, string> = {}): Promi
     SHAKENSTACK_SIP_PORT: '0',
     SHAKENSTACK_LOG_LEVEL: 'error',
     SHAKENSTACK_DASHBOARD: 'false',
+    // Ship once a second and never early: at the kill, up to a second of answered requests is in the journal
+    // only, so the test sees replay at work rather than records the dead process had already stored.
+    SHAKENSTACK_LOG_FLUSH_MS: '1000',
+    SHAKENSTACK_LOG_MAX_BATCH: '100000',
     ...extra,
   });
   procs.push(p);
@@ -105,6 +109,7 @@ describe('request log: answered means recorded, across kill -9', { timeout: 90_0
     await until(() => load.sent >= 4000 || load.answered.size >= 1500, 10_000);
     await load.stop();
     await expect.poll(() => missing(dataDir, load.answered), { timeout: 20_000, interval: 250 }).toEqual([]);
+    expect(readdirSync(join(dataDir, 'journal')).filter((f) => f.startsWith(`${victim}-`))).toEqual([]);
     expect(primary.child.exitCode).toBeNull();
     primary.child.kill('SIGTERM');
     expect(await primary.exited).toBe(0);
