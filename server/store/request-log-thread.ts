@@ -74,8 +74,9 @@ async function close(deadlineMs: number): Promise<void> {
   };
   // What is not stored by then stays in the journal, and the next start ships it.
   await Promise.race([finish().then(() => writer.close()), outOfTime]);
+  // A store whose connections hang would hold close() forever; a second is plenty for a healthy one.
+  await Promise.race([store.close().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
   send({ type: 'closed', dropped: writer.dropped, pendingBytes: shipper.pendingBytes });
-  await store.close();
 }
 
 port.on('message', (m: ToThread) => {

@@ -233,7 +233,7 @@ export class ThreadedRequestLog implements RequestLogSink {
       worker.on('message', (m: ThreadMessage) => m.type === 'closed' && resolve({ dropped: this.droppedHere + m.dropped, pendingBytes: m.pendingBytes }));
       worker.once('exit', () => resolve({ dropped: -1, pendingBytes: -1 }));
       // The thread has its own deadline; this one only covers a thread that does not answer at all.
-      timer = setTimeout(() => resolve({ dropped: -1, pendingBytes: -1 }), deadlineMs + 1000);
+      timer = setTimeout(() => resolve({ dropped: -1, pendingBytes: -1 }), deadlineMs + 2000);
     });
     worker.postMessage({ type: 'close', deadlineMs } satisfies ToThread);
     const result = await done;
