@@ -142,8 +142,17 @@ export class JournalShipper {
       while (offset < size) {
         const n = readSync(fd, buf, 0, Math.min(READ_CHUNK, size - offset), offset);
         const lastNewline = buf.lastIndexOf(10, n - 1);
-        // A tail without its newline: a write in progress, or one cut short by a failure (never answered).
-        if (n === 0 || lastNewline < 0) break;
+        if (n === 0) break;
+        if (lastNewline < 0) {
+          // A tail without its newline: a write in progress, or one cut short by a failure (never answered).
+          if (n < READ_CHUNK) break;
+          // A whole chunk without one is no record (a damaged file): step over it rather than stall here.
+          this.corrupt++;
+          this.options.warn({ segment: s.file, offset }, 'request log journal: 1 MiB without a line end; skipped');
+          offset += n;
+          this.shipped.set(s.file, offset);
+          continue;
+        }
         let records: StoredRequestLogRecord[] = [];
         let start = 0;
         while (start <= lastNewline) {

@@ -163,6 +163,18 @@ describe('request-log journal', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('steps over a damaged stretch with no line end (zeros after a power loss) and stores the records after it', async () => {
+    mkdirSync(dir);
+    const after = rec();
+    const seg = join(dir, segmentFileName(ownerName(deadPid(), 3), 1));
+    writeFileSync(seg, Buffer.concat([Buffer.alloc(1536 * 1024), Buffer.from(`\n${JSON.stringify(after)}\n`)]));
+    const s = shipper();
+    await s.ship();
+    expect(await stored()).toEqual([after.origid]);
+    expect(s.corruptLines).toBe(2);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('tells a reused pid from its first owner by the kernel start time: a segment of the old owner is adopted, a live one left', async () => {
     mkdirSync(dir);
     const startTicks = (pid: number) => {
