@@ -16,6 +16,8 @@ export interface JournalShipperOptions {
   /** A store call that takes longer fails with `ShipTimeout` (its connection may be hung in a dead network). */
   batchTimeoutMs: number;
   warn(obj: object, msg: string): void;
+  /** After each stored batch (a long replay reports its progress as it goes). */
+  onBatch?(): void;
 }
 
 function listFiles(dir: string): string[] {
@@ -43,7 +45,6 @@ export class ShipTimeout extends Error {
 export class JournalShipper {
   /** Bytes of each segment already stored, by file name. Lost with the thread: replay from 0 is harmless. */
   private readonly shipped = new Map<string, number>();
-  private pending = 0;
   private corrupt = 0;
 
   constructor(
@@ -51,9 +52,14 @@ export class JournalShipper {
     private readonly options: JournalShipperOptions,
   ) {}
 
-  /** Bytes journaled and not yet stored in the segments this shipper is responsible for, as of its last pass. */
+  /** Bytes journaled and not yet stored in the segments this shipper is responsible for, measured now. */
   get pendingBytes(): number {
-    return this.pending;
+    let pending = 0;
+    for (const file of listFiles(this.options.dir)) {
+      const s = parseSegment(file);
+      if (s?.shipper === this.options.owner) pending += this.sizeLeft(s);
+    }
+    return pending;
   }
 
   /** Lines that did not parse (a damaged file), skipped. */
@@ -68,17 +74,12 @@ export class JournalShipper {
    */
   async ship(final = false): Promise<void> {
     const mine = this.claim();
-    let pending = 0;
-    for (const s of mine) pending += this.sizeLeft(s);
-    this.pending = pending;
     const newestOwn = Math.max(0, ...mine.filter((s) => s.writer === this.options.owner).map((s) => s.seq));
     for (const s of mine) {
       // Our own newest segment is still being appended to; anything else is complete.
       const complete = final || s.writer !== this.options.owner || s.seq < newestOwn;
       await this.shipSegment(s, complete);
     }
-    this.pending = 0;
-    for (const s of this.claim()) this.pending += this.sizeLeft(s);
   }
 
   /** Segments to ship: ours, plus those whose shipper is dead, renamed to say we ship them now. */
@@ -164,6 +165,7 @@ export class JournalShipper {
             await this.insert(records);
             records = [];
             this.shipped.set(s.file, offset + start);
+            this.options.onBatch?.();
             // Between batches, let the thread's messages in (close, nudges).
             if (start <= lastNewline) await nextMacrotask();
           }

@@ -21,7 +21,20 @@ const warn = (obj: object, msg: string) =>
 const MAX_BACKOFF_MS = 30_000;
 
 const store = await openStore(options.store as OpenStoreOptions);
-const shipper = new JournalShipper(store, { dir: options.journal.dir, owner: options.journal.owner, maxBatch: options.maxBatch, batchTimeoutMs: options.storeTimeoutMs, warn });
+let lastProgress = 0;
+const progress = () => {
+  lastProgress = Date.now();
+  send({ type: 'progress', pendingBytes: shipper.pendingBytes, corruptLines: shipper.corruptLines, dropped: writer.dropped });
+};
+const shipper = new JournalShipper(store, {
+  dir: options.journal.dir,
+  owner: options.journal.owner,
+  maxBatch: options.maxBatch,
+  batchTimeoutMs: options.storeTimeoutMs,
+  warn,
+  // A replay of a large backlog takes a while: the writer's "full" check hears of its progress on the way.
+  onBatch: () => Date.now() - lastProgress >= options.flushIntervalMs && progress(),
+});
 const writer = new RequestLogWriter(store, { flushIntervalMs: options.flushIntervalMs, maxBatch: options.maxBatch, maxRetryDelayMs: MAX_BACKOFF_MS, logger: { warn } });
 
 let running: Promise<void> | undefined;
@@ -47,7 +60,7 @@ function pass(): void {
   );
   void running.finally(() => {
     running = undefined;
-    send({ type: 'progress', pendingBytes: shipper.pendingBytes, corruptLines: shipper.corruptLines, dropped: writer.dropped });
+    progress();
     if (closing) return;
     const delay = failures === 0 ? options.flushIntervalMs : Math.min(options.flushIntervalMs * 2 ** failures, MAX_BACKOFF_MS);
     timer = setTimeout(pass, delay);
