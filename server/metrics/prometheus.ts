@@ -77,9 +77,20 @@ export class PrometheusMetrics implements RequestLogSink {
     });
     // Both certificate gauges are read in the same scrape: one store read serves both.
     let snapshot: { at: number; rows: Promise<CertificateRow[]> } | undefined;
+    // While the store is down the last rows read are shown: a failing gauge would fail the whole scrape, and
+    // an outage is when the readiness gauge and the request-log journal's backlog matter most.
+    let lastRows: CertificateRow[] = [];
     const certificates = (): Promise<CertificateRow[]> => {
       const now = deps.clock.now();
-      if (!snapshot || now - snapshot.at > 1000) snapshot = { at: now, rows: certificateRows(deps.store, now) };
+      if (!snapshot || now - snapshot.at > 1000) {
+        snapshot = {
+          at: now,
+          rows: certificateRows(deps.store, now).then(
+            (rows) => (lastRows = rows),
+            () => lastRows,
+          ),
+        };
+      }
       return snapshot.rows;
     };
     new Gauge({

@@ -60,6 +60,8 @@ describe('request log: a PostgreSQL outage loses no answered request', () => {
     await sleep(1000);
     await proxy.setMode('refuse');
     await sleep(8000);
+    // Meanwhile the answered requests wait in the journal, and /metrics says how much.
+    expect(await metric(p.url, 'shakenstack_request_log_journal_bytes')).toBeGreaterThan(0);
     await proxy.setMode('blackhole');
     await sleep(6000);
     await proxy.setMode('pass');
@@ -75,9 +77,19 @@ describe('request log: a PostgreSQL outage loses no answered request', () => {
       return [...load.answered].filter((o) => !rows.has(o)).length;
     };
     await expect.poll(missing, { timeout: 60_000, interval: 500 }).toBe(0);
+    await expect.poll(() => metric(p.url, 'shakenstack_request_log_journal_bytes'), { timeout: 10_000, interval: 500 }).toBe(0);
+    expect(await metric(p.url, 'shakenstack_request_log_unjournaled_total')).toBe(0);
     // Stored once each, replayed segments and retried batches notwithstanding.
     const origids = (await store.queryRequestLog({ limit: 10_000_000 })).map((r) => r.origid).filter((o) => o !== null);
     expect(new Set(origids).size).toBe(origids.length);
     expect(exited).toBeUndefined();
   });
 });
+
+/** One unlabelled metric's value from `GET /metrics`. */
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  if (!line) throw new Error(`${name} is not in /metrics`);
+  return Number(line.slice(name.length + 1));
+}
