@@ -10,6 +10,7 @@ import { secsipidx } from './secsipidx.bench.js';
 import { httpVerify } from './verify.bench.js';
 import { inventory } from './inventory.bench.js';
 import { sipRedirect } from './sip-redirect.bench.js';
+import { requestJournal } from './request-journal.bench.js';
 
 /**
  * Connections the load generator keeps open. Measured on the 2-core dev VM, 4 s runs of 16, 32 and 64
@@ -20,7 +21,7 @@ import { sipRedirect } from './sip-redirect.bench.js';
  * paced half-load pass, where the connection count hardly matters.
  */
 const DEFAULT_CONNECTIONS = 64;
-const SCENARIOS: Scenario[] = [rawSign, httpSign, grpcSign, secsipidx, httpVerify, inventory, hsmSign, sipRedirect];
+const SCENARIOS: Scenario[] = [rawSign, httpSign, grpcSign, secsipidx, httpVerify, inventory, hsmSign, sipRedirect, requestJournal];
 /** Every run measures its baseline (STYLE.md §7), so ratios never compare against a stale number. */
 const BASELINE = rawSign.name;
 
@@ -64,6 +65,8 @@ function checks(f: Record<string, Record<string, Figure>>): Check[] {
     { id: 'sip.over_kamailio', name: 'SIP 302 calls/s at 0 failed ÷ Kamailio secsipid 302', value: num(f, 'sip-redirect', 'over_kamailio'), unit: 'x', op: '>=', bound: 1.0 },
     { id: 'sip.p99_ms', name: 'SIP 302 p99 at the max clean rate', value: num(f, 'sip-redirect', 'p99_ms'), unit: 'ms', op: 'info' },
     { id: 'sip.calls_over_raw_sync', name: 'SIP 302 calls/s ÷ raw sync sign/s', value: div(num(f, 'sip-redirect', 'calls_per_s'), rawSync), unit: 'x', op: 'info' },
+    { id: 'journal.cpu_us_per_record', name: 'request-log journal CPU per record, one write each', value: num(f, 'request-journal', 'per_write_1.cpu_us_per_record'), unit: 'µs', op: 'info' },
+    { id: 'journal.over_raw_sign_cpu', name: 'journal CPU per record ÷ raw CPU per sign', value: div(num(f, 'request-journal', 'per_write_1.cpu_us_per_record'), signCpu), unit: 'x', op: 'info' },
     { id: 'hsm.non2xx', name: 'HTTP-HSM non-2xx responses', value: num(f, 'hsm-sign', 'hsm.non2xx'), unit: '', op: '=', bound: 0 },
   ];
   for (const w of WORKER_VARIANTS) {

@@ -91,7 +91,14 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   let logWriter: ThreadedRequestLog;
   try {
     logWriter = await ThreadedRequestLog.start(
-      { store: storeOptions(config), flushIntervalMs: config.requestLog.flushIntervalMs, maxBatch: config.requestLog.maxBatch },
+      {
+        store: storeOptions(config),
+        dataDir: config.dataDir,
+        flushIntervalMs: config.requestLog.flushIntervalMs,
+        maxBatch: config.requestLog.maxBatch,
+        storeTimeoutMs: config.requestLog.storeTimeoutMs,
+        journalMaxBytes: config.requestLog.journalMaxBytes,
+      },
       logger,
     );
   } catch (e) {
@@ -102,7 +109,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   // Every request the core finishes is counted by the metrics as it is logged: one path for every transport.
   const metrics = new RequestMetrics(clock);
   // Prometheus reads readiness at scrape time only, after `readiness` below exists.
-  const prometheus = new PrometheusMetrics({ store, clock, readiness: { check: () => readiness.check() } });
+  const prometheus = new PrometheusMetrics({ store, clock, readiness: { check: () => readiness.check() }, requestLog: () => logWriter.stats });
   const log = fanOutSink(logWriter, metrics, prometheus);
   // Known before listening unless the port is 0 and no publicUrl is set (tests): then fixed up after listen below.
   let publicUrl = resolvePublicUrl(config, config.http.port);
@@ -178,7 +185,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
       await Promise.all([insights.close(), app.close(), grpc && stopGrpc(grpc, Math.floor(config.shutdownTimeoutMs / 2))]);
       readinessWatch?.stop();
       // After the listeners have drained, every completed request has handed its record to the writer.
-      await logWriter.close();
+      await logWriter.close(Math.floor(config.shutdownTimeoutMs / 4));
       await keys.router.close();
       await store.close();
     })());

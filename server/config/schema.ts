@@ -43,7 +43,7 @@ export interface Config {
   /** Worker processes (HTTP and gRPC); 1 runs in-process, more uses node:cluster. */
   workers: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  requestLog: { flushIntervalMs: number; maxBatch: number; retentionDays: number };
+  requestLog: { flushIntervalMs: number; maxBatch: number; retentionDays: number; journalMaxBytes: number; storeTimeoutMs: number };
   cacheTtlMs: number;
   /** How long past `cacheTtlMs` a cached account, credential or key is still used while the store is unavailable. */
   cacheStaleIfErrorMs: number;
@@ -143,9 +143,11 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'pkcs11.sessions', env: 'SHAKENSTACK_PKCS11_SESSIONS', kind: 'int', default: 4, doc: 'Logged-in sessions per token, i.e. signatures in flight at once. They run on libuv\'s thread pool (`UV_THREADPOOL_SIZE`, default 4).' },
   { path: 'workers', env: 'SHAKENSTACK_WORKERS', kind: 'workers', default: 1, doc: 'Worker processes, each serving HTTP and gRPC: a number, or `auto` for one per CPU core.' },
   { path: 'logLevel', env: 'SHAKENSTACK_LOG_LEVEL', kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', doc: 'pino log level.' },
-  { path: 'requestLog.flushIntervalMs', env: 'SHAKENSTACK_LOG_FLUSH_MS', kind: 'int', default: 200, doc: 'How often buffered request-log records are written to the store.' },
+  { path: 'requestLog.flushIntervalMs', env: 'SHAKENSTACK_LOG_FLUSH_MS', kind: 'int', default: 200, doc: 'How often the request-log thread ships journaled records to the store (and looks for journals that dead processes left).' },
   { path: 'requestLog.maxBatch', env: 'SHAKENSTACK_LOG_MAX_BATCH', kind: 'int', default: 200, doc: 'Records written per store transaction, and the backlog that triggers an early flush. Small batches keep each synchronous SQLite write short (about 2.5 ms for 200 rows).' },
   { path: 'requestLog.retentionDays', env: 'SHAKENSTACK_LOG_RETENTION_DAYS', kind: 'int', default: 90, doc: 'Request-log records older than this many days are deleted in the background, in small batches; 0 keeps them forever.' },
+  { path: 'requestLog.journalMaxBytes', env: 'SHAKENSTACK_LOG_JOURNAL_MAX_BYTES', kind: 'int', default: 1073741824, doc: 'Request-log records are journaled to `<dataDir>/journal` before the answer leaves, then shipped to the store. This bounds, per process, the bytes journaled and not yet stored (about 3 million records per GiB); when reached, records are kept in memory only and counted in `shakenstack_request_log_unjournaled_total`. See docs/reliability.md.' },
+  { path: 'requestLog.storeTimeoutMs', env: 'SHAKENSTACK_LOG_STORE_TIMEOUT_MS', kind: 'int', default: 30000, doc: 'A request-log batch insert slower than this fails; the log thread drops its store connections and starts again (the journal keeps the records).' },
   { path: 'cacheTtlMs', env: 'SHAKENSTACK_CACHE_TTL_MS', kind: 'int', default: 60000, doc: 'Longest time an account, credential or API key is reused from memory.' },
   { path: 'cacheStaleIfErrorMs', env: 'SHAKENSTACK_CACHE_STALE_IF_ERROR_MS', kind: 'int', default: 3600000, doc: 'While the store is unavailable, accounts, credentials, API keys, SIP sources and routing rules loaded before the outage keep being used this long past `cacheTtlMs`, and readiness stays up as long; 0: a store outage fails every lookup whose cache entry has expired.' },
   { path: 'changePollMs', env: 'SHAKENSTACK_CHANGE_POLL_MS', kind: 'int', default: 1000, doc: 'How often each process checks the store for changes made elsewhere (CLI, other nodes) and drops its caches.' },

@@ -4,6 +4,7 @@ import type { Clock, RequestLogRecord, RequestLogSink } from '../core/ports.js';
 import type { RefusedReason } from '../net/connection-guard.js';
 import type { ReadinessCheck } from '../readiness.js';
 import type { Store } from '../store/store.js';
+import type { RequestLogStats } from '../store/threaded-request-log.js';
 
 /** Seconds; from well under a software signature (~0.1 ms) to an HSM or x5u fetch that is struggling. */
 const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -32,6 +33,8 @@ export interface PrometheusDeps {
   readiness: ReadinessCheck;
   store: Store;
   clock: Clock;
+  /** The request log's journal counters, read at scrape time. */
+  requestLog?: () => RequestLogStats;
 }
 
 /**
@@ -118,6 +121,36 @@ export class PrometheusMetrics implements RequestLogSink {
         this.set((await certificates()).filter((r) => r.labels.state === 'active' && r.days < EXPIRY_WARNING_DAYS).length);
       },
     });
+    if (deps.requestLog) {
+      const stats = deps.requestLog;
+      // Counters read from the log's own tallies at scrape time: reset, then set to the running total.
+      new Counter({
+        name: 'shakenstack_request_log_unjournaled_total',
+        help: 'Request-log records that could not be journaled (journal full, or the disk failed): kept in memory only until stored, lost if the process dies first.',
+        registers,
+        collect() {
+          this.reset();
+          this.inc(stats().unjournaled);
+        },
+      });
+      new Counter({
+        name: 'shakenstack_request_log_dropped_total',
+        help: 'Request-log records lost: unjournaled records beyond the in-memory bound, or a batch the store rejected repeatedly.',
+        registers,
+        collect() {
+          this.reset();
+          this.inc(stats().dropped);
+        },
+      });
+      new Gauge({
+        name: 'shakenstack_request_log_journal_bytes',
+        help: 'Bytes of request-log records journaled and not yet in the store (grows while the store is down).',
+        registers,
+        collect() {
+          this.set(stats().journalBytes);
+        },
+      });
+    }
     collectDefaultMetrics({ register: this.registry });
   }
 

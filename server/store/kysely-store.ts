@@ -18,6 +18,7 @@ import type {
   NewCredential,
   RequestLogQuery,
   Store,
+  StoredRequestLogRecord,
 } from './store.js';
 import type { Database, StoreEngine } from './schema.js';
 import { guarded, guardedIterable, isUniqueViolation } from './store-errors.js';
@@ -397,13 +398,18 @@ export class KyselyStore implements Store {
     });
   }
 
-  appendRequestLog(records: readonly RequestLogRecord[]): Promise<void> {
+  appendRequestLog(records: readonly StoredRequestLogRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     return guarded(async () => {
       const rows = records.map(toRequestLogRow);
       await this.db.transaction().execute(async (trx) => {
         for (let i = 0; i < rows.length; i += this.logChunkRows) {
-          await trx.insertInto('request_log').values(rows.slice(i, i + this.logChunkRows)).execute();
+          await trx
+            .insertInto('request_log')
+            .values(rows.slice(i, i + this.logChunkRows))
+            // A journal replay meets the rows its first shipping stored; null keys never conflict.
+            .onConflict((oc) => oc.column('journal_key').doNothing())
+            .execute();
         }
       });
     });

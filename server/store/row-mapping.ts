@@ -1,6 +1,6 @@
 import type { Insertable, Selectable } from 'kysely';
 import type { AccountRecord, ApiKeyRecord, CredentialRecord, RequestLogRecord } from '../core/ports.js';
-import type { KeyBlob } from './store.js';
+import type { KeyBlob, StoredRequestLogRecord } from './store.js';
 import type { AccountsTable, ApiKeysTable, CredentialsTable, KeyBlobsTable, RequestLogTable } from './schema.js';
 
 /* Rows to records and back: epoch milliseconds become Dates and 0/1 becomes a boolean here and nowhere else. */
@@ -60,7 +60,7 @@ export function blobParam(blob: Uint8Array): Buffer {
   return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
 }
 
-export function toRequestLogRow(r: RequestLogRecord): Insertable<RequestLogTable> {
+export function toRequestLogRow(r: StoredRequestLogRecord): Insertable<RequestLogTable> {
   return {
     time: r.time.getTime(),
     account_id: r.accountId,
@@ -76,11 +76,12 @@ export function toRequestLogRow(r: RequestLogRecord): Insertable<RequestLogTable
     latency_us: r.latencyUs,
     origid: r.origid,
     kind: r.kind,
+    journal_key: r.journalKey ?? null,
   };
 }
 
 /** Columns bound per request-log row; sizes the multi-row insert chunks. */
-export const REQUEST_LOG_COLUMNS = 14;
+export const REQUEST_LOG_COLUMNS = 15;
 
 export function toRequestLogRecord(r: Selectable<RequestLogTable>): RequestLogRecord {
   return {

@@ -68,6 +68,8 @@ export interface RequestLogTable {
   latency_us: number;
   origid: string | null;
   kind: Generated<RequestKind>;
+  /** `<segment>:<byte offset>` of a record shipped from the request-log journal; null otherwise. */
+  journal_key: string | null;
 }
 
 export interface MetaTable {

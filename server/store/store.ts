@@ -47,6 +47,9 @@ export interface NewApiKey {
   sourceKind: SourceKind;
 }
 
+/** A request-log record as stored: shipped from the journal, it carries the key of where it was journaled. */
+export type StoredRequestLogRecord = RequestLogRecord & { journalKey?: string };
+
 export interface RequestLogQuery {
   accountId?: string;
   transport?: Transport;
@@ -115,8 +118,11 @@ export interface Store extends Directory {
   /** Removes a block; ERR_REQ_NOT_FOUND when there is none. */
   removeSipSource(cidr: string): Promise<SipSource>;
 
-  /** Inserts many records in one transaction: all or none. */
-  appendRequestLog(records: readonly RequestLogRecord[]): Promise<void>;
+  /**
+   * Inserts many records in one transaction: all or none. A record whose `journalKey` is already stored is
+   * skipped, so shipping a journal segment twice (replay after a crash) inserts each record once.
+   */
+  appendRequestLog(records: readonly StoredRequestLogRecord[]): Promise<void>;
   queryRequestLog(q: RequestLogQuery): Promise<RequestLogRecord[]>;
   countRequestLog(): Promise<number>;
 

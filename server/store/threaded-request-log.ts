@@ -1,82 +1,142 @@
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RequestLogRecord, RequestLogSink } from '../core/ports.js';
+import { JOURNAL_DIR, selfOwnerName } from './journal-segments.js';
 import type { OpenStoreOptions } from './open-store.js';
+import { RequestJournal } from './request-journal.js';
 import { threadScript } from './thread-script.js';
 
 export interface ThreadOptions {
   store: Omit<OpenStoreOptions, 'clock'>;
   flushIntervalMs: number;
   maxBatch: number;
+  /** A batch insert slower than this fails and the thread is replaced (its connections may be hung). */
+  storeTimeoutMs: number;
+  journal: { dir: string; owner: string };
+}
+
+export interface RequestLogOptions {
+  store: Omit<OpenStoreOptions, 'clock'>;
+  dataDir: string;
+  flushIntervalMs: number;
+  maxBatch: number;
+  storeTimeoutMs: number;
+  /** Journaled and not yet stored, at most (this process): beyond it records are kept in memory only. */
+  journalMaxBytes: number;
+  /** Default 8 MiB. */
+  segmentBytes?: number;
+  /** Records kept in memory when they cannot be journaled, while no thread takes them. Default 100,000. */
+  maxUnjournaled?: number;
 }
 
 export type ThreadMessage =
   | { type: 'ready' }
   | { type: 'warn'; msg: string; detail: unknown }
-  | { type: 'closed'; dropped: number };
+  | { type: 'progress'; pendingBytes: number; corruptLines: number; dropped: number }
+  | { type: 'closed'; dropped: number; pendingBytes: number };
+
+export type ToThread = { type: 'records'; records: RequestLogRecord[] } | { type: 'nudge' } | { type: 'close'; deadlineMs: number };
 
 export interface ThreadLogger {
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
 
+/** What `/metrics` shows of the request log. */
+export interface RequestLogStats {
+  /** Records that could not be journaled (journal full or a write failed): kept in memory only. */
+  unjournaled: number;
+  /** Bytes journaled and not yet in the store (this process's segments and orphans it replays). */
+  journalBytes: number;
+  /** Records lost: unjournaled ones beyond the memory bound, or a batch the store rejected repeatedly. */
+  dropped: number;
+}
+
+const SEGMENT_BYTES = 8 << 20;
+/** Restarts back off up to this: a store back from an outage is used again within seconds. */
+const MAX_RESTART_DELAY_MS = 10_000;
+
 /**
- * The request log as the node sees it: `record()` appends to an array, and the records gathered during one
- * turn of the event loop go to the log thread in a single message. The thread batches, writes, retries and,
- * on `close()`, flushes everything before it exits.
+ * The request log as the node sees it. `record()` appends to the journal (a file, before the answer leaves:
+ * see `RequestJournal`); a thread ships the journal into the store. The thread never ends the process: it has
+ * an 'error' listener for its whole life, and one that dies is replaced after a backoff; the journal holds what
+ * it had not stored. Records the journal cannot take (full, or the disk fails) go to the thread in memory,
+ * are counted, and are lost if the process dies before they are stored.
  */
 export class ThreadedRequestLog implements RequestLogSink {
+  private worker: Worker | undefined;
+  private readonly journal: RequestJournal;
+  /** Unjournaled records waiting to be posted to the thread. */
   private pending: RequestLogRecord[] = [];
   private scheduled = false;
   private closed = false;
+  private restarts = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  /** Bytes the thread last said were waiting, plus what was written since. */
+  private reportedBytes = 0;
+  private writtenSinceReport = 0;
+  private recordsSinceNudge = 0;
+  private unjournaledCount = 0;
+  private droppedHere = 0;
+  private droppedThread = 0;
 
   private constructor(
-    private worker: Worker,
-    private readonly options: ThreadOptions,
+    private readonly options: RequestLogOptions,
+    private readonly thread: ThreadOptions,
     private readonly logger: ThreadLogger,
-  ) {}
+  ) {
+    this.journal = new RequestJournal({
+      dir: thread.journal.dir,
+      owner: thread.journal.owner,
+      segmentBytes: options.segmentBytes ?? SEGMENT_BYTES,
+      isFull: () => this.reportedBytes + this.writtenSinceReport >= options.journalMaxBytes,
+      onWritten: (bytes, records) => {
+        this.writtenSinceReport += bytes;
+        this.recordsSinceNudge += records;
+        if (this.recordsSinceNudge >= options.maxBatch) {
+          this.recordsSinceNudge = 0;
+          this.worker?.postMessage({ type: 'nudge' } satisfies ToThread);
+        }
+      },
+      onUnjournaled: (records, reason, err) => this.unjournaled(records, reason, err),
+    });
+  }
 
-  static async start(options: ThreadOptions, logger: ThreadLogger): Promise<ThreadedRequestLog> {
-    const log = new ThreadedRequestLog(await ThreadedRequestLog.spawn(options, logger), options, logger);
-    log.watch();
+  /** Opens the journal and starts the thread; rejects when the thread cannot start (the store does not open). */
+  static async start(options: RequestLogOptions, logger: ThreadLogger): Promise<ThreadedRequestLog> {
+    const thread: ThreadOptions = {
+      store: options.store,
+      flushIntervalMs: options.flushIntervalMs,
+      maxBatch: options.maxBatch,
+      storeTimeoutMs: options.storeTimeoutMs,
+      journal: { dir: join(options.dataDir, JOURNAL_DIR), owner: selfOwnerName() },
+    };
+    const log = new ThreadedRequestLog(options, thread, logger);
+    log.adopt(await log.spawn());
     return log;
   }
 
-  private static spawn(options: ThreadOptions, logger: ThreadLogger): Promise<Worker> {
-    const worker = new Worker(threadScript('store/request-log-thread.js'), { workerData: options });
-    worker.on('message', (m: ThreadMessage) => {
-      if (m.type === 'warn') logger.warn({ detail: m.detail }, m.msg);
-    });
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      worker.once('error', onError);
-      worker.once('message', (m: ThreadMessage) => {
-        worker.off('error', onError);
-        if (m.type === 'ready') resolve(worker);
-      });
-    });
-  }
-
-  /** A thread that dies unexpectedly is replaced; what it had buffered is lost and said so. */
-  private watch(): void {
-    this.worker.once('exit', (code) => {
-      if (this.closed) return;
-      this.logger.error({ code }, 'request log thread exited; starting a new one (its buffered records are lost)');
-      void ThreadedRequestLog.spawn(this.options, this.logger).then(
-        (w) => {
-          this.worker = w;
-          this.watch();
-          this.post();
-        },
-        (err: unknown) => this.logger.error({ err }, 'request log thread cannot start'),
-      );
-    });
+  get stats(): RequestLogStats {
+    return { unjournaled: this.unjournaledCount, journalBytes: this.reportedBytes + this.writtenSinceReport, dropped: this.droppedHere + this.droppedThread };
   }
 
   record(entry: RequestLogRecord): void {
     if (this.closed) return;
-    this.pending.push(entry);
-    if (this.pending.length >= this.options.maxBatch) this.post();
-    else if (!this.scheduled) {
+    this.journal.record(entry);
+  }
+
+  private unjournaled(records: RequestLogRecord[], reason: 'full' | 'write-failed', err: unknown): void {
+    if (this.unjournaledCount === 0 || reason === 'write-failed') {
+      this.logger.error({ err, reason, journalBytes: this.stats.journalBytes }, 'request log: records cannot be journaled; kept in memory until stored');
+    }
+    this.unjournaledCount += records.length;
+    for (const r of records) this.pending.push(r);
+    const max = this.options.maxUnjournaled ?? 100_000;
+    if (this.pending.length > max) {
+      this.droppedHere += this.pending.length - max;
+      this.pending.splice(0, this.pending.length - max);
+    }
+    if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.post()).unref();
     }
@@ -84,22 +144,100 @@ export class ThreadedRequestLog implements RequestLogSink {
 
   private post(): void {
     this.scheduled = false;
-    if (this.pending.length === 0) return;
-    this.worker.postMessage({ type: 'records', records: this.pending });
+    if (this.pending.length === 0 || !this.worker) return;
+    this.worker.postMessage({ type: 'records', records: this.pending } satisfies ToThread);
     this.pending = [];
   }
 
-  /** Hands over what is pending and waits until the thread has written everything and closed its store. */
-  async close(): Promise<{ dropped: number }> {
+  /** Resolves once the thread is ready; rejects if it fails first. Its listeners stay for its whole life. */
+  private spawn(): Promise<Worker> {
+    const worker = new Worker(threadScript('store/request-log-thread.js'), { workerData: this.thread });
+    return new Promise((resolve, reject) => {
+      let ready = false;
+      // Opening the store runs queries (migrations) that a dead network can hold forever.
+      const notReady = setTimeout(() => {
+        reject(new Error('request log thread did not open the store in time'));
+        void worker.terminate();
+      }, this.thread.storeTimeoutMs + 10_000);
+      notReady.unref();
+      worker.on('error', (err) => {
+        clearTimeout(notReady);
+        if (!ready) reject(err);
+        else this.logger.error({ err }, 'request log thread failed');
+      });
+      worker.on('message', (m: ThreadMessage) => {
+        if (m.type === 'ready') {
+          clearTimeout(notReady);
+          ready = true;
+          resolve(worker);
+        } else if (m.type === 'warn') this.logger.warn({ detail: m.detail }, m.msg);
+        else if (m.type === 'progress') {
+          this.reportedBytes = m.pendingBytes;
+          this.writtenSinceReport = 0;
+          this.droppedThread = m.dropped;
+          this.restarts = 0;
+        }
+      });
+      worker.once('exit', (code) => {
+        clearTimeout(notReady);
+        if (!ready) reject(new Error(`request log thread exited with ${code} before it was ready`));
+        else this.onExit(worker, code);
+      });
+    });
+  }
+
+  private adopt(worker: Worker): void {
+    this.worker = worker;
+    this.post();
+  }
+
+  /** A thread that ends unexpectedly is replaced after a backoff; its records wait in the journal meanwhile. */
+  private onExit(worker: Worker, code: number): void {
+    if (this.worker !== worker || this.closed) return;
+    this.worker = undefined;
+    this.restart(`request log thread exited with ${code}; starting a new one (the journal keeps its records)`);
+  }
+
+  private restart(why: string): void {
+    const delay = Math.min(250 * 2 ** this.restarts++, MAX_RESTART_DELAY_MS);
+    this.logger.error({ restartInMs: delay }, why);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.closed) return;
+      this.spawn().then(
+        (w) => {
+          if (this.closed) void w.terminate();
+          else this.adopt(w);
+        },
+        (err: unknown) => {
+          if (!this.closed) this.restart(`request log thread cannot start (${err instanceof Error ? err.message : String(err)}); retrying`);
+        },
+      );
+    }, delay);
+    this.restartTimer.unref();
+  }
+
+  /**
+   * Writes the last batch to the journal and closes it, then lets the thread ship what is left for up to
+   * `deadlineMs`. Whatever it could not store stays in the journal and is shipped by the next start.
+   */
+  async close(deadlineMs = 5000): Promise<{ dropped: number; pendingBytes: number }> {
+    this.journal.close();
     this.post();
     this.closed = true;
+    clearTimeout(this.restartTimer);
     const worker = this.worker;
-    const done = new Promise<{ dropped: number }>((resolve) => {
-      worker.on('message', (m: ThreadMessage) => m.type === 'closed' && resolve({ dropped: m.dropped }));
-      worker.once('exit', () => resolve({ dropped: -1 }));
+    if (!worker) return { dropped: this.stats.dropped + this.pending.length, pendingBytes: this.stats.journalBytes };
+    let timer: NodeJS.Timeout | undefined;
+    const done = new Promise<{ dropped: number; pendingBytes: number }>((resolve) => {
+      worker.on('message', (m: ThreadMessage) => m.type === 'closed' && resolve({ dropped: this.droppedHere + m.dropped, pendingBytes: m.pendingBytes }));
+      worker.once('exit', () => resolve({ dropped: -1, pendingBytes: -1 }));
+      // The thread has its own deadline; this one only covers a thread that does not answer at all.
+      timer = setTimeout(() => resolve({ dropped: -1, pendingBytes: -1 }), deadlineMs + 2000);
     });
-    worker.postMessage({ type: 'close' });
+    worker.postMessage({ type: 'close', deadlineMs } satisfies ToThread);
     const result = await done;
+    clearTimeout(timer);
     await worker.terminate();
     return result;
   }

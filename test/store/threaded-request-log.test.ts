@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RequestLogRecord } from '../../server/core/ports.js';
 import { openStore } from '../../server/store/open-store.js';
-import { ThreadedRequestLog } from '../../server/store/threaded-request-log.js';
+import { ThreadedRequestLog, type RequestLogOptions } from '../../server/store/threaded-request-log.js';
 
 const rec = (accountId: string): RequestLogRecord => ({
   kind: 'sign',
@@ -41,23 +42,48 @@ describe('request log on its own thread', () => {
     }
   };
   const logger = { warn: vi.fn(), error: vi.fn() };
-
-  it('writes every record handed over before close, in batches, off the main thread', async () => {
-    const log = await ThreadedRequestLog.start({ store: { engine: 'embedded', dataDir }, flushIntervalMs: 60_000, maxBatch: 200 }, logger);
-    const accountId = randomUUID();
-    for (let i = 0; i < 2500; i++) log.record(rec(accountId));
-    expect(await log.close()).toEqual({ dropped: 0 });
-    expect(await count(accountId)).toBe(2500);
+  const options = (o: Partial<RequestLogOptions> = {}): RequestLogOptions => ({
+    store: { engine: 'embedded', dataDir },
+    dataDir,
+    flushIntervalMs: 20,
+    maxBatch: 200,
+    storeTimeoutMs: 10_000,
+    journalMaxBytes: 1 << 30,
+    ...o,
   });
 
-  it('replaces a thread that dies and keeps logging', async () => {
-    const log = await ThreadedRequestLog.start({ store: { engine: 'embedded', dataDir }, flushIntervalMs: 20, maxBatch: 200 }, logger);
+  it('stores every record handed over before close and leaves an empty journal', async () => {
+    const log = await ThreadedRequestLog.start(options({ flushIntervalMs: 60_000 }), logger);
+    const accountId = randomUUID();
+    for (let i = 0; i < 2500; i++) log.record(rec(accountId));
+    expect(await log.close()).toEqual({ dropped: 0, pendingBytes: 0 });
+    expect(await count(accountId)).toBe(2500);
+    expect(readdirSync(join(dataDir, 'journal'))).toEqual([]);
+  });
+
+  it('replaces a thread that dies; what was journaled meanwhile is stored, nothing lost', async () => {
+    const log = await ThreadedRequestLog.start(options(), logger);
     const accountId = randomUUID();
     await (log as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
-    await expect.poll(() => logger.error.mock.calls.length).toBeGreaterThan(0);
-    await expect.poll(() => (log as unknown as { worker: { threadId: number } }).worker.threadId).toBeGreaterThan(0);
+    // Recorded while no thread runs: only the journal has them.
     for (let i = 0; i < 10; i++) log.record(rec(accountId));
+    await expect.poll(() => logger.error.mock.calls.length).toBeGreaterThan(0);
+    await expect.poll(() => count(accountId), { timeout: 10_000 }).toBe(10);
     await log.close();
-    expect(await count(accountId)).toBe(10);
+  });
+
+  it('when the journal is full, keeps signing-side records in memory, counts them, and still stores them', async () => {
+    const log = await ThreadedRequestLog.start(options({ journalMaxBytes: 1 }), logger);
+    const accountId = randomUUID();
+    log.record(rec(accountId));
+    await Promise.resolve();
+    // The first record fills the 1-byte journal; the rest cannot be journaled.
+    for (let i = 0; i < 5; i++) log.record(rec(accountId));
+    await Promise.resolve();
+    expect(log.stats.unjournaled).toBe(5);
+    expect(log.stats.journalBytes).toBeGreaterThan(0);
+    await log.close();
+    expect(await count(accountId)).toBe(6);
+    expect(log.stats.dropped).toBe(0);
   });
 });

@@ -5,6 +5,7 @@ import { attestationPolicy } from './002-attestation-policy.js';
 import { routingRules } from './003-routing-rules.js';
 import { sipSources } from './004-sip-sources.js';
 import { dashboard } from './005-dashboard.js';
+import { requestLogJournal } from './006-request-log-journal.js';
 import { hostedX5uPaths } from './007-hosted-x5u-paths.js';
 
 /**
@@ -18,6 +19,7 @@ export function migrationProvider(engine: StoreEngine): MigrationProvider {
     '003-routing-rules': routingRules,
     '004-sip-sources': sipSources,
     '005-dashboard': dashboard(engine),
+    '006-request-log-journal': requestLogJournal,
     '007-hosted-x5u-paths': hostedX5uPaths,
   };
   return { getMigrations: async () => migrations };
