@@ -37,7 +37,7 @@ const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
 /** A connect that hangs (blackholed host) fails after this instead of holding the request forever (`store.connectTimeoutMs`). */
 export const PG_CONNECT_TIMEOUT_MS = 5000;
-/** `store.queryTimeoutMs`: see docs/reliability-store.md. */
+/** `store.queryTimeoutMs`: see docs/reliability.md. */
 export const PG_QUERY_TIMEOUT_MS = 15_000;
 
 /**
