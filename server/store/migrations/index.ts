@@ -5,6 +5,7 @@ import { attestationPolicy } from './002-attestation-policy.js';
 import { routingRules } from './003-routing-rules.js';
 import { sipSources } from './004-sip-sources.js';
 import { dashboard } from './005-dashboard.js';
+import { loginAttempts } from './008-login-attempts.js';
 
 /**
  * Every migration, in order. Names are the sort key kysely records in `kysely_migration`: never rename one
@@ -17,6 +18,7 @@ export function migrationProvider(engine: StoreEngine): MigrationProvider {
     '003-routing-rules': routingRules,
     '004-sip-sources': sipSources,
     '005-dashboard': dashboard(engine),
+    '008-login-attempts': loginAttempts,
   };
   return { getMigrations: async () => migrations };
 }
