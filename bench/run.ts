@@ -9,6 +9,7 @@ import type { BenchContext, Figure, Scenario } from './scenario.js';
 import { secsipidx } from './secsipidx.bench.js';
 import { httpVerify } from './verify.bench.js';
 import { inventory } from './inventory.bench.js';
+import { loginFlood } from './login-flood.bench.js';
 import { sipRedirect } from './sip-redirect.bench.js';
 
 /**
@@ -20,7 +21,7 @@ import { sipRedirect } from './sip-redirect.bench.js';
  * paced half-load pass, where the connection count hardly matters.
  */
 const DEFAULT_CONNECTIONS = 64;
-const SCENARIOS: Scenario[] = [rawSign, httpSign, grpcSign, secsipidx, httpVerify, inventory, hsmSign, sipRedirect];
+const SCENARIOS: Scenario[] = [rawSign, httpSign, grpcSign, secsipidx, httpVerify, inventory, hsmSign, sipRedirect, loginFlood];
 /** Every run measures its baseline (STYLE.md §7), so ratios never compare against a stale number. */
 const BASELINE = rawSign.name;
 
@@ -64,6 +65,8 @@ function checks(f: Record<string, Record<string, Figure>>): Check[] {
     { id: 'sip.over_kamailio', name: 'SIP 302 calls/s at 0 failed ÷ Kamailio secsipid 302', value: num(f, 'sip-redirect', 'over_kamailio'), unit: 'x', op: '>=', bound: 1.0 },
     { id: 'sip.p99_ms', name: 'SIP 302 p99 at the max clean rate', value: num(f, 'sip-redirect', 'p99_ms'), unit: 'ms', op: 'info' },
     { id: 'sip.calls_over_raw_sync', name: 'SIP 302 calls/s ÷ raw sync sign/s', value: div(num(f, 'sip-redirect', 'calls_per_s'), rawSync), unit: 'x', op: 'info' },
+    { id: 'login.flood_over_quiet_p99', name: 'sign p99 at half load, 8-loop login flood ÷ quiet', value: num(f, 'login-flood', 'defaults.flood_over_quiet_p99'), unit: 'x', op: '<', bound: 2 },
+    { id: 'login.rate_off_flood_over_quiet_p99', name: 'the same with the per-address login rate off', value: num(f, 'login-flood', 'rate_off.flood_over_quiet_p99'), unit: 'x', op: '<', bound: 2 },
     { id: 'hsm.non2xx', name: 'HTTP-HSM non-2xx responses', value: num(f, 'hsm-sign', 'hsm.non2xx'), unit: '', op: '=', bound: 0 },
   ];
   for (const w of WORKER_VARIANTS) {

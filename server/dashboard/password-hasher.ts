@@ -1,6 +1,17 @@
 import { Worker } from 'node:worker_threads';
 import { threadScript } from '../store/thread-script.js';
 
+export interface PasswordThreadOptions {
+  /** The threads' nice value (0-19); 0 leaves them at the process's priority. */
+  nice: number;
+}
+
+/**
+ * The nice value of the dashboard's own threads. Logins are unauthenticated: under a flood they take what the
+ * signing path leaves (CFS gives a nice-10 thread about a tenth of a core that nice-0 threads also want).
+ */
+export const LOGIN_THREAD_NICE = 10;
+
 export type PasswordRequest =
   | { id: number; kind: 'hash'; password: string }
   /** `stored` undefined: an unknown user, checked against the thread's decoy hash and never a match. */
@@ -33,7 +44,10 @@ export class PasswordHasher {
   /** The thread that served the last job, for tests that check hashing left the main thread. */
   lastThreadId: number | undefined;
 
-  constructor(threads: number) {
+  constructor(
+    threads: number,
+    private readonly threadOptions: PasswordThreadOptions = { nice: 0 },
+  ) {
     this.slots = new Array<Slot | undefined>(Math.max(1, threads)).fill(undefined);
   }
 
@@ -69,7 +83,7 @@ export class PasswordHasher {
   }
 
   private spawn(index: number): Worker {
-    const worker = new Worker(threadScript('dashboard/password-thread.js'));
+    const worker = new Worker(threadScript('dashboard/password-thread.js'), { workerData: this.threadOptions });
     worker.unref();
     worker.on('message', (m: PasswordReply) => {
       const slot = this.slots[index];
@@ -117,7 +131,7 @@ let shared: PasswordHasher | undefined;
 /**
  * One single-threaded hasher for callers outside a running node's dashboard: the CLI user commands, the first
  * admin at start, tests. Process-wide so that one-off callers do not each start a thread; its idle thread is
- * unref'd, so it needs no closing.
+ * unref'd, so it needs no closing. Normal priority: these are a few hashes an operator waits for, not a flood.
  */
 export function sharedPasswordHasher(): PasswordHasher {
   shared ??= new PasswordHasher(1);

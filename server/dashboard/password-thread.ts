@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { setPriority } from 'node:os';
-import { parentPort, threadId } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { hashPasswordSync, verifyPasswordSync } from './passwords.js';
-import type { PasswordReply, PasswordRequest } from './password-hasher.js';
+import type { PasswordReply, PasswordRequest, PasswordThreadOptions } from './password-hasher.js';
 
 /*
  * A password thread: scrypt runs synchronously here, so it occupies this thread and never the libuv pool that
@@ -13,10 +13,13 @@ const port = parentPort!;
 // On Linux a thread has its own nice value and setpriority(PRIO_PROCESS, 0) sets the calling thread's only, so
 // this lowers the hashing thread and nothing else: on a busy node signing gets the cores, logins wait.
 // Raising one's own nice needs no privilege; where it is refused, hashing runs at normal priority.
-try {
-  setPriority(10);
-} catch {
-  /* not permitted here: keep the default priority */
+const { nice } = workerData as PasswordThreadOptions;
+if (nice > 0) {
+  try {
+    setPriority(nice);
+  } catch {
+    /* not permitted here: keep the default priority */
+  }
 }
 
 /** A hash of nothing anyone knows: checking an unknown username costs as much as a known one. */

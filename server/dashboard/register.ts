@@ -11,7 +11,7 @@ import type { Insights } from './insights.js';
 import { LiveTails } from './live-tail.js';
 import { LoginGate } from './login-gate.js';
 import { LoginLimiter } from './login-limit.js';
-import { PasswordHasher } from './password-hasher.js';
+import { LOGIN_THREAD_NICE, PasswordHasher } from './password-hasher.js';
 import { registerAccountRoutes } from './routes/account-routes.js';
 import { registerInsightRoutes } from './routes/insight-routes.js';
 import { registerSessionRoutes } from './routes/session-routes.js';
@@ -51,7 +51,7 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): { 
     sessions: new DashboardSessions(deps.store, deps.clock, { idleMs: deps.config.dashboard.sessionTtlMs, maxMs: deps.config.dashboard.sessionMaxMs, secure }),
     gate: new LoginGate(deps.clock, { maxPending: deps.config.dashboard.loginMaxPending, ratePerMinute: deps.config.dashboard.loginRatePerMinute }),
     limiter: new LoginLimiter(deps.store, deps.clock),
-    passwords: new PasswordHasher(deps.config.dashboard.passwordThreads),
+    passwords: new PasswordHasher(deps.config.dashboard.passwordThreads, { nice: LOGIN_THREAD_NICE }),
     tails: new LiveTails(),
     publicUrl: () => {
       const address = app.server.address();
