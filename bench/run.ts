@@ -9,6 +9,7 @@ import type { BenchContext, Figure, Scenario } from './scenario.js';
 import { secsipidx } from './secsipidx.bench.js';
 import { httpVerify } from './verify.bench.js';
 import { inventory } from './inventory.bench.js';
+import { loginFlood } from './login-flood.bench.js';
 import { sipRedirect } from './sip-redirect.bench.js';
 import { requestJournal } from './request-journal.bench.js';
 
@@ -21,7 +22,7 @@ import { requestJournal } from './request-journal.bench.js';
  * paced half-load pass, where the connection count hardly matters.
  */
 const DEFAULT_CONNECTIONS = 64;
-const SCENARIOS: Scenario[] = [rawSign, httpSign, grpcSign, secsipidx, httpVerify, inventory, hsmSign, sipRedirect, requestJournal];
+const SCENARIOS: Scenario[] = [rawSign, httpSign, grpcSign, secsipidx, httpVerify, inventory, hsmSign, sipRedirect, requestJournal, loginFlood];
 /** Every run measures its baseline (STYLE.md §7), so ratios never compare against a stale number. */
 const BASELINE = rawSign.name;
 
@@ -67,6 +68,8 @@ function checks(f: Record<string, Record<string, Figure>>): Check[] {
     { id: 'sip.calls_over_raw_sync', name: 'SIP 302 calls/s ÷ raw sync sign/s', value: div(num(f, 'sip-redirect', 'calls_per_s'), rawSync), unit: 'x', op: 'info' },
     { id: 'journal.cpu_us_per_record', name: 'request-log journal CPU per record, one write each', value: num(f, 'request-journal', 'per_write_1.cpu_us_per_record'), unit: 'µs', op: 'info' },
     { id: 'journal.over_raw_sign_cpu', name: 'journal CPU per record ÷ raw CPU per sign', value: div(num(f, 'request-journal', 'per_write_1.cpu_us_per_record'), signCpu), unit: 'x', op: 'info' },
+    { id: 'login.flood_over_quiet_p99', name: 'sign p99 at half load, 8-loop login flood ÷ quiet', value: num(f, 'login-flood', 'defaults.flood_over_quiet_p99'), unit: 'x', op: '<', bound: 2 },
+    { id: 'login.rate_off_flood_over_quiet_p99', name: 'the same with the per-address login rate off', value: num(f, 'login-flood', 'rate_off.flood_over_quiet_p99'), unit: 'x', op: '<', bound: 2 },
     { id: 'hsm.non2xx', name: 'HTTP-HSM non-2xx responses', value: num(f, 'hsm-sign', 'hsm.non2xx'), unit: '', op: '=', bound: 0 },
   ];
   for (const w of WORKER_VARIANTS) {

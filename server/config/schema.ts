@@ -63,7 +63,19 @@ export interface Config {
     crlPolicy: 'soft-fail' | 'hard-fail' | 'off';
   };
   /** The management dashboard at /dashboard/ (issue 7). */
-  dashboard: { enabled: boolean; sessionTtlMs: number; sessionMaxMs: number; expiryWebhookUrl: string | undefined; assetsDir: string | undefined };
+  dashboard: {
+    enabled: boolean;
+    sessionTtlMs: number;
+    sessionMaxMs: number;
+    expiryWebhookUrl: string | undefined;
+    assetsDir: string | undefined;
+    /** Worker threads hashing and checking passwords, off the libuv pool signing uses. */
+    passwordThreads: number;
+    /** Logins in progress (waiting for or in a password check) per process; more get 503 at once. */
+    loginMaxPending: number;
+    /** Logins per minute per client address (token bucket, in memory per process); 0 turns it off. */
+    loginRatePerMinute: number;
+  };
   /** `GET /metrics` (Prometheus); open while `token` is unset. */
   metrics: { token: string | undefined };
   /** The SIP redirect server (issue 5): INVITE in, 302 with Identity (or verstat) out, on UDP and TCP. */
@@ -165,6 +177,9 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'dashboard.sessionMaxMs', env: 'SHAKENSTACK_DASHBOARD_SESSION_MAX_MS', kind: 'int', default: 43200000, doc: 'A dashboard session ends this long after login, however active (absolute expiry).' },
   { path: 'dashboard.expiryWebhookUrl', env: 'SHAKENSTACK_DASHBOARD_EXPIRY_WEBHOOK_URL', kind: 'url', default: undefined, doc: 'When set, a JSON POST here once a day per certificate with fewer than 30 days left (or expired).' },
   { path: 'dashboard.assetsDir', env: 'SHAKENSTACK_DASHBOARD_ASSETS_DIR', kind: 'string', default: undefined, doc: 'Folder of the built dashboard (index.html and assets/). Default `dist/web` of the installed package.' },
+  { path: 'dashboard.passwordThreads', env: 'SHAKENSTACK_DASHBOARD_PASSWORD_THREADS', kind: 'int', default: 1, doc: 'Worker threads that hash and check dashboard passwords (scrypt, 32 MiB each), at a lower CPU priority (nice 10) and never on the libuv thread pool signing uses.' },
+  { path: 'dashboard.loginMaxPending', env: 'SHAKENSTACK_DASHBOARD_LOGIN_MAX_PENDING', kind: 'int', default: 8, doc: 'Dashboard logins in progress at once per process (waiting for or in a password check); more are refused at once with 503 and Retry-After, before any store or hashing work.' },
+  { path: 'dashboard.loginRatePerMinute', env: 'SHAKENSTACK_DASHBOARD_LOGIN_RATE_PER_MINUTE', kind: 'int', default: 20, doc: 'Dashboard login attempts per minute per client address (IPv6: per /64), bursts up to the same number, per process; more get 429 and Retry-After before any store or hashing work. 0 turns it off.' },
   { path: 'metrics.token', env: 'SHAKENSTACK_METRICS_TOKEN', kind: 'string', default: undefined, secret: true, doc: 'Bearer token that `GET /metrics` requires. Unset: /metrics is open to whoever reaches the HTTP port.' },
   { path: 'sip.enabled', env: 'SHAKENSTACK_SIP', kind: 'bool', default: true, doc: 'Serve the SIP redirect server (UDP and TCP). With several workers, the first worker serves SIP.' },
   { path: 'sip.host', env: 'SHAKENSTACK_SIP_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address the SIP redirect server listens on (`0.0.0.0` for all interfaces).' },

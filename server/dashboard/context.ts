@@ -9,7 +9,9 @@ import type { Store } from '../store/store.js';
 import { writeAudit, type AuditInput } from './audit.js';
 import { DashboardError } from './errors.js';
 import type { LiveTails } from './live-tail.js';
+import type { LoginGate } from './login-gate.js';
 import type { LoginLimiter } from './login-limit.js';
+import type { PasswordHasher } from './password-hasher.js';
 import type { ActiveSession, DashboardSessions } from './sessions.js';
 
 /** What the dashboard routes share. */
@@ -20,7 +22,11 @@ export interface DashboardContext {
   logger: Logger;
   config: Config;
   sessions: DashboardSessions;
+  /** Per-address rate and the cap on logins in progress, checked before any store or hashing work. */
+  gate: LoginGate;
   limiter: LoginLimiter;
+  /** Every password hash and check of the dashboard, on threads of its own (never the signing pool). */
+  passwords: PasswordHasher;
   tails: LiveTails;
   /** The heavy request-log queries of stats and reports, off the event loop where the engine is synchronous. */
   insights: Insights;

@@ -8,7 +8,8 @@ export type DashboardErrorCode =
   | 'ERR_DASH_NOT_FOUND'
   | 'ERR_DASH_INVALID'
   | 'ERR_DASH_CONFLICT'
-  | 'ERR_DASH_RATE_LIMITED';
+  | 'ERR_DASH_RATE_LIMITED'
+  | 'ERR_DASH_BUSY';
 
 const STATUS = {
   ERR_DASH_LOGIN: 401,
@@ -19,6 +20,7 @@ const STATUS = {
   ERR_DASH_INVALID: 400,
   ERR_DASH_CONFLICT: 409,
   ERR_DASH_RATE_LIMITED: 429,
+  ERR_DASH_BUSY: 503,
 } as const satisfies Record<DashboardErrorCode, number>;
 
 /** A refusal of the dashboard API (docs/dashboard-api.md): `{code, reason, field?}` with its status. */

@@ -7,9 +7,11 @@ export const LOGIN_WINDOW_MS = 15 * 60_000;
 export const LOGIN_MAX_FAILURES = 5;
 
 /**
- * Login rate limiting per username and client address, counted in the store so that it holds across cluster
- * workers and nodes: after 5 failures within 15 minutes, further attempts (right password or not) get 429
- * until the oldest failure leaves the window. A success clears the count.
+ * Login attempts per username and client address, counted in the store so that the limit holds across cluster
+ * workers and nodes: 5 attempts in a 15-minute window are checked; further attempts in that window (right
+ * password or not) get 429 until it ends. An attempt is counted before its password is checked, in one atomic
+ * statement, so parallel guesses cannot all pass a count that none of them has raised yet; a successful login
+ * clears the count, so only failures remain counted.
  */
 export class LoginLimiter {
   constructor(
@@ -21,20 +23,17 @@ export class LoginLimiter {
     return createHash('sha256').update(`${username.toLowerCase()}\0${address}`, 'utf8').digest('hex');
   }
 
-  async check(username: string, address: string): Promise<void> {
+  /** Counts this attempt, or throws ERR_DASH_RATE_LIMITED when the window's attempts are used up. */
+  async reserve(username: string, address: string): Promise<void> {
     const now = this.clock.now();
-    const { count, oldest } = await this.store.dashboard.loginFailures(this.key(username, address), now - LOGIN_WINDOW_MS);
-    if (count >= LOGIN_MAX_FAILURES) {
-      const retryAfterSec = Math.max(1, Math.ceil(((oldest ?? now) + LOGIN_WINDOW_MS - now) / 1000));
+    const { attempts, windowStartMs } = await this.store.dashboard.reserveLoginAttempt(this.key(username, address), now, LOGIN_WINDOW_MS);
+    if (attempts > LOGIN_MAX_FAILURES) {
+      const retryAfterSec = Math.max(1, Math.ceil((windowStartMs + LOGIN_WINDOW_MS - now) / 1000));
       throw new DashboardError('ERR_DASH_RATE_LIMITED', `too many failed logins; try again in ${retryAfterSec} s`, { retryAfterSec });
     }
   }
 
-  failed(username: string, address: string): Promise<void> {
-    return this.store.dashboard.recordLoginFailure(this.key(username, address), this.clock.now());
-  }
-
   succeeded(username: string, address: string): Promise<void> {
-    return this.store.dashboard.clearLoginFailures(this.key(username, address));
+    return this.store.dashboard.clearLoginAttempts(this.key(username, address));
   }
 }

@@ -9,7 +9,9 @@ import { setSession, type DashboardContext } from './context.js';
 import { DashboardError, dashboardErrorReply } from './errors.js';
 import type { Insights } from './insights.js';
 import { LiveTails } from './live-tail.js';
+import { LoginGate } from './login-gate.js';
 import { LoginLimiter } from './login-limit.js';
+import { LOGIN_THREAD_NICE, PasswordHasher } from './password-hasher.js';
 import { registerAccountRoutes } from './routes/account-routes.js';
 import { registerInsightRoutes } from './routes/insight-routes.js';
 import { registerSessionRoutes } from './routes/session-routes.js';
@@ -47,7 +49,9 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): { 
   const ctx: DashboardContext = {
     ...deps,
     sessions: new DashboardSessions(deps.store, deps.clock, { idleMs: deps.config.dashboard.sessionTtlMs, maxMs: deps.config.dashboard.sessionMaxMs, secure }),
+    gate: new LoginGate(deps.clock, { maxPending: deps.config.dashboard.loginMaxPending, ratePerMinute: deps.config.dashboard.loginRatePerMinute }),
     limiter: new LoginLimiter(deps.store, deps.clock),
+    passwords: new PasswordHasher(deps.config.dashboard.passwordThreads, { nice: LOGIN_THREAD_NICE }),
     tails: new LiveTails(),
     publicUrl: () => {
       const address = app.server.address();
@@ -57,6 +61,7 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): { 
 
   // Open event streams would hold app.close() until the shutdown timer: end them first.
   app.addHook('preClose', async () => ctx.tails.closeAll());
+  app.addHook('onClose', async () => ctx.passwords.close());
 
   void app.register(
     async (api) => {

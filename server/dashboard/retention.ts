@@ -43,7 +43,7 @@ export function startRetention(o: { store: Store; clock: Clock; logger: Logger; 
       const purged = await purgeRequestLog(o.store, { retentionDays: o.retentionDays, nowMs, isStopped: () => stopped });
       if (purged > 0) o.logger.info({ purged, retentionDays: o.retentionDays }, 'request log: old records deleted');
       await o.store.dashboard.purgeSessions(nowMs, o.sessionIdleMs);
-      await o.store.dashboard.purgeLoginFailures(nowMs - LOGIN_WINDOW_MS);
+      await o.store.dashboard.purgeLoginAttempts(nowMs - LOGIN_WINDOW_MS);
       log.ok();
     } catch (err) {
       if (!stopped) log.failed(err);

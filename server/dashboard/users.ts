@@ -3,7 +3,8 @@ import { findAccount } from '../manage/accounts.js';
 import type { DashboardRole, DashboardUserRecord } from '../store/dashboard-store.js';
 import type { Store } from '../store/store.js';
 import { DashboardError, invalid } from './errors.js';
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hashPassword, randomPassword } from './passwords.js';
+import { sharedPasswordHasher, type PasswordHasher } from './password-hasher.js';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, randomPassword } from './passwords.js';
 
 export const ROLES: readonly DashboardRole[] = ['admin', 'operator', 'viewer'];
 const USERNAME = /^[a-z0-9][a-z0-9._@-]{0,62}$/i;
@@ -57,16 +58,17 @@ export interface NewUserInput {
 
 /**
  * Validates and creates a dashboard user with a scrypt-hashed password. Used by the API, the CLI, first start
- * and tests (the frontend's e2e tests create their users with it).
+ * and tests (the frontend's e2e tests create their users with it). The hash is made on the password threads:
+ * the node's dashboard passes its own; one-off callers get the shared one.
  */
-export async function createDashboardUser(store: Store, input: NewUserInput): Promise<DashboardUserRecord> {
+export async function createDashboardUser(store: Store, input: NewUserInput, passwords: PasswordHasher = sharedPasswordHasher()): Promise<DashboardUserRecord> {
   if (typeof input.username !== 'string' || !USERNAME.test(input.username)) {
     throw invalid('username must be 1-63 letters, digits, dot, dash, underscore or @', 'username');
   }
   const role = checkRole(input.role);
   const password = checkPassword(input.password);
   const accountId = await checkAccount(store, role, input.accountId);
-  return store.dashboard.createUser({ username: input.username, passwordHash: await hashPassword(password), role, accountId });
+  return store.dashboard.createUser({ username: input.username, passwordHash: await passwords.hash(password), role, accountId });
 }
 
 export interface UserChange {
@@ -76,14 +78,14 @@ export interface UserChange {
 }
 
 /** Changes a user; its sessions end (the store does that) so the new rights apply at once. */
-export async function updateDashboardUser(store: Store, id: string, change: UserChange): Promise<DashboardUserRecord> {
+export async function updateDashboardUser(store: Store, id: string, change: UserChange, passwords: PasswordHasher = sharedPasswordHasher()): Promise<DashboardUserRecord> {
   const current = await store.dashboard.getUser(id);
   if (!current) throw new DashboardError('ERR_DASH_NOT_FOUND', `user ${id} does not exist`);
   const role = change.role === undefined ? current.role : checkRole(change.role);
   const accountId = change.accountId === undefined && change.role === undefined ? current.accountId : await checkAccount(store, role, change.accountId === undefined ? current.accountId : change.accountId);
   if (current.role === 'admin' && role !== 'admin') await refuseLastAdmin(store, current);
   return store.dashboard.updateUser(id, {
-    passwordHash: change.password === undefined ? undefined : await hashPassword(checkPassword(change.password)),
+    passwordHash: change.password === undefined ? undefined : await passwords.hash(checkPassword(change.password)),
     role,
     accountId,
   });

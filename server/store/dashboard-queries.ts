@@ -185,32 +185,35 @@ export class KyselyDashboardStore implements DashboardStore {
     });
   }
 
-  recordLoginFailure(key: string, timeMs: number): Promise<void> {
+  reserveLoginAttempt(key: string, nowMs: number, windowMs: number): Promise<{ attempts: number; windowStartMs: number }> {
     return guarded(async () => {
-      await this.db.insertInto('dashboard_login_failures').values({ key, time: timeMs }).execute();
-    });
-  }
-
-  loginFailures(key: string, sinceMs: number): Promise<{ count: number; oldest: number | undefined }> {
-    return guarded(async () => {
+      // One statement, so the row lock (PostgreSQL) or the write lock (SQLite) orders concurrent attempts: a
+      // count read first and written after the password check would let parallel guesses all see "4".
+      // Both SET expressions read the row as it was before this update.
+      const expired = sql<SqlBool>`dashboard_login_attempts.window_start <= ${nowMs - windowMs}`;
       const r = await this.db
-        .selectFrom('dashboard_login_failures')
-        .select((eb) => [eb.fn.countAll().as('count'), eb.fn.min('time').as('oldest')])
-        .where('key', '=', key)
-        .where('time', '>=', sinceMs)
+        .insertInto('dashboard_login_attempts')
+        .values({ key, window_start: nowMs, attempts: 1 })
+        .onConflict((oc) =>
+          oc.column('key').doUpdateSet({
+            attempts: sql<number>`case when ${expired} then 1 else dashboard_login_attempts.attempts + 1 end`,
+            window_start: sql<number>`case when ${expired} then ${nowMs} else dashboard_login_attempts.window_start end`,
+          }),
+        )
+        .returning(['attempts', 'window_start'])
         .executeTakeFirstOrThrow();
-      return { count: n(r.count), oldest: r.oldest === null || r.oldest === undefined ? undefined : n(r.oldest) };
+      return { attempts: n(r.attempts), windowStartMs: n(r.window_start) };
     });
   }
 
-  clearLoginFailures(key: string): Promise<void> {
+  clearLoginAttempts(key: string): Promise<void> {
     return guarded(async () => {
-      await this.db.deleteFrom('dashboard_login_failures').where('key', '=', key).execute();
+      await this.db.deleteFrom('dashboard_login_attempts').where('key', '=', key).execute();
     });
   }
 
-  purgeLoginFailures(beforeMs: number): Promise<number> {
-    return guarded(async () => n((await this.db.deleteFrom('dashboard_login_failures').where('time', '<', beforeMs).executeTakeFirst()).numDeletedRows));
+  purgeLoginAttempts(beforeMs: number): Promise<number> {
+    return guarded(async () => n((await this.db.deleteFrom('dashboard_login_attempts').where('window_start', '<', beforeMs).executeTakeFirst()).numDeletedRows));
   }
 
   appendAudit(e: AuditEntry): Promise<void> {

@@ -25,10 +25,12 @@ export interface DashboardSessionsTable {
   expires_at: number;
 }
 
-export interface DashboardLoginFailuresTable {
-  id: Generated<number>;
+/** Migration 008: attempts per username+address key, counted before each password check. */
+export interface DashboardLoginAttemptsTable {
   key: string;
-  time: number;
+  /** When the current 15-minute window began: the first attempt after the previous window ended. */
+  window_start: number;
+  attempts: number;
 }
 
 export interface AuditLogTable {
@@ -51,7 +53,7 @@ export interface ExpiryNoticesTable {
 export interface DashboardTables {
   dashboard_users: DashboardUsersTable;
   dashboard_sessions: DashboardSessionsTable;
-  dashboard_login_failures: DashboardLoginFailuresTable;
+  dashboard_login_attempts: DashboardLoginAttemptsTable;
   audit_log: AuditLogTable;
   expiry_notices: ExpiryNoticesTable;
 }

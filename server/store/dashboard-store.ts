@@ -131,11 +131,16 @@ export interface DashboardStore {
   /** Deletes sessions past their absolute expiry or idle for longer than `idleMs`; returns how many. */
   purgeSessions(nowMs: number, idleMs: number): Promise<number>;
 
-  recordLoginFailure(key: string, timeMs: number): Promise<void>;
-  /** Failures for `key` at or after `sinceMs`: how many, and the oldest one's time. */
-  loginFailures(key: string, sinceMs: number): Promise<{ count: number; oldest: number | undefined }>;
-  clearLoginFailures(key: string): Promise<void>;
-  purgeLoginFailures(beforeMs: number): Promise<number>;
+  /**
+   * Counts one login attempt for `key`, atomically on both engines (one upsert), and returns the attempts in the
+   * current window including this one and when that window began. A window older than `windowMs` starts over at
+   * this attempt. Concurrent calls for one key each get a different count.
+   */
+  reserveLoginAttempt(key: string, nowMs: number, windowMs: number): Promise<{ attempts: number; windowStartMs: number }>;
+  /** A successful login: the key's attempts are forgotten. */
+  clearLoginAttempts(key: string): Promise<void>;
+  /** Deletes windows that began before `beforeMs`; returns how many. */
+  purgeLoginAttempts(beforeMs: number): Promise<number>;
 
   appendAudit(e: AuditEntry): Promise<void>;
   /** Newest first; with `accountId`, only that account's entries. */

@@ -107,12 +107,20 @@ export function dashboardStoreSuite(open: () => Promise<Store>): void {
     await expect(store.dashboard.removeUser(u.id)).rejects.toMatchObject({ code: 'ERR_REQ_NOT_FOUND' });
   });
 
-  it('counts login failures in a window and claims an expiry notice once per credential and day', async () => {
+  it('counts login attempts in a window that starts over once it has passed, and claims an expiry notice once per credential and day', async () => {
     const key = randomUUID();
-    for (const t of [100, 200, 300]) await store.dashboard.recordLoginFailure(key, t);
-    expect(await store.dashboard.loginFailures(key, 150)).toEqual({ count: 2, oldest: 200 });
-    await store.dashboard.clearLoginFailures(key);
-    expect((await store.dashboard.loginFailures(key, 0)).count).toBe(0);
+    const W = 1000;
+    expect(await store.dashboard.reserveLoginAttempt(key, 100, W)).toEqual({ attempts: 1, windowStartMs: 100 });
+    expect(await store.dashboard.reserveLoginAttempt(key, 200, W)).toEqual({ attempts: 2, windowStartMs: 100 });
+    expect(await store.dashboard.reserveLoginAttempt(key, 1099, W)).toEqual({ attempts: 3, windowStartMs: 100 });
+    expect(await store.dashboard.reserveLoginAttempt(key, 1100, W)).toEqual({ attempts: 1, windowStartMs: 1100 });
+    // Concurrent attempts each get their own count: none of them can read a count another has not raised.
+    const parallel = await Promise.all(Array.from({ length: 12 }, () => store.dashboard.reserveLoginAttempt(key, 1200, W)));
+    expect(parallel.map((r) => r.attempts).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 2));
+    await store.dashboard.clearLoginAttempts(key);
+    expect((await store.dashboard.reserveLoginAttempt(key, 1300, W)).attempts).toBe(1);
+    expect(await store.dashboard.purgeLoginAttempts(1301)).toBeGreaterThanOrEqual(1);
+    expect((await store.dashboard.reserveLoginAttempt(key, 1400, W)).attempts).toBe(1);
     const cred = `cred_${randomUUID()}`;
     expect(await store.dashboard.claimExpiryNotice(cred, '2026-01-01')).toBe(true);
     expect(await store.dashboard.claimExpiryNotice(cred, '2026-01-01')).toBe(false);

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { verifyPassword } from '../../server/dashboard/passwords.js';
+import { sharedPasswordHasher } from '../../server/dashboard/password-hasher.js';
 import { openStore } from '../../server/store/open-store.js';
 import { runCli, startServe, type ServeProcess } from '../helpers/cli.js';
 import { DashClient, eventually } from './support.js';
@@ -50,8 +50,8 @@ describe('dashboard users from the CLI and on first start', () => {
     try {
       const alice = await store.dashboard.findUserByUsername('alice');
       expect(alice!.passwordHash).toMatch(/^scrypt\$32768\$8\$3\$/);
-      expect(await verifyPassword('stdin password 123', alice!.passwordHash)).toBe(true);
-      expect(await verifyPassword('file password 4567', (await store.dashboard.findUserByUsername('bob'))!.passwordHash)).toBe(true);
+      expect(await sharedPasswordHasher().verify('stdin password 123', alice!.passwordHash)).toBe(true);
+      expect(await sharedPasswordHasher().verify('file password 4567', (await store.dashboard.findUserByUsername('bob'))!.passwordHash)).toBe(true);
       const audit = await store.dashboard.listAudit({ limit: 10 });
       expect(audit.map((e) => `${e.username} ${e.action}`)).toEqual(['cli user.create', 'cli user.create']);
     } finally {

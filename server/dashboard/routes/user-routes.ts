@@ -14,7 +14,7 @@ export function registerUserRoutes(api: FastifyInstance, ctx: DashboardContext):
   api.post('/users', async (request, reply) => {
     requireAdmin(userOf(request));
     const b = bodyOf(request);
-    const u = await createDashboardUser(ctx.store, { username: b.username, password: b.password, role: b.role, accountId: b.accountId });
+    const u = await createDashboardUser(ctx.store, { username: b.username, password: b.password, role: b.role, accountId: b.accountId }, ctx.passwords);
     await audit(ctx, request, { action: 'user.create', target: `user:${u.id}`, accountId: u.accountId, detail: { username: u.username, role: u.role } });
     return reply.code(201).send({ user: publicUser(u) });
   });
@@ -22,7 +22,7 @@ export function registerUserRoutes(api: FastifyInstance, ctx: DashboardContext):
   api.patch<{ Params: { id: string } }>('/users/:id', async (request) => {
     requireAdmin(userOf(request));
     const b = bodyOf(request);
-    const u = await updateDashboardUser(ctx.store, request.params.id, { password: b.password, role: b.role, accountId: b.accountId });
+    const u = await updateDashboardUser(ctx.store, request.params.id, { password: b.password, role: b.role, accountId: b.accountId }, ctx.passwords);
     await audit(ctx, request, {
       action: 'user.update',
       target: `user:${u.id}`,

@@ -7,6 +7,7 @@ import { sipSources } from './004-sip-sources.js';
 import { dashboard } from './005-dashboard.js';
 import { requestLogJournal } from './006-request-log-journal.js';
 import { hostedX5uPaths } from './007-hosted-x5u-paths.js';
+import { loginAttempts } from './008-login-attempts.js';
 
 /**
  * Every migration, in order. Names are the sort key kysely records in `kysely_migration`: never rename one
@@ -21,6 +22,7 @@ export function migrationProvider(engine: StoreEngine): MigrationProvider {
     '005-dashboard': dashboard(engine),
     '006-request-log-journal': requestLogJournal,
     '007-hosted-x5u-paths': hostedX5uPaths,
+    '008-login-attempts': loginAttempts,
   };
   return { getMigrations: async () => migrations };
 }

@@ -1,0 +1,98 @@
+import { isIPv6 } from 'node:net';
+import type { Clock } from '../core/ports.js';
+import { DashboardError } from './errors.js';
+
+export interface LoginGateOptions {
+  /** Logins in progress at once; at least 1. */
+  maxPending: number;
+  /** Attempts per minute per source, bursting up to the same number; 0: no per-source limit. */
+  ratePerMinute: number;
+  /** Sources remembered at most; the least recently seen is forgotten first. */
+  maxSources?: number;
+}
+
+interface Bucket {
+  tokens: number;
+  atMs: number;
+}
+
+/**
+ * The first thing a login meets, in memory and before any store or hashing work, so that a flood of
+ * unauthenticated logins costs little more than parsing it: a token bucket per client address, and a cap on
+ * logins in progress in this process (each holds a place in the password threads' queue). Per process on
+ * purpose: the shared, store-backed count of failures per user (login-limit.ts) comes after it.
+ */
+export class LoginGate {
+  private pending = 0;
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly maxPending: number;
+  private readonly maxSources: number;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly options: LoginGateOptions,
+  ) {
+    this.maxPending = Math.max(1, options.maxPending);
+    this.maxSources = options.maxSources ?? 10_000;
+  }
+
+  /**
+   * Admits a login from `address` or throws ERR_DASH_RATE_LIMITED (429, this source is too fast) or
+   * ERR_DASH_BUSY (503, too many logins in progress). The caller must call the returned function once the
+   * login's work is done, whatever its outcome.
+   */
+  enter(address: string): () => void {
+    this.takeToken(address);
+    if (this.pending >= this.maxPending) {
+      throw new DashboardError('ERR_DASH_BUSY', 'too many logins in progress; try again shortly', { retryAfterSec: 1 });
+    }
+    this.pending++;
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      this.pending--;
+    };
+  }
+
+  private takeToken(address: string): void {
+    const rate = this.options.ratePerMinute;
+    if (rate <= 0) return;
+    const key = sourceKey(address);
+    const now = this.clock.now();
+    const perMs = rate / 60_000;
+    const old = this.buckets.get(key);
+    const tokens = old ? Math.min(rate, old.tokens + Math.max(0, now - old.atMs) * perMs) : rate;
+    // Re-inserted at the end: the Map's order is then least recently seen first.
+    this.buckets.delete(key);
+    if (tokens < 1) {
+      this.buckets.set(key, { tokens, atMs: now });
+      throw new DashboardError('ERR_DASH_RATE_LIMITED', 'too many logins from this address; try again later', {
+        retryAfterSec: Math.max(1, Math.ceil((1 - tokens) / perMs / 1000)),
+      });
+    }
+    this.buckets.set(key, { tokens: tokens - 1, atMs: now });
+    // Bounded memory however many addresses a flood comes from: a forgotten source starts with a full bucket.
+    while (this.buckets.size > this.maxSources) this.buckets.delete(this.buckets.keys().next().value!);
+  }
+}
+
+/**
+ * The address a bucket belongs to. One IPv6 host usually owns a whole /64, so an IPv6 source is its /64;
+ * an IPv4-mapped address is its IPv4 address.
+ */
+export function sourceKey(address: string): string {
+  if (!isIPv6(address)) return address;
+  const lower = address.toLowerCase();
+  if (lower.startsWith('::ffff:') && lower.includes('.')) return lower.slice(7);
+  const [head = '', tail] = lower.split('::') as [string, string | undefined];
+  const headGroups = head === '' ? [] : head.split(':');
+  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
+  // A trailing dotted IPv4 part stands for two groups.
+  const width = (gs: string[]): number => gs.reduce((w, g) => w + (g.includes('.') ? 2 : 1), 0);
+  const groups = tail === undefined ? headGroups : [...headGroups, ...new Array<string>(8 - width(headGroups) - width(tailGroups)).fill('0'), ...tailGroups];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
