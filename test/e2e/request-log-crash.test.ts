@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../server/store/open-store.js';
-import { startServe, type ServeProcess } from '../helpers/cli.js';
+import { demoApiKey, startServe, type ServeProcess } from '../helpers/cli.js';
 import { childPids, isAlive, startSignLoad, type SignLoad } from '../helpers/sign-load.js';
 
 /*
@@ -47,10 +47,6 @@ async function serve(dataDir: string, extra: Record<string, string> = {}): Promi
   return p;
 }
 
-function apiKeyFrom(banner: string): string {
-  return /Bearer (ssk_[0-9a-f]{16}_[\w-]{43})/.exec(banner)![1]!;
-}
-
 /** origids of `answered` that have no request-log row yet. */
 async function missing(dataDir: string, answered: Set<string>): Promise<string[]> {
   const store = await openStore({ engine: 'embedded', dataDir });
@@ -80,7 +76,7 @@ describe('request log: answered means recorded, across kill -9', { timeout: 90_0
     const out = first.output();
     const grpcAddress = /gRPC \(shakenstack\.v1\) on (\S+)/.exec(out)![1]!;
     const sipPort = Number(/SIP redirect server on udp\+tcp 127\.0\.0\.1:(\d+)/.exec(out)![1]);
-    const load = startSignLoad({ url: first.url, token: apiKeyFrom(out), http: 8, grpcAddress, sipPort, maxRequests: 4000 });
+    const load = startSignLoad({ url: first.url, token: await demoApiKey(() => out), http: 8, grpcAddress, sipPort, maxRequests: 4000 });
     loads.push(load);
     await until(() => load.answered.size >= 600, 15_000);
     first.child.kill('SIGKILL');
@@ -100,7 +96,7 @@ describe('request log: answered means recorded, across kill -9', { timeout: 90_0
   it('cluster: kill -9 of one worker; its replacement replays what the dead worker answered, no restart needed', async () => {
     const dataDir = await freshDir();
     const primary = await serve(dataDir, { SHAKENSTACK_WORKERS: '2', SHAKENSTACK_SIP: 'false', SHAKENSTACK_GRPC: 'false' });
-    const load = startSignLoad({ url: primary.url, token: apiKeyFrom(primary.output()), http: 8, maxRequests: 4000 });
+    const load = startSignLoad({ url: primary.url, token: await demoApiKey(primary.output), http: 8, maxRequests: 4000 });
     loads.push(load);
     await until(() => load.answered.size >= 600, 15_000);
     const [victim] = childPids(primary.child.pid!);
@@ -121,7 +117,7 @@ describe('request log: answered means recorded, across kill -9', { timeout: 90_0
     const workers = childPids(primary.child.pid!);
     expect(workers).toHaveLength(2);
     for (const w of workers) killed.add(w);
-    const load = startSignLoad({ url: primary.url, token: apiKeyFrom(primary.output()), http: 8, maxRequests: 4000 });
+    const load = startSignLoad({ url: primary.url, token: await demoApiKey(primary.output), http: 8, maxRequests: 4000 });
     loads.push(load);
     await until(() => load.answered.size >= 600, 15_000);
     primary.child.kill('SIGKILL');

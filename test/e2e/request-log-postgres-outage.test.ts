@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../server/store/open-store.js';
-import { startServe, type ServeProcess } from '../helpers/cli.js';
+import { demoApiKey, startServe, type ServeProcess } from '../helpers/cli.js';
 import { createTempDatabase, execSql } from '../helpers/postgres.js';
 import { startSignLoad, type SignLoad } from '../helpers/sign-load.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
@@ -48,7 +48,7 @@ describe('request log: a PostgreSQL outage loses no answered request', () => {
     });
     let exited: number | null | undefined;
     void p.exited.then((code) => (exited = code));
-    const token = /Bearer (ssk_[0-9a-f]{16}_[\w-]{43})/.exec(p.output())![1]!;
+    const token = await demoApiKey(p.output);
     const load: SignLoad = startSignLoad({ url: p.url, token, http: 4, pauseMs: 10, maxRequests: 8000, timeoutMs: 3000 });
     cleanups.push(() => load.stop());
 

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createSignerClient, type SignerClient, type SignRequest } from '../../clients/node/src/index.js';
 import { ConfigError, loadConfig } from '../../server/config/load.js';
 import { startNode } from '../../server/node.js';
-import { startServe, type ServeProcess } from '../helpers/cli.js';
+import { demoApiKey, startServe, type ServeProcess } from '../helpers/cli.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { rawClients } from './support.js';
 
@@ -154,7 +154,7 @@ describe('cluster workers', () => {
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     const grpcPort = await freePort();
     proc = await startServe({ SHAKENSTACK_DATA_DIR: dataDir, SHAKENSTACK_PORT: '0', SHAKENSTACK_GRPC_PORT: String(grpcPort), SHAKENSTACK_WORKERS: '2', SHAKENSTACK_LOG_LEVEL: 'warn' });
-    const apiKey = /Bearer (ssk_[0-9a-f]{16}_[\w-]{43})/.exec(proc.output())![1]!;
+    const apiKey = await demoApiKey(proc.output);
     // The banner's URL is still the HTTP one: each worker binds HTTP before gRPC.
     expect((await fetch(`${proc.url}/health/live`)).status).toBe(200);
     const pids = new Set<number>();

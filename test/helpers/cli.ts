@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 export const CLI = resolve('dist/server/cli/main.js');
@@ -60,4 +61,18 @@ export function startServe(env: Record<string, string>, timeoutMs = 30_000, opts
       reject(new Error(`serve exited with ${code} before listening:\n${out}`));
     });
   });
+}
+
+/**
+ * The demo account's one-time API key: the banner names the 0600 file it is in (it shows the key itself only
+ * on a terminal). Waits for the banner line, which follows the listening line.
+ */
+export async function demoApiKey(output: () => string, timeoutMs = 30_000): Promise<string> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const file = /API key: in (\S+) \(mode 0600\)/.exec(output())?.[1];
+    if (file) return (await readFile(file, 'utf8')).trim();
+    if (Date.now() > end) throw new Error(`no demo API key in the banner:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI } from '../helpers/cli.js';
+import { CLI, demoApiKey } from '../helpers/cli.js';
 
 const ADMIN = 'admin-token-for-tests-0123456789abcdef';
 const CALL = JSON.stringify({ orig: { tn: '14045266060' }, dest: { tn: ['18001234567'] } });
@@ -57,7 +57,7 @@ describe('a change made through one cluster worker', () => {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     const url = (await waitFor(() => out, /shakenstack is listening on (http:\/\/\S+)/, 'the banner'))[1]!;
-    const apiKey = (await waitFor(() => out, /API key \(shown only now; keep it\):\n {2}(\S+)/, 'the demo API key'))[1]!;
+    const apiKey = await demoApiKey(() => out);
     // Both workers listen: node:cluster then hands new connections to them in turn.
     await waitFor(() => out, /"pid":(\d+)[^\n]*Server listening[\s\S]*"pid":(?!\1)\d+[^\n]*Server listening/, 'two listening workers');
 

@@ -1,20 +1,33 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import Libsql from 'libsql';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCertificateChain } from '../../server/core/cert-chain.js';
 import { x5uPath } from '../../server/core/certificate-publisher.js';
 import { createTestPki } from '../../server/pki/test-pki.js';
+import { EmbeddedDialect } from '../../server/store/embedded-dialect.js';
+import { KyselyStore } from '../../server/store/kysely-store.js';
+import { migrationProvider } from '../../server/store/migrations/index.js';
 import { EMBEDDED_DB_FILE, openStore } from '../../server/store/open-store.js';
+import type { Database } from '../../server/store/schema.js';
 import type { Store } from '../../server/store/store.js';
-import { createTempDatabase, execSql } from '../helpers/postgres.js';
+import { createTempDatabase } from '../helpers/postgres.js';
 
 interface Engine {
-  name: string;
+  name: 'embedded' | 'postgres';
   open(): Promise<Store>;
-  exec(sql: string): Promise<void>;
+  /** The database as it was before migration 007: every earlier migration applied, none after. */
+  openBefore007(): Promise<{ store: Store; close(): Promise<void> }>;
   cleanup(): Promise<void>;
+}
+
+async function migratedTo006(db: Kysely<Database>, engine: Engine['name']): Promise<{ store: Store; close(): Promise<void> }> {
+  const { error } = await new Migrator({ db, provider: migrationProvider(engine) }).migrateTo('006-request-log-journal');
+  if (error !== undefined) throw error;
+  return { store: new KyselyStore(db, { engine }), close: () => db.destroy() };
 }
 
 async function embedded(): Promise<Engine> {
@@ -22,21 +35,19 @@ async function embedded(): Promise<Engine> {
   return {
     name: 'embedded',
     open: () => openStore({ engine: 'embedded', dataDir }),
-    async exec(sql) {
-      const db = new Libsql(join(dataDir, EMBEDDED_DB_FILE));
-      try {
-        db.exec(sql);
-      } finally {
-        db.close();
-      }
-    },
+    openBefore007: () => migratedTo006(new Kysely<Database>({ dialect: new EmbeddedDialect({ database: new Libsql(join(dataDir, EMBEDDED_DB_FILE)) }) }), 'embedded'),
     cleanup: () => rm(dataDir, { recursive: true, force: true }),
   };
 }
 
 async function postgres(): Promise<Engine> {
   const db = await createTempDatabase();
-  return { name: 'postgres', open: () => openStore({ engine: 'postgres', url: db.url, poolSize: 2 }), exec: (sql) => execSql(db.url, sql), cleanup: db.drop };
+  return {
+    name: 'postgres',
+    open: () => openStore({ engine: 'postgres', url: db.url, poolSize: 2 }),
+    openBefore007: () => migratedTo006(new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: db.url, max: 2 }) }) }), 'postgres'),
+    cleanup: db.drop,
+  };
 }
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -51,7 +62,8 @@ describe('migration 007: hosted x5u stored as a path', () => {
       cleanups.push(engine.cleanup);
       const [hosted, external, prefixed] = await Promise.all([createTestPki(), createTestPki(), createTestPki()]);
       const path = (pem: string) => x5uPath(parseCertificateChain(pem).leaf);
-      let store = await engine.open();
+      const before = await engine.openBefore007();
+      let store = before.store;
       const ids: Record<string, string> = {};
       try {
         const account = await store.createAccount({ name: 'pre-007', defaultAttest: 'B', maxAttest: 'B', tokenTtlSec: 60, policyMode: 'trust', nonNumericOrig: 'B' });
@@ -62,10 +74,9 @@ describe('migration 007: hosted x5u stored as a path', () => {
         ids.external = (await store.addCredential({ accountId: other.id, keyRef: 'soft:b', chainPem: external.chainPem, x5u: 'https://cr.example.net/sti/chain.pem' })).id;
         ids.prefixed = (await store.addCredential({ accountId: third.id, keyRef: 'soft:c', chainPem: prefixed.chainPem, x5u: `https://sti.example.test/shaken${path(prefixed.chainPem)}` })).id;
       } finally {
-        await store.close();
+        await before.close();
       }
-      // As if the database had been migrated up to 006 only: the migrator runs 007 on these rows next.
-      await engine.exec(`delete from kysely_migration where name = '007-hosted-x5u-paths'`);
+      // Opening the store runs 007 (and what comes after it) on these rows.
       store = await engine.open();
       try {
         const x5u = async (id: string) => (await store.getCredential(id))!.x5u;
