@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pkcs11js from 'pkcs11js';
-import { SIGN_BODY, SIGN_PATH, signOnceAndCheck } from './identity-check.js';
+import { SIGN_PATH, signOnceAndCheck, signRequestSpec } from './identity-check.js';
 import { cpuUsPerRequest, MEASURE_SEC, maxThroughput, type MeasuredLoad } from './measured-load.js';
 import { machineBusySeconds } from './process-tree.js';
 import { fmtInt, fmtMs, round } from './report.js';
@@ -278,12 +278,7 @@ export const hsmSign: Scenario = {
         const { apiKey } = JSON.parse(await cli(['apikey', 'create', '--account', ACCOUNT, '--name', 'bench', '--json'])) as { apiKey: string };
         await signOnceAndCheck(server.url, apiKey, leaf);
         await signOnceAndCheck(server.url, server.apiKey);
-        const spec = (key: string) => ({
-          url: server.url + SIGN_PATH,
-          method: 'POST' as const,
-          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-          body: SIGN_BODY,
-        });
+        const spec = (key: string) => signRequestSpec(server.url, key);
         hsm = await maxThroughput(ctx, spec(apiKey), server.sampler, 'hsm-sign HSM key');
         sw = await maxThroughput(ctx, spec(server.apiKey), server.sampler, 'hsm-sign software key');
       } finally {

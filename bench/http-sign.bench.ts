@@ -1,4 +1,4 @@
-import { SIGN_BODY, SIGN_PATH, signOnceAndCheck } from './identity-check.js';
+import { SIGN_PATH, signOnceAndCheck, signRequestSpec } from './identity-check.js';
 import { cpuUsPerRequest, MEASURE_SEC, maxThroughput, measuredLoad, type MeasuredLoad } from './measured-load.js';
 import { fmtInt, fmtMs, round } from './report.js';
 import type { BenchContext, Figure, Scenario, ScenarioReport } from './scenario.js';
@@ -24,12 +24,7 @@ async function runVariant(ctx: BenchContext, workers: number): Promise<VariantRe
   try {
     await signOnceAndCheck(server.url, server.apiKey);
     const idleRssMb = (server.sampler.take()?.rssKb ?? 0) / 1024;
-    const spec = {
-      url: server.url + SIGN_PATH,
-      method: 'POST' as const,
-      headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' },
-      body: SIGN_BODY,
-    };
+    const spec = signRequestSpec(server.url, server.apiKey);
     const max = await maxThroughput(ctx, spec, server.sampler, label);
     // Half of the measured maximum: the latency a deployment sized at 2x headroom sees.
     const halfTarget = Math.max(1, Math.floor(max.rps / 2));

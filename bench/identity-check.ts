@@ -33,6 +33,16 @@ export const SIGN_PATH = '/api/stir-shaken/sign';
 /** The quick start's call: the demo account's inventory covers its orig, so it signs A. */
 export const SIGN_BODY = JSON.stringify({ orig: { tn: '14045266060' }, dest: { tn: ['18001234567'] }, attest: 'A' });
 
+/** The load generators' request: the quick start's call, signed with `apiKey`. */
+export function signRequestSpec(baseUrl: string, apiKey: string) {
+  return {
+    url: baseUrl + SIGN_PATH,
+    method: 'POST' as const,
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: SIGN_BODY,
+  };
+}
+
 /**
  * Signs one call on a running server and checks the PASSporT against the certificate its x5u serves (which
  * must be `expectedLeaf` when given), before a bench loads that server.

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { SIGN_BODY, SIGN_PATH, signOnceAndCheck } from './identity-check.js';
+import { SIGN_PATH, signOnceAndCheck, signRequestSpec } from './identity-check.js';
 import { MEASURE_SEC, maxThroughput, measuredLoad, type MeasuredLoad } from './measured-load.js';
 import { fmtInt, fmtMs, round } from './report.js';
 import type { BenchContext, Figure, Scenario, ScenarioReport } from './scenario.js';
@@ -71,12 +71,7 @@ async function runVariant(ctx: BenchContext, v: Variant): Promise<VariantResult>
   const server = await startShakenstack(1, ctx.cleanup, v.env);
   try {
     await signOnceAndCheck(server.url, server.apiKey);
-    const spec = {
-      url: server.url + SIGN_PATH,
-      method: 'POST' as const,
-      headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' },
-      body: SIGN_BODY,
-    };
+    const spec = signRequestSpec(server.url, server.apiKey);
     const max = await maxThroughput(ctx, spec, server.sampler, label);
     const halfTarget = Math.max(1, Math.floor(max.rps / 2));
     const paced = { ...spec, connections: ctx.connections, durationSec: MEASURE_SEC, rate: halfTarget };

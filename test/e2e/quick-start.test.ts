@@ -42,7 +42,8 @@ const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
 describe('quick start', () => {
   it('first start creates a demo account and prints a curl command that returns a verifiable Identity header', async () => {
     const { p, dataDir } = await serveFresh();
-    await expect.poll(() => p.output(), { timeout: 30_000 }).toContain('its password is in');
+    // The banner's line (the log line that names the file comes first and says "in this file").
+    await expect.poll(() => p.output(), { timeout: 30_000 }).toContain(`its password is in ${join(dataDir, 'dashboard-admin-password')}`);
     const banner = p.output();
     const curl = banner.slice(banner.indexOf('  curl '), banner.indexOf('\nDashboard: ')).trim();
     expect(curl).toContain('/api/stir-shaken/sign');
@@ -96,10 +97,11 @@ describe('quick start', () => {
 
   it('keeps the one-time API key and admin password out of the log stream, in 0600 files the banner and log name', async () => {
     const { p, dataDir } = await serveFresh({ SHAKENSTACK_LOG_LEVEL: 'info' }, { umask: '022' });
-    await expect.poll(() => p.output(), { timeout: 30_000 }).toContain('its password is in');
-    const out = p.output();
     const keyFile = join(dataDir, 'demo-api-key');
     const passwordFile = join(dataDir, 'dashboard-admin-password');
+    // The banner's line (the log line that names the file comes first and says "in this file").
+    await expect.poll(() => p.output(), { timeout: 30_000 }).toContain(`its password is in ${passwordFile}`);
+    const out = p.output();
     const key = (await readFile(keyFile, 'utf8')).trim();
     const password = (await readFile(passwordFile, 'utf8')).trim();
     expect(key).toMatch(API_KEY);
