@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import Libsql from 'libsql';
 import type { Clock } from '../core/ports.js';
+import { ReopeningConnection, type EmbeddedHandle } from './embedded-connection.js';
 import { EmbeddedDialect } from './embedded-dialect.js';
 import { KyselyStore } from './kysely-store.js';
 import { migrationProvider } from './migrations/index.js';
@@ -80,17 +81,25 @@ async function migrateOrClose(db: Kysely<Database>, engine: StoreEngine): Promis
 async function openEmbedded(dataDir: string): Promise<Kysely<Database>> {
   // Folder 0700 and file 0600 before SQLite creates anything, whatever the umask.
   await preparePrivateDatabase(dataDir, join(dataDir, EMBEDDED_DB_FILE));
-  let database: Libsql.Database | undefined;
+  const connect = (): EmbeddedHandle => {
+    const database = new Libsql(join(dataDir, EMBEDDED_DB_FILE));
+    try {
+      // busy_timeout first: switching to WAL itself needs a lock another process may hold.
+      database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+      database.pragma('journal_mode = WAL');
+      // WAL + NORMAL stays consistent on power loss and only risks the last commits; FULL would fsync per batch.
+      database.pragma('synchronous = NORMAL');
+      database.pragma('foreign_keys = ON');
+    } catch (err) {
+      database.close();
+      throw err;
+    }
+    return database;
+  };
+  let database: ReopeningConnection;
   try {
-    database = new Libsql(join(dataDir, EMBEDDED_DB_FILE));
-    // busy_timeout first: switching to WAL itself needs a lock another process may hold.
-    database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-    database.pragma('journal_mode = WAL');
-    // WAL + NORMAL stays consistent on power loss and only risks the last commits; FULL would fsync per batch.
-    database.pragma('synchronous = NORMAL');
-    database.pragma('foreign_keys = ON');
+    database = new ReopeningConnection(connect);
   } catch (err) {
-    database?.close();
     throw toStoreError(err);
   }
   return new Kysely<Database>({ dialect: new EmbeddedDialect({ database }) });
