@@ -69,7 +69,6 @@ export class ReopeningConnection implements SqliteDatabase {
   }
 
   private reopen(): void {
-    console.error('DEBUG-REOPEN');
     this.stale = false;
     let fresh: EmbeddedHandle;
     try {
