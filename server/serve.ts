@@ -12,7 +12,7 @@ import { serveClusterMetrics } from './metrics/prometheus-cluster.js';
 import { shellQuote } from './shell-quote.js';
 import { storeOptions } from './config/store-options.js';
 import { openStore } from './store/open-store.js';
-import { relayClusterChanges } from './store/cluster-changes.js';
+import { announceToWorkers, relayClusterChanges } from './store/cluster-changes.js';
 import type { Store } from './store/store.js';
 
 /**
@@ -163,6 +163,7 @@ async function servePrimary(config: Config, logger: Logger): Promise<void> {
   let dashboard = '';
   try {
     demo = await bootstrapDemo(config, publicUrl, store, await openKeyStores(config, store));
+    if (demo) announceToWorkers();
     dashboard = await dashboardBanner(config, store, publicUrl, { tty: process.stdout.isTTY === true, logger });
   } catch (err) {
     // The workers are serving by now: a store that fails here costs the demo account or the banner, not the node.

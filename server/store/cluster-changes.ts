@@ -18,11 +18,19 @@ function isChanged(msg: unknown): msg is ChangedMessage {
  */
 export function relayClusterChanges(): void {
   cluster.on('message', (from, msg: unknown) => {
-    if (!isChanged(msg)) return;
-    for (const w of Object.values(cluster.workers ?? {})) {
-      if (w && w.id !== from.id && w.isConnected()) w.send(msg);
-    }
+    if (isChanged(msg)) announceToWorkers(from.id);
   });
+}
+
+/**
+ * Cluster mode, primary side: tells the workers (but `exceptId`) that the store changed, e.g. after the primary's
+ * own demo bootstrap, which the workers started before: without it a worker would serve the new chain's x5u
+ * only from its next change poll, while the banner already hands out a key that signs with it.
+ */
+export function announceToWorkers(exceptId?: number): void {
+  for (const w of Object.values(cluster.workers ?? {})) {
+    if (w && w.id !== exceptId && w.isConnected()) w.send({ type: CHANGED } satisfies ChangedMessage);
+  }
 }
 
 export interface ClusterChanges {
