@@ -33,7 +33,7 @@ describe('a change made through one cluster worker', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('reaches the sibling workers before the client\'s next connection: a disabled account is refused by every worker', { timeout: 120_000 }, async () => {
+  it('reaches the sibling workers before the client\'s next connection: a disabled account is refused by every worker, and the primary\'s demo chain is served by every worker', { timeout: 120_000 }, async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'shakenstack-cluster-changes-'));
     const child = spawn(process.execPath, [CLI, 'serve'], {
       env: {
@@ -60,6 +60,10 @@ describe('a change made through one cluster worker', () => {
     const apiKey = await demoApiKey(() => out);
     // Both workers listen: node:cluster then hands new connections to them in turn.
     await waitFor(() => out, /"pid":(\d+)[^\n]*Server listening[\s\S]*"pid":(?!\1)\d+[^\n]*Server listening/, 'two listening workers');
+    // The primary created the demo chain after the workers had preloaded theirs; its notice reaches them, so
+    // each serves the chain's x5u at once (the poll is an hour away).
+    const x5u = (await waitFor(() => out, /published at\n {2}(http:\/\/\S+\.pem)/, 'the demo x5u'))[1]!;
+    for (let i = 0; i < 4; i++) expect((await fetch(x5u, { headers: { connection: 'close' } })).status, `x5u fetch ${i}`).toBe(200);
 
     const sign = async () =>
       (await fetch(`${url}/api/stir-shaken/sign`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', connection: 'close' }, body: CALL })).status;
