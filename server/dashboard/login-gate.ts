@@ -1,6 +1,6 @@
-import { isIPv6 } from 'node:net';
 import type { Clock } from '../core/ports.js';
 import { DashboardError } from './errors.js';
+import { sourceKey } from '../net/connection-guard.js';
 
 export interface LoginGateOptions {
   /** Logins in progress at once; at least 1. */
@@ -75,24 +75,4 @@ export class LoginGate {
     // Bounded memory however many addresses a flood comes from: a forgotten source starts with a full bucket.
     while (this.buckets.size > this.maxSources) this.buckets.delete(this.buckets.keys().next().value!);
   }
-}
-
-/**
- * The address a bucket belongs to. One IPv6 host usually owns a whole /64, so an IPv6 source is its /64;
- * an IPv4-mapped address is its IPv4 address.
- */
-export function sourceKey(address: string): string {
-  if (!isIPv6(address)) return address;
-  const lower = address.toLowerCase();
-  if (lower.startsWith('::ffff:') && lower.includes('.')) return lower.slice(7);
-  const [head = '', tail] = lower.split('::') as [string, string | undefined];
-  const headGroups = head === '' ? [] : head.split(':');
-  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
-  // A trailing dotted IPv4 part stands for two groups.
-  const width = (gs: string[]): number => gs.reduce((w, g) => w + (g.includes('.') ? 2 : 1), 0);
-  const groups = tail === undefined ? headGroups : [...headGroups, ...new Array<string>(8 - width(headGroups) - width(tailGroups)).fill('0'), ...tailGroups];
-  return `${groups
-    .slice(0, 4)
-    .map((g) => g.replace(/^0+(?=.)/, ''))
-    .join(':')}::/64`;
 }

@@ -12,17 +12,24 @@ export interface ConnectionCaps {
 }
 
 /**
- * The source a connection is counted under: an IPv4 address (also when mapped into IPv6), or the /64 of an
- * IPv6 address, since one host is routinely given a whole /64 and could otherwise open a cap's worth per address.
+ * The source a client is counted under (connection caps, login rate): an IPv4 address (also when mapped into
+ * IPv6), or the /64 of an IPv6 address, since one host is routinely given a whole /64 and could otherwise open
+ * a cap's worth per address. Case and a zone (`%eth0`) do not make another source.
  */
 export function sourceKey(address: string): string {
-  if (address.startsWith('::ffff:') && address.includes('.')) return address.slice(7);
   if (!isIPv6(address)) return address;
-  const [head = '', tail = ''] = address.split('%')[0]!.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = address.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '').toLowerCase()).join(':')}::/64`;
+  const lower = address.split('%')[0]!.toLowerCase();
+  if (lower.startsWith('::ffff:') && lower.includes('.')) return lower.slice(7);
+  const [head = '', tail] = lower.split('::') as [string, string | undefined];
+  const headGroups = head === '' ? [] : head.split(':');
+  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
+  // A trailing dotted IPv4 part stands for two groups.
+  const width = (gs: string[]): number => gs.reduce((w, g) => w + (g.includes('.') ? 2 : 1), 0);
+  const groups = tail === undefined ? headGroups : [...headGroups, ...new Array<string>(8 - width(headGroups) - width(tailGroups)).fill('0'), ...tailGroups];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 /**

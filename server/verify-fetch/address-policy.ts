@@ -25,7 +25,7 @@ const BLOCKED_V4: [string, number][] = [
 /*
  * IPv6 ranges refused outright. Besides the special-purpose ones: the local-use NAT64 prefix 64:ff9b:1::/48
  * (RFC 8215: not globally reachable), 6to4 2002::/16 (RFC 3056, deprecated by RFC 7526) and Teredo 2001::/32
- * (RFC 4380, inside 2001::/23 but named for clarity). 6to4 and Teredo carry an IPv4 address (a relay or
+ * (RFC 4380; refused as part of 2001::/23). 6to4 and Teredo carry an IPv4 address (a relay or
  * server) that a check of the embedded address would have to interpret by yet another layout; no
  * certificate repository is reachable only that way, so refusing them is the simple and safe choice.
  */
@@ -34,7 +34,6 @@ const BLOCKED_V6: [string, number][] = [
   ['::1', 128],
   ['64:ff9b:1::', 48],
   ['100::', 64],
-  ['2001::', 32],
   ['2001:db8::', 32],
   ['2001::', 23],
   ['2002::', 16],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LoginGate, sourceKey } from '../../server/dashboard/login-gate.js';
+import { LoginGate } from '../../server/dashboard/login-gate.js';
+import { sourceKey } from '../../server/net/connection-guard.js';
 
 const clockAt = (start: number) => {
   const c = { t: start, now: () => c.t };
