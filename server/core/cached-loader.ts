@@ -1,4 +1,4 @@
-import { isShakenError } from './errors.js';
+import { isStoreUnavailable } from './errors.js';
 import type { Clock } from './ports.js';
 
 interface Entry<V> {
@@ -32,8 +32,6 @@ export interface CachedLoaderOptions {
   reloadPatienceMs?: number;
   maxEntries?: number;
 }
-
-const storeUnavailable = (err: unknown) => isShakenError(err) && err.code === 'ERR_STORE_UNAVAILABLE';
 
 /**
  * A keyed cache for the hot path: one load in flight per key (concurrent misses share it), entries live
@@ -85,7 +83,7 @@ export class CachedLoader<K, V> {
       this.entries.set(key, entry);
     }
     const loading = entry.loading ?? this.reload(key, entry);
-    return this.usableStale(entry, now) && this.staleIfErrorMs > 0 ? this.orStaleAfterPatience(entry, loading) : loading;
+    return this.staleIfErrorMs > 0 && this.usableStale(entry, now) ? this.orStaleAfterPatience(entry, loading) : loading;
   }
 
   /** The reload's result, or the stale value if the store has not answered within the patience. */
@@ -124,7 +122,7 @@ export class CachedLoader<K, V> {
       (err: unknown) => {
         entry.loading = undefined;
         const now = this.clock.now();
-        if (storeUnavailable(err) && this.usableStale(entry, now)) {
+        if (isStoreUnavailable(err) && this.usableStale(entry, now)) {
           entry.retryAt = now + RETRY_WHILE_DOWN_MS;
           return entry.settled!.value;
         }

@@ -1,5 +1,5 @@
 import { parseCertificateChain, type CertInfo } from './cert-chain.js';
-import { isShakenError } from './errors.js';
+import { isStoreUnavailable } from './errors.js';
 import type { Clock, CredentialRecord } from './ports.js';
 
 const MAX_CACHE_SEC = 86_400;
@@ -95,7 +95,7 @@ export class CertificatePublisher {
         // Verifiers fetch our x5u on every call they receive: through a store outage the chains published before
         // it go on being served (they are public, and retired ones stay published anyway); the store is tried
         // again after missReloadMs.
-        if (!isShakenError(err) || err.code !== 'ERR_STORE_UNAVAILABLE' || this.byPath.size === 0) throw err;
+        if (!isStoreUnavailable(err) || this.byPath.size === 0) throw err;
         this.loadedAt = this.clock.now();
       }
       found = this.byPath.get(path);

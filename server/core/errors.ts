@@ -64,3 +64,8 @@ export class ShakenError extends Error {
 export function isShakenError(e: unknown): e is ShakenError {
   return e instanceof ShakenError;
 }
+
+/** The store cannot serve us now (refused, reset, timed out, busy): retry later, or answer from cache. */
+export function isStoreUnavailable(e: unknown): e is ShakenError {
+  return e instanceof ShakenError && e.code === 'ERR_STORE_UNAVAILABLE';
+}

@@ -1,4 +1,4 @@
-import { isShakenError } from '../core/errors.js';
+import { isStoreUnavailable } from '../core/errors.js';
 
 export interface OutageLogger {
   warn(obj: object, msg: string): void;
@@ -25,7 +25,7 @@ export function outageLog(logger: OutageLogger, task: string): OutageLog {
     failed(err) {
       if (failing) return;
       failing = true;
-      if (isShakenError(err) && err.code === 'ERR_STORE_UNAVAILABLE') logger.warn({ task, code: err.code, err: err.cause ?? err }, `${task}: store unavailable; retrying`);
+      if (isStoreUnavailable(err)) logger.warn({ task, code: err.code, err: err.cause ?? err }, `${task}: store unavailable; retrying`);
       else logger.error({ task, err }, `${task} failed; retrying`);
     },
     ok() {

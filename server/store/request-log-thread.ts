@@ -24,7 +24,7 @@ const store = await openStore(options.store as OpenStoreOptions);
 let lastProgress = 0;
 const progress = () => {
   lastProgress = Date.now();
-  send({ type: 'progress', pendingBytes: shipper.pendingBytes, corruptLines: shipper.corruptLines, dropped: writer.dropped });
+  send({ type: 'progress', pendingBytes: shipper.pendingBytes, dropped: writer.dropped });
 };
 const shipper = new JournalShipper(store, {
   dir: options.journal.dir,

@@ -1,5 +1,5 @@
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
-import { isShakenError } from '../core/errors.js';
+import { isStoreUnavailable } from '../core/errors.js';
 import type { RequestLogRecord, RequestLogSink } from '../core/ports.js';
 import type { Store } from './store.js';
 
@@ -160,7 +160,7 @@ export class RequestLogWriter implements RequestLogSink {
 
   private onFailure(batch: RequestLogRecord[], err: unknown): void {
     this.failures++;
-    const unavailable = isShakenError(err) && err.code === 'ERR_STORE_UNAVAILABLE';
+    const unavailable = isStoreUnavailable(err);
     this.rejections = unavailable ? 0 : this.rejections + 1;
     if (this.rejections >= MAX_ATTEMPTS_REJECTED) {
       this.failures = 0;

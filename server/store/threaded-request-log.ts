@@ -32,7 +32,7 @@ export interface RequestLogOptions {
 export type ThreadMessage =
   | { type: 'ready' }
   | { type: 'warn'; msg: string; detail: unknown }
-  | { type: 'progress'; pendingBytes: number; corruptLines: number; dropped: number }
+  | { type: 'progress'; pendingBytes: number; dropped: number }
   | { type: 'closed'; dropped: number; pendingBytes: number };
 
 export type ToThread = { type: 'records'; records: RequestLogRecord[] } | { type: 'nudge' } | { type: 'close'; deadlineMs: number };
@@ -89,7 +89,7 @@ export class ThreadedRequestLog implements RequestLogSink {
       dir: thread.journal.dir,
       owner: thread.journal.owner,
       segmentBytes: options.segmentBytes ?? SEGMENT_BYTES,
-      isFull: () => this.reportedBytes + this.writtenSinceReport >= options.journalMaxBytes,
+      isFull: () => this.journalBytes() >= options.journalMaxBytes,
       onWritten: (bytes, records) => {
         this.writtenSinceReport += bytes;
         this.recordsSinceNudge += records;
@@ -117,7 +117,12 @@ export class ThreadedRequestLog implements RequestLogSink {
   }
 
   get stats(): RequestLogStats {
-    return { unjournaled: this.unjournaledCount, journalBytes: this.reportedBytes + this.writtenSinceReport, dropped: this.droppedHere + this.droppedThread };
+    return { unjournaled: this.unjournaledCount, journalBytes: this.journalBytes(), dropped: this.droppedHere + this.droppedThread };
+  }
+
+  /** Journaled and not yet stored: what the thread last reported, plus what was written since. */
+  private journalBytes(): number {
+    return this.reportedBytes + this.writtenSinceReport;
   }
 
   record(entry: RequestLogRecord): void {
@@ -127,7 +132,7 @@ export class ThreadedRequestLog implements RequestLogSink {
 
   private unjournaled(records: RequestLogRecord[], reason: 'full' | 'write-failed', err: unknown): void {
     if (this.unjournaledCount === 0 || reason === 'write-failed') {
-      this.logger.error({ err, reason, journalBytes: this.stats.journalBytes }, 'request log: records cannot be journaled; kept in memory until stored');
+      this.logger.error({ err, reason, journalBytes: this.journalBytes() }, 'request log: records cannot be journaled; kept in memory until stored');
     }
     this.unjournaledCount += records.length;
     for (const r of records) this.pending.push(r);
@@ -227,7 +232,7 @@ export class ThreadedRequestLog implements RequestLogSink {
     this.closed = true;
     clearTimeout(this.restartTimer);
     const worker = this.worker;
-    if (!worker) return { dropped: this.stats.dropped + this.pending.length, pendingBytes: this.stats.journalBytes };
+    if (!worker) return { dropped: this.stats.dropped + this.pending.length, pendingBytes: this.journalBytes() };
     let timer: NodeJS.Timeout | undefined;
     const done = new Promise<{ dropped: number; pendingBytes: number }>((resolve) => {
       worker.on('message', (m: ThreadMessage) => m.type === 'closed' && resolve({ dropped: this.droppedHere + m.dropped, pendingBytes: m.pendingBytes }));
