@@ -200,7 +200,7 @@ interface Provisioned {
   leafPem: string;
 }
 
-/** A SoftHSM2 of its own (SOFTHSM2_CONF), a token, and a test-PKI leaf key imported the documented way. */
+/** A SoftHSM2 of its own (SOFTHSM2_CONF), a token, and a lab-PKI leaf key imported the documented way. */
 async function provisionToken(ctx: BenchContext): Promise<Provisioned> {
   const dir = mkdtempSync(join(tmpdir(), 'shakenstack-bench-hsm-'));
   ctx.cleanup.trackDir(dir);
@@ -247,7 +247,7 @@ export const hsmSign: Scenario = {
   name: 'hsm-sign',
   title: `ES256 with a SoftHSM2 key: raw PKCS#11 C_Sign (CKM_ECDSA), then POST ${SIGN_PATH} on the real service, HSM vs software key`,
   async run(ctx): Promise<ScenarioReport> {
-    ctx.progress('hsm-sign: SoftHSM2 token, test PKI, leaf key import');
+    ctx.progress('hsm-sign: SoftHSM2 token, lab PKI, leaf key import');
     const p = await provisionToken(ctx);
     try {
       const leaf = new X509Certificate(p.leafPem);

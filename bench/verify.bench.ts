@@ -54,8 +54,8 @@ function rawVerifyRate(ms: number): { perSec: number; cpuUs: number } {
  * and SIP adapters would each run it), in verifications per second summed over the threads.
  */
 async function coreVerifyRate(threads: number, ms: number): Promise<number> {
-  const { createTestPki } = await import('../server/pki/test-pki.js');
-  const pki = await createTestPki();
+  const { createLabPki } = await import('../server/pki/lab-pki.js');
+  const pki = await createLabPki();
   const data = { chainPem: pki.chainPem, rootPem: pki.root.certPem, leafKeyPem: pki.leaf.keyPem, ms };
   const rates = await Promise.all(
     Array.from({ length: threads }, () => {

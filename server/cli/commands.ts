@@ -396,7 +396,7 @@ export const COMMANDS: Record<string, Command> = {
     options: { out: { type: 'string' }, spc: { type: 'string' }, org: { type: 'string' } },
     run: async (ctx) => {
       const dir = resolve(required(ctx, 'out'));
-      const { createTestPki } = await import('../pki/test-pki.js');
+      const { createLabPki: createTestPki } = await import('../pki/lab-pki.js');
       const pki = await createTestPki({ spc: ctx.values.spc as string | undefined, organization: ctx.values.org as string | undefined });
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const files: [string, string, number][] = [

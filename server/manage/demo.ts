@@ -26,7 +26,7 @@ export interface DemoSetup {
 }
 
 /**
- * First start with an empty store: a demo account signing with a test-PKI credential whose chain this
+ * First start with an empty store: a demo account signing with a lab-PKI credential whose chain this
  * service publishes itself, so a newcomer gets a verifiable Identity header with no other set-up.
  * Returns undefined when any account exists already.
  */
@@ -40,8 +40,8 @@ export async function ensureDemoAccount(deps: {
 }): Promise<DemoSetup | undefined> {
   if ((await deps.store.listAccounts()).length > 0) return undefined;
   // Loaded on demand: the X.509 builder takes about a second to import and is needed only on a first start.
-  const { createTestPki } = await import('../pki/test-pki.js');
-  const pki = await createTestPki({ spc: '1234', organization: 'shakenstack demo' });
+  const { createLabPki } = await import('../pki/lab-pki.js');
+  const pki = await createLabPki({ spc: '1234', organization: 'shakenstack demo' });
   const pkiDir = join(deps.dataDir, 'demo-pki');
   await ensurePrivateDir(pkiDir);
   // The root is what a verifier must trust to accept demo tokens; CA keys are kept for `pki issue`-style use.

@@ -9,17 +9,17 @@ import {
   parseCertificateChain,
 } from '../../server/core/cert-chain.js';
 import { ShakenError } from '../../server/core/errors.js';
-import { createTestPki, issueLeaf, type IssuedCert, type TestPki } from '../../server/pki/test-pki.js';
+import { createLabPki, issueLeaf, type IssuedCert, type LabPki } from '../../server/pki/lab-pki.js';
 
 const DAY_MS = 86_400_000;
 // Whole seconds: X.509 times carry no milliseconds.
 const NOT_BEFORE = new Date(Math.floor(Date.now() / 1000) * 1000 - DAY_MS);
 const NOT_AFTER = new Date(NOT_BEFORE.getTime() + 90 * DAY_MS);
 
-let pki: TestPki;
+let pki: LabPki;
 
 beforeAll(async () => {
-  pki = await createTestPki({ leafNotBefore: NOT_BEFORE, leafNotAfter: NOT_AFTER });
+  pki = await createLabPki({ leafNotBefore: NOT_BEFORE, leafNotAfter: NOT_AFTER });
 });
 
 function thrown(fn: () => unknown): ShakenError {
@@ -36,7 +36,7 @@ function publicKeyOf(cert: IssuedCert) {
   return createPublicKey(cert.keyPem);
 }
 
-/** Signs a leaf carrying an arbitrary TNAuthList value, to read encodings test-pki never writes. */
+/** Signs a leaf carrying an arbitrary TNAuthList value, to read encodings the lab PKI never writes. */
 async function leafWithTnAuthList(value: ArrayBuffer): Promise<string> {
   const crypto = webcrypto as unknown as Crypto;
   const issuer = new x509.X509Certificate(pki.intermediate.certPem);
@@ -128,7 +128,7 @@ describe('parseCertificateChain', () => {
   });
 
   test('writes subject values with RFC 4514 escaping', async () => {
-    const odd = await createTestPki({ organization: 'A&B, "x" ' });
+    const odd = await createLabPki({ organization: 'A&B, "x" ' });
     expect(parseCertificateChain(odd.chainPem).leaf.subject).toBe('CN=SHAKEN 1234, O=A&B\\, \\"x\\"\\ , C=US');
   });
 

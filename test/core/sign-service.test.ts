@@ -1,13 +1,13 @@
 import { compactVerify, decodeProtectedHeader, importSPKI } from 'jose';
 import { createPublicKey } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTestPki, issueLeaf, type TestPki } from '../../server/pki/test-pki.js';
+import { createLabPki, issueLeaf, type LabPki } from '../../server/pki/lab-pki.js';
 import { SIGN_CASES } from '../cases/sign-cases.js';
 import { coreFixture, FakeClock, X5U, type CoreFixture } from '../helpers/core-fixture.js';
 
 const body = { orig: { tn: '14045266060' }, dest: { tn: ['18001234567'] }, attest: 'A' };
 
-async function joseKey(pki: TestPki) {
+async function joseKey(pki: LabPki) {
   const spki = createPublicKey(pki.leaf.certPem).export({ type: 'spki', format: 'pem' }) as string;
   return importSPKI(spki, 'ES256');
 }
@@ -152,7 +152,7 @@ describe('credential usability', () => {
 
   it('refuses an expired certificate, and one that expires while cached', async () => {
     const clock = new FakeClock();
-    const pki = await createTestPki({ leafNotBefore: new Date(clock.ms - 86400_000), leafNotAfter: new Date(clock.ms + 1000) });
+    const pki = await createLabPki({ leafNotBefore: new Date(clock.ms - 86400_000), leafNotAfter: new Date(clock.ms + 1000) });
     const f = await coreFixture({ pki, clock });
     await expect(f.signing.handle({ token: f.token, transport: 'http', input: body })).resolves.toBeDefined();
     clock.advance(2000);
@@ -163,7 +163,7 @@ describe('credential usability', () => {
 
   it('refuses a certificate that is not valid yet', async () => {
     const clock = new FakeClock();
-    const pki = await createTestPki({ leafNotBefore: new Date(clock.ms + 3600_000), leafNotAfter: new Date(clock.ms + 7200_000) });
+    const pki = await createLabPki({ leafNotBefore: new Date(clock.ms + 3600_000), leafNotAfter: new Date(clock.ms + 7200_000) });
     const f = await coreFixture({ pki, clock });
     await expect(f.signing.handle({ token: f.token, transport: 'http', input: body })).rejects.toMatchObject({ code: 'ERR_CRED_NOT_YET_VALID' });
   });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestPki, type TestPki } from '../../server/pki/test-pki.js';
+import { createLabPki, type LabPki } from '../../server/pki/lab-pki.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { expectText, expectValue, launchChromium, newContext, screenshot, signIn } from './browser.js';
 import { call, createUser, signCall, type DashboardLogin } from './fixture.js';
@@ -20,7 +20,7 @@ describe('dashboard in a real browser (admin)', () => {
   let page: Page;
   let pageErrors: Error[];
   let admin: DashboardLogin;
-  let pki: TestPki;
+  let pki: LabPki;
   let accountId = '';
   let token = '';
   // What the calls signed below should add up to in the charts and the report.
@@ -47,7 +47,7 @@ describe('dashboard in a real browser (admin)', () => {
     browser = await launchChromium();
     admin = await createUser(service, 'admin');
     // 20.5 days left: under the 30-day warning line, and daysLeft (whole days, rounded down) is 20 all day.
-    pki = await createTestPki({ spc: '742J', leafNotAfter: new Date(Date.now() + 20.5 * DAY_MS) });
+    pki = await createLabPki({ spc: '742J', leafNotAfter: new Date(Date.now() + 20.5 * DAY_MS) });
     ({ page, pageErrors } = await newContext(browser, service.url));
   }, E2E_TIMEOUT);
 
@@ -89,10 +89,10 @@ describe('dashboard in a real browser (admin)', () => {
     await upload.click();
     await expectText(page.getByRole('alert'), 'Paste the private key or choose its file');
 
-    const other = await createTestPki();
-    const expired = await createTestPki({ leafNotBefore: new Date(Date.now() - 10 * DAY_MS), leafNotAfter: new Date(Date.now() - DAY_MS) });
-    const p384 = await createTestPki({ leafKeyCurve: 'P-384' });
-    const noTnAuth = await createTestPki({ omitTnAuthList: true });
+    const other = await createLabPki();
+    const expired = await createLabPki({ leafNotBefore: new Date(Date.now() - 10 * DAY_MS), leafNotAfter: new Date(Date.now() - DAY_MS) });
+    const p384 = await createLabPki({ leafKeyCurve: 'P-384' });
+    const noTnAuth = await createLabPki({ omitTnAuthList: true });
     const cases: [string, string, string][] = [
       [pki.chainPem, other.leaf.keyPem, 'does not match'],
       [expired.chainPem, expired.leaf.keyPem, 'expired'],

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExpiryMonitor } from '../../server/dashboard/expiry.js';
-import { createTestPki, issueLeaf, type TestPki } from '../../server/pki/test-pki.js';
+import { createLabPki, issueLeaf, type LabPki } from '../../server/pki/lab-pki.js';
 import type { Provisioned, TestService } from '../helpers/service.js';
 import { DashClient, eventually, makeUser, sign, startDashboardService } from './support.js';
 
@@ -14,20 +14,20 @@ describe('dashboard credentials and API keys', () => {
   let svc: TestService;
   let acct: Provisioned;
   let op: DashClient;
-  let pki: TestPki;
+  let pki: LabPki;
 
   beforeAll(async () => {
     svc = await startDashboardService('embedded');
     acct = await svc.provision({ name: 'cred-acct' });
     op = await DashClient.login(svc, (await makeUser(svc, 'operator', acct.account.id)).username);
-    pki = await createTestPki({ spc: '567J' });
+    pki = await createLabPki({ spc: '567J' });
   });
   afterAll(() => svc?.stop());
 
   const upload = (body: Record<string, unknown>) => op.post(`/dashboard/api/accounts/${acct.account.id}/credentials`, body);
 
   it('refuses bad uploads with a 400 and a clear reason, writing nothing', async () => {
-    const other = await createTestPki();
+    const other = await createLabPki();
     const expired = await issueLeaf(pki.intermediate, { leafNotBefore: new Date(Date.now() - 40 * DAY_MS), leafNotAfter: new Date(Date.now() - DAY_MS) });
     const p384 = await issueLeaf(pki.intermediate, { leafKeyCurve: 'P-384' });
     const noTn = await issueLeaf(pki.intermediate, { omitTnAuthList: true });

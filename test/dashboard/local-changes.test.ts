@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestPki } from '../../server/pki/test-pki.js';
+import { createLabPki } from '../../server/pki/lab-pki.js';
 import { verifyIdentity } from '../grpc/support.js';
 import type { Provisioned, TestService } from '../helpers/service.js';
 import { DashClient, makeUser, sign, startDashboardService } from './support.js';
@@ -26,7 +26,7 @@ describe('changes made through this node reach its next request', () => {
   it('signs with a credential uploaded through the dashboard from the next request: new x5u, new key', async () => {
     const before = await sign(svc, acct.token, call);
     expect(before.json.x5u).toBe(acct.x5u);
-    const pki = await createTestPki({ spc: '761K' });
+    const pki = await createLabPki({ spc: '761K' });
     const uploaded = await op.post(`/dashboard/api/accounts/${acct.account.id}/credentials`, { certificatePem: pki.chainPem, privateKeyPem: pki.leaf.keyPem });
     expect(uploaded.status).toBe(201);
     const after = await sign(svc, acct.token, call);

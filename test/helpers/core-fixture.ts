@@ -2,7 +2,7 @@ import { SoftwareKeyStore } from '../../hsm/software/software-store.js';
 import type { AccountRecord, Clock } from '../../server/core/ports.js';
 import { formatApiKey, newApiKeySecret } from '../../server/core/api-key.js';
 import { createSigningService, type SigningService } from '../../server/core/sign-service.js';
-import { createTestPki, type TestPki } from '../../server/pki/test-pki.js';
+import { createLabPki, type LabPki } from '../../server/pki/lab-pki.js';
 import { MemoryDirectory } from './memory-directory.js';
 import { randomBytes } from 'node:crypto';
 
@@ -23,7 +23,7 @@ export interface CoreFixture {
   keys: SoftwareKeyStore;
   clock: FakeClock;
   signing: SigningService;
-  pki: TestPki;
+  pki: LabPki;
   account: AccountRecord;
   token: string;
   keyRef: string;
@@ -31,12 +31,12 @@ export interface CoreFixture {
 
 /** A signing core over an in-memory directory, a real software key store and a real test PKI. */
 export async function coreFixture(
-  opts: { maxAttest?: 'A' | 'B' | 'C'; defaultAttest?: 'A' | 'B' | 'C'; policyMode?: 'enforce' | 'trust'; nonNumericOrig?: 'B' | 'C' | 'refuse'; sourceKind?: 'customer' | 'gateway'; pki?: TestPki; clock?: FakeClock } = {},
+  opts: { maxAttest?: 'A' | 'B' | 'C'; defaultAttest?: 'A' | 'B' | 'C'; policyMode?: 'enforce' | 'trust'; nonNumericOrig?: 'B' | 'C' | 'refuse'; sourceKind?: 'customer' | 'gateway'; pki?: LabPki; clock?: FakeClock } = {},
 ): Promise<CoreFixture> {
   const dir = new MemoryDirectory();
   const clock = opts.clock ?? new FakeClock();
   const keys = new SoftwareKeyStore(dir, randomBytes(32));
-  const pki = opts.pki ?? (await createTestPki({ leafNotBefore: new Date(clock.ms - 3600_000), leafNotAfter: new Date(clock.ms + 30 * 86400_000) }));
+  const pki = opts.pki ?? (await createLabPki({ leafNotBefore: new Date(clock.ms - 3600_000), leafNotAfter: new Date(clock.ms + 30 * 86400_000) }));
   const keyRef = await keys.importPem(pki.leaf.keyPem);
   const account: AccountRecord = {
     id: 'acc_0000000000000001',

@@ -12,7 +12,7 @@ import type { InventoryEntry } from '../../server/core/tn-inventory.js';
 import { importCredential } from '../../server/manage/credentials.js';
 import { resolveX5u } from '../../server/core/certificate-publisher.js';
 import { startNode, type RunningNode } from '../../server/node.js';
-import { createTestPki, type TestPki, type TestPkiOptions } from '../../server/pki/test-pki.js';
+import { createLabPki, type LabPki, type LabPkiOptions } from '../../server/pki/lab-pki.js';
 
 export interface TestService {
   node: RunningNode;
@@ -32,7 +32,7 @@ export interface TestService {
     nonNumericOrig?: 'B' | 'C' | 'refuse';
     inventory?: InventoryEntry[];
     sourceKind?: 'customer' | 'gateway';
-    pki?: TestPkiOptions;
+    pki?: LabPkiOptions;
     /** Address block whose SIP requests belong to this account (the SIP redirect server). */
     sipSource?: string;
   }): Promise<Provisioned>;
@@ -43,7 +43,7 @@ export interface Provisioned {
   account: AccountRecord;
   token: string;
   apiKeyId: string;
-  pki: TestPki;
+  pki: LabPki;
   x5u: string;
 }
 
@@ -74,7 +74,7 @@ export async function startTestService(opts: { overrides?: Record<string, unknow
         nonNumericOrig: p.nonNumericOrig,
       });
       if (p.inventory) await node.store.addInventory(account.id, p.inventory);
-      const pki = await createTestPki(p.pki);
+      const pki = await createLabPki(p.pki);
       const credential = await importCredential(
         { store: node.store, software: node.keys.software, keys: node.keys.router, nowMs: Date.now() },
         { accountId: account.id, chainPem: pki.chainPem, keyPem: pki.leaf.keyPem },

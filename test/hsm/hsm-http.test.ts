@@ -12,7 +12,7 @@ import { createAccount } from '../../server/manage/accounts.js';
 import { createApiKey } from '../../server/manage/api-keys.js';
 import { importCredential } from '../../server/manage/credentials.js';
 import { startNode } from '../../server/node.js';
-import { createTestPki, type TestPki } from '../../server/pki/test-pki.js';
+import { createLabPki, type LabPki } from '../../server/pki/lab-pki.js';
 import { runCli } from '../helpers/cli.js';
 import { postJson, startTestService, type TestService } from '../helpers/service.js';
 import { createSoftHsm, SOFTHSM_MODULE, USER_PIN, useSoftHsmInThisProcess, type SoftHsm } from './softhsm.js';
@@ -24,12 +24,12 @@ const PKCS11 = { 'pkcs11.module': SOFTHSM_MODULE, 'pkcs11.tokens': TOKEN, 'pkcs1
 const call = { orig: { tn: '14045266060' }, dest: { tn: ['18001234567'] }, attest: 'B' };
 
 let hsm: SoftHsm;
-let pki: TestPki;
+let pki: LabPki;
 beforeAll(async () => {
   hsm = await createSoftHsm();
   useSoftHsmInThisProcess(hsm);
   await hsm.initToken(TOKEN);
-  pki = await createTestPki();
+  pki = await createLabPki();
   await hsm.importKey({ keyPem: pki.leaf.keyPem, token: TOKEN, label: 'sti-a', idHex: 'a0' });
 });
 afterAll(() => hsm?.cleanup());
@@ -94,7 +94,7 @@ describe('signing through HTTP with a key inside a PKCS#11 token', () => {
   });
 
   it('refuses a credential whose certificate is not for the token key, and stores nothing', async () => {
-    const other = await createTestPki();
+    const other = await createLabPki();
     const account = await createAccount(svc.node.store, { name: 'hsm-mismatch' });
     const deps = { store: svc.node.store, software: svc.node.keys.software, keys: svc.node.keys.router, publicUrl: svc.url, nowMs: Date.now() };
     await expect(importCredential(deps, { accountId: account.id, chainPem: other.chainPem, keyRef: IMPORTED_REF })).rejects.toMatchObject({
@@ -104,7 +104,7 @@ describe('signing through HTTP with a key inside a PKCS#11 token', () => {
   });
 
   it('refuses to sign once the token key behind a credential is replaced by one its certificate does not match', { timeout: 30_000 }, async () => {
-    const swapped = await createTestPki();
+    const swapped = await createLabPki();
     await hsm.importKey({ keyPem: swapped.leaf.keyPem, token: TOKEN, label: 'swap', idHex: 'd0' });
     const account = await createAccount(svc.node.store, { name: 'hsm-swap' });
     const deps = { store: svc.node.store, software: svc.node.keys.software, keys: svc.node.keys.router, publicUrl: svc.url, nowMs: Date.now() };
@@ -116,7 +116,7 @@ describe('signing through HTTP with a key inside a PKCS#11 token', () => {
     for (const type of ['privkey', 'pubkey']) {
       await run('pkcs11-tool', ['--module', SOFTHSM_MODULE, '--token-label', TOKEN, '--login', '--pin', USER_PIN, '--delete-object', '--type', type, '--id', 'd0'], { env: hsm.env });
     }
-    await hsm.importKey({ keyPem: (await createTestPki()).leaf.keyPem, token: TOKEN, label: 'swap', idHex: 'd0' });
+    await hsm.importKey({ keyPem: (await createLabPki()).leaf.keyPem, token: TOKEN, label: 'swap', idHex: 'd0' });
 
     // The old handle fails (503) and the store reconnects; from then on the changed key is refused, never used.
     await vi.waitFor(async () => expect((await sign(token)).json.error?.code).toBe('ERR_CRED_KEY_MISMATCH'), { timeout: 20_000, interval: 50 });

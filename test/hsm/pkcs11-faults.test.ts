@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Pkcs11KeyStore, type Pkcs11Options } from '../../hsm/pkcs11/pkcs11-store.js';
 import { loadConfig, redactedConfig } from '../../server/config/load.js';
 import { pkcs11Options } from '../../server/key-stores.js';
-import { createTestPki } from '../../server/pki/test-pki.js';
+import { createLabPki } from '../../server/pki/lab-pki.js';
 import { createSoftHsm, SOFTHSM_MODULE, USER_PIN, useSoftHsmInThisProcess, type SoftHsm } from './softhsm.js';
 
 const run = promisify(execFile);
@@ -19,7 +19,7 @@ beforeAll(async () => {
   hsm = await createSoftHsm();
   useSoftHsmInThisProcess(hsm);
   await hsm.initToken(TOKEN);
-  await hsm.importKey({ keyPem: (await createTestPki()).leaf.keyPem, token: TOKEN, label: 'signer', idHex: '01' });
+  await hsm.importKey({ keyPem: (await createLabPki()).leaf.keyPem, token: TOKEN, label: 'signer', idHex: '01' });
 });
 afterAll(() => hsm?.cleanup());
 

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pkcs11KeyStore } from '../../hsm/pkcs11/pkcs11-store.js';
 import { formatKeyRef } from '../../hsm/pkcs11/pkcs11-uri.js';
-import { createTestPki, type TestPki } from '../../server/pki/test-pki.js';
+import { createLabPki, type LabPki } from '../../server/pki/lab-pki.js';
 import { describeKeyStore } from './key-store-suite.js';
 import { createSoftHsm, SOFTHSM_MODULE, USER_PIN, useSoftHsmInThisProcess, type SoftHsm } from './softhsm.js';
 
@@ -15,7 +15,7 @@ const TOKEN = 'shaken-a';
 const IMPORTED = { token: TOKEN, object: 'imported', id: Buffer.from('a1', 'hex') };
 
 let hsm: SoftHsm;
-let pki: TestPki;
+let pki: LabPki;
 let setUp: Promise<void> | undefined;
 // Shared by the suites below, which run one after the other, so at most one store has the module open.
 const setup = () =>
@@ -23,7 +23,7 @@ const setup = () =>
     hsm = await createSoftHsm();
     useSoftHsmInThisProcess(hsm);
     await hsm.initToken(TOKEN);
-    pki = await createTestPki();
+    pki = await createLabPki();
     await hsm.importKey({ keyPem: pki.leaf.keyPem, token: TOKEN, label: 'imported', idHex: 'a1' });
   })());
 afterAll(() => hsm?.cleanup());

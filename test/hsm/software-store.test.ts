@@ -1,11 +1,11 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { SoftwareKeyStore } from '../../hsm/software/software-store.js';
-import { createTestPki } from '../../server/pki/test-pki.js';
+import { createLabPki } from '../../server/pki/lab-pki.js';
 import { MemoryDirectory } from '../helpers/memory-directory.js';
 import { describeKeyStore } from './key-store-suite.js';
 
 describeKeyStore('software (AES-256-GCM at rest)', async () => {
-  const pki = await createTestPki();
+  const pki = await createLabPki();
   const store = new SoftwareKeyStore(new MemoryDirectory(), randomBytes(32));
   return {
     store,

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/config/load.js';
 import { startNode } from '../../server/node.js';
-import { issueLeaf } from '../../server/pki/test-pki.js';
+import { issueLeaf } from '../../server/pki/lab-pki.js';
 import { postJson, startTestService } from '../helpers/service.js';
 
 describe('credential check at start', () => {

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { compactVerify, importX509 } from 'jose';
-import type { TestPki } from '../../server/pki/test-pki.js';
+import type { LabPki } from '../../server/pki/lab-pki.js';
 
 export interface CheckedIdentity {
   header: Record<string, unknown>;
@@ -15,7 +15,7 @@ export interface CheckedIdentity {
  * §4.1 wants them, the certificate chain fetched from the info URL (what the service publishes) up to
  * the test PKI's root, and the ES256 signature with jose.
  */
-export async function checkIdentityIndependently(value: string, pki: TestPki): Promise<CheckedIdentity> {
+export async function checkIdentityIndependently(value: string, pki: LabPki): Promise<CheckedIdentity> {
   const m = /^([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+);info=<([^>]+)>;alg=ES256;ppt=shaken$/.exec(value.trim());
   if (!m) throw new Error(`not an Identity header of the expected form: ${value}`);
   const [, jws, info] = m as unknown as [string, string, string];

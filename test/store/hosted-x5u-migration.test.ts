@@ -7,7 +7,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCertificateChain } from '../../server/core/cert-chain.js';
 import { x5uPath } from '../../server/core/certificate-publisher.js';
-import { createTestPki } from '../../server/pki/test-pki.js';
+import { createLabPki } from '../../server/pki/lab-pki.js';
 import { EmbeddedDialect } from '../../server/store/embedded-dialect.js';
 import { KyselyStore } from '../../server/store/kysely-store.js';
 import { migrationProvider } from '../../server/store/migrations/index.js';
@@ -60,7 +60,7 @@ describe('migration 007: hosted x5u stored as a path', () => {
     it(`turns full URLs of chains this service hosts into their path and leaves other x5u alone (${make.name})`, async () => {
       const engine = await make();
       cleanups.push(engine.cleanup);
-      const [hosted, external, prefixed] = await Promise.all([createTestPki(), createTestPki(), createTestPki()]);
+      const [hosted, external, prefixed] = await Promise.all([createLabPki(), createLabPki(), createLabPki()]);
       const path = (pem: string) => x5uPath(parseCertificateChain(pem).leaf);
       const before = await engine.openBefore007();
       let store = before.store;

@@ -2,20 +2,20 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestPki, type TestPki } from '../../server/pki/test-pki.js';
+import { createLabPki, type LabPki } from '../../server/pki/lab-pki.js';
 import { runCli } from '../helpers/cli.js';
 import { CertServer, identityOf, joseJws, shakenClaims, shakenHeader } from './support.js';
 
 describe('shakenstack verify and decode', () => {
   let server: CertServer;
-  let pki: TestPki;
+  let pki: LabPki;
   let dir: string;
   let env: Record<string, string>;
   let identity: string;
 
   beforeAll(async () => {
     server = await CertServer.start();
-    pki = await createTestPki({ crlUrl: server.url('/crl/none.crl') });
+    pki = await createLabPki({ crlUrl: server.url('/crl/none.crl') });
     const x5u = server.serve('/sti/chain.pem', pki.chainPem);
     identity = identityOf(await joseJws(pki.leaf.keyPem, shakenHeader(x5u), shakenClaims(Math.floor(Date.now() / 1000))), x5u);
     dir = mkdtempSync(join(tmpdir(), 'shakenstack-verify-cli-'));

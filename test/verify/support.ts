@@ -9,7 +9,7 @@ import { createVerifier, type Verifier, type VerifierOptions } from '../../serve
 import { parseTrustAnchors, staticTrustSource } from '../../server/core/verify/trust-anchors.js';
 import type { FetchKind, FetchResult, CertificateFetcher } from '../../server/core/verify/verify-ports.js';
 import { createHttpsFetcher } from '../../server/verify-fetch/https-fetcher.js';
-import type { IssuedCert } from '../../server/pki/test-pki.js';
+import type { IssuedCert } from '../../server/pki/lab-pki.js';
 
 const crypto = webcrypto as unknown as Crypto;
 

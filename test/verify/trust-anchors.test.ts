@@ -4,15 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../server/config/load.js';
-import { createTestPki, type TestPki } from '../../server/pki/test-pki.js';
+import { createLabPki, type LabPki } from '../../server/pki/lab-pki.js';
 import { FileTrustAnchorSource } from '../../server/verify-fetch/trust-anchor-file.js';
 import { FakeClock } from './support.js';
 
 describe('trust anchors from verify.trustAnchors', () => {
-  let a: TestPki;
-  let b: TestPki;
+  let a: LabPki;
+  let b: LabPki;
   beforeAll(async () => {
-    [a, b] = await Promise.all([createTestPki(), createTestPki()]);
+    [a, b] = await Promise.all([createLabPki(), createLabPki()]);
   });
 
   /** Writes a file and moves its mtime, so a change within the same millisecond is still seen. */

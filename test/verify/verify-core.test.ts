@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCertificateChain } from '../../server/core/cert-chain.js';
 import { parseVerifyInput } from '../../server/core/verify/verify-request.js';
 import { VERIFY_REASON_LIST, type VerifyReason, type VerifyResult } from '../../server/core/verify/verify-result.js';
-import { createTestPki, issueLeaf, type TestPki } from '../../server/pki/test-pki.js';
+import { createLabPki, issueLeaf, type LabPki } from '../../server/pki/lab-pki.js';
 import { CertServer, crlOf, FakeClock, handJws, identityOf, joseJws, rsaLeaf, selfSignedLeaf, shakenClaims, shakenHeader, testVerifier, type Claims } from './support.js';
 
 /** `secsipidx -version` exits 1, so look for the file instead. */
@@ -17,8 +17,8 @@ function hasSecsipidx(): boolean {
 
 describe('verification core against a local HTTPS certificate repository', () => {
   let server: CertServer;
-  let pki: TestPki;
-  let other: TestPki;
+  let pki: LabPki;
+  let other: LabPki;
   const url: Record<string, string> = {};
   const keys: Record<string, string> = {};
   const seen = new Set<VerifyReason>();
@@ -40,8 +40,8 @@ describe('verification core against a local HTTPS certificate repository', () =>
   beforeAll(async () => {
     server = await CertServer.start();
     const crlUrl = server.url('/crl/int.crl');
-    pki = await createTestPki({ crlUrl });
-    other = await createTestPki({ crlUrl });
+    pki = await createLabPki({ crlUrl });
+    other = await createLabPki({ crlUrl });
     const expired = await issueLeaf(pki.intermediate, { crlUrl, leafNotBefore: new Date(Date.now() - 2 * 86_400_000), leafNotAfter: new Date(Date.now() - 86_400_000) });
     const notYet = await issueLeaf(pki.intermediate, { crlUrl, leafNotBefore: new Date(Date.now() + 86_400_000), leafNotAfter: new Date(Date.now() + 2 * 86_400_000) });
     const noTn = await issueLeaf(pki.intermediate, { crlUrl, omitTnAuthList: true });

@@ -7,14 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ShakenError } from '../../server/core/errors.js';
-import { createTestPki, issueLeaf, type TestPki } from '../../server/pki/test-pki.js';
+import { createLabPki, issueLeaf, type LabPki } from '../../server/pki/lab-pki.js';
 
 let dir: string;
-let pki: TestPki;
+let pki: LabPki;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'shakenstack-pki-'));
-  pki = await createTestPki();
+  pki = await createLabPki();
 });
 
 afterAll(() => {
@@ -43,7 +43,7 @@ function verify(rootPem: string, intermediatePem: string, leafPem: string) {
   });
 }
 
-describe('createTestPki, checked with openssl', () => {
+describe('createLabPki, checked with openssl', () => {
   test('openssl verify accepts the leaf against the root with the intermediate untrusted', () => {
     const r = verify(pki.root.certPem, pki.intermediate.certPem, pki.leaf.certPem);
     expect(r.out).toContain('leaf.pem: OK');
@@ -51,7 +51,7 @@ describe('createTestPki, checked with openssl', () => {
   });
 
   test('openssl verify refuses the leaf against an unrelated root', async () => {
-    const other = await createTestPki();
+    const other = await createLabPki();
     const r = verify(other.root.certPem, pki.intermediate.certPem, pki.leaf.certPem);
     expect(r.ok).toBe(false);
   });
@@ -96,7 +96,7 @@ describe('createTestPki, checked with openssl', () => {
   });
 });
 
-describe('createTestPki', () => {
+describe('createLabPki', () => {
   test('encodes the TNAuthList as RFC 8226 SEQUENCE { [0] EXPLICIT IA5String } and marks it non-critical', () => {
     const ext = new x509.X509Certificate(pki.leaf.certPem).getExtension('1.3.6.1.5.5.7.1.26');
     expect(ext).not.toBeNull();
@@ -119,7 +119,7 @@ describe('createTestPki', () => {
   test('applies the spc, organization, country, CRL URL and validity options', async () => {
     const notBefore = new Date('2030-01-01T00:00:00Z');
     const notAfter = new Date('2031-01-01T00:00:00Z');
-    const custom = await createTestPki({
+    const custom = await createLabPki({
       spc: '567A',
       organization: 'Example Telecom',
       country: 'CA',
@@ -152,7 +152,7 @@ describe('createTestPki', () => {
     ['country', { country: 'USA' }],
     ['organization', { organization: ' ' }],
   ] as const)('refuses an invalid %s with ERR_REQ_FIELD_INVALID', async (field, opts) => {
-    const e = await createTestPki(opts).catch((err: unknown) => err);
+    const e = await createLabPki(opts).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(ShakenError);
     expect(e).toMatchObject({ code: 'ERR_REQ_FIELD_INVALID', field });
   });

@@ -4,6 +4,12 @@ import { KeyObject, createPrivateKey, randomBytes, webcrypto } from 'node:crypto
 import * as asn1js from 'asn1js';
 import { ShakenError } from '../core/errors.js';
 
+/*
+ * The demo and lab PKI: a root, an intermediate and SHAKEN leaves made on the spot. It issues the demo account's
+ * chain on first start (`manage/demo.ts`), the chain of `shakenstack pki init` for a lab, and the tests'
+ * chains. Its root is trusted by nobody else: never a production credential.
+ */
+
 /** A certificate and its private key, both PEM. */
 export interface IssuedCert {
   certPem: string;
@@ -11,7 +17,7 @@ export interface IssuedCert {
   keyPem: string;
 }
 
-export interface TestPki {
+export interface LabPki {
   root: IssuedCert;
   intermediate: IssuedCert;
   leaf: IssuedCert;
@@ -19,7 +25,7 @@ export interface TestPki {
   chainPem: string;
 }
 
-export interface TestPkiOptions {
+export interface LabPkiOptions {
   /** Default '1234'. */
   spc?: string;
   /** Default 'shakenstack test'. */
@@ -56,7 +62,7 @@ interface Defaults {
   crlUrl: string;
 }
 
-function withDefaults(opts: TestPkiOptions): Defaults {
+function withDefaults(opts: LabPkiOptions): Defaults {
   const d = {
     spc: opts.spc ?? '1234',
     organization: opts.organization ?? 'shakenstack test',
@@ -75,7 +81,7 @@ function fieldInvalid(field: string, reason: string): ShakenError {
 }
 
 /** A root, an intermediate and one SHAKEN leaf (ATIS-1000080), all ECDSA P-256 with ecdsa-with-SHA256 by default. */
-export async function createTestPki(opts: TestPkiOptions = {}): Promise<TestPki> {
+export async function createLabPki(opts: LabPkiOptions = {}): Promise<LabPki> {
   const d = withDefaults(opts);
   const now = Date.now();
   const rootKeys = await generateKeys('P-256');
@@ -127,7 +133,7 @@ export async function createTestPki(opts: TestPkiOptions = {}): Promise<TestPki>
 /** Issues one more SHAKEN leaf under an existing intermediate (for rotation tests and `pki issue`). */
 export async function issueLeaf(
   intermediate: IssuedCert,
-  opts: TestPkiOptions = {},
+  opts: LabPkiOptions = {},
 ): Promise<{ leaf: IssuedCert; chainPem: string }> {
   const d = withDefaults(opts);
   const now = Date.now();
