@@ -1,11 +1,18 @@
 import { isStoreUnavailable } from './errors.js';
 import type { Clock } from './ports.js';
 
-interface Entry<V> {
-  /** The last value loaded, and when. Kept after it expires, as the fallback while the store is unavailable. */
-  settled?: { value: V; promise: Promise<V>; loadedAt: number };
-  /** Fresh until then; 0 after `clear()`. */
+interface Settled<V> {
+  value: V;
+  promise: Promise<V>;
+  /** When the value stops being fresh: when it arrived plus its TTL. */
   expiresAt: number;
+}
+
+interface Entry<V> {
+  /** The last value loaded. Kept after it expires, as the fallback while the store is unavailable. */
+  settled?: Settled<V>;
+  /** Set by `clear()`: the value is only a fallback from then on, however long its TTL. */
+  cleared?: true;
   loading?: Promise<V>;
   /** Set while reloads fail with ERR_STORE_UNAVAILABLE: the stale value answers at once, the store is retried after this. */
   retryAt?: number;
@@ -25,18 +32,27 @@ const RETRY_WHILE_DOWN_MS = 1000;
 const RELOAD_PATIENCE_MS = 1000;
 
 export interface CachedLoaderOptions {
+  /** How long a loaded value is fresh. */
   ttlMs: number;
-  /** How long past `ttlMs` a loaded value still answers when reloading it fails with ERR_STORE_UNAVAILABLE; 0: never. */
+  /** How long past its TTL a loaded value still answers when reloading it fails with ERR_STORE_UNAVAILABLE; 0: never. */
   staleIfErrorMs?: number;
   /** Default RELOAD_PATIENCE_MS. */
   reloadPatienceMs?: number;
+  /** Default 100 000; when full, the entry loaded longest ago goes first. */
   maxEntries?: number;
 }
 
+/** For values whose lifetime is decided when each arrives (a fetched resource's caching directives). */
+export interface PerValueTtlOptions<V> extends Omit<CachedLoaderOptions, 'ttlMs'> {
+  /** 0 or less: the value answers only the calls that waited for it, and is not kept. */
+  ttlMs: (value: V) => number;
+}
+
 /**
- * A keyed cache for the hot path: one load in flight per key (concurrent misses share it), entries live
- * for `ttlMs`, and `clear()` drops everything when the store reports a change. Failed loads are not kept,
- * so a passing store fault is retried on the next request.
+ * A keyed cache for the hot path: one load in flight per key (concurrent misses share it, as jose's
+ * `pendingFetch` does), entries live for their TTL, at most `maxEntries` of them, and `clear()` drops
+ * everything when the store reports a change. Failed loads are not kept, so a passing fault is retried on the
+ * next request; a load that wants a failure remembered (an unreachable x5u) returns it as a value with a short TTL.
  *
  * Stale-if-error (the HTTP cache's rule, RFC 5861 §4): when a reload fails because the store is unavailable,
  * the last value loaded keeps answering for up to `staleIfErrorMs` past its TTL, so calls from accounts seen
@@ -47,7 +63,7 @@ export interface CachedLoaderOptions {
  */
 export class CachedLoader<K, V> {
   private readonly entries = new Map<K, Entry<V>>();
-  private readonly ttlMs: number;
+  private readonly ttlOf: (value: V) => number;
   private readonly staleIfErrorMs: number;
   private readonly maxEntries: number;
   private readonly reloadPatienceMs: number;
@@ -55,9 +71,10 @@ export class CachedLoader<K, V> {
   constructor(
     private readonly load: (key: K) => Promise<V>,
     private readonly clock: Clock,
-    options: CachedLoaderOptions,
+    options: CachedLoaderOptions | PerValueTtlOptions<V>,
   ) {
-    this.ttlMs = options.ttlMs;
+    const { ttlMs } = options;
+    this.ttlOf = typeof ttlMs === 'number' ? () => ttlMs : ttlMs;
     this.staleIfErrorMs = options.staleIfErrorMs ?? 0;
     this.maxEntries = options.maxEntries ?? 100_000;
     this.reloadPatienceMs = options.reloadPatienceMs ?? RELOAD_PATIENCE_MS;
@@ -66,24 +83,41 @@ export class CachedLoader<K, V> {
   /** The loaded value if it is fresh and already there: the hot path's synchronous hit. */
   peek(key: K): V | undefined {
     const hit = this.entries.get(key);
-    return hit?.settled && hit.expiresAt > this.clock.now() ? hit.settled.value : undefined;
+    return hit && this.isFresh(hit, this.clock.now()) ? hit.settled!.value : undefined;
   }
 
   get(key: K): Promise<V> {
     const now = this.clock.now();
     let entry = this.entries.get(key);
-    if (entry?.settled && entry.expiresAt > now) return entry.settled.promise;
+    if (entry && this.isFresh(entry, now)) return entry.settled!.promise;
     if (entry?.retryAt !== undefined && this.usableStale(entry, now)) {
       if (now >= entry.retryAt && !entry.loading) void this.reload(key, entry).catch(() => undefined);
       return entry.settled!.promise;
     }
     if (!entry) {
-      if (this.entries.size >= this.maxEntries) this.entries.clear();
-      entry = { expiresAt: 0 };
+      if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+      entry = {};
       this.entries.set(key, entry);
     }
     const loading = entry.loading ?? this.reload(key, entry);
     return this.staleIfErrorMs > 0 && this.usableStale(entry, now) ? this.orStaleAfterPatience(entry, loading) : loading;
+  }
+
+  /** Values stay, as outage fallbacks, but none is fresh: the next `get` of each key reloads it. */
+  clear(): void {
+    for (const [key, entry] of this.entries) {
+      // A fresh entry object: a load started before the change must not land in the cache as fresh.
+      if (entry.settled) this.entries.set(key, { settled: entry.settled, cleared: true });
+      else this.entries.delete(key);
+    }
+  }
+
+  private isFresh(entry: Entry<V>, now: number): boolean {
+    return entry.settled !== undefined && !entry.cleared && entry.settled.expiresAt > now;
+  }
+
+  private usableStale(entry: Entry<V>, now: number): boolean {
+    return entry.settled !== undefined && now <= entry.settled.expiresAt + this.staleIfErrorMs;
   }
 
   /** The reload's result, or the stale value if the store has not answered within the patience. */
@@ -96,27 +130,26 @@ export class CachedLoader<K, V> {
     return Promise.race([loading, patience]).finally(() => clearTimeout(timer));
   }
 
-  /** Values stay, as outage fallbacks, but none is fresh: the next `get` of each key reloads it. */
-  clear(): void {
-    for (const [key, entry] of this.entries) {
-      // A fresh entry object: a load started before the change must not land in the cache as fresh.
-      if (entry.settled) this.entries.set(key, { settled: entry.settled, expiresAt: 0 });
-      else this.entries.delete(key);
-    }
-  }
-
-  private usableStale(entry: Entry<V>, now: number): boolean {
-    return entry.settled !== undefined && now <= entry.settled.loadedAt + this.ttlMs + this.staleIfErrorMs;
-  }
-
   private reload(key: K, entry: Entry<V>): Promise<V> {
     const loading = this.load(key).then(
       (value) => {
-        const loadedAt = this.clock.now();
-        entry.settled = { value, promise: Promise.resolve(value), loadedAt };
-        entry.expiresAt = loadedAt + this.ttlMs;
+        const now = this.clock.now();
+        const ttlMs = this.ttlOf(value);
         entry.loading = undefined;
         entry.retryAt = undefined;
+        if (ttlMs <= 0) {
+          // Not to be kept (no-store, an expired certificate): neither fresh nor as a fallback.
+          entry.settled = undefined;
+          if (this.entries.get(key) === entry) this.entries.delete(key);
+          return value;
+        }
+        entry.settled = { value, promise: Promise.resolve(value), expiresAt: now + ttlMs };
+        entry.cleared = undefined;
+        // To the back of the eviction order: the entry loaded longest ago goes first.
+        if (this.entries.get(key) === entry) {
+          this.entries.delete(key);
+          this.entries.set(key, entry);
+        }
         return value;
       },
       (err: unknown) => {

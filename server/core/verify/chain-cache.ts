@@ -1,6 +1,7 @@
+import type { CachedLoader } from '../cached-loader.js';
 import type { Clock } from '../ports.js';
 import type { PathVerdict } from './cert-path.js';
-import { ExpiringCache, FAILURE_TTL_MS } from './expiring-cache.js';
+import { FAILURE_TTL_MS, fetchCache, type Fetched } from './fetch-ttl.js';
 import type { CertificateFetcher } from './verify-ports.js';
 import { parseFetchedChain, type FetchedChain } from './x5u-credential.js';
 
@@ -20,25 +21,28 @@ const MAX_CHAIN_TTL_MS = 86_400_000;
  * hammered once per call.
  */
 export class ChainCache {
-  private readonly cache: ExpiringCache<ChainEntry>;
+  private readonly cache: CachedLoader<string, Fetched<ChainEntry>>;
 
   constructor(
     private readonly fetcher: CertificateFetcher,
     private readonly clock: Clock,
     maxEntries: number,
   ) {
-    this.cache = new ExpiringCache(clock, maxEntries);
+    this.cache = fetchCache((url) => this.load(url), clock, maxEntries);
   }
 
-  get(x5u: string): Promise<{ value: ChainEntry; fromCache: boolean }> {
-    return this.cache.get(x5u, () => this.load(x5u));
+  /** `fromCache`: no fetch was started or awaited for this call. */
+  async get(x5u: string): Promise<{ value: ChainEntry; fromCache: boolean }> {
+    const hit = this.cache.peek(x5u);
+    if (hit) return { value: hit.value, fromCache: true };
+    return { value: (await this.cache.get(x5u)).value, fromCache: false };
   }
 
   clear(): void {
     this.cache.clear();
   }
 
-  private async load(url: string): Promise<{ value: ChainEntry; ttlMs: number }> {
+  private async load(url: string): Promise<Fetched<ChainEntry>> {
     const res = await this.fetcher.fetch(url, 'x5u');
     if (!res.ok) {
       return { value: { ok: false, reason: res.failure === 'refused' ? 'x5u_refused' : 'x5u_unreachable', detail: res.detail }, ttlMs: FAILURE_TTL_MS };

@@ -1,7 +1,8 @@
+import type { CachedLoader } from '../cached-loader.js';
 import type { Clock } from '../ports.js';
 import type { ChainCert } from './x5u-credential.js';
 import { crlSignedBy, parseCrl, type ParsedCrl } from './crl.js';
-import { ExpiringCache, FAILURE_TTL_MS } from './expiring-cache.js';
+import { FAILURE_TTL_MS, fetchCache, type Fetched } from './fetch-ttl.js';
 import type { TrustAnchor } from './trust-anchors.js';
 import { checkFetchUrl } from './url-policy.js';
 import type { CertificateFetcher } from './verify-ports.js';
@@ -28,7 +29,7 @@ const MAX_CRL_TTL_MS = 86_400_000;
  * the certificates of the validated path.
  */
 export class RevocationChecker {
-  private readonly cache: ExpiringCache<CrlFetch>;
+  private readonly cache: CachedLoader<string, Fetched<CrlFetch>>;
 
   constructor(
     private readonly fetcher: CertificateFetcher,
@@ -36,12 +37,12 @@ export class RevocationChecker {
     private readonly allowInsecure: boolean,
     maxEntries: number,
   ) {
-    this.cache = new ExpiringCache(clock, maxEntries);
+    this.cache = fetchCache((url) => this.load(url), clock, maxEntries);
   }
 
   async check(crlUrl: string | undefined, path: readonly ChainCert[], anchor: TrustAnchor): Promise<RevocationVerdict> {
     if (crlUrl === undefined) return { status: 'not-checked', detail: 'the certificate names no CRL distribution point' };
-    const { value } = await this.cache.get(crlUrl, () => this.load(crlUrl));
+    const { value } = await this.cache.get(crlUrl);
     if (!value.ok) return { status: 'unavailable', detail: value.detail };
     const crl = value.crl;
     const now = this.clock.now();
@@ -64,7 +65,7 @@ export class RevocationChecker {
     return { status: 'good' };
   }
 
-  private async load(url: string): Promise<{ value: CrlFetch; ttlMs: number }> {
+  private async load(url: string): Promise<Fetched<CrlFetch>> {
     const fail = (detail: string) => ({ value: { ok: false as const, detail }, ttlMs: FAILURE_TTL_MS });
     const allowed = checkFetchUrl(url, this.allowInsecure);
     if (!allowed.ok) return fail(`CRL URL ${url} refused: ${allowed.detail}`);
