@@ -4,7 +4,7 @@ import { Kysely } from 'kysely';
 import Libsql from 'libsql';
 import { ShakenError } from '../core/errors.js';
 import { EmbeddedDialect } from './embedded-dialect.js';
-import { KyselyStore } from './kysely-store.js';
+import { createKyselyStore } from './kysely-store.js';
 import { EMBEDDED_DB_FILE } from './open-store.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
@@ -32,5 +32,5 @@ export function openEmbeddedReader(dataDir: string): Store {
     database?.close();
     throw toStoreError(err);
   }
-  return new KyselyStore(new Kysely<Database>({ dialect: new EmbeddedDialect({ database }) }), { engine: 'embedded' });
+  return createKyselyStore(new Kysely<Database>({ dialect: new EmbeddedDialect({ database }) }), { engine: 'embedded' });
 }

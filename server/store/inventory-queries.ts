@@ -1,10 +1,62 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { InventoryEntry } from '../core/tn-inventory.js';
 import type { Database } from './schema.js';
+import { requireAccount, rowsPerStatement, type StoreContext } from './store-context.js';
+import { guarded, guardedIterable } from './store-errors.js';
+import type { Store } from './store.js';
+
+export type InventoryQueries = Pick<Store, 'addInventory' | 'removeInventory' | 'countInventory' | 'streamInventory'>;
+
+export function inventoryQueries({ db, engine, changes }: StoreContext): InventoryQueries {
+  const chunkRows = rowsPerStatement(engine, 4);
+  return {
+    /** `entries` may be a stream of chunks (a CSV import), consumed inside the one transaction. */
+    addInventory(accountId, entries, opts = {}) {
+      return guarded(() =>
+        changes.mutate(async (trx) => {
+          await requireAccount(trx, accountId);
+          if (opts.replace) await trx.deleteFrom('tn_inventory').where('account_id', '=', accountId).execute();
+          if (Symbol.asyncIterator in entries) {
+            for await (const chunk of entries) await upsertInventory(trx, accountId, chunk, chunkRows);
+          } else {
+            await upsertInventory(trx, accountId, entries, chunkRows);
+          }
+          await bumpInventoryVersion(trx, accountId);
+        }),
+      );
+    },
+
+    removeInventory(accountId, entries) {
+      return guarded(() =>
+        changes.mutate(async (trx) => {
+          await requireAccount(trx, accountId);
+          const removed = await deleteInventory(trx, accountId, entries);
+          await bumpInventoryVersion(trx, accountId);
+          return removed;
+        }),
+      );
+    },
+
+    countInventory(accountId) {
+      return guarded(async () => {
+        const row = await db
+          .selectFrom('tn_inventory')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('account_id', '=', accountId)
+          .executeTakeFirstOrThrow();
+        return Number(row.n);
+      });
+    },
+
+    async *streamInventory(accountId, chunkSize = 10_000) {
+      yield* guardedIterable(streamInventoryRows(db, accountId, chunkSize));
+    },
+  };
+}
 
 type Row = Database['tn_inventory'];
 
-export function toInventoryRow(accountId: string, e: InventoryEntry): Row {
+function toInventoryRow(accountId: string, e: InventoryEntry): Row {
   switch (e.kind) {
     case 'tn':
       return { account_id: accountId, kind: 'tn', value: e.tn, count: 1 };
@@ -22,7 +74,7 @@ function toEntry(r: Pick<Row, 'kind' | 'value' | 'count'>): InventoryEntry {
 }
 
 /** Upserts in multi-row statements of `chunkRows` (the engine's bind-parameter limit / 4 columns). */
-export async function upsertInventory(trx: Transaction<Database>, accountId: string, entries: readonly InventoryEntry[], chunkRows: number): Promise<void> {
+async function upsertInventory(trx: Transaction<Database>, accountId: string, entries: readonly InventoryEntry[], chunkRows: number): Promise<void> {
   for (let i = 0; i < entries.length; i += chunkRows) {
     const rows = entries.slice(i, i + chunkRows).map((e) => toInventoryRow(accountId, e));
     await trx
@@ -33,7 +85,7 @@ export async function upsertInventory(trx: Transaction<Database>, accountId: str
   }
 }
 
-export async function deleteInventory(trx: Transaction<Database>, accountId: string, entries: readonly InventoryEntry[]): Promise<number> {
+async function deleteInventory(trx: Transaction<Database>, accountId: string, entries: readonly InventoryEntry[]): Promise<number> {
   let removed = 0;
   for (const e of entries) {
     const row = toInventoryRow(accountId, e);
@@ -43,7 +95,7 @@ export async function deleteInventory(trx: Transaction<Database>, accountId: str
   return removed;
 }
 
-export async function bumpInventoryVersion(trx: Transaction<Database>, accountId: string): Promise<void> {
+async function bumpInventoryVersion(trx: Transaction<Database>, accountId: string): Promise<void> {
   await trx
     .updateTable('accounts')
     .set((eb) => ({ inventory_version: eb('inventory_version', '+', 1) }))
@@ -52,7 +104,7 @@ export async function bumpInventoryVersion(trx: Transaction<Database>, accountId
 }
 
 /** Keyset pagination over the primary key, so each chunk is one index range scan, however deep. */
-export async function* streamInventoryRows(db: Kysely<Database>, accountId: string, chunkSize: number): AsyncIterable<InventoryEntry[]> {
+async function* streamInventoryRows(db: Kysely<Database>, accountId: string, chunkSize: number): AsyncIterable<InventoryEntry[]> {
   let after: { kind: Row['kind']; value: string } | undefined;
   for (;;) {
     let q = db.selectFrom('tn_inventory').select(['kind', 'value', 'count']).where('account_id', '=', accountId);

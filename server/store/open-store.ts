@@ -4,7 +4,7 @@ import Libsql from 'libsql';
 import type { Clock } from '../core/ports.js';
 import { ReopeningConnection, type EmbeddedHandle } from './embedded-connection.js';
 import { EmbeddedDialect } from './embedded-dialect.js';
-import { KyselyStore } from './kysely-store.js';
+import { createKyselyStore } from './kysely-store.js';
 import { migrationProvider } from './migrations/index.js';
 import { openPostgresPool } from './postgres-pool.js';
 import { preparePrivateDatabase } from './private-files.js';
@@ -49,7 +49,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   if (opts.engine === 'embedded') {
     const db = await openEmbedded(opts.dataDir);
     await migrateOrClose(db, 'embedded');
-    return new KyselyStore(db, { engine: 'embedded', clock: opts.clock });
+    return createKyselyStore(db, { engine: 'embedded', clock: opts.clock });
   }
   const connectTimeoutMs = opts.connectTimeoutMs ?? PG_CONNECT_TIMEOUT_MS;
   // Migrations on a connection of their own without the query timeout: building an index on a large request
@@ -66,7 +66,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     await db.destroy().catch(() => undefined);
     throw toStoreError(err);
   }
-  return new KyselyStore(db, { engine: 'postgres', clock: opts.clock });
+  return createKyselyStore(db, { engine: 'postgres', clock: opts.clock });
 }
 
 async function migrateOrClose(db: Kysely<Database>, engine: StoreEngine): Promise<void> {

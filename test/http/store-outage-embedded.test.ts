@@ -57,8 +57,9 @@ describe('an embedded node through SQLite busy and full-disk errors', () => {
   }, 30_000);
 
   it('answers 503 to writes on a full disk (SQLITE_FULL), keeps signing, and writes again once there is room', async () => {
-    // The node's own connection may not grow the file any more: the disk is full, as far as it can tell.
-    const db = (svc.node.store as unknown as { db: Kysely<unknown> }).db;
+    // The node's own connection may not grow the file any more: the disk is full, as far as it can tell. The
+    // store's aggregates all share that one connection; the dashboard's queries hold it as a field.
+    const db = (svc.node.store.dashboard as unknown as { db: Kysely<unknown> }).db;
     const { rows } = await sql<{ page_count: number }>`PRAGMA page_count`.execute(db);
     await sql.raw(`PRAGMA max_page_count = ${rows[0]!.page_count}`).execute(db);
     const csv = ['kind,value,count', ...Array.from({ length: 20_000 }, (_, i) => `tn,1404${String(5000000 + i)},`)].join('\n') + '\n';

@@ -9,7 +9,7 @@ import { parseCertificateChain } from '../../server/core/cert-chain.js';
 import { x5uPath } from '../../server/core/certificate-publisher.js';
 import { createLabPki } from '../../server/pki/lab-pki.js';
 import { EmbeddedDialect } from '../../server/store/embedded-dialect.js';
-import { KyselyStore } from '../../server/store/kysely-store.js';
+import { createKyselyStore } from '../../server/store/kysely-store.js';
 import { migrationProvider } from '../../server/store/migrations/index.js';
 import { EMBEDDED_DB_FILE, openStore } from '../../server/store/open-store.js';
 import type { Database } from '../../server/store/schema.js';
@@ -27,7 +27,7 @@ interface Engine {
 async function migratedTo006(db: Kysely<Database>, engine: Engine['name']): Promise<{ store: Store; close(): Promise<void> }> {
   const { error } = await new Migrator({ db, provider: migrationProvider(engine) }).migrateTo('006-request-log-journal');
   if (error !== undefined) throw error;
-  return { store: new KyselyStore(db, { engine }), close: () => db.destroy() };
+  return { store: createKyselyStore(db, { engine }), close: () => db.destroy() };
 }
 
 async function embedded(): Promise<Engine> {
