@@ -4,6 +4,7 @@ import { createCallService, type CallService } from '../../server/core/call/call
 import { createRoutingService } from '../../server/core/routing-service.js';
 import { parseTrustAnchors, staticTrustSource } from '../../server/core/verify/trust-anchors.js';
 import { createVerifier } from '../../server/core/verify/verify-service.js';
+import type { Directory } from '../../server/core/ports.js';
 import { coreFixture, FakeClock, type CoreFixture } from '../helpers/core-fixture.js';
 
 const POLICY: CallPolicy = { maxDateSkewSec: 60, routeUnsigned: true, routeFailedVerification: true, requireIdentity: false };
@@ -42,8 +43,8 @@ describe('the call service', () => {
   beforeEach(async () => {
     // The test PKI's root and intermediate are valid from the real now on.
     f = await coreFixture({ maxAttest: 'A', defaultAttest: 'A', clock: new FakeClock(Date.now()) });
-    f.dir.listSipSources = async () => [{ accountId: f.account.id, cidr: `${PBX}/32`, sourceKind: 'customer' }];
-    f.dir.listRoutingRules = async () => [{ id: 'r1', accountId: f.account.id, prefix: '1800', target: 'sip:tollfree.example.net', priority: 10 }];
+    (f.dir as Directory).listSipSources = async () => [{ accountId: f.account.id, cidr: `${PBX}/32`, sourceKind: 'customer' }];
+    (f.dir as Directory).listRoutingRules = async () => [{ id: 'r1', accountId: f.account.id, prefix: '1800', target: 'sip:tollfree.example.net', priority: 10 }];
     resolved = 0;
     const resolve = f.signing.sources.resolve.bind(f.signing.sources);
     f.signing.sources.resolve = (address, transport) => {

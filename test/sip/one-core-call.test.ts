@@ -7,6 +7,7 @@ import { parseTrustAnchors, staticTrustSource } from '../../server/core/verify/t
 import { createVerifier } from '../../server/core/verify/verify-service.js';
 import { RedirectHandler } from '../../server/sip/redirect-handler.js';
 import { startSipServer, type SipServer } from '../../server/sip/sip-server.js';
+import type { Directory } from '../../server/core/ports.js';
 import { coreFixture, FakeClock, type CoreFixture } from '../helpers/core-fixture.js';
 import { sipRequest, UdpPeer } from '../helpers/sip-client.js';
 
@@ -71,7 +72,7 @@ describe('the SIP adapter calls the core once per INVITE', () => {
   beforeAll(async () => {
     // The test PKI's root and intermediate are valid from the real now on: the fixture's clock starts there too.
     f = await coreFixture({ maxAttest: 'A', defaultAttest: 'A', clock: new FakeClock(Date.now()) });
-    f.dir.listSipSources = async () => [{ accountId: f.account.id, cidr: '127.0.0.1/32', sourceKind: 'customer' }];
+    (f.dir as Directory).listSipSources = async () => [{ accountId: f.account.id, cidr: '127.0.0.1/32', sourceKind: 'customer' }];
     const resolve = f.signing.sources.resolve.bind(f.signing.sources);
     f.signing.sources.resolve = (address, transport) => {
       resolved++;
