@@ -176,10 +176,12 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
 
   function signCall(call: SignCall, identified?: (caller: CallerContext) => void): Promise<SignResult> {
     return logged(call.transport, async (entry) => {
-      const caller = await identify(call, ids, (apiKeyId, accountId) => {
+      const who = identify(call, ids, (apiKeyId, accountId) => {
         entry.apiKeyId = apiKeyId;
         entry.accountId = accountId;
       });
+      // A recalled key answers at once: no await for it on the hot path.
+      const caller = who instanceof Promise ? await who : who;
       identified?.(caller);
       return signRequest(caller, validated(entry, caller, call.input, call.headerAttest, call.date), call.iatWindowSec);
     });

@@ -23,8 +23,9 @@ const ALLOW = 'Allow: INVITE, ACK, CANCEL, OPTIONS';
 
 /**
  * The SIP redirect server's request handling (issue 5, issue 6): decode an INVITE into a core call, ask the
- * call service once, write its result as a 302 or an error status (`responseOf`). Transactions make retransmissions cheap and
- * identical; ACK, CANCEL and OPTIONS are answered the RFC 3261 way; everything else gets 405.
+ * call service once, write its result as a 302 or an error status (`responseOf`). Transactions make
+ * retransmissions cheap and identical; ACK, CANCEL and OPTIONS are answered the RFC 3261 way; everything else
+ * gets 405.
  */
 export class RedirectHandler {
   private readonly transactions: TransactionTable;
