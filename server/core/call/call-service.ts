@@ -91,7 +91,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
 
     async verifyCall(call) {
       const identities = call.identities !== undefined && call.identities.length > 0 ? call.identities : undefined;
-      // RFC 8224 §6.2.2: 428 before anything else, so a caller learns nothing more than that Identity is required.
+      // RFC 8224 §6.2.2: without Identity where one is required the answer is 428, whoever sends the call.
       if (!identities && policy.requireIdentity) return { outcome: 'identity-required', accountId: undefined, routes: [] };
       const calling = callingAddress(call);
       // ATIS-1000074 §5.3.1: the verstat goes on the calling number, read from the call, never copied text.
@@ -101,6 +101,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
         verdict.failure?.stop ? [] : await routesFor(accountId, numberOf(call.to), routableRequestUri(call));
 
       if (!identities) {
+        // Nothing was verified, so nothing goes in the request log: only the account is needed, for the routes.
         let accountId: string;
         try {
           accountId = (await identify(call, signing)).accountId;
