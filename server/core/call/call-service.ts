@@ -4,6 +4,7 @@ import type { RoutingService } from '../routing-service.js';
 import { validRoutingTarget, type Route } from '../routing.js';
 import type { SigningService } from '../sign-service.js';
 import { numberOf } from '../tn.js';
+import type { Orig } from '../types.js';
 import type { Verifier } from '../verify/verify-service.js';
 import type { Call, CallPolicy, CallRefusal, CallResult, CallVerdict } from './call.js';
 import { calledPartyToSign, callingAddress, partyOf, requestUriTarget } from './call-parties.js';
@@ -42,8 +43,9 @@ export function createCallService(deps: CallServiceDeps): CallService {
    * A call not signed (or whose caller is unknown). It is sent on without Identity when the policy says so and
    * the caller is one we route for: a refusal of who is calling (ERR_AUTH_*) goes nowhere.
    */
-  async function refused(error: ShakenError, accountId: string | undefined, destTn: string | undefined, target: string | undefined): Promise<CallResult> {
+  async function refused(error: ShakenError, accountId: string | undefined, called: Orig | undefined, target: string | undefined): Promise<CallResult> {
     const routable = policy.routeUnsigned && accountId !== undefined && !error.code.startsWith('ERR_AUTH_');
+    const destTn = called && 'tn' in called ? numberOf(called.tn) : undefined;
     return { outcome: 'refused', accountId, routes: routable ? await routesFor(accountId, destTn, target) : [], error: refusalOf(error) };
   }
 
@@ -60,7 +62,6 @@ export function createCallService(deps: CallServiceDeps): CallService {
   return {
     async signCall(call) {
       const called = calledPartyToSign(call);
-      const destTn = called && 'tn' in called ? numberOf(called.tn) : undefined;
       const uri = requestUriTarget(call);
       let target: string | undefined;
       try {
@@ -68,7 +69,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
       } catch (e) {
         // Checked before signing: a call that cannot be sent where it was headed leaves no token behind.
         if (!isShakenError(e)) throw e;
-        return refused(e, await accountOf(call), destTn, undefined);
+        return refused(e, await accountOf(call), called, undefined);
       }
       const attempt = await signing.attempt({
         token: call.token,
@@ -79,7 +80,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
         iatWindowSec: policy.maxDateSkewSec,
         date: call.date,
       });
-      if (!attempt.ok) return refused(attempt.error, attempt.caller?.accountId, destTn, target);
+      if (!attempt.ok) return refused(attempt.error, attempt.caller?.accountId, called, target);
       const { signed } = attempt;
       const routes = await routesFor(signed.accountId, signed.dest.tn?.[0], target);
       if (routes.length === 0) {
