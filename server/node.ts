@@ -12,6 +12,8 @@ import { storeOptions } from './config/store-options.js';
 import { bindAddress, serverCredentials, serverOptions } from './grpc/listen-options.js';
 import { buildGrpcServer, type GrpcAdapter } from './grpc/server.js';
 import { buildHttpApp } from './http/app.js';
+import { createCallService } from './core/call/call-service.js';
+import { sipCallPolicy } from './sip/invite-call.js';
 import { RedirectHandler } from './sip/redirect-handler.js';
 import { startSipServer, type SipServer } from './sip/sip-server.js';
 import { createConfiguredVerifier } from './verify-fetch/node-verifier.js';
@@ -214,8 +216,9 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
     }
     if (config.sip.enabled) {
       const s = config.sip;
+      const calls = createCallService({ signing, routing, verifier, policy: sipCallPolicy(s) });
       const handler = new RedirectHandler(
-        { routing, sources: signing.sources, verifier, logger },
+        { calls, logger },
         { ...s, limits: { maxMessageBytes: s.maxMessageBytes, maxHeaders: 100 } },
       );
       sip = await startSipServer(handler, { ...s, onConnectionRefused: (reason) => prometheus.connectionRefused('sip', reason) }, logger);

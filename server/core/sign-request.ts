@@ -1,7 +1,7 @@
 import { ShakenError } from './errors.js';
 import { parseAttestation } from './attestation-policy.js';
 import { canonicalTn } from './tn.js';
-import type { Dest, Orig, SignRequest } from './types.js';
+import type { CallDate, Dest, Orig, SignRequest } from './types.js';
 
 /** The loosely typed shape every transport decodes into; validation happens here, once. */
 export interface SignInput {
@@ -103,6 +103,12 @@ function parseIat(raw: unknown): number | undefined {
     throw new ShakenError('ERR_REQ_IAT_INVALID', 'iat must be an integer number of seconds since the epoch', { field: 'iat' });
   }
   return raw;
+}
+
+/** The iat a call's Date gives (RFC 8224 §4.1); an unreadable Date is refused like a bad iat. */
+export function iatOfDate(date: CallDate): number {
+  if (!date.readable) throw new ShakenError('ERR_REQ_IAT_INVALID', 'the Date header is not a date', { field: 'date' });
+  return parseIat(date.sec)!;
 }
 
 /**

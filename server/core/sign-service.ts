@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { decideAttestation } from './attestation-policy.js';
 import { createAuthenticator, type Authenticator } from './authenticate.js';
+import { identify, type CallerClaim } from './identify.js';
 import { createSourceResolver, type SourceResolver } from './source-caller.js';
 import { CachedLoader } from './cached-loader.js';
 import { InventoryCache } from './inventory-cache.js';
@@ -8,9 +9,9 @@ import { blankLogRecord, withRequestLog } from './request-log-record.js';
 import { ShakenError, isShakenError } from './errors.js';
 import { base64url, signingInput } from './passport.js';
 import type { AccountRecord, Clock, Directory, KeySigner, RequestLogRecord, RequestLogSink } from './ports.js';
-import { parseSignInput } from './sign-request.js';
+import { iatOfDate, parseSignInput } from './sign-request.js';
 import { assertStillValid, prepareSigningCredential, type SigningCredential } from './signing-credential.js';
-import type { CallerContext, SignRequest, SignResult, Transport } from './types.js';
+import type { CallDate, CallerContext, SignRequest, SignResult, Transport } from './types.js';
 
 export interface SigningServiceDeps {
   directory: Directory;
@@ -29,23 +30,25 @@ export interface SigningServiceDeps {
 }
 
 /** What a transport hands over after decoding its wire format. */
-export interface SignCall {
-  /** Bearer token, undefined when the caller sent none. */
-  token: string | undefined;
-  transport: Transport;
+export interface SignCall extends CallerClaim {
   /** The decoded body: `{orig, dest, attest?, origid?, iat?}`, validated here. */
   input: unknown;
   /** Transport-level attestation override (`X-Attestation`); wins over the body's `attest`. */
   headerAttest?: unknown;
-  /** SIP: the peer address, which names the account instead of a token (the account's SIP sources). */
-  sourceAddress?: string;
   /** How far iat may be from now, when the transport's rule is tighter than the account's token TTL (SIP Date: 60 s). */
   iatWindowSec?: number;
+  /** A call's Date, which becomes iat (checked after the body, in place of its `iat`). */
+  date?: CallDate;
 }
+
+/** A signing as data: the result, or the refusal with the caller when it was identified before the refusal. */
+export type SignAttempt = { ok: true; signed: SignResult } | { ok: false; error: ShakenError; caller: CallerContext | undefined };
 
 export interface SigningService {
   /** Authenticate, validate, sign and log one request: the whole STI-AS path every transport uses. */
   handle(call: SignCall): Promise<SignResult>;
+  /** `handle` with a refusal (any ShakenError) returned as a value that names the caller when known. */
+  attempt(call: SignCall): Promise<SignAttempt>;
   /** Sign for an already identified caller (CLI, trusted in-process use); validated and logged the same way. */
   signAs(caller: CallerContext, input: unknown, headerAttest?: unknown): Promise<SignResult>;
   /** Drop cached accounts, credentials and keys after the store reports a change. */
@@ -76,6 +79,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
   const cache = { ttlMs: deps.cacheTtlMs, staleIfErrorMs: deps.cacheStaleIfErrorMs ?? 0 };
   const authenticator = createAuthenticator(directory, clock, cache);
   const sources = createSourceResolver(directory, clock, cache);
+  const ids = { authenticator, sources };
 
   const inventories = new InventoryCache(directory);
   const accounts = new CachedLoader<string, AccountState>(
@@ -159,31 +163,44 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     });
   }
 
-  function validated(entry: RequestLogRecord, caller: CallerContext, input: unknown, headerAttest: unknown): SignRequest {
+  function validated(entry: RequestLogRecord, caller: CallerContext, input: unknown, headerAttest: unknown, date?: CallDate): SignRequest {
     entry.accountId = caller.accountId;
     entry.apiKeyId = caller.apiKeyId ?? null;
     const request = parseSignInput(input, headerAttest);
+    if (date !== undefined) request.iat = iatOfDate(date);
     entry.orig = 'tn' in request.orig ? request.orig.tn : request.orig.uri;
     entry.dest = destForLog(request);
     entry.attestRequested = request.attest ?? null;
     return request;
   }
 
+  function signCall(call: SignCall, identified?: (caller: CallerContext) => void): Promise<SignResult> {
+    return logged(call.transport, async (entry) => {
+      const who = identify(call, ids, (apiKeyId, accountId) => {
+        entry.apiKeyId = apiKeyId;
+        entry.accountId = accountId;
+      });
+      // A recalled key answers at once: no await for it on the hot path.
+      const caller = who instanceof Promise ? await who : who;
+      identified?.(caller);
+      return signRequest(caller, validated(entry, caller, call.input, call.headerAttest, call.date), call.iatWindowSec);
+    });
+  }
+
   return {
     authenticator,
     sources,
     handle(call) {
-      return logged(call.transport, async (entry) => {
-        const caller =
-          call.sourceAddress !== undefined
-            ? await sources.resolve(call.sourceAddress, call.transport)
-            : (authenticator.recall(call.token, call.transport) ??
-              (await authenticator.authenticate(call.token, call.transport, (apiKeyId, accountId) => {
-                entry.apiKeyId = apiKeyId;
-                entry.accountId = accountId;
-              })));
-        return signRequest(caller, validated(entry, caller, call.input, call.headerAttest), call.iatWindowSec);
-      });
+      return signCall(call);
+    },
+    async attempt(call) {
+      let caller: CallerContext | undefined;
+      try {
+        return { ok: true, signed: await signCall(call, (c) => (caller = c)) };
+      } catch (e) {
+        if (!isShakenError(e)) throw e;
+        return { ok: false, error: e, caller };
+      }
     },
     signAs(caller, input, headerAttest) {
       return logged(caller.transport, (entry) => signRequest(caller, validated(entry, caller, input, headerAttest)));

@@ -26,3 +26,35 @@ export function canonicalTn(input: unknown, field: string): string {
   }
   return tn;
 }
+
+/**
+ * The telephone number of a SIP or tel address in canonical form (RFC 8224 §8.3): `+1 404 526 6060`,
+ * `tel:+14045266060;ext=1`, `sip:+14045266060@host;user=phone`, `"Alice" <sip:14045266060@host>`.
+ * Throws ERR_TN_INVALID naming `field` when no number can be read.
+ */
+export function tnFromAddress(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw new ShakenError('ERR_TN_INVALID', 'telephone number must be a string', { field });
+  let v = value.trim();
+  const bracketed = /<([^<>]*)>/.exec(v);
+  if (bracketed) v = bracketed[1]!.trim();
+  const uri = /^(sips?|tel):([^@]*)/i.exec(v);
+  if (uri) {
+    const user = uri[2]!;
+    // tel: parameters and SIP user parameters (RFC 3966 §3, RFC 3261 §19.1.1) follow the number after ';'.
+    v = user.split(';')[0]!;
+  }
+  return canonicalTn(v, field);
+}
+
+/**
+ * The canonical number of an address, or undefined when it holds none: for decisions where "no number" is an
+ * answer (the verstat header, routing), not an error.
+ */
+export function numberOf(address: string | undefined): string | undefined {
+  if (address === undefined) return undefined;
+  try {
+    return tnFromAddress(address, 'tn');
+  } catch {
+    return undefined;
+  }
+}

@@ -70,3 +70,9 @@ export interface ShakenClaims {
   orig: Orig;
   origid: string;
 }
+
+/**
+ * A call's Date header (RFC 8224 §4.1: the iat of its PASSporT; §6.2.1: its freshness), as the transport read
+ * it: whole seconds, or present but unreadable. An absent Date is `undefined` where a CallDate is taken.
+ */
+export type CallDate = { readable: true; sec: number } | { readable: false };

@@ -1,14 +1,9 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { isShakenError, type ErrorCode } from '../core/errors.js';
-import type { RoutingService } from '../core/routing-service.js';
-import type { Route } from '../core/routing.js';
-import type { SourceResolver } from '../core/source-caller.js';
-import type { Verifier } from '../core/verify/verify-service.js';
-import { SIP_REASON_PHRASE, type VerifyResult } from '../core/verify/verify-result.js';
-import { canonicalNumber, partyOf } from './address.js';
-import { SIP_STATUS, type SipStatus } from './errors.js';
-import { header, parseMessage, SipParseError, type SipLimits, type SipRequest } from './message.js';
+import type { CallService } from '../core/call/call-service.js';
+import { responseOf } from './call-response.js';
+import { callOfInvite } from './invite-call.js';
+import { parseMessage, SipParseError, type SipLimits, type SipRequest } from './message.js';
 import { buildResponse, newTag, reasonHeader, type PeerAddress, type ResponseParts } from './response.js';
 import { TransactionTable, transactionKey } from './transactions.js';
 
@@ -20,42 +15,24 @@ export interface SipPeer extends PeerAddress {
 
 /**
  * The `sip.*` settings the handler acts on (see server/config/schema.ts for what each one means), and the
- * parser's limits.
+ * parser's limits. The settings that are call policy went to the call service (`sipCallPolicy`).
  */
-export type RedirectOptions = Pick<
-  Config['sip'],
-  'mode' | 'onSignFailure' | 'maxDateSkewSec' | 'onVerifyFailure' | 'reasonProtocol' | 'requireIdentity' | 'maxPending' | 'maxTransactions'
-> & { limits: SipLimits };
+export type RedirectOptions = Pick<Config['sip'], 'mode' | 'onSignFailure' | 'reasonProtocol' | 'maxPending' | 'maxTransactions'> & { limits: SipLimits };
 
 const ALLOW = 'Allow: INVITE, ACK, CANCEL, OPTIONS';
-const FIXED: Record<'603' | '404', SipStatus> = { '603': { code: 603, phrase: 'Decline' }, '404': { code: 404, phrase: 'Not Found' } };
-
-/** `<uri>;q=…` for each route, best first (RFC 3261 §20.10: q orders the alternatives of a 3xx). */
-function contactHeader(routes: readonly Route[]): string | undefined {
-  if (routes.length === 0) return undefined;
-  if (routes.length === 1) return `Contact: <${routes[0]!.uri}>`;
-  return `Contact: ${routes.map((r, i) => `<${r.uri}>;q=${Math.max(0.1, 1 - i * 0.1).toFixed(1)}`).join(', ')}`;
-}
-
-/** The Date header in seconds, undefined when absent, NaN when unreadable. */
-function dateSeconds(request: SipRequest): number | undefined {
-  const value = header(request, 'date');
-  if (value === undefined) return undefined;
-  const ms = Date.parse(value);
-  return Number.isFinite(ms) ? Math.floor(ms / 1000) : NaN;
-}
 
 /**
- * The SIP redirect server's request handling (issue 5, issue 6): decode an INVITE into a core call, call the
- * core, encode the answer as a 302 or an error status. Transactions make retransmissions cheap and
- * identical; ACK, CANCEL and OPTIONS are answered the RFC 3261 way; everything else gets 405.
+ * The SIP redirect server's request handling (issue 5, issue 6): decode an INVITE into a core call, ask the
+ * call service once, write its result as a 302 or an error status (`responseOf`). Transactions make
+ * retransmissions cheap and identical; ACK, CANCEL and OPTIONS are answered the RFC 3261 way; everything else
+ * gets 405.
  */
 export class RedirectHandler {
   private readonly transactions: TransactionTable;
   private pending = 0;
 
   constructor(
-    private readonly deps: { routing: RoutingService; sources: SourceResolver; verifier: Verifier; logger: Logger },
+    private readonly deps: { calls: CallService; logger: Logger },
     private readonly opts: RedirectOptions,
   ) {
     this.transactions = new TransactionTable({ ttlMs: 32_000, maxEntries: opts.maxTransactions });
@@ -130,8 +107,10 @@ export class RedirectHandler {
       cancelled = true;
       finish({ code: 487, phrase: 'Request Terminated' });
     };
-    const work = this.opts.mode === 'sign' ? this.signed(request, peer) : this.verified(request, peer);
-    work
+    const call = callOfInvite(request, peer);
+    const decided = this.opts.mode === 'sign' ? this.deps.calls.signCall(call) : this.deps.calls.verifyCall(call);
+    decided
+      .then((result) => responseOf(result, this.opts))
       .catch((e: unknown) => {
         this.deps.logger.error({ err: e }, 'SIP INVITE failed unexpectedly');
         return { code: 500, phrase: 'Server Internal Error' } satisfies ResponseParts;
@@ -148,105 +127,5 @@ export class RedirectHandler {
     if (tags.length === 0) return undefined;
     // Echoed back, so only well-formed tokens are: anything else is replaced, never copied.
     return tags.map((t) => (/^[A-Za-z0-9\-.!%*_+`'~]{1,64}$/.test(t) ? t : 'invalid')).join(', ');
-  }
-
-  private requestUri(request: SipRequest): string | undefined {
-    return /^sips?:/i.test(request.uri) ? request.uri : undefined;
-  }
-
-  private async signed(request: SipRequest, peer: SipPeer): Promise<ResponseParts> {
-    const orig = partyOf(header(request, 'p-asserted-identity') ?? header(request, 'from'));
-    const to = partyOf(header(request, 'to'));
-    const dest = to && 'tn' in to ? to : (partyOf(`<${request.uri}>`) ?? to);
-    const input: Record<string, unknown> = {
-      orig,
-      dest: dest === undefined ? undefined : 'tn' in dest ? { tn: [dest.tn] } : { uri: [dest.uri] },
-    };
-    const date = dateSeconds(request);
-    if (date !== undefined) input.iat = Number.isNaN(date) ? 'unreadable Date header' : date;
-    const attest = header(request, 'x-attestation');
-    const requestUri = this.requestUri(request);
-    try {
-      const r = await this.deps.routing.route({
-        token: undefined,
-        sourceAddress: peer.address,
-        transport: 'sip',
-        input,
-        headerAttest: attest,
-        iatWindowSec: this.opts.maxDateSkewSec,
-        requestUri,
-      });
-      const contact = contactHeader(r.routes);
-      if (!contact) return this.unsigned('ERR_URI_INVALID', undefined);
-      return { code: 302, phrase: 'Moved Temporarily', headers: [contact, `Identity: ${r.signed.identity}`] };
-    } catch (e) {
-      if (!isShakenError(e)) throw e;
-      const accountId = e.code.startsWith('ERR_AUTH_') ? undefined : await this.accountOf(peer);
-      const routes = accountId === undefined || this.opts.onSignFailure !== 'redirect' ? [] : await this.routesFor(accountId, dest, requestUri);
-      return this.unsigned(e.code, contactHeader(routes));
-    }
-  }
-
-  /** A call that could not be signed: never silence (STANDARDS.md), the configured answer. */
-  private unsigned(code: ErrorCode, contact: string | undefined): ResponseParts {
-    const status = SIP_STATUS[code];
-    const reason = reasonHeader('SIP', status.code, code);
-    if (this.opts.onSignFailure === 'redirect' && contact) return { code: 302, phrase: 'Moved Temporarily', headers: [contact, reason] };
-    const fixed = this.opts.onSignFailure === '603' || this.opts.onSignFailure === '404' ? FIXED[this.opts.onSignFailure] : status;
-    return { code: fixed.code, phrase: fixed.phrase, headers: [reason] };
-  }
-
-  /** The account the peer's address belongs to, or undefined (the core refuses it with ERR_AUTH_INVALID). */
-  private async accountOf(peer: SipPeer): Promise<string | undefined> {
-    try {
-      return (await this.deps.sources.resolve(peer.address, 'sip')).accountId;
-    } catch (e) {
-      if (isShakenError(e) && e.code.startsWith('ERR_AUTH_')) return undefined;
-      throw e;
-    }
-  }
-
-  private async routesFor(accountId: string, dest: { tn: string } | { uri: string } | undefined, requestUri: string | undefined): Promise<Route[]> {
-    const destTn = canonicalNumber(dest && 'tn' in dest ? dest.tn : undefined);
-    return (await this.deps.routing.routesFor(accountId, destTn, requestUri)).routes;
-  }
-
-  private async verified(request: SipRequest, peer: SipPeer): Promise<ResponseParts> {
-    const identities = request.headers.get('identity');
-    const calling = header(request, 'p-asserted-identity') ?? header(request, 'from');
-    const requestUri = this.requestUri(request);
-    if (!identities && this.opts.requireIdentity) {
-      return { code: 428, phrase: 'Use Identity Header', headers: [reasonHeader(this.opts.reasonProtocol, 428, 'Use Identity Header')] };
-    }
-    let result: VerifyResult | undefined;
-    let accountId: string | undefined;
-    try {
-      accountId = await this.accountOf(peer);
-      if (accountId === undefined) return this.unsigned('ERR_AUTH_INVALID', undefined);
-      if (identities) {
-        const input: Record<string, unknown> = { identity: identities, from: calling ?? '', to: header(request, 'to') };
-        const date = dateSeconds(request);
-        if (date !== undefined && !Number.isNaN(date)) input.time = date;
-        result = await this.deps.verifier.handle({ token: undefined, sourceAddress: peer.address, transport: 'sip', input });
-      }
-    } catch (e) {
-      if (!isShakenError(e)) throw e;
-      if (e.code.startsWith('ERR_AUTH_')) return this.unsigned(e.code, undefined);
-      // A caller or callee that is not a number cannot be validated: No-TN-Validation, reported as 438.
-      result = undefined;
-    }
-    const verstat = result?.verstat ?? 'No-TN-Validation';
-    const headers: string[] = [];
-    const tn = canonicalNumber(calling);
-    // ATIS-1000074 §5.3.1: verstat on the calling number; built from the canonical number, never copied text.
-    if (tn !== undefined) headers.push(`P-Asserted-Identity: <tel:+${tn};verstat=${verstat}>`);
-    const failure = result && !result.ok ? { code: result.sip, phrase: SIP_REASON_PHRASE[result.sip] } : identities && !result ? { code: 438, phrase: SIP_REASON_PHRASE[438] } : undefined;
-    if (failure) {
-      headers.push(reasonHeader(this.opts.reasonProtocol, failure.code, failure.phrase));
-      if (this.opts.onVerifyFailure === 'reject') return { code: failure.code, phrase: failure.phrase, headers };
-    }
-    const contact = contactHeader((await this.deps.routing.routesFor(accountId, canonicalNumber(header(request, 'to')), requestUri)).routes);
-    if (!contact) return { code: 404, phrase: 'Not Found', headers };
-    return { code: 302, phrase: 'Moved Temporarily', headers: [contact, ...headers] };
   }
 }

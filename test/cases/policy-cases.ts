@@ -1,5 +1,6 @@
 import type { Attestation, AttestationReason, NonNumericOrigPolicy, PolicyMode, SourceKind } from '../../server/core/types.js';
 import type { InventoryEntry } from '../../server/core/tn-inventory.js';
+import type { InviteOptions } from '../helpers/sip-client.js';
 
 /**
  * The attestation policy as rows every transport runs (issue 8): source kind × inventory hit/miss ×
@@ -19,9 +20,24 @@ export interface PolicyCase {
   max: Attestation;
   nonNumeric?: NonNumericOrigPolicy;
   expect: { attest: Attestation; reason: AttestationReason } | { refused: true };
+  /**
+   * The SIP redirect server's answer to the case as an INVITE from one of the account's SIP sources
+   * (`policyCaseInvite`), under `sip.onSignFailure=reject`: 302 with Identity, or 603 Decline with Reason cause
+   * 603 (ERR_ATTEST_REFUSED in the SIP error table).
+   */
+  sip: { status: 302 } | { status: 603; cause: 603 };
 }
 
-const c = (mode: PolicyMode, source: SourceKind, orig: PolicyCase['orig'], requested: Attestation | undefined, max: Attestation, expect: PolicyCase['expect'], nonNumeric?: NonNumericOrigPolicy): PolicyCase => ({ mode, source, orig, requested, max, expect, nonNumeric });
+const c = (mode: PolicyMode, source: SourceKind, orig: PolicyCase['orig'], requested: Attestation | undefined, max: Attestation, expect: PolicyCase['expect'], nonNumeric?: NonNumericOrigPolicy): PolicyCase => ({
+  mode,
+  source,
+  orig,
+  requested,
+  max,
+  expect,
+  nonNumeric,
+  sip: 'refused' in expect ? { status: 603, cause: 603 } : { status: 302 },
+});
 
 export const POLICY_CASES: PolicyCase[] = [
   c('enforce', 'customer', IN, 'A', 'A', { attest: 'A', reason: 'requested' }),
@@ -50,4 +66,14 @@ export function policyCaseTitle(p: PolicyCase): string {
 
 export function policyCaseBody(p: PolicyCase): Record<string, unknown> {
   return { orig: p.orig === ANONYMOUS_URI ? { uri: p.orig } : { tn: p.orig }, dest: { tn: ['18001234567'] }, ...(p.requested ? { attest: p.requested } : {}) };
+}
+
+/** The case as an INVITE: orig → From (a number in a sip: URI), the asked level → X-Attestation. */
+export function policyCaseInvite(p: PolicyCase): InviteOptions {
+  return {
+    from: `<${p.orig === ANONYMOUS_URI ? p.orig : `sip:${p.orig}@pbx.example.net`}>;tag=caller1`,
+    to: '<sip:18001234567@carrier.example.net>',
+    uri: 'sip:18001234567@127.0.0.1',
+    extra: p.requested ? [`X-Attestation: ${p.requested}`] : [],
+  };
 }

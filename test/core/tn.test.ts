@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalTn } from '../../server/core/tn.js';
+import { canonicalTn, numberOf, tnFromAddress } from '../../server/core/tn.js';
 
 describe('TN canonicalisation (RFC 8224 §8.3)', () => {
   it.each([
@@ -31,5 +31,23 @@ describe('TN canonicalisation (RFC 8224 §8.3)', () => {
 
   it('refuses a number given as a JSON number, which would lose leading zeros', () => {
     expect(() => canonicalTn(14045266060, 'orig.tn')).toThrow(expect.objectContaining({ code: 'ERR_TN_INVALID' }));
+  });
+});
+
+describe('the number of an address', () => {
+  it.each([
+    ['"Alice" <sip:+1-404-526-6060@pbx.example.net;user=phone>;tag=1', '14045266060'],
+    ['<tel:+14045266060;ext=1>', '14045266060'],
+    ['sip:14045266060@pbx.example.net;tag=abc', '14045266060'],
+    ['+1 404 526 6060', '14045266060'],
+  ])('%s → %s', (address, tn) => {
+    expect(tnFromAddress(address, 'from')).toBe(tn);
+    expect(numberOf(address)).toBe(tn);
+  });
+
+  it('is no number for a URI without one: an error naming the field, or undefined where that is an answer', () => {
+    expect(() => tnFromAddress('<sip:anonymous@anonymous.invalid>', 'pai')).toThrow(expect.objectContaining({ code: 'ERR_TN_INVALID', field: 'pai' }));
+    expect(numberOf('<sip:anonymous@anonymous.invalid>')).toBeUndefined();
+    expect(numberOf(undefined)).toBeUndefined();
   });
 });

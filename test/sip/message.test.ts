@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseMessage, SipParseError, splitCommaList, viaHops, type SipRequest } from '../../server/sip/message.js';
-import { addressTag, addressUri, partyOf } from '../../server/sip/address.js';
+import { addressUri, partyOf } from '../../server/core/call/call-parties.js';
+import { addressTag } from '../../server/sip/address.js';
 import { sipRequest } from '../helpers/sip-client.js';
 
 const parse = (text: string) => parseMessage(Buffer.from(text, 'latin1')) as SipRequest;

@@ -1,5 +1,5 @@
 import { ShakenError } from '../errors.js';
-import { canonicalTn } from '../tn.js';
+import { tnFromAddress } from '../tn.js';
 import { MAX_IDENTITY_HEADERS } from './identity-header.js';
 
 /** What a transport hands the verifier, already decoded from its wire format. */
@@ -12,25 +12,6 @@ export interface VerifyRequest {
   destTn?: readonly string[];
   /** The SIP Date header in seconds since the epoch; checked for freshness when given (RFC 8224 §6.2.1). */
   dateSec?: number;
-}
-
-/**
- * The telephone number of a SIP or tel address in canonical form (RFC 8224 §8.3): `+1 404 526 6060`,
- * `tel:+14045266060;ext=1`, `sip:+14045266060@host;user=phone`, `"Alice" <sip:14045266060@host>`.
- * Throws ERR_TN_INVALID naming `field` when no number can be read.
- */
-export function tnFromAddress(value: unknown, field: string): string {
-  if (typeof value !== 'string') throw new ShakenError('ERR_TN_INVALID', 'telephone number must be a string', { field });
-  let v = value.trim();
-  const bracketed = /<([^<>]*)>/.exec(v);
-  if (bracketed) v = bracketed[1]!.trim();
-  const uri = /^(sips?|tel):([^@]*)/i.exec(v);
-  if (uri) {
-    const user = uri[2]!;
-    // tel: parameters and SIP user parameters (RFC 3966 §3, RFC 3261 §19.1.1) follow the number after ';'.
-    v = user.split(';')[0]!;
-  }
-  return canonicalTn(v, field);
 }
 
 function numberField(body: Record<string, unknown>, names: readonly string[]): { name: string; value: unknown } | undefined {

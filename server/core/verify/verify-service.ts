@@ -1,10 +1,11 @@
 import { blankLogRecord, withRequestLog } from '../request-log-record.js';
-import { ShakenError } from '../errors.js';
+import { isShakenError, type ShakenError } from '../errors.js';
+import { identify, type CallerClaim } from '../identify.js';
 import { verify as cryptoVerify } from 'node:crypto';
 import type { Authenticator } from '../authenticate.js';
 import type { SourceResolver } from '../source-caller.js';
 import type { Clock, RequestLogSink } from '../ports.js';
-import type { Transport } from '../types.js';
+import type { CallerContext } from '../types.js';
 import { buildTrustedPath, validityAt } from './cert-path.js';
 import { ChainCache } from './chain-cache.js';
 import { selectShakenIdentity } from './identity-header.js';
@@ -39,19 +40,25 @@ export interface VerifierDeps {
 }
 
 /** What a transport hands over: the bearer token (or, for SIP, the peer address) and the decoded body. */
-export interface VerifyCall {
-  token: string | undefined;
-  /** SIP: the peer address, which names the account instead of a token. */
-  sourceAddress?: string;
-  transport: Transport;
+export interface VerifyCall extends CallerClaim {
   input: unknown;
 }
+
+/**
+ * A verification as data: the verdict, or the ShakenError that stopped it before any token was judged (the
+ * caller, the request), with the caller when it was identified first.
+ */
+export type VerifyAttempt =
+  | { ok: true; result: VerifyResult; caller: CallerContext | undefined }
+  | { ok: false; error: ShakenError; caller: CallerContext | undefined };
 
 export interface Verifier {
   /** Judge one Identity header against the call. Never throws for anything the token or the network does. */
   verify(request: VerifyRequest): Promise<VerifyResult>;
   /** Authenticate, validate the body (ShakenError when malformed), verify, log: the path every transport uses. */
   handle(call: VerifyCall): Promise<VerifyResult>;
+  /** `handle` with a refusal returned as a value that names the caller when known. */
+  attempt(call: VerifyCall): Promise<VerifyAttempt>;
   /** Forget cached chains and CRLs (trust anchors replaced, operator request). */
   clearCache(): void;
 }
@@ -208,35 +215,51 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     };
   }
 
+  // With neither API keys nor source addresses configured (the CLI), a token-less call is judged anonymously.
+  const identifies = deps.authenticator !== undefined;
+
+  function verifyCall(call: VerifyCall, identified?: (caller: CallerContext) => void): Promise<VerifyResult> {
+    const entry = blankLogRecord('verify', call.transport, new Date(clock.now()));
+    const work = async (): Promise<VerifyResult> => {
+      if (identifies || call.sourceAddress !== undefined) {
+        const caller = await identify(call, deps, (apiKeyId, accountId) => {
+          entry.apiKeyId = apiKeyId;
+          entry.accountId = accountId;
+        });
+        entry.accountId = caller.accountId;
+        entry.apiKeyId = caller.apiKeyId ?? null;
+        identified?.(caller);
+      }
+      const request = parseVerifyInput(call.input);
+      entry.orig = request.origTn ?? null;
+      entry.dest = request.destTn?.join(',') ?? null;
+      return verify(request);
+    };
+    return withRequestLog(deps.log, entry, work, (result) => {
+      if (result.ok) {
+        entry.outcome = 'ok';
+        entry.attestApplied = result.attest;
+        entry.origid = result.origid;
+      } else {
+        entry.errorCode = `VERIFY_${result.sip}_${result.reason}`;
+      }
+    });
+  }
+
   return {
     verify,
     handle(call) {
-      const entry = blankLogRecord('verify', call.transport, new Date(clock.now()));
-      const work = async (): Promise<VerifyResult> => {
-        if (call.sourceAddress !== undefined) {
-          if (!deps.sources) throw new ShakenError('ERR_AUTH_INVALID', 'verification by source address is not configured', { field: 'source' });
-          entry.accountId = (await deps.sources.resolve(call.sourceAddress, call.transport)).accountId;
-        } else if (deps.authenticator) {
-          const caller = await deps.authenticator.authenticate(call.token, call.transport, (apiKeyId, accountId) => {
-            entry.apiKeyId = apiKeyId;
-            entry.accountId = accountId;
-          });
-          entry.accountId = caller.accountId;
-        }
-        const request = parseVerifyInput(call.input);
-        entry.orig = request.origTn ?? null;
-        entry.dest = request.destTn?.join(',') ?? null;
-        return verify(request);
-      };
-      return withRequestLog(deps.log, entry, work, (result) => {
-        if (result.ok) {
-          entry.outcome = 'ok';
-          entry.attestApplied = result.attest;
-          entry.origid = result.origid;
-        } else {
-          entry.errorCode = `VERIFY_${result.sip}_${result.reason}`;
-        }
-      });
+      return verifyCall(call);
+    },
+    async attempt(call) {
+      let caller: CallerContext | undefined;
+      try {
+        const result = await verifyCall(call, (c) => (caller = c));
+        return { ok: true, result, caller };
+      } catch (e) {
+        if (!isShakenError(e)) throw e;
+        return { ok: false, error: e, caller };
+      }
     },
     clearCache() {
       chains.clear();

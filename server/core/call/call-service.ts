@@ -1,0 +1,145 @@
+import { isShakenError, ShakenError } from '../errors.js';
+import { identify } from '../identify.js';
+import type { RoutingService } from '../routing-service.js';
+import { validRoutingTarget, type Route } from '../routing.js';
+import type { SigningService } from '../sign-service.js';
+import { numberOf } from '../tn.js';
+import type { Orig } from '../types.js';
+import type { Verifier } from '../verify/verify-service.js';
+import type { Call, CallPolicy, CallRefusal, CallResult, CallVerdict } from './call.js';
+import { calledPartyToSign, callingAddress, partyOf, requestUriTarget } from './call-parties.js';
+
+/** Signs or verifies one call and says where it goes: the one question a call transport asks the core. */
+export interface CallService {
+  /** STI-AS: sign the call for its calling party and route it. Never throws a ShakenError: a refusal is data. */
+  signCall(call: Call): Promise<CallResult>;
+  /** STI-VS: judge the call's Identity headers, the verstat for its calling number, and route it. */
+  verifyCall(call: Call): Promise<CallResult>;
+}
+
+export interface CallServiceDeps {
+  signing: SigningService;
+  routing: Pick<RoutingService, 'routesFor'>;
+  verifier: Verifier;
+  policy: CallPolicy;
+}
+
+function refusalOf(e: ShakenError): CallRefusal {
+  return e.field === undefined ? { code: e.code, reason: e.reason } : { code: e.code, reason: e.reason, field: e.field };
+}
+
+/**
+ * The call-level service (STYLE.md §10). Every ShakenError is an answer a call can get (a 503 for a key store
+ * that is down is an answer too), so it comes back as a `refused` result; anything else is a fault and throws.
+ */
+export function createCallService(deps: CallServiceDeps): CallService {
+  const { signing, routing, verifier, policy } = deps;
+
+  async function routesFor(accountId: string | undefined, destTn: string | undefined, target: string | undefined): Promise<Route[]> {
+    return (await routing.routesFor(accountId, destTn, target)).routes;
+  }
+
+  /**
+   * A call not signed (or whose caller is unknown). It is sent on without Identity when the policy says so and
+   * the caller is one we route for: a refusal of who is calling (ERR_AUTH_*) goes nowhere.
+   */
+  async function refused(error: ShakenError, accountId: string | undefined, called: Orig | undefined, target: string | undefined): Promise<CallResult> {
+    const routable = policy.routeUnsigned && accountId !== undefined && !error.code.startsWith('ERR_AUTH_');
+    const destTn = called && 'tn' in called ? numberOf(called.tn) : undefined;
+    return { outcome: 'refused', accountId, routes: routable ? await routesFor(accountId, destTn, target) : [], error: refusalOf(error) };
+  }
+
+  /** The caller's account without signing anything, for a call refused before it reached the signer. */
+  async function accountOf(call: Call): Promise<string | undefined> {
+    try {
+      return (await identify(call, signing)).accountId;
+    } catch (e) {
+      if (isShakenError(e)) return undefined;
+      throw e;
+    }
+  }
+
+  return {
+    async signCall(call) {
+      const called = calledPartyToSign(call);
+      const uri = requestUriTarget(call);
+      let target: string | undefined;
+      try {
+        target = uri === undefined ? undefined : validRoutingTarget(uri, 'requestUri');
+      } catch (e) {
+        // Checked before signing: a call that cannot be sent where it was headed leaves no token behind.
+        if (!isShakenError(e)) throw e;
+        return refused(e, await accountOf(call), called, undefined);
+      }
+      const attempt = await signing.attempt({
+        token: call.token,
+        sourceAddress: call.sourceAddress,
+        transport: call.transport,
+        input: { orig: partyOf(callingAddress(call)), dest: called === undefined ? undefined : 'tn' in called ? { tn: [called.tn] } : { uri: [called.uri] } },
+        headerAttest: call.attest,
+        iatWindowSec: policy.maxDateSkewSec,
+        date: call.date,
+      });
+      if (!attempt.ok) return refused(attempt.error, attempt.caller?.accountId, called, target);
+      const { signed } = attempt;
+      const routes = await routesFor(signed.accountId, signed.dest.tn?.[0], target);
+      if (routes.length === 0) {
+        const error = new ShakenError('ERR_URI_INVALID', 'the call has nowhere to go: no routing rule matches and the Request-URI is not a sip: or sips: URI', { field: 'requestUri' });
+        return { outcome: 'refused', accountId: signed.accountId, routes: [], error: refusalOf(error) };
+      }
+      return { outcome: 'signed', accountId: signed.accountId, routes, signed };
+    },
+
+    async verifyCall(call) {
+      const identities = call.identities !== undefined && call.identities.length > 0 ? call.identities : undefined;
+      // RFC 8224 §6.2.2: without Identity where one is required the answer is 428, whoever sends the call.
+      if (!identities && policy.requireIdentity) return { outcome: 'identity-required', accountId: undefined, routes: [] };
+      const calling = callingAddress(call);
+      // ATIS-1000074 §5.3.1: the verstat goes on the calling number, read from the call, never copied text.
+      const callingTn = numberOf(calling);
+      const stop = !policy.routeFailedVerification;
+      const onward = async (accountId: string | undefined, verdict: CallVerdict) =>
+        verdict.failure?.stop ? [] : await routesFor(accountId, numberOf(call.to), routableRequestUri(call));
+
+      if (!identities) {
+        // Nothing was verified, so nothing goes in the request log: only the account is needed, for the routes.
+        let accountId: string;
+        try {
+          accountId = (await identify(call, signing)).accountId;
+        } catch (e) {
+          if (!isShakenError(e)) throw e;
+          return refused(e, undefined, undefined, undefined);
+        }
+        const verdict: CallVerdict = { verstat: 'No-TN-Validation' };
+        return { outcome: 'no-identity', accountId, routes: await onward(accountId, verdict), verdict, callingTn };
+      }
+
+      // The call as the verifier's request: the same validation as the HTTP and gRPC verify APIs.
+      const input: Record<string, unknown> = { identity: identities, from: calling ?? '', to: call.to };
+      if (call.date?.readable) input.time = call.date.sec;
+      const attempt = await verifier.attempt({ token: call.token, sourceAddress: call.sourceAddress, transport: call.transport, input });
+      const accountId = attempt.caller?.accountId;
+      if (!attempt.ok) {
+        if (accountId === undefined) return refused(attempt.error, undefined, undefined, undefined);
+        // A caller or callee that is not a number (or Identity headers that cannot be read) cannot be validated.
+        const verdict: CallVerdict = { verstat: 'No-TN-Validation', failure: { sip: 438, stop } };
+        return { outcome: 'unverifiable', accountId, routes: await onward(accountId, verdict), verdict, callingTn, error: refusalOf(attempt.error) };
+      }
+      const verified = attempt.result;
+      const verdict: CallVerdict = verified.ok ? { verstat: verified.verstat } : { verstat: verified.verstat, failure: { sip: verified.sip, stop } };
+      const outcome = verified.ok ? 'verified' : 'verify-failed';
+      return { outcome, accountId, routes: await onward(accountId, verdict), verdict, callingTn, verified };
+    },
+  };
+}
+
+/** The Request-URI as a route for a verified call; one that cannot be a Contact is no route. */
+function routableRequestUri(call: Call): string | undefined {
+  const uri = requestUriTarget(call);
+  if (uri === undefined) return undefined;
+  try {
+    return validRoutingTarget(uri, 'requestUri');
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,38 @@
+import type { Config } from '../config/schema.js';
+import type { Call, CallPolicy } from '../core/call/call.js';
+import type { CallDate } from '../core/types.js';
+import { header, type SipRequest } from './message.js';
+import type { PeerAddress } from './response.js';
+
+/** The Date header (RFC 7231 IMF-fixdate, RFC 3261 §20.17) in whole seconds, or unreadable. */
+function dateOf(value: string | undefined): CallDate | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? { readable: true, sec: Math.floor(ms / 1000) } : { readable: false };
+}
+
+/** An INVITE as the core's call: header values as received; which one is which party is the core's decision. */
+export function callOfInvite(request: SipRequest, peer: PeerAddress): Call {
+  return {
+    token: undefined,
+    sourceAddress: peer.address,
+    transport: 'sip',
+    from: header(request, 'from'),
+    pai: header(request, 'p-asserted-identity'),
+    to: header(request, 'to'),
+    requestUri: request.uri,
+    date: dateOf(header(request, 'date')),
+    identities: request.headers.get('identity'),
+    attest: header(request, 'x-attestation'),
+  };
+}
+
+/** The `sip.*` settings that are call policy (see server/config/schema.ts), in the core's terms. */
+export function sipCallPolicy(sip: Pick<Config['sip'], 'maxDateSkewSec' | 'onSignFailure' | 'onVerifyFailure' | 'requireIdentity'>): CallPolicy {
+  return {
+    maxDateSkewSec: sip.maxDateSkewSec,
+    routeUnsigned: sip.onSignFailure === 'redirect',
+    routeFailedVerification: sip.onVerifyFailure === 'continue',
+    requireIdentity: sip.requireIdentity,
+  };
+}
