@@ -1,7 +1,7 @@
 import { ShakenError } from '../core/errors.js';
 import type { Clock } from '../core/ports.js';
 import { canonicalCidr, type SipSource } from '../core/sip-sources.js';
-import { writeAudit, type AuditActor } from '../dashboard/audit.js';
+import { writeAudit, type AuditActor } from './audit.js';
 import type { Store } from '../store/store.js';
 import { parseSourceKind } from './source-kind.js';
 

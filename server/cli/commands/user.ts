@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
-import { writeAudit } from '../../dashboard/audit.js';
+import { writeAudit } from '../../manage/audit.js';
 import { createDashboardUser, publicUser, removeDashboardUser } from '../../dashboard/users.js';
 import { systemClock } from '../../core/ports.js';
 import { CLI_ACTOR, UsageError, optional, out, positional, table, type CommandTable } from '../command-kit.js';
