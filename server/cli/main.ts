@@ -3,8 +3,8 @@ import cluster from 'node:cluster';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isShakenError, type ErrorCode } from '../core/errors.js';
 import { ConfigError, loadConfig } from '../config/load.js';
-import { createLogger } from '../logger.js';
-import { COMMANDS, UsageError, usage } from './commands.js';
+import { UsageError, type CommandContext } from './command-kit.js';
+import { COMMANDS, usage } from './registry.js';
 
 const GLOBAL_OPTIONS = {
   config: { type: 'string' },
@@ -21,7 +21,8 @@ const EX_CONFIG = 78;
  */
 const CONFIGURATION_CODES: ReadonlySet<ErrorCode> = new Set(['ERR_KEYSTORE_CONFIG', 'ERR_KEYSTORE_LOGIN_FAILED']);
 
-async function main(argv: string[]): Promise<number> {
+/** The exit code; undefined leaves it at 0 (and a `serve` that listens to its signals). */
+async function main(argv: string[]): Promise<number | undefined> {
   const [group, maybeAction, ...rest] = argv;
   if (!group || group === '--help' || group === '-h' || group === 'help') {
     process.stdout.write(usage());
@@ -33,24 +34,19 @@ async function main(argv: string[]): Promise<number> {
   if (!command) throw new UsageError(`unknown command "${twoWord ? name : group}"`);
   const args = twoWord ? rest : maybeAction === undefined ? [] : [maybeAction, ...rest];
   const parsed = parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
-  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const values = parsed.values as CommandContext['values'];
   if (values.help) {
     process.stdout.write(usage(name));
     return 0;
   }
   const config = loadConfig({ file: values.config as string | undefined });
-  if (name === 'serve') {
-    const { serve } = await import('../serve.js');
-    await serve(config, createLogger(config.logLevel));
-    return -1;
-  }
   const code = await command.run({ config, values, positionals: parsed.positionals, json: values.json === true });
-  return typeof code === 'number' ? code : 0;
+  return typeof code === 'number' ? code : undefined;
 }
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code >= 0) process.exitCode = code;
+    if (code !== undefined) process.exitCode = code;
   },
   (e: unknown) => {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -6,7 +6,7 @@ import type { KeyStores } from '../key-stores.js';
 import type { DashboardUserRecord } from '../store/dashboard-store.js';
 import type { Insights } from './insights.js';
 import type { Store } from '../store/store.js';
-import { writeAudit, type AuditInput } from './audit.js';
+import { writeAudit, type AuditInput } from '../manage/audit.js';
 import { DashboardError } from './errors.js';
 import type { LiveTails } from './live-tail.js';
 import type { LoginGate } from './login-gate.js';

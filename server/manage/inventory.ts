@@ -135,6 +135,16 @@ export async function* exportInventory(store: Store, accountId: string): AsyncIt
   }
 }
 
+/** Adds entries to the account's inventory (or updates their count), all or none. */
+export function addInventoryEntries(store: Store, accountId: string, entries: readonly InventoryEntry[]): Promise<void> {
+  return store.addInventory(accountId, entries);
+}
+
+/** Removes entries from the account's inventory, never another's; returns how many it had. */
+export function removeInventoryEntries(store: Store, accountId: string, entries: readonly InventoryEntry[]): Promise<number> {
+  return store.removeInventory(accountId, entries);
+}
+
 /** Removes the entries a CSV lists; like an import, any bad row means nothing is removed. */
 export async function removeInventoryCsv(store: Store, accountId: string, lines: Lines): Promise<{ removed: number; errors: RowError[]; errorCount: number }> {
   const entries: InventoryEntry[] = [];
@@ -145,5 +155,5 @@ export async function removeInventoryCsv(store: Store, accountId: string, lines:
     else if (++errorCount <= 100) errors.push(row.error);
   }
   if (errorCount > 0) return { removed: 0, errors, errorCount };
-  return { removed: await store.removeInventory(accountId, entries), errors: [], errorCount: 0 };
+  return { removed: await removeInventoryEntries(store, accountId, entries), errors: [], errorCount: 0 };
 }

@@ -21,3 +21,17 @@ export async function addRoutingRule(store: Store, accountId: string, input: Rou
     priority,
   });
 }
+
+export function listRoutingRules(store: Store, accountId: string): Promise<RoutingRule[]> {
+  return store.listRoutingRules(accountId);
+}
+
+/**
+ * Removes one of the account's rules. Another account's rule is answered exactly as a rule that does not exist
+ * (ERR_REQ_NOT_FOUND, same words), never removed: every caller names the account it acts for.
+ */
+export async function removeRoutingRule(store: Store, accountId: string, ruleId: unknown): Promise<RoutingRule> {
+  const rule = typeof ruleId === 'string' ? (await store.listRoutingRules(accountId)).find((r) => r.id === ruleId) : undefined;
+  if (!rule) throw new ShakenError('ERR_REQ_NOT_FOUND', `routing rule ${String(ruleId)} does not exist for this account`, { field: 'id' });
+  return store.removeRoutingRule(rule.id);
+}

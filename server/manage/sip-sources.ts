@@ -1,15 +1,9 @@
 import { ShakenError } from '../core/errors.js';
 import type { Clock } from '../core/ports.js';
 import { canonicalCidr, type SipSource } from '../core/sip-sources.js';
-import type { SourceKind } from '../core/types.js';
-import { writeAudit, type AuditActor } from '../dashboard/audit.js';
+import { writeAudit, type AuditActor } from './audit.js';
 import type { Store } from '../store/store.js';
-
-function sourceKind(value: unknown): SourceKind {
-  if (value === undefined || value === null || value === '') return 'customer';
-  if (value === 'customer' || value === 'gateway') return value;
-  throw new ShakenError('ERR_REQ_FIELD_INVALID', 'sourceKind must be customer or gateway', { field: 'sourceKind' });
-}
+import { parseSourceKind } from './source-kind.js';
 
 /**
  * An admin's explicit permission to add a block overlapping another account's (CLI `--allow-overlap`, admin
@@ -33,7 +27,7 @@ export interface SipSourceAdded {
  * only an admin (or an unbound viewer, who sees every account anyway) reads it, never the operator of either.
  */
 export async function addSipSource(store: Store, accountId: string, input: { cidr: unknown; sourceKind?: unknown }, grant?: OverlapGrant): Promise<SipSourceAdded> {
-  const added = await store.addSipSource({ accountId, cidr: canonicalCidr(input.cidr), sourceKind: sourceKind(input.sourceKind) }, { allowOverlap: grant !== undefined });
+  const added = await store.addSipSource({ accountId, cidr: canonicalCidr(input.cidr), sourceKind: parseSourceKind(input.sourceKind) }, { allowOverlap: grant !== undefined });
   if (grant && added.overlaps.length > 0) {
     await writeAudit(store, grant.clock, grant.actor, {
       action: 'sipsource.overlap-allowed',

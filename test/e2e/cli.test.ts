@@ -65,6 +65,14 @@ describe('shakenstack CLI', () => {
     expect(bogus.stderr).toContain('unknown command');
   });
 
+  it('makes route remove and apikey revoke name the account they act for', async () => {
+    for (const args of [['route', 'remove', 'route_0000000000000000'], ['apikey', 'revoke', 'key_0000000000000000']]) {
+      const r = await runCli(args, env);
+      expect(r.code, args.join(' ')).toBe(64);
+      expect(r.stderr).toContain('--account is required');
+    }
+  });
+
   it('masks secrets when printing the configuration', async () => {
     const r = await runCli(['config', '--json'], { ...env, SHAKENSTACK_MASTER_KEY: 'a'.repeat(64), SHAKENSTACK_DASHBOARD_EXPIRY_WEBHOOK_URL: 'https://hook:hookpw@hooks.example/expiry?token=tok123' });
     expect(JSON.parse(r.stdout).masterKey).toBe('***');

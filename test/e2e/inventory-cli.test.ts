@@ -60,7 +60,7 @@ describe('shakenstack inventory (CLI)', () => {
     const bad = await runCli(['route', 'add', '--account', 'carrier', '--target', 'tel:+1800'], env);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('ERR_URI_INVALID');
-    expect((await runCli(['route', 'remove', rule.id], env)).code).toBe(0);
+    expect((await runCli(['route', 'remove', '--account', 'carrier', rule.id], env)).code).toBe(0);
     expect(JSON.parse((await runCli(['route', 'list', '--account', 'carrier', '--json'], env)).stdout)).toEqual([]);
   });
 

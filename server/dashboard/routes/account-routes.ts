@@ -1,14 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { AccountRecord } from '../../core/ports.js';
 import { createAccount, updateAccount } from '../../manage/accounts.js';
-import { createApiKey } from '../../manage/api-keys.js';
+import { createApiKey, revokeApiKey } from '../../manage/api-keys.js';
 import { importCredential } from '../../manage/credentials.js';
-import { addRoutingRule } from '../../manage/routing-rules.js';
+import { addRoutingRule, removeRoutingRule } from '../../manage/routing-rules.js';
 import { addSipSource, listSipSources, removeSipSource } from '../../manage/sip-sources.js';
 import type { Store } from '../../store/store.js';
 import { canSee, readableAccount, requireAdmin, writableAccount } from '../access.js';
 import { audit, bodyOf, userOf, type DashboardContext } from '../context.js';
-import { invalid, notFound } from '../errors.js';
+import { invalid } from '../errors.js';
 import { accountView, apiKeyView, credView, sortCredentials } from '../views.js';
 
 /** A PEM chain and key fit many times over; the API's usual 16 KiB limit would refuse a long chain. */
@@ -100,20 +100,14 @@ export function registerAccountRoutes(api: FastifyInstance, ctx: DashboardContex
   api.post<Params>('/accounts/:id/api-keys', async (request, reply) => {
     const a = await writableAccount(store, userOf(request), request.params.id);
     const b = bodyOf(request);
-    const name = b.name === undefined ? 'default' : b.name;
-    if (typeof name !== 'string' || name.trim() === '' || name.length > 100) throw invalid('name must be 1-100 characters', 'name');
-    const sourceKind = b.sourceKind === undefined ? 'customer' : b.sourceKind;
-    if (sourceKind !== 'customer' && sourceKind !== 'gateway') throw invalid('sourceKind must be customer or gateway', 'sourceKind');
-    const { record, token } = await createApiKey(store, a.id, name.trim(), sourceKind);
-    await audit(ctx, request, { action: 'apikey.create', target: `apikey:${record.id}`, accountId: a.id, detail: { name: record.name, sourceKind } });
+    const { record, token } = await createApiKey(store, a.id, b.name, b.sourceKind);
+    await audit(ctx, request, { action: 'apikey.create', target: `apikey:${record.id}`, accountId: a.id, detail: { name: record.name, sourceKind: record.sourceKind } });
     return reply.code(201).header('cache-control', 'no-store').send({ apiKey: apiKeyView(record), token });
   });
 
   api.delete<{ Params: { id: string; keyId: string } }>('/accounts/:id/api-keys/:keyId', async (request, reply) => {
     const a = await writableAccount(store, userOf(request), request.params.id);
-    const key = await store.getApiKey(request.params.keyId);
-    if (!key || key.accountId !== a.id) throw notFound(`API key ${request.params.keyId}`);
-    await store.revokeApiKey(key.id);
+    const key = await revokeApiKey(store, a.id, request.params.keyId);
     await audit(ctx, request, { action: 'apikey.revoke', target: `apikey:${key.id}`, accountId: a.id, detail: { name: key.name } });
     return reply.code(204).send();
   });
@@ -158,9 +152,7 @@ export function registerAccountRoutes(api: FastifyInstance, ctx: DashboardContex
 
   api.delete<{ Params: { id: string; ruleId: string } }>('/accounts/:id/routes/:ruleId', async (request, reply) => {
     const a = await writableAccount(store, userOf(request), request.params.id);
-    const rule = (await store.listRoutingRules(a.id)).find((r) => r.id === request.params.ruleId);
-    if (!rule) throw notFound(`routing rule ${request.params.ruleId}`);
-    await store.removeRoutingRule(rule.id);
+    const rule = await removeRoutingRule(store, a.id, request.params.ruleId);
     await audit(ctx, request, { action: 'route.remove', target: `route:${rule.id}`, accountId: a.id, detail: { prefix: rule.prefix, target: rule.target } });
     return reply.code(204).send();
   });

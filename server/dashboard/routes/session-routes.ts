@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { writeAudit } from '../audit.js';
+import { writeAudit } from '../../manage/audit.js';
 import { bodyOf, sessionOf, type DashboardContext } from '../context.js';
 import { DashboardError, invalid } from '../errors.js';
 import type { DashboardUserRecord } from '../../store/dashboard-store.js';

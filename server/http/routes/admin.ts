@@ -4,7 +4,7 @@ import { ShakenError } from '../../core/errors.js';
 import { findAccount, updateAccount } from '../../manage/accounts.js';
 import { exportInventory, importInventory, removeInventoryCsv, type RowError } from '../../manage/inventory.js';
 import type { Store } from '../../store/store.js';
-import { addRoutingRule } from '../../manage/routing-rules.js';
+import { addRoutingRule, listRoutingRules, removeRoutingRule } from '../../manage/routing-rules.js';
 import { addSipSource, allowOverlapOf, listSipSources, removeSipSource } from '../../manage/sip-sources.js';
 import { systemClock, type Clock } from '../../core/ports.js';
 
@@ -48,7 +48,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: { store: Store; 
 
       admin.get<{ Params: { account: string } }>('/accounts/:account/routes', async (request) => {
         const account = await findAccount(deps.store, request.params.account);
-        return { routes: await deps.store.listRoutingRules(account.id) };
+        return { routes: await listRoutingRules(deps.store, account.id) };
       });
 
       admin.post<{ Params: { account: string } }>('/accounts/:account/routes', async (request, reply) => {
@@ -59,9 +59,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: { store: Store; 
 
       admin.delete<{ Params: { account: string; id: string } }>('/accounts/:account/routes/:id', async (request) => {
         const account = await findAccount(deps.store, request.params.account);
-        const rule = (await deps.store.listRoutingRules(account.id)).find((r) => r.id === request.params.id);
-        if (!rule) throw new ShakenError('ERR_REQ_NOT_FOUND', `routing rule ${request.params.id} does not exist for this account`, { field: 'id' });
-        return deps.store.removeRoutingRule(rule.id);
+        return removeRoutingRule(deps.store, account.id, request.params.id);
       });
 
       admin.get<{ Params: { account: string } }>('/accounts/:account/sip-sources', async (request) => {

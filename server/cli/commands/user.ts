@@ -1,14 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
-import { writeAudit } from '../dashboard/audit.js';
-import { createDashboardUser, publicUser, removeDashboardUser } from '../dashboard/users.js';
-import { systemClock } from '../core/ports.js';
-// commands.ts spreads USER_COMMANDS into its table; this module uses its exports only inside run(), after both
-// modules have evaluated, so the import cycle is harmless (as with verify-commands.ts).
-import { UsageError, out, positional, table, withStore, type Command } from './commands.js';
-
-/** Who the audit log names for a change made on the command line. */
-export const CLI_ACTOR = { id: null, username: 'cli' };
+import { writeAudit } from '../../manage/audit.js';
+import { createDashboardUser, publicUser, removeDashboardUser } from '../../dashboard/users.js';
+import { systemClock } from '../../core/ports.js';
+import { CLI_ACTOR, UsageError, optional, out, positional, table, type CommandTable } from '../command-kit.js';
+import { withStore } from '../resources.js';
 
 /**
  * The password never comes from argv (visible in `ps` and shell history): a file given with --password-file,
@@ -29,17 +25,18 @@ async function readPassword(file: string | undefined): Promise<string> {
   return text.replace(/\r?\n$/, '');
 }
 
-export const USER_COMMANDS: Record<string, Command> = {
+export const USER_COMMANDS: CommandTable = {
   'user create': {
     summary: 'Create a dashboard user; the password is read from --password-file or standard input, never the command line.',
     args: '<username>',
     options: { role: { type: 'string' }, account: { type: 'string' }, 'password-file': { type: 'string' } },
     run: async (ctx) => {
       const username = positional(ctx, 0, 'username');
-      if (typeof ctx.values.role !== 'string') throw new UsageError('--role admin|operator|viewer is required');
-      const password = await readPassword(ctx.values['password-file'] as string | undefined);
+      const role = optional(ctx, 'role');
+      if (role === undefined) throw new UsageError('--role admin|operator|viewer is required');
+      const password = await readPassword(optional(ctx, 'password-file'));
       await withStore(ctx, async (store) => {
-        const u = await createDashboardUser(store, { username, password, role: ctx.values.role, accountId: ctx.values.account });
+        const u = await createDashboardUser(store, { username, password, role, accountId: optional(ctx, 'account') });
         await writeAudit(store, systemClock, CLI_ACTOR, { action: 'user.create', target: `user:${u.id}`, accountId: u.accountId, detail: { username: u.username, role: u.role } });
         out(ctx, publicUser(u), () => `created dashboard user ${u.username} (${u.id}), role ${u.role}${u.accountId ? `, account ${u.accountId}` : ''}`);
       });

@@ -1,13 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { explainIdentity, type HeaderExplanation } from '../core/verify/explain.js';
-import { SIP_REASON_PHRASE, type VerifyChecks, type VerifyResult } from '../core/verify/verify-result.js';
-import { createConfiguredVerifier } from '../verify-fetch/node-verifier.js';
-// commands.ts spreads VERIFY_COMMANDS into its table and this module uses UsageError only inside run(), after
-// both modules have evaluated, so the import cycle is harmless; only commands.ts imports this module.
-import { UsageError, type Command, type CommandContext } from './commands.js';
+import { explainIdentity, type HeaderExplanation } from '../../core/verify/explain.js';
+import { SIP_REASON_PHRASE, type VerifyChecks, type VerifyResult } from '../../core/verify/verify-result.js';
+import { createConfiguredVerifier } from '../../verify-fetch/node-verifier.js';
+import { UsageError, optional, out, type CommandContext, type CommandTable } from '../command-kit.js';
 
 async function identityArg(ctx: CommandContext): Promise<string[]> {
-  const file = ctx.values.file as string | undefined;
+  const file = optional(ctx, 'file');
   if (file) return (await readFile(file, 'utf8')).split(/\r?\n/).filter((l) => l.trim() !== '');
   if (ctx.positionals.length === 0) throw new UsageError("give the Identity header value: shakenstack verify '<header>' (or --file)");
   return ctx.positionals;
@@ -51,12 +49,8 @@ function explanationText(list: HeaderExplanation[]): string {
     .join('\n\n');
 }
 
-function print(ctx: CommandContext, data: unknown, text: () => string): void {
-  process.stdout.write(ctx.json ? JSON.stringify(data, null, 2) + '\n' : text() + '\n');
-}
-
 /** `verify` and `decode`: the CLI transport of the verification core. */
-export const VERIFY_COMMANDS: Record<string, Command> = {
+export const VERIFY_COMMANDS: CommandTable = {
   verify: {
     summary: 'Verify an Identity header (fetches the certificate); exit 0 when it passes, 1 when not.',
     args: "'<identity header>' ...",
@@ -64,13 +58,14 @@ export const VERIFY_COMMANDS: Record<string, Command> = {
     run: async (ctx) => {
       const identity = await identityArg(ctx);
       const input: Record<string, unknown> = { identity };
-      if (ctx.values.pai) input.pai = ctx.values.pai;
-      if (ctx.values.from) input.from = ctx.values.from;
-      if (ctx.values.to) input.to = (ctx.values.to as string).split(',');
-      if (ctx.values.date) input.date = ctx.values.date;
-      const verifier = createConfiguredVerifier(ctx.config, { trustAnchors: ctx.values.trust as string | undefined });
+      const [pai, from, to, date] = [optional(ctx, 'pai'), optional(ctx, 'from'), optional(ctx, 'to'), optional(ctx, 'date')];
+      if (pai) input.pai = pai;
+      if (from) input.from = from;
+      if (to) input.to = to.split(',');
+      if (date) input.date = date;
+      const verifier = createConfiguredVerifier(ctx.config, { trustAnchors: optional(ctx, 'trust') });
       const result = await verifier.handle({ token: undefined, transport: 'cli', input });
-      print(ctx, result, () => resultText(result));
+      out(ctx, result, () => resultText(result));
       return result.ok ? 0 : 1;
     },
   },
@@ -80,7 +75,7 @@ export const VERIFY_COMMANDS: Record<string, Command> = {
     options: { file: { type: 'string' } },
     run: async (ctx) => {
       const list = explainIdentity(await identityArg(ctx), Date.now());
-      print(ctx, list, () => explanationText(list));
+      out(ctx, list, () => explanationText(list));
     },
   },
 };

@@ -1,0 +1,63 @@
+import { createAccount, findAccount, updateAccount } from '../../manage/accounts.js';
+import { UsageError, flag, optional, out, positional, table, type CommandTable } from '../command-kit.js';
+import { withStore } from '../resources.js';
+
+export const ACCOUNT_COMMANDS: CommandTable = {
+  'account create': {
+    summary: 'Create an account.',
+    args: '<name>',
+    options: { default: { type: 'string' }, max: { type: 'string' }, ttl: { type: 'string' }, mode: { type: 'string' }, 'non-numeric': { type: 'string' } },
+    run: (ctx) =>
+      withStore(ctx, async (store) => {
+        const a = await createAccount(store, {
+          name: positional(ctx, 0, 'account name'),
+          defaultAttest: optional(ctx, 'default'),
+          maxAttest: optional(ctx, 'max'),
+          tokenTtlSec: optional(ctx, 'ttl'),
+          policyMode: optional(ctx, 'mode'),
+          nonNumericOrig: optional(ctx, 'non-numeric'),
+        });
+        out(ctx, a, () => `created account ${a.name} (${a.id}): default ${a.defaultAttest}, maximum ${a.maxAttest}, token TTL ${a.tokenTtlSec} s, policy ${a.policyMode}`);
+      }),
+  },
+
+  'account update': {
+    summary: 'Change an account: attestation default/maximum, token TTL, policy mode, non-numeric callers, enabled.',
+    args: '<name|id>',
+    options: {
+      default: { type: 'string' },
+      max: { type: 'string' },
+      ttl: { type: 'string' },
+      mode: { type: 'string' },
+      'non-numeric': { type: 'string' },
+      enable: { type: 'boolean' },
+      disable: { type: 'boolean' },
+    },
+    run: (ctx) =>
+      withStore(ctx, async (store) => {
+        if (flag(ctx, 'enable') && flag(ctx, 'disable')) throw new UsageError('give --enable or --disable, not both');
+        const before = await findAccount(store, positional(ctx, 0, 'account name'));
+        const a = await updateAccount(store, before, {
+          defaultAttest: optional(ctx, 'default'),
+          maxAttest: optional(ctx, 'max'),
+          tokenTtlSec: optional(ctx, 'ttl'),
+          policyMode: optional(ctx, 'mode'),
+          nonNumericOrig: optional(ctx, 'non-numeric'),
+          enabled: flag(ctx, 'enable') ? true : flag(ctx, 'disable') ? false : undefined,
+        });
+        out(ctx, a, () => `updated ${a.name}: default ${a.defaultAttest}, maximum ${a.maxAttest}, TTL ${a.tokenTtlSec} s, policy ${a.policyMode}, non-numeric ${a.nonNumericOrig}, ${a.enabled ? 'enabled' : 'disabled'}`);
+      }),
+  },
+
+  'account list': {
+    summary: 'List accounts.',
+    options: {},
+    run: (ctx) =>
+      withStore(ctx, async (store) => {
+        const list = await store.listAccounts();
+        out(ctx, list, () =>
+          table([['ID', 'NAME', 'DEFAULT', 'MAX', 'TTL', 'POLICY', 'NON-NUMERIC', 'ENABLED'], ...list.map((a) => [a.id, a.name, a.defaultAttest, a.maxAttest, String(a.tokenTtlSec), a.policyMode, a.nonNumericOrig, String(a.enabled)])]),
+        );
+      }),
+  },
+};
