@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
-import { writeAudit } from '../dashboard/audit.js';
+import { writeAudit } from '../manage/audit.js';
 import { createDashboardUser, publicUser, removeDashboardUser } from '../dashboard/users.js';
 import { systemClock } from '../core/ports.js';
 // commands.ts spreads USER_COMMANDS into its table; this module uses its exports only inside run(), after both

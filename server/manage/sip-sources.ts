@@ -2,7 +2,7 @@ import { ShakenError } from '../core/errors.js';
 import type { Clock } from '../core/ports.js';
 import { canonicalCidr, type SipSource } from '../core/sip-sources.js';
 import type { SourceKind } from '../core/types.js';
-import { writeAudit, type AuditActor } from '../dashboard/audit.js';
+import { writeAudit, type AuditActor } from './audit.js';
 import type { Store } from '../store/store.js';
 
 function sourceKind(value: unknown): SourceKind {

@@ -2,7 +2,7 @@ import type { Clock } from '../core/ports.js';
 import type { DashboardUserRecord } from '../store/dashboard-store.js';
 import type { Store } from '../store/store.js';
 
-/** Who changed what: one row per change made through the dashboard (or the `user` CLI), never secrets. */
+/** Who changed what: one row per change made through the dashboard, the `user` CLI or a management rule that audits itself (SIP source overlaps); never secrets. */
 export interface AuditInput {
   action: string;
   target: string;
