@@ -4,7 +4,7 @@ import type { Clock, KeySigner } from '../core/ports.js';
 import type { Config } from '../config/schema.js';
 import type { SoftwareKeyStore } from '../../hsm/software/software-store.js';
 import type { DashboardUserRecord } from '../store/dashboard-store.js';
-import type { Insights } from './insights.js';
+import type { Insights } from './insight-service.js';
 import type { Store } from '../store/store.js';
 import { writeAudit, type AuditInput } from '../manage/audit.js';
 import { ShakenError } from '../core/errors.js';

@@ -7,7 +7,7 @@ import type { Store } from '../store/store.js';
 import { ShakenError } from '../core/errors.js';
 import { sendHttpError, sendNoRoute } from '../http/errors.js';
 import { setSession, type DashboardContext, type DashboardKeys } from './context.js';
-import type { Insights } from './insights.js';
+import type { Insights } from './insight-service.js';
 import { LiveTails } from './live-tail.js';
 import { LoginGate } from './login-gate.js';
 import { LoginLimiter } from './login-limit.js';
