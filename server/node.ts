@@ -19,12 +19,13 @@ import { startSipServer, type SipServer } from './sip/sip-server.js';
 import { createConfiguredVerifier } from './verify-fetch/node-verifier.js';
 import { createAdminCheck } from './manage/admin-auth.js';
 import { openKeyStores, type KeyStores } from './key-stores.js';
+import { mountOperatorRoutes } from './operator-routes.js';
 import { fanOutSink, RequestMetrics } from './metrics/request-metrics.js';
 import { PrometheusMetrics } from './metrics/prometheus.js';
 import { clusterMetricsClient } from './metrics/prometheus-cluster.js';
 import { startDashboardJobs } from './dashboard/background.js';
 import { createInsights } from './dashboard/insights.js';
-import { createReadiness, watchReadiness, type ReadinessWatch } from './readiness.js';
+import { createReadiness, watchReadiness, type ReadinessWatch } from './health/readiness.js';
 import { watchChanges } from './store/change-watcher.js';
 import { outageLog } from './store/outage-log.js';
 import { shareClusterChanges } from './store/cluster-changes.js';
@@ -156,9 +157,11 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
     connections: config.http,
     onConnectionRefused: (reason) => prometheus.connectionRefused('http', reason),
     readiness,
+  });
+  mountOperatorRoutes(app, {
     admin: { store, checkAdmin: createAdminCheck(config.adminToken) },
     dashboard: config.dashboard.enabled ? { store, keys, clock, logger, config, insights } : undefined,
-    metricsRoute: {
+    metrics: {
       // A cluster worker answers for the whole node: the primary sums every worker's registry.
       collect: cluster.isWorker ? clusterMetricsClient(prometheus.registry) : () => prometheus.metrics(),
       contentType: prometheus.contentType,

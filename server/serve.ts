@@ -7,7 +7,7 @@ import type { Config } from './config/schema.js';
 import { openKeyStores, type KeyStores } from './key-stores.js';
 import { ensureDemoAccount, type DemoSetup } from './manage/demo.js';
 import { startNode } from './node.js';
-import { dashboardBanner } from './dashboard/banner.js';
+import { dashboardBanner } from './dashboard-banner.js';
 import { serveClusterMetrics } from './metrics/prometheus-cluster.js';
 import { shellQuote } from './shell-quote.js';
 import { storeOptions } from './config/store-options.js';

@@ -32,6 +32,13 @@ export const ERROR_CODES = [
   'ERR_KEYSTORE_CONFIG',
   'ERR_KEYSTORE_LOGIN_FAILED',
   'ERR_STORE_UNAVAILABLE',
+  // A person at the dashboard: logging in, their session, what their role allows.
+  'ERR_LOGIN_FAILED',
+  'ERR_LOGIN_RATE_LIMITED',
+  'ERR_LOGIN_BUSY',
+  'ERR_SESSION_REQUIRED',
+  'ERR_SESSION_CSRF',
+  'ERR_ROLE_FORBIDDEN',
   'ERR_INTERNAL',
 ] as const;
 
@@ -42,6 +49,8 @@ export interface ShakenErrorOptions {
   cause?: unknown;
   /** Structured facts a caller can act on (e.g. the bad rows of an import); never secrets. */
   details?: unknown;
+  /** When the caller may try again, in seconds (an overload or a rate limit); HTTP sends it as Retry-After. */
+  retryAfterSec?: number;
 }
 
 /** A failure the caller can act on. `reason` is shown to callers: never put secrets or key material in it. */
@@ -50,6 +59,7 @@ export class ShakenError extends Error {
   readonly field: string | undefined;
   readonly reason: string;
   readonly details: unknown;
+  readonly retryAfterSec: number | undefined;
 
   constructor(code: ErrorCode, reason: string, options: ShakenErrorOptions = {}) {
     super(`${code}: ${reason}`, options.cause === undefined ? undefined : { cause: options.cause });
@@ -58,6 +68,7 @@ export class ShakenError extends Error {
     this.field = options.field;
     this.reason = reason;
     this.details = options.details;
+    this.retryAfterSec = options.retryAfterSec;
   }
 }
 

@@ -2,7 +2,8 @@ import type { AccountRecord } from '../core/ports.js';
 import { findAccount } from '../manage/accounts.js';
 import type { DashboardUserRecord } from '../store/dashboard-store.js';
 import type { Store } from '../store/store.js';
-import { DashboardError, notFound } from './errors.js';
+import { ShakenError } from '../core/errors.js';
+import { notFound } from './errors.js';
 
 /*
  * Role rules of docs/dashboard-api.md. admin: everything. operator: read and write its own account. viewer:
@@ -15,7 +16,7 @@ export function canSee(user: DashboardUserRecord, accountId: string | null): boo
 }
 
 export function requireAdmin(user: DashboardUserRecord): void {
-  if (user.role !== 'admin') throw new DashboardError('ERR_DASH_FORBIDDEN', 'only an admin may do this');
+  if (user.role !== 'admin') throw new ShakenError('ERR_ROLE_FORBIDDEN', 'only an admin may do this');
 }
 
 /** The account named by `idOrName` if the user may read it; 404 otherwise, whether it exists or not. */
@@ -28,7 +29,7 @@ export async function readableAccount(store: Store, user: DashboardUserRecord, i
 /** As readableAccount, and the user may change it: a viewer gets 403 on an account it can see. */
 export async function writableAccount(store: Store, user: DashboardUserRecord, idOrName: string): Promise<AccountRecord> {
   const account = await readableAccount(store, user, idOrName);
-  if (user.role === 'viewer') throw new DashboardError('ERR_DASH_FORBIDDEN', 'a viewer cannot change anything');
+  if (user.role === 'viewer') throw new ShakenError('ERR_ROLE_FORBIDDEN', 'a viewer cannot change anything');
   return account;
 }
 

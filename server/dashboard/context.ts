@@ -1,23 +1,29 @@
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Clock } from '../core/ports.js';
+import type { Clock, KeySigner } from '../core/ports.js';
 import type { Config } from '../config/schema.js';
-import type { KeyStores } from '../key-stores.js';
+import type { SoftwareKeyStore } from '../../hsm/software/software-store.js';
 import type { DashboardUserRecord } from '../store/dashboard-store.js';
-import type { Insights } from './insights.js';
+import type { Insights } from './insight-service.js';
 import type { Store } from '../store/store.js';
 import { writeAudit, type AuditInput } from '../manage/audit.js';
-import { DashboardError } from './errors.js';
+import { ShakenError } from '../core/errors.js';
 import type { LiveTails } from './live-tail.js';
 import type { LoginGate } from './login-gate.js';
 import type { LoginLimiter } from './login-limit.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { ActiveSession, DashboardSessions } from './sessions.js';
 
+/** The key stores a credential upload writes to (the software one) or reads a key reference from (any). */
+export interface DashboardKeys {
+  software: SoftwareKeyStore;
+  router: KeySigner;
+}
+
 /** What the dashboard routes share. */
 export interface DashboardContext {
   store: Store;
-  keys: KeyStores;
+  keys: DashboardKeys;
   clock: Clock;
   logger: Logger;
   config: Config;
@@ -43,7 +49,7 @@ export function setSession(request: FastifyRequest, s: ActiveSession): void {
 /** The request's session; the auth hook has made sure there is one on every route but the login. */
 export function sessionOf(request: FastifyRequest): ActiveSession {
   const s = active.get(request);
-  if (!s) throw new DashboardError('ERR_DASH_SESSION', 'log in first');
+  if (!s) throw new ShakenError('ERR_SESSION_REQUIRED', 'log in first');
   return s;
 }
 
@@ -57,6 +63,6 @@ export function audit(ctx: DashboardContext, request: FastifyRequest, e: AuditIn
 export function bodyOf(request: FastifyRequest): Record<string, unknown> {
   const b = request.body;
   if (b === undefined || b === null) return {};
-  if (typeof b !== 'object' || Array.isArray(b)) throw new DashboardError('ERR_DASH_INVALID', 'the body must be a JSON object', { field: 'body' });
+  if (typeof b !== 'object' || Array.isArray(b)) throw new ShakenError('ERR_REQ_MALFORMED', 'the body must be a JSON object', { field: 'body' });
   return b as Record<string, unknown>;
 }

@@ -1,24 +1,7 @@
-import type { FailureCountRow, SignedCountRow, TimeWindow } from '../store/dashboard-store.js';
 import type { Store } from '../store/store.js';
-import { computeStats, type Stats, type StatsQuery } from './stats.js';
+import type { InsightService, Insights } from './insight-service.js';
+import { computeStats } from './stats.js';
 import { ThreadedInsights, type InsightThreadLogger } from './threaded-insights.js';
-
-/** The request-log aggregates of a compliance report. */
-export interface ReportCounts {
-  signed: SignedCountRow[];
-  failures: FailureCountRow[];
-}
-
-/** The dashboard's read-only work that scans many request-log rows: a stats window and a report's range. */
-export interface Insights {
-  stats(q: StatsQuery): Promise<Stats>;
-  reportCounts(w: TimeWindow): Promise<ReportCounts>;
-}
-
-/** Insights the node owns: `close()` ends what is in flight (its callers get ERR_STORE_UNAVAILABLE). */
-export interface InsightService extends Insights {
-  close(): Promise<void>;
-}
 
 /** The one implementation of the queries, on whichever connection it is given: the node's, or a thread's. */
 export function storeInsights(store: Store): Insights {

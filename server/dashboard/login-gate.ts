@@ -1,5 +1,5 @@
 import type { Clock } from '../core/ports.js';
-import { DashboardError } from './errors.js';
+import { ShakenError } from '../core/errors.js';
 import { sourceKey } from '../net/connection-guard.js';
 
 export interface LoginGateOptions {
@@ -37,14 +37,14 @@ export class LoginGate {
   }
 
   /**
-   * Admits a login from `address` or throws ERR_DASH_RATE_LIMITED (429, this source is too fast) or
-   * ERR_DASH_BUSY (503, too many logins in progress). The caller must call the returned function once the
+   * Admits a login from `address` or throws ERR_LOGIN_RATE_LIMITED (429, this source is too fast) or
+   * ERR_LOGIN_BUSY (503, too many logins in progress). The caller must call the returned function once the
    * login's work is done, whatever its outcome.
    */
   enter(address: string): () => void {
     this.takeToken(address);
     if (this.pending >= this.maxPending) {
-      throw new DashboardError('ERR_DASH_BUSY', 'too many logins in progress; try again shortly', { retryAfterSec: 1 });
+      throw new ShakenError('ERR_LOGIN_BUSY', 'too many logins in progress; try again shortly', { retryAfterSec: 1 });
     }
     this.pending++;
     let left = false;
@@ -67,7 +67,7 @@ export class LoginGate {
     this.buckets.delete(key);
     if (tokens < 1) {
       this.buckets.set(key, { tokens, atMs: now });
-      throw new DashboardError('ERR_DASH_RATE_LIMITED', 'too many logins from this address; try again later', {
+      throw new ShakenError('ERR_LOGIN_RATE_LIMITED', 'too many logins from this address; try again later', {
         retryAfterSec: Math.max(1, Math.ceil((1 - tokens) / perMs / 1000)),
       });
     }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../core/ports.js';
 import type { Store } from '../store/store.js';
-import { DashboardError } from './errors.js';
+import { ShakenError } from '../core/errors.js';
 
 export const LOGIN_WINDOW_MS = 15 * 60_000;
 export const LOGIN_MAX_FAILURES = 5;
@@ -23,13 +23,13 @@ export class LoginLimiter {
     return createHash('sha256').update(`${username.toLowerCase()}\0${address}`, 'utf8').digest('hex');
   }
 
-  /** Counts this attempt, or throws ERR_DASH_RATE_LIMITED when the window's attempts are used up. */
+  /** Counts this attempt, or throws ERR_LOGIN_RATE_LIMITED when the window's attempts are used up. */
   async reserve(username: string, address: string): Promise<void> {
     const now = this.clock.now();
     const { attempts, windowStartMs } = await this.store.dashboard.reserveLoginAttempt(this.key(username, address), now, LOGIN_WINDOW_MS);
     if (attempts > LOGIN_MAX_FAILURES) {
       const retryAfterSec = Math.max(1, Math.ceil((windowStartMs + LOGIN_WINDOW_MS - now) / 1000));
-      throw new DashboardError('ERR_DASH_RATE_LIMITED', `too many failed logins; try again in ${retryAfterSec} s`, { retryAfterSec });
+      throw new ShakenError('ERR_LOGIN_RATE_LIMITED', `too many failed logins; try again in ${retryAfterSec} s`, { retryAfterSec });
     }
   }
 

@@ -3,11 +3,11 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/ports.js';
 import { resolvePublicUrl } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import type { KeyStores } from '../key-stores.js';
 import type { Store } from '../store/store.js';
-import { setSession, type DashboardContext } from './context.js';
-import { DashboardError, dashboardErrorReply } from './errors.js';
-import type { Insights } from './insights.js';
+import { ShakenError } from '../core/errors.js';
+import { sendHttpError, sendNoRoute } from '../http/errors.js';
+import { setSession, type DashboardContext, type DashboardKeys } from './context.js';
+import type { Insights } from './insight-service.js';
 import { LiveTails } from './live-tail.js';
 import { LoginGate } from './login-gate.js';
 import { LoginLimiter } from './login-limit.js';
@@ -21,7 +21,7 @@ import { defaultAssetsDir, registerDashboardAssets } from './static-assets.js';
 
 export interface DashboardDeps {
   store: Store;
-  keys: KeyStores;
+  keys: DashboardKeys;
   clock: Clock;
   logger: Logger;
   config: Config;
@@ -65,15 +65,10 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): { 
 
   void app.register(
     async (api) => {
-      api.setErrorHandler((err, request, reply) => {
-        const r = dashboardErrorReply(err);
-        if (r.body.code === 'ERR_INTERNAL') request.log.error({ err }, 'dashboard: unhandled error');
-        if (r.retryAfterSec !== undefined) void reply.header('retry-after', String(r.retryAfterSec));
-        return reply.code(r.status).send(r.body);
-      });
-      api.setNotFoundHandler((request, reply) =>
-        reply.code(404).send({ code: 'ERR_DASH_NOT_FOUND', reason: `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}` }),
-      );
+      // One HTTP table and one body for the whole service (http/errors.ts). Set here too, not only inherited from
+      // the app, so a path unknown under /dashboard/api still passes the session check and gets the headers below.
+      api.setErrorHandler(sendHttpError);
+      api.setNotFoundHandler(sendNoRoute);
       api.addHook('onSend', async (_request, reply) => {
         void reply.headers(SECURITY_HEADERS);
         if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
@@ -82,9 +77,9 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): { 
         const path = request.url.split('?')[0];
         if (request.method === 'POST' && path === '/dashboard/api/session') return;
         const active = await ctx.sessions.resolve(request.headers.cookie);
-        if (!active) throw new DashboardError('ERR_DASH_SESSION', 'not logged in, or the session has expired');
+        if (!active) throw new ShakenError('ERR_SESSION_REQUIRED', 'not logged in, or the session has expired');
         if (!SAFE_METHODS.has(request.method) && !csrfMatches(active.session, request.headers['x-csrf-token'])) {
-          throw new DashboardError('ERR_DASH_CSRF', 'missing or wrong X-CSRF-Token header');
+          throw new ShakenError('ERR_SESSION_CSRF', 'missing or wrong X-CSRF-Token header');
         }
         setSession(request, active);
       });

@@ -1,6 +1,6 @@
 import type { Store } from '../store/store.js';
 import { invalid } from './errors.js';
-import type { Insights } from './insights.js';
+import type { Insights } from './insight-service.js';
 import { credView, sortCredentials } from './views.js';
 
 const DAY_MS = 86_400_000;

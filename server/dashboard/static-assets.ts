@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { sendNoRoute } from '../http/errors.js';
 
 /**
  * The folder holding the built dashboard: `dashboard.assetsDir`, else `dist/web` of the package this file
@@ -56,7 +57,7 @@ export function registerDashboardAssets(app: FastifyInstance, assetsDir: string,
     scope.get<{ Params: { '*': string } }>('/dashboard/*', (request, reply) => {
       const path = request.params['*'];
       // An unknown API path is the API's 404 (JSON), not a client route.
-      if (path.startsWith('api/')) return reply.code(404).send({ code: 'ERR_DASH_NOT_FOUND', reason: `no route GET /dashboard/${path.slice(0, 200)}` });
+      if (path.startsWith('api/')) return sendNoRoute(request, reply);
       // send refuses traversal itself, but with an error that would surface as a 500: no such file is a 404.
       if (path.includes('..') || path.includes('\0')) return reply.callNotFound();
       if (path.startsWith('assets/')) return reply.header('cache-control', 'public, max-age=31536000, immutable').sendFile(path, root);

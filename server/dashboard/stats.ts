@@ -1,7 +1,6 @@
 import type { Store } from '../store/store.js';
 import type { LatencySample, TimeWindow } from '../store/dashboard-store.js';
 import { invalid } from './errors.js';
-import type { Insights } from './insights.js';
 
 export const WINDOWS = {
   '15m': { ms: 15 * 60_000, bucketMs: 30_000 },
@@ -72,7 +71,7 @@ export type Stats = Awaited<ReturnType<typeof computeStats>>;
 export class StatsCache {
   private readonly entries = new Map<string, { at: number; value: Promise<Stats> }>();
 
-  constructor(private readonly insights: Pick<Insights, 'stats'>) {}
+  constructor(private readonly insights: { stats(q: StatsQuery): Promise<Stats> }) {}
 
   get(opts: StatsQuery): Promise<Stats> {
     const key = `${opts.window}\0${opts.accountId ?? ''}`;

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { ShakenError, type ErrorCode } from '../core/errors.js';
 import type { TimeWindow } from '../store/dashboard-store.js';
 import { threadScript } from '../store/thread-script.js';
-import type { InsightService, ReportCounts } from './insights.js';
+import type { InsightService, ReportCounts } from './insight-service.js';
 import type { Stats, StatsQuery } from './stats.js';
 
 export interface InsightThreadOptions {

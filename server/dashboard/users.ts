@@ -1,8 +1,8 @@
-import { isShakenError } from '../core/errors.js';
+import { isShakenError, ShakenError } from '../core/errors.js';
 import { findAccount } from '../manage/accounts.js';
 import type { DashboardRole, DashboardUserRecord } from '../store/dashboard-store.js';
 import type { Store } from '../store/store.js';
-import { DashboardError, invalid } from './errors.js';
+import { invalid, notFound } from './errors.js';
 import { sharedPasswordHasher, type PasswordHasher } from './password-hasher.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, randomPassword } from './passwords.js';
 
@@ -80,7 +80,7 @@ export interface UserChange {
 /** Changes a user; its sessions end (the store does that) so the new rights apply at once. */
 export async function updateDashboardUser(store: Store, id: string, change: UserChange, passwords: PasswordHasher = sharedPasswordHasher()): Promise<DashboardUserRecord> {
   const current = await store.dashboard.getUser(id);
-  if (!current) throw new DashboardError('ERR_DASH_NOT_FOUND', `user ${id} does not exist`);
+  if (!current) throw notFound(`user ${id}`);
   const role = change.role === undefined ? current.role : checkRole(change.role);
   const accountId = change.accountId === undefined && change.role === undefined ? current.accountId : await checkAccount(store, role, change.accountId === undefined ? current.accountId : change.accountId);
   if (current.role === 'admin' && role !== 'admin') await refuseLastAdmin(store, current);
@@ -93,12 +93,12 @@ export async function updateDashboardUser(store: Store, id: string, change: User
 
 async function refuseLastAdmin(store: Store, user: DashboardUserRecord): Promise<void> {
   const admins = (await store.dashboard.listUsers()).filter((u) => u.role === 'admin' && u.id !== user.id);
-  if (admins.length === 0) throw new DashboardError('ERR_DASH_CONFLICT', 'this is the last admin; create another admin first');
+  if (admins.length === 0) throw new ShakenError('ERR_REQ_CONFLICT', 'this is the last admin; create another admin first');
 }
 
 export async function removeDashboardUser(store: Store, idOrName: string): Promise<DashboardUserRecord> {
   const user = (await store.dashboard.getUser(idOrName)) ?? (await store.dashboard.findUserByUsername(idOrName));
-  if (!user) throw new DashboardError('ERR_DASH_NOT_FOUND', `user ${idOrName} does not exist`);
+  if (!user) throw notFound(`user ${idOrName}`);
   if (user.role === 'admin') await refuseLastAdmin(store, user);
   return store.dashboard.removeUser(user.id);
 }

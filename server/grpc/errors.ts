@@ -34,6 +34,13 @@ export const GRPC_STATUS = {
   ERR_KEYSTORE_CONFIG: status.UNAVAILABLE,
   ERR_KEYSTORE_LOGIN_FAILED: status.UNAVAILABLE,
   ERR_STORE_UNAVAILABLE: status.UNAVAILABLE,
+  // The dashboard's codes never reach gRPC; each is mapped like its HTTP status (statuscodes.md pairs them).
+  ERR_LOGIN_FAILED: status.UNAUTHENTICATED,
+  ERR_LOGIN_RATE_LIMITED: status.RESOURCE_EXHAUSTED,
+  ERR_LOGIN_BUSY: status.UNAVAILABLE,
+  ERR_SESSION_REQUIRED: status.UNAUTHENTICATED,
+  ERR_SESSION_CSRF: status.PERMISSION_DENIED,
+  ERR_ROLE_FORBIDDEN: status.PERMISSION_DENIED,
   ERR_INTERNAL: status.INTERNAL,
 } as const satisfies Record<ErrorCode, status>;
 

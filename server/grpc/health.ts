@@ -1,5 +1,5 @@
 import { status, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
-import type { ReadinessWatch } from '../readiness.js';
+import type { ReadinessWatch } from '../health/readiness.js';
 
 type ServingStatus = 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
 

@@ -2,7 +2,7 @@ import { Server, type ServerOptions, type ServiceDefinition } from '@grpc/grpc-j
 import { ReflectionService } from '@grpc/reflection';
 import type { SigningService } from '../core/sign-service.js';
 import type { Verifier } from '../core/verify/verify-service.js';
-import type { ReadinessWatch } from '../readiness.js';
+import type { ReadinessWatch } from '../health/readiness.js';
 import { createHealthService } from './health.js';
 import { createMetricsService, type MetricsSource } from './metrics-service.js';
 import { loadServiceDefinitions } from './proto.js';

@@ -1,22 +1,17 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { ShakenError } from '../core/errors.js';
 import type { CertificatePublisher } from '../core/certificate-publisher.js';
 import type { SigningService } from '../core/sign-service.js';
-import { httpError, toShakenError } from './errors.js';
-import { registerAdminRoutes } from './routes/admin.js';
+import { sendHttpError, sendNoRoute } from './errors.js';
 import { registerRoutingRoute } from './routes/routing.js';
 import type { RoutingService } from '../core/routing-service.js';
 import { registerAtisSigningRoute } from './routes/atis-signing.js';
 import { registerAtisVerificationRoute } from './routes/atis-verification.js';
 import { registerVerifyRoute } from './routes/verify.js';
 import type { Verifier } from '../core/verify/verify-service.js';
-import type { Store } from '../store/store.js';
 import { registerHealthRoutes, type ReadinessCheck } from './routes/health.js';
 import { registerOpenApiRoute } from './routes/openapi.js';
 import { registerSignRoute } from './routes/sign.js';
 import { registerX5uRoute } from './routes/x5u.js';
-import { registerDashboard, type DashboardDeps } from '../dashboard/register.js';
-import { registerMetricsRoute, type MetricsRouteDeps } from '../metrics/prometheus-route.js';
 import type { RefusedReason } from '../net/connection-guard.js';
 import { guardHttpConnections, httpServerOptions, type HttpConnectionLimits } from './connection-limits.js';
 
@@ -33,12 +28,6 @@ export interface HttpDeps {
   onConnectionRefused?: (reason: RefusedReason) => void;
   /** Verification (STI-VS) endpoints; absent in adapters built without a verifier. */
   verifier?: Verifier;
-  /** Management endpoints under /api/admin; absent in adapters that do not offer them. */
-  admin?: { store: Store; checkAdmin: (token: string | undefined) => void };
-  /** The management dashboard under /dashboard (issue 7); absent when `dashboard.enabled` is false. */
-  dashboard?: DashboardDeps;
-  /** Prometheus `GET /metrics`. */
-  metricsRoute?: MetricsRouteDeps;
 }
 
 /**
@@ -50,7 +39,11 @@ function isClientAbort(err: unknown, request: FastifyRequest): boolean {
   return (err as { code?: unknown } | null)?.code === 'ECONNRESET' && request.raw.readableAborted;
 }
 
-/** Builds the HTTP adapter without listening; `main` (or a test) calls `listen`. */
+/**
+ * Builds the HTTP adapter without listening; `main` (or a test) calls `listen`. The operator's routes (admin
+ * API, dashboard, metrics) are mounted on the returned app by the node (server/operator-routes.ts): they
+ * depend on this adapter's error mapping, never the other way round.
+ */
 export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger,
@@ -71,16 +64,9 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
       request.log.debug({ url: request.url.slice(0, 200) }, 'client closed the connection before sending its whole request body');
       return reply.code(400).send();
     }
-    const e = toShakenError(err);
-    if (e.code === 'ERR_INTERNAL') request.log.error({ err }, 'unhandled error');
-    const { status, body } = httpError(e);
-    return reply.code(status).send(body);
+    return sendHttpError(err, request, reply);
   });
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0]!.slice(0, 200);
-    const { status, body } = httpError(new ShakenError('ERR_REQ_NOT_FOUND', `no route ${request.method} ${path}`));
-    return reply.code(status).send(body);
-  });
+  app.setNotFoundHandler(sendNoRoute);
 
   registerSignRoute(app, deps.signing);
   registerRoutingRoute(app, deps.routing);
@@ -92,8 +78,5 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   registerX5uRoute(app, deps.certificates);
   registerHealthRoutes(app, deps.readiness);
   registerOpenApiRoute(app);
-  if (deps.admin) registerAdminRoutes(app, deps.admin);
-  if (deps.dashboard) registerDashboard(app, deps.dashboard);
-  if (deps.metricsRoute) registerMetricsRoute(app, deps.metricsRoute);
   return app;
 }

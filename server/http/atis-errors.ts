@@ -40,6 +40,13 @@ export const ATIS_MESSAGE = {
   ERR_KEYSTORE_CONFIG: { id: 'POL5000', text: 'Internal Server Error. Please try again later' },
   ERR_KEYSTORE_LOGIN_FAILED: { id: 'POL5000', text: 'Internal Server Error. Please try again later' },
   ERR_STORE_UNAVAILABLE: { id: 'POL5000', text: 'Internal Server Error. Please try again later' },
+  // The dashboard's codes never reach these endpoints; each gets the message of its HTTP class.
+  ERR_LOGIN_FAILED: { id: 'POL1001', text: 'Authentication required: %1' },
+  ERR_LOGIN_RATE_LIMITED: { id: 'POL1005', text: 'Too many requests: %1' },
+  ERR_LOGIN_BUSY: { id: 'POL5000', text: 'Internal Server Error. Please try again later' },
+  ERR_SESSION_REQUIRED: { id: 'POL1001', text: 'Authentication required: %1' },
+  ERR_SESSION_CSRF: { id: 'POL1002', text: 'Not authorized: %1' },
+  ERR_ROLE_FORBIDDEN: { id: 'POL1002', text: 'Not authorized: %1' },
   ERR_INTERNAL: { id: 'POL5000', text: 'Internal Server Error. Please try again later' },
 } as const satisfies Record<ErrorCode, AtisMessage>;
 

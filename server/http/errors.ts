@@ -1,6 +1,7 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ShakenError, isShakenError, type ErrorCode } from '../core/errors.js';
 
-/** The HTTP status of every error code: the one mapping for this transport. */
+/** The HTTP status of every error code: the one mapping for the whole HTTP surface (API, admin, dashboard). */
 export const HTTP_STATUS = {
   ERR_REQ_MALFORMED: 400,
   ERR_REQ_CONTENT_TYPE: 415,
@@ -31,6 +32,12 @@ export const HTTP_STATUS = {
   ERR_KEYSTORE_CONFIG: 503,
   ERR_KEYSTORE_LOGIN_FAILED: 503,
   ERR_STORE_UNAVAILABLE: 503,
+  ERR_LOGIN_FAILED: 401,
+  ERR_LOGIN_RATE_LIMITED: 429,
+  ERR_LOGIN_BUSY: 503,
+  ERR_SESSION_REQUIRED: 401,
+  ERR_SESSION_CSRF: 403,
+  ERR_ROLE_FORBIDDEN: 403,
   ERR_INTERNAL: 500,
 } as const satisfies Record<ErrorCode, number>;
 
@@ -62,6 +69,7 @@ export function toShakenError(err: unknown): ShakenError {
   return new ShakenError('ERR_INTERNAL', 'internal error', { cause: err });
 }
 
+/** The one error body of every JSON endpoint but the ATIS-1000082 ones (whose standard fixes theirs). */
 export interface HttpErrorBody {
   error: { code: ErrorCode; field?: string; reason: string; details?: unknown };
 }
@@ -71,4 +79,22 @@ export function httpError(e: ShakenError): { status: number; body: HttpErrorBody
   if (e.field) body.error.field = e.field;
   if (e.details !== undefined) body.error.details = e.details;
   return { status: HTTP_STATUS[e.code], body };
+}
+
+/**
+ * Answers a request with the error `err`: its status, the one body and, for an overload or a rate limit,
+ * Retry-After. Anything unknown is ERR_INTERNAL, logged with its stack here and never echoed.
+ */
+export function sendHttpError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const e = toShakenError(err);
+  if (e.code === 'ERR_INTERNAL') request.log.error({ err }, 'unhandled error');
+  const { status, body } = httpError(e);
+  if (e.retryAfterSec !== undefined) void reply.header('retry-after', String(e.retryAfterSec));
+  return reply.code(status).send(body);
+}
+
+/** Answers a request no route matched: 404 ERR_REQ_NOT_FOUND naming the method and path (query left out). */
+export function sendNoRoute(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const path = request.url.split('?')[0]!.slice(0, 200);
+  return sendHttpError(new ShakenError('ERR_REQ_NOT_FOUND', `no route ${request.method} ${path}`), request, reply);
 }

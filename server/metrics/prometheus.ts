@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { daysUntilExpiry, parseCertificateChain } from '../core/cert-chain.js';
 import type { Clock, RequestLogRecord, RequestLogSink } from '../core/ports.js';
 import type { RefusedReason } from '../net/connection-guard.js';
-import type { ReadinessCheck } from '../readiness.js';
+import type { ReadinessCheck } from '../health/readiness.js';
 import type { Store } from '../store/store.js';
 import type { RequestLogStats } from '../store/threaded-request-log.js';
 

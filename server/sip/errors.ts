@@ -46,5 +46,12 @@ export const SIP_STATUS = {
   ERR_KEYSTORE_CONFIG: UNAVAILABLE,
   ERR_KEYSTORE_LOGIN_FAILED: UNAVAILABLE,
   ERR_STORE_UNAVAILABLE: UNAVAILABLE,
+  // The dashboard's codes never reach SIP; mapped as the API key refusals and overloads above are.
+  ERR_LOGIN_FAILED: FORBIDDEN,
+  ERR_LOGIN_RATE_LIMITED: UNAVAILABLE,
+  ERR_LOGIN_BUSY: UNAVAILABLE,
+  ERR_SESSION_REQUIRED: FORBIDDEN,
+  ERR_SESSION_CSRF: FORBIDDEN,
+  ERR_ROLE_FORBIDDEN: FORBIDDEN,
   ERR_INTERNAL: { code: 500, phrase: 'Server Internal Error' },
 } as const satisfies Record<ErrorCode, SipStatus>;

@@ -114,7 +114,7 @@ describe('dashboard access control in a real browser', () => {
     const name = `csrf-${process.pid}`;
     const without = await context.request.post('/dashboard/api/accounts', { data: { name } });
     expect(without.status()).toBe(403);
-    expect(((await without.json()) as { code: string }).code).toBe('ERR_DASH_CSRF');
+    expect(((await without.json()) as { error: { code: string } }).error.code).toBe('ERR_SESSION_CSRF');
     const wrong = await context.request.post('/dashboard/api/accounts', { data: { name }, headers: { 'x-csrf-token': 'not-the-token' } });
     expect(wrong.status()).toBe(403);
     expect(await service.node.store.findAccountByName(name)).toBeUndefined();

@@ -40,7 +40,7 @@ describe('dashboard roles', () => {
     ]) {
       const r = await operatorX.get(path);
       expect(r.status, path).toBe(404);
-      expect(r.json.code, path).toBe('ERR_DASH_NOT_FOUND');
+      expect(r.json.error.code, path).toBe('ERR_REQ_NOT_FOUND');
     }
     expect((await operatorX.patch(`/dashboard/api/accounts/${y.account.id}`, { maxAttest: 'C' })).status).toBe(404);
     expect((await operatorX.post(`/dashboard/api/accounts/${y.account.id}/api-keys`, { name: 'steal' })).status).toBe(404);
@@ -68,7 +68,7 @@ describe('dashboard roles', () => {
     expect((await viewerX.get(`/dashboard/api/accounts/${y.account.id}`)).status).toBe(404);
     const write = await viewerX.patch(`/dashboard/api/accounts/${x.account.id}`, { maxAttest: 'C' });
     expect(write.status).toBe(403);
-    expect(write.json.code).toBe('ERR_DASH_FORBIDDEN');
+    expect(write.json.error.code).toBe('ERR_ROLE_FORBIDDEN');
     expect((await viewerX.post(`/dashboard/api/accounts/${x.account.id}/api-keys`, { name: 'k' })).status).toBe(403);
     expect((await viewerAll.get('/dashboard/api/accounts')).json.accounts.map((a: any) => a.name)).toEqual(['acct-x', 'acct-y']);
     expect((await viewerAll.del(`/dashboard/api/accounts/${y.account.id}/api-keys/${y.apiKeyId}`)).status).toBe(403);
@@ -83,9 +83,9 @@ describe('dashboard roles', () => {
     expect((await admin.post('/dashboard/api/users', { username: 'ops-y', password: 'a long enough password', role: 'viewer' })).status).toBe(409);
     const short = await admin.post('/dashboard/api/users', { username: 'short', password: 'short', role: 'viewer' });
     expect(short.status).toBe(400);
-    expect(short.json.field).toBe('password');
+    expect(short.json.error.field).toBe('password');
     const noAccount = await admin.post('/dashboard/api/users', { username: 'op-none', password: 'a long enough password', role: 'operator' });
-    expect(noAccount.json.field).toBe('accountId');
+    expect(noAccount.json.error.field).toBe('accountId');
 
     const opY = await DashClient.login(svc, 'ops-y', 'a long enough password');
     const patched = await admin.patch(`/dashboard/api/users/${created.json.user.id}`, { role: 'viewer' });

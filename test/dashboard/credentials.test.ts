@@ -31,21 +31,22 @@ describe('dashboard credentials and API keys', () => {
     const expired = await issueLeaf(pki.intermediate, { leafNotBefore: new Date(Date.now() - 40 * DAY_MS), leafNotAfter: new Date(Date.now() - DAY_MS) });
     const p384 = await issueLeaf(pki.intermediate, { leafKeyCurve: 'P-384' });
     const noTn = await issueLeaf(pki.intermediate, { omitTnAuthList: true });
-    const cases: [string, Record<string, unknown>, string, RegExp][] = [
-      ['mismatch', { certificatePem: pki.chainPem, privateKeyPem: other.leaf.keyPem }, 'ERR_CRED_KEY_MISMATCH', /does not match/],
-      ['expired', { certificatePem: expired.chainPem, privateKeyPem: expired.leaf.keyPem }, 'ERR_CRED_EXPIRED', /expired at/],
-      ['wrong curve', { certificatePem: p384.chainPem, privateKeyPem: p384.leaf.keyPem }, 'ERR_CRED_INVALID', /P-384.*P-256/],
-      ['no TNAuthList', { certificatePem: noTn.chainPem, privateKeyPem: noTn.leaf.keyPem }, 'ERR_CRED_INVALID', /TNAuthList/],
-      ['unparsable', { certificatePem: '-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n', privateKeyPem: pki.leaf.keyPem }, 'ERR_CRED_INVALID', /not valid base64/],
-      ['not a key', { certificatePem: pki.chainPem, privateKeyPem: 'hello' }, 'ERR_CRED_INVALID', /private key/],
-      ['both key kinds', { certificatePem: pki.chainPem, privateKeyPem: pki.leaf.keyPem, keyRef: 'pkcs11:token=a;object=b' }, 'ERR_DASH_INVALID', /not both/],
-      ['no chain', { privateKeyPem: pki.leaf.keyPem }, 'ERR_DASH_INVALID', /certificate chain/],
+    // [what, body, the form field at fault, the core's credential code (none for a form check), reason]
+    const cases: [string, Record<string, unknown>, string, string | undefined, RegExp][] = [
+      ['mismatch', { certificatePem: pki.chainPem, privateKeyPem: other.leaf.keyPem }, 'certificatePem', 'ERR_CRED_KEY_MISMATCH', /does not match/],
+      ['expired', { certificatePem: expired.chainPem, privateKeyPem: expired.leaf.keyPem }, 'certificatePem', 'ERR_CRED_EXPIRED', /expired at/],
+      ['wrong curve', { certificatePem: p384.chainPem, privateKeyPem: p384.leaf.keyPem }, 'certificatePem', 'ERR_CRED_INVALID', /P-384.*P-256/],
+      ['no TNAuthList', { certificatePem: noTn.chainPem, privateKeyPem: noTn.leaf.keyPem }, 'certificatePem', 'ERR_CRED_INVALID', /TNAuthList/],
+      ['unparsable', { certificatePem: '-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n', privateKeyPem: pki.leaf.keyPem }, 'certificatePem', 'ERR_CRED_INVALID', /not valid base64/],
+      ['not a key', { certificatePem: pki.chainPem, privateKeyPem: 'hello' }, 'privateKeyPem', 'ERR_CRED_INVALID', /private key/],
+      ['both key kinds', { certificatePem: pki.chainPem, privateKeyPem: pki.leaf.keyPem, keyRef: 'pkcs11:token=a;object=b' }, 'privateKeyPem', undefined, /not both/],
+      ['no chain', { privateKeyPem: pki.leaf.keyPem }, 'certificatePem', undefined, /certificate chain/],
     ];
-    for (const [what, body, code, reason] of cases) {
+    for (const [what, body, field, credentialCode, reason] of cases) {
       const r = await upload(body);
       expect(r.status, what).toBe(400);
-      expect(r.json.code, what).toBe(code);
-      expect(r.json.reason, what).toMatch(reason);
+      expect(r.json.error, what).toMatchObject({ code: 'ERR_REQ_FIELD_INVALID', field, reason: expect.stringMatching(reason) });
+      expect(r.json.error.details?.credentialCode, what).toBe(credentialCode);
       expect(r.text, what).not.toContain('PRIVATE KEY');
     }
     const list = await op.get(`/dashboard/api/accounts/${acct.account.id}/credentials`);

@@ -110,7 +110,7 @@ describe('node shutdown with a stats query on the insight thread', () => {
       stopped = true;
       const answer = await pending;
       expect(answer.status).toBe(503);
-      expect(answer.json).toMatchObject({ code: 'ERR_STORE_UNAVAILABLE', reason: 'the node is shutting down' });
+      expect(answer.json.error).toMatchObject({ code: 'ERR_STORE_UNAVAILABLE', reason: 'the node is shutting down' });
     } finally {
       if (!stopped) await svc.stop();
     }

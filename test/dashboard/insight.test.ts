@@ -171,7 +171,7 @@ describe.each(ENGINES)('dashboard insight (%s store)', (engine) => {
 
     const bad = await admin.get('/dashboard/api/reports?from=2026-02-30&to=2026-03-01');
     expect(bad.status).toBe(400);
-    expect(bad.json.field).toBe('from');
+    expect(bad.json.error.field).toBe('from');
     const past = (await admin.get('/dashboard/api/reports?from=2020-01-01&to=2020-01-31')).json;
     expect(past.signedByAccount).toEqual([]);
     expect(past.failuresByReason).toEqual([]);

@@ -26,7 +26,7 @@ function loginFrom(svc: TestService, localAddress: string, username: string, pas
         res.on('end', () => {
           let code: string | undefined;
           try {
-            code = (JSON.parse(text) as { code?: string }).code;
+            code = (JSON.parse(text) as { error?: { code?: string } }).error?.code;
           } catch {
             code = undefined;
           }
@@ -61,7 +61,7 @@ describe.each(ENGINES)('login attempts counted before the password check (%s sto
     expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
     expect(statuses.filter((s) => s === 429).length).toBe(40 - statuses.filter((s) => s === 401).length);
     for (const a of answers.filter((x) => x.status === 429)) {
-      expect(a.json.code).toBe('ERR_DASH_RATE_LIMITED');
+      expect(a.json.error.code).toBe('ERR_LOGIN_RATE_LIMITED');
       expect(Number(a.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     }
     const right = await new DashClient(svc.url).login(username, PASSWORD);
@@ -77,7 +77,7 @@ describe('the in-memory login gate, before any store or password work', () => {
     for (let i = 0; i < 6; i++) burst.push(await loginFrom(svc, '127.0.0.2', randomName(), 'not a password'));
     expect(burst.slice(0, 3).map((a) => a.status)).toEqual([401, 401, 401]);
     for (const a of burst.slice(3)) {
-      expect(a).toMatchObject({ status: 429, code: 'ERR_DASH_RATE_LIMITED' });
+      expect(a).toMatchObject({ status: 429, code: 'ERR_LOGIN_RATE_LIMITED' });
       expect(Number(a.retryAfter)).toBeGreaterThanOrEqual(1);
     }
     // The refused source's bucket is its own: another address gets in, and so does a known user there.
@@ -85,12 +85,12 @@ describe('the in-memory login gate, before any store or password work', () => {
     expect((await loginFrom(svc, '127.0.0.2', username, PASSWORD)).status).toBe(429);
   }, 60_000);
 
-  it('refuses logins beyond dashboard.loginMaxPending with 503 ERR_DASH_BUSY and Retry-After while the others are checked', async () => {
+  it('refuses logins beyond dashboard.loginMaxPending with 503 ERR_LOGIN_BUSY and Retry-After while the others are checked', async () => {
     svc = await startDashboardService('embedded', { overrides: { 'dashboard.loginMaxPending': 2 } });
     const answers = await Promise.all(Array.from({ length: 12 }, () => loginFrom(svc!, '127.0.0.1', randomName(), 'not a password')));
     const busy = answers.filter((a) => a.status === 503);
     expect(busy.length).toBeGreaterThanOrEqual(1);
-    for (const a of busy) expect(a).toMatchObject({ code: 'ERR_DASH_BUSY', retryAfter: '1' });
+    for (const a of busy) expect(a).toMatchObject({ code: 'ERR_LOGIN_BUSY', retryAfter: '1' });
     expect(answers.filter((a) => a.status === 401).length).toBe(12 - busy.length);
     expect(busy.length).toBeLessThanOrEqual(10);
   }, 60_000);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LoginGate } from '../../server/dashboard/login-gate.js';
+import { HTTP_STATUS } from '../../server/http/errors.js';
 import { sourceKey } from '../../server/net/connection-guard.js';
 
 const clockAt = (start: number) => {
@@ -19,23 +20,25 @@ describe('LoginGate', () => {
       refused = e;
     }
     // One token comes back every 10 s at 6 a minute.
-    expect(refused).toMatchObject({ code: 'ERR_DASH_RATE_LIMITED', status: 429, options: { retryAfterSec: 10 } });
+    expect(refused).toMatchObject({ code: 'ERR_LOGIN_RATE_LIMITED', retryAfterSec: 10 });
+    expect(HTTP_STATUS.ERR_LOGIN_RATE_LIMITED).toBe(429);
     expect(() => gate.enter('192.0.2.2')()).not.toThrow();
     clock.t += 10_000;
     expect(() => gate.enter('192.0.2.1')()).not.toThrow();
     expect(() => gate.enter('192.0.2.1')).toThrow(/too many logins from this address/);
   });
 
-  it('refuses with 503 ERR_DASH_BUSY while maxPending logins are in progress, and admits again once one leaves', () => {
+  it('refuses with 503 ERR_LOGIN_BUSY while maxPending logins are in progress, and admits again once one leaves', () => {
     const gate = new LoginGate(clockAt(0), { maxPending: 2, ratePerMinute: 0 });
     const a = gate.enter('192.0.2.1');
     gate.enter('192.0.2.2');
-    expect(() => gate.enter('192.0.2.3')).toThrow(expect.objectContaining({ code: 'ERR_DASH_BUSY', status: 503, options: { retryAfterSec: 1 } }));
+    expect(() => gate.enter('192.0.2.3')).toThrow(expect.objectContaining({ code: 'ERR_LOGIN_BUSY', retryAfterSec: 1 }));
+    expect(HTTP_STATUS.ERR_LOGIN_BUSY).toBe(503);
     a();
     // Leaving twice does not free a second place.
     a();
     gate.enter('192.0.2.3');
-    expect(() => gate.enter('192.0.2.4')).toThrow(expect.objectContaining({ code: 'ERR_DASH_BUSY' }));
+    expect(() => gate.enter('192.0.2.4')).toThrow(expect.objectContaining({ code: 'ERR_LOGIN_BUSY' }));
   });
 
   it('forgets the least recently seen source beyond maxSources, so a flood from many addresses holds bounded memory', () => {

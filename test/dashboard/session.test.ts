@@ -34,27 +34,27 @@ describe.each(ENGINES)('dashboard sessions (%s store)', (engine) => {
     expect((await c.get('/dashboard/api/session')).status).toBe(401);
   });
 
-  it('answers 401 ERR_DASH_LOGIN for a wrong password and for an unknown user alike, and 401 without a session', async () => {
+  it('answers 401 ERR_LOGIN_FAILED for a wrong password and for an unknown user alike, and 401 without a session', async () => {
     const { username } = await makeUser(svc, 'viewer');
     const wrong = await new DashClient(svc.url).login(username, 'not the password');
     expect(wrong.status).toBe(401);
-    expect(wrong.json).toEqual({ code: 'ERR_DASH_LOGIN', reason: 'wrong username or password' });
+    expect(wrong.json).toEqual({ error: { code: 'ERR_LOGIN_FAILED', reason: 'wrong username or password' } });
     const unknown = await new DashClient(svc.url).login('nobody-here', PASSWORD);
     expect(unknown.json).toEqual(wrong.json);
     const anon = await new DashClient(svc.url).get('/dashboard/api/accounts');
     expect(anon.status).toBe(401);
-    expect(anon.json.code).toBe('ERR_DASH_SESSION');
+    expect(anon.json.error.code).toBe('ERR_SESSION_REQUIRED');
     const forged = new DashClient(svc.url);
     forged.cookie = 'shakenstack_session=' + 'A'.repeat(43);
     expect((await forged.get('/dashboard/api/session')).status).toBe(401);
   });
 
-  it('refuses every non-GET request without the session CSRF token with 403 ERR_DASH_CSRF', async () => {
+  it('refuses every non-GET request without the session CSRF token with 403 ERR_SESSION_CSRF', async () => {
     const { username } = await makeUser(svc, 'admin');
     const c = await DashClient.login(svc, username);
     const missing = await c.request('POST', '/dashboard/api/accounts', { name: `csrf-${Date.now()}` }, { 'x-csrf-token': '' });
     expect(missing.status).toBe(403);
-    expect(missing.json.code).toBe('ERR_DASH_CSRF');
+    expect(missing.json.error.code).toBe('ERR_SESSION_CSRF');
     const wrong = await c.request('DELETE', '/dashboard/api/session', undefined, { 'x-csrf-token': 'x'.repeat(43) });
     expect(wrong.status).toBe(403);
     // Nothing was created and the session still works.
@@ -68,7 +68,7 @@ describe.each(ENGINES)('dashboard sessions (%s store)', (engine) => {
     for (let i = 0; i < 5; i++) expect((await new DashClient(svc.url).login(username, `wrong-${i}`)).status).toBe(401);
     const limited = await new DashClient(svc.url).login(username, PASSWORD);
     expect(limited.status).toBe(429);
-    expect(limited.json.code).toBe('ERR_DASH_RATE_LIMITED');
+    expect(limited.json.error.code).toBe('ERR_LOGIN_RATE_LIMITED');
     const retry = Number(limited.headers.get('retry-after'));
     expect(retry).toBeGreaterThan(800);
     expect(retry).toBeLessThanOrEqual(900);

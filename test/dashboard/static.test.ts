@@ -54,7 +54,7 @@ describe('dashboard static files', () => {
   it('answers an unknown API path with the API 404, not the page', async () => {
     const res = await fetch(`${svc.url}/dashboard/api/nothing-here`);
     expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ code: 'ERR_DASH_NOT_FOUND' });
+    expect(await res.json()).toMatchObject({ error: { code: 'ERR_REQ_NOT_FOUND' } });
   });
 
   it('says how to build the dashboard with a 503 when its files are missing', async () => {

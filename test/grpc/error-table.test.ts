@@ -21,6 +21,7 @@ const BY_HTTP: Record<number, status> = {
   409: status.FAILED_PRECONDITION,
   413: status.RESOURCE_EXHAUSTED,
   415: status.INVALID_ARGUMENT,
+  429: status.RESOURCE_EXHAUSTED,
   500: status.INTERNAL,
   503: status.UNAVAILABLE,
 };

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSignerClient } from '../../clients/node/src/index.js';
 import { RequestMetrics } from '../../server/metrics/request-metrics.js';
 import { buildGrpcServer, type GrpcAdapter } from '../../server/grpc/server.js';
-import type { ReadinessWatch } from '../../server/readiness.js';
+import type { ReadinessWatch } from '../../server/health/readiness.js';
 import { coreFixture } from '../helpers/core-fixture.js';
 import { postJson, startTestService, type Provisioned, type TestService } from '../helpers/service.js';
 import { bearer, callUnary, rawClients } from './support.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createReadiness, isReady } from '../../server/readiness.js';
+import { createReadiness, isReady } from '../../server/health/readiness.js';
 import { outageLog } from '../../server/store/outage-log.js';
 import { watchChanges } from '../../server/store/change-watcher.js';
 import { ShakenError } from '../../server/core/errors.js';

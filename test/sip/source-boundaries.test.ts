@@ -86,7 +86,7 @@ describe('SIP source blocks: the tenant boundary between accounts (issue 12)', (
       for (const body of [{ cidr: '127.0.0.78/32' }, { cidr: '127.0.0.78/32', allowOverlap: true }, { cidr: '127.0.0.0/8', allowOverlap: true }]) {
         const r = await operator.post(`/dashboard/api/accounts/${pbxA.account.id}/sip-sources`, body);
         expect(r.status, JSON.stringify(body)).toBe(409);
-        expect(r.json, JSON.stringify(body)).toMatchObject({ code: 'ERR_REQ_CONFLICT', reason: expect.stringMatching(NEUTRAL) });
+        expect(r.json.error, JSON.stringify(body)).toMatchObject({ code: 'ERR_REQ_CONFLICT', reason: expect.stringMatching(NEUTRAL) });
         expect(leaks(r.text.replace(body.cidr, ''))).toEqual([]);
       }
       // The carrier's account and its blocks are 404 to the operator, reading or removing.
@@ -94,7 +94,7 @@ describe('SIP source blocks: the tenant boundary between accounts (issue 12)', (
       expect((await operator.del(`/dashboard/api/accounts/${carrierB.account.id}/sip-sources?cidr=127.0.0.0/8`)).status).toBe(404);
       const own = await operator.del(`/dashboard/api/accounts/${pbxA.account.id}/sip-sources?cidr=${encodeURIComponent('127.0.0.0/8')}`);
       expect(own.status).toBe(404);
-      expect(own.json.code).toBe('ERR_DASH_NOT_FOUND');
+      expect(own.json.error.code).toBe('ERR_REQ_NOT_FOUND');
       expect(leaks(own.text.replace('127.0.0.0/8', ''))).toEqual([]);
       expect(await svc.node.store.listSipSources(carrierB.account.id)).toHaveLength(1);
     });

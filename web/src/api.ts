@@ -3,7 +3,11 @@ import type { Session } from './types.js';
 /** Every dashboard API call lives under this path (docs/dashboard-api.md). */
 export const API_BASE = '/dashboard/api';
 
-/** An error answer of the dashboard API: `{code, reason, field?}`, plus Retry-After on 429. */
+/**
+ * An error answer of the dashboard API, whose body is the service's one error body
+ * `{error: {code, reason, field?, details?}}`, plus Retry-After on 429 and 503. A request that got no answer is
+ * `NETWORK`, one without that body `HTTP_<status>`: codes of this client, never the service's.
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -21,7 +25,7 @@ type Listener = () => void;
 
 /**
  * Holds the CSRF token of the current session and sends it on every non-GET request, which the backend
- * refuses without it (403 ERR_DASH_CSRF). One per app, created in main.tsx and passed down.
+ * refuses without it (403 ERR_SESSION_CSRF). One per app, created in main.tsx and passed down.
  */
 export class ApiClient {
   private csrfToken = '';
@@ -92,7 +96,7 @@ export class ApiClient {
         credentials: 'same-origin',
       });
     } catch {
-      throw new ApiError(0, 'ERR_DASH_NETWORK', 'The service did not answer; check that it is running.');
+      throw new ApiError(0, 'NETWORK', 'The service did not answer; check that it is running.');
     }
     if (res.status === 204) return undefined as T;
     const text = await res.text();
@@ -104,7 +108,9 @@ export class ApiClient {
 }
 
 function toApiError(res: Response, json: unknown): ApiError {
-  const obj = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
+  const outer = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
+  // A proxy in front of the service may answer with a body of its own: only `error` objects are ours.
+  const obj = (typeof outer.error === 'object' && outer.error !== null ? outer.error : outer) as Record<string, unknown>;
   const code = typeof obj.code === 'string' ? obj.code : `HTTP_${res.status}`;
   const reason = typeof obj.reason === 'string' ? obj.reason : typeof obj.message === 'string' ? obj.message : `The service answered ${res.status} ${res.statusText}.`;
   const field = typeof obj.field === 'string' ? obj.field : undefined;

@@ -8,7 +8,7 @@ import { addSipSource, listSipSources, removeSipSource } from '../../manage/sip-
 import type { Store } from '../../store/store.js';
 import { canSee, readableAccount, requireAdmin, writableAccount } from '../access.js';
 import { audit, bodyOf, userOf, type DashboardContext } from '../context.js';
-import { invalid } from '../errors.js';
+import { invalid, refusedUpload } from '../errors.js';
 import { accountView, apiKeyView, credView, sortCredentials } from '../views.js';
 
 /** A PEM chain and key fit many times over; the API's usual 16 KiB limit would refuse a long chain. */
@@ -81,7 +81,9 @@ export function registerAccountRoutes(api: FastifyInstance, ctx: DashboardContex
     const c = await importCredential(
       { store, software: ctx.keys.software, keys: ctx.keys.router, nowMs: now() },
       { accountId: a.id, chainPem: b.certificatePem, keyPem, keyRef },
-    );
+    ).catch((e: unknown) => {
+      throw refusedUpload(e);
+    });
     const view = credView(c, now(), ctx.publicUrl());
     await audit(ctx, request, {
       action: 'credential.import',

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { writeAudit } from '../../manage/audit.js';
 import { bodyOf, sessionOf, type DashboardContext } from '../context.js';
-import { DashboardError, invalid } from '../errors.js';
+import { ShakenError } from '../../core/errors.js';
+import { invalid } from '../errors.js';
 import type { DashboardUserRecord } from '../../store/dashboard-store.js';
 import { publicUser } from '../users.js';
 
@@ -11,7 +12,7 @@ async function authenticate(ctx: DashboardContext, username: string, password: s
   const user = await ctx.store.dashboard.findUserByUsername(username);
   // An unknown name costs one scrypt too (against a decoy), so the answer time does not tell which names exist.
   const ok = await ctx.passwords.verify(password, user?.passwordHash);
-  if (!user || !ok) throw new DashboardError('ERR_DASH_LOGIN', 'wrong username or password');
+  if (!user || !ok) throw new ShakenError('ERR_LOGIN_FAILED', 'wrong username or password');
   return user;
 }
 

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Config } from '../config/schema.js';
-import { writePrivateFile } from '../store/private-files.js';
-import type { Store } from '../store/store.js';
-import { shellQuote } from '../shell-quote.js';
-import { ensureFirstAdmin } from './users.js';
+import type { Config } from './config/schema.js';
+import { writePrivateFile } from './store/private-files.js';
+import type { Store } from './store/store.js';
+import { shellQuote } from './shell-quote.js';
+import { ensureFirstAdmin } from './dashboard/users.js';
 
 /** The first admin's one-time password, in the data folder (0600); the log stream never carries it. */
 export const ADMIN_PASSWORD_FILE = 'dashboard-admin-password';
