@@ -1,6 +1,6 @@
 /**
- * Every setting, its default, the environment variable that sets it and how it is checked. The README's
- * configuration table is generated from the same facts (see test/config) and must stay in step.
+ * Every setting, its default, the environment variable that sets it and how it is checked. The settings
+ * table in docs/configuration.md is generated from the same facts (see test/config) and must stay in step.
  */
 export interface Config {
   dataDir: string;

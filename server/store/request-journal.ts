@@ -25,7 +25,7 @@ export interface RequestJournalOptions {
  * `withRequestLog`, before the core's promise settles. The first record of a batch queues `flush` as a
  * microtask right there, so it is queued ahead of the reaction that settling the core's promise queues for
  * its caller. HTTP (fastify's `await signing.handle()`), gRPC unary (`.then(callback)`), SignStream (each item's
- * `.then`, then a batched write) and SIP (`await routing.route()` / `verifier.handle()`, then `peer.send`) all
+ * `.then`, then a batched write) and SIP (`await calls.signCall()` / `calls.verifyCall()`, then `peer.send`) all
  * write their answer in such a reaction or later, and microtasks run in order: by the time any of them runs,
  * the record is in the file. Records finished in the same microtask run share one `writeSync`; work that
  * resumes from I/O starts a new run, so at low concurrency it is one write (a few µs, no fsync) per request.

@@ -10,7 +10,7 @@ import { HTTP_STATUS } from '../../server/http/errors.js';
 import { RequestMetrics } from '../../server/metrics/request-metrics.js';
 import { bearer, callUnary, rawClients } from './support.js';
 
-const readme = readFileSync('README.md', 'utf8');
+const errorsPage = readFileSync('docs/errors.md', 'utf8');
 
 /** The gRPC status each HTTP status class stands for (gRPC's own statuscodes.md pairs them the same way). */
 const BY_HTTP: Record<number, status> = {
@@ -38,8 +38,8 @@ describe('gRPC error table', () => {
     }
   });
 
-  it('documents every code in the README with the status the gRPC table gives it', () => {
-    const rows = new Map([...readme.matchAll(/^\| `(ERR_[A-Z_]+)` \| \d{3} \| ([A-Z_]+) \|/gm)].map((m) => [m[1]!, m[2]!]));
+  it('documents every code in docs/errors.md with the status the gRPC table gives it', () => {
+    const rows = new Map([...errorsPage.matchAll(/^\| `(ERR_[A-Z_]+)` \| \d{3} \| ([A-Z_]+) \|/gm)].map((m) => [m[1]!, m[2]!]));
     expect([...rows.keys()].sort()).toEqual([...ERROR_CODES].sort());
     for (const code of ERROR_CODES) expect(rows.get(code), code).toBe(status[GRPC_STATUS[code]]);
   });

@@ -4,7 +4,7 @@ import { ERROR_CODES } from '../../server/core/errors.js';
 import { ATIS_MESSAGE } from '../../server/http/atis-errors.js';
 import { HTTP_STATUS } from '../../server/http/errors.js';
 
-const readme = readFileSync('README.md', 'utf8');
+const errorsPage = readFileSync('docs/errors.md', 'utf8');
 
 describe('error registry', () => {
   it('maps every code in the HTTP table and the ATIS-1000082 table, and nothing else', () => {
@@ -12,8 +12,8 @@ describe('error registry', () => {
     expect(Object.keys(ATIS_MESSAGE).sort()).toEqual([...ERROR_CODES].sort());
   });
 
-  it('documents every code in the README with the status the HTTP table gives it', () => {
-    const rows = new Map([...readme.matchAll(/^\| `(ERR_[A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])]));
+  it('documents every code in docs/errors.md with the status the HTTP table gives it', () => {
+    const rows = new Map([...errorsPage.matchAll(/^\| `(ERR_[A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])]));
     expect([...rows.keys()].sort()).toEqual([...ERROR_CODES].sort());
     for (const code of ERROR_CODES) expect(rows.get(code), code).toBe(HTTP_STATUS[code]);
   });

@@ -9,9 +9,9 @@ describe('SIP error table', () => {
     for (const code of ERROR_CODES) expect(SIP_STATUS[code].code, code).toBeGreaterThanOrEqual(400);
   });
 
-  it('is documented in the README error table', () => {
-    const readme = readFileSync('README.md', 'utf8');
-    const rows = new Map([...readme.matchAll(/^\| `(ERR_[A-Z_]+)` \| \d{3} \| [A-Z_]+ \| (\d{3}) \|/gm)].map((m) => [m[1]!, Number(m[2])]));
+  it('is documented in the error table of docs/errors.md', () => {
+    const errorsPage = readFileSync('docs/errors.md', 'utf8');
+    const rows = new Map([...errorsPage.matchAll(/^\| `(ERR_[A-Z_]+)` \| \d{3} \| [A-Z_]+ \| (\d{3}) \|/gm)].map((m) => [m[1]!, Number(m[2])]));
     expect([...rows.keys()].sort()).toEqual([...ERROR_CODES].sort());
     for (const code of ERROR_CODES) expect(rows.get(code), code).toBe(SIP_STATUS[code].code);
   });

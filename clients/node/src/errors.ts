@@ -1,7 +1,7 @@
 import { status, type Metadata, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 
 /**
- * A refused or failed call. `code`, `field` and `reason` are the server's (README error table) when the server
+ * A refused or failed call. `code`, `field` and `reason` are the server's (docs/errors.md) when the server
  * refused the request; for transport failures (deadline, connection) `code` is undefined and `reason` is
  * gRPC's message.
  */

@@ -40,7 +40,7 @@ function someNumbers(f: { name: string; value: unknown }): string[] {
 }
 
 /**
- * Checks a verification request body: `{identity, pai?|from?|orig?, to?|dest?, time?|date?}` (see README).
+ * Checks a verification request body: `{identity, pai?|from?|orig?, to?|dest?, time?|date?}` (see docs/verification.md).
  * A malformed request is the caller's error (ShakenError, HTTP 400); a bad token in a well-formed request is
  * a verification outcome, judged later.
  */
