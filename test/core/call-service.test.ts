@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Call, CallPolicy } from '../../server/core/call/call.js';
-import { createCallService, type CallService } from '../../server/core/call/call-service.js';
-import { createRoutingService } from '../../server/core/routing-service.js';
+import type { CallService } from '../../server/core/call/call-service.js';
 import { parseTrustAnchors, staticTrustSource } from '../../server/core/verify/trust-anchors.js';
 import { createVerifier } from '../../server/core/verify/verify-service.js';
 import type { Directory } from '../../server/core/ports.js';
+import { fixtureCallService } from '../helpers/call-fixture.js';
 import { coreFixture, FakeClock, type CoreFixture } from '../helpers/core-fixture.js';
 
 const POLICY: CallPolicy = { maxDateSkewSec: 60, routeUnsigned: true, routeFailedVerification: true, requireIdentity: false };
@@ -26,19 +26,7 @@ function call(extra: Partial<Call> = {}): Call {
 describe('the call service', () => {
   let f: CoreFixture;
   let resolved: number;
-  const service = (policy: Partial<CallPolicy> = {}): CallService => {
-    const routing = createRoutingService({ signing: f.signing, directory: f.dir, clock: f.clock, cacheTtlMs: 60_000 });
-    const verifier = createVerifier({
-      fetcher: { fetch: async () => ({ ok: true, body: Buffer.from(f.pki.chainPem), contentType: 'application/pem-certificate-chain', maxAgeMs: 3_600_000 }) },
-      trust: staticTrustSource(parseTrustAnchors([{ name: 'root', text: f.pki.root.certPem }], 1)),
-      clock: f.clock,
-      authenticator: f.signing.authenticator,
-      sources: f.signing.sources,
-      log: f.dir,
-      options: { maxAgeSec: 60, allowInsecureX5u: false, crlPolicy: 'off' },
-    });
-    return createCallService({ signing: f.signing, routing, verifier, policy: { ...POLICY, ...policy } });
-  };
+  const service = (policy: Partial<CallPolicy> = {}): CallService => fixtureCallService(f, { ...POLICY, ...policy });
 
   beforeEach(async () => {
     // The test PKI's root and intermediate are valid from the real now on.

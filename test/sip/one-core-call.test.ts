@@ -1,14 +1,12 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCallService, type CallService } from '../../server/core/call/call-service.js';
+import type { CallService } from '../../server/core/call/call-service.js';
 import type { CallResult } from '../../server/core/call/call.js';
-import { createRoutingService } from '../../server/core/routing-service.js';
-import { parseTrustAnchors, staticTrustSource } from '../../server/core/verify/trust-anchors.js';
-import { createVerifier } from '../../server/core/verify/verify-service.js';
 import { RedirectHandler } from '../../server/sip/redirect-handler.js';
 import { startSipServer, type SipServer } from '../../server/sip/sip-server.js';
 import type { Directory } from '../../server/core/ports.js';
 import { coreFixture, FakeClock, type CoreFixture } from '../helpers/core-fixture.js';
+import { fixtureCallService } from '../helpers/call-fixture.js';
 import { sipRequest, UdpPeer } from '../helpers/sip-client.js';
 
 const logger = pino({ level: 'silent' });
@@ -35,18 +33,8 @@ describe('the SIP adapter calls the core once per INVITE', () => {
   const peers: UdpPeer[] = [];
 
   async function redirectServer(mode: 'sign' | 'verify') {
-    const routing = createRoutingService({ signing: f.signing, directory: f.dir, clock: f.clock, cacheTtlMs: 60_000 });
-    const verifier = createVerifier({
-      fetcher: { fetch: async () => ({ ok: true, body: Buffer.from(f.pki.chainPem), contentType: 'application/pem-certificate-chain', maxAgeMs: 3_600_000 }) },
-      trust: staticTrustSource(parseTrustAnchors([{ name: 'root', text: f.pki.root.certPem }], 1)),
-      clock: f.clock,
-      authenticator: f.signing.authenticator,
-      sources: f.signing.sources,
-      log: f.dir,
-      options: { maxAgeSec: 60, allowInsecureX5u: false, crlPolicy: 'off' },
-    });
     const policy = { maxDateSkewSec: 60, routeUnsigned: true, routeFailedVerification: true, requireIdentity: false };
-    const calls = counted(createCallService({ signing: f.signing, routing, verifier, policy }));
+    const calls = counted(fixtureCallService(f, policy));
     const handler = new RedirectHandler(
       { calls: calls.service, logger },
       { mode, onSignFailure: 'redirect', reasonProtocol: 'SIP', maxPending: 100, maxTransactions: 1000, limits: { maxMessageBytes: 16_384, maxHeaders: 100 } },
