@@ -32,6 +32,7 @@ import { shareClusterChanges } from './store/cluster-changes.js';
 import { openStore } from './store/open-store.js';
 import { ThreadedRequestLog } from './store/threaded-request-log.js';
 import type { Store } from './store/store.js';
+import { withTimeout } from './core/with-timeout.js';
 
 export interface RunningNode {
   app: FastifyInstance;
@@ -57,13 +58,8 @@ export interface RunningNode {
  * answered), then `tryShutdown` waits for unary calls; whatever is still open after `graceMs` is cancelled.
  */
 async function stopGrpc(grpc: GrpcAdapter, graceMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
   const graceful = Promise.all([grpc.drain(), new Promise<void>((resolve) => grpc.server.tryShutdown(() => resolve()))]);
-  const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), graceMs);
-  });
-  if ((await Promise.race([graceful, timedOut])) === 'timeout') grpc.server.forceShutdown();
-  clearTimeout(timer);
+  if ((await withTimeout(graceful, graceMs, () => 'timeout' as const)) === 'timeout') grpc.server.forceShutdown();
 }
 
 function bindGrpc(grpc: GrpcAdapter, config: Config, credentials: ServerCredentials): Promise<number> {
