@@ -58,14 +58,19 @@ function parseCidr(text: unknown): ParsedCidr {
 
 /** The one spelling of a block: host bits cleared, IPv6 compressed, a single address as /32 or /128. */
 export function canonicalCidr(text: unknown): string {
-  const c = parseCidr(text);
+  return spelling(parseCidr(text));
+}
+
+function spelling(c: ParsedCidr): string {
   return `${c.family === 4 ? bigIntToIpv4(c.network) : bigIntToIpv6(c.network)}/${c.prefix}`;
 }
 
 /** True when one block contains the other (identical blocks included); an IPv4 and an IPv6 block never overlap. */
 export function cidrsOverlap(a: string, b: string): boolean {
-  const x = parseCidr(a);
-  const y = parseCidr(b);
+  return parsedOverlap(parseCidr(a), parseCidr(b));
+}
+
+function parsedOverlap(x: ParsedCidr, y: ParsedCidr): boolean {
   if (x.family !== y.family) return false;
   const m = mask(x.family, Math.min(x.prefix, y.prefix));
   return (x.network & m) === (y.network & m);
@@ -82,11 +87,13 @@ export function cidrsOverlap(a: string, b: string): boolean {
  * Returns the other accounts' blocks the candidate overlaps (empty unless allowed).
  */
 export function admitSipSource(candidate: SipSource, existing: readonly SipSource[], options: { allowOverlap?: boolean } = {}): SipSource[] {
-  const cidr = canonicalCidr(candidate.cidr);
+  const parsed = parseCidr(candidate.cidr);
+  const cidr = spelling(parsed);
   if (existing.some((s) => s.accountId === candidate.accountId && s.cidr === cidr)) {
     throw new ShakenError('ERR_REQ_CONFLICT', `${cidr} is already a SIP source of this account`, { field: 'cidr' });
   }
-  const foreign = existing.filter((s) => s.accountId !== candidate.accountId && cidrsOverlap(s.cidr, cidr));
+  // The candidate is parsed once, not once per row of the table.
+  const foreign = existing.filter((s) => s.accountId !== candidate.accountId && parsedOverlap(parseCidr(s.cidr), parsed));
   if (foreign.length === 0) return [];
   if (!options.allowOverlap) {
     throw new ShakenError('ERR_REQ_CONFLICT', `${cidr} overlaps a SIP source block this account does not hold; only an administrator can allow an overlap`, { field: 'cidr' });
