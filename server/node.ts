@@ -125,11 +125,18 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   };
   // Changes made elsewhere are heard at the next poll; changes made on this node (admin API, dashboard) as they
   // commit, by the worker that made them and, through the primary, by its sibling workers.
+  // A change heard as it commits is not heard again from the poll (watcher.handled): one change, one drop.
   const watcher = watchChanges(store, { intervalMs: config.changePollMs, log: outageLog(logger, 'change watcher'), onChange: dropCaches });
-  const siblings = cluster.isWorker ? shareClusterChanges(dropCaches) : undefined;
-  const stopLocalChanges = store.onCommittedChange(() => {
+  const siblings = cluster.isWorker
+    ? shareClusterChanges((version) => {
+        dropCaches();
+        if (version !== undefined) watcher.handled(version);
+      })
+    : undefined;
+  const stopLocalChanges = store.onCommittedChange((version) => {
     dropCaches();
-    siblings?.announce();
+    watcher.handled(version);
+    siblings?.announce(version);
   });
   // The software key store keeps its keys in the store, so the store probe covers it too; each PKCS#11 token has its own.
   // While the store is down the node signs from its caches for cacheStaleIfErrorMs, and stays in the load balancer
