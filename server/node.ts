@@ -32,6 +32,7 @@ import { shareClusterChanges } from './store/cluster-changes.js';
 import { openStore } from './store/open-store.js';
 import { ThreadedRequestLog } from './store/threaded-request-log.js';
 import type { Store } from './store/store.js';
+import { withTimeout } from './core/with-timeout.js';
 
 export interface RunningNode {
   app: FastifyInstance;
@@ -57,13 +58,8 @@ export interface RunningNode {
  * answered), then `tryShutdown` waits for unary calls; whatever is still open after `graceMs` is cancelled.
  */
 async function stopGrpc(grpc: GrpcAdapter, graceMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
   const graceful = Promise.all([grpc.drain(), new Promise<void>((resolve) => grpc.server.tryShutdown(() => resolve()))]);
-  const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), graceMs);
-  });
-  if ((await Promise.race([graceful, timedOut])) === 'timeout') grpc.server.forceShutdown();
-  clearTimeout(timer);
+  if ((await withTimeout(graceful, graceMs, () => 'timeout' as const)) === 'timeout') grpc.server.forceShutdown();
 }
 
 function bindGrpc(grpc: GrpcAdapter, config: Config, credentials: ServerCredentials): Promise<number> {
@@ -129,11 +125,18 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   };
   // Changes made elsewhere are heard at the next poll; changes made on this node (admin API, dashboard) as they
   // commit, by the worker that made them and, through the primary, by its sibling workers.
+  // A change heard as it commits is not heard again from the poll (watcher.handled): one change, one drop.
   const watcher = watchChanges(store, { intervalMs: config.changePollMs, log: outageLog(logger, 'change watcher'), onChange: dropCaches });
-  const siblings = cluster.isWorker ? shareClusterChanges(dropCaches) : undefined;
-  const stopLocalChanges = store.onCommittedChange(() => {
+  const siblings = cluster.isWorker
+    ? shareClusterChanges((version) => {
+        dropCaches();
+        if (version !== undefined) watcher.handled(version);
+      })
+    : undefined;
+  const stopLocalChanges = store.onCommittedChange((version) => {
     dropCaches();
-    siblings?.announce();
+    watcher.handled(version);
+    siblings?.announce(version);
   });
   // The software key store keeps its keys in the store, so the store probe covers it too; each PKCS#11 token has its own.
   // While the store is down the node signs from its caches for cacheStaleIfErrorMs, and stays in the load balancer

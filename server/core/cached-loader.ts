@@ -1,5 +1,6 @@
 import { isStoreUnavailable } from './errors.js';
 import type { Clock } from './ports.js';
+import { withTimeout } from './with-timeout.js';
 
 interface Settled<V> {
   value: V;
@@ -123,11 +124,7 @@ export class CachedLoader<K, V> {
   /** The reload's result, or the stale value if the store has not answered within the patience. */
   private orStaleAfterPatience(entry: Entry<V>, loading: Promise<V>): Promise<V> {
     const stale = entry.settled!.value;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const patience = new Promise<V>((resolve) => {
-      timer = setTimeout(() => resolve(stale), this.reloadPatienceMs);
-    });
-    return Promise.race([loading, patience]).finally(() => clearTimeout(timer));
+    return withTimeout(loading, this.reloadPatienceMs, () => stale);
   }
 
   private reload(key: K, entry: Entry<V>): Promise<V> {

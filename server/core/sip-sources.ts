@@ -1,4 +1,5 @@
 import { ShakenError } from './errors.js';
+import { ipv4Value, ipv6Value } from './ip-address.js';
 import type { SourceKind } from './types.js';
 
 /** A block of addresses whose SIP requests belong to one account (issue 5: the trunk's source address). */
@@ -13,39 +14,6 @@ interface ParsedCidr {
   family: 4 | 6;
   network: bigint;
   prefix: number;
-}
-
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const HEX_GROUP = /^[0-9a-f]{1,4}$/;
-
-/** An IPv4 address as a number, or undefined when it is not one (dotted quad, no leading zeros). */
-function ipv4Value(address: string): bigint | undefined {
-  if (!IPV4.test(address)) return undefined;
-  return address.split('.').reduce((n, octet) => (n << 8n) | BigInt(Number(octet)), 0n);
-}
-
-/**
- * An IPv6 address (RFC 4291 §2.2 text forms: `::` once at most, an IPv4 tail allowed) as a number, or
- * undefined when it is not one. Written here rather than taken from node:net so the core stays free of
- * network modules; the same strictness: no zone, no brackets.
- */
-function ipv6Value(address: string): bigint | undefined {
-  let text = address.toLowerCase();
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const n = ipv4Value(v4[1]!);
-    if (n === undefined || !(text.length === v4[1]!.length + v4.index) || !text.slice(0, v4.index).endsWith(':')) return undefined;
-    text = `${text.slice(0, v4.index)}${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const head = halves[0] ? halves[0].split(':') : [];
-  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
-  if (![...head, ...tail].every((g) => HEX_GROUP.test(g))) return undefined;
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
-  const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
-  return groups.reduce((n, g) => (n << 16n) | BigInt(parseInt(g, 16)), 0n);
 }
 
 function bigIntToIpv4(n: bigint): string {
@@ -90,14 +58,19 @@ function parseCidr(text: unknown): ParsedCidr {
 
 /** The one spelling of a block: host bits cleared, IPv6 compressed, a single address as /32 or /128. */
 export function canonicalCidr(text: unknown): string {
-  const c = parseCidr(text);
+  return spelling(parseCidr(text));
+}
+
+function spelling(c: ParsedCidr): string {
   return `${c.family === 4 ? bigIntToIpv4(c.network) : bigIntToIpv6(c.network)}/${c.prefix}`;
 }
 
 /** True when one block contains the other (identical blocks included); an IPv4 and an IPv6 block never overlap. */
 export function cidrsOverlap(a: string, b: string): boolean {
-  const x = parseCidr(a);
-  const y = parseCidr(b);
+  return parsedOverlap(parseCidr(a), parseCidr(b));
+}
+
+function parsedOverlap(x: ParsedCidr, y: ParsedCidr): boolean {
   if (x.family !== y.family) return false;
   const m = mask(x.family, Math.min(x.prefix, y.prefix));
   return (x.network & m) === (y.network & m);
@@ -114,11 +87,13 @@ export function cidrsOverlap(a: string, b: string): boolean {
  * Returns the other accounts' blocks the candidate overlaps (empty unless allowed).
  */
 export function admitSipSource(candidate: SipSource, existing: readonly SipSource[], options: { allowOverlap?: boolean } = {}): SipSource[] {
-  const cidr = canonicalCidr(candidate.cidr);
+  const parsed = parseCidr(candidate.cidr);
+  const cidr = spelling(parsed);
   if (existing.some((s) => s.accountId === candidate.accountId && s.cidr === cidr)) {
     throw new ShakenError('ERR_REQ_CONFLICT', `${cidr} is already a SIP source of this account`, { field: 'cidr' });
   }
-  const foreign = existing.filter((s) => s.accountId !== candidate.accountId && cidrsOverlap(s.cidr, cidr));
+  // The candidate is parsed once, not once per row of the table.
+  const foreign = existing.filter((s) => s.accountId !== candidate.accountId && parsedOverlap(parseCidr(s.cidr), parsed));
   if (foreign.length === 0) return [];
   if (!options.allowOverlap) {
     throw new ShakenError('ERR_REQ_CONFLICT', `${cidr} overlaps a SIP source block this account does not hold; only an administrator can allow an overlap`, { field: 'cidr' });

@@ -5,6 +5,7 @@ import type { TimeWindow } from '../store/dashboard-store.js';
 import { threadScript } from '../store/thread-script.js';
 import type { InsightService, ReportCounts } from './insight-service.js';
 import type { Stats, StatsQuery } from './stats.js';
+import { withTimeout } from '../core/with-timeout.js';
 
 export interface InsightThreadOptions {
   dataDir: string;
@@ -164,11 +165,8 @@ export class ThreadedInsights implements InsightService {
     if (this.worker) this.retire(this.worker);
     await Promise.all(
       [...this.retired].map(async (worker) => {
-        let timer: NodeJS.Timeout | undefined;
-        const grace = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.limits.closeGraceMs)));
         // Still inside a statement: terminate takes effect when it returns, and the unref'd thread holds nothing up.
-        if ((await Promise.race([once(worker, 'exit'), grace])) === 'late') void worker.terminate();
-        clearTimeout(timer);
+        if ((await withTimeout(once(worker, 'exit'), this.limits.closeGraceMs, () => 'late' as const)) === 'late') void worker.terminate();
       }),
     );
   }

@@ -8,7 +8,7 @@ import { createMetricsService, type MetricsSource } from './metrics-service.js';
 import { loadServiceDefinitions } from './proto.js';
 import type { InternalErrorLogger } from './sign-codec.js';
 import { createSignerService } from './sign-service.js';
-import { withUndecodableMessages } from './undecodable.js';
+import { addServiceRefusingUndecodable } from './undecodable.js';
 import { createVerifierService } from './verify-service.js';
 
 const SIGNER_SERVICE = 'shakenstack.v1.Signer';
@@ -54,10 +54,9 @@ export function buildGrpcServer(deps: GrpcDeps): GrpcAdapter {
   });
   const signer = createSignerService(deps.signing, deps.logger);
   const health = createHealthService(deps.readiness, ['', SIGNER_SERVICE]);
-  // Bytes that do not decode are the caller's fault (INVALID_ARGUMENT), not the server's (grpc-js says INTERNAL).
-  server.addService(withUndecodableMessages(definitions[SIGNER_SERVICE] as ServiceDefinition), signer.implementation);
+  addServiceRefusingUndecodable(server, definitions[SIGNER_SERVICE] as ServiceDefinition, signer.implementation);
   if (deps.verifier) {
-    server.addService(withUndecodableMessages(definitions[VERIFIER_SERVICE] as ServiceDefinition), createVerifierService(deps.verifier, deps.logger));
+    addServiceRefusingUndecodable(server, definitions[VERIFIER_SERVICE] as ServiceDefinition, createVerifierService(deps.verifier, deps.logger));
   }
   server.addService(definitions[METRICS_SERVICE] as ServiceDefinition, createMetricsService(deps.signing, deps.metrics, deps.logger));
   server.addService(definitions[HEALTH_SERVICE] as ServiceDefinition, health.implementation);

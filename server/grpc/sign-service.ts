@@ -4,7 +4,6 @@ import type { SigningService } from '../core/sign-service.js';
 import { grpcStatus } from './errors.js';
 import { callerOf, refusal, type InternalErrorLogger, type SignResponse } from './sign-codec.js';
 import { SignStreamSession, type SignStreamRequest, type SignStreamResponse } from './sign-stream.js';
-import { UndecodableMessage } from './undecodable.js';
 
 function deadlinePassed(call: ServerUnaryCall<unknown, unknown>): boolean {
   const d = call.getDeadline();
@@ -26,10 +25,6 @@ export function createSignerService(signing: SigningService, logger: InternalErr
       // A caller that has given up gets nothing signed: the token would only be thrown away.
       if (deadlinePassed(call)) {
         callback({ code: status.DEADLINE_EXCEEDED, details: 'the deadline passed before signing started' });
-        return;
-      }
-      if (call.request instanceof UndecodableMessage) {
-        callback(grpcStatus(call.request.error));
         return;
       }
       signing.handle({ ...callerOf(call.metadata), transport: 'grpc', input: call.request }).then(

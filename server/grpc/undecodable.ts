@@ -1,5 +1,6 @@
-import type { ServiceDefinition } from '@grpc/grpc-js';
+import type { Server, ServiceDefinition, UntypedServiceImplementation, handleUnaryCall } from '@grpc/grpc-js';
 import { ShakenError } from '../core/errors.js';
+import { grpcStatus } from './errors.js';
 
 /**
  * What a request deserializer hands over for bytes that are not the method's protobuf message. grpc-js answers a
@@ -18,7 +19,7 @@ export class UndecodableMessage {
 }
 
 /** A copy of `service` whose request deserializers return an `UndecodableMessage` instead of throwing. */
-export function withUndecodableMessages(service: ServiceDefinition): ServiceDefinition {
+function withUndecodableMessages(service: ServiceDefinition): ServiceDefinition {
   return Object.fromEntries(
     Object.entries(service).map(([name, method]) => [
       name,
@@ -34,4 +35,26 @@ export function withUndecodableMessages(service: ServiceDefinition): ServiceDefi
       },
     ]),
   ) as ServiceDefinition;
+}
+
+/**
+ * Adds a service whose bytes that do not decode are the caller's fault (INVALID_ARGUMENT, ERR_REQ_MALFORMED), not
+ * the server's (grpc-js says INTERNAL). A unary method never reaches its handler with such bytes: it is answered
+ * here, once for every service. A method that reads a stream of requests gets the `UndecodableMessage` among them
+ * and decides when to end (SignStream first answers the items before it).
+ */
+export function addServiceRefusingUndecodable(server: Server, service: ServiceDefinition, implementation: UntypedServiceImplementation): void {
+  const handlers = Object.fromEntries(
+    Object.entries(implementation).map(([name, handler]) => {
+      const method = service[name];
+      if (!method || method.requestStream || method.responseStream) return [name, handler];
+      const unary = handler as handleUnaryCall<unknown, unknown>;
+      const refusing: handleUnaryCall<unknown, unknown> = (call, callback) => {
+        if (call.request instanceof UndecodableMessage) callback(grpcStatus(call.request.error));
+        else unary(call, callback);
+      };
+      return [name, refusing];
+    }),
+  ) as UntypedServiceImplementation;
+  server.addService(withUndecodableMessages(service), handlers);
 }

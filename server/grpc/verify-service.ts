@@ -2,7 +2,6 @@ import type { ServerUnaryCall, UntypedServiceImplementation, sendUnaryData } fro
 import type { Verifier } from '../core/verify/verify-service.js';
 import { grpcStatus } from './errors.js';
 import { callerOf, refusal, type InternalErrorLogger } from './sign-codec.js';
-import { UndecodableMessage } from './undecodable.js';
 import { verifyResponse, type VerifyResponse } from './verify-codec.js';
 
 /**
@@ -12,10 +11,6 @@ import { verifyResponse, type VerifyResponse } from './verify-codec.js';
 export function createVerifierService(verifier: Verifier, logger: InternalErrorLogger): UntypedServiceImplementation {
   return {
     Verify(call: ServerUnaryCall<unknown, VerifyResponse>, callback: sendUnaryData<VerifyResponse>) {
-      if (call.request instanceof UndecodableMessage) {
-        callback(grpcStatus(call.request.error));
-        return;
-      }
       verifier.handle({ token: callerOf(call.metadata).token, transport: 'grpc', input: call.request }).then(
         (r) => callback(null, verifyResponse(r)),
         (err: unknown) => callback(grpcStatus(refusal(err, logger))),

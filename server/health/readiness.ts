@@ -1,3 +1,5 @@
+import { withTimeout } from '../core/with-timeout.js';
+
 /**
  * Whether this process can sign: one set of probes that every transport reports (HTTP `/health/ready`, the
  * gRPC health service), so they never disagree about what "ready" means.
@@ -38,15 +40,7 @@ export interface ReadinessOptions {
 const PROBE_TIMEOUT_MS = 2000;
 
 async function run(probe: Probe, timeoutMs: number): Promise<ProbeState> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<ProbeState>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), timeoutMs);
-  });
-  try {
-    return await Promise.race([probe().then((): ProbeState => 'ok', (): ProbeState => 'unavailable'), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return withTimeout(probe().then((): ProbeState => 'ok', (): ProbeState => 'unavailable'), timeoutMs, (): ProbeState => 'timeout');
 }
 
 export function createReadiness(probes: Record<string, Probe>, options: ReadinessOptions = {}): ReadinessCheck {

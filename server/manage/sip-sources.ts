@@ -6,8 +6,9 @@ import type { Store } from '../store/store.js';
 import { parseSourceKind } from './source-kind.js';
 
 /**
- * An admin's explicit permission to add a block overlapping another account's (CLI `--allow-overlap`, admin
- * API `allowOverlap: true`, a dashboard admin). Who gave it is written to the audit log.
+ * Who may allow a block to overlap another account's: an admin (CLI, admin API, a dashboard admin). Given to
+ * `addSipSource` by a caller that is one; the request's `allowOverlap` says whether it does. Who gave it is
+ * written to the audit log.
  */
 export interface OverlapGrant {
   actor: AuditActor;
@@ -22,11 +23,18 @@ export interface SipSourceAdded {
 
 /**
  * Gives an account a source block for the SIP redirect server; the block is stored in its canonical spelling.
- * A block overlapping another account's is refused (a neutral 409 that names neither) unless `grant` is given.
+ * A block overlapping another account's is refused (a neutral 409 that names neither) unless `allowOverlap` is
+ * true and `grantor` (an admin) is given: anyone else's `allowOverlap` is ignored, as long as it is a boolean.
  * An overlap that was allowed is audited with both blocks and both accounts; the row names no account, so that
  * only an admin (or an unbound viewer, who sees every account anyway) reads it, never the operator of either.
  */
-export async function addSipSource(store: Store, accountId: string, input: { cidr: unknown; sourceKind?: unknown }, grant?: OverlapGrant): Promise<SipSourceAdded> {
+export async function addSipSource(
+  store: Store,
+  accountId: string,
+  input: { cidr: unknown; sourceKind?: unknown; allowOverlap?: unknown },
+  grantor?: OverlapGrant,
+): Promise<SipSourceAdded> {
+  const grant = allowOverlapOf(input.allowOverlap) ? grantor : undefined;
   const added = await store.addSipSource({ accountId, cidr: canonicalCidr(input.cidr), sourceKind: parseSourceKind(input.sourceKind) }, { allowOverlap: grant !== undefined });
   if (grant && added.overlaps.length > 0) {
     await writeAudit(store, grant.clock, grant.actor, {
@@ -42,8 +50,8 @@ export async function addSipSource(store: Store, accountId: string, input: { cid
   return added;
 }
 
-/** `allowOverlap` of an API body: absent or a boolean. */
-export function allowOverlapOf(value: unknown): boolean {
+/** `allowOverlap` of a request: absent (or null) or a boolean, whoever sends it and wherever. */
+function allowOverlapOf(value: unknown): boolean {
   if (value === undefined || value === null) return false;
   if (typeof value !== 'boolean') throw new ShakenError('ERR_REQ_FIELD_INVALID', 'allowOverlap must be true or false', { field: 'allowOverlap' });
   return value;

@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, type Registry } from 'prom-client';
+import { withTimeout } from '../core/with-timeout.js';
 
 const READY = 'shakenstack:metrics-ready';
 const REQUEST = 'shakenstack:metrics-request';
@@ -92,19 +93,19 @@ export function clusterMetricsClient(registry: Registry): () => Promise<string> 
   });
   // From now on this worker's counters are part of every collection.
   process.send!({ type: READY });
-  return () =>
-    new Promise<string>((resolve, reject) => {
-      const id = next++;
-      const timer = setTimeout(() => {
-        pending.delete(id);
-        reject(new Error('the primary did not answer the metrics request in time'));
-      }, TIMEOUT_MS + 1000);
+  return () => {
+    const id = next++;
+    const answer = new Promise<string>((resolve, reject) => {
       pending.set(id, (r) => {
-        clearTimeout(timer);
         pending.delete(id);
         if (r.text !== undefined) resolve(r.text);
         else reject(new Error(r.error ?? 'metrics collection failed'));
       });
       process.send!({ type: REQUEST, id });
     });
+    return withTimeout(answer, TIMEOUT_MS + 1000, () => {
+      pending.delete(id);
+      throw new Error('the primary did not answer the metrics request in time');
+    });
+  };
 }

@@ -5,6 +5,7 @@ import type { RefusedReason } from '../net/connection-guard.js';
 import type { ReadinessCheck } from '../health/readiness.js';
 import type { Store } from '../store/store.js';
 import type { RequestLogStats } from '../store/threaded-request-log.js';
+import { withTimeout } from '../core/with-timeout.js';
 
 /** Seconds; from well under a software signature (~0.1 ms) to an HSM or x5u fetch that is struggling. */
 const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -94,9 +95,7 @@ export class PrometheusMetrics implements RequestLogSink {
       const now = deps.clock.now();
       if (!snapshot || now - snapshot.at > 1000) {
         const read = certificateRows(deps.store, now).then((rows) => (lastRows = rows));
-        let timer: NodeJS.Timeout | undefined;
-        const late = new Promise<CertificateRow[]>((resolve) => (timer = setTimeout(() => resolve(lastRows), STORE_READ_TIMEOUT_MS)));
-        snapshot = { at: now, rows: Promise.race([read, late]).catch(() => lastRows).finally(() => clearTimeout(timer)) };
+        snapshot = { at: now, rows: withTimeout(read, STORE_READ_TIMEOUT_MS, () => lastRows).catch(() => lastRows) };
       }
       return snapshot.rows;
     };

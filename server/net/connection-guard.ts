@@ -1,5 +1,6 @@
 import { isIPv6 } from 'node:net';
 import type { Socket } from 'node:net';
+import { ipv6Groups } from '../core/ip-address.js';
 
 /** Why a connection was refused: the listener's total cap, or the cap of its source. */
 export type RefusedReason = 'total' | 'per_source';
@@ -20,15 +21,11 @@ export function sourceKey(address: string): string {
   if (!isIPv6(address)) return address;
   const lower = address.split('%')[0]!.toLowerCase();
   if (lower.startsWith('::ffff:') && lower.includes('.')) return lower.slice(7);
-  const [head = '', tail] = lower.split('::') as [string, string | undefined];
-  const headGroups = head === '' ? [] : head.split(':');
-  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
-  // A trailing dotted IPv4 part stands for two groups.
-  const width = (gs: string[]): number => gs.reduce((w, g) => w + (g.includes('.') ? 2 : 1), 0);
-  const groups = tail === undefined ? headGroups : [...headGroups, ...new Array<string>(8 - width(headGroups) - width(tailGroups)).fill('0'), ...tailGroups];
+  const groups = ipv6Groups(lower);
+  if (!groups) return lower; // node took it for IPv6 and our parser does not: count it under its own text
   return `${groups
     .slice(0, 4)
-    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .map((g) => g.toString(16))
     .join(':')}::/64`;
 }
 

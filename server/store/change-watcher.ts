@@ -15,6 +15,11 @@ export interface WatchChangesOptions {
 }
 
 export interface ChangeWatch {
+  /**
+   * The caller has already acted on `version` (a change this process made, heard as it committed): a poll that
+   * finds the counter there reports nothing, so one change drops the caches once, not twice.
+   */
+  handled(version: number): void;
   stop(): void;
 }
 
@@ -29,13 +34,16 @@ export function watchChanges(store: Pick<Store, 'changeVersion'>, options: Watch
   let last = options.since;
   let polling = false;
   let stopped = false;
+  // Bumped by handled(): a poll that read the counter before then compares an older value with a newer `last`.
+  let handledCount = 0;
 
   const poll = async (): Promise<void> => {
     if (polling || stopped) return;
     polling = true;
     try {
+      const seen = handledCount;
       const version = await store.changeVersion();
-      if (stopped) return;
+      if (stopped || seen !== handledCount) return;
       if (last !== undefined && version !== last) options.onChange(version);
       last = version;
       options.log?.ok();
@@ -51,6 +59,11 @@ export function watchChanges(store: Pick<Store, 'changeVersion'>, options: Watch
   timer.unref();
   void poll();
   return {
+    handled(version) {
+      handledCount++;
+      // Two local changes may be heard out of commit order; the later version covers the earlier.
+      if (last === undefined || version > last) last = version;
+    },
     stop() {
       stopped = true;
       clearInterval(timer);

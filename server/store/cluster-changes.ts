@@ -4,6 +4,8 @@ const CHANGED = 'shakenstack:store-changed';
 
 interface ChangedMessage {
   type: typeof CHANGED;
+  /** The change's version, when a worker's own change: the sibling's poll then skips it. */
+  version?: number;
 }
 
 function isChanged(msg: unknown): msg is ChangedMessage {
@@ -18,7 +20,7 @@ function isChanged(msg: unknown): msg is ChangedMessage {
  */
 export function relayClusterChanges(): void {
   cluster.on('message', (from, msg: unknown) => {
-    if (isChanged(msg)) announceToWorkers(from.id);
+    if (isChanged(msg)) announceToWorkers(from.id, msg.version);
   });
 }
 
@@ -27,27 +29,30 @@ export function relayClusterChanges(): void {
  * own demo bootstrap, which the workers started before: without it a worker would serve the new chain's x5u
  * only from its next change poll, while the banner already hands out a key that signs with it.
  */
-export function announceToWorkers(exceptId?: number): void {
+export function announceToWorkers(exceptId?: number, version?: number): void {
   for (const w of Object.values(cluster.workers ?? {})) {
-    if (w && w.id !== exceptId && w.isConnected()) w.send({ type: CHANGED } satisfies ChangedMessage);
+    if (w && w.id !== exceptId && w.isConnected()) w.send({ type: CHANGED, version } satisfies ChangedMessage);
   }
 }
 
 export interface ClusterChanges {
-  /** Tells the other workers that this one changed the store. */
-  announce(): void;
+  /** Tells the other workers that this one changed the store, to `version`. */
+  announce(version: number): void;
   stop(): void;
 }
 
-/** Cluster mode, worker side: `onChange` runs when another worker of this node announces a change. */
-export function shareClusterChanges(onChange: () => void): ClusterChanges {
+/**
+ * Cluster mode, worker side: `onChange` runs when another worker of this node announces a change, with its
+ * version (none when the primary announces one of its own).
+ */
+export function shareClusterChanges(onChange: (version: number | undefined) => void): ClusterChanges {
   const listener = (msg: unknown) => {
-    if (isChanged(msg)) onChange();
+    if (isChanged(msg)) onChange(typeof msg.version === 'number' ? msg.version : undefined);
   };
   process.on('message', listener);
   return {
-    announce() {
-      if (process.connected) process.send!({ type: CHANGED } satisfies ChangedMessage);
+    announce(version) {
+      if (process.connected) process.send!({ type: CHANGED, version } satisfies ChangedMessage);
     },
     stop() {
       process.off('message', listener);

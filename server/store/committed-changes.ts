@@ -8,7 +8,7 @@ import { guarded } from './store-errors.js';
  * (so other processes see both or neither) and tells the listeners once it has committed.
  */
 export class CommittedChanges {
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(version: number) => void>();
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -19,14 +19,13 @@ export class CommittedChanges {
 
   /** As `mutate`, for a write that may find nothing to change (revoking a revoked key): no bump, no notice then. */
   async mutateIf<T>(work: (trx: Transaction<Database>) => Promise<T>, changed: (result: T) => boolean): Promise<T> {
-    let didChange = false;
+    let version: number | undefined;
     const result = await this.db.transaction().execute(async (trx) => {
       const r = await work(trx);
-      didChange = changed(r);
-      if (didChange) await bumpChangeVersion(trx);
+      if (changed(r)) version = await bumpChangeVersion(trx);
       return r;
     });
-    if (didChange) this.committed();
+    if (version !== undefined) this.committed(version);
     return result;
   }
 
@@ -37,15 +36,15 @@ export class CommittedChanges {
     });
   }
 
-  onCommittedChange(listener: () => void): () => void {
+  onCommittedChange(listener: (version: number) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  private committed(): void {
+  private committed(version: number): void {
     for (const listener of this.listeners) {
       try {
-        listener();
+        listener(version);
       } catch {
         // A listener that fails must not fail a write that has committed; the change watcher's poll retries it.
       }
@@ -53,10 +52,13 @@ export class CommittedChanges {
   }
 }
 
-async function bumpChangeVersion(trx: Transaction<Database>): Promise<void> {
-  await trx
+/** Bumps the counter and returns the new value: the version this change is known by. */
+async function bumpChangeVersion(trx: Transaction<Database>): Promise<number> {
+  const row = await trx
     .updateTable('meta')
     .set((eb) => ({ change_version: eb('change_version', '+', 1) }))
     .where('id', '=', 1)
-    .execute();
+    .returning('change_version')
+    .executeTakeFirstOrThrow();
+  return Number(row.change_version);
 }

@@ -4,6 +4,7 @@ import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import type { RequestLogRecord } from '../core/ports.js';
 import { adoptedName, ownerAlive, parseSegment, type SegmentFile } from './journal-segments.js';
 import type { Store, StoredRequestLogRecord } from './store.js';
+import { withTimeout } from '../core/with-timeout.js';
 
 /** Bytes read from a segment at a time; a record is a few hundred. */
 const READ_CHUNK = 1 << 20;
@@ -202,17 +203,9 @@ export class JournalShipper {
 
   private async insert(records: StoredRequestLogRecord[]): Promise<void> {
     if (records.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
     const ms = this.options.batchTimeoutMs;
-    try {
-      await Promise.race([
-        this.store.appendRequestLog(records),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new ShipTimeout(ms)), ms);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(this.store.appendRequestLog(records), ms, () => {
+      throw new ShipTimeout(ms);
+    });
   }
 }

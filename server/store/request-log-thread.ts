@@ -4,6 +4,7 @@ import { JournalShipper, ShipTimeout } from './journal-shipper.js';
 import { RequestLogWriter } from './request-log-writer.js';
 import type { RequestLogRecord } from '../core/ports.js';
 import type { ThreadMessage, ThreadOptions, ToThread } from './threaded-request-log.js';
+import { withTimeout } from '../core/with-timeout.js';
 
 /*
  * The request-log thread: its own store connection, so that inserting records (≈ 15-30 µs each on SQLite, all
@@ -72,7 +73,6 @@ async function close(deadlineMs: number): Promise<void> {
   closing = true;
   clearTimeout(timer);
   const until = Date.now() + deadlineMs;
-  const outOfTime = new Promise<void>((r) => setTimeout(r, deadlineMs));
   const finish = async () => {
     await running;
     for (;;) {
@@ -86,9 +86,9 @@ async function close(deadlineMs: number): Promise<void> {
     }
   };
   // What is not stored by then stays in the journal, and the next start ships it.
-  await Promise.race([finish().then(() => writer.close()), outOfTime]);
+  await withTimeout(finish().then(() => writer.close()), deadlineMs, () => undefined);
   // A store whose connections hang would hold close() forever; a second is plenty for a healthy one.
-  await Promise.race([store.close().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+  await withTimeout(store.close().catch(() => undefined), 1000, () => undefined);
   send({ type: 'closed', dropped: writer.dropped, pendingBytes: shipper.pendingBytes });
 }
 

@@ -134,9 +134,9 @@ export interface Store extends Directory {
   /**
    * Calls `listener` after each change of that kind made through this handle has committed, so the process that
    * made it (admin API, dashboard, CLI) drops its caches at once instead of at the next poll of `changeVersion`.
-   * Returns the function that removes the listener.
+   * The listener is given the change's version. Returns the function that removes the listener.
    */
-  onCommittedChange(listener: () => void): () => void;
+  onCommittedChange(listener: (version: number) => void): () => void;
 
   /** Cheap liveness probe for readiness endpoints. */
   ping(): Promise<void>;

@@ -5,6 +5,7 @@ import { JOURNAL_DIR, selfOwnerName } from './journal-segments.js';
 import type { OpenStoreOptions } from './open-store.js';
 import { RequestJournal } from './request-journal.js';
 import { threadScript } from './thread-script.js';
+import { withTimeout } from '../core/with-timeout.js';
 
 export interface ThreadOptions {
   store: Omit<OpenStoreOptions, 'clock'>;
@@ -233,16 +234,13 @@ export class ThreadedRequestLog implements RequestLogSink {
     clearTimeout(this.restartTimer);
     const worker = this.worker;
     if (!worker) return { dropped: this.stats.dropped + this.pending.length, pendingBytes: this.journalBytes() };
-    let timer: NodeJS.Timeout | undefined;
     const done = new Promise<{ dropped: number; pendingBytes: number }>((resolve) => {
       worker.on('message', (m: ThreadMessage) => m.type === 'closed' && resolve({ dropped: this.droppedHere + m.dropped, pendingBytes: m.pendingBytes }));
       worker.once('exit', () => resolve({ dropped: -1, pendingBytes: -1 }));
-      // The thread has its own deadline; this one only covers a thread that does not answer at all.
-      timer = setTimeout(() => resolve({ dropped: -1, pendingBytes: -1 }), deadlineMs + 2000);
     });
     worker.postMessage({ type: 'close', deadlineMs } satisfies ToThread);
-    const result = await done;
-    clearTimeout(timer);
+    // The thread has its own deadline; this one only covers a thread that does not answer at all.
+    const result = await withTimeout(done, deadlineMs + 2000, () => ({ dropped: -1, pendingBytes: -1 }));
     await worker.terminate();
     return result;
   }

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { ipv6Groups } from '../core/ip-address.js';
 
 /**
  * Addresses a verifier must never fetch from (SSRF): loopback, private, link-local (cloud metadata at
@@ -47,15 +48,6 @@ const blocked = new BlockList();
 for (const [a, p] of BLOCKED_V4) blocked.addSubnet(a, p, 'ipv4');
 for (const [a, p] of BLOCKED_V6) blocked.addSubnet(a, p, 'ipv6');
 
-/** The eight 16-bit groups of an IPv6 address (node's URL parser gives the canonical compressed text). */
-function groups(v6: string): number[] {
-  const text = new URL(`http://[${v6}]/`).hostname.slice(1, -1);
-  const [head = '', tail] = text.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  return [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t].map((g) => parseInt(g, 16));
-}
-
 /**
  * The IPv4 address an IPv6 address stands for when it is an IPv4-embedding form that reaches the IPv4 range
  * by another spelling: mapped ::ffff:a.b.c.d, compatible ::a.b.c.d (all of ::/96), SIIT-translated
@@ -63,8 +55,7 @@ function groups(v6: string): number[] {
  * forbids it for non-global IPv4 addresses). The embedded address then gets the IPv4 rules. (A ::/96 subnet
  * in a BlockList would match every IPv4 address: node compares IPv4 against IPv6 rules in that form.)
  */
-function embeddedV4(v6: string): string | undefined {
-  const g = groups(v6);
+function embeddedV4(g: number[]): string | undefined {
   const zero = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
   const embeds =
     (zero(0, 5) && (g[5] === 0 || g[5] === 0xffff)) || // compatible, mapped
@@ -83,6 +74,8 @@ export function isForbiddenAddress(address: string): boolean {
   if (family === 0) return true; // not an address at all: refuse rather than guess
   if (family === 4) return blocked.check(a, 'ipv4');
   if (a.includes('%')) return true; // a zone index: scoped to a link, never a public address
-  const v4 = embeddedV4(a);
+  const groups = ipv6Groups(a);
+  if (!groups) return true; // node took it for IPv6 and our parser does not: refuse rather than guess
+  const v4 = embeddedV4(groups);
   return v4 !== undefined ? blocked.check(v4, 'ipv4') : blocked.check(a, 'ipv6');
 }

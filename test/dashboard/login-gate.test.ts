@@ -2,6 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { LoginGate } from '../../server/dashboard/login-gate.js';
 import { HTTP_STATUS } from '../../server/http/errors.js';
 import { sourceKey } from '../../server/net/connection-guard.js';
+import { LOGIN_MAX_FAILURES, LoginLimiter } from '../../server/dashboard/login-limit.js';
+import type { ShakenError } from '../../server/core/errors.js';
+import type { Store } from '../../server/store/store.js';
+import { ApiError } from '../../web/src/api.js';
+import { loginFailure } from '../../web/src/login-failure.js';
 
 const clockAt = (start: number) => {
   const c = { t: start, now: () => c.t };
@@ -62,5 +67,34 @@ describe('sourceKey', () => {
     expect(sourceKey('::1')).toBe('0:0:0:0::/64');
     expect(sourceKey('2001:db8:1:2:3:4:192.0.2.1')).toBe('2001:db8:1:2::/64');
     expect(sourceKey('2001:db8::3:4:192.0.2.1')).toBe('2001:db8:0:0::/64');
+  });
+});
+
+describe('the login page’s words for a 429', () => {
+  /** The ApiError the dashboard client makes of the 429 the service answers with `err`. */
+  const asAnswer = (err: unknown) => {
+    const e = err as ShakenError;
+    return new ApiError(429, e.code, e.reason, e.field, e.retryAfterSec);
+  };
+  const refusal = async (attempt: () => unknown): Promise<unknown> => {
+    try {
+      await attempt();
+    } catch (e) {
+      return e;
+    }
+    throw new Error('not refused');
+  };
+
+  it('blames the address for the gate’s per-address limit and the username for the failed-login limit', async () => {
+    const clock = clockAt(1_000_000);
+    const gate = new LoginGate(clock, { maxPending: 100, ratePerMinute: 1 });
+    gate.enter('192.0.2.1')();
+    const fromAddress = loginFailure(asAnswer(await refusal(() => gate.enter('192.0.2.1'))));
+    expect(fromAddress).toBe('Too many sign-in attempts from this address. Try again in 1 minute(s).');
+
+    const store = { dashboard: { reserveLoginAttempt: async () => ({ attempts: LOGIN_MAX_FAILURES + 1, windowStartMs: clock.t }) } } as unknown as Store;
+    const limiter = new LoginLimiter(store, clock);
+    const forUsername = loginFailure(asAnswer(await refusal(() => limiter.reserve('alice', '192.0.2.1'))));
+    expect(forUsername).toBe('Too many failed sign-ins for this username. Try again in 15 minute(s).');
   });
 });

@@ -99,6 +99,15 @@ describe('SIP source blocks: the tenant boundary between accounts (issue 12)', (
       expect(await svc.node.store.listSipSources(carrierB.account.id)).toHaveLength(1);
     });
 
+    it('answers a non-boolean allowOverlap with 400 naming it, to an operator and an admin alike, as the admin API does', async () => {
+      for (const client of [operator, dashAdmin]) {
+        const r = await client.post(`/dashboard/api/accounts/${pbxA.account.id}/sip-sources`, { cidr: '127.0.0.80/32', allowOverlap: 'yes' });
+        expect(r.status).toBe(400);
+        expect(r.json.error).toMatchObject({ code: 'ERR_REQ_FIELD_INVALID', field: 'allowOverlap' });
+      }
+      expect(await svc.node.store.listSipSources(pbxA.account.id)).toEqual([]);
+    });
+
     it('a dashboard admin is refused without allowOverlap and admitted with it, and the grant is audited where operators cannot read it', async () => {
       const refused = await dashAdmin.post(`/dashboard/api/accounts/${pbxA.account.id}/sip-sources`, { cidr: '127.0.0.79/32' });
       expect(refused.status).toBe(409);

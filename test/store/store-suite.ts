@@ -737,6 +737,31 @@ export function storeSuite(fixture: StoreFixture): void {
       watch.stop();
     });
 
+    it('drops the caches once for a change this process made: heard as it commits, skipped by the next poll', async () => {
+      const { source, settled } = observedVersions();
+      const drops: string[] = [];
+      const watch = watchChanges(source, { intervalMs: 100, onChange: () => drops.push('poll') });
+      await settled();
+      // node.ts wires the two this way.
+      const stopLocal = store.onCommittedChange((version) => {
+        drops.push('commit');
+        watch.handled(version);
+      });
+      await store.createAccount(newAccount());
+      for (let i = 0; i < 3; i++) {
+        await vi.advanceTimersByTimeAsync(100);
+        await settled();
+      }
+      expect(drops).toEqual(['commit']);
+      stopLocal();
+      // A change this process did not hear commit (another node, the CLI) is still the poll's to report.
+      await store.createAccount(newAccount());
+      await vi.advanceTimersByTimeAsync(100);
+      await settled();
+      expect(drops).toEqual(['commit', 'poll']);
+      watch.stop();
+    });
+
     it('stops polling when stopped', async () => {
       const { source, settled } = observedVersions();
       const onChange = vi.fn();

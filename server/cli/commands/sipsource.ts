@@ -10,8 +10,8 @@ export const SIPSOURCE_COMMANDS: CommandTable = {
     run: (ctx) =>
       withStore(ctx, async (store) => {
         const account = await accountOf(ctx, store);
-        const grant = flag(ctx, 'allow-overlap') ? { actor: CLI_ACTOR, clock: systemClock } : undefined;
-        const { source: s, overlaps } = await addSipSource(store, account.id, { cidr: required(ctx, 'cidr'), sourceKind: flag(ctx, 'gateway') ? 'gateway' : 'customer' }, grant);
+        const input = { cidr: required(ctx, 'cidr'), sourceKind: flag(ctx, 'gateway') ? 'gateway' : 'customer', allowOverlap: flag(ctx, 'allow-overlap') };
+        const { source: s, overlaps } = await addSipSource(store, account.id, input, { actor: CLI_ACTOR, clock: systemClock });
         out(ctx, overlaps.length > 0 ? { ...s, overlaps } : s, () =>
           `added SIP source ${s.cidr} (${s.sourceKind}) to ${account.name}` +
           overlaps.map((o) => `\n  overlaps ${o.cidr} of account ${o.accountId} (allowed; recorded in the audit log)`).join(''),

@@ -125,8 +125,8 @@ export function registerAccountRoutes(api: FastifyInstance, ctx: DashboardContex
     const b = bodyOf(request);
     // Only an admin may let a block overlap another account's; an operator's allowOverlap is ignored, so it
     // gets the same neutral refusal as if it had not asked.
-    const grant = user.role === 'admin' && b.allowOverlap === true ? { actor: user, clock: ctx.clock } : undefined;
-    const { source: s } = await addSipSource(store, a.id, { cidr: b.cidr, sourceKind: b.sourceKind }, grant);
+    const grantor = user.role === 'admin' ? { actor: user, clock: ctx.clock } : undefined;
+    const { source: s } = await addSipSource(store, a.id, { cidr: b.cidr, sourceKind: b.sourceKind, allowOverlap: b.allowOverlap }, grantor);
     await audit(ctx, request, { action: 'sipsource.add', target: `sipsource:${s.cidr}`, accountId: a.id, detail: { sourceKind: s.sourceKind } });
     return reply.code(201).send({ sipSource: sipSourceView(s) });
   });

@@ -5,7 +5,7 @@ import { findAccount, updateAccount } from '../../manage/accounts.js';
 import { exportInventory, importInventory, removeInventoryCsv, type RowError } from '../../manage/inventory.js';
 import type { Store } from '../../store/store.js';
 import { addRoutingRule, listRoutingRules, removeRoutingRule } from '../../manage/routing-rules.js';
-import { addSipSource, allowOverlapOf, listSipSources, removeSipSource } from '../../manage/sip-sources.js';
+import { addSipSource, listSipSources, removeSipSource } from '../../manage/sip-sources.js';
 import { systemClock, type Clock } from '../../core/ports.js';
 
 /** Who the audit log names for a change made with the admin token. */
@@ -70,8 +70,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: { store: Store; 
       admin.post<{ Params: { account: string } }>('/accounts/:account/sip-sources', async (request, reply) => {
         const account = await findAccount(deps.store, request.params.account);
         const body = (request.body ?? {}) as Record<string, unknown>;
-        const grant = allowOverlapOf(body.allowOverlap) ? { actor: ADMIN_API_ACTOR, clock: deps.clock ?? systemClock } : undefined;
-        const { source, overlaps } = await addSipSource(deps.store, account.id, { cidr: body.cidr, sourceKind: body.sourceKind }, grant);
+        const input = { cidr: body.cidr, sourceKind: body.sourceKind, allowOverlap: body.allowOverlap };
+        const { source, overlaps } = await addSipSource(deps.store, account.id, input, { actor: ADMIN_API_ACTOR, clock: deps.clock ?? systemClock });
         return reply.code(201).send(overlaps.length > 0 ? { ...source, overlaps } : source);
       });
 

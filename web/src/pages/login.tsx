@@ -1,18 +1,7 @@
 import { useState } from 'preact/hooks';
-import { ApiError, type ApiClient, errorText } from '../api.js';
+import type { ApiClient } from '../api.js';
+import { loginFailure } from '../login-failure.js';
 import type { User } from '../types.js';
-
-/** Why a sign-in failed, in words a person can act on. */
-function loginFailure(err: unknown): string {
-  if (err instanceof ApiError) {
-    if (err.status === 401) return 'Wrong username or password.';
-    if (err.status === 429) {
-      const wait = err.retryAfterSec ? ` Try again in ${Math.ceil(err.retryAfterSec / 60)} minute(s).` : ' Try again later.';
-      return `Too many failed sign-ins for this username.${wait}`;
-    }
-  }
-  return errorText(err);
-}
 
 export function LoginPage({ api, note, onSignedIn }: { api: ApiClient; note?: string; onSignedIn(user: User): void }) {
   const [username, setUsername] = useState('');
