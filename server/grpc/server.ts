@@ -58,7 +58,7 @@ export function buildGrpcServer(deps: GrpcDeps): GrpcAdapter {
   if (deps.verifier) {
     addServiceRefusingUndecodable(server, definitions[VERIFIER_SERVICE] as ServiceDefinition, createVerifierService(deps.verifier, deps.logger));
   }
-  server.addService(definitions[METRICS_SERVICE] as ServiceDefinition, createMetricsService(deps.signing, deps.metrics, deps.logger));
+  addServiceRefusingUndecodable(server, definitions[METRICS_SERVICE] as ServiceDefinition, createMetricsService(deps.signing, deps.metrics, deps.logger));
   server.addService(definitions[HEALTH_SERVICE] as ServiceDefinition, health.implementation);
   new ReflectionService(definitions).addToServer(server);
   return {

@@ -64,6 +64,11 @@ describe('gRPC requests whose bytes are not protobuf', () => {
     expectMalformed(err?.code, err?.metadata, err?.details);
   });
 
+  it('answers GetMetrics with INVALID_ARGUMENT and ERR_REQ_MALFORMED, not INTERNAL', async () => {
+    const err = await unary('/shakenstack.v1.Metrics/GetMetrics', NOT_PROTOBUF);
+    expectMalformed(err?.code, err?.metadata, err?.details);
+  });
+
   it('ends a SignStream with INVALID_ARGUMENT at a message that does not decode, after answering the items before it', async () => {
     const method = (loadServiceDefinitions()['shakenstack.v1.Signer'] as unknown as Record<string, { requestSerialize(m: unknown): Buffer; responseDeserialize(b: Buffer): any }>).SignStream!;
     const good = method.requestSerialize({ items: [{ id: 'before', request: { orig: { tn: '14045266060' }, dest: { tn: ['18001234567'] } } }] });
