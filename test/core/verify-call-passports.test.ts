@@ -1,3 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { createPrivateKey } from 'node:crypto';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyCallPassports, type CallPassportsRequest } from '../../server/core/div/verify-call-passports.js';
 import type { CallPassportsVerdict } from '../../server/core/div/passport-set.js';
@@ -10,6 +15,11 @@ const CALLER = '14045266060';
 const ORIGID = '123e4567-e89b-12d3-a456-426655440000';
 /** The numbers a call visits: sent to N[0], forwarded to N[1], … */
 const N = ['18001230000', '18001230001', '18001230002', '18001230003', '18001230004', '18001230005'];
+
+/** `secsipidx -version` exits 1, so look for the file instead. */
+function hasSecsipidx(): boolean {
+  return (process.env.PATH ?? '').split(':').some((d) => d !== '' && existsSync(join(d, 'secsipidx')));
+}
 
 function as(f: CoreFixture): CallerContext {
   return { accountId: f.account.id, sourceKind: 'customer', transport: 'cli' };
@@ -170,5 +180,19 @@ describe('verifying a forwarded call: one shaken plus div PASSporTs (RFC 8946 §
     const v = await check([s, s.replace(';ppt=shaken', ';ppt=div')], N[0]!);
     expect(v.passports[1]).toMatchObject({ kind: 'div', result: { ok: false, reason: 'ppt_unsupported' } });
     expect(v.verstat).toBe('No-TN-Validation');
+  });
+
+  // secsipidx 1.2.0 refuses to *check* any ppt but shaken ("invalid value for ppt header parameter"), so the
+  // independent check runs the other way: secsipidx signs the div, our chain verifier must accept it.
+  it.runIf(hasSecsipidx())('accepts a div PASSporT signed by secsipidx (Kamailio secsipid) as one hop of the chain', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'secsipidx-div-'));
+    const keyFile = join(dir, 'key.pem');
+    writeFileSync(keyFile, createPrivateKey(fwd[0]!.pki.leaf.keyPem).export({ type: 'sec1', format: 'pem' }));
+    const x5u = fwd[0]!.dir.credentials[0]!.x5u;
+    const header = JSON.stringify({ alg: 'ES256', ppt: 'div', typ: 'passport', x5u });
+    const payload = JSON.stringify({ dest: { tn: [N[1]] }, div: { tn: N[0] }, iat: Math.floor(tv.clock.ms / 1000), orig: { tn: CALLER } });
+    const jws = execFileSync('secsipidx', ['-sign', '-header', header, '-payload', payload, '-k', keyFile], { encoding: 'utf8' }).trim();
+    const v = await check([identityOf(jws, x5u, ';alg=ES256;ppt=div'), await shaken()], N[1]!);
+    expect(v, JSON.stringify(v.passports[0]?.result)).toMatchObject({ verstat: 'TN-Validation-Passed', chain: [1, 0] });
   });
 });
