@@ -168,6 +168,13 @@ describe('verifying a forwarded call: one shaken plus div PASSporTs (RFC 8946 §
     expect(await check([badSig, d], N[1]!)).toMatchObject({ verstat: 'TN-Validation-Failed', passports: [{ result: { reason: 'signature_invalid' } }, { result: { ok: true } }] });
   });
 
+  it('judges no more than 16 Identity headers and says the call had too many', async () => {
+    const ids = await chainOf(1);
+    const v = await check([...ids, ...Array.from({ length: 15 }, () => `${ids[1]!.split(';')[0]!};info=<https://x.example/c.pem>;ppt=rcd`)], N[1]!);
+    expect(v.passports).toHaveLength(16);
+    expect(v).toMatchObject({ verstat: 'No-TN-Validation', problems: [{ reason: 'too_many' }] });
+  });
+
   it('lists an rcd or unknown ppt without judging it, and the call still passes', async () => {
     const ids = await chainOf(1);
     const [jws] = ids[1]!.split(';') as [string];

@@ -34,7 +34,7 @@ export type PassportOutcome<T> = TokenVerdict<T>;
  *  - `div_unlinked`: a div no hop leads to (its `div` is in no earlier `dest`): a missing link or a stray.
  *  - `div_orig_mismatch`: a div's `orig` is not the shaken `orig` (RFC 8946 §3 copies it).
  *  - `not_connected`: the last `dest` does not contain the number called now.
- *  - `too_many`: more div PASSporTs than the verifier follows.
+ *  - `too_many`: more div PASSporTs than the verifier follows, or more Identity headers than it judges.
  */
 export type ChainProblemReason = 'no_shaken' | 'several_shaken' | 'div_duplicate' | 'div_branch' | 'div_loop' | 'div_unlinked' | 'div_orig_mismatch' | 'not_connected' | 'too_many';
 

@@ -46,7 +46,9 @@ function divForLinking(r: PassportOutcome<JudgedDiv>): JudgedDiv | undefined {
  *     to the number called now.
  */
 export async function verifyCallPassports(verifier: Pick<Verifier, 'verifyToken'>, request: CallPassportsRequest): Promise<CallPassportsVerdict> {
-  const values = identityValues(request.identity).slice(0, MAX_IDENTITY_HEADERS);
+  const all = identityValues(request.identity);
+  // Bounded like the single-PASSporT verifier: a flood of headers is judged no further than the limit.
+  const values = all.slice(0, MAX_IDENTITY_HEADERS);
   const passports = await Promise.all(
     values.map(async (value, index): Promise<PassportVerdict> => {
       const parsed = parseIdentityHeader(value);
@@ -60,6 +62,7 @@ export async function verifyCallPassports(verifier: Pick<Verifier, 'verifyToken'
   );
 
   const problems: ChainProblem[] = [];
+  if (all.length > values.length) problems.push({ reason: 'too_many', detail: `${all.length} Identity headers; at most ${MAX_IDENTITY_HEADERS} are judged` });
   const shakens = passports.filter((p): p is Extract<PassportVerdict, { kind: 'shaken' }> => p.kind === 'shaken');
   const divs = passports.filter((p): p is Extract<PassportVerdict, { kind: 'div' }> => p.kind === 'div');
   let chain: number[] = [];
