@@ -5,14 +5,14 @@ import type { Dest, Orig, ShakenClaims } from './types.js';
  * claim set's order is fixed (attest, dest, iat, orig, origid), so it is written directly rather than by
  * sorting a generic object per call. `JSON.stringify` of a string gives RFC 8259 escaping.
  */
-function destJson(dest: Dest): string {
+export function destJson(dest: Dest): string {
   const parts: string[] = [];
   if (dest.tn) parts.push(`"tn":${JSON.stringify(dest.tn)}`);
   if (dest.uri) parts.push(`"uri":${JSON.stringify(dest.uri)}`);
   return `{${parts.join(',')}}`;
 }
 
-function origJson(orig: Orig): string {
+export function origJson(orig: Orig): string {
   return 'tn' in orig ? `{"tn":${JSON.stringify(orig.tn)}}` : `{"uri":${JSON.stringify(orig.uri)}}`;
 }
 

@@ -24,14 +24,14 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function validUri(input: unknown, field: string): string {
+export function validUri(input: unknown, field: string): string {
   if (typeof input !== 'string' || input.length > MAX_URI_LENGTH || !URI.test(input)) {
     throw new ShakenError('ERR_URI_INVALID', `must be a sip:, sips: or tel: URI of at most ${MAX_URI_LENGTH} printable characters`, { field });
   }
   return input;
 }
 
-function parseOrig(raw: unknown): Orig {
+export function parseOrig(raw: unknown): Orig {
   if (raw === undefined || raw === null) {
     throw new ShakenError('ERR_REQ_FIELD_MISSING', 'orig is required', { field: 'orig' });
   }
@@ -63,7 +63,7 @@ function rawList(raw: unknown, field: string): unknown[] | undefined {
   return list;
 }
 
-function parseDest(raw: unknown): Dest {
+export function parseDest(raw: unknown): Dest {
   if (raw === undefined || raw === null) {
     throw new ShakenError('ERR_REQ_FIELD_MISSING', 'dest is required', { field: 'dest' });
   }
@@ -87,7 +87,7 @@ function parseDest(raw: unknown): Dest {
   return dest;
 }
 
-function parseOrigid(raw: unknown): string | undefined {
+export function parseOrigid(raw: unknown): string | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined;
   if (typeof raw !== 'string' || !UUID.test(raw)) {
     throw new ShakenError('ERR_REQ_ORIGID_INVALID', 'origid must be an RFC 4122 UUID', { field: 'origid' });
@@ -96,7 +96,7 @@ function parseOrigid(raw: unknown): string | undefined {
   return raw;
 }
 
-function parseIat(raw: unknown): number | undefined {
+export function parseIat(raw: unknown): number | undefined {
   if (raw === undefined || raw === null) return undefined;
   // RFC 8225 §5.1.1: NumericDate in whole seconds; a string or milliseconds is a caller bug, not something to fix up.
   if (typeof raw !== 'number' || !Number.isSafeInteger(raw) || raw <= 0 || raw > 1e11) {

@@ -12,6 +12,9 @@ import type { AccountRecord, Clock, Directory, KeySigner, RequestLogRecord, Requ
 import { iatOfDate, parseSignInput } from './sign-request.js';
 import { assertStillValid, prepareSigningCredential, type SigningCredential } from './signing-credential.js';
 import type { CallDate, CallerContext, SignRequest, SignResult, Transport } from './types.js';
+import { divClaimsJson, divHeaderJson, divIdentityParams, type DivSignResult } from './div/div-passport.js';
+import { assertMaySignDiv } from './div/div-policy.js';
+import { parseDivInput } from './div/div-request.js';
 
 export interface SigningServiceDeps {
   directory: Directory;
@@ -51,6 +54,11 @@ export interface SigningService {
   attempt(call: SignCall): Promise<SignAttempt>;
   /** Sign for an already identified caller (CLI, trusted in-process use); validated and logged the same way. */
   signAs(caller: CallerContext, input: unknown, headerAttest?: unknown): Promise<SignResult>;
+  /**
+   * Sign a div PASSporT (RFC 8946) for a retargeted call, as the identified caller: `{orig, dest, div, iat?,
+   * origid?}`, validated like a sign request, refused by div policy (div/div-policy.ts), logged as a `sign`.
+   */
+  signDiv(caller: CallerContext, input: unknown): Promise<DivSignResult>;
   /** Drop cached accounts, credentials and keys after the store reports a change. */
   invalidate(): void;
   readonly authenticator: Authenticator;
@@ -102,7 +110,8 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     cache,
   );
 
-  async function signRequest(caller: CallerContext, request: SignRequest, iatWindowSec = Infinity): Promise<SignResult> {
+  /** The caller's enabled account and a credential that may sign now, or the refusal. */
+  async function signer(caller: CallerContext): Promise<{ account: AccountRecord; credential: SigningCredential; now: number }> {
     const state = accounts.peek(caller.accountId) ?? (await accounts.get(caller.accountId));
     const account = state.account;
     if (!account || !account.enabled) {
@@ -112,6 +121,30 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     const credential = state.credential;
     const now = clock.now();
     assertStillValid(credential, now);
+    return { account, credential, now };
+  }
+
+  /** iat as given (or now), within the account's token TTL and the transport's window. */
+  function checkedIat(requested: number | undefined, account: AccountRecord, now: number, iatWindowSec: number): number {
+    const nowSec = Math.floor(now / 1000);
+    const iat = requested ?? nowSec;
+    const window = Math.min(account.tokenTtlSec, iatWindowSec);
+    if (Math.abs(iat - nowSec) > window) {
+      throw new ShakenError('ERR_REQ_IAT_STALE', `iat is more than ${window} s away from the signer's clock`, { field: 'iat' });
+    }
+    return iat;
+  }
+
+  async function signBytes(credential: SigningCredential, input: string): Promise<string> {
+    const signature = await keys.sign(credential.keyRef, Buffer.from(input, 'latin1'));
+    if (signature.byteLength !== 64) {
+      throw new ShakenError('ERR_INTERNAL', 'key store returned a signature that is not 64-byte R||S');
+    }
+    return `${input}.${base64url(signature)}`;
+  }
+
+  async function signRequest(caller: CallerContext, request: SignRequest, iatWindowSec = Infinity): Promise<SignResult> {
+    const { account, credential, now } = await signer(caller);
 
     const origTn = 'tn' in request.orig ? request.orig.tn : undefined;
     // The inventory matters only in enforce mode; a trust-mode account never loads one.
@@ -123,19 +156,9 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
       origTn,
       inInventory: (tn) => inventory?.has(tn) ?? false,
     });
-    const nowSec = Math.floor(now / 1000);
-    const iat = request.iat ?? nowSec;
-    const window = Math.min(account.tokenTtlSec, iatWindowSec);
-    if (Math.abs(iat - nowSec) > window) {
-      throw new ShakenError('ERR_REQ_IAT_STALE', `iat is more than ${window} s away from the signer's clock`, { field: 'iat' });
-    }
+    const iat = checkedIat(request.iat, account, now, iatWindowSec);
     const origid = request.origid ?? randomUUID();
-    const input = signingInput(credential.headerB64, { attest: decision.applied, dest: request.dest, iat, orig: request.orig, origid });
-    const signature = await keys.sign(credential.keyRef, Buffer.from(input, 'latin1'));
-    if (signature.byteLength !== 64) {
-      throw new ShakenError('ERR_INTERNAL', 'key store returned a signature that is not 64-byte R||S');
-    }
-    const passport = `${input}.${base64url(signature)}`;
+    const passport = await signBytes(credential, signingInput(credential.headerB64, { attest: decision.applied, dest: request.dest, iat, orig: request.orig, origid }));
     return {
       identity: passport + credential.identityParams,
       passport,
@@ -150,6 +173,25 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
       accountId: caller.accountId,
       dest: request.dest,
     };
+  }
+
+  async function signDivRequest(caller: CallerContext, entry: RequestLogRecord, input: unknown): Promise<DivSignResult> {
+    entry.accountId = caller.accountId;
+    entry.apiKeyId = caller.apiKeyId ?? null;
+    const request = parseDivInput(input);
+    entry.orig = 'tn' in request.orig ? request.orig.tn : request.orig.uri;
+    entry.dest = [...(request.dest.tn ?? []), ...(request.dest.uri ?? [])].join(',');
+    const { account, credential, now } = await signer(caller);
+    const divTn = 'tn' in request.div ? request.div.tn : undefined;
+    const needsInventory = account.policyMode === 'enforce' && caller.sourceKind === 'customer' && divTn !== undefined;
+    const inventory = needsInventory ? await inventories.get(account) : undefined;
+    assertMaySignDiv(request.div, { policyMode: account.policyMode, source: caller.sourceKind, inInventory: (tn) => inventory?.has(tn) ?? false });
+    const iat = checkedIat(request.iat, account, now, Infinity);
+    // ATIS-1000085: origid is carried; the caller passes the shaken PASSporT's so one call keeps one origid.
+    const claims = { orig: request.orig, dest: request.dest, div: request.div, iat, origid: request.origid ?? randomUUID() };
+    // The div header differs from the shaken one only by ppt; built per call (a short base64url) rather than cached.
+    const passport = await signBytes(credential, `${base64url(divHeaderJson(credential.x5u))}.${base64url(divClaimsJson(claims))}`);
+    return { identity: passport + divIdentityParams(credential.x5u), passport, claims, x5u: credential.x5u, credentialId: credential.id, accountId: caller.accountId };
   }
 
   function logged(transport: Transport, work: (entry: RequestLogRecord) => Promise<SignResult>): Promise<SignResult> {
@@ -204,6 +246,13 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     },
     signAs(caller, input, headerAttest) {
       return logged(caller.transport, (entry) => signRequest(caller, validated(entry, caller, input, headerAttest)));
+    },
+    signDiv(caller, input) {
+      const entry = blankLogRecord('sign', caller.transport, new Date(clock.now()));
+      return withRequestLog(log, entry, () => signDivRequest(caller, entry, input), (result) => {
+        entry.outcome = 'ok';
+        entry.origid = result.claims.origid ?? null;
+      });
     },
     invalidate() {
       accounts.clear();

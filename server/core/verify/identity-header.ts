@@ -111,7 +111,7 @@ export function identityValues(input: string | readonly string[]): string[] {
 }
 
 /** The `ppt` a header's PASSporT names in its protected header, or undefined when it does not decode. */
-function headerPpt(jws: string): unknown {
+export function headerPpt(jws: string): unknown {
   const dot = jws.indexOf('.');
   if (dot <= 0) return undefined;
   try {

@@ -74,12 +74,12 @@ export interface PassportHeader {
  * else, `none` and HS256 included, is refused), typ passport, ppt shaken, x5u present. The Identity `alg`
  * parameter, when present, must agree (RFC 8224 §4.1).
  */
-export function judgeHeader(header: Readonly<Record<string, unknown>>, algParam: string | undefined): Judged<PassportHeader> {
+export function judgeHeader(header: Readonly<Record<string, unknown>>, algParam: string | undefined, ppt = 'shaken'): Judged<PassportHeader> {
   if (header.alg !== 'ES256') return { ok: false, reason: 'alg_unsupported', detail: `alg ${JSON.stringify(header.alg ?? null)}` };
   if (algParam !== undefined && algParam !== 'ES256') return { ok: false, reason: 'alg_unsupported', detail: `Identity alg parameter "${algParam.slice(0, 20)}"` };
   // RFC 7515 §4.1.9: typ is a media type name, compared without regard to case.
   if (typeof header.typ !== 'string' || header.typ.toLowerCase() !== 'passport') return { ok: false, reason: 'typ_unsupported', detail: `typ ${JSON.stringify(header.typ ?? null)}` };
-  if (header.ppt !== 'shaken') return { ok: false, reason: 'ppt_unsupported', detail: `ppt ${JSON.stringify(header.ppt ?? null)}` };
+  if (header.ppt !== ppt) return { ok: false, reason: 'ppt_unsupported', detail: `ppt ${JSON.stringify(header.ppt ?? null)}` };
   // RFC 7515 §4.1.11: an extension we do not implement must not be ignored when marked critical.
   if (header.crit !== undefined) return { ok: false, reason: 'passport_malformed', detail: 'crit names extensions this verifier does not implement' };
   if (typeof header.x5u !== 'string' || header.x5u === '') return { ok: false, reason: 'x5u_missing' };
@@ -108,32 +108,23 @@ function canonical(tn: string): string | undefined {
   }
 }
 
-/** RFC 8588 §4-§5 and RFC 8225 §5: the five SHAKEN claims present and well-formed. Extension claims are allowed. */
-export function judgeClaims(c: Record<string, unknown>): Judged<JudgedClaims> {
-  const missing = MANDATORY.filter((k) => c[k] === undefined);
-  if (missing.length > 0) return { ok: false, reason: 'claims_missing', detail: missing.join(', ') };
-  if (typeof c.attest !== 'string' || !ATTEST.has(c.attest)) return { ok: false, reason: 'attest_invalid', detail: `attest ${JSON.stringify(c.attest)}`.slice(0, 60) };
-  // RFC 8225 §5.1.1: iat is a NumericDate; SHAKEN uses whole seconds.
-  if (typeof c.iat !== 'number' || !Number.isSafeInteger(c.iat) || c.iat < 0) return { ok: false, reason: 'claims_invalid', detail: 'iat is not a whole number of seconds' };
-  if (typeof c.origid !== 'string' || c.origid === '') return { ok: false, reason: 'claims_invalid', detail: 'origid is not a non-empty string' };
-
-  const o = c.orig as Record<string, unknown> | null;
+/** RFC 8225 §5.2.1: `orig` holds exactly one tn or uri string; the tn canonical for comparing. */
+export function judgeOrig(value: unknown): Judged<{ orig: Orig; origTn: string | undefined }> {
+  const o = value as Record<string, unknown> | null;
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return { ok: false, reason: 'claims_invalid', detail: 'orig is not an object' };
-  let orig: Orig;
-  let origTn: string | undefined;
   if (typeof o.tn === 'string' && o.uri === undefined) {
-    origTn = canonical(o.tn);
+    const origTn = canonical(o.tn);
     if (origTn === undefined) return { ok: false, reason: 'claims_invalid', detail: 'orig.tn is not a telephone number' };
-    orig = { tn: o.tn };
-  } else if (typeof o.uri === 'string' && o.tn === undefined) {
-    orig = { uri: o.uri };
-  } else {
-    return { ok: false, reason: 'claims_invalid', detail: 'orig must hold exactly one tn or uri string' };
+    return { ok: true, value: { orig: { tn: o.tn }, origTn } };
   }
+  if (typeof o.uri === 'string' && o.tn === undefined) return { ok: true, value: { orig: { uri: o.uri }, origTn: undefined } };
+  return { ok: false, reason: 'claims_invalid', detail: 'orig must hold exactly one tn or uri string' };
+}
 
-  const d = c.dest as Record<string, unknown> | null;
+/** RFC 8225 §5.2.1: `dest` members are arrays (even for one number) naming at least one target. */
+export function judgeDest(value: unknown): Judged<{ dest: Dest; destTns: string[] }> {
+  const d = value as Record<string, unknown> | null;
   if (typeof d !== 'object' || d === null || Array.isArray(d)) return { ok: false, reason: 'claims_invalid', detail: 'dest is not an object' };
-  // RFC 8225 §5.2.1: dest members are arrays, even for one number.
   if (d.tn !== undefined && !stringArray(d.tn)) return { ok: false, reason: 'claims_invalid', detail: 'dest.tn is not an array of strings' };
   if (d.uri !== undefined && !stringArray(d.uri)) return { ok: false, reason: 'claims_invalid', detail: 'dest.uri is not an array of strings' };
   const dest: Dest = {};
@@ -146,5 +137,37 @@ export function judgeClaims(c: Record<string, unknown>): Judged<JudgedClaims> {
     if (canon === undefined) return { ok: false, reason: 'claims_invalid', detail: 'dest.tn holds something that is not a telephone number' };
     destTns.push(canon);
   }
+  return { ok: true, value: { dest, destTns } };
+}
+
+/** RFC 8588 §4-§5 and RFC 8225 §5: the five SHAKEN claims present and well-formed. Extension claims are allowed. */
+export function judgeClaims(c: Record<string, unknown>): Judged<JudgedClaims> {
+  const missing = MANDATORY.filter((k) => c[k] === undefined);
+  if (missing.length > 0) return { ok: false, reason: 'claims_missing', detail: missing.join(', ') };
+  if (typeof c.attest !== 'string' || !ATTEST.has(c.attest)) return { ok: false, reason: 'attest_invalid', detail: `attest ${JSON.stringify(c.attest)}`.slice(0, 60) };
+  // RFC 8225 §5.1.1: iat is a NumericDate; SHAKEN uses whole seconds.
+  if (typeof c.iat !== 'number' || !Number.isSafeInteger(c.iat) || c.iat < 0) return { ok: false, reason: 'claims_invalid', detail: 'iat is not a whole number of seconds' };
+  if (typeof c.origid !== 'string' || c.origid === '') return { ok: false, reason: 'claims_invalid', detail: 'origid is not a non-empty string' };
+
+  const o = judgeOrig(c.orig);
+  if (!o.ok) return o;
+  const d = judgeDest(c.dest);
+  if (!d.ok) return d;
+  const { orig, origTn } = o.value;
+  const { dest, destTns } = d.value;
   return { ok: true, value: { claims: { attest: c.attest as Attestation, dest, iat: c.iat, orig, origid: c.origid }, origTn, destTns } };
 }
+
+/** What the verifier needs to judge one ppt: its name in the header and how to judge its claims. */
+export interface PassportProfile<T extends { iat: number }> {
+  ppt: string;
+  judge(claims: Record<string, unknown>): Judged<T>;
+}
+
+export const SHAKEN_PROFILE: PassportProfile<JudgedClaims & { iat: number }> = {
+  ppt: 'shaken',
+  judge(c) {
+    const j = judgeClaims(c);
+    return j.ok ? { ok: true, value: { ...j.value, iat: j.value.claims.iat } } : j;
+  },
+};

@@ -144,6 +144,11 @@ export interface VerifyFailed {
   x5u?: string;
 }
 
+/** One PASSporT judged on its own (any ppt): its judged claims and certificate, or the failure. */
+export type TokenVerdict<T> =
+  | { ok: true; value: T; x5u: string; cert: VerifiedCert; checks: VerifyChecks; warnings: string[] }
+  | VerifyFailed;
+
 /** STYLE.md §3: a failed verification is a value, not an exception. */
 export type VerifyResult = VerifyPassed | VerifyFailed;
 

@@ -8,12 +8,12 @@ import type { Clock, RequestLogSink } from '../ports.js';
 import type { CallerContext } from '../types.js';
 import { buildTrustedPath, validityAt } from './cert-path.js';
 import { ChainCache } from './chain-cache.js';
-import { selectShakenIdentity } from './identity-header.js';
-import { decodePassport, HeaderMemo, judgeClaims, judgeHeader } from './passport-decode.js';
+import { selectShakenIdentity, type IdentityHeader } from './identity-header.js';
+import { decodePassport, HeaderMemo, judgeHeader, SHAKEN_PROFILE, type PassportProfile } from './passport-decode.js';
 import { RevocationChecker, type CrlPolicy } from './revocation.js';
 import { checkFetchUrl } from './url-policy.js';
 import { parseVerifyInput, type VerifyRequest } from './verify-request.js';
-import { emptyChecks, failed, type RevocationStatus, type VerifyResult } from './verify-result.js';
+import { emptyChecks, failed, type RevocationStatus, type TokenVerdict, type VerifyChecks, type VerifyResult } from './verify-result.js';
 import type { CertificateFetcher, TrustAnchorSource } from './verify-ports.js';
 
 export interface VerifierOptions {
@@ -55,6 +55,12 @@ export type VerifyAttempt =
 export interface Verifier {
   /** Judge one Identity header against the call. Never throws for anything the token or the network does. */
   verify(request: VerifyRequest): Promise<VerifyResult>;
+  /**
+   * Judge one already-parsed Identity header of any supported ppt (shaken, div): header, claims by the
+   * profile, info/x5u, freshness, certificate chain, revocation and signature. Comparing its numbers with
+   * the call is the caller's job. The single-PASSporT pipeline every multi-PASSporT check reuses.
+   */
+  verifyToken<T extends { iat: number }>(ident: IdentityHeader, profile: PassportProfile<T>, dateSec: number | undefined, checks: VerifyChecks): Promise<TokenVerdict<T>>;
   /** Authenticate, validate the body (ShakenError when malformed), verify, log: the path every transport uses. */
   handle(call: VerifyCall): Promise<VerifyResult>;
   /** `handle` with a refusal returned as a value that names the caller when known. */
@@ -83,15 +89,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
   const maxAgeMs = options.maxAgeSec * 1000;
   const headers = new HeaderMemo();
 
-  async function verify(request: VerifyRequest): Promise<VerifyResult> {
-    const checks = emptyChecks();
-
-    const selected = selectShakenIdentity(request.identity);
-    if (!selected.ok) {
-      checks.identityHeader = false;
-      return failed(selected.reason, checks, selected.detail);
-    }
-    const ident = selected.header;
+  async function verifyToken<T extends { iat: number }>(ident: IdentityHeader, profile: PassportProfile<T>, dateSec: number | undefined, checks: VerifyChecks): Promise<TokenVerdict<T>> {
     const decoded = decodePassport(ident.jws, headers);
     if (!decoded.ok) {
       checks.identityHeader = false;
@@ -101,7 +99,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     const passport = decoded.value;
     const extra = { claims: passport.claims as unknown };
 
-    const header = judgeHeader(passport.header, ident.alg);
+    const header = judgeHeader(passport.header, ident.alg, profile.ppt);
     if (!header.ok) {
       checks.passportHeader = false;
       return failed(header.reason, checks, header.detail, extra);
@@ -110,13 +108,13 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     const x5u = header.value.x5u;
     const withX5u = { ...extra, x5u };
 
-    const judged = judgeClaims(passport.claims);
+    const judged = profile.judge(passport.claims);
     if (!judged.ok) {
       checks.claims = false;
       return failed(judged.reason, checks, judged.detail, withX5u);
     }
     checks.claims = true;
-    const { claims, origTn, destTns } = judged.value;
+    const claims = judged.value;
 
     // RFC 8224 §4.1 / ATIS-1000074 §5.3.1: info must be present, in angle brackets, and name the x5u.
     checks.info = false;
@@ -133,8 +131,8 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     if (Math.abs(now - claims.iat * 1000) > maxAgeMs) {
       return failed('iat_stale', checks, `iat ${timeText(claims.iat)} is ${Math.round((now - claims.iat * 1000) / 1000)} s from now (limit ${options.maxAgeSec} s)`, withX5u);
     }
-    if (request.dateSec !== undefined && Math.abs(now - request.dateSec * 1000) > maxAgeMs) {
-      return failed('date_stale', checks, `Date ${timeText(request.dateSec)} is ${Math.round((now - request.dateSec * 1000) / 1000)} s from now (limit ${options.maxAgeSec} s)`, withX5u);
+    if (dateSec !== undefined && Math.abs(now - dateSec * 1000) > maxAgeMs) {
+      return failed('date_stale', checks, `Date ${timeText(dateSec)} is ${Math.round((now - dateSec * 1000) / 1000)} s from now (limit ${options.maxAgeSec} s)`, withX5u);
     }
     checks.freshness = true;
 
@@ -192,6 +190,23 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     checks.signature = good;
     if (!good) return failed('signature_invalid', checks, undefined, withX5u);
 
+    const cert = { spc: leaf.spc, subject: leaf.subject, issuer: leaf.issuer, serialNumber: leaf.serialNumber, notAfter: leaf.notAfter, fromCache, revocation: revocationStatus };
+    return { ok: true, value: claims, x5u, cert, checks, warnings };
+  }
+
+  async function verify(request: VerifyRequest): Promise<VerifyResult> {
+    const checks = emptyChecks();
+
+    const selected = selectShakenIdentity(request.identity);
+    if (!selected.ok) {
+      checks.identityHeader = false;
+      return failed(selected.reason, checks, selected.detail);
+    }
+    const token = await verifyToken(selected.header, SHAKEN_PROFILE, request.dateSec, checks);
+    if (!token.ok) return token;
+    const { claims, origTn, destTns } = token.value;
+    const withX5u = { claims: claims as unknown, x5u: token.x5u };
+
     if (request.origTn !== undefined) {
       checks.orig = origTn === request.origTn;
       if (!checks.orig) return failed('orig_mismatch', checks, `orig ${origTn ?? '(not a tn)'}, call from ${request.origTn}`, withX5u);
@@ -208,10 +223,10 @@ export function createVerifier(deps: VerifierDeps): Verifier {
       attest: claims.attest,
       origid: claims.origid,
       claims,
-      x5u,
-      cert: { spc: leaf.spc, subject: leaf.subject, issuer: leaf.issuer, serialNumber: leaf.serialNumber, notAfter: leaf.notAfter, fromCache, revocation: revocationStatus },
+      x5u: token.x5u,
+      cert: token.cert,
       checks,
-      warnings,
+      warnings: token.warnings,
     };
   }
 
@@ -248,6 +263,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
 
   return {
     verify,
+    verifyToken,
     handle(call) {
       return verifyCall(call);
     },

@@ -1,0 +1,48 @@
+import { destJson, origJson } from '../passport.js';
+import type { Dest, Orig } from '../types.js';
+
+/**
+ * The `div` claim (RFC 8946 §3): the number (or URI) the call was sent to before this retargeting. One value,
+ * not an array: a div PASSporT records one hop.
+ */
+export type DivTarget = { tn: string } | { uri: string };
+
+/**
+ * Claims of a div PASSporT. RFC 8946 §3: `orig` (copied from the PASSporT of the call as first signed), `dest`
+ * (the new target), `iat`, `div` (the target before retargeting). ATIS-1000085 (SHAKEN profile of div) adds
+ * `origid` and carries no `attest`: a retargeting provider vouches for the retargeting, not for the caller.
+ */
+export interface DivClaims {
+  dest: Dest;
+  div: DivTarget;
+  iat: number;
+  orig: Orig;
+  origid?: string;
+}
+
+/** RFC 8225 §9 deterministic JSON: members sorted (dest, div, iat, orig, origid), no white space. */
+export function divClaimsJson(c: DivClaims): string {
+  const origid = c.origid === undefined ? '' : `,"origid":${JSON.stringify(c.origid)}`;
+  return `{"dest":${destJson(c.dest)},"div":${origJson(c.div)},"iat":${c.iat},"orig":${origJson(c.orig)}${origid}}`;
+}
+
+/** RFC 8946 §3: the div PASSporT header names `"ppt":"div"`; otherwise as RFC 8588 §3 (ES256, typ passport, x5u). */
+export function divHeaderJson(x5u: string): string {
+  return `{"alg":"ES256","ppt":"div","typ":"passport","x5u":${JSON.stringify(x5u)}}`;
+}
+
+/** RFC 8224 §4 / RFC 8946 §3: the Identity header of a div PASSporT says `ppt=div`; info first, equal to x5u. */
+export function divIdentityParams(x5u: string): string {
+  return `;info=<${x5u}>;alg=ES256;ppt=div`;
+}
+
+/** A signed div PASSporT. */
+export interface DivSignResult {
+  /** The full Identity header value: `<jws>;info=<x5u>;alg=ES256;ppt=div`. */
+  identity: string;
+  passport: string;
+  claims: DivClaims;
+  x5u: string;
+  credentialId: string;
+  accountId: string;
+}

@@ -1,0 +1,124 @@
+import { headerPpt, identityValues, MAX_IDENTITY_HEADERS, parseIdentityHeader, type IdentityHeader } from '../verify/identity-header.js';
+import { SHAKEN_PROFILE, type JudgedClaims } from '../verify/passport-decode.js';
+import { emptyChecks, failed, type Verstat } from '../verify/verify-result.js';
+import type { Verifier } from '../verify/verify-service.js';
+import { DIV_PROFILE, judgeDivClaims, type JudgedDiv } from './div-claims.js';
+import { linkDivChain } from './div-chain.js';
+import { MAX_DIV_HOPS, type CallPassportsVerdict, type ChainProblem, type PassportKind, type PassportOutcome, type PassportVerdict } from './passport-set.js';
+
+/** A call's PASSporTs as a transport hands them over. */
+export interface CallPassportsRequest {
+  /** Every Identity header of the call, in any order (RFC 8224 §6.2: each is judged separately). */
+  identity: string | readonly string[];
+  /** The canonical number being called now (Request-URI, else To): where the chain must end (RFC 8946 §4). */
+  calledTn: string;
+  /** The canonical calling number (P-Asserted-Identity, else From), compared with the shaken `orig`. */
+  origTn?: string;
+  /** The SIP Date in seconds, checked for freshness with each PASSporT. */
+  dateSec?: number;
+}
+
+function kindOf(ident: IdentityHeader): { kind: PassportKind; ppt: string | undefined } {
+  // RFC 8224 §4.1: the ppt parameter names the PASSporT's ppt; without it, the PASSporT header says.
+  const raw = ident.ppt ?? headerPpt(ident.jws);
+  const ppt = typeof raw === 'string' ? raw.toLowerCase() : undefined;
+  const kind: PassportKind = ppt === 'shaken' || ppt === 'div' || ppt === 'rcd' ? ppt : 'other';
+  return { kind, ppt };
+}
+
+/** A failed div's claims as received, judged only for placing it in the chain (its own verdict stays failed). */
+function divForLinking(r: PassportOutcome<JudgedDiv>): JudgedDiv | undefined {
+  if (r.ok) return r.value;
+  if (typeof r.claims !== 'object' || r.claims === null) return undefined;
+  const j = judgeDivClaims(r.claims as Record<string, unknown>);
+  return j.ok ? j.value : undefined;
+}
+
+/**
+ * Verifies all of a call's PASSporTs (shaken plus div, RFC 8946) and decides the call:
+ *  1. each Identity header is judged on its own by the verifier's single-PASSporT pipeline (signature,
+ *     certificate chain, revocation, freshness; RFC 8224 §6.2); rcd and unknown ppt are listed, not judged;
+ *  2. the shaken and div PASSporTs are linked into one chain whatever order they arrived in (div-chain.ts);
+ *  3. verstat (3GPP TS 24.229, STANDARDS.md): TN-Validation-Failed when any judged PASSporT fails its
+ *     signature or certificate; else No-TN-Validation when any fails otherwise (stale, malformed, orig) or the
+ *     chain has a problem (missing link, loop, branch, not ending at the called number); else
+ *     TN-Validation-Passed: the shaken passes, every div passes, and the chain runs from the shaken `dest`
+ *     to the number called now.
+ */
+export async function verifyCallPassports(verifier: Pick<Verifier, 'verifyToken'>, request: CallPassportsRequest): Promise<CallPassportsVerdict> {
+  const all = identityValues(request.identity);
+  // Bounded like the single-PASSporT verifier: a flood of headers is judged no further than the limit.
+  const values = all.slice(0, MAX_IDENTITY_HEADERS);
+  const passports = await Promise.all(
+    values.map(async (value, index): Promise<PassportVerdict> => {
+      const parsed = parseIdentityHeader(value);
+      if (!parsed.ok) return { index, kind: 'other', ppt: undefined, result: { ok: null, detail: `not an Identity header: ${parsed.detail}` } };
+      const ident = parsed.header;
+      const { kind, ppt } = kindOf(ident);
+      if (kind === 'shaken') return { index, kind, ppt, result: await verifyShaken(verifier, ident, request) };
+      if (kind === 'div') return { index, kind, ppt, hop: undefined, result: await verifier.verifyToken(ident, DIV_PROFILE, request.dateSec, emptyChecks()) };
+      return { index, kind, ppt, result: { ok: null, detail: kind === 'rcd' ? 'rcd PASSporTs are not judged yet' : `ppt ${ppt ?? '(none)'} is not supported; ignored (RFC 8224 §6.2)` } };
+    }),
+  );
+
+  const problems: ChainProblem[] = [];
+  if (all.length > values.length) problems.push({ reason: 'too_many', detail: `${all.length} Identity headers; at most ${MAX_IDENTITY_HEADERS} are judged` });
+  const shakens = passports.filter((p): p is Extract<PassportVerdict, { kind: 'shaken' }> => p.kind === 'shaken');
+  const divs = passports.filter((p): p is Extract<PassportVerdict, { kind: 'div' }> => p.kind === 'div');
+  let chain: number[] = [];
+  if (shakens.length === 0) problems.push({ reason: 'no_shaken', detail: `${values.length} Identity headers, none shaken` });
+  else if (shakens.length > 1) problems.push({ reason: 'several_shaken', detail: `${shakens.length} shaken PASSporTs; a call has one origin` });
+  else {
+    const shaken = shakens[0]!;
+    const start = shaken.result.ok ? shaken.result.value : shakenForLinking(shaken.result);
+    if (start === undefined) {
+      chain = [shaken.index];
+    } else {
+      const linked = linkDivChain(
+        { index: shaken.index, origTn: start.origTn, orig: start.claims.orig, destTns: start.destTns },
+        divs.map((d) => ({ index: d.index, jws: values[d.index]!, claims: divForLinking(d.result) })),
+        request.calledTn,
+        MAX_DIV_HOPS,
+      );
+      chain = linked.chain;
+      problems.push(...linked.problems);
+      for (const d of divs) d.hop = linked.hops.get(d.index);
+    }
+  }
+
+  const judged = [...shakens, ...divs].map((p) => p.result);
+  const failures = judged.filter((r) => !r.ok);
+  let verstat: Verstat = 'TN-Validation-Passed';
+  let reason: string | undefined;
+  const chainFailure = failures.find((r) => !r.ok && r.verstat === 'TN-Validation-Failed');
+  const first = chainFailure ?? failures[0];
+  if (first && !first.ok) {
+    verstat = first.verstat;
+    reason = `${first.reason}: ${first.reasonText}`;
+  } else if (problems.length > 0) {
+    verstat = 'No-TN-Validation';
+    reason = `${problems[0]!.reason}: ${problems[0]!.detail}`;
+  }
+  const verdict: CallPassportsVerdict = { verstat, ok: verstat === 'TN-Validation-Passed', passports, chain, problems };
+  if (reason !== undefined) verdict.reason = reason;
+  return verdict;
+}
+
+/** The shaken PASSporT judged, then its orig compared with the calling number (RFC 8224 §6.2 step 1). */
+async function verifyShaken(verifier: Pick<Verifier, 'verifyToken'>, ident: IdentityHeader, request: CallPassportsRequest): Promise<PassportOutcome<JudgedClaims>> {
+  const checks = emptyChecks();
+  const r = await verifier.verifyToken(ident, SHAKEN_PROFILE, request.dateSec, checks);
+  if (!r.ok) return r;
+  if (request.origTn !== undefined) {
+    checks.orig = r.value.origTn === request.origTn;
+    if (!checks.orig) return failed('orig_mismatch', checks, `orig ${r.value.origTn ?? '(not a tn)'}, call from ${request.origTn}`, { claims: r.value.claims, x5u: r.x5u });
+  }
+  return r;
+}
+
+function shakenForLinking(r: PassportOutcome<JudgedClaims>): JudgedClaims | undefined {
+  if (r.ok) return r.value;
+  if (typeof r.claims !== 'object' || r.claims === null) return undefined;
+  const j = SHAKEN_PROFILE.judge(r.claims as Record<string, unknown>);
+  return j.ok ? j.value : undefined;
+}
