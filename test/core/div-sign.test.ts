@@ -68,6 +68,7 @@ describe('signing a div PASSporT (RFC 8946 §3, ATIS-1000085)', () => {
     ['div not a number', { ...input, div: { tn: 'call me' } }, 'ERR_TN_INVALID', 'div.tn'],
     ['div with tn and uri', { ...input, div: { tn: '18001234567', uri: 'sip:a@b.example' } }, 'ERR_REQ_FIELD_INVALID', 'div'],
     ['div a bad uri', { ...input, div: { uri: 'http://x' } }, 'ERR_URI_INVALID', 'div.uri'],
+    ['div equal to dest (RFC 8946 §3: no retargeting, no div)', { ...input, div: { tn: '+1 202 555 0199' } }, 'ERR_REQ_FIELD_INVALID', 'div'],
     ['no dest', { ...input, dest: undefined }, 'ERR_REQ_FIELD_MISSING', 'dest'],
     ['bad origid', { ...input, origid: 'nope' }, 'ERR_REQ_ORIGID_INVALID', 'origid'],
     ['a stale iat', { ...input, iat: Math.floor(Date.now() / 1000) - 3600 }, 'ERR_REQ_IAT_STALE', 'iat'],

@@ -32,6 +32,12 @@ export function parseDivInput(input: unknown): DivRequest {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new ShakenError('ERR_REQ_MALFORMED', 'request must be a JSON object');
   const body = input as Record<string, unknown>;
   const request: DivRequest = { orig: parseOrig(body.orig), dest: parseDest(body.dest), div: parseDiv(body.div) };
+  // RFC 8946 §3: a div PASSporT is made only when retargeting changed the canonical dest; one that names the
+  // number it goes to now as where it was sent before must not be produced.
+  const div = request.div;
+  if ('tn' in div ? request.dest.tn?.includes(div.tn) : request.dest.uri?.includes(div.uri)) {
+    throw new ShakenError('ERR_REQ_FIELD_INVALID', 'div names a number the call is still sent to: a div PASSporT is only made when retargeting changes dest', { field: 'div' });
+  }
   const iat = parseIat(body.iat);
   if (iat !== undefined) request.iat = iat;
   const origid = parseOrigid(body.origid);
