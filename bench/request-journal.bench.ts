@@ -1,36 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RequestLogRecord } from '../server/core/ports.js';
 import { ownerName } from '../server/store/journal-segments.js';
 import { RequestJournal } from '../server/store/request-journal.js';
 import { machineBusySeconds } from './process-tree.js';
 import { round } from './report.js';
+import { signedRecord } from './request-log-seed.js';
 import type { Scenario, ScenarioReport } from './scenario.js';
 
 const RECORDS = 50_000;
 const WARMUP = 5_000;
-
-/** A record as the core hands one over after a signed HTTP request. */
-function record(): RequestLogRecord {
-  return {
-    kind: 'sign',
-    time: new Date(),
-    accountId: 'acc_0123456789abcdef',
-    apiKeyId: 'key_0123456789abcdef',
-    transport: 'http',
-    orig: '14045266060',
-    dest: '18001234567',
-    attestRequested: 'A',
-    attestApplied: 'A',
-    attestReason: 'requested',
-    outcome: 'ok',
-    errorCode: null,
-    latencyUs: 180,
-    origid: randomUUID(),
-  };
-}
 
 interface Cost {
   wallUs: number;
@@ -44,7 +23,7 @@ interface Cost {
  * does when it next waits for I/O. 1 is the journal's worst case (and the usual one at low concurrency).
  */
 async function measure(dir: string, perRun: number, n: number): Promise<Cost> {
-  const records = Array.from({ length: n }, record);
+  const records = Array.from({ length: n }, () => signedRecord());
   let bytes = 0;
   const journal = new RequestJournal({
     dir,

@@ -1,5 +1,27 @@
+import { randomUUID } from 'node:crypto';
 import type { RequestLogRecord } from '../server/core/ports.js';
 import type { Store } from '../server/store/store.js';
+
+/** One record as the core hands it over after a signed HTTP request; `fields` override it. */
+export function signedRecord(fields: Partial<RequestLogRecord> = {}): RequestLogRecord {
+  return {
+    kind: 'sign',
+    time: new Date(),
+    accountId: 'acc_0123456789abcdef',
+    apiKeyId: 'key_0123456789abcdef',
+    transport: 'http',
+    orig: '14045266060',
+    dest: '18001234567',
+    attestRequested: 'A',
+    attestApplied: 'A',
+    attestReason: 'requested',
+    outcome: 'ok',
+    errorCode: null,
+    latencyUs: 180,
+    origid: randomUUID(),
+    ...fields,
+  };
+}
 
 const ATTEST = ['A', 'B', 'C'] as const;
 const TRANSPORTS = ['http', 'grpc', 'sip'] as const;

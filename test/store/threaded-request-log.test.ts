@@ -7,23 +7,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RequestLogRecord } from '../../server/core/ports.js';
 import { openStore } from '../../server/store/open-store.js';
 import { ThreadedRequestLog, type RequestLogOptions } from '../../server/store/threaded-request-log.js';
+import { signedRecord } from '../../bench/request-log-seed.js';
 
-const rec = (accountId: string): RequestLogRecord => ({
-  kind: 'sign',
-  time: new Date(),
-  accountId,
-  apiKeyId: null,
-  transport: 'http',
-  orig: '14045266060',
-  dest: '18001234567',
-  attestRequested: 'A',
-  attestApplied: 'A',
-  attestReason: 'requested',
-  outcome: 'ok',
-  errorCode: null,
-  latencyUs: 100,
-  origid: randomUUID(),
-});
+const rec = (accountId: string): RequestLogRecord => signedRecord({ accountId, apiKeyId: null, latencyUs: 100 });
 
 describe('request log on its own thread', () => {
   let dataDir: string;
