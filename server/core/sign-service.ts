@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { attempt, type Attempt } from './attempt.js';
 import { decideAttestation } from './attestation-policy.js';
 import { createAuthenticator, type Authenticator } from './authenticate.js';
 import { identify, type CallerClaim } from './identify.js';
@@ -45,13 +46,11 @@ export interface SignCall extends CallerClaim {
 }
 
 /** A signing as data: the result, or the refusal with the caller when it was identified before the refusal. */
-export type SignAttempt = { ok: true; signed: SignResult } | { ok: false; error: ShakenError; caller: CallerContext | undefined };
-
 export interface SigningService {
   /** Authenticate, validate, sign and log one request: the whole STI-AS path every transport uses. */
   handle(call: SignCall): Promise<SignResult>;
   /** `handle` with a refusal (any ShakenError) returned as a value that names the caller when known. */
-  attempt(call: SignCall): Promise<SignAttempt>;
+  attempt(call: SignCall): Promise<Attempt<SignResult>>;
   /** Sign for an already identified caller (CLI, trusted in-process use); validated and logged the same way. */
   signAs(caller: CallerContext, input: unknown, headerAttest?: unknown): Promise<SignResult>;
   /**
@@ -235,14 +234,8 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     handle(call) {
       return signCall(call);
     },
-    async attempt(call) {
-      let caller: CallerContext | undefined;
-      try {
-        return { ok: true, signed: await signCall(call, (c) => (caller = c)) };
-      } catch (e) {
-        if (!isShakenError(e)) throw e;
-        return { ok: false, error: e, caller };
-      }
+    attempt(call) {
+      return attempt((identified) => signCall(call, identified));
     },
     signAs(caller, input, headerAttest) {
       return logged(caller.transport, (entry) => signRequest(caller, validated(entry, caller, input, headerAttest)));

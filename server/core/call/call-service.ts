@@ -81,7 +81,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
         date: call.date,
       });
       if (!attempt.ok) return refused(attempt.error, attempt.caller?.accountId, called, target);
-      const { signed } = attempt;
+      const signed = attempt.value;
       const routes = await routesFor(signed.accountId, signed.dest.tn?.[0], target);
       if (routes.length === 0) {
         const error = new ShakenError('ERR_URI_INVALID', 'the call has nowhere to go: no routing rule matches and the Request-URI is not a sip: or sips: URI', { field: 'requestUri' });
@@ -125,7 +125,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
         const verdict: CallVerdict = { verstat: 'No-TN-Validation', failure: { sip: 438, stop } };
         return { outcome: 'unverifiable', accountId, routes: await onward(accountId, verdict), verdict, callingTn, error: refusalOf(attempt.error) };
       }
-      const verified = attempt.result;
+      const verified = attempt.value;
       const verdict: CallVerdict = verified.ok ? { verstat: verified.verstat } : { verstat: verified.verstat, failure: { sip: verified.sip, stop } };
       const outcome = verified.ok ? 'verified' : 'verify-failed';
       return { outcome, accountId, routes: await onward(accountId, verdict), verdict, callingTn, verified };

@@ -1,5 +1,5 @@
 import { blankLogRecord, withRequestLog } from '../request-log-record.js';
-import { isShakenError, type ShakenError } from '../errors.js';
+import { attempt, type Attempt } from '../attempt.js';
 import { identify, type CallerClaim } from '../identify.js';
 import { verify as cryptoVerify } from 'node:crypto';
 import type { Authenticator } from '../authenticate.js';
@@ -48,10 +48,6 @@ export interface VerifyCall extends CallerClaim {
  * A verification as data: the verdict, or the ShakenError that stopped it before any token was judged (the
  * caller, the request), with the caller when it was identified first.
  */
-export type VerifyAttempt =
-  | { ok: true; result: VerifyResult; caller: CallerContext | undefined }
-  | { ok: false; error: ShakenError; caller: CallerContext | undefined };
-
 export interface Verifier {
   /** Judge one Identity header against the call. Never throws for anything the token or the network does. */
   verify(request: VerifyRequest): Promise<VerifyResult>;
@@ -64,7 +60,7 @@ export interface Verifier {
   /** Authenticate, validate the body (ShakenError when malformed), verify, log: the path every transport uses. */
   handle(call: VerifyCall): Promise<VerifyResult>;
   /** `handle` with a refusal returned as a value that names the caller when known. */
-  attempt(call: VerifyCall): Promise<VerifyAttempt>;
+  attempt(call: VerifyCall): Promise<Attempt<VerifyResult>>;
   /** Forget cached chains and CRLs (trust anchors replaced, operator request). */
   clearCache(): void;
 }
@@ -267,15 +263,8 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     handle(call) {
       return verifyCall(call);
     },
-    async attempt(call) {
-      let caller: CallerContext | undefined;
-      try {
-        const result = await verifyCall(call, (c) => (caller = c));
-        return { ok: true, result, caller };
-      } catch (e) {
-        if (!isShakenError(e)) throw e;
-        return { ok: false, error: e, caller };
-      }
+    attempt(call) {
+      return attempt((identified) => verifyCall(call, identified));
     },
     clearCache() {
       chains.clear();
