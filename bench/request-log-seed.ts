@@ -19,6 +19,7 @@ export function signedRecord(fields: Partial<RequestLogRecord> = {}): RequestLog
     errorCode: null,
     latencyUs: 180,
     origid: randomUUID(),
+    passports: 'shaken',
     ...fields,
   };
 }
@@ -53,6 +54,7 @@ export async function seedRequestLog(store: Store, opts: { rows: number; untilMs
         errorCode: failed ? 'ERR_TN_INVALID' : null,
         latencyUs: 200 + ((i * 7919) % 5000),
         origid: null,
+        passports: failed ? null : 'shaken',
       });
     }
     await store.appendRequestLog(records);

@@ -89,6 +89,11 @@ export interface RequestLogRecord {
   errorCode: string | null;
   latencyUs: number;
   origid: string | null;
+  /**
+   * The PASSporT kinds of the call in order, joined by `,` (`shaken`, `div`, `shaken,div,div`): what was signed
+   * for a sign record, the Identity headers judged for a verify record (RFC 8224 §6.2). Null when none.
+   */
+  passports: string | null;
 }
 
 /** Takes a finished request's record without waiting: writes are batched off the request path. */

@@ -19,6 +19,7 @@ export function blankLogRecord(kind: RequestKind, transport: Transport, time: Da
     errorCode: null,
     latencyUs: 0,
     origid: null,
+    passports: null,
   };
 }
 
