@@ -2,7 +2,9 @@ import { ShakenError } from '../errors.js';
 import { parseDest, parseIat, parseOrig, parseOrigid, validUri } from '../sign-request.js';
 import { canonicalTn } from '../tn.js';
 import type { Dest, Orig } from '../types.js';
+import { divOfReceived, readReceivedCall } from './div-from-passports.js';
 import type { DivTarget } from './div-passport.js';
+import type { PassportKind } from './passport-set.js';
 
 /** A div sign request after validation: numbers canonical (RFC 8224 §8.3), fields well-formed. */
 export interface DivRequest {
@@ -11,6 +13,8 @@ export interface DivRequest {
   div: DivTarget;
   iat?: number;
   origid?: string;
+  /** The kinds of the Identity headers the call arrived with, when the request gave them (`identity`). */
+  received?: PassportKind[];
 }
 
 function parseDiv(raw: unknown): DivTarget {
@@ -27,11 +31,30 @@ function parseDiv(raw: unknown): DivTarget {
   return { uri: validUri(o.uri, 'div.uri') };
 }
 
-/** `{orig, dest, div, iat?, origid?}` → a canonical `DivRequest`, or a ShakenError naming the first bad field. */
+/**
+ * `{orig, dest, div, iat?, origid?}`, or `{identity, dest, div?, iat?}` where `orig`, `origid` and `div` are
+ * drawn from the PASSporTs the call arrived with (RFC 8946 §3; div-from-passports.ts) → a canonical
+ * `DivRequest`, or a ShakenError naming the first bad field.
+ */
 export function parseDivInput(input: unknown): DivRequest {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new ShakenError('ERR_REQ_MALFORMED', 'request must be a JSON object');
   const body = input as Record<string, unknown>;
-  const request: DivRequest = { orig: parseOrig(body.orig), dest: parseDest(body.dest), div: parseDiv(body.div) };
+  let request: DivRequest;
+  if (body.identity !== undefined && body.identity !== null) {
+    // One source for what the original signer asserted: the received PASSporTs, never a second copy beside them.
+    for (const field of ['orig', 'origid'] as const) {
+      if (body[field] !== undefined && body[field] !== null) throw new ShakenError('ERR_REQ_FIELD_INVALID', `${field} is taken from the shaken PASSporT when identity is given; send one or the other`, { field });
+    }
+    const received = readReceivedCall(body.identity);
+    const dest = parseDest(body.dest);
+    const given = body.div === undefined || body.div === null ? undefined : parseDiv(body.div);
+    request = { orig: received.orig, dest, div: divOfReceived(received, given), received: received.kinds };
+    if (received.origid !== undefined) request.origid = received.origid;
+  } else {
+    request = { orig: parseOrig(body.orig), dest: parseDest(body.dest), div: parseDiv(body.div) };
+    const origid = parseOrigid(body.origid);
+    if (origid !== undefined) request.origid = origid;
+  }
   // RFC 8946 §3: a div PASSporT is made only when retargeting changed the canonical dest; one that names the
   // number it goes to now as where it was sent before must not be produced.
   const div = request.div;
@@ -40,7 +63,5 @@ export function parseDivInput(input: unknown): DivRequest {
   }
   const iat = parseIat(body.iat);
   if (iat !== undefined) request.iat = iat;
-  const origid = parseOrigid(body.origid);
-  if (origid !== undefined) request.origid = origid;
   return request;
 }
