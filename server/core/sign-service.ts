@@ -13,7 +13,7 @@ import type { AccountRecord, Clock, Directory, KeySigner, RequestLogRecord, Requ
 import { iatOfDate, parseSignInput } from './sign-request.js';
 import { assertStillValid, prepareSigningCredential, type SigningCredential } from './signing-credential.js';
 import type { CallDate, CallerContext, SignRequest, SignResult, Transport } from './types.js';
-import { divClaimsJson, divHeaderJson, divIdentityParams, type DivSignResult } from './div/div-passport.js';
+import { divClaimsJson, divHeaderJson, divIdentityParams, type DivClaims, type DivSignResult } from './div/div-passport.js';
 import { assertMaySignDiv } from './div/div-policy.js';
 import { parseDivInput } from './div/div-request.js';
 
@@ -191,7 +191,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     entry.apiKeyId = caller.apiKeyId ?? null;
     const request = parseDivInput(input);
     // One record per call: a div added to received PASSporTs is logged with all of them (shaken,div,…).
-    entry.passports = [...(request.received ?? []), 'div'].join(',');
+    entry.passports = [...(request.received ?? []), request.ppt].join(',');
     entry.orig = 'tn' in request.orig ? request.orig.tn : request.orig.uri;
     entry.dest = [...(request.dest.tn ?? []), ...(request.dest.uri ?? [])].join(',');
     const { account, credential, now } = await signer(caller);
@@ -201,10 +201,11 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     assertMaySignDiv(request.div, { policyMode: account.policyMode, source: caller.sourceKind, inInventory: (tn) => inventory?.has(tn) ?? false });
     const iat = checkedIat(request.iat, account, now, iatWindowSec);
     // ATIS-1000085: origid is carried; the caller passes the shaken PASSporT's so one call keeps one origid.
-    const claims = { orig: request.orig, dest: request.dest, div: request.div, iat, origid: request.origid ?? randomUUID() };
+    const claims: DivClaims = { orig: request.orig, dest: request.dest, div: request.div, iat, origid: request.origid ?? randomUUID() };
+    if (request.opt !== undefined) claims.opt = request.opt;
     // The div header differs from the shaken one only by ppt; built per call (a short base64url) rather than cached.
-    const passport = await signBytes(credential, `${base64url(divHeaderJson(credential.x5u))}.${base64url(divClaimsJson(claims))}`);
-    return { identity: passport + divIdentityParams(credential.x5u), passport, claims, x5u: credential.x5u, credentialId: credential.id, accountId: caller.accountId };
+    const passport = await signBytes(credential, `${base64url(divHeaderJson(credential.x5u, request.ppt))}.${base64url(divClaimsJson(claims))}`);
+    return { identity: passport + divIdentityParams(credential.x5u, request.ppt), passport, claims, x5u: credential.x5u, credentialId: credential.id, accountId: caller.accountId };
   }
 
   function logged(transport: Transport, work: (entry: RequestLogRecord) => Promise<SignResult>): Promise<SignResult> {

@@ -158,3 +158,41 @@ describe('a div drawn from the PASSporTs the call arrived with (RFC 8946 §3)', 
     expect(r).toMatchObject({ ok: false, error: { code: expect.stringMatching(/^ERR_AUTH_/) } });
   });
 });
+
+describe('div-o: the diverted PASSporT nested in opt (RFC 8946 §5)', () => {
+  let f: CoreFixture;
+
+  beforeEach(async () => {
+    f = await coreFixture({ policyMode: 'trust', clock: new FakeClock(Date.now()) });
+  });
+
+  const claimsOf = (jws: string) => JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+
+  it('names ppt div-o in header and Identity, and nests the PASSporT it diverts, canonically ordered', async () => {
+    const shaken = await f.signing.signAs(caller(f), { orig: { tn: '14045266060' }, dest: { tn: ['18001234567'] }, attest: 'A' });
+    const r = await f.signing.handleDiv({ token: f.token, transport: 'http', input: { identity: shaken.identity, dest: { tn: ['12025550199'] }, ppt: 'div-o' } });
+    const [h, p] = r.passport.split('.') as [string, string];
+    expect(Buffer.from(h, 'base64url').toString()).toBe(`{"alg":"ES256","ppt":"div-o","typ":"passport","x5u":"${X5U}"}`);
+    expect(Buffer.from(p, 'base64url').toString()).toBe(
+      `{"dest":{"tn":["12025550199"]},"div":{"tn":"18001234567"},"iat":${r.claims.iat},"opt":"${shaken.passport}","orig":{"tn":"14045266060"},"origid":"${shaken.origid}"}`,
+    );
+    expect(r.identity.endsWith(`;info=<${X5U}>;alg=ES256;ppt=div-o`)).toBe(true);
+    const spki = createPublicKey(f.pki.leaf.certPem).export({ type: 'spki', format: 'pem' }).toString();
+    await expect(compactVerify(r.passport, await importSPKI(spki, 'ES256'))).resolves.toBeTruthy();
+    expect(f.dir.log.at(-1)).toMatchObject({ passports: 'shaken,div-o' });
+  });
+
+  it('a second div-o nests the first, so the whole path survives in one header', async () => {
+    const shaken = await f.signing.signAs(caller(f), { orig: { tn: '14045266060' }, dest: { tn: ['18001234567'] }, attest: 'A' });
+    const hop1 = await f.signing.handleDiv({ token: f.token, transport: 'http', input: { identity: shaken.identity, dest: { tn: ['12025550199'] }, ppt: 'div-o' } });
+    const hop2 = await f.signing.handleDiv({ token: f.token, transport: 'http', input: { identity: [shaken.identity, hop1.identity], dest: { tn: ['13035550100'] }, ppt: 'div-o' } });
+    expect(claimsOf(hop2.passport).opt).toBe(hop1.passport);
+    expect(claimsOf(claimsOf(hop2.passport).opt as string).opt).toBe(shaken.passport);
+  });
+
+  it('refuses div-o without the received headers, and an unknown ppt', async () => {
+    const explicit = { orig: { tn: '14045266060' }, dest: { tn: ['12025550199'] }, div: { tn: '18001234567' } };
+    await expect(f.signing.handleDiv({ token: f.token, transport: 'http', input: { ...explicit, ppt: 'div-o' } })).rejects.toMatchObject({ code: 'ERR_REQ_FIELD_MISSING', field: 'identity' });
+    await expect(f.signing.handleDiv({ token: f.token, transport: 'http', input: { ...explicit, ppt: 'shaken' } })).rejects.toMatchObject({ code: 'ERR_REQ_FIELD_INVALID', field: 'ppt' });
+  });
+});

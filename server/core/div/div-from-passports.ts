@@ -17,6 +17,8 @@ export interface ReceivedCall {
   origid: string | undefined;
   /** The last hop's `dest`: the shaken PASSporT's, or the last div's when the call was already forwarded. */
   lastDest: { tns: string[]; uris: string[] };
+  /** The last hop's PASSporT (its JWS): what this hop diverts, nested whole in a div-o (RFC 8946 §5). */
+  lastPassport: string;
   /** The kinds of the Identity headers received, in order (for the request log). */
   kinds: PassportKind[];
 }
@@ -45,7 +47,7 @@ export function readReceivedCall(identity: unknown): ReceivedCall {
   if (values.length === 0 || values.length > MAX_IDENTITY_HEADERS) refuse(`give 1 to ${MAX_IDENTITY_HEADERS} Identity headers`);
 
   const kinds: PassportKind[] = [];
-  const shakens: JudgedClaims[] = [];
+  const shakens: { jws: string; claims: JudgedClaims }[] = [];
   const divs: { index: number; jws: string; claims: JudgedDiv }[] = [];
   values.forEach((value, index) => {
     const parsed = parseIdentityHeader(value);
@@ -53,26 +55,28 @@ export function readReceivedCall(identity: unknown): ReceivedCall {
     const ident = parsed.header;
     const raw = ident.ppt ?? headerPpt(ident.jws);
     const ppt = typeof raw === 'string' ? raw.toLowerCase() : undefined;
-    const kind: PassportKind = ppt === 'shaken' || ppt === 'div' || ppt === 'rcd' ? ppt : 'other';
+    const kind: PassportKind = ppt === 'shaken' || ppt === 'div' || ppt === 'div-o' || ppt === 'rcd' ? ppt : 'other';
     kinds.push(kind);
-    if (kind !== 'shaken' && kind !== 'div') return;
+    if (kind !== 'shaken' && kind !== 'div' && kind !== 'div-o') return;
     const claims = claimsOf(ident.jws);
     if (kind === 'shaken') {
       const j = claims && SHAKEN_PROFILE.judge(claims);
       if (!j?.ok) refuse(`the shaken PASSporT (header ${index + 1}) has no readable orig, dest and origid`);
-      shakens.push(j.value);
+      shakens.push({ jws: ident.jws, claims: j.value });
     } else {
       const j = claims && judgeDivClaims(claims);
-      if (!j?.ok) refuse(`the div PASSporT in header ${index + 1} has no readable claims`);
+      // A div-o is a div hop whose opt nests the PASSporT it diverts (RFC 8946 §5): it links the same way.
+      if (!j?.ok) refuse(`the ${kind} PASSporT in header ${index + 1} has no readable claims`);
       divs.push({ index, jws: ident.jws, claims: j.value });
     }
   });
   // RFC 8946 §3: a div is drawn from the PASSporT(s) received; without exactly one shaken there is no origin to keep.
   if (shakens.length !== 1) refuse(shakens.length === 0 ? 'no shaken PASSporT among the Identity headers: a div is only added to a signed call' : 'several shaken PASSporTs: a call has one origin');
-  const shaken = shakens[0]!;
+  const { jws: shakenJws, claims: shaken } = shakens[0]!;
   const shakenIndex = kinds.indexOf('shaken');
 
   let last: { tns: string[]; uris: string[] } = { tns: shaken.destTns, uris: shaken.claims.dest.uri ?? [] };
+  let lastPassport = shakenJws;
   if (divs.length > 0) {
     // The chain's end is what we are about to extend, so it is linked without a number called now ('' matches none).
     const linked = linkDivChain({ index: shakenIndex, orig: shaken.claims.orig, origTn: shaken.origTn, destTns: shaken.destTns }, divs, '', MAX_DIV_HOPS);
@@ -80,8 +84,9 @@ export function readReceivedCall(identity: unknown): ReceivedCall {
     if (broken) refuse(`the received PASSporTs do not form one chain (${broken.reason}: ${broken.detail})`);
     const end = divs.find((d) => d.index === linked.chain[linked.chain.length - 1])!;
     last = { tns: end.claims.destTns, uris: end.claims.claims.dest.uri ?? [] };
+    lastPassport = end.jws;
   }
-  return { orig: shaken.claims.orig, origid: shaken.claims.origid, lastDest: last, kinds };
+  return { orig: shaken.claims.orig, origid: shaken.claims.origid, lastDest: last, lastPassport, kinds };
 }
 
 /**

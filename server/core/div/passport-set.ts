@@ -7,7 +7,7 @@ import type { JudgedDiv } from './div-claims.js';
  * `rcd` (RFC 9795) is recognised but not judged yet; `other` is any ppt this verifier does not support, which
  * RFC 8224 §6.2 lets a verifier ignore.
  */
-export type PassportKind = 'shaken' | 'div' | 'rcd' | 'other';
+export type PassportKind = 'shaken' | 'div' | 'div-o' | 'rcd' | 'other';
 
 interface PassportBase {
   /** Position of the Identity header as received (0-based). */
@@ -20,7 +20,7 @@ interface PassportBase {
 export type PassportVerdict =
   | (PassportBase & { kind: 'shaken'; result: PassportOutcome<JudgedClaims> })
   | (PassportBase & { kind: 'div'; result: PassportOutcome<JudgedDiv>; /** 1-based hop in the chain; undefined when off the chain. */ hop: number | undefined })
-  | (PassportBase & { kind: 'rcd' | 'other'; result: { ok: null; detail: string } });
+  | (PassportBase & { kind: 'div-o' | 'rcd' | 'other'; result: { ok: null; detail: string } });
 
 /** One PASSporT's own verdict (signature, certificate, freshness, claims): the verifier's per-token result. */
 export type PassportOutcome<T> = TokenVerdict<T>;
