@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compactVerify, importX509 } from 'jose';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sippPath, startSipp } from '../../bench/sip/sipp.js';
+import { sippPath } from '../../bench/sip/sipp.js';
 import { verifyCallPassports } from '../../server/core/div/verify-call-passports.js';
 import type { Directory, RequestLogRecord } from '../../server/core/ports.js';
 import type { SourceKind } from '../../server/core/types.js';
@@ -14,8 +14,8 @@ import { RedirectHandler } from '../../server/sip/redirect-handler.js';
 import { startSipServer, type SipServer } from '../../server/sip/sip-server.js';
 import { fixtureCallService } from '../helpers/call-fixture.js';
 import { coreFixture, FakeClock, type CoreFixture } from '../helpers/core-fixture.js';
-import { parseReply, type SipReply } from '../helpers/sip-client.js';
-import { freeUdpPort, SCENARIO_DIR } from '../helpers/sipp.js';
+import type { SipReply } from '../helpers/sip-client.js';
+import { forwardInvite, type ForwardInvite } from './forward-switch.js';
 
 const missing = sippPath() ? undefined : 'not installed: sipp (Debian package sip-tester)';
 if (missing) console.warn(`test/sip/forward: skipped, ${missing}`);
@@ -29,44 +29,6 @@ const HOPS = ['18005550101', '18005550102', '18005550103', '18005550104', '18005
 type Claims = { dest: { tn: string[] }; div?: { tn: string }; orig: { tn: string }; origid: string; iat: number; attest?: string };
 const claimsOf = (identity: string): Claims => JSON.parse(Buffer.from(identity.split(';')[0]!.split('.')[1]!, 'base64url').toString());
 const identities = (r: SipReply) => r.headers.get('identity') ?? [];
-
-/** The final answer sipp received, from its -trace_msg log. */
-function finalAnswer(messages: string): SipReply {
-  const answers = messages
-    .split(/^-{10,} \d{4}-\d\d-\d\d [\d:.]+$/m)
-    .filter((block) => /^\s*\w+ message received/.test(block))
-    .map((block) => block.replace(/^\s*\w+ message received[^\n]*\n\n?/, ''))
-    .filter((msg) => /^SIP\/2\.0 [2-6]\d\d /.test(msg));
-  if (answers.length === 0) throw new Error(`sipp received no final answer:\n${messages.slice(-2000)}`);
-  return parseReply(answers[answers.length - 1]!.replace(/\r?\n/g, '\r\n'));
-}
-
-/**
- * A forwarding switch played by sipp (test/sip-peers/scenarios/uac-forward.xml): one INVITE from `source` to
- * the redirect server, to `ruri`, first dialled `to`, with `lines` as extra header lines (at most 8).
- */
-async function forwardInvite(dir: string, serverPort: number, o: { ruri: string; to?: string; lines: string[]; source?: string }): Promise<SipReply> {
-  if (o.lines.length > 8) throw new Error('the scenario carries at most 8 extra header lines');
-  const keys = [['ruri', o.ruri], ['to', o.to ?? A], ['from', CALLER], ...Array.from({ length: 8 }, (_, i) => [`h${i + 1}`, o.lines[i] ?? ''])];
-  for (let attempt = 1; ; attempt++) {
-    const port = await freeUdpPort();
-    const msgFile = join(dir, `fwd-${port}-messages.log`);
-    const run = startSipp(
-      [
-        '-sf', join(SCENARIO_DIR, 'uac-forward.xml'), '-i', o.source ?? '127.0.0.1', '-p', String(port), '-m', '1',
-        ...keys.flatMap(([k, v]) => ['-key', k!, v!]),
-        '-trace_msg', '-message_file', msgFile, '-recv_timeout', '10000', '-timeout', '30s', '-timeout_error',
-        `127.0.0.1:${serverPort}`,
-      ],
-      { cwd: dir, timeoutMs: 40_000 },
-    );
-    const result = await run.done;
-    // Its port taken between picking and binding (nothing was sent then): once more on a fresh one.
-    if (attempt < 3 && result.code !== 0 && /bind|in use/i.test(result.output)) continue;
-    if (result.code !== 0) throw new Error(`sipp failed (${result.code}): ${result.output.slice(-1500)}`);
-    return finalAnswer(existsSync(msgFile) ? readFileSync(msgFile, 'latin1') : '');
-  }
-}
 
 /**
  * Issue 14: the SIP redirect server signs a div PASSporT for a call that arrives signed and was retargeted
@@ -94,7 +56,7 @@ describe.skipIf(missing !== undefined)('forwarded calls through the SIP redirect
     return (await f.signing.handle({ token: f.token, transport: 'http', input: { orig: { tn: CALLER }, dest: { tn: dest } } })).identity;
   }
 
-  const invite = (o: Parameters<typeof forwardInvite>[2]) => forwardInvite(dir, server.port, o);
+  const invite = (o: ForwardInvite) => forwardInvite(dir, server.port, { to: A, from: CALLER, ...o });
   const logged = () => f.dir.log.length;
   const newRecords = (since: number): RequestLogRecord[] => f.dir.log.slice(since);
 
