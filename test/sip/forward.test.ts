@@ -43,6 +43,8 @@ describe.skipIf(missing !== undefined)('forwarded calls through the SIP redirect
   let server: SipServer;
   let dir: string;
   let sourceKind: SourceKind = 'customer';
+  /** How many times the core identified a caller by its SIP source. */
+  let resolved = 0;
 
   /** The account's policy, as an operator would change it (the core drops what it cached). */
   function setPolicy(mode: 'trust' | 'enforce', kind: SourceKind) {
@@ -75,6 +77,11 @@ describe.skipIf(missing !== undefined)('forwarded calls through the SIP redirect
     f = await coreFixture({ maxAttest: 'A', defaultAttest: 'A', clock: new FakeClock(Date.now()) });
     (f.dir as Directory).listSipSources = async () => [{ accountId: f.account.id, cidr: '127.0.0.1/32', sourceKind }];
     f.dir.inventory.set(f.account.id, [{ kind: 'range', start: A, count: 1 }]);
+    const resolve = f.signing.sources.resolve.bind(f.signing.sources);
+    f.signing.sources.resolve = (address, transport) => {
+      resolved++;
+      return resolve(address, transport);
+    };
     const policy = { maxDateSkewSec: 60, routeUnsigned: true, routeFailedVerification: true, requireIdentity: false };
     const handler = new RedirectHandler(
       { calls: fixtureCallService(f, policy), logger },
@@ -264,6 +271,16 @@ describe.skipIf(missing !== undefined)('forwarded calls through the SIP redirect
       expect(await checkDivWithJose(identities(trusted)[1]!)).toMatchObject({ div: { tn: '18005550999' } });
     } finally {
       setPolicy('trust', 'customer');
+    }
+  });
+
+  it('identifies the caller once per INVITE: forwarded, transit and refused alike (one core call, STYLE.md §10)', async () => {
+    const received = `Identity: ${await shaken()}`;
+    for (const o of [{ ruri: HOPS[0]! }, { ruri: A }, { ruri: HOPS[0]!, extra: 'Diversion: <sip:18005550999@a>' }]) {
+      const before = resolved;
+      const r = await invite({ ruri: o.ruri, lines: [received, ...(o.extra ? [o.extra] : [])] });
+      expect(r.status).toBe(302);
+      expect(resolved - before, o.ruri).toBe(1);
     }
   });
 
