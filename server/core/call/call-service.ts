@@ -62,19 +62,24 @@ export function createCallService(deps: CallServiceDeps): CallService {
     }
   }
 
+  /** The caller's account, or the refusal of a caller that cannot be told (ERR_AUTH_*: such a call goes nowhere). */
+  async function callerAccount(call: Call): Promise<{ accountId: string } | { refusal: CallResult }> {
+    try {
+      return { accountId: (await identify(call, signing)).accountId };
+    } catch (e) {
+      if (!isShakenError(e)) throw e;
+      return { refusal: await refused(e, undefined, undefined, undefined) };
+    }
+  }
+
   /**
    * A call refused before the signer saw it: its caller is identified first, so a stranger is told only that
    * (ERR_AUTH_*), never what else is wrong with its call.
    */
   async function refusedBeforeSigning(call: Call, error: ShakenError, calledTn: string | undefined, target: string | undefined): Promise<CallResult> {
-    let accountId: string;
-    try {
-      accountId = (await identify(call, signing)).accountId;
-    } catch (e) {
-      if (!isShakenError(e)) throw e;
-      return refused(e, undefined, undefined, undefined);
-    }
-    return refused(error, accountId, calledTn === undefined ? undefined : { tn: calledTn }, target);
+    const caller = await callerAccount(call);
+    if ('refusal' in caller) return caller.refusal;
+    return refused(error, caller.accountId, calledTn === undefined ? undefined : { tn: calledTn }, target);
   }
 
   /** The refusal of a call the routing service sends nowhere. */
@@ -97,14 +102,14 @@ export function createCallService(deps: CallServiceDeps): CallService {
    */
   async function extendSigned(call: Call, identities: readonly string[], target: string | undefined): Promise<CallResult> {
     const calledTn = calledNowTn(call);
-    let lastDest: string[];
+    let retargeted: boolean;
     let div: string | undefined;
     let iat: number | undefined;
     try {
       if (calledTn === undefined) throw new ShakenError('ERR_TN_INVALID', 'a signed call must be called at a number: neither the Request-URI nor To holds one', { field: 'requestUri' });
       // Read again by the signer for a div; read here to tell a retargeted call from one in transit.
-      lastDest = readReceivedCall(identities).lastDest.tns;
-      if (!lastDest.includes(calledTn)) {
+      retargeted = !readReceivedCall(identities).lastDest.tns.includes(calledTn);
+      if (retargeted) {
         div = divertedFromTn(call, calledTn);
         // RFC 8224 §4.1: iat is the call's Date; an unreadable Date is refused as for a call we sign.
         iat = call.date === undefined ? undefined : iatOfDate(call.date);
@@ -114,16 +119,11 @@ export function createCallService(deps: CallServiceDeps): CallService {
       return refusedBeforeSigning(call, e, calledTn, target);
     }
 
-    if (lastDest.includes(calledTn)) {
-      let accountId: string;
-      try {
-        accountId = (await identify(call, signing)).accountId;
-      } catch (e) {
-        if (!isShakenError(e)) throw e;
-        return refused(e, undefined, undefined, undefined);
-      }
-      const routes = await routesFor(accountId, calledTn, target);
-      return routes.length === 0 ? nowhere(accountId) : { outcome: 'transit', accountId, routes, received: identities };
+    if (!retargeted) {
+      const caller = await callerAccount(call);
+      if ('refusal' in caller) return caller.refusal;
+      const routes = await routesFor(caller.accountId, calledTn, target);
+      return routes.length === 0 ? nowhere(caller.accountId) : { outcome: 'transit', accountId: caller.accountId, routes, received: identities };
     }
 
     const input: Record<string, unknown> = { identity: identities, dest: { tn: [calledTn] } };
