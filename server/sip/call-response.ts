@@ -28,6 +28,17 @@ export function responseOf(result: CallResult, opts: CallResponseOptions): Respo
     case 'signed':
       if (!contact) throw new Error('the core returned a signed call without routes');
       return { ...MOVED, headers: [contact, `Identity: ${result.signed.identity}`] };
+    case 'forwarded':
+    case 'transit': {
+      if (!contact) throw new Error(`the core returned a ${result.outcome} call without routes`);
+      // RFC 8224 §6.2 / RFC 8946 §5: a call carries several Identity header fields, each judged on its own; the
+      // ones it arrived with go on as received (one field per field received, a comma-joined one still joined,
+      // in order: the core read each as a PASSporT), then this hop's div. No History-Info or Diversion entry is
+      // added: the retargeting was done, and recorded, by whoever changed the Request-URI before us.
+      const identity = result.received.map((value) => `Identity: ${value}`);
+      if (result.outcome === 'forwarded') identity.push(`Identity: ${result.div.identity}`);
+      return { ...MOVED, headers: [contact, ...identity] };
+    }
     case 'refused': {
       // Never silence (STANDARDS.md): the Reason names the code, never the error's text, which may quote input.
       const status = SIP_STATUS[result.error.code];

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { Call, CallPolicy } from '../core/call/call.js';
 import type { CallDate } from '../core/types.js';
-import { header, type SipRequest } from './message.js';
+import { header, splitCommaList, type SipRequest } from './message.js';
 import type { PeerAddress } from './response.js';
 
 /** The Date header (RFC 7231 IMF-fixdate, RFC 3261 §20.17) in whole seconds, or unreadable. */
@@ -9,6 +9,12 @@ function dateOf(value: string | undefined): CallDate | undefined {
   if (value === undefined) return undefined;
   const ms = Date.parse(value);
   return Number.isFinite(ms) ? { readable: true, sec: Math.floor(ms / 1000) } : { readable: false };
+}
+
+/** A list-valued header's entries, in order across its fields; undefined when the header is absent. */
+function entries(request: SipRequest, name: string): string[] | undefined {
+  const values = request.headers.get(name);
+  return values === undefined ? undefined : values.flatMap(splitCommaList);
 }
 
 /** An INVITE as the core's call: header values as received; which one is which party is the core's decision. */
@@ -24,6 +30,9 @@ export function callOfInvite(request: SipRequest, peer: PeerAddress): Call {
     date: dateOf(header(request, 'date')),
     identities: request.headers.get('identity'),
     attest: header(request, 'x-attestation'),
+    // Entries one by one, in order: both headers are comma lists that may also be repeated (RFC 3261 §7.3.1).
+    historyInfo: entries(request, 'history-info'),
+    diversion: entries(request, 'diversion'),
   };
 }
 

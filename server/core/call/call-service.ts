@@ -1,13 +1,16 @@
+import { readReceivedCall } from '../div/div-from-passports.js';
 import { isShakenError, ShakenError } from '../errors.js';
 import { identify } from '../identify.js';
 import type { RoutingService } from '../routing-service.js';
 import { validRoutingTarget, type Route } from '../routing.js';
 import type { SigningService } from '../sign-service.js';
+import { iatOfDate } from '../sign-request.js';
 import { numberOf } from '../tn.js';
 import type { Orig } from '../types.js';
 import type { Verifier } from '../verify/verify-service.js';
 import type { Call, CallPolicy, CallRefusal, CallResult, CallVerdict } from './call.js';
-import { calledPartyToSign, callingAddress, partyOf, requestUriTarget } from './call-parties.js';
+import { calledNowTn, calledPartyToSign, callingAddress, divertedFromTn, partyOf, requestUriTarget } from './call-parties.js';
+import { carriesSignedPassport } from './call-passports.js';
 
 /** Signs or verifies one call and says where it goes: the one question a call transport asks the core. */
 export interface CallService {
@@ -59,6 +62,81 @@ export function createCallService(deps: CallServiceDeps): CallService {
     }
   }
 
+  /** The caller's account, or the refusal of a caller that cannot be told (ERR_AUTH_*: such a call goes nowhere). */
+  async function callerAccount(call: Call): Promise<{ accountId: string } | { refusal: CallResult }> {
+    try {
+      return { accountId: (await identify(call, signing)).accountId };
+    } catch (e) {
+      if (!isShakenError(e)) throw e;
+      return { refusal: await refused(e, undefined, undefined, undefined) };
+    }
+  }
+
+  /**
+   * A call refused before the signer saw it: its caller is identified first, so a stranger is told only that
+   * (ERR_AUTH_*), never what else is wrong with its call.
+   */
+  async function refusedBeforeSigning(call: Call, error: ShakenError, calledTn: string | undefined, target: string | undefined): Promise<CallResult> {
+    const caller = await callerAccount(call);
+    if ('refusal' in caller) return caller.refusal;
+    return refused(error, caller.accountId, calledTn === undefined ? undefined : { tn: calledTn }, target);
+  }
+
+  /** The refusal of a call the routing service sends nowhere. */
+  function nowhere(accountId: string): CallResult {
+    const error = new ShakenError('ERR_URI_INVALID', 'the call has nowhere to go: no routing rule matches and the Request-URI is not a sip: or sips: URI', { field: 'requestUri' });
+    return { outcome: 'refused', accountId, routes: [], error: refusalOf(error) };
+  }
+
+  /**
+   * A call that arrives signed (a shaken or div Identity header): we are a hop of its path, not its origin, so
+   * the originator's PASSporT is kept, never replaced (RFC 8224 §6.1: only the originating provider attests
+   * the caller). Two cases, told apart by the number called now and the last hop's dest (RFC 8946 §3):
+   *  - retargeted (the number called now is not in that dest): sign a div for this hop, `div` being the number
+   *    the call was diverted from (History-Info or Diversion when the dest held several; the signer checks it
+   *    against the dest and refuses a contradiction), and send the call on with every Identity it had plus
+   *    the div (`forwarded`);
+   *  - not retargeted: no div may be made, and re-signing would replace the originator's attestation with
+   *    ours; the call goes on with its Identity headers unchanged (`transit`), nothing signed or logged.
+   * Routes are the account's for the number called now, as for a call we sign.
+   */
+  async function extendSigned(call: Call, identities: readonly string[], target: string | undefined): Promise<CallResult> {
+    const calledTn = calledNowTn(call);
+    let retargeted: boolean;
+    let div: string | undefined;
+    let iat: number | undefined;
+    try {
+      if (calledTn === undefined) throw new ShakenError('ERR_TN_INVALID', 'a signed call must be called at a number: neither the Request-URI nor To holds one', { field: 'requestUri' });
+      // Read again by the signer for a div; read here to tell a retargeted call from one in transit.
+      retargeted = !readReceivedCall(identities).lastDest.tns.includes(calledTn);
+      if (retargeted) {
+        div = divertedFromTn(call, calledTn);
+        // RFC 8224 §4.1: iat is the call's Date; an unreadable Date is refused as for a call we sign.
+        iat = call.date === undefined ? undefined : iatOfDate(call.date);
+      }
+    } catch (e) {
+      if (!isShakenError(e)) throw e;
+      return refusedBeforeSigning(call, e, calledTn, target);
+    }
+
+    if (!retargeted) {
+      const caller = await callerAccount(call);
+      if ('refusal' in caller) return caller.refusal;
+      const routes = await routesFor(caller.accountId, calledTn, target);
+      return routes.length === 0 ? nowhere(caller.accountId) : { outcome: 'transit', accountId: caller.accountId, routes, received: identities };
+    }
+
+    const input: Record<string, unknown> = { identity: identities, dest: { tn: [calledTn] } };
+    if (div !== undefined) input.div = { tn: div };
+    if (iat !== undefined) input.iat = iat;
+    const attempt = await signing.attemptDiv({ token: call.token, sourceAddress: call.sourceAddress, transport: call.transport, input, iatWindowSec: policy.maxDateSkewSec });
+    if (!attempt.ok) return refused(attempt.error, attempt.caller?.accountId, { tn: calledTn }, target);
+    const signed = attempt.value;
+    const routes = await routesFor(signed.accountId, calledTn, target);
+    if (routes.length === 0) return nowhere(signed.accountId);
+    return { outcome: 'forwarded', accountId: signed.accountId, routes, div: signed, received: identities };
+  }
+
   return {
     async signCall(call) {
       const called = calledPartyToSign(call);
@@ -71,6 +149,8 @@ export function createCallService(deps: CallServiceDeps): CallService {
         if (!isShakenError(e)) throw e;
         return refused(e, await accountOf(call), called, undefined);
       }
+      const identities = call.identities ?? [];
+      if (carriesSignedPassport(identities)) return extendSigned(call, identities, target);
       const attempt = await signing.attempt({
         token: call.token,
         sourceAddress: call.sourceAddress,
@@ -83,10 +163,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
       if (!attempt.ok) return refused(attempt.error, attempt.caller?.accountId, called, target);
       const signed = attempt.value;
       const routes = await routesFor(signed.accountId, signed.dest.tn?.[0], target);
-      if (routes.length === 0) {
-        const error = new ShakenError('ERR_URI_INVALID', 'the call has nowhere to go: no routing rule matches and the Request-URI is not a sip: or sips: URI', { field: 'requestUri' });
-        return { outcome: 'refused', accountId: signed.accountId, routes: [], error: refusalOf(error) };
-      }
+      if (routes.length === 0) return nowhere(signed.accountId);
       return { outcome: 'signed', accountId: signed.accountId, routes, signed };
     },
 

@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../errors.js';
 import type { CallerClaim } from '../identify.js';
 import type { Route } from '../routing.js';
+import type { DivSignResult } from '../div/div-passport.js';
 import type { CallDate, SignResult } from '../types.js';
 import type { VerifyResult, VerifySipCode, Verstat } from '../verify/verify-result.js';
 
@@ -21,6 +22,13 @@ export interface Call extends CallerClaim {
   identities?: readonly string[];
   /** Transport-level attestation override (`X-Attestation`), as received. */
   attest?: string;
+  /**
+   * History-Info entries (RFC 7044 §4), one per entry, in the order received (oldest target first): how the
+   * call was retargeted before it reached us. Read only for a call that arrives signed (call-parties.ts).
+   */
+  historyInfo?: readonly string[];
+  /** Diversion entries (RFC 5806 §4), one per entry, in the order received (the latest diversion on top). */
+  diversion?: readonly string[];
 }
 
 /** How the node treats calls it cannot sign or that fail verification: settings, not per-call input. */
@@ -66,6 +74,10 @@ interface VerifiedFacts extends CallFacts {
 /**
  * One call's outcome as data (STYLE.md §10): a transport writes it to its wire through its one table.
  * - `signed`: Identity made, routes non-empty.
+ * - `forwarded`: the call arrived signed and was retargeted on its way (RFC 8946 §3): a div PASSporT made for
+ *   this hop; the call goes on with every Identity header it arrived with (`received`, as received) plus `div`.
+ * - `transit`: the call arrived signed and still goes to a number its last PASSporT names: nothing is signed
+ *   (RFC 8946 §3 makes no div without a change of dest), it goes on with `received` unchanged.
  * - `refused`: not signed, or the caller is unknown; routes only when the policy sends unsigned calls on.
  * - `verified` / `verify-failed`: the shaken PASSporT judged (`verified` holds the full result).
  * - `unverifiable`: Identity present, but the call's numbers or headers cannot be judged (No-TN-Validation, 438).
@@ -74,6 +86,8 @@ interface VerifiedFacts extends CallFacts {
  */
 export type CallResult =
   | (CallFacts & { outcome: 'signed'; accountId: string; signed: SignResult })
+  | (CallFacts & { outcome: 'forwarded'; accountId: string; div: DivSignResult; received: readonly string[] })
+  | (CallFacts & { outcome: 'transit'; accountId: string; received: readonly string[] })
   | (CallFacts & { outcome: 'refused'; error: CallRefusal })
   | (VerifiedFacts & { outcome: 'verified' | 'verify-failed'; verified: VerifyResult })
   | (VerifiedFacts & { outcome: 'unverifiable'; error: CallRefusal })
