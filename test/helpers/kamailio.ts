@@ -36,6 +36,8 @@ export interface GatewayOptions {
   /** SIP URI signed calls go to (the carrier); the Request-URI when absent. */
   carrier?: string;
   onFailure?: 'forward' | 'reject';
+  /** The forwarding table (number → new target), the recipe's FORWARDS define. */
+  forwards?: Record<string, string>;
   onPid?: (pid: number) => void;
 }
 
@@ -54,6 +56,7 @@ export function startGateway(opts: GatewayOptions): Promise<RunningKamailio> {
     SIGN_TIMEOUT: 3,
   };
   if (opts.carrier) defines.CARRIER = opts.carrier;
+  if (opts.forwards) defines.FORWARDS = Object.entries(opts.forwards).map(([from, to]) => `${from}=${to}`).join(';');
   if (opts.variant === 'kemi') defines.GATEWAY_LUA = join(KAMAILIO_CLIENT_DIR, 'gateway.lua');
   return startKamailio({
     cfg: join(KAMAILIO_CLIENT_DIR, opts.variant === 'kemi' ? 'kamailio-gateway-kemi.cfg' : 'kamailio-gateway.cfg'),
