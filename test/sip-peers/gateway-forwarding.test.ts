@@ -125,7 +125,8 @@ describe.skipIf(missing !== undefined).each(VARIANTS)('Kamailio gateway forwardi
     const { shaken, invite, log } = await forwardedCall({ apiKey: badKey });
     expect(headerValues(invite, 'Identity')).toEqual([shaken]);
     expect(invite).toMatch(new RegExp(`^INVITE sip:${TARGET}@`, 'm'));
-    expect(log).toMatch(/cannot sign div [^\n]*(HTTP 401|ERR_AUTH_INVALID)[^\n]*forwarding without div/);
+    expect(log).toMatch(/cannot sign div [^\n]*(HTTP 401|ERR_AUTH_INVALID)/);
+    expect(log).toMatch(/forwarding without div/);
     expect(log).not.toContain(badKey);
   });
 });
