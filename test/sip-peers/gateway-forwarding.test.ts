@@ -51,7 +51,7 @@ describe.skipIf(missing !== undefined).each(VARIANTS)('Kamailio gateway forwardi
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function forwardedCall(opts: { apiKey?: string; onFailure?: 'forward' | 'reject' } = {}): Promise<{ shaken: string; invite: string; uas: Uas; log: string }> {
+  async function forwardedCall(opts: { apiKey?: string; onFailure?: 'forward' | 'reject'; x5u?: string } = {}): Promise<{ shaken: string; invite: string; uas: Uas; log: string }> {
     dir = mkdtempSync(join(tmpdir(), 'shakenstack-sip-fwd-'));
     const uas = await startUas('uas-expect-identity.xml', { dir });
     running.push(uas.run);
@@ -66,8 +66,9 @@ describe.skipIf(missing !== undefined).each(VARIANTS)('Kamailio gateway forwardi
     running.push(kam);
     const signed = await postJson(`${service.url}/api/stir-shaken/sign`, { orig: { tn: CALLER }, dest: { tn: [FORWARDED] } }, { authorization: `Bearer ${origin.token}` });
     expect(signed.status).toBe(200);
-    const shaken = signed.json.identity as string;
-    const uac = await runUac('uac-forwarded-call.xml', kam.address, { dir, rows: [[`+${CALLER}`, FORWARDED, shaken.split(';')[0]!, signed.json.x5u]] });
+    const x5u = opts.x5u ?? (signed.json.x5u as string);
+    const shaken = `${(signed.json.identity as string).split(';')[0]!};info=<${x5u}>;alg=ES256;ppt=shaken`;
+    const uac = await runUac('uac-forwarded-call.xml', kam.address, { dir, rows: [[`+${CALLER}`, FORWARDED, shaken.split(';')[0]!, x5u]] });
     expect(uac.code, uac.output.slice(-1500) + kam.log().slice(-3000)).toBe(0);
     expect((await uas.run.done).code).toBe(0);
     const invites = receivedRequests(uas.messages(), 'INVITE');
@@ -128,5 +129,11 @@ describe.skipIf(missing !== undefined).each(VARIANTS)('Kamailio gateway forwardi
     expect(log).toMatch(/cannot sign div [^\n]*(HTTP 401|ERR_AUTH_INVALID)/);
     expect(log).toMatch(/forwarding without div/);
     expect(log).not.toContain(badKey);
+  });
+
+  it('never copies a received Identity header holding a quote into the JSON request: relays without div', async () => {
+    const { shaken, invite, log } = await forwardedCall({ x5u: 'http://127.0.0.1/certs/"x.pem' });
+    expect(headerValues(invite, 'Identity')).toEqual([shaken]);
+    expect(log).toMatch(/cannot sign div [^\n]*not of the form header\.payload\.signature;params/);
   });
 });
