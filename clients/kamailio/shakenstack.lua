@@ -1,12 +1,16 @@
 --[[
 shakenstack.lua: KEMI Lua shim for Kamailio (app_lua). It asks shakenstack for the SIP Identity header
-of a call (POST /api/stir-shaken/sign) through the http_client module and adds it to the request.
+of a call (POST /api/stir-shaken/sign) through the http_client module and adds it to the request; for a
+call it forwards, it asks for the div PASSporT of the hop (POST /api/stir-shaken/div, RFC 8946) and adds it
+beside the Identity headers the call arrived with.
 
   local shakenstack = dofile("/etc/kamailio/shakenstack.lua")
   shakenstack.configure({ url = "http://127.0.0.1:8080", api_key = os.getenv("SHAKENSTACK_API_KEY") })
   local ok, why = shakenstack.sign("14045266060", "18001234567", "A")   -- adds "Identity: ..." on success
   -- or, the whole gateway step (numbers and X-Attestation from the INVITE, failure policy):
   if not shakenstack.sign_request() then return end                      -- it already answered 503
+  -- a call this proxy forwards to another number (Identity headers kept, div added, Diversion, new R-URI):
+  if not shakenstack.forward_request("12025550199") then return end       -- it already answered 503
 
 What it needs from Kamailio: the modules http_client (with query_result 0), textops (KSR.hdr) and, for
 sign_request(), pv and sl/tm. The HTTP timeout is http_client's connection_timeout (whole seconds,
@@ -111,6 +115,34 @@ local function json_string_member(body, name)
   return nil
 end
 
+--- An Identity header value: header.payload.signature;params in printable ASCII, so no CR/LF can reach
+--- the forwarded request.
+local function is_identity(v)
+  return type(v) == "string" and v:match("^[%w_-]+%.[%w_-]+%.[%w_-]+;[ -~]+$") ~= nil
+end
+
+--- POSTs a JSON body to shakenstack and returns the answer's `identity`, or nil and why.
+local function post_for_identity(path, body)
+  -- http_client hands the header text to libcurl as one entry: Content-Type first so that libcurl adds
+  -- no form type of its own, Authorization on the next line.
+  local hdrs = "Content-Type: application/json\r\nAuthorization: Bearer " .. settings.api_key
+  local url = settings.url .. path
+  KSR.pv.sets(settings.result_var, "")
+  local rc = KSR.http_client.query_post_hdrs(url, body, hdrs, settings.result_var)
+  local answer = KSR.pv.get(settings.result_var) or ""
+  if rc ~= 200 then
+    if rc < 100 then
+      local curl = rc > 0 and KSR.pv.get("$curlerror(" .. rc .. ")") or "request failed"
+      return nil, "no answer from " .. url .. " (" .. tostring(curl) .. ")"
+    end
+    -- The service's error (code, field, reason) holds no secrets; cut it short all the same.
+    return nil, "HTTP " .. rc .. " " .. answer:sub(1, 300):gsub("%c", " ")
+  end
+  local identity = json_string_member(answer, "identity")
+  if not is_identity(identity) then return nil, "the answer has no usable identity" end
+  return identity
+end
+
 --- Asks shakenstack to sign and adds the Identity header to the current request.
 --- orig: calling number; dest: called number or a list of them; attest: "A", "B", "C" or nil (the
 --- account's default). Returns true, or false and the reason (already logged).
@@ -137,26 +169,8 @@ function M.sign(orig, dest, attest)
   end
   body = body .. "}"
 
-  -- http_client hands the header text to libcurl as one entry: Content-Type first so that libcurl adds
-  -- no form type of its own, Authorization on the next line.
-  local hdrs = "Content-Type: application/json\r\nAuthorization: Bearer " .. settings.api_key
-  local url = settings.url .. "/api/stir-shaken/sign"
-  KSR.pv.sets(settings.result_var, "")
-  local rc = KSR.http_client.query_post_hdrs(url, body, hdrs, settings.result_var)
-  local answer = KSR.pv.get(settings.result_var) or ""
-  if rc ~= 200 then
-    if rc < 100 then
-      local curl = rc > 0 and KSR.pv.get("$curlerror(" .. rc .. ")") or "request failed"
-      return fail("no answer from " .. url .. " (" .. tostring(curl) .. ")")
-    end
-    -- The service's error (code, field, reason) holds no secrets; cut it short all the same.
-    return fail("HTTP " .. rc .. " " .. answer:sub(1, 300):gsub("%c", " "))
-  end
-  local identity = json_string_member(answer, "identity")
-  -- header.payload.signature;params in printable ASCII: no CR/LF can reach the forwarded request.
-  if not identity or not identity:match("^[%w_-]+%.[%w_-]+%.[%w_-]+;[ -~]+$") then
-    return fail("the answer has no usable identity")
-  end
+  local identity, why = post_for_identity("/api/stir-shaken/sign", body)
+  if not identity then return fail(why) end
   -- This proxy is the authentication service for the call: an Identity from upstream is replaced.
   KSR.hdr.remove("Identity")
   KSR.hdr.append("Identity: " .. identity .. "\r\n")
@@ -192,6 +206,81 @@ function M.sign_request()
     return false
   end
   KSR.warn("shakenstack: forwarding Call-ID " .. tostring(KSR.pv.get("$ci")) .. " unsigned\n")
+  return true
+end
+
+--- Asks shakenstack for the div PASSporT (RFC 8946) of a call being forwarded to `target`, drawn from the
+--- Identity headers it arrived with (`identities`, every one), and adds it beside them; the received ones
+--- stay. Returns true, or false and the reason (already logged).
+function M.sign_div(identities, target)
+  local function fail(reason)
+    log_err("cannot sign div (Call-ID " .. tostring(KSR.pv.get("$ci")) .. "): " .. reason)
+    return false, reason
+  end
+  if not settings.api_key or settings.api_key == "" then return fail("no API key configured") end
+  local t = M.canonical_tn(target)
+  if not t then return fail("the forwarding target is not a telephone number") end
+  local quoted = {}
+  for i, v in ipairs(identities) do
+    -- Each value goes into the JSON request as it is: a quote or backslash could change its structure.
+    if not is_identity(v) or v:find('["\\]') then return fail("received Identity header " .. i .. " is not of the form header.payload.signature;params") end
+    quoted[#quoted + 1] = '"' .. v .. '"'
+  end
+  if #quoted == 0 then return fail("the call has no Identity header") end
+  local body = '{"identity":[' .. table.concat(quoted, ",") .. '],"dest":{"tn":["' .. t .. '"]}}'
+  local identity, why = post_for_identity("/api/stir-shaken/div", body)
+  if not identity then return fail(why) end
+  -- RFC 8946 §3: the div PASSporT goes beside the received ones, which the terminating side verifies too.
+  KSR.hdr.append("Identity: " .. identity .. "\r\n")
+  return true
+end
+
+--- The Identity header values of the current request, in order.
+function M.received_identities()
+  local out = {}
+  local n = tonumber(KSR.pv.get("$hdrc(Identity)")) or 0
+  for i = 0, n - 1 do
+    local v = KSR.pv.get("$(hdr(Identity)[" .. i .. "])")
+    if v then out[#out + 1] = v end
+  end
+  return out
+end
+
+--- The gateway step for an initial INVITE to a number this proxy forwards to `target`: the div PASSporT
+--- of the hop when the call is signed (sign_div), a Diversion entry (RFC 5806 §3: the number the call was
+--- sent to, newest first, reason unconditional), and the Request-URI's user changed to `target` (RFC 3261
+--- §16.5: From and To stay). Returns true when the call may go on, false when it has been answered 503
+--- (on_failure "reject" and the div could not be signed).
+function M.forward_request(target)
+  local from = M.canonical_tn(KSR.pv.get("$rU"))
+  local to = M.canonical_tn(target)
+  if not from or not to then
+    log_err("cannot forward (Call-ID " .. tostring(KSR.pv.get("$ci")) .. "): the called number or the target is not a number")
+    KSR.sl.send_reply(500, "Bad Forwarding Target")
+    return false
+  end
+  local identities = M.received_identities()
+  if #identities > 0 then
+    if not M.sign_div(identities, to) then
+      if settings.on_failure == "reject" then
+        KSR.sl.send_reply(503, "Service Unavailable")
+        return false
+      end
+      -- The received Identity headers stay: the terminating side sees a call retargeted without div.
+      KSR.warn("shakenstack: forwarding without div (Call-ID " .. tostring(KSR.pv.get("$ci")) .. ")\n")
+    end
+  else
+    -- RFC 8946 §3: a div PASSporT extends a signed call; an unsigned call is retargeted as it is.
+    KSR.info("shakenstack: forwarding unsigned call " .. from .. " -> " .. to .. " without div\n")
+  end
+  local diversion = "Diversion: <sip:" .. from .. "@" .. tostring(KSR.pv.get("$rd")) .. ">;reason=unconditional;counter=1\r\n"
+  if KSR.hdr.is_present("Diversion") > 0 then
+    KSR.hdr.insert_before(diversion, "Diversion")
+  else
+    KSR.hdr.append(diversion)
+  end
+  KSR.pv.sets("$rU", to)
+  KSR.info("shakenstack: forwarded " .. from .. " -> " .. to .. " (Call-ID " .. tostring(KSR.pv.get("$ci")) .. ")\n")
   return true
 end
 

@@ -1,16 +1,21 @@
 import type { SignReply } from '../core/sign-reply.js';
+import type { DivReply } from '../core/div/div-reply.js';
 import type { Metadata } from '@grpc/grpc-js';
 import { bearerToken } from '../core/authenticate.js';
 import type { ShakenError } from '../core/errors.js';
 import { toShakenError } from './errors.js';
 
 /*
- * Wire ↔ core for Sign and SignStream. Decoding needs no code: proto-loader hands over SignRequest in the
- * core's input shape ({orig, dest, attest?, origid?, iat?}) and the core validates it.
+ * Wire ↔ core for Sign, SignDiv and SignStream. Decoding needs no code: proto-loader hands over SignRequest in the
+ * core's input shape ({orig, dest, attest?, origid?, iat?}), and SignDivRequest in the div one ({orig, dest, div,
+ * iat?, origid?} or {identity, dest, div?, iat?}: an empty repeated identity stays absent), and the core validates it.
  */
 
 /** The proto's SignResponse has the core's reply fields, camelCase as proto-loader hands them over. */
 export type SignResponse = SignReply;
+
+/** The proto's SignDivResponse has the core's div reply fields. */
+export type SignDivResponse = DivReply;
 
 function firstText(metadata: Metadata, key: string): string | undefined {
   const v = metadata.get(key)[0];

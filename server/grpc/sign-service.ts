@@ -1,8 +1,9 @@
 import { signReply } from '../core/sign-reply.js';
+import { divReply } from '../core/div/div-reply.js';
 import { status, type ServerDuplexStream, type ServerUnaryCall, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
 import type { SigningService } from '../core/sign-service.js';
 import { grpcStatus } from './errors.js';
-import { callerOf, refusal, type InternalErrorLogger, type SignResponse } from './sign-codec.js';
+import { callerOf, refusal, type InternalErrorLogger, type SignDivResponse, type SignResponse } from './sign-codec.js';
 import { SignStreamSession, type SignStreamRequest, type SignStreamResponse } from './sign-stream.js';
 
 function deadlinePassed(call: ServerUnaryCall<unknown, unknown>): boolean {
@@ -29,6 +30,17 @@ export function createSignerService(signing: SigningService, logger: InternalErr
       }
       signing.handle({ ...callerOf(call.metadata), transport: 'grpc', input: call.request }).then(
         (r) => callback(null, signReply(r)),
+        (err: unknown) => callback(grpcStatus(refusal(err, logger))),
+      );
+    },
+    SignDiv(call: ServerUnaryCall<unknown, SignDivResponse>, callback: sendUnaryData<SignDivResponse>) {
+      if (deadlinePassed(call)) {
+        callback({ code: status.DEADLINE_EXCEEDED, details: 'the deadline passed before signing started' });
+        return;
+      }
+      // x-attestation does not apply: a div PASSporT carries no attest (ATIS-1000085).
+      signing.handleDiv({ token: callerOf(call.metadata).token, transport: 'grpc', input: call.request }).then(
+        (r) => callback(null, divReply(r)),
         (err: unknown) => callback(grpcStatus(refusal(err, logger))),
       );
     },

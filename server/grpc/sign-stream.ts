@@ -1,18 +1,27 @@
 import { signReply } from '../core/sign-reply.js';
+import { divReply } from '../core/div/div-reply.js';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { ShakenError } from '../core/errors.js';
 import type { SigningService } from '../core/sign-service.js';
 import { grpcStatus, signErrorMessage, type SignErrorMessage } from './errors.js';
-import { refusal, type Caller, type InternalErrorLogger, type SignResponse } from './sign-codec.js';
+import { refusal, type Caller, type InternalErrorLogger, type SignDivResponse, type SignResponse } from './sign-codec.js';
 import { UndecodableMessage } from './undecodable.js';
 
+/** A SignItem: `request` (shaken) or `div` (the proto's oneof `kind`; proto-loader hands over the member set). */
+export interface SignItem {
+  id?: string;
+  request?: unknown;
+  div?: unknown;
+}
+
 export interface SignStreamRequest {
-  items?: { id?: string; request?: unknown }[];
+  items?: SignItem[];
 }
 
 export interface SignItemResult {
   id: string;
   response?: SignResponse;
+  divResponse?: SignDivResponse;
   error?: SignErrorMessage;
 }
 
@@ -87,17 +96,21 @@ export class SignStreamSession {
       this.maybeEnd();
       return;
     }
-    for (const item of msg.items ?? []) this.start(item.id ?? '', item.request);
+    for (const item of msg.items ?? []) this.start(item);
     this.adjustReading();
   }
 
-  private start(id: string, request: unknown): void {
+  private start(item: SignItem): void {
+    const id = item.id ?? '';
     this.inFlight++;
+    const failed = (err: unknown) => this.complete({ id, error: signErrorMessage(refusal(err, this.logger)) });
+    if (item.div !== undefined && item.div !== null) {
+      // The same div path as unary SignDiv; x-attestation has no say over a div (it carries no attest).
+      this.signing.handleDiv({ token: this.caller.token, transport: 'grpc', input: item.div }).then((r) => this.complete({ id, divResponse: divReply(r) }), failed);
+      return;
+    }
     // An absent message field is an empty message in proto3: the core then names the missing fields.
-    this.signing.handle({ ...this.caller, transport: 'grpc', input: request ?? {} }).then(
-      (r) => this.complete({ id, response: signReply(r) }),
-      (err: unknown) => this.complete({ id, error: signErrorMessage(refusal(err, this.logger)) }),
-    );
+    this.signing.handle({ ...this.caller, transport: 'grpc', input: item.request ?? {} }).then((r) => this.complete({ id, response: signReply(r) }), failed);
   }
 
   private complete(result: SignItemResult): void {

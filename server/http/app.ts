@@ -11,6 +11,7 @@ import type { Verifier } from '../core/verify/verify-service.js';
 import { registerHealthRoutes, type ReadinessCheck } from './routes/health.js';
 import { registerOpenApiRoute } from './routes/openapi.js';
 import { registerSignRoute } from './routes/sign.js';
+import { registerSignDivRoute } from './routes/sign-div.js';
 import { registerX5uRoute } from './routes/x5u.js';
 import type { RefusedReason } from '../net/connection-guard.js';
 import { guardHttpConnections, httpServerOptions, type HttpConnectionLimits } from './connection-limits.js';
@@ -69,6 +70,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   app.setNotFoundHandler(sendNoRoute);
 
   registerSignRoute(app, deps.signing);
+  registerSignDivRoute(app, deps.signing);
   registerRoutingRoute(app, deps.routing);
   registerAtisSigningRoute(app, deps.signing);
   if (deps.verifier) {

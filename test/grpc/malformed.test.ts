@@ -59,6 +59,11 @@ describe('gRPC requests whose bytes are not protobuf', () => {
     expectMalformed(err?.code, err?.metadata, err?.details);
   });
 
+  it('answers unary SignDiv with INVALID_ARGUMENT and ERR_REQ_MALFORMED, not INTERNAL', async () => {
+    const err = await unary('/shakenstack.v1.Signer/SignDiv', NOT_PROTOBUF);
+    expectMalformed(err?.code, err?.metadata, err?.details);
+  });
+
   it('answers Verify with INVALID_ARGUMENT and ERR_REQ_MALFORMED, not INTERNAL', async () => {
     const err = await unary('/shakenstack.v1.Verifier/Verify', NOT_PROTOBUF);
     expectMalformed(err?.code, err?.metadata, err?.details);

@@ -36,6 +36,8 @@ export interface GatewayOptions {
   /** SIP URI signed calls go to (the carrier); the Request-URI when absent. */
   carrier?: string;
   onFailure?: 'forward' | 'reject';
+  /** The forwarding table (number → new target), the recipe's FORWARDS define; calls from 127.0.0.1 (FORWARD_NET) to them are forwarded. */
+  forwards?: Record<string, string>;
   onPid?: (pid: number) => void;
 }
 
@@ -54,6 +56,10 @@ export function startGateway(opts: GatewayOptions): Promise<RunningKamailio> {
     SIGN_TIMEOUT: 3,
   };
   if (opts.carrier) defines.CARRIER = opts.carrier;
+  if (opts.forwards) {
+    defines.FORWARDS = Object.entries(opts.forwards).map(([from, to]) => `${from}=${to}`).join(';');
+    defines.FORWARD_NET = '127.0.0.1/32';
+  }
   if (opts.variant === 'kemi') defines.GATEWAY_LUA = join(KAMAILIO_CLIENT_DIR, 'gateway.lua');
   return startKamailio({
     cfg: join(KAMAILIO_CLIENT_DIR, opts.variant === 'kemi' ? 'kamailio-gateway-kemi.cfg' : 'kamailio-gateway.cfg'),

@@ -2,7 +2,7 @@ import { credentials, Metadata, status, type ChannelCredentials, type ChannelOpt
 import { SignerError, fromStatus } from './errors.js';
 import { constructors } from './proto.js';
 import { StreamSigner } from './stream-signer.js';
-import type { Attestation, MetricsResponse, ServingStatus, SignRequest, SignResponse } from './types.js';
+import type { Attestation, MetricsResponse, ServingStatus, SignDivRequest, SignDivResponse, SignRequest, SignResponse } from './types.js';
 
 export interface TlsOptions {
   /** CA that issued the server's certificate (PEM); the system roots when absent. */
@@ -46,6 +46,8 @@ export interface CallOptions {
 export interface SignerClient {
   /** Signs one call; rejects with a SignerError. */
   sign(request: SignRequest, options?: CallOptions): Promise<SignResponse>;
+  /** Signs a div PASSporT for a call being forwarded (RFC 8946), over the same stream or unary SignDiv; rejects with a SignerError. */
+  signDiv(request: SignDivRequest, options?: CallOptions): Promise<SignDivResponse>;
   /** `grpc.health.v1.Health/Check`; `service` '' (default) is the whole server. */
   health(service?: string, options?: CallOptions): Promise<ServingStatus>;
   /** Counters of the process that answers (see the server's Metrics service). */
@@ -114,6 +116,11 @@ export function createSignerClient(options: SignerClientOptions): SignerClient {
       const ms = callOptions.deadlineMs ?? deadlineMs;
       // grpc-js may add to the metadata of a call, so each call gets its own copy.
       return stream ? stream.sign(request, ms) : unary<SignRequest, SignResponse>(signer, 'Sign', request, metadata.clone(), ms);
+    },
+    signDiv(request, callOptions = {}) {
+      if (closed) return refuseClosed();
+      const ms = callOptions.deadlineMs ?? deadlineMs;
+      return stream ? stream.signDiv(request, ms) : unary<SignDivRequest, SignDivResponse>(signer, 'SignDiv', request, metadata.clone(), ms);
     },
     async health(service = '', callOptions = {}) {
       if (closed) return refuseClosed();

@@ -1,21 +1,25 @@
 import { status, type Client, type ClientDuplexStream, type Metadata, type StatusObject } from '@grpc/grpc-js';
 import { SignerError, fromItemError, fromStatus } from './errors.js';
-import type { SignRequest, SignResponse } from './types.js';
+import type { SignDivRequest, SignDivResponse, SignRequest, SignResponse } from './types.js';
+
+/** A SignItem's oneof `kind`: a shaken request or a div request. */
+type ItemKind = { request: SignRequest } | { div: SignDivRequest };
 
 interface ItemResult {
   id?: string;
   response?: SignResponse;
+  divResponse?: SignDivResponse;
   error?: { code?: string; field?: string; reason?: string; status?: number };
 }
 
 const CLOSE_WAIT_MS = 1000;
 
-type StreamCall = ClientDuplexStream<{ items: { id: string; request: SignRequest }[] }, { results?: ItemResult[] }>;
+type StreamCall = ClientDuplexStream<{ items: ({ id: string } & ItemKind)[] }, { results?: ItemResult[] }>;
 
 interface Pending {
   id: string;
-  request: SignRequest;
-  resolve(r: SignResponse): void;
+  item: ItemKind;
+  resolve(r: SignResponse | SignDivResponse): void;
   reject(e: SignerError): void;
   timer: NodeJS.Timeout;
   deadline: number;
@@ -49,11 +53,19 @@ export class StreamSigner {
   ) {}
 
   sign(request: SignRequest, deadlineMs: number): Promise<SignResponse> {
+    return this.submit({ request }, deadlineMs) as Promise<SignResponse>;
+  }
+
+  signDiv(request: SignDivRequest, deadlineMs: number): Promise<SignDivResponse> {
+    return this.submit({ div: request }, deadlineMs) as Promise<SignDivResponse>;
+  }
+
+  private submit(item: ItemKind, deadlineMs: number): Promise<SignResponse | SignDivResponse> {
     return new Promise((resolve, reject) => {
       const id = (++this.seq).toString(36);
       const p: Pending = {
         id,
-        request,
+        item,
         resolve,
         reject,
         deadline: Date.now() + deadlineMs,
@@ -101,13 +113,13 @@ export class StreamSigner {
     if (this.queue.length === 0) return;
     const call = this.call ?? this.open();
     while (this.queue.length > 0 && !this.writeBlocked) {
-      const items: { id: string; request: SignRequest }[] = [];
+      const items: ({ id: string } & ItemKind)[] = [];
       const chunk = this.queue.splice(0, this.maxBatch);
       for (const p of chunk) {
         // Settled meanwhile (its deadline passed): not sent at all.
         if (this.pending.get(p.id) !== p) continue;
         p.call = call;
-        items.push({ id: p.id, request: p.request });
+        items.push({ id: p.id, ...p.item });
       }
       if (items.length > 0 && !call.write({ items })) this.writeBlocked = true;
     }
@@ -122,6 +134,7 @@ export class StreamSigner {
         const p = this.pending.get(r.id ?? '');
         if (!p) continue;
         if (r.response) this.settle(p, r.response);
+        else if (r.divResponse) this.settle(p, r.divResponse);
         else this.settle(p, fromItemError(r.error ?? {}));
       }
     });
@@ -168,7 +181,7 @@ export class StreamSigner {
     if (this.queue.length > 0) this.scheduleFlush();
   }
 
-  private settle(p: Pending, outcome: SignResponse | SignerError): void {
+  private settle(p: Pending, outcome: SignResponse | SignDivResponse | SignerError): void {
     if (this.pending.get(p.id) !== p) return;
     this.pending.delete(p.id);
     clearTimeout(p.timer);

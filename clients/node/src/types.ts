@@ -13,6 +13,29 @@ export interface SignRequest {
 
 export type Attestation = 'A' | 'B' | 'C';
 
+/** One number or URI: the `div` claim (RFC 8946 §3). */
+export type DivTarget = { tn: string } | { uri: string };
+
+/**
+ * What `signDiv()` takes, for a call this provider forwards (RFC 8946): the same shape as the HTTP API's div body
+ * and the proto's SignDivRequest. Either every claim, or the Identity headers the call arrived with.
+ */
+export type SignDivRequest =
+  | { orig: { tn: string } | { uri: string }; dest: { tn?: string[]; uri?: string[] }; div: DivTarget; iat?: number; origid?: string }
+  /** orig and origid come from the shaken PASSporT; div from the last hop's dest, named only when it held several. */
+  | { identity: string[]; dest: { tn?: string[]; uri?: string[] }; div?: DivTarget; iat?: number };
+
+export interface SignDivResponse {
+  /** The Identity header value to add beside the received ones: `<jws>;info=<x5u>;alg=ES256;ppt=div`. */
+  identity: string;
+  div: DivTarget;
+  dest: { tn?: string[]; uri?: string[] };
+  orig: { tn: string } | { uri: string };
+  origid: string;
+  iat: number;
+  x5u: string;
+}
+
 export interface SignResponse {
   /** The SIP Identity header value: `<jws>;info=<x5u>;alg=ES256;ppt=shaken`. */
   identity: string;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ERROR_CODES } from '../../core/errors.js';
 import { signResponseSchema } from './sign.js';
+import { signDivResponseSchema } from './sign-div.js';
 import { routingResponseSchema } from './routing.js';
 import { VERIFY_OPENAPI_PATHS } from './verify-openapi.js';
 
@@ -34,6 +35,28 @@ const signRequest = {
   example: { orig: { tn: '14045266060' }, dest: { tn: ['18001234567'] }, attest: 'A' },
 };
 
+const target = (description: string) => ({ type: 'object', description: `${description} Exactly one of tn or uri; a bare string is taken as a tn.`, properties: { tn, uri: { type: 'string' } } });
+const SHAKEN_IDENTITY_EXAMPLE =
+  'eyJhbGciOiJFUzI1NiIsInBwdCI6InNoYWtlbiIsInR5cCI6InBhc3Nwb3J0IiwieDV1IjoiaHR0cHM6Ly9zdGkuZXhhbXBsZS5uZXQvY2VydHMvc3AucGVtIn0.eyJhdHRlc3QiOiJBIiwiZGVzdCI6eyJ0biI6WyIxODAwMTIzNDU2NyJdfSwiaWF0IjoxNzY1MDAwMDAwLCJvcmlnIjp7InRuIjoiMTQwNDUyNjYwNjAifSwib3JpZ2lkIjoiMTIzZTQ1NjctZTg5Yi0xMmQzLWE0NTYtNDI2NjU1NDQwMDAwIn0.c2lnbmF0dXJl;info=<https://sti.example.net/certs/sp.pem>;alg=ES256;ppt=shaken';
+
+/** RFC 8946 §3: a div PASSporT, given explicitly or drawn from the PASSporTs the call arrived with. */
+const signDivRequest = {
+  type: 'object',
+  required: ['dest'],
+  description: 'Either `{orig, dest, div, iat?, origid?}`, or `{identity, dest, div?, iat?}` where orig and origid come from the shaken PASSporT among `identity` and div from the last hop\'s dest (the last div\'s, else the shaken one).',
+  properties: {
+    identity: {
+      oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1 }],
+      description: 'Every Identity header value the call arrived with (one shaken, any earlier divs), unverified: the terminating verifier judges them. Excludes orig and origid.',
+    },
+    orig: target('The calling party (explicit form).'),
+    dest: { type: 'object', description: 'The new target(s): at least one tn or uri.', properties: { tn: { type: 'array', items: tn }, uri: { type: 'array', items: { type: 'string' } } } },
+    div: target('Where the call was sent before this retargeting: required in the explicit form; with identity, needed only when the last hop went to several numbers, and then one of them.'),
+    origid: { type: 'string', format: 'uuid', description: 'Explicit form only: the shaken PASSporT\'s origid, so the call keeps one (ATIS-1000085); generated when absent.' },
+    iat: { type: 'integer', description: 'Seconds since the epoch; defaults to now; must be within the account token TTL of now.' },
+  },
+};
+
 export const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
   info: { title: 'shakenstack', version: '1', description: 'STIR/SHAKEN authentication (STI-AS) and verification (STI-VS) service.' },
@@ -52,6 +75,56 @@ export const OPENAPI_DOCUMENT = {
           400: errorResponse('Invalid input; `field` names it'),
           401: errorResponse('Missing or invalid API key'),
           403: errorResponse('Revoked key or disabled account'),
+          409: errorResponse('The account has no usable credential'),
+          413: errorResponse('Body too large'),
+          415: errorResponse('Content-Type is not application/json'),
+          503: errorResponse('Key store or store unavailable'),
+        },
+      },
+    },
+    '/api/stir-shaken/div': {
+      post: {
+        summary: 'Sign a div PASSporT for a forwarded call (RFC 8946): returns an Identity header with ppt=div to add beside the received ones',
+        security: [{ apiKey: [] }],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: signDivRequest,
+              examples: {
+                fromReceivedIdentity: {
+                  summary: 'Drawn from the Identity header(s) the call arrived with',
+                  value: { identity: [SHAKEN_IDENTITY_EXAMPLE], dest: { tn: ['12025550199'] } },
+                },
+                explicit: {
+                  summary: 'Every claim given',
+                  value: { orig: { tn: '14045266060' }, dest: { tn: ['12025550199'] }, div: { tn: '18001234567' }, origid: '123e4567-e89b-12d3-a456-426655440000' },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          200: {
+            description: 'Signed',
+            content: {
+              'application/json': {
+                schema: signDivResponseSchema,
+                example: {
+                  identity: 'eyJhbGciOiJFUzI1NiIsInBwdCI6ImRpdiIsInR5cCI6InBhc3Nwb3J0IiwieDV1IjoiaHR0cHM6Ly9zdGkuZXhhbXBsZS5uZXQvY2VydHMvc3AucGVtIn0.eyJkZXN0Ijp7InRuIjpbIjEyMDI1NTUwMTk5Il19LCJkaXYiOnsidG4iOiIxODAwMTIzNDU2NyJ9LCJpYXQiOjE3NjUwMDAwMDUsIm9yaWciOnsidG4iOiIxNDA0NTI2NjA2MCJ9LCJvcmlnaWQiOiIxMjNlNDU2Ny1lODliLTEyZDMtYTQ1Ni00MjY2NTU0NDAwMDAifQ.c2lnbmF0dXJl;info=<https://sti.example.net/certs/sp.pem>;alg=ES256;ppt=div',
+                  div: { tn: '18001234567' },
+                  dest: { tn: ['12025550199'] },
+                  orig: { tn: '14045266060' },
+                  origid: '123e4567-e89b-12d3-a456-426655440000',
+                  iat: 1765000005,
+                  x5u: 'https://sti.example.net/certs/sp.pem',
+                },
+              },
+            },
+          },
+          400: errorResponse('Invalid input; `field` names it (`identity`, `div`, `dest.tn[0]`, `iat`)'),
+          401: errorResponse('Missing or invalid API key'),
+          403: errorResponse('Revoked key, disabled account, or div refused by the enforce policy (a div number outside the inventory, a gateway key)'),
           409: errorResponse('The account has no usable credential'),
           413: errorResponse('Body too large'),
           415: errorResponse('Content-Type is not application/json'),
