@@ -114,7 +114,8 @@ describe('verification core against a local HTTPS certificate repository', () =>
     for (const identity of [[div, `${jws};info=<${url.good}>;ppt=shaken`, 'garbage;ppt=rcd'], `${div}, ${jws};info=<${url.good}>;ppt=shaken`]) {
       const r = await verifier.verify({ identity });
       expectFailure(r, 'typ_unsupported', 437);
-      expect(r).toMatchObject({ reasonText: /^Identity header 1 \(div\): /, call: { passports: [{ kind: 'div', ok: false }, { kind: 'shaken', ok: true }] } });
+      expect(r).toMatchObject({ reasonText: /^Identity header 1 \(div\): / });
+      expect(!r.ok && r.call?.passports.slice(0, 2)).toMatchObject([{ kind: 'div', ok: false }, { kind: 'shaken', ok: true }]);
     }
   });
 

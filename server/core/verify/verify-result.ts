@@ -177,7 +177,8 @@ export type PassportKind = 'shaken' | 'div' | 'rcd' | 'other';
  *  - `not_connected`: the last `dest` does not contain the number called now.
  *  - `too_many`: more div PASSporTs than the verifier follows, or more Identity headers than it judges.
  */
-export type ChainProblemReason = 'no_shaken' | 'several_shaken' | 'div_duplicate' | 'div_branch' | 'div_loop' | 'div_unlinked' | 'div_orig_mismatch' | 'not_connected' | 'too_many';
+export const CHAIN_PROBLEM_REASONS = ['no_shaken', 'several_shaken', 'div_duplicate', 'div_branch', 'div_loop', 'div_unlinked', 'div_orig_mismatch', 'not_connected', 'too_many'] as const;
+export type ChainProblemReason = (typeof CHAIN_PROBLEM_REASONS)[number];
 
 export interface ChainProblem {
   reason: ChainProblemReason;
