@@ -12,6 +12,7 @@ import { inventory } from './inventory.bench.js';
 import { loginFlood } from './login-flood.bench.js';
 import { sipRedirect } from './sip-redirect.bench.js';
 import { requestJournal } from './request-journal.bench.js';
+import { divHop } from './div-hop.bench.js';
 
 /**
  * Connections the load generator keeps open. Measured on the 2-core dev VM, 4 s runs of 16, 32 and 64
@@ -22,7 +23,7 @@ import { requestJournal } from './request-journal.bench.js';
  * paced half-load pass, where the connection count hardly matters.
  */
 const DEFAULT_CONNECTIONS = 64;
-const SCENARIOS: Scenario[] = [rawSign, httpSign, grpcSign, secsipidx, httpVerify, inventory, hsmSign, sipRedirect, requestJournal, loginFlood];
+const SCENARIOS: Scenario[] = [rawSign, httpSign, grpcSign, secsipidx, httpVerify, inventory, hsmSign, sipRedirect, requestJournal, divHop, loginFlood];
 /** Every run measures its baseline (STYLE.md §7), so ratios never compare against a stale number. */
 const BASELINE = rawSign.name;
 
@@ -66,6 +67,8 @@ function checks(f: Record<string, Record<string, Figure>>): Check[] {
     { id: 'sip.over_kamailio', name: 'SIP 302 calls/s at 0 failed ÷ Kamailio secsipid 302', value: num(f, 'sip-redirect', 'over_kamailio'), unit: 'x', op: '>=', bound: 1.0 },
     { id: 'sip.p99_ms', name: 'SIP 302 p99 at the max clean rate', value: num(f, 'sip-redirect', 'p99_ms'), unit: 'ms', op: 'info' },
     { id: 'sip.calls_over_raw_sync', name: 'SIP 302 calls/s ÷ raw sync sign/s', value: div(num(f, 'sip-redirect', 'calls_per_s'), rawSync), unit: 'x', op: 'info' },
+    { id: 'div.over_sign_cpu', name: 'HTTP div hop CPU/req ÷ HTTP sign CPU/req', value: num(f, 'div-hop', 'div_over_sign_cpu'), unit: 'x', op: 'info' },
+    { id: 'div.verify_cpu_us_per_hop', name: 'HTTP verify CPU added per div hop (5-hop chain)', value: num(f, 'div-hop', 'verify_cpu_us_per_div_hop'), unit: 'µs', op: 'info' },
     { id: 'journal.cpu_us_per_record', name: 'request-log journal CPU per record, one write each', value: num(f, 'request-journal', 'per_write_1.cpu_us_per_record'), unit: 'µs', op: 'info' },
     { id: 'journal.over_raw_sign_cpu', name: 'journal CPU per record ÷ raw CPU per sign', value: div(num(f, 'request-journal', 'per_write_1.cpu_us_per_record'), signCpu), unit: 'x', op: 'info' },
     { id: 'login.flood_over_quiet_p99', name: 'sign p99 at half load, 8-loop login flood ÷ quiet', value: num(f, 'login-flood', 'defaults.flood_over_quiet_p99'), unit: 'x', op: '<', bound: 2 },

@@ -13,7 +13,7 @@ import type { AccountRecord, Clock, Directory, KeySigner, RequestLogRecord, Requ
 import { iatOfDate, parseSignInput } from './sign-request.js';
 import { assertStillValid, prepareSigningCredential, type SigningCredential } from './signing-credential.js';
 import type { CallDate, CallerContext, SignRequest, SignResult, Transport } from './types.js';
-import { divClaimsJson, divHeaderJson, divIdentityParams, type DivSignResult } from './div/div-passport.js';
+import { divClaimsJson, divHeaderJson, divIdentityParams, type DivClaims, type DivSignResult } from './div/div-passport.js';
 import { assertMaySignDiv } from './div/div-policy.js';
 import { parseDivInput } from './div/div-request.js';
 
@@ -45,6 +45,14 @@ export interface SignCall extends CallerClaim {
   date?: CallDate;
 }
 
+/** What a transport hands over to sign a div PASSporT (RFC 8946) for a call it retargets. */
+export interface DivCall extends CallerClaim {
+  /** `{orig, dest, div, iat?, origid?}` or `{identity, dest, div?, iat?}` (div/div-request.ts), validated here. */
+  input: unknown;
+  /** How far iat may be from now, when the transport's rule is tighter than the account's token TTL. */
+  iatWindowSec?: number;
+}
+
 /** A signing as data: the result, or the refusal with the caller when it was identified before the refusal. */
 export interface SigningService {
   /** Authenticate, validate, sign and log one request: the whole STI-AS path every transport uses. */
@@ -58,6 +66,10 @@ export interface SigningService {
    * origid?}`, validated like a sign request, refused by div policy (div/div-policy.ts), logged as a `sign`.
    */
   signDiv(caller: CallerContext, input: unknown): Promise<DivSignResult>;
+  /** Authenticate (or identify by source), then `signDiv`: the div path every transport uses. */
+  handleDiv(call: DivCall): Promise<DivSignResult>;
+  /** `handleDiv` with a refusal returned as a value that names the caller when known. */
+  attemptDiv(call: DivCall): Promise<Attempt<DivSignResult>>;
   /** Drop cached accounts, credentials and keys after the store reports a change. */
   invalidate(): void;
   readonly authenticator: Authenticator;
@@ -174,10 +186,12 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     };
   }
 
-  async function signDivRequest(caller: CallerContext, entry: RequestLogRecord, input: unknown): Promise<DivSignResult> {
+  async function signDivRequest(caller: CallerContext, entry: RequestLogRecord, input: unknown, iatWindowSec = Infinity): Promise<DivSignResult> {
     entry.accountId = caller.accountId;
     entry.apiKeyId = caller.apiKeyId ?? null;
     const request = parseDivInput(input);
+    // One record per call: a div added to received PASSporTs is logged with all of them (shaken,div,…).
+    entry.passports = [...(request.received ?? []), request.ppt].join(',');
     entry.orig = 'tn' in request.orig ? request.orig.tn : request.orig.uri;
     entry.dest = [...(request.dest.tn ?? []), ...(request.dest.uri ?? [])].join(',');
     const { account, credential, now } = await signer(caller);
@@ -185,12 +199,13 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     const needsInventory = account.policyMode === 'enforce' && caller.sourceKind === 'customer' && divTn !== undefined;
     const inventory = needsInventory ? await inventories.get(account) : undefined;
     assertMaySignDiv(request.div, { policyMode: account.policyMode, source: caller.sourceKind, inInventory: (tn) => inventory?.has(tn) ?? false });
-    const iat = checkedIat(request.iat, account, now, Infinity);
+    const iat = checkedIat(request.iat, account, now, iatWindowSec);
     // ATIS-1000085: origid is carried; the caller passes the shaken PASSporT's so one call keeps one origid.
-    const claims = { orig: request.orig, dest: request.dest, div: request.div, iat, origid: request.origid ?? randomUUID() };
+    const claims: DivClaims = { orig: request.orig, dest: request.dest, div: request.div, iat, origid: request.origid ?? randomUUID() };
+    if (request.opt !== undefined) claims.opt = request.opt;
     // The div header differs from the shaken one only by ppt; built per call (a short base64url) rather than cached.
-    const passport = await signBytes(credential, `${base64url(divHeaderJson(credential.x5u))}.${base64url(divClaimsJson(claims))}`);
-    return { identity: passport + divIdentityParams(credential.x5u), passport, claims, x5u: credential.x5u, credentialId: credential.id, accountId: caller.accountId };
+    const passport = await signBytes(credential, `${base64url(divHeaderJson(credential.x5u, request.ppt))}.${base64url(divClaimsJson(claims))}`);
+    return { identity: passport + divIdentityParams(credential.x5u, request.ppt), passport, claims, x5u: credential.x5u, credentialId: credential.id, accountId: caller.accountId };
   }
 
   function logged(transport: Transport, work: (entry: RequestLogRecord) => Promise<SignResult>): Promise<SignResult> {
@@ -208,6 +223,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     entry.accountId = caller.accountId;
     entry.apiKeyId = caller.apiKeyId ?? null;
     const request = parseSignInput(input, headerAttest);
+    entry.passports = 'shaken';
     if (date !== undefined) request.iat = iatOfDate(date);
     entry.orig = 'tn' in request.orig ? request.orig.tn : request.orig.uri;
     entry.dest = destForLog(request);
@@ -215,17 +231,35 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     return request;
   }
 
+  /** The caller of a call, noted in its log record as soon as a genuine key is seen (on a refusal too). */
+  async function callerOf(call: CallerClaim, entry: RequestLogRecord, identified?: (caller: CallerContext) => void): Promise<CallerContext> {
+    const who = identify(call, ids, (apiKeyId, accountId) => {
+      entry.apiKeyId = apiKeyId;
+      entry.accountId = accountId;
+    });
+    // A recalled key answers at once: no await for it on the hot path.
+    const caller = who instanceof Promise ? await who : who;
+    identified?.(caller);
+    return caller;
+  }
+
   function signCall(call: SignCall, identified?: (caller: CallerContext) => void): Promise<SignResult> {
     return logged(call.transport, async (entry) => {
-      const who = identify(call, ids, (apiKeyId, accountId) => {
-        entry.apiKeyId = apiKeyId;
-        entry.accountId = accountId;
-      });
-      // A recalled key answers at once: no await for it on the hot path.
-      const caller = who instanceof Promise ? await who : who;
-      identified?.(caller);
+      const caller = await callerOf(call, entry, identified);
       return signRequest(caller, validated(entry, caller, call.input, call.headerAttest, call.date), call.iatWindowSec);
     });
+  }
+
+  function loggedDiv(transport: Transport, work: (entry: RequestLogRecord) => Promise<DivSignResult>): Promise<DivSignResult> {
+    const entry = blankLogRecord('sign', transport, new Date(clock.now()));
+    return withRequestLog(log, entry, () => work(entry), (result) => {
+      entry.outcome = 'ok';
+      entry.origid = result.claims.origid ?? null;
+    });
+  }
+
+  function divCall(call: DivCall, identified?: (caller: CallerContext) => void): Promise<DivSignResult> {
+    return loggedDiv(call.transport, async (entry) => signDivRequest(await callerOf(call, entry, identified), entry, call.input, call.iatWindowSec));
   }
 
   return {
@@ -241,11 +275,13 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
       return logged(caller.transport, (entry) => signRequest(caller, validated(entry, caller, input, headerAttest)));
     },
     signDiv(caller, input) {
-      const entry = blankLogRecord('sign', caller.transport, new Date(clock.now()));
-      return withRequestLog(log, entry, () => signDivRequest(caller, entry, input), (result) => {
-        entry.outcome = 'ok';
-        entry.origid = result.claims.origid ?? null;
-      });
+      return loggedDiv(caller.transport, (entry) => signDivRequest(caller, entry, input));
+    },
+    handleDiv(call) {
+      return divCall(call);
+    },
+    attemptDiv(call) {
+      return attempt((identified) => divCall(call, identified));
     },
     invalidate() {
       accounts.clear();

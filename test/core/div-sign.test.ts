@@ -59,7 +59,7 @@ describe('signing a div PASSporT (RFC 8946 §3, ATIS-1000085)', () => {
 
   it('logs one sign record per div, with the account, numbers and origid', async () => {
     await f.signing.signDiv(caller(f), input);
-    expect(f.dir.log.at(-1)).toMatchObject({ kind: 'sign', outcome: 'ok', accountId: f.account.id, orig: '14045266060', dest: '12025550199', origid: UUID });
+    expect(f.dir.log.at(-1)).toMatchObject({ kind: 'sign', outcome: 'ok', accountId: f.account.id, orig: '14045266060', dest: '12025550199', origid: UUID, passports: 'div' });
   });
 
   it.each([
@@ -104,5 +104,95 @@ describe('who may sign a div (div policy)', () => {
     const f = await coreFixture({ clock: new FakeClock(Date.now()) });
     f.dir.accounts.get(f.account.id)!.enabled = false;
     await expect(f.signing.signDiv(caller(f), input)).rejects.toMatchObject({ code: 'ERR_AUTH_ACCOUNT_DISABLED' });
+  });
+});
+
+describe('a div drawn from the PASSporTs the call arrived with (RFC 8946 §3)', () => {
+  let f: CoreFixture;
+
+  beforeEach(async () => {
+    f = await coreFixture({ policyMode: 'trust', clock: new FakeClock(Date.now()) });
+  });
+
+  async function shaken(dest: string[] = ['18001234567']) {
+    return (await f.signing.signAs(caller(f), { orig: { tn: '14045266060' }, dest: { tn: dest }, attest: 'A' })).identity;
+  }
+
+  it('takes orig and origid from the shaken PASSporT and div from its dest', async () => {
+    const s = await shaken();
+    const origid = JSON.parse(Buffer.from(s.split('.')[1]!, 'base64url').toString()).origid as string;
+    const r = await f.signing.handleDiv({ token: f.token, transport: 'http', input: { identity: [s], dest: { tn: ['12025550199'] } } });
+    expect(r.claims).toMatchObject({ orig: { tn: '14045266060' }, div: { tn: '18001234567' }, dest: { tn: ['12025550199'] }, origid });
+    expect(f.dir.log.at(-1)).toMatchObject({ kind: 'sign', outcome: 'ok', passports: 'shaken,div', origid });
+  });
+
+  it('extends an already forwarded call from its last hop, whatever order the headers came in', async () => {
+    const s = await shaken();
+    const hop1 = (await f.signing.handleDiv({ token: f.token, transport: 'http', input: { identity: s, dest: { tn: ['12025550199'] } } })).identity;
+    const hop2 = await f.signing.handleDiv({ token: f.token, transport: 'grpc', input: { identity: [hop1, s], dest: { tn: ['13035550100'] } } });
+    expect(hop2.claims.div).toEqual({ tn: '12025550199' });
+    expect(f.dir.log.at(-1)).toMatchObject({ passports: 'div,shaken,div', transport: 'grpc' });
+  });
+
+  it('needs div named when the last hop went to several numbers, and only one of them', async () => {
+    const s = await shaken(['18001234567', '18001234568']);
+    const base = { identity: s, dest: { tn: ['12025550199'] } };
+    await expect(f.signing.handleDiv({ token: f.token, transport: 'http', input: base })).rejects.toMatchObject({ code: 'ERR_REQ_FIELD_MISSING', field: 'div' });
+    await expect(f.signing.handleDiv({ token: f.token, transport: 'http', input: { ...base, div: '18009999999' } })).rejects.toMatchObject({ code: 'ERR_REQ_FIELD_INVALID', field: 'div' });
+    expect((await f.signing.handleDiv({ token: f.token, transport: 'http', input: { ...base, div: '18001234568' } })).claims.div).toEqual({ tn: '18001234568' });
+  });
+
+  it.each([
+    ['no shaken PASSporT', async (s: string) => ({ identity: s.replace('ppt=shaken', 'ppt=rcd'), dest: { tn: ['12025550199'] } }), 'identity'],
+    ['unreadable claims', async () => ({ identity: 'a.b.c;info=<https://x.example/c.pem>;ppt=shaken', dest: { tn: ['12025550199'] } }), 'identity'],
+    ['orig beside identity', async (s: string) => ({ identity: s, dest: { tn: ['12025550199'] }, orig: '14045266060' }), 'orig'],
+    ['a retargeting that keeps dest', async (s: string) => ({ identity: s, dest: { tn: ['18001234567'] } }), 'div'],
+  ])('refuses %s', async (_name, body, field) => {
+    const input = await body(await shaken());
+    await expect(f.signing.handleDiv({ token: f.token, transport: 'http', input })).rejects.toMatchObject({ field });
+  });
+
+  it('identifies the caller like a sign request: a bad key is refused as data by attemptDiv', async () => {
+    const s = await shaken();
+    const r = await f.signing.attemptDiv({ token: 'nope', transport: 'http', input: { identity: s, dest: { tn: ['12025550199'] } } });
+    expect(r).toMatchObject({ ok: false, error: { code: expect.stringMatching(/^ERR_AUTH_/) } });
+  });
+});
+
+describe('div-o: the diverted PASSporT nested in opt (RFC 8946 §5)', () => {
+  let f: CoreFixture;
+
+  beforeEach(async () => {
+    f = await coreFixture({ policyMode: 'trust', clock: new FakeClock(Date.now()) });
+  });
+
+  const claimsOf = (jws: string) => JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+
+  it('names ppt div-o in header and Identity, and nests the PASSporT it diverts, canonically ordered', async () => {
+    const shaken = await f.signing.signAs(caller(f), { orig: { tn: '14045266060' }, dest: { tn: ['18001234567'] }, attest: 'A' });
+    const r = await f.signing.handleDiv({ token: f.token, transport: 'http', input: { identity: shaken.identity, dest: { tn: ['12025550199'] }, ppt: 'div-o' } });
+    const [h, p] = r.passport.split('.') as [string, string];
+    expect(Buffer.from(h, 'base64url').toString()).toBe(`{"alg":"ES256","ppt":"div-o","typ":"passport","x5u":"${X5U}"}`);
+    expect(Buffer.from(p, 'base64url').toString()).toBe(
+      `{"dest":{"tn":["12025550199"]},"div":{"tn":"18001234567"},"iat":${r.claims.iat},"opt":"${shaken.passport}","orig":{"tn":"14045266060"},"origid":"${shaken.origid}"}`,
+    );
+    expect(r.identity.endsWith(`;info=<${X5U}>;alg=ES256;ppt=div-o`)).toBe(true);
+    const spki = createPublicKey(f.pki.leaf.certPem).export({ type: 'spki', format: 'pem' }).toString();
+    await expect(compactVerify(r.passport, await importSPKI(spki, 'ES256'))).resolves.toBeTruthy();
+    expect(f.dir.log.at(-1)).toMatchObject({ passports: 'shaken,div-o' });
+  });
+
+  it('a second div-o nests the first, so the whole path survives in one header', async () => {
+    const shaken = await f.signing.signAs(caller(f), { orig: { tn: '14045266060' }, dest: { tn: ['18001234567'] }, attest: 'A' });
+    const hop1 = await f.signing.handleDiv({ token: f.token, transport: 'http', input: { identity: shaken.identity, dest: { tn: ['12025550199'] }, ppt: 'div-o' } });
+    const hop2 = await f.signing.handleDiv({ token: f.token, transport: 'http', input: { identity: [shaken.identity, hop1.identity], dest: { tn: ['13035550100'] }, ppt: 'div-o' } });
+    expect(claimsOf(hop2.passport).opt).toBe(hop1.passport);
+    expect(claimsOf(claimsOf(hop2.passport).opt as string).opt).toBe(shaken.passport);
+  });
+
+  it('refuses div-o without the received headers, and an unknown ppt', async () => {
+    const explicit = { orig: { tn: '14045266060' }, dest: { tn: ['12025550199'] }, div: { tn: '18001234567' } };
+    await expect(f.signing.handleDiv({ token: f.token, transport: 'http', input: { ...explicit, ppt: 'div-o' } })).rejects.toMatchObject({ code: 'ERR_REQ_FIELD_MISSING', field: 'identity' });
+    await expect(f.signing.handleDiv({ token: f.token, transport: 'http', input: { ...explicit, ppt: 'shaken' } })).rejects.toMatchObject({ code: 'ERR_REQ_FIELD_INVALID', field: 'ppt' });
   });
 });

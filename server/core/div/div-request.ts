@@ -2,7 +2,9 @@ import { ShakenError } from '../errors.js';
 import { parseDest, parseIat, parseOrig, parseOrigid, validUri } from '../sign-request.js';
 import { canonicalTn } from '../tn.js';
 import type { Dest, Orig } from '../types.js';
-import type { DivTarget } from './div-passport.js';
+import { divOfReceived, readReceivedCall } from './div-from-passports.js';
+import type { DivPpt, DivTarget } from './div-passport.js';
+import type { PassportKind } from './passport-set.js';
 
 /** A div sign request after validation: numbers canonical (RFC 8224 §8.3), fields well-formed. */
 export interface DivRequest {
@@ -11,6 +13,17 @@ export interface DivRequest {
   div: DivTarget;
   iat?: number;
   origid?: string;
+  /** The kinds of the Identity headers the call arrived with, when the request gave them (`identity`). */
+  received?: PassportKind[];
+  /** `div`, or `div-o` with `opt`: the diverted PASSporT nested (RFC 8946 §5). */
+  ppt: DivPpt;
+  opt?: string;
+}
+
+function parsePpt(raw: unknown): DivPpt {
+  if (raw === undefined || raw === null || raw === 'div') return 'div';
+  if (raw === 'div-o') return 'div-o';
+  throw new ShakenError('ERR_REQ_FIELD_INVALID', 'ppt must be "div" or "div-o"', { field: 'ppt' });
 }
 
 function parseDiv(raw: unknown): DivTarget {
@@ -27,11 +40,34 @@ function parseDiv(raw: unknown): DivTarget {
   return { uri: validUri(o.uri, 'div.uri') };
 }
 
-/** `{orig, dest, div, iat?, origid?}` → a canonical `DivRequest`, or a ShakenError naming the first bad field. */
+/**
+ * `{orig, dest, div, iat?, origid?}`, or `{identity, dest, div?, iat?, ppt?}` where `orig`, `origid` and `div` are
+ * drawn from the PASSporTs the call arrived with (RFC 8946 §3; div-from-passports.ts) → a canonical
+ * `DivRequest`, or a ShakenError naming the first bad field.
+ */
 export function parseDivInput(input: unknown): DivRequest {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new ShakenError('ERR_REQ_MALFORMED', 'request must be a JSON object');
   const body = input as Record<string, unknown>;
-  const request: DivRequest = { orig: parseOrig(body.orig), dest: parseDest(body.dest), div: parseDiv(body.div) };
+  let request: DivRequest;
+  const ppt = parsePpt(body.ppt);
+  if (body.identity !== undefined && body.identity !== null) {
+    // One source for what the original signer asserted: the received PASSporTs, never a second copy beside them.
+    for (const field of ['orig', 'origid'] as const) {
+      if (body[field] !== undefined && body[field] !== null) throw new ShakenError('ERR_REQ_FIELD_INVALID', `${field} is taken from the shaken PASSporT when identity is given; send one or the other`, { field });
+    }
+    const received = readReceivedCall(body.identity);
+    const dest = parseDest(body.dest);
+    const given = body.div === undefined || body.div === null ? undefined : parseDiv(body.div);
+    request = { orig: received.orig, dest, div: divOfReceived(received, given), received: received.kinds, ppt };
+    if (received.origid !== undefined) request.origid = received.origid;
+    if (ppt === 'div-o') request.opt = received.lastPassport;
+  } else {
+    // A div-o nests the PASSporT it diverts: only the received Identity headers can supply it.
+    if (ppt === 'div-o') throw new ShakenError('ERR_REQ_FIELD_MISSING', 'a div-o nests the PASSporT it diverts: give the call\'s Identity headers in identity', { field: 'identity' });
+    request = { orig: parseOrig(body.orig), dest: parseDest(body.dest), div: parseDiv(body.div), ppt };
+    const origid = parseOrigid(body.origid);
+    if (origid !== undefined) request.origid = origid;
+  }
   // RFC 8946 §3: a div PASSporT is made only when retargeting changed the canonical dest; one that names the
   // number it goes to now as where it was sent before must not be produced.
   const div = request.div;
@@ -40,7 +76,5 @@ export function parseDivInput(input: unknown): DivRequest {
   }
   const iat = parseIat(body.iat);
   if (iat !== undefined) request.iat = iat;
-  const origid = parseOrigid(body.origid);
-  if (origid !== undefined) request.origid = origid;
   return request;
 }

@@ -161,10 +161,10 @@ export interface VerifyFailed {
 
 /**
  * The kinds of PASSporT a call may carry (RFC 8224 §6.2: several Identity headers, each judged on its own).
- * `rcd` (RFC 9795) is recognised but not judged yet; `other` is any ppt this verifier does not support, which
- * RFC 8224 §6.2 lets a verifier ignore.
+ * `div-o` (RFC 8946 §5) and `rcd` (RFC 9795) are recognised but not judged yet; `other` is any ppt this verifier
+ * does not support, which RFC 8224 §6.2 lets a verifier ignore.
  */
-export type PassportKind = 'shaken' | 'div' | 'rcd' | 'other';
+export type PassportKind = 'shaken' | 'div' | 'div-o' | 'rcd' | 'other';
 
 /**
  * Why the PASSporTs of a call do not form one chain from the caller to the number called now (RFC 8946 §4):
