@@ -164,7 +164,8 @@ export interface VerifyFailed {
  * `div-o` (RFC 8946 §5) and `rcd` (RFC 9795) are recognised but not judged yet; `other` is any ppt this verifier
  * does not support, which RFC 8224 §6.2 lets a verifier ignore.
  */
-export type PassportKind = 'shaken' | 'div' | 'div-o' | 'rcd' | 'other';
+export const PASSPORT_KINDS = ['shaken', 'div', 'div-o', 'rcd', 'other'] as const;
+export type PassportKind = (typeof PASSPORT_KINDS)[number];
 
 /**
  * Why the PASSporTs of a call do not form one chain from the caller to the number called now (RFC 8946 §4):

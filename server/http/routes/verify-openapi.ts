@@ -1,4 +1,4 @@
-import { CHAIN_PROBLEM_REASONS, VERIFY_REASON_LIST } from '../../core/verify/verify-result.js';
+import { CHAIN_PROBLEM_REASONS, PASSPORT_KINDS, VERIFY_REASON_LIST } from '../../core/verify/verify-result.js';
 
 const number = { type: 'string', description: 'Telephone number or SIP/tel URI; canonicalised (RFC 8224 §8.3) before comparing.', example: '+1 404 526 6060' };
 const checks = { type: 'object', description: 'Per check: true passed, false failed, null not run.', additionalProperties: { type: ['boolean', 'null'] } };
@@ -38,7 +38,7 @@ const callVerdict = {
         required: ['index', 'kind', 'ok'],
         properties: {
           index: { type: 'integer', description: 'Position as received, from 0.' },
-          kind: { type: 'string', enum: ['shaken', 'div', 'rcd', 'other'] },
+          kind: { type: 'string', enum: PASSPORT_KINDS },
           ppt: { type: 'string' },
           hop: { type: 'integer', description: 'For a div on the chain: 1 for the first retargeting.' },
           ok: { type: ['boolean', 'null'], description: 'null: not judged (rcd, unsupported ppt, unparseable header).' },
