@@ -50,6 +50,8 @@ export interface DivExpectation {
   kinds?: string[];
   /** True: a call with one shaken header, answered exactly as before (no `call` member). */
   single?: boolean;
+  /** The header whose own failure is the call's (its `call.passports` entry has ok false and the same reason). */
+  failedHeader?: number;
 }
 
 export interface VerifyDivCase {
@@ -89,17 +91,17 @@ export const VERIFY_DIV_CASES: VerifyDivCase[] = [
   {
     title: 'a div whose certificate does not chain to the trust anchor (x5u without the intermediate) fails the call: 437 cert_untrusted',
     build: async (f) => ({ identity: [await f.shaken(), await f.div(N[0], N[1], { by: 'unchained' })], ruri: N[1], to: N[0] }),
-    expect: { verstat: 'TN-Validation-Failed', sip: 437, reason: 'cert_untrusted', chain: [0, 1], problems: [] },
+    expect: { verstat: 'TN-Validation-Failed', sip: 437, reason: 'cert_untrusted', chain: [0, 1], problems: [], failedHeader: 1 },
   },
   {
     title: 'a div from an unrelated lab PKI (root not trusted) fails the call: 437 cert_untrusted',
     build: async (f) => ({ identity: [await f.shaken(), await f.div(N[0], N[1], { by: 'unrelated' })], ruri: N[1], to: N[0] }),
-    expect: { verstat: 'TN-Validation-Failed', sip: 437, reason: 'cert_untrusted', chain: [0, 1], problems: [] },
+    expect: { verstat: 'TN-Validation-Failed', sip: 437, reason: 'cert_untrusted', chain: [0, 1], problems: [], failedHeader: 1 },
   },
   {
     title: 'a stale div (signed two minutes ago) is 403 iat_stale, still placed in the chain',
     build: async (f) => ({ identity: [await f.shaken(), await f.div(N[0], N[1], { by: 'stale' })], ruri: N[1], to: N[0] }),
-    expect: { verstat: 'No-TN-Validation', sip: 403, reason: 'iat_stale', chain: [0, 1], problems: [] },
+    expect: { verstat: 'No-TN-Validation', sip: 403, reason: 'iat_stale', chain: [0, 1], problems: [], failedHeader: 1 },
   },
   {
     title: 'a missing hop (hop 2 of 3 left out) is 438 div_unlinked',

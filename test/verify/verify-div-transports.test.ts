@@ -37,6 +37,14 @@ function full(e: DivExpectation): Record<string, unknown> {
   return m;
 }
 
+type PassportLike = { kind: string; ok?: boolean | null; reason?: string; sip?: number; verstat?: string };
+
+/** The failing header's own entry says what the call's top level says (core, HTTP and gRPC carry it). */
+function expectFailedHeader(e: DivExpectation, passports: PassportLike[] | undefined): void {
+  if (e.failedHeader === undefined) return;
+  expect(passports?.[e.failedHeader]).toMatchObject({ kind: 'div', ok: false, reason: e.reason, sip: e.sip, verstat: e.verstat });
+}
+
 function fromResult(r: { ok: boolean; verstat: string; sip?: number; reason?: string; call?: { chain: number[]; problems: { reason: string }[]; passports: { kind: string }[] } | null }): Observed {
   const o: Observed = { verstat: r.verstat, sip: r.ok ? undefined : r.sip, reason: r.ok ? undefined : r.reason, hasCall: r.call !== undefined && r.call !== null };
   expect(r.ok).toBe(r.verstat === 'TN-Validation-Passed');
@@ -106,6 +114,7 @@ describe('verifying forwarded calls (RFC 8946) through the core, HTTP, gRPC and 
         const before = coreLog.length;
         const r: VerifyResult = await core.handle({ token: undefined, transport: 'cli', input: body(call) });
         expect(fromResult(r), JSON.stringify(r.ok ? r.call?.problems : r.reasonText)).toMatchObject(full(c.expect));
+        expectFailedHeader(c.expect, r.call?.passports);
         // One log record per call, naming the kinds of the headers judged, in the order received.
         expect(coreLog.slice(before).map((e) => e.passports)).toEqual([(c.expect.kinds ?? ['shaken', ...call.identity.slice(1).map(() => 'div')]).join(',')]);
         if (r.ok && r.call) {
@@ -126,6 +135,7 @@ describe('verifying forwarded calls (RFC 8946) through the core, HTTP, gRPC and 
         expect(res.status).toBe(200);
         expect(fromResult(res.json), res.text.slice(0, 600)).toMatchObject(full(c.expect));
         if (!c.expect.single) expect(res.json.call.passports[0]).toHaveProperty('index', 0);
+        expectFailedHeader(c.expect, res.json.call?.passports);
       });
     }
   });
@@ -140,6 +150,7 @@ describe('verifying forwarded calls (RFC 8946) through the core, HTTP, gRPC and 
         // proto3: an unset sip is 0 and an unset reason "" once defaults are applied; the table says undefined.
         const observed = fromResult({ ok: v.ok, verstat: v.verstat, call: v.call, sip: v.sip || undefined, reason: v.reason || undefined });
         expect(observed, JSON.stringify(v.call?.problems ?? v.reasonText)).toMatchObject(full(c.expect));
+        expectFailedHeader(c.expect, v.call?.passports);
       });
     }
   });
