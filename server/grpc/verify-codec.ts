@@ -1,9 +1,9 @@
 import type { Dest, Orig } from '../core/types.js';
-import { SIP_REASON_PHRASE, type VerifyChecks, type VerifyResult } from '../core/verify/verify-result.js';
+import { SIP_REASON_PHRASE, type CallReport, type PassportReport, type VerifiedCert, type VerifyChecks, type VerifyResult } from '../core/verify/verify-result.js';
 
 /*
  * Wire ↔ core for Verify. Decoding needs no code: proto-loader hands over VerifyRequest in the shape of the HTTP
- * verify body ({identity, pai?, from?, orig?, to?, dest?, time?, date?}) and the core validates it.
+ * verify body ({identity, pai?, from?, orig?, to?, dest?, ruri?, time?, date?}) and the core validates it.
  */
 
 /** The proto's VerifyChecks: an absent check did not run (the core's null). */
@@ -18,6 +18,32 @@ export interface VerifiedCertMessage {
   notAfter: number;
   fromCache: boolean;
   revocation: string;
+}
+
+/** The proto's VerifyPassportVerdict. */
+export interface VerifyPassportVerdictMessage {
+  index: number;
+  kind: string;
+  ppt?: string;
+  hop?: number;
+  ok?: boolean;
+  verstat?: string;
+  sip?: number;
+  reasonPhrase?: string;
+  reason?: string;
+  reasonText?: string;
+  claimsJson?: string;
+  x5u?: string;
+  cert?: VerifiedCertMessage;
+  checks?: VerifyChecksMessage;
+  warnings?: string[];
+}
+
+/** The proto's VerifyCallVerdict. */
+export interface VerifyCallVerdictMessage {
+  passports: VerifyPassportVerdictMessage[];
+  chain: number[];
+  problems: { reason: string; index?: number; detail: string }[];
 }
 
 /** The proto's VerifyResponse. */
@@ -38,6 +64,43 @@ export interface VerifyResponse {
   checks: VerifyChecksMessage;
   warnings?: string[];
   claimsJson?: string;
+  call?: VerifyCallVerdictMessage;
+}
+
+function certMessage(cert: VerifiedCert): VerifiedCertMessage {
+  return {
+    spc: cert.spc,
+    subject: cert.subject,
+    issuer: cert.issuer,
+    serialNumber: cert.serialNumber,
+    notAfter: Math.floor(cert.notAfter.getTime() / 1000),
+    fromCache: cert.fromCache,
+    revocation: cert.revocation,
+  };
+}
+
+function passportMessage(p: PassportReport): VerifyPassportVerdictMessage {
+  const m: VerifyPassportVerdictMessage = { index: p.index, kind: p.kind };
+  if (p.ppt !== undefined) m.ppt = p.ppt;
+  if (p.hop !== undefined) m.hop = p.hop;
+  if (p.ok !== null) m.ok = p.ok;
+  if (p.verstat !== undefined) m.verstat = p.verstat;
+  if (p.sip !== undefined) {
+    m.sip = p.sip;
+    m.reasonPhrase = SIP_REASON_PHRASE[p.sip];
+  }
+  if (p.reason !== undefined) m.reason = p.reason;
+  if (p.reasonText !== undefined) m.reasonText = p.reasonText;
+  if (p.claims !== undefined) m.claimsJson = JSON.stringify(p.claims);
+  if (p.x5u !== undefined) m.x5u = p.x5u;
+  if (p.cert !== undefined) m.cert = certMessage(p.cert);
+  if (p.checks !== undefined) m.checks = checksMessage(p.checks);
+  if (p.warnings !== undefined) m.warnings = p.warnings;
+  return m;
+}
+
+function callMessage(call: CallReport): VerifyCallVerdictMessage {
+  return { passports: call.passports.map(passportMessage), chain: call.chain, problems: call.problems };
 }
 
 function checksMessage(checks: VerifyChecks): VerifyChecksMessage {
@@ -59,18 +122,11 @@ export function verifyResponse(r: VerifyResult): VerifyResponse {
       dest: claims.dest,
       iat: claims.iat,
       x5u: r.x5u,
-      cert: {
-        spc: cert.spc,
-        subject: cert.subject,
-        issuer: cert.issuer,
-        serialNumber: cert.serialNumber,
-        notAfter: Math.floor(cert.notAfter.getTime() / 1000),
-        fromCache: cert.fromCache,
-        revocation: cert.revocation,
-      },
+      cert: certMessage(cert),
       checks: checksMessage(r.checks),
       warnings: r.warnings,
       claimsJson: JSON.stringify(claims),
+      ...(r.call === undefined ? {} : { call: callMessage(r.call) }),
     };
   }
   const m: VerifyResponse = {
@@ -84,5 +140,6 @@ export function verifyResponse(r: VerifyResult): VerifyResponse {
   };
   if (r.x5u !== undefined) m.x5u = r.x5u;
   if (r.claims !== undefined) m.claimsJson = JSON.stringify(r.claims);
+  if (r.call !== undefined) m.call = callMessage(r.call);
   return m;
 }

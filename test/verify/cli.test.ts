@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLabPki, type LabPki } from '../../server/pki/lab-pki.js';
 import { runCli } from '../helpers/cli.js';
-import { CertServer, identityOf, joseJws, shakenClaims, shakenHeader } from './support.js';
+import { CertServer, handJws, identityOf, joseJws, shakenClaims, shakenHeader } from './support.js';
 
 describe('shakenstack verify and decode', () => {
   let server: CertServer;
@@ -12,11 +12,12 @@ describe('shakenstack verify and decode', () => {
   let dir: string;
   let env: Record<string, string>;
   let identity: string;
+  let x5u: string;
 
   beforeAll(async () => {
     server = await CertServer.start();
     pki = await createLabPki({ crlUrl: server.url('/crl/none.crl') });
-    const x5u = server.serve('/sti/chain.pem', pki.chainPem);
+    x5u = server.serve('/sti/chain.pem', pki.chainPem);
     identity = identityOf(await joseJws(pki.leaf.keyPem, shakenHeader(x5u), shakenClaims(Math.floor(Date.now() / 1000))), x5u);
     dir = mkdtempSync(join(tmpdir(), 'shakenstack-verify-cli-'));
     writeFileSync(join(dir, 'root.pem'), pki.root.certPem);
@@ -52,6 +53,19 @@ describe('shakenstack verify and decode', () => {
     const untrusted = await runCli(['verify', identity, '--json'], env);
     expect(untrusted.code).toBe(1);
     expect(JSON.parse(untrusted.stdout)).toMatchObject({ ok: false, reason: 'cert_untrusted', sip: 437 });
+  });
+
+  it('verify judges a forwarded call\'s headers as one chain ending at --ruri, one line per header', async () => {
+    const div = identityOf(handJws(pki.leaf.keyPem, JSON.stringify({ ...shakenHeader(x5u), ppt: 'div' }), JSON.stringify({ dest: { tn: ['18005550100'] }, div: { tn: '18001234567' }, iat: Math.floor(Date.now() / 1000), orig: { tn: '14045266060' } })), x5u, ';alg=ES256;ppt=div');
+    const args = ['verify', div, identity, '--trust', join(dir, 'root.pem'), '--from', '14045266060', '--to', '18001234567'];
+    const passed = await runCli([...args, '--ruri', '18005550100'], env);
+    expect(passed.code).toBe(0);
+    expect(passed.stdout).toMatch(/^TN-Validation-Passed: attestation A/);
+    expect(passed.stdout).toMatch(/header 1 div, hop 1: passed\n {2}header 2 shaken: passed\n {2}chain: 2 -> 1/);
+    const elsewhere = await runCli([...args, '--ruri', '18005550199'], env);
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stdout).toMatch(/^No-TN-Validation: 438 Invalid Identity Header \(not_connected\)/);
+    expect(elsewhere.stdout).toMatch(/problem not_connected: the chain ends at 18005550100, the call is to 18005550199/);
   });
 
   it('verify without a header is a usage error (64)', async () => {

@@ -109,8 +109,14 @@ describe('verification core against a local HTTPS certificate repository', () =>
     ]) {
       expect(await verifier.verify({ identity }), identity).toMatchObject({ ok: true });
     }
-    expect(await verifier.verify({ identity: [div, `${jws};info=<${url.good}>;ppt=shaken`, 'garbage;ppt=rcd'] })).toMatchObject({ ok: true });
-    expect(await verifier.verify({ identity: `${div}, ${jws};info=<${url.good}>;ppt=shaken` })).toMatchObject({ ok: true });
+    // Several headers are judged as one call (RFC 8946): the rcd is listed, not judged; the broken div fails it.
+    expect(await verifier.verify({ identity: [`${jws};info=<${url.good}>;ppt=shaken`, 'garbage;ppt=rcd'] })).toMatchObject({ ok: true, call: { passports: [{ kind: 'shaken', ok: true }, { kind: 'rcd', ok: null }], chain: [0] } });
+    for (const identity of [[div, `${jws};info=<${url.good}>;ppt=shaken`, 'garbage;ppt=rcd'], `${div}, ${jws};info=<${url.good}>;ppt=shaken`]) {
+      const r = await verifier.verify({ identity });
+      expectFailure(r, 'typ_unsupported', 437);
+      expect(r).toMatchObject({ reasonText: /^Identity header 1 \(div\): / });
+      expect(!r.ok && r.call?.passports.slice(0, 2)).toMatchObject([{ kind: 'div', ok: false }, { kind: 'shaken', ok: true }]);
+    }
   });
 
   it('never trusts the header alg: none, HS256 and RS256 are 437, whatever the signature', async () => {
@@ -139,7 +145,8 @@ describe('verification core against a local HTTPS certificate repository', () =>
     expectFailure(await verifier.verify({ identity: identityOf(`${h}.${s}`, url.good!) }), 'passport_malformed', 438);
     expectFailure(await verifier.verify({ identity: identityOf(`${h}.bm90IGpzb24.${s}`, url.good!) }), 'passport_malformed', 438);
     expectFailure(await verifier.verify({ identity: 'no-semicolon-at-all-but-not-a-jws%%' }), 'identity_malformed', 438);
-    expectFailure(await verifier.verify({ identity: ['a.b.c;ppt=div', 'd.e.f;ppt=rcd'] }), 'no_shaken_identity', 438);
+    // A call judged as a chain: the div's own failure comes before the missing shaken.
+    expectFailure(await verifier.verify({ identity: ['a.b.c;ppt=div', 'd.e.f;ppt=rcd'] }), 'passport_malformed', 438);
     expectFailure(await verifier.verify({ identity: [] }), 'no_shaken_identity', 438);
   });
 
@@ -320,6 +327,49 @@ describe('verification core against a local HTTPS certificate repository', () =>
       expect(!r.ok && r.reasonText).toMatch(/loopback, private or special-purpose/);
     }
     expect(server.hitsOf('/chains/strict.pem')).toBe(0);
+  });
+
+  it('judges a call with div PASSporTs as one chain (RFC 8946 §4): every chain problem is its own 438 reason', async () => {
+    const { verifier } = testVerifier(server, [pki.root.certPem]);
+    const N = ['18001230000', '18001230001', '18001230002'];
+    const shaken = (dest = N[0]!) => token('good', { dest: { tn: [dest] } });
+    const div = (from: string, to: string, orig = '14045266060') =>
+      identityOf(handJws(pki.leaf.keyPem, JSON.stringify({ ...shakenHeader(url.good!), ppt: 'div' }), JSON.stringify({ dest: { tn: [to] }, div: { tn: from }, iat: now(), orig: { tn: orig } })), url.good!, ';alg=ES256;ppt=div');
+    const call = (identity: string[], ruri: string, to = N[0]!) => verifier.verify({ identity, origTn: '14045266060', destTn: [to], ruri });
+    const s = await shaken();
+    const ab = div(N[0]!, N[1]!);
+
+    // Forwarded: To is still the first number; the chain ends at the number called now.
+    const passed = await call([ab, s], N[1]!);
+    expect(passed, JSON.stringify(passed)).toMatchObject({ ok: true, verstat: 'TN-Validation-Passed', attest: 'A', checks: { orig: true, dest: true }, call: { chain: [1, 0], problems: [], passports: [{ kind: 'div', hop: 1, ok: true }, { kind: 'shaken', ok: true }] } });
+    // A div alone (no shaken), or a div whose call never reached it, is judged too.
+    expectFailure(await call([div(N[0]!, N[1]!)], N[1]!), 'no_shaken_identity', 438);
+    expectFailure(await call([s, await shaken(), ab], N[1]!), 'several_shaken', 438);
+    expectFailure(await call([s, ab, ab], N[1]!), 'div_duplicate', 438);
+    expectFailure(await call([s, ab, div(N[0]!, N[2]!)], N[1]!), 'div_branch', 438);
+    expectFailure(await call([s, ab, div(N[1]!, N[0]!)], N[0]!), 'div_loop', 438);
+    expectFailure(await call([s, div('18009990000', N[1]!)], N[1]!), 'div_unlinked', 438);
+    expectFailure(await call([s, div(N[0]!, N[1]!, '14045269999')], N[1]!), 'div_orig_mismatch', 438);
+    const off = await call([s, ab], N[2]!);
+    expectFailure(off, 'not_connected', 438);
+    expect(off).toMatchObject({ checks: { dest: false }, call: { problems: [{ reason: 'not_connected' }] } });
+    const flood = Array.from({ length: 16 }, () => 'e30.e30.AAAA;info=<https://x.example/c.pem>;ppt=rcd');
+    expectFailure(await call([s, ...flood], N[0]!), 'too_many', 438);
+    // The div's own failure is the call's: a signature by another key fails the call (TN-Validation-Failed).
+    const forged = identityOf(handJws(other.leaf.keyPem, JSON.stringify({ ...shakenHeader(url.good!), ppt: 'div' }), JSON.stringify({ dest: { tn: [N[1]] }, div: { tn: N[0] }, iat: now(), orig: { tn: '14045266060' } })), url.good!, ';alg=ES256;ppt=div');
+    const bad = await call([s, forged], N[1]!);
+    expectFailure(bad, 'signature_invalid', 438, 'TN-Validation-Failed');
+    expect(bad).toMatchObject({ reasonText: /^Identity header 2 \(div, hop 1\): /, call: { chain: [0, 1], passports: [{ ok: true }, { kind: 'div', hop: 1, ok: false, reason: 'signature_invalid', verstat: 'TN-Validation-Failed', sip: 438 }] } });
+    // With neither ruri nor to, where the chain ends is not compared.
+    expect(await verifier.verify({ identity: [s, ab] })).toMatchObject({ ok: true, checks: { dest: null } });
+  });
+
+  it('keeps the single-shaken answer as it was: no call member, To compared with dest', async () => {
+    const { verifier } = testVerifier(server, [pki.root.certPem]);
+    const r = await verifier.verify({ identity: [await token('good')], origTn: '14045266060', destTn: ['18001234567'], ruri: '18009999999' });
+    expect(r).toMatchObject({ ok: true, checks: { dest: true } });
+    expect(r).not.toHaveProperty('call');
+    expectFailure(await verifier.verify({ identity: await token('good'), destTn: ['18009999999'] }), 'dest_mismatch', 438);
   });
 
   it('produced every verification reason in the cases above', () => {

@@ -18,6 +18,19 @@ function checksLine(checks: VerifyChecks): string {
     .join(', ');
 }
 
+/** A forwarded call's headers, one line each in the order given, and the chain (RFC 8946). */
+function callLines(r: VerifyResult): string[] {
+  if (r.call === undefined) return [];
+  const lines = r.call.passports.map((p) => {
+    const hop = p.hop === undefined ? '' : `, hop ${p.hop}`;
+    const verdict = p.ok === null ? `not judged (${p.reasonText ?? ''})` : p.ok ? 'passed' : `${p.verstat}: ${p.sip} (${p.reason})`;
+    return `  header ${p.index + 1} ${p.kind}${hop}: ${verdict}`;
+  });
+  lines.push(`  chain: ${r.call.chain.map((i) => i + 1).join(' -> ') || '(none)'}`);
+  for (const p of r.call.problems) lines.push(`  problem ${p.reason}: ${p.detail}`);
+  return lines;
+}
+
 function resultText(r: VerifyResult): string {
   if (r.ok) {
     const lines = [
@@ -28,9 +41,9 @@ function resultText(r: VerifyResult): string {
       `  checks: ${checksLine(r.checks)}`,
     ];
     for (const w of r.warnings) lines.push(`  warning: ${w}`);
-    return lines.join('\n');
+    return [...lines, ...callLines(r)].join('\n');
   }
-  return [`${r.verstat}: ${r.sip} ${SIP_REASON_PHRASE[r.sip]} (${r.reason})`, `  ${r.reasonText}`, `  checks: ${checksLine(r.checks)}`].join('\n');
+  return [`${r.verstat}: ${r.sip} ${SIP_REASON_PHRASE[r.sip]} (${r.reason})`, `  ${r.reasonText}`, `  checks: ${checksLine(r.checks)}`, ...callLines(r)].join('\n');
 }
 
 function explanationText(list: HeaderExplanation[]): string {
@@ -52,16 +65,18 @@ function explanationText(list: HeaderExplanation[]): string {
 /** `verify` and `decode`: the CLI transport of the verification core. */
 export const VERIFY_COMMANDS: CommandTable = {
   verify: {
-    summary: 'Verify an Identity header (fetches the certificate); exit 0 when it passes, 1 when not.',
+    summary: 'Verify a call\'s Identity header(s), a forwarded call\'s div chain included (fetches the certificates); exit 0 when it passes, 1 when not.',
     args: "'<identity header>' ...",
-    options: { from: { type: 'string' }, pai: { type: 'string' }, to: { type: 'string' }, date: { type: 'string' }, trust: { type: 'string' }, file: { type: 'string' } },
+    options: { from: { type: 'string' }, pai: { type: 'string' }, to: { type: 'string' }, ruri: { type: 'string' }, date: { type: 'string' }, trust: { type: 'string' }, file: { type: 'string' } },
     run: async (ctx) => {
       const identity = await identityArg(ctx);
       const input: Record<string, unknown> = { identity };
-      const [pai, from, to, date] = [optional(ctx, 'pai'), optional(ctx, 'from'), optional(ctx, 'to'), optional(ctx, 'date')];
+      const [pai, from, to, ruri, date] = [optional(ctx, 'pai'), optional(ctx, 'from'), optional(ctx, 'to'), optional(ctx, 'ruri'), optional(ctx, 'date')];
       if (pai) input.pai = pai;
       if (from) input.from = from;
       if (to) input.to = to.split(',');
+      // A forwarded call's headers (shaken and div) are judged as one chain ending at --ruri, else --to.
+      if (ruri) input.ruri = ruri;
       if (date) input.date = date;
       const verifier = createConfiguredVerifier(ctx.config, { trustAnchors: optional(ctx, 'trust') });
       const result = await verifier.handle({ token: undefined, transport: 'cli', input });

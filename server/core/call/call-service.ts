@@ -191,8 +191,13 @@ export function createCallService(deps: CallServiceDeps): CallService {
         return { outcome: 'no-identity', accountId, routes: await onward(accountId, verdict), verdict, callingTn };
       }
 
-      // The call as the verifier's request: the same validation as the HTTP and gRPC verify APIs.
+      // The call as the verifier's request: the same validation as the HTTP and gRPC verify APIs. Every Identity
+      // header goes (shaken, div, rcd: the verifier judges them as one call), and the Request-URI's number as
+      // `ruri`, where a forwarded call's chain must end (RFC 8946 §4): To may still hold the original number.
       const input: Record<string, unknown> = { identity: identities, from: calling ?? '', to: call.to };
+      // A Request-URI without a number (sip:alice@…) is no error: the chain then ends at To.
+      const ruri = call.requestUri === undefined ? undefined : numberOf(`<${call.requestUri}>`);
+      if (ruri !== undefined) input.ruri = ruri;
       if (call.date?.readable) input.time = call.date.sec;
       const attempt = await verifier.attempt({ token: call.token, sourceAddress: call.sourceAddress, transport: call.transport, input });
       const accountId = attempt.caller?.accountId;

@@ -34,9 +34,9 @@ function sameOrig(a: Orig, aTn: string | undefined, b: JudgedDiv): boolean {
 /**
  * Orders a call's div PASSporTs by the chain they describe (RFC 8946 §4), whatever order the headers came in:
  * the shaken `dest` holds the first div's `div`; each div's `dest` holds the next one's `div`; the last `dest`
- * must hold the number called now. Each div must keep the original `orig` (RFC 8946 §3). Pure: no I/O.
+ * must hold the number called now (not compared when it is unknown). Each div must keep the original `orig` (RFC 8946 §3). Pure: no I/O.
  */
-export function linkDivChain(start: ChainStart, divs: readonly ChainDiv[], calledTn: string, maxHops: number): LinkedChain {
+export function linkDivChain(start: ChainStart, divs: readonly ChainDiv[], calledTn: string | undefined, maxHops: number): LinkedChain {
   const problems: ChainProblem[] = [];
   const pending: ChainDiv[] = [];
   const seen = new Map<string, number>();
@@ -89,7 +89,7 @@ export function linkDivChain(start: ChainStart, divs: readonly ChainDiv[], calle
   for (const d of pending) {
     problems.push({ reason: 'div_unlinked', index: d.index, detail: `div ${d.claims!.divTn} is in no earlier dest of the chain` });
   }
-  if (!problems.some((p) => p.reason === 'div_loop' || p.reason === 'div_branch' || p.reason === 'too_many') && !current.includes(calledTn)) {
+  if (calledTn !== undefined && !problems.some((p) => p.reason === 'div_loop' || p.reason === 'div_branch' || p.reason === 'too_many') && !current.includes(calledTn)) {
     problems.push({ reason: 'not_connected', detail: `the chain ends at ${current.join(',') || '(no tn)'}, the call is to ${calledTn}` });
   }
   return { chain, hops, problems };

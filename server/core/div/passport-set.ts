@@ -1,13 +1,9 @@
 import type { JudgedClaims } from '../verify/passport-decode.js';
-import type { TokenVerdict, Verstat } from '../verify/verify-result.js';
+import type { ChainProblem, PassportKind, TokenVerdict, Verstat } from '../verify/verify-result.js';
 import type { JudgedDiv } from './div-claims.js';
 
-/**
- * The kinds of PASSporT a call may carry (RFC 8224 §6.2: several Identity headers, each judged on its own).
- * `rcd` (RFC 9795) is recognised but not judged yet; `other` is any ppt this verifier does not support, which
- * RFC 8224 §6.2 lets a verifier ignore.
- */
-export type PassportKind = 'shaken' | 'div' | 'div-o' | 'rcd' | 'other';
+// The kinds and chain problems are part of every verify result (verify-result.ts); re-exported for the div code.
+export type { ChainProblem, ChainProblemReason, PassportKind } from '../verify/verify-result.js';
 
 interface PassportBase {
   /** Position of the Identity header as received (0-based). */
@@ -25,26 +21,6 @@ export type PassportVerdict =
 /** One PASSporT's own verdict (signature, certificate, freshness, claims): the verifier's per-token result. */
 export type PassportOutcome<T> = TokenVerdict<T>;
 
-/**
- * Why the PASSporTs of a call do not form one chain from the caller to the number called now (RFC 8946 §4):
- *  - `no_shaken`/`several_shaken`: the chain has no single start.
- *  - `div_duplicate`: the same div PASSporT twice.
- *  - `div_branch`: two div PASSporTs retarget the same number (two next hops).
- *  - `div_loop`: a div retargets back to a number already left.
- *  - `div_unlinked`: a div no hop leads to (its `div` is in no earlier `dest`): a missing link or a stray.
- *  - `div_orig_mismatch`: a div's `orig` is not the shaken `orig` (RFC 8946 §3 copies it).
- *  - `not_connected`: the last `dest` does not contain the number called now.
- *  - `too_many`: more div PASSporTs than the verifier follows, or more Identity headers than it judges.
- */
-export type ChainProblemReason = 'no_shaken' | 'several_shaken' | 'div_duplicate' | 'div_branch' | 'div_loop' | 'div_unlinked' | 'div_orig_mismatch' | 'not_connected' | 'too_many';
-
-export interface ChainProblem {
-  reason: ChainProblemReason;
-  /** The Identity header (index as received) the problem is about, when one is. */
-  index?: number;
-  detail: string;
-}
-
 /** The call-level verdict: what a terminating switch may show (verstat) and why. */
 export interface CallPassportsVerdict {
   verstat: Verstat;
@@ -57,6 +33,8 @@ export interface CallPassportsVerdict {
   problems: ChainProblem[];
   /** The first reason the call did not pass, for a Reason header; undefined when it passed. */
   reason?: string;
+  /** The header whose own failure decided the verdict; undefined when none failed (a chain problem, or passed). */
+  failedIndex?: number;
 }
 
 /** How many div hops are followed. French regulation asks for up to five; RFC 8946 sets no limit. */

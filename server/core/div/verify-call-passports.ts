@@ -1,7 +1,7 @@
 import { headerPpt, identityValues, MAX_IDENTITY_HEADERS, parseIdentityHeader, type IdentityHeader } from '../verify/identity-header.js';
 import { SHAKEN_PROFILE, type JudgedClaims } from '../verify/passport-decode.js';
 import { emptyChecks, failed, type Verstat } from '../verify/verify-result.js';
-import type { Verifier } from '../verify/verify-service.js';
+import type { TokenVerifier } from '../verify/token-verifier.js';
 import { DIV_PROFILE, judgeDivClaims, type JudgedDiv } from './div-claims.js';
 import { linkDivChain } from './div-chain.js';
 import { MAX_DIV_HOPS, type CallPassportsVerdict, type ChainProblem, type PassportKind, type PassportOutcome, type PassportVerdict } from './passport-set.js';
@@ -10,20 +10,31 @@ import { MAX_DIV_HOPS, type CallPassportsVerdict, type ChainProblem, type Passpo
 export interface CallPassportsRequest {
   /** Every Identity header of the call, in any order (RFC 8224 §6.2: each is judged separately). */
   identity: string | readonly string[];
-  /** The canonical number being called now (Request-URI, else To): where the chain must end (RFC 8946 §4). */
-  calledTn: string;
+  /**
+   * The canonical number being called now (Request-URI, else To): where the chain must end (RFC 8946 §4).
+   * Undefined: the chain is linked and judged, but where it ends is not compared (nothing to compare with).
+   */
+  calledTn: string | undefined;
   /** The canonical calling number (P-Asserted-Identity, else From), compared with the shaken `orig`. */
   origTn?: string;
   /** The SIP Date in seconds, checked for freshness with each PASSporT. */
   dateSec?: number;
 }
 
-function kindOf(ident: IdentityHeader): { kind: PassportKind; ppt: string | undefined } {
+export function kindOf(ident: IdentityHeader): { kind: PassportKind; ppt: string | undefined } {
   // RFC 8224 §4.1: the ppt parameter names the PASSporT's ppt; without it, the PASSporT header says.
   const raw = ident.ppt ?? headerPpt(ident.jws);
   const ppt = typeof raw === 'string' ? raw.toLowerCase() : undefined;
   const kind: PassportKind = ppt === 'shaken' || ppt === 'div' || ppt === 'rcd' ? ppt : 'other';
   return { kind, ppt };
+}
+
+/** The kind of each Identity header, in the order received (a header that does not parse is `other`). */
+export function passportKinds(values: readonly string[]): PassportKind[] {
+  return values.map((v) => {
+    const parsed = parseIdentityHeader(v);
+    return parsed.ok ? kindOf(parsed.header).kind : 'other';
+  });
 }
 
 /** A failed div's claims as received, judged only for placing it in the chain (its own verdict stays failed). */
@@ -45,7 +56,7 @@ function divForLinking(r: PassportOutcome<JudgedDiv>): JudgedDiv | undefined {
  *     TN-Validation-Passed: the shaken passes, every div passes, and the chain runs from the shaken `dest`
  *     to the number called now.
  */
-export async function verifyCallPassports(verifier: Pick<Verifier, 'verifyToken'>, request: CallPassportsRequest): Promise<CallPassportsVerdict> {
+export async function verifyCallPassports(verifier: TokenVerifier, request: CallPassportsRequest): Promise<CallPassportsVerdict> {
   const all = identityValues(request.identity);
   // Bounded like the single-PASSporT verifier: a flood of headers is judged no further than the limit.
   const values = all.slice(0, MAX_IDENTITY_HEADERS);
@@ -92,20 +103,23 @@ export async function verifyCallPassports(verifier: Pick<Verifier, 'verifyToken'
   let reason: string | undefined;
   const chainFailure = failures.find((r) => !r.ok && r.verstat === 'TN-Validation-Failed');
   const first = chainFailure ?? failures[0];
+  let failedIndex: number | undefined;
   if (first && !first.ok) {
     verstat = first.verstat;
     reason = `${first.reason}: ${first.reasonText}`;
+    failedIndex = [...shakens, ...divs].find((p) => p.result === first)!.index;
   } else if (problems.length > 0) {
     verstat = 'No-TN-Validation';
     reason = `${problems[0]!.reason}: ${problems[0]!.detail}`;
   }
   const verdict: CallPassportsVerdict = { verstat, ok: verstat === 'TN-Validation-Passed', passports, chain, problems };
   if (reason !== undefined) verdict.reason = reason;
+  if (failedIndex !== undefined) verdict.failedIndex = failedIndex;
   return verdict;
 }
 
 /** The shaken PASSporT judged, then its orig compared with the calling number (RFC 8224 §6.2 step 1). */
-async function verifyShaken(verifier: Pick<Verifier, 'verifyToken'>, ident: IdentityHeader, request: CallPassportsRequest): Promise<PassportOutcome<JudgedClaims>> {
+async function verifyShaken(verifier: TokenVerifier, ident: IdentityHeader, request: CallPassportsRequest): Promise<PassportOutcome<JudgedClaims>> {
   const checks = emptyChecks();
   const r = await verifier.verifyToken(ident, SHAKEN_PROFILE, request.dateSec, checks);
   if (!r.ok) return r;

@@ -10,6 +10,11 @@ export interface VerifyRequest {
   origTn?: string;
   /** Canonical called numbers (To); each must be among dest.tn when given. */
   destTn?: readonly string[];
+  /**
+   * The canonical number called now (the Request-URI's): where a forwarded call's chain of div PASSporTs must
+   * end (RFC 8946 §4). Only a call judged as a chain uses it; undefined: the first of `destTn`.
+   */
+  ruri?: string;
   /** The SIP Date header in seconds since the epoch; checked for freshness when given (RFC 8224 §6.2.1). */
   dateSec?: number;
 }
@@ -40,7 +45,7 @@ function someNumbers(f: { name: string; value: unknown }): string[] {
 }
 
 /**
- * Checks a verification request body: `{identity, pai?|from?|orig?, to?|dest?, time?|date?}` (see docs/verification.md).
+ * Checks a verification request body: `{identity, pai?|from?|orig?, to?|dest?, ruri?, time?|date?}` (see docs/verification.md).
  * A malformed request is the caller's error (ShakenError, HTTP 400); a bad token in a well-formed request is
  * a verification outcome, judged later.
  */
@@ -63,6 +68,8 @@ export function parseVerifyInput(input: unknown): VerifyRequest {
   if (calling) request.origTn = oneNumber(calling);
   const called = numberField(body, ['to', 'dest']);
   if (called) request.destTn = someNumbers(called);
+  const ruri = numberField(body, ['ruri']);
+  if (ruri) request.ruri = oneNumber(ruri);
   if (body.time !== undefined && body.time !== null) {
     if (typeof body.time !== 'number' || !Number.isSafeInteger(body.time) || body.time < 0) {
       throw new ShakenError('ERR_REQ_FIELD_INVALID', 'time must be whole seconds since the epoch (the SIP Date)', { field: 'time' });

@@ -52,6 +52,17 @@ export const VERIFY_REASONS = {
   signature_invalid: { sip: 438, kind: 'chain', text: 'the signature does not verify with the certificate key' },
   orig_mismatch: { sip: 438, kind: 'other', text: 'orig does not match the calling number (P-Asserted-Identity, else From)' },
   dest_mismatch: { sip: 438, kind: 'other', text: 'dest does not contain the called number (To)' },
+  // A call's PASSporTs that do not form one chain (RFC 8946 §4). Each PASSporT may be valid on its own, so the
+  // credential is not in question (No-TN-Validation); the PASSporTs do not match the request, which RFC 8224
+  // §6.2.2 answers 438 Invalid Identity Header (as orig_mismatch and dest_mismatch).
+  several_shaken: { sip: 438, kind: 'other', text: 'the call carries more than one shaken PASSporT; a call has one origin' },
+  div_duplicate: { sip: 438, kind: 'other', text: 'the same div PASSporT is carried twice' },
+  div_branch: { sip: 438, kind: 'other', text: 'two div PASSporTs retarget the same number' },
+  div_loop: { sip: 438, kind: 'other', text: 'a div PASSporT retargets the call back to a number it already left' },
+  div_unlinked: { sip: 438, kind: 'other', text: 'a div PASSporT is no hop of the chain: its div is in no earlier dest (a wrong div, a missing hop, or a div URI)' },
+  div_orig_mismatch: { sip: 438, kind: 'other', text: 'a div PASSporT\'s orig is not the shaken orig' },
+  not_connected: { sip: 438, kind: 'other', text: 'the chain of PASSporTs does not end at the number called now (ruri, else the first to)' },
+  too_many: { sip: 438, kind: 'other', text: 'more Identity headers or div hops than the verifier follows' },
 } as const satisfies Record<string, ReasonSpec>;
 
 export type VerifyReason = keyof typeof VERIFY_REASONS;
@@ -127,6 +138,8 @@ export interface VerifyPassed {
   checks: VerifyChecks;
   /** Things that did not fail the call but an operator should see (`crl_unavailable` under soft-fail). */
   warnings: string[];
+  /** A call judged as a chain (a div, or several Identity headers): every PASSporT's verdict. */
+  call?: CallReport;
 }
 
 export interface VerifyFailed {
@@ -142,6 +155,74 @@ export interface VerifyFailed {
   /** The claims as received, when they decoded: useful in logs even when the verification failed. */
   claims?: unknown;
   x5u?: string;
+  /** A call judged as a chain (a div, or several Identity headers): every PASSporT's verdict. */
+  call?: CallReport;
+}
+
+/**
+ * The kinds of PASSporT a call may carry (RFC 8224 §6.2: several Identity headers, each judged on its own).
+ * `div-o` (RFC 8946 §5) and `rcd` (RFC 9795) are recognised but not judged yet; `other` is any ppt this verifier
+ * does not support, which RFC 8224 §6.2 lets a verifier ignore.
+ */
+export const PASSPORT_KINDS = ['shaken', 'div', 'div-o', 'rcd', 'other'] as const;
+export type PassportKind = (typeof PASSPORT_KINDS)[number];
+
+/**
+ * Why the PASSporTs of a call do not form one chain from the caller to the number called now (RFC 8946 §4):
+ *  - `no_shaken`/`several_shaken`: the chain has no single start.
+ *  - `div_duplicate`: the same div PASSporT twice.
+ *  - `div_branch`: two div PASSporTs retarget the same number (two next hops).
+ *  - `div_loop`: a div retargets back to a number already left.
+ *  - `div_unlinked`: a div no hop leads to (its `div` is in no earlier `dest`): a missing link or a stray.
+ *  - `div_orig_mismatch`: a div's `orig` is not the shaken `orig` (RFC 8946 §3 copies it).
+ *  - `not_connected`: the last `dest` does not contain the number called now.
+ *  - `too_many`: more div PASSporTs than the verifier follows, or more Identity headers than it judges.
+ */
+export const CHAIN_PROBLEM_REASONS = ['no_shaken', 'several_shaken', 'div_duplicate', 'div_branch', 'div_loop', 'div_unlinked', 'div_orig_mismatch', 'not_connected', 'too_many'] as const;
+export type ChainProblemReason = (typeof CHAIN_PROBLEM_REASONS)[number];
+
+export interface ChainProblem {
+  reason: ChainProblemReason;
+  /** The Identity header (index as received) the problem is about, when one is. */
+  index?: number;
+  detail: string;
+}
+
+/** One Identity header of a call and its own verdict, as a result carries it (see CallReport). */
+export interface PassportReport {
+  /** Position of the Identity header as received (0-based). */
+  index: number;
+  kind: PassportKind;
+  /** The ppt as read (Identity parameter, else the PASSporT header). */
+  ppt?: string;
+  /** For a div on the chain: its hop, 1 for the first retargeting. */
+  hop?: number;
+  /** true passed, false failed, null not judged (rcd, an unsupported ppt, a header that does not parse). */
+  ok: boolean | null;
+  /** This PASSporT's own verstat, when judged. */
+  verstat?: Verstat;
+  /** When it failed: its reason and SIP code, as a single PASSporT's result would say. */
+  sip?: VerifySipCode;
+  reason?: VerifyReason;
+  /** Why it failed, or why it was not judged. */
+  reasonText?: string;
+  /** Its claims as judged (passed) or as received (failed, when they decoded). */
+  claims?: unknown;
+  x5u?: string;
+  cert?: VerifiedCert;
+  checks?: VerifyChecks;
+  warnings?: string[];
+}
+
+/**
+ * The `call` member of a result for a call with several PASSporTs (shaken plus div, RFC 8946): each header's
+ * verdict in the order received, the headers in chain order, and why they do not form one chain.
+ */
+export interface CallReport {
+  passports: PassportReport[];
+  /** Indexes (as received) of the shaken and the div PASSporTs in chain order: shaken, hop 1, hop 2, … */
+  chain: number[];
+  problems: ChainProblem[];
 }
 
 /** One PASSporT judged on its own (any ppt): its judged claims and certificate, or the failure. */

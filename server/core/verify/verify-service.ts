@@ -6,15 +6,18 @@ import type { Authenticator } from '../authenticate.js';
 import type { SourceResolver } from '../source-caller.js';
 import type { Clock, RequestLogSink } from '../ports.js';
 import type { CallerContext } from '../types.js';
+import { passportKinds, verifyCallPassports } from '../div/verify-call-passports.js';
 import { buildTrustedPath, validityAt } from './cert-path.js';
 import { ChainCache } from './chain-cache.js';
-import { selectShakenIdentity, type IdentityHeader } from './identity-header.js';
+import { callVerifyResult } from './call-result.js';
+import { identityValues, MAX_IDENTITY_HEADERS, selectShakenIdentity, type IdentityHeader } from './identity-header.js';
 import { decodePassport, HeaderMemo, judgeHeader, SHAKEN_PROFILE, type PassportProfile } from './passport-decode.js';
 import { RevocationChecker, type CrlPolicy } from './revocation.js';
 import { checkFetchUrl } from './url-policy.js';
 import { parseVerifyInput, type VerifyRequest } from './verify-request.js';
 import { emptyChecks, failed, type RevocationStatus, type TokenVerdict, type VerifyChecks, type VerifyResult } from './verify-result.js';
 import type { CertificateFetcher, TrustAnchorSource } from './verify-ports.js';
+import type { TokenVerifier } from './token-verifier.js';
 
 export interface VerifierOptions {
   /** How far iat and the SIP Date may be from now, either way (RFC 8224 §6.2.1; 60 s in SHAKEN). */
@@ -48,8 +51,12 @@ export interface VerifyCall extends CallerClaim {
  * A verification as data: the verdict, or the ShakenError that stopped it before any token was judged (the
  * caller, the request), with the caller when it was identified first.
  */
-export interface Verifier {
-  /** Judge one Identity header against the call. Never throws for anything the token or the network does. */
+export interface Verifier extends TokenVerifier {
+  /**
+   * Judge a call's Identity headers against the call. One shaken header: that PASSporT and the call's numbers.
+   * A div among them, or several headers: every PASSporT and the chain they form (RFC 8946), the result's
+   * `call` member listing each. Never throws for anything the tokens or the network do.
+   */
   verify(request: VerifyRequest): Promise<VerifyResult>;
   /**
    * Judge one already-parsed Identity header of any supported ppt (shaken, div): header, claims by the
@@ -190,7 +197,20 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     return { ok: true, value: claims, x5u, cert, checks, warnings };
   }
 
+  /**
+   * A call carrying a div PASSporT or several Identity headers (RFC 8224 §6.2: each judged on its own; RFC 8946
+   * §4: shaken and divs as one chain). The chain replaces the shaken `dest`-versus-To check: a forwarded call's
+   * To may still be the original number, and the chain must end at the number called now (ruri, else To).
+   */
+  async function verifyChain(request: VerifyRequest): Promise<VerifyResult> {
+    const calledTn = request.ruri ?? request.destTn?.[0];
+    const verdict = await verifyCallPassports({ verifyToken }, { identity: request.identity, calledTn, origTn: request.origTn, dateSec: request.dateSec });
+    return callVerifyResult(verdict, calledTn !== undefined);
+  }
+
   async function verify(request: VerifyRequest): Promise<VerifyResult> {
+    const values = identityValues(request.identity);
+    if (values.length > 1 || passportKinds(values.slice(0, MAX_IDENTITY_HEADERS)).includes('div')) return verifyChain(request);
     const checks = emptyChecks();
 
     const selected = selectShakenIdentity(request.identity);
@@ -244,6 +264,8 @@ export function createVerifier(deps: VerifierDeps): Verifier {
       const request = parseVerifyInput(call.input);
       entry.orig = request.origTn ?? null;
       entry.dest = request.destTn?.join(',') ?? null;
+      // One record per call, naming the headers judged (RequestLogRecord.passports): `shaken`, `shaken,div,div`.
+      entry.passports = passportKinds(identityValues(request.identity).slice(0, MAX_IDENTITY_HEADERS)).join(',') || null;
       return verify(request);
     };
     return withRequestLog(deps.log, entry, work, (result) => {

@@ -1,4 +1,4 @@
-import { VERIFY_REASON_LIST } from '../../core/verify/verify-result.js';
+import { CHAIN_PROBLEM_REASONS, PASSPORT_KINDS, VERIFY_REASON_LIST } from '../../core/verify/verify-result.js';
 
 const number = { type: 'string', description: 'Telephone number or SIP/tel URI; canonicalised (RFC 8224 §8.3) before comparing.', example: '+1 404 526 6060' };
 const checks = { type: 'object', description: 'Per check: true passed, false failed, null not run.', additionalProperties: { type: ['boolean', 'null'] } };
@@ -7,14 +7,68 @@ const verifyRequest = {
   type: 'object',
   required: ['identity'],
   properties: {
-    identity: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 16 }], description: 'The Identity header value(s) as received; the shaken one is picked among div/rcd.' },
+    identity: {
+      oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 16 }],
+      description: 'The Identity header value(s) as received, in any order. One shaken header: that PASSporT is judged against the call. A div among them, or several headers: every PASSporT is judged and the shaken and div ones must form one chain (RFC 8946); the answer then carries `call`.',
+    },
     pai: { ...number, description: 'P-Asserted-Identity number; beats from.' },
     from: { ...number, description: 'From number, used when pai is absent. Alias: orig (string or {"tn":…}).' },
-    to: { oneOf: [number, { type: 'array', items: number }], description: 'Called number(s); each must be in dest.tn. Alias: dest.' },
+    to: { oneOf: [number, { type: 'array', items: number }], description: 'Called number(s); each must be in dest.tn (one shaken header). For a chain the first is where it must end when ruri is absent. Alias: dest.' },
+    ruri: { ...number, description: 'The number called now (the Request-URI): where a chain of div PASSporTs must end. Default: the first to. Not used for one shaken header.' },
     time: { type: 'integer', description: 'SIP Date in seconds since the epoch; checked for freshness.' },
     date: { type: 'string', description: 'SIP Date header value (IMF-fixdate), instead of time.' },
   },
   example: { identity: 'eyJ…;info=<https://cr.example.net/sti.pem>;alg=ES256;ppt=shaken', from: '14045266060', to: '18001234567' },
+};
+
+const cert = { type: 'object', properties: { spc: { type: 'string' }, subject: { type: 'string' }, issuer: { type: 'string' }, serialNumber: { type: 'string' }, notAfter: { type: 'string', format: 'date-time' }, fromCache: { type: 'boolean' }, revocation: { type: 'string', enum: ['good', 'unavailable', 'not-checked'] } } };
+const verstat = { type: 'string', enum: ['TN-Validation-Passed', 'TN-Validation-Failed', 'No-TN-Validation'] };
+
+/** The `call` member: present when the request was judged as a chain (a div, or several Identity headers). */
+const callVerdict = {
+  type: 'object',
+  description: 'Every Identity header of the call with its own verdict, the chain and its problems (RFC 8946).',
+  required: ['passports', 'chain', 'problems'],
+  properties: {
+    passports: {
+      type: 'array',
+      description: 'One per Identity header, in the order received.',
+      items: {
+        type: 'object',
+        required: ['index', 'kind', 'ok'],
+        properties: {
+          index: { type: 'integer', description: 'Position as received, from 0.' },
+          kind: { type: 'string', enum: PASSPORT_KINDS },
+          ppt: { type: 'string' },
+          hop: { type: 'integer', description: 'For a div on the chain: 1 for the first retargeting.' },
+          ok: { type: ['boolean', 'null'], description: 'null: not judged (rcd, unsupported ppt, unparseable header).' },
+          verstat,
+          sip: { type: 'integer', enum: [403, 436, 437, 438] },
+          reasonPhrase: { type: 'string' },
+          reason: { type: 'string', enum: VERIFY_REASON_LIST },
+          reasonText: { type: 'string' },
+          claims: { type: 'object' },
+          x5u: { type: 'string' },
+          cert,
+          checks,
+          warnings: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+    chain: { type: 'array', items: { type: 'integer' }, description: 'Indexes of the shaken and the div PASSporTs in chain order.' },
+    problems: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['reason', 'detail'],
+        properties: {
+          reason: { type: 'string', enum: CHAIN_PROBLEM_REASONS },
+          index: { type: 'integer' },
+          detail: { type: 'string' },
+        },
+      },
+    },
+  },
 };
 
 const verifyResult = {
@@ -22,12 +76,12 @@ const verifyResult = {
   required: ['ok', 'verstat', 'checks'],
   properties: {
     ok: { type: 'boolean' },
-    verstat: { type: 'string', enum: ['TN-Validation-Passed', 'TN-Validation-Failed', 'No-TN-Validation'] },
+    verstat,
     attest: { type: 'string', enum: ['A', 'B', 'C'] },
     origid: { type: 'string' },
     claims: { type: 'object' },
     x5u: { type: 'string' },
-    cert: { type: 'object', properties: { spc: { type: 'string' }, subject: { type: 'string' }, issuer: { type: 'string' }, serialNumber: { type: 'string' }, notAfter: { type: 'string', format: 'date-time' }, fromCache: { type: 'boolean' }, revocation: { type: 'string', enum: ['good', 'unavailable', 'not-checked'] } } },
+    cert,
     warnings: { type: 'array', items: { type: 'string' } },
     sip: { type: 'integer', enum: [403, 436, 437, 438] },
     reasonPhrase: { type: 'string' },
@@ -35,6 +89,7 @@ const verifyResult = {
     reasonText: { type: 'string' },
     atisReasonCode: { type: 'integer' },
     checks,
+    call: callVerdict,
   },
 };
 
@@ -42,7 +97,7 @@ const verifyResult = {
 export const VERIFY_OPENAPI_PATHS = {
   '/api/stir-shaken/verify': {
     post: {
-      summary: 'Verify an Identity header (STI-VS); every verification outcome is 200',
+      summary: 'Verify a call\'s Identity header(s) (STI-VS), a forwarded call\'s div chain included; every verification outcome is 200',
       security: [{ apiKey: [] }],
       requestBody: { required: true, content: { 'application/json': { schema: verifyRequest } } },
       responses: {

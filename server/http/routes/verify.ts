@@ -1,11 +1,25 @@
 import type { FastifyInstance } from 'fastify';
 import { bearerToken } from '../../core/authenticate.js';
 import type { Verifier } from '../../core/verify/verify-service.js';
-import { SIP_REASON_PHRASE, type VerifyResult } from '../../core/verify/verify-result.js';
+import { SIP_REASON_PHRASE, type CallReport, type VerifiedCert, type VerifyResult } from '../../core/verify/verify-result.js';
+
+function certJson(cert: VerifiedCert) {
+  return { ...cert, notAfter: cert.notAfter.toISOString() };
+}
+
+/** The `call` member of a call judged as a chain: each PASSporT's verdict as received, the chain, its problems. */
+function callJson(call: CallReport) {
+  return {
+    passports: call.passports.map((p) => ({ ...p, ...(p.cert === undefined ? {} : { cert: certJson(p.cert) }), ...(p.sip === undefined ? {} : { reasonPhrase: SIP_REASON_PHRASE[p.sip] }) })),
+    chain: call.chain,
+    problems: call.problems,
+  };
+}
 
 /**
  * The one mapping of a verification result to JSON (STYLE.md §3): every outcome is HTTP 200, since a failed
- * verification is an answer, not a faulty request. Dates become ISO strings.
+ * verification is an answer, not a faulty request. Dates become ISO strings. A call judged as a chain (a div,
+ * or several Identity headers) also carries `call`.
  */
 export function verifyResponse(r: VerifyResult) {
   if (r.ok) {
@@ -16,9 +30,10 @@ export function verifyResponse(r: VerifyResult) {
       origid: r.origid,
       claims: r.claims,
       x5u: r.x5u,
-      cert: { ...r.cert, notAfter: r.cert.notAfter.toISOString() },
+      cert: certJson(r.cert),
       checks: r.checks,
       warnings: r.warnings,
+      ...(r.call === undefined ? {} : { call: callJson(r.call) }),
     };
   }
   return {
@@ -32,6 +47,7 @@ export function verifyResponse(r: VerifyResult) {
     checks: r.checks,
     ...(r.x5u === undefined ? {} : { x5u: r.x5u }),
     ...(r.claims === undefined ? {} : { claims: r.claims }),
+    ...(r.call === undefined ? {} : { call: callJson(r.call) }),
   };
 }
 
