@@ -175,6 +175,38 @@ describe('verifying a forwarded call: one shaken plus div PASSporTs (RFC 8946 §
     expect(v).toMatchObject({ verstat: 'No-TN-Validation', problems: [{ reason: 'too_many' }] });
   });
 
+  /** A div-o for the hop from the last PASSporT of `received`, drawn from them (RFC 8946 §5: opt nests it). */
+  async function divO(received: string[], to: string, by = fwd[0]!): Promise<string> {
+    return (await by.signing.handleDiv({ token: by.token, transport: 'http', input: { identity: received, dest: { tn: [to] }, ppt: 'div-o' } })).identity;
+  }
+
+  it('verifies a div-o and the PASSporT nested in its opt, so a call whose shaken header was dropped still passes', async () => {
+    const s = await shaken();
+    const hop1 = await divO([s], N[1]!);
+    const alone = await check([hop1], N[1]!);
+    expect(alone, JSON.stringify(alone.problems)).toMatchObject({ verstat: 'TN-Validation-Passed', chain: [1, 0], problems: [] });
+    expect(alone.passports).toMatchObject([{ kind: 'div-o', hop: 1, result: { ok: true } }, { kind: 'shaken', nestedIn: 0, result: { ok: true } }]);
+    // Carried both ways (the header and the nesting), the shaken is judged once, not as a second origin.
+    const both = await check([s, hop1], N[1]!);
+    expect(both).toMatchObject({ verstat: 'TN-Validation-Passed', chain: [0, 1] });
+    expect(both.passports).toHaveLength(2);
+  });
+
+  it('unpacks nested div-o PASSporTs down to the shaken, and fails the call when a nested one is forged', async () => {
+    const s = await shaken();
+    const hop1 = await divO([s], N[1]!);
+    const hop2 = await divO([s, hop1], N[2]!, fwd[1]!);
+    const v = await check([hop2], N[2]!);
+    expect(v, JSON.stringify(v.problems)).toMatchObject({ verstat: 'TN-Validation-Passed', problems: [] });
+    expect(v.passports.map((p) => [p.kind, p.nestedIn])).toEqual([['div-o', undefined], ['div-o', 0], ['shaken', 1]]);
+    // A nested shaken whose signature does not verify fails the whole call, as a received one would.
+    const [h, p, sig] = s.split(';')[0]!.split('.') as [string, string, string];
+    const forgedClaims = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), attest: 'A' })).toString('base64url');
+    const forged = `${h}.${forgedClaims}.${sig};info=<${origin.dir.credentials[0]!.x5u}>;alg=ES256;ppt=shaken`;
+    const bad = await check([await divO([forged], N[1]!)], N[1]!);
+    expect(bad).toMatchObject({ verstat: 'TN-Validation-Failed', passports: [{ kind: 'div-o', result: { ok: true } }, { kind: 'shaken', nestedIn: 0, result: { ok: false, reason: 'signature_invalid' } }] });
+  });
+
   it('lists an rcd or unknown ppt without judging it, and the call still passes', async () => {
     const ids = await chainOf(1);
     const [jws] = ids[1]!.split(';') as [string];

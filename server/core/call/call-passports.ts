@@ -2,7 +2,7 @@ import { headerPpt, identityValues, parseIdentityHeader } from '../verify/identi
 
 /**
  * Whether a call's Identity headers hold a PASSporT of the shaken/div chain (RFC 8588 `shaken`, RFC 8946
- * `div`): a call some provider already signed (or claims to have), which the signer extends instead of
+ * `div` and `div-o`): a call some provider already signed (or claims to have), which the signer extends instead of
  * signing anew. Headers that cannot be read, or of another ppt only (`rcd`, unknown), leave the call unsigned
  * as far as this is concerned; the chain itself is read and refused by the core's div path
  * (div/div-from-passports.ts), e.g. a div without a shaken.
@@ -13,6 +13,6 @@ export function carriesSignedPassport(identities: readonly string[]): boolean {
     if (!parsed.ok) return false;
     // RFC 8224 §4.1: the ppt parameter names the PASSporT's ppt; without it the PASSporT header says.
     const ppt = parsed.header.ppt ?? headerPpt(parsed.header.jws);
-    return typeof ppt === 'string' && (ppt.toLowerCase() === 'shaken' || ppt.toLowerCase() === 'div');
+    return typeof ppt === 'string' && ['shaken', 'div', 'div-o'].includes(ppt.toLowerCase());
   });
 }

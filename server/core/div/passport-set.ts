@@ -6,8 +6,10 @@ import type { JudgedDiv } from './div-claims.js';
 export type { ChainProblem, ChainProblemReason, PassportKind } from '../verify/verify-result.js';
 
 interface PassportBase {
-  /** Position of the Identity header as received (0-based). */
+  /** Position of the Identity header as received (0-based); nested PASSporTs follow the received headers. */
   index: number;
+  /** A PASSporT unpacked from a div-o's `opt` (RFC 8946 §5): the index of the one that carried it. */
+  nestedIn?: number;
   kind: PassportKind;
   /** The ppt as read (Identity parameter, else the PASSporT header), for reports. */
   ppt: string | undefined;
@@ -15,8 +17,8 @@ interface PassportBase {
 
 export type PassportVerdict =
   | (PassportBase & { kind: 'shaken'; result: PassportOutcome<JudgedClaims> })
-  | (PassportBase & { kind: 'div'; result: PassportOutcome<JudgedDiv>; /** 1-based hop in the chain; undefined when off the chain. */ hop: number | undefined })
-  | (PassportBase & { kind: 'div-o' | 'rcd' | 'other'; result: { ok: null; detail: string } });
+  | (PassportBase & { kind: 'div' | 'div-o'; result: PassportOutcome<JudgedDiv>; /** 1-based hop in the chain; undefined when off the chain. */ hop: number | undefined })
+  | (PassportBase & { kind: 'rcd' | 'other'; result: { ok: null; detail: string } });
 
 /** One PASSporT's own verdict (signature, certificate, freshness, claims): the verifier's per-token result. */
 export type PassportOutcome<T> = TokenVerdict<T>;
@@ -26,7 +28,7 @@ export interface CallPassportsVerdict {
   verstat: Verstat;
   /** True only for TN-Validation-Passed. */
   ok: boolean;
-  /** Every Identity header, in the order received, with its own verdict. */
+  /** Every Identity header, in the order received, with its own verdict; then any PASSporT nested in a div-o. */
   passports: PassportVerdict[];
   /** Indexes (as received) of the shaken and the div PASSporTs in chain order: shaken, hop 1, hop 2, … */
   chain: number[];

@@ -4,6 +4,7 @@ import { emptyChecks, failed, type Verstat } from '../verify/verify-result.js';
 import type { TokenVerifier } from '../verify/token-verifier.js';
 import { DIV_PROFILE, judgeDivClaims, type JudgedDiv } from './div-claims.js';
 import { linkDivChain } from './div-chain.js';
+import { DIV_O_PROFILE, withNestedPassports } from './nested-passports.js';
 import { MAX_DIV_HOPS, type CallPassportsVerdict, type ChainProblem, type PassportKind, type PassportOutcome, type PassportVerdict } from './passport-set.js';
 
 /** A call's PASSporTs as a transport hands them over. */
@@ -25,7 +26,7 @@ export function kindOf(ident: IdentityHeader): { kind: PassportKind; ppt: string
   // RFC 8224 §4.1: the ppt parameter names the PASSporT's ppt; without it, the PASSporT header says.
   const raw = ident.ppt ?? headerPpt(ident.jws);
   const ppt = typeof raw === 'string' ? raw.toLowerCase() : undefined;
-  const kind: PassportKind = ppt === 'shaken' || ppt === 'div' || ppt === 'rcd' ? ppt : 'other';
+  const kind: PassportKind = ppt === 'shaken' || ppt === 'div' || ppt === 'div-o' || ppt === 'rcd' ? ppt : 'other';
   return { kind, ppt };
 }
 
@@ -60,22 +61,28 @@ export async function verifyCallPassports(verifier: TokenVerifier, request: Call
   const all = identityValues(request.identity);
   // Bounded like the single-PASSporT verifier: a flood of headers is judged no further than the limit.
   const values = all.slice(0, MAX_IDENTITY_HEADERS);
+  // RFC 8946 §5: a div-o carries the PASSporT it diverts; each nested one is judged as if it had been received.
+  const sources = withNestedPassports(values);
   const passports = await Promise.all(
-    values.map(async (value, index): Promise<PassportVerdict> => {
+    sources.map(async ({ value, nestedIn }, index): Promise<PassportVerdict> => {
+      const where = nestedIn === undefined ? {} : { nestedIn };
       const parsed = parseIdentityHeader(value);
-      if (!parsed.ok) return { index, kind: 'other', ppt: undefined, result: { ok: null, detail: `not an Identity header: ${parsed.detail}` } };
+      if (!parsed.ok) return { index, ...where, kind: 'other', ppt: undefined, result: { ok: null, detail: `not an Identity header: ${parsed.detail}` } };
       const ident = parsed.header;
       const { kind, ppt } = kindOf(ident);
-      if (kind === 'shaken') return { index, kind, ppt, result: await verifyShaken(verifier, ident, request) };
-      if (kind === 'div') return { index, kind, ppt, hop: undefined, result: await verifier.verifyToken(ident, DIV_PROFILE, request.dateSec, emptyChecks()) };
-      return { index, kind, ppt, result: { ok: null, detail: kind === 'rcd' ? 'rcd PASSporTs are not judged yet' : `ppt ${ppt ?? '(none)'} is not supported; ignored (RFC 8224 §6.2)` } };
+      if (kind === 'shaken') return { index, ...where, kind, ppt, result: await verifyShaken(verifier, ident, request) };
+      if (kind === 'div' || kind === 'div-o') {
+        const profile = kind === 'div' ? DIV_PROFILE : DIV_O_PROFILE;
+        return { index, ...where, kind, ppt, hop: undefined, result: await verifier.verifyToken(ident, profile, request.dateSec, emptyChecks()) };
+      }
+      return { index, ...where, kind, ppt, result: { ok: null, detail: kind === 'rcd' ? 'rcd PASSporTs are not judged yet' : `ppt ${ppt ?? '(none)'} is not supported; ignored (RFC 8224 §6.2)` } };
     }),
   );
 
   const problems: ChainProblem[] = [];
   if (all.length > values.length) problems.push({ reason: 'too_many', detail: `${all.length} Identity headers; at most ${MAX_IDENTITY_HEADERS} are judged` });
   const shakens = passports.filter((p): p is Extract<PassportVerdict, { kind: 'shaken' }> => p.kind === 'shaken');
-  const divs = passports.filter((p): p is Extract<PassportVerdict, { kind: 'div' }> => p.kind === 'div');
+  const divs = passports.filter((p): p is Extract<PassportVerdict, { kind: 'div' | 'div-o' }> => p.kind === 'div' || p.kind === 'div-o');
   let chain: number[] = [];
   if (shakens.length === 0) problems.push({ reason: 'no_shaken', detail: `${values.length} Identity headers, none shaken` });
   else if (shakens.length > 1) problems.push({ reason: 'several_shaken', detail: `${shakens.length} shaken PASSporTs; a call has one origin` });
@@ -87,7 +94,7 @@ export async function verifyCallPassports(verifier: TokenVerifier, request: Call
     } else {
       const linked = linkDivChain(
         { index: shaken.index, origTn: start.origTn, orig: start.claims.orig, destTns: start.destTns },
-        divs.map((d) => ({ index: d.index, jws: values[d.index]!, claims: divForLinking(d.result) })),
+        divs.map((d) => ({ index: d.index, jws: sources[d.index]!.value, claims: divForLinking(d.result) })),
         request.calledTn,
         MAX_DIV_HOPS,
       );

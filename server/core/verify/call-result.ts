@@ -20,7 +20,8 @@ const PROBLEM_REASON: Record<ChainProblemReason, VerifyReason> = {
 function reportOf(p: PassportVerdict): PassportReport {
   const r: PassportReport = { index: p.index, kind: p.kind, ok: p.result.ok };
   if (p.ppt !== undefined) r.ppt = p.ppt;
-  if (p.kind === 'div' && p.hop !== undefined) r.hop = p.hop;
+  if (p.nestedIn !== undefined) r.nestedIn = p.nestedIn;
+  if ((p.kind === 'div' || p.kind === 'div-o') && p.hop !== undefined) r.hop = p.hop;
   const v = p.result;
   if (v.ok === null) {
     r.reasonText = v.detail;
@@ -44,7 +45,8 @@ function reportOf(p: PassportVerdict): PassportReport {
 }
 
 function headerName(p: PassportVerdict): string {
-  const hop = p.kind === 'div' && p.hop !== undefined ? `, hop ${p.hop}` : '';
+  const hop = (p.kind === 'div' || p.kind === 'div-o') && p.hop !== undefined ? `, hop ${p.hop}` : '';
+  if (p.nestedIn !== undefined) return `the PASSporT nested in Identity header ${p.nestedIn + 1} (${p.kind}${hop})`;
   return `Identity header ${p.index + 1} (${p.kind}${hop})`;
 }
 

@@ -161,7 +161,8 @@ export interface VerifyFailed {
 
 /**
  * The kinds of PASSporT a call may carry (RFC 8224 §6.2: several Identity headers, each judged on its own).
- * `div-o` (RFC 8946 §5) and `rcd` (RFC 9795) are recognised but not judged yet; `other` is any ppt this verifier
+ * `div-o` (RFC 8946 §5) is judged as a div and its nested PASSporT as one more; `rcd` (RFC 9795) is recognised
+ * but not judged yet; `other` is any ppt this verifier
  * does not support, which RFC 8224 §6.2 lets a verifier ignore.
  */
 export const PASSPORT_KINDS = ['shaken', 'div', 'div-o', 'rcd', 'other'] as const;
@@ -190,12 +191,14 @@ export interface ChainProblem {
 
 /** One Identity header of a call and its own verdict, as a result carries it (see CallReport). */
 export interface PassportReport {
-  /** Position of the Identity header as received (0-based). */
+  /** Position of the Identity header as received (0-based); PASSporTs nested in a div-o follow the received ones. */
   index: number;
+  /** For a PASSporT nested in a div-o's `opt` (RFC 8946 §5): the index of the div-o that carried it. */
+  nestedIn?: number;
   kind: PassportKind;
   /** The ppt as read (Identity parameter, else the PASSporT header). */
   ppt?: string;
-  /** For a div on the chain: its hop, 1 for the first retargeting. */
+  /** For a div (or div-o) on the chain: its hop, 1 for the first retargeting. */
   hop?: number;
   /** true passed, false failed, null not judged (rcd, an unsupported ppt, a header that does not parse). */
   ok: boolean | null;

@@ -198,7 +198,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
   }
 
   /**
-   * A call carrying a div PASSporT or several Identity headers (RFC 8224 §6.2: each judged on its own; RFC 8946
+   * A call carrying a div (or div-o) PASSporT or several Identity headers (RFC 8224 §6.2: each judged on its own; RFC 8946
    * §4: shaken and divs as one chain). The chain replaces the shaken `dest`-versus-To check: a forwarded call's
    * To may still be the original number, and the chain must end at the number called now (ruri, else To).
    */
@@ -210,7 +210,8 @@ export function createVerifier(deps: VerifierDeps): Verifier {
 
   async function verify(request: VerifyRequest): Promise<VerifyResult> {
     const values = identityValues(request.identity);
-    if (values.length > 1 || passportKinds(values.slice(0, MAX_IDENTITY_HEADERS)).includes('div')) return verifyChain(request);
+    const kinds = passportKinds(values.slice(0, MAX_IDENTITY_HEADERS));
+    if (values.length > 1 || kinds.includes('div') || kinds.includes('div-o')) return verifyChain(request);
     const checks = emptyChecks();
 
     const selected = selectShakenIdentity(request.identity);
