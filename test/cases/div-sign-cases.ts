@@ -23,7 +23,7 @@ export interface DivCaseContext {
 }
 
 export type DivOutcome =
-  | { ok: true; div: { tn: string } | { uri: string }; dest: string[]; origid: 'from-shaken' | 'given' | 'fresh'; passports: string }
+  | { ok: true; div: { tn: string } | { uri: string }; dest: string[]; origid: 'from-shaken' | 'given' | 'fresh'; passports: string; /** div-o: opt nests the last received header's PASSporT. */ ppt?: 'div-o' }
   | { ok: false; code: ErrorCode; field?: string };
 
 export interface DivSignCase {
@@ -70,6 +70,27 @@ export const DIV_SIGN_CASES: DivSignCase[] = [
     outcome: { ok: true, div: { tn: NEW_TN }, dest: [THIRD_TN], origid: 'from-shaken', passports: 'shaken,div,div' },
     http: 200,
     grpc: 'OK',
+  },
+  {
+    title: 'signs a div-o that nests the received shaken PASSporT in opt (RFC 8946 §5)',
+    body: async (c) => ({ identity: [await c.shaken([DIV_TN])], dest: { tn: [NEW_TN] }, ppt: 'div-o' }),
+    outcome: { ok: true, div: { tn: DIV_TN }, dest: [NEW_TN], origid: 'from-shaken', passports: 'shaken,div-o', ppt: 'div-o' },
+    http: 200,
+    grpc: 'OK',
+  },
+  {
+    title: 'refuses a div-o in the explicit form: there is no PASSporT to nest',
+    body: async () => ({ ...explicit, ppt: 'div-o' }),
+    outcome: { ok: false, code: 'ERR_REQ_FIELD_MISSING', field: 'identity' },
+    http: 400,
+    grpc: 'INVALID_ARGUMENT',
+  },
+  {
+    title: 'refuses a ppt other than div or div-o',
+    body: async (c) => ({ identity: [await c.shaken([DIV_TN])], dest: { tn: [NEW_TN] }, ppt: 'shaken' }),
+    outcome: { ok: false, code: 'ERR_REQ_FIELD_INVALID', field: 'ppt' },
+    http: 400,
+    grpc: 'INVALID_ARGUMENT',
   },
   {
     title: 'needs div when the last hop went to several numbers',
@@ -205,21 +226,24 @@ export interface DivAnswer {
  * Identity parameters of RFC 8946 §3; and the answer's fields equal to the signed claims.
  */
 export async function expectSignedDiv(answer: DivAnswer, leafCertPem: string, want: Extract<DivOutcome, { ok: true }>, body: unknown): Promise<void> {
+  const ppt = want.ppt ?? 'div';
   const [jws, ...params] = answer.identity.split(';');
-  expect(params).toEqual([`info=<${answer.x5u}>`, 'alg=ES256', 'ppt=div']);
+  expect(params).toEqual([`info=<${answer.x5u}>`, 'alg=ES256', `ppt=${ppt}`]);
   const [h, p, s] = jws!.split('.') as [string, string, string];
   const spki = createPublicKey(leafCertPem).export({ type: 'spki', format: 'pem' }).toString();
   const { protectedHeader, payload } = await compactVerify(jws!, await importSPKI(spki, 'ES256'));
-  expect(protectedHeader).toEqual({ alg: 'ES256', ppt: 'div', typ: 'passport', x5u: answer.x5u });
+  expect(protectedHeader).toEqual({ alg: 'ES256', ppt, typ: 'passport', x5u: answer.x5u });
   const own = cryptoVerify('sha256', Buffer.from(`${h}.${p}`, 'ascii'), { key: new X509Certificate(leafCertPem).publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url'));
   expect(own).toBe(true);
 
   const b = body as { identity?: string[]; origid?: string };
+  // A div-o nests the last received header's PASSporT (its JWS, without the Identity parameters).
+  const opt = ppt === 'div-o' ? `,"opt":${JSON.stringify(b.identity!.at(-1)!.split(';')[0])}` : '';
   const origid = want.origid === 'from-shaken' ? shakenOrigid(b.identity!) : want.origid === 'given' ? b.origid! : answer.origid;
   if (want.origid === 'fresh') expect(origid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-  // Written out member by member in RFC 8225 §9 order (dest, div, iat, orig, origid), not with the signer's code.
-  const canonical = `{"dest":{"tn":${JSON.stringify(want.dest)}},"div":${JSON.stringify(want.div)},"iat":${answer.iat},"orig":{"tn":"${ORIG_TN}"},"origid":"${origid}"}`;
+  // Written out member by member in RFC 8225 §9 order (dest, div, iat, opt, orig, origid), not with the signer's code.
+  const canonical = `{"dest":{"tn":${JSON.stringify(want.dest)}},"div":${JSON.stringify(want.div)},"iat":${answer.iat}${opt},"orig":{"tn":"${ORIG_TN}"},"origid":"${origid}"}`;
   expect(new TextDecoder().decode(payload)).toBe(canonical);
-  expect(Buffer.from(h, 'base64url').toString()).toBe(`{"alg":"ES256","ppt":"div","typ":"passport","x5u":${JSON.stringify(answer.x5u)}}`);
+  expect(Buffer.from(h, 'base64url').toString()).toBe(`{"alg":"ES256","ppt":"${ppt}","typ":"passport","x5u":${JSON.stringify(answer.x5u)}}`);
   expect({ div: answer.div, dest: answer.dest.tn, orig: answer.orig, origid: answer.origid }).toEqual({ div: want.div, dest: want.dest, orig: { tn: ORIG_TN }, origid });
 }

@@ -54,6 +54,7 @@ const signDivRequest = {
     div: target('Where the call was sent before this retargeting: required in the explicit form; with identity, needed only when the last hop went to several numbers, and then one of them.'),
     origid: { type: 'string', format: 'uuid', description: 'Explicit form only: the shaken PASSporT\'s origid, so the call keeps one (ATIS-1000085); generated when absent.' },
     iat: { type: 'integer', description: 'Seconds since the epoch; defaults to now; must be within the account token TTL of now.' },
+    ppt: { type: 'string', enum: ['div', 'div-o'], description: 'div (default), or div-o: the PASSporT this hop diverts is nested in the opt claim (RFC 8946 §5); identity form only.' },
   },
 };
 

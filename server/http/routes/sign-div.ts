@@ -14,7 +14,7 @@ export const signDivResponseSchema = {
   type: 'object',
   required: ['identity', 'div', 'dest', 'orig', 'origid', 'iat', 'x5u'],
   properties: {
-    identity: { type: 'string', description: 'The div PASSporT as a SIP Identity header value, `;ppt=div` (RFC 8946 §3, RFC 8224 §4.1). Add it beside the Identity headers the call arrived with.' },
+    identity: { type: 'string', description: 'The div PASSporT as a SIP Identity header value, `;ppt=div` (or `;ppt=div-o`; RFC 8946 §3 and §5, RFC 8224 §4.1). Add it beside the Identity headers the call arrived with.' },
     div: { ...target, description: 'Where the call was sent before this retargeting (RFC 8946 §3).' },
     dest: {
       type: 'object',
