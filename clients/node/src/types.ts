@@ -22,11 +22,14 @@ export type DivTarget = { tn: string } | { uri: string };
  */
 export type SignDivRequest =
   | { orig: { tn: string } | { uri: string }; dest: { tn?: string[]; uri?: string[] }; div: DivTarget; iat?: number; origid?: string }
-  /** orig and origid come from the shaken PASSporT; div from the last hop's dest, named only when it held several. */
-  | { identity: string[]; dest: { tn?: string[]; uri?: string[] }; div?: DivTarget; iat?: number };
+  /**
+   * orig and origid come from the shaken PASSporT; div from the last hop's dest, named only when it held several.
+   * `ppt: 'div-o'` nests the last hop's PASSporT in the div's opt claim (RFC 8946 §5).
+   */
+  | { identity: string[]; dest: { tn?: string[]; uri?: string[] }; div?: DivTarget; iat?: number; ppt?: 'div' | 'div-o' };
 
 export interface SignDivResponse {
-  /** The Identity header value to add beside the received ones: `<jws>;info=<x5u>;alg=ES256;ppt=div`. */
+  /** The Identity header value to add beside the received ones: `<jws>;info=<x5u>;alg=ES256;ppt=div` (or `ppt=div-o`). */
   identity: string;
   div: DivTarget;
   dest: { tn?: string[]; uri?: string[] };
