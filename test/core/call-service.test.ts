@@ -113,7 +113,8 @@ describe('the call service', () => {
     it('cannot validate a callee that is not a number: No-TN-Validation with 438, and the verification is logged', async () => {
       const r = await service().verifyCall(call({ identities: [await identity()], to: '<sip:sales@carrier.example.net>' }));
       expect(r).toMatchObject({ outcome: 'unverifiable', verdict: { verstat: 'No-TN-Validation', failure: { sip: 438, stop: false } }, error: { code: 'ERR_TN_INVALID' } });
-      expect(r.routes).toEqual([{ uri: 'sip:18005551234@carrier.example.net', priority: 0 }]);
+      // Routed for the number called now, the Request-URI's (a forwarded call's To still holds the first number).
+      expect(r.routes).toEqual([{ uri: 'sip:tollfree.example.net', priority: 10 }]);
       expect(f.dir.log.at(-1)).toMatchObject({ kind: 'verify', errorCode: 'ERR_TN_INVALID', accountId: f.account.id });
     });
 

@@ -175,8 +175,11 @@ export function createCallService(deps: CallServiceDeps): CallService {
       // ATIS-1000074 §5.3.1: the verstat goes on the calling number, read from the call, never copied text.
       const callingTn = numberOf(calling);
       const stop = !policy.routeFailedVerification;
+      // The number called now (the Request-URI's, else To's): where a forwarded call's chain must end (RFC 8946 §4)
+      // and the number it is routed for; To may still hold the number first dialled.
+      const calledNow = calledNowTn(call);
       const onward = async (accountId: string | undefined, verdict: CallVerdict) =>
-        verdict.failure?.stop ? [] : await routesFor(accountId, numberOf(call.to), routableRequestUri(call));
+        verdict.failure?.stop ? [] : await routesFor(accountId, calledNow, routableRequestUri(call));
 
       if (!identities) {
         // Nothing was verified, so nothing goes in the request log: only the account is needed, for the routes.
@@ -192,12 +195,9 @@ export function createCallService(deps: CallServiceDeps): CallService {
       }
 
       // The call as the verifier's request: the same validation as the HTTP and gRPC verify APIs. Every Identity
-      // header goes (shaken, div, rcd: the verifier judges them as one call), and the Request-URI's number as
-      // `ruri`, where a forwarded call's chain must end (RFC 8946 §4): To may still hold the original number.
+      // header goes (shaken, div, rcd: the verifier judges them as one call), and the number called now as `ruri`.
       const input: Record<string, unknown> = { identity: identities, from: calling ?? '', to: call.to };
-      // A Request-URI without a number (sip:alice@…) is no error: the chain then ends at To.
-      const ruri = call.requestUri === undefined ? undefined : numberOf(`<${call.requestUri}>`);
-      if (ruri !== undefined) input.ruri = ruri;
+      if (calledNow !== undefined) input.ruri = calledNow;
       if (call.date?.readable) input.time = call.date.sec;
       const attempt = await verifier.attempt({ token: call.token, sourceAddress: call.sourceAddress, transport: call.transport, input });
       const accountId = attempt.caller?.accountId;
