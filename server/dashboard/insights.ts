@@ -8,8 +8,8 @@ export function storeInsights(store: Store): Insights {
   return {
     stats: (q) => computeStats(store, q),
     reportCounts: async (w) => {
-      const [signed, failures] = await Promise.all([store.dashboard.signedByAccount(w), store.dashboard.failuresByReason(w)]);
-      return { signed, failures };
+      const [ok, failures] = await Promise.all([store.dashboard.okByAccount(w), store.dashboard.failuresByReason(w)]);
+      return { ok, failures };
     },
   };
 }

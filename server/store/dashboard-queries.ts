@@ -15,10 +15,11 @@ import type {
   LogRow,
   LogRowFilter,
   NewDashboardUser,
-  SignedCountRow,
+  OkCountRow,
   StatsBucketRow,
   TimeWindow,
 } from './dashboard-store.js';
+import { carriesPassport } from './passport-filter.js';
 import { toRequestLogRecord } from './row-mapping.js';
 import type { Database } from './schema.js';
 import { guarded, isUniqueViolation } from './store-errors.js';
@@ -259,6 +260,8 @@ export class KyselyDashboardStore implements DashboardStore {
       if (f.accountId !== undefined) q = q.where('account_id', '=', f.accountId);
       if (f.transport !== undefined) q = q.where('transport', '=', f.transport);
       if (f.outcome !== undefined) q = q.where('outcome', '=', f.outcome);
+      // For `div` the partial indexes of migration 009 (with and without the account) find the rows at once.
+      if (f.passport !== undefined) q = q.where(carriesPassport(f.passport));
       if (f.number !== undefined) {
         // dest is the canonical numbers joined by ','; the caller passes digits only, so LIKE has no wildcards to escape.
         const num = f.number;
@@ -338,17 +341,22 @@ export class KyselyDashboardStore implements DashboardStore {
     });
   }
 
-  signedByAccount(w: TimeWindow): Promise<SignedCountRow[]> {
+  okByAccount(w: TimeWindow): Promise<OkCountRow[]> {
+    // 0/1 rather than a boolean (SQLite has none); a literal throughout, so PostgreSQL matches the GROUP BY
+    // expression to the select list (see statsBuckets).
+    const forwarded = sql<number>`case when ${carriesPassport('div')} then 1 else 0 end`;
     return guarded(async () => {
       const rows = await this.db
         .selectFrom('request_log')
-        .select((eb) => ['account_id', 'attest_applied', eb.fn.countAll<number>().as('count')])
-        .where((eb) => eb.and([inWindow(eb, w), eb('kind', '=', 'sign'), eb('outcome', '=', 'ok')]))
-        .groupBy(['account_id', 'attest_applied'])
+        .select((eb) => ['account_id', 'kind', 'attest_applied', forwarded.as('forwarded'), eb.fn.countAll<number>().as('count')])
+        .where((eb) => eb.and([inWindow(eb, w), eb('outcome', '=', 'ok')]))
+        .groupBy(['account_id', 'kind', 'attest_applied', forwarded])
         .orderBy('account_id')
+        .orderBy('kind')
         .orderBy('attest_applied')
+        .orderBy(forwarded)
         .execute();
-      return rows.map((r) => ({ accountId: r.account_id, attest: r.attest_applied, count: n(r.count) }));
+      return rows.map((r) => ({ accountId: r.account_id, kind: r.kind, attest: r.attest_applied, forwarded: n(r.forwarded) === 1, count: n(r.count) }));
     });
   }
 

@@ -1,5 +1,6 @@
 import type { RequestLogRecord } from '../core/ports.js';
-import type { Attestation, Transport } from '../core/types.js';
+import type { PassportKind } from '../core/div/passport-set.js';
+import type { Attestation, RequestKind, Transport } from '../core/types.js';
 import type { DashboardRole } from './dashboard-schema.js';
 
 export type { DashboardRole } from './dashboard-schema.js';
@@ -56,6 +57,8 @@ export interface LogRowFilter {
   accountId?: string;
   transport?: Transport;
   outcome?: 'ok' | 'error';
+  /** Rows whose PASSporT list names this kind (`div`: forwarded calls, RFC 8946). */
+  passport?: PassportKind;
   /** Canonical digits: matches orig or any one of the dest numbers exactly. */
   number?: string;
   /** Rows with a smaller id (paging back). */
@@ -98,9 +101,13 @@ export interface IntegrationRow {
   lastSeen: number;
 }
 
-export interface SignedCountRow {
+/** Requests that succeeded, counted by account, kind, applied attestation and whether the call was forwarded. */
+export interface OkCountRow {
   accountId: string | null;
+  kind: RequestKind;
   attest: Attestation | null;
+  /** The record's PASSporT list names a `div`: a forwarded call (RFC 8946). */
+  forwarded: boolean;
   count: number;
 }
 
@@ -157,8 +164,11 @@ export interface DashboardStore {
   /** Latencies in the window; every `every`-th row by id when the window holds more than the caller can take. */
   latencySamples(w: TimeWindow, every: number): Promise<LatencySample[]>;
   integrations(w: TimeWindow): Promise<IntegrationRow[]>;
-  /** Signatures that succeeded, by account and applied attestation. */
-  signedByAccount(w: TimeWindow): Promise<SignedCountRow[]>;
+  /**
+   * Requests that succeeded (signatures and verifications), by account, kind, applied attestation and whether
+   * the call carried a div: one scan of the window serves a report's signed and forwarded counts.
+   */
+  okByAccount(w: TimeWindow): Promise<OkCountRow[]>;
   /** Signatures refused, by error code. */
   failuresByReason(w: TimeWindow): Promise<FailureCountRow[]>;
   /** Deletes up to `batch` rows older than `beforeMs`; returns how many went. */

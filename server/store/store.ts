@@ -5,6 +5,7 @@ import type {
   Directory,
   RequestLogRecord,
 } from '../core/ports.js';
+import type { PassportKind } from '../core/div/passport-set.js';
 import type { InventoryEntry } from '../core/tn-inventory.js';
 import type { RoutingRule } from '../core/routing.js';
 import type { DashboardStore } from './dashboard-store.js';
@@ -54,6 +55,8 @@ export interface RequestLogQuery {
   accountId?: string;
   transport?: Transport;
   outcome?: 'ok' | 'error';
+  /** Records whose PASSporT list names this kind (`div`: forwarded calls, RFC 8946). */
+  passport?: PassportKind;
   since?: Date;
   until?: Date;
   limit?: number;
