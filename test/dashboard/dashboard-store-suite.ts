@@ -20,6 +20,7 @@ const rec = (over: Partial<RequestLogRecord>): RequestLogRecord => ({
   errorCode: null,
   latencyUs: 100,
   origid: randomUUID(),
+  passports: 'shaken',
   ...over,
 });
 
@@ -34,10 +35,11 @@ export function dashboardStoreSuite(open: () => Promise<Store>): void {
     // Bucket 0 (first minute): 2 A and 1 error; bucket 2: 1 B, 1 C on a gateway key; another account's rows too.
     rows.push(rec({ accountId: acc, apiKeyId: 'key_1', time: new Date(T0 + 1000), latencyUs: 1000 }));
     rows.push(rec({ accountId: acc, apiKeyId: 'key_1', time: new Date(T0 + 59_999), latencyUs: 3000 }));
-    rows.push(rec({ accountId: acc, apiKeyId: 'key_1', time: new Date(T0 + 30_000), outcome: 'error', errorCode: 'ERR_TN_INVALID', attestApplied: null, latencyUs: 50 }));
-    rows.push(rec({ accountId: acc, apiKeyId: 'key_1', time: new Date(T0 + 120_000), attestApplied: 'B', dest: '18005550000,12025550777' }));
+    rows.push(rec({ accountId: acc, apiKeyId: 'key_1', time: new Date(T0 + 30_000), outcome: 'error', errorCode: 'ERR_TN_INVALID', attestApplied: null, latencyUs: 50, passports: null }));
+    // A forwarded call (RFC 8946): the B signature carries a div, and so does the verification below.
+    rows.push(rec({ accountId: acc, apiKeyId: 'key_1', time: new Date(T0 + 120_000), attestApplied: 'B', dest: '18005550000,12025550777', passports: 'shaken,div' }));
     rows.push(rec({ accountId: acc, apiKeyId: 'key_2', transport: 'grpc', time: new Date(T0 + 150_000), attestApplied: 'C' }));
-    rows.push(rec({ accountId: acc, apiKeyId: 'key_1', kind: 'verify', time: new Date(T0 + 150_000), attestApplied: 'A' }));
+    rows.push(rec({ accountId: acc, apiKeyId: 'key_1', kind: 'verify', time: new Date(T0 + 150_000), attestApplied: 'A', passports: 'shaken,div,div' }));
     rows.push(rec({ accountId: 'acc_other', time: new Date(T0 + 1000) }));
     rows.push(rec({ accountId: acc, time: new Date(T0 + 180_000) })); // outside [T0, T0+3min)
     await store.appendRequestLog(rows);
@@ -69,12 +71,16 @@ export function dashboardStoreSuite(open: () => Promise<Store>): void {
     ]);
   });
 
-  it('counts signed calls by account and attestation and failures by code for reports', async () => {
+  it('counts successful requests by account, kind, attestation and forwarding, and failures by code, for reports', async () => {
     const all = { since: T0, until: T0 + DAY };
-    expect((await store.dashboard.signedByAccount(all)).filter((r) => r.accountId === acc)).toEqual([
-      { accountId: acc, attest: 'A', count: 3 },
-      { accountId: acc, attest: 'B', count: 1 },
-      { accountId: acc, attest: 'C', count: 1 },
+    expect((await store.dashboard.okByAccount(all)).filter((r) => r.accountId === acc)).toEqual([
+      { accountId: acc, kind: 'sign', attest: 'A', forwarded: false, count: 3 },
+      { accountId: acc, kind: 'sign', attest: 'B', forwarded: true, count: 1 },
+      { accountId: acc, kind: 'sign', attest: 'C', forwarded: false, count: 1 },
+      { accountId: acc, kind: 'verify', attest: 'A', forwarded: true, count: 1 },
+    ]);
+    expect(await store.dashboard.okByAccount({ since: T0 + 120_000, until: T0 + 150_000, accountId: acc })).toEqual([
+      { accountId: acc, kind: 'sign', attest: 'B', forwarded: true, count: 1 },
     ]);
     expect(await store.dashboard.failuresByReason({ ...all, accountId: acc })).toEqual([{ errorCode: 'ERR_TN_INVALID', count: 1 }]);
   });
@@ -87,6 +93,20 @@ export function dashboardStoreSuite(open: () => Promise<Store>): void {
     expect((await store.dashboard.logRows({ number: '12025550777', limit: 10 })).map((r) => r.dest)).toEqual(['18005550000,12025550777']);
     expect(await store.dashboard.logRows({ number: '2025550777', limit: 10 })).toEqual([]);
     expect(await store.dashboard.lastLogId()).toBeGreaterThanOrEqual(newest[0]!.id);
+  });
+
+  it('filters log rows by a kind of PASSporT (forwarded calls: div), paging back and tailing forward', async () => {
+    const forwarded = await store.dashboard.logRows({ accountId: acc, passport: 'div', limit: 10 });
+    expect(forwarded.map((r) => [r.kind, r.passports])).toEqual([
+      ['verify', 'shaken,div,div'],
+      ['sign', 'shaken,div'],
+    ]);
+    expect(await store.dashboard.logRows({ accountId: acc, passport: 'div', beforeId: forwarded[0]!.id, limit: 10 })).toEqual([forwarded[1]]);
+    expect(await store.dashboard.logRows({ accountId: acc, passport: 'div', afterId: forwarded[1]!.id, limit: 10 })).toEqual([forwarded[0]]);
+    expect((await store.dashboard.logRows({ passport: 'div', outcome: 'ok', transport: 'http', number: '12025550777', limit: 10 })).map((r) => r.id)).toEqual([forwarded[1]!.id]);
+    // The error row has no list: it is neither a forwarded call nor a shaken one.
+    expect(await store.dashboard.logRows({ accountId: acc, passport: 'shaken', limit: 10 })).toHaveLength(6);
+    expect(await store.dashboard.logRows({ accountId: acc, passport: 'rcd', limit: 10 })).toEqual([]);
   });
 
   it('keeps users unique by name, ends their sessions on a change, and purges idle and expired sessions', async () => {
