@@ -1,4 +1,4 @@
-import type { FailureCountRow, OkCountRow, TimeWindow } from '../store/dashboard-store.js';
+import type { FailureCountRow, ForwardedCountRow, SignedCountRow, TimeWindow } from '../store/dashboard-store.js';
 import type { Stats, StatsQuery } from './stats.js';
 
 // The contract apart from its implementations (insights.ts on a connection, threaded-insights.ts on a thread),
@@ -6,8 +6,9 @@ import type { Stats, StatsQuery } from './stats.js';
 
 /** The request-log aggregates of a compliance report. */
 export interface ReportCounts {
-  /** Successful signatures and verifications, with whether each call was forwarded. */
-  ok: OkCountRow[];
+  signed: SignedCountRow[];
+  /** Successful signatures and verifications of forwarded calls (div, RFC 8946). */
+  forwarded: ForwardedCountRow[];
   failures: FailureCountRow[];
 }
 

@@ -58,26 +58,28 @@ export async function buildReport(
   const range = parseReportRange(q.from, q.to);
   const w = { since: range.since, until: range.until, accountId: q.accountId };
   // The request-log aggregates scan the whole range: they run where `insights` runs them. The rest is small.
-  const [{ ok, failures }, accounts, credentials] = await Promise.all([
+  const [{ signed, forwarded, failures }, accounts, credentials] = await Promise.all([
     insights.reportCounts(w),
     store.listAccounts(),
     store.listCredentials(q.accountId),
   ]);
   const names = new Map(accounts.map((a) => [a.id, a.name]));
   const byAccount = new Map<string, Report['signedByAccount'][number]>();
-  for (const r of ok) {
-    // Verifications of calls that were not forwarded are not part of the report.
-    if (r.kind === 'verify' && !r.forwarded) continue;
-    const id = r.accountId ?? '';
+  const rowOf = (accountId: string | null) => {
+    const id = accountId ?? '';
     let row = byAccount.get(id);
     if (!row) byAccount.set(id, (row = { accountId: id, accountName: names.get(id) ?? '', A: 0, B: 0, C: 0, total: 0, forwardedSigned: 0, forwardedVerified: 0 }));
-    if (r.kind === 'verify') {
-      row.forwardedVerified += r.count;
-      continue;
-    }
+    return row;
+  };
+  for (const r of signed) {
+    const row = rowOf(r.accountId);
     if (r.attest) row[r.attest] += r.count;
     row.total += r.count;
-    if (r.forwarded) row.forwardedSigned += r.count;
+  }
+  for (const r of forwarded) {
+    const row = rowOf(r.accountId);
+    if (r.kind === 'sign') row.forwardedSigned += r.count;
+    else row.forwardedVerified += r.count;
   }
   const signedByAccount = [...byAccount.values()].sort((a, b) => a.accountName.localeCompare(b.accountName) || a.accountId.localeCompare(b.accountId));
   const failuresByReason = failures.map((f) => ({ errorCode: f.errorCode ?? 'ERR_INTERNAL', count: f.count }));

@@ -101,13 +101,16 @@ export interface IntegrationRow {
   lastSeen: number;
 }
 
-/** Requests that succeeded, counted by account, kind, applied attestation and whether the call was forwarded. */
-export interface OkCountRow {
+export interface SignedCountRow {
+  accountId: string | null;
+  attest: Attestation | null;
+  count: number;
+}
+
+/** Forwarded calls (their PASSporTs include a div, RFC 8946) signed or verified successfully, by account. */
+export interface ForwardedCountRow {
   accountId: string | null;
   kind: RequestKind;
-  attest: Attestation | null;
-  /** The record's PASSporT list names a `div`: a forwarded call (RFC 8946). */
-  forwarded: boolean;
   count: number;
 }
 
@@ -164,11 +167,10 @@ export interface DashboardStore {
   /** Latencies in the window; every `every`-th row by id when the window holds more than the caller can take. */
   latencySamples(w: TimeWindow, every: number): Promise<LatencySample[]>;
   integrations(w: TimeWindow): Promise<IntegrationRow[]>;
-  /**
-   * Requests that succeeded (signatures and verifications), by account, kind, applied attestation and whether
-   * the call carried a div: one scan of the window serves a report's signed and forwarded counts.
-   */
-  okByAccount(w: TimeWindow): Promise<OkCountRow[]>;
+  /** Signatures that succeeded, by account and applied attestation. */
+  signedByAccount(w: TimeWindow): Promise<SignedCountRow[]>;
+  /** Successful signatures and verifications of forwarded calls (a div among their PASSporTs), by account and kind. */
+  forwardedByAccount(w: TimeWindow): Promise<ForwardedCountRow[]>;
   /** Signatures refused, by error code. */
   failuresByReason(w: TimeWindow): Promise<FailureCountRow[]>;
   /** Deletes up to `batch` rows older than `beforeMs`; returns how many went. */

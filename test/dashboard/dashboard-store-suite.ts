@@ -71,17 +71,27 @@ export function dashboardStoreSuite(open: () => Promise<Store>): void {
     ]);
   });
 
-  it('counts successful requests by account, kind, attestation and forwarding, and failures by code, for reports', async () => {
+  it('counts signed calls by account and attestation, forwarded calls signed and verified, and failures by code for reports', async () => {
     const all = { since: T0, until: T0 + DAY };
-    expect((await store.dashboard.okByAccount(all)).filter((r) => r.accountId === acc)).toEqual([
-      { accountId: acc, kind: 'sign', attest: 'A', forwarded: false, count: 3 },
-      { accountId: acc, kind: 'sign', attest: 'B', forwarded: true, count: 1 },
-      { accountId: acc, kind: 'sign', attest: 'C', forwarded: false, count: 1 },
-      { accountId: acc, kind: 'verify', attest: 'A', forwarded: true, count: 1 },
+    expect((await store.dashboard.signedByAccount(all)).filter((r) => r.accountId === acc)).toEqual([
+      { accountId: acc, attest: 'A', count: 3 },
+      { accountId: acc, attest: 'B', count: 1 },
+      { accountId: acc, attest: 'C', count: 1 },
     ]);
-    expect(await store.dashboard.okByAccount({ since: T0 + 120_000, until: T0 + 150_000, accountId: acc })).toEqual([
-      { accountId: acc, kind: 'sign', attest: 'B', forwarded: true, count: 1 },
+    expect(await store.dashboard.forwardedByAccount({ ...all, accountId: acc })).toEqual([
+      { accountId: acc, kind: 'sign', count: 1 },
+      { accountId: acc, kind: 'verify', count: 1 },
     ]);
+    expect(await store.dashboard.forwardedByAccount({ since: T0 + 120_000, until: T0 + 150_000, accountId: acc })).toEqual([{ accountId: acc, kind: 'sign', count: 1 }]);
+    // Only successful requests count, and a div anywhere in the list makes a forwarded call.
+    const other = `acc_${randomUUID().slice(0, 8)}`;
+    await store.appendRequestLog([
+      rec({ accountId: other, time: new Date(T0 + 100_000), passports: 'div' }),
+      rec({ accountId: other, time: new Date(T0 + 100_000), passports: 'shaken,div', outcome: 'error', errorCode: 'ERR_ATTEST_REFUSED', attestApplied: null }),
+      rec({ accountId: other, time: new Date(T0 + 100_000), passports: 'shaken,div', kind: 'verify', outcome: 'error', errorCode: 'VERIFY_438_claims_invalid' }),
+      rec({ accountId: other, time: new Date(T0 + 100_000), passports: 'shaken,rcd', kind: 'verify' }),
+    ]);
+    expect(await store.dashboard.forwardedByAccount({ ...all, accountId: other })).toEqual([{ accountId: other, kind: 'sign', count: 1 }]);
     expect(await store.dashboard.failuresByReason({ ...all, accountId: acc })).toEqual([{ errorCode: 'ERR_TN_INVALID', count: 1 }]);
   });
 
