@@ -93,6 +93,8 @@ export interface LogRow {
   errorCode: string | null;
   latencyUs: number;
   origid: string | null;
+  /** The call's PASSporT kinds in order (`["shaken", "div"]`); empty when none were recorded. */
+  passports: string[];
 }
 
 export type StatsWindow = '15m' | '1h' | '24h' | '7d';
@@ -137,7 +139,7 @@ export interface Warning {
 export interface Report {
   from: string;
   to: string;
-  signedByAccount: { accountId: string; accountName: string; A: number; B: number; C: number; total: number }[];
+  signedByAccount: { accountId: string; accountName: string; A: number; B: number; C: number; total: number; forwardedSigned: number; forwardedVerified: number }[];
   failuresByReason: { errorCode: string; count: number }[];
   certificates: { accountId: string; credentialId: string; subject: string; spc: string; notAfter: string; daysLeft: number; state: string }[];
 }
