@@ -16,7 +16,7 @@ const line = (cells: (string | number | null)[]): string => cells.map(field).joi
 /** Three sections, each a title row, a header row and its rows, separated by an empty line. */
 export function reportCsv(r: Report): string {
   const sum = (k: 'A' | 'B' | 'C') => r.signedByAccount.reduce((n, s) => n + s[k], 0);
-  let out = line([`Signed calls by account and attestation, and forwarded calls (div) signed and verified, ${r.from} to ${r.to} (UTC)`]);
+  let out = line([`Signed calls by account and attestation, and forwarded calls (div or div-o) signed and verified, ${r.from} to ${r.to} (UTC)`]);
   out += line(['account_id', 'account_name', 'A', 'B', 'C', 'total', 'forwarded_signed', 'forwarded_verified']);
   for (const s of r.signedByAccount) out += line([s.accountId, s.accountName, s.A, s.B, s.C, s.total, s.forwardedSigned, s.forwardedVerified]);
   out += line(['TOTAL', '', sum('A'), sum('B'), sum('C'), r.totals.signed, r.totals.forwardedSigned, r.totals.forwardedVerified]);

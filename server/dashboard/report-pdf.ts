@@ -53,7 +53,7 @@ export function reportPdf(r: Report): Promise<Buffer> {
     .font('Helvetica')
     .fontSize(9)
     .text(
-      `Forwarded calls carry a div PASSporT (RFC 8946): ${r.totals.forwardedSigned} among the signed calls, ${r.totals.forwardedVerified} verified successfully.`,
+      `Forwarded calls carry a div or div-o PASSporT (RFC 8946): ${r.totals.forwardedSigned} among the signed calls, ${r.totals.forwardedVerified} verified successfully.`,
     );
   doc.moveDown(0.8);
   doc.font('Helvetica-Bold').fontSize(12).text(`Failed signing requests by reason (total ${r.totals.failures})`);

@@ -12,7 +12,8 @@ export interface Report {
   generatedAt: string;
   /**
    * Per account: successful signatures by applied attestation and their total, and the forwarded calls (their
-   * PASSporTs include a div, RFC 8946) among the successful signatures and among the successful verifications.
+   * PASSporTs include a div or div-o, RFC 8946) among the successful signatures and among the successful
+   * verifications.
    */
   signedByAccount: {
     accountId: string;

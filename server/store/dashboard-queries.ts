@@ -20,7 +20,7 @@ import type {
   StatsBucketRow,
   TimeWindow,
 } from './dashboard-store.js';
-import { carriesPassport } from './passport-filter.js';
+import { carriesDiversion, passportCondition } from './passport-filter.js';
 import { toRequestLogRecord } from './row-mapping.js';
 import type { Database } from './schema.js';
 import { guarded, isUniqueViolation } from './store-errors.js';
@@ -261,8 +261,8 @@ export class KyselyDashboardStore implements DashboardStore {
       if (f.accountId !== undefined) q = q.where('account_id', '=', f.accountId);
       if (f.transport !== undefined) q = q.where('transport', '=', f.transport);
       if (f.outcome !== undefined) q = q.where('outcome', '=', f.outcome);
-      // For `div` the partial indexes of migration 009 (with and without the account) find the rows at once.
-      if (f.passport !== undefined) q = q.where(carriesPassport(f.passport));
+      // For forwarded calls the partial indexes of migration 009 (with and without the account) find the rows at once.
+      if (f.passport !== undefined) q = q.where(passportCondition(f.passport));
       if (f.number !== undefined) {
         // dest is the canonical numbers joined by ','; the caller passes digits only, so LIKE has no wildcards to escape.
         const num = f.number;
@@ -364,7 +364,7 @@ export class KyselyDashboardStore implements DashboardStore {
       const rows = await this.db
         .selectFrom('request_log')
         .select((eb) => ['account_id', 'kind', eb.fn.countAll<number>().as('count')])
-        .where((eb) => eb.and([inWindow(eb, w), eb('outcome', '=', 'ok'), carriesPassport('div')]))
+        .where((eb) => eb.and([inWindow(eb, w), eb('outcome', '=', 'ok'), carriesDiversion()]))
         .groupBy(['account_id', 'kind'])
         .orderBy('account_id')
         .orderBy('kind')

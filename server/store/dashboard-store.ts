@@ -1,7 +1,7 @@
 import type { RequestLogRecord } from '../core/ports.js';
-import type { PassportKind } from '../core/div/passport-set.js';
 import type { Attestation, RequestKind, Transport } from '../core/types.js';
 import type { DashboardRole } from './dashboard-schema.js';
+import type { PassportFilter } from './passport-filter.js';
 
 export type { DashboardRole } from './dashboard-schema.js';
 
@@ -57,8 +57,8 @@ export interface LogRowFilter {
   accountId?: string;
   transport?: Transport;
   outcome?: 'ok' | 'error';
-  /** Rows whose PASSporT list names this kind (`div`: forwarded calls, RFC 8946). */
-  passport?: PassportKind;
+  /** Rows whose PASSporT list names this kind, or (`forwarded`) any diversion PASSporT: div or div-o (RFC 8946). */
+  passport?: PassportFilter;
   /** Canonical digits: matches orig or any one of the dest numbers exactly. */
   number?: string;
   /** Rows with a smaller id (paging back). */
@@ -107,7 +107,7 @@ export interface SignedCountRow {
   count: number;
 }
 
-/** Forwarded calls (their PASSporTs include a div, RFC 8946) signed or verified successfully, by account. */
+/** Forwarded calls (their PASSporTs include a div or div-o, RFC 8946) signed or verified successfully, by account. */
 export interface ForwardedCountRow {
   accountId: string | null;
   kind: RequestKind;
@@ -169,7 +169,7 @@ export interface DashboardStore {
   integrations(w: TimeWindow): Promise<IntegrationRow[]>;
   /** Signatures that succeeded, by account and applied attestation. */
   signedByAccount(w: TimeWindow): Promise<SignedCountRow[]>;
-  /** Successful signatures and verifications of forwarded calls (a div among their PASSporTs), by account and kind. */
+  /** Successful signatures and verifications of forwarded calls (a div or div-o among their PASSporTs), by account and kind. */
   forwardedByAccount(w: TimeWindow): Promise<ForwardedCountRow[]>;
   /** Signatures refused, by error code. */
   failuresByReason(w: TimeWindow): Promise<FailureCountRow[]>;

@@ -83,15 +83,19 @@ export function dashboardStoreSuite(open: () => Promise<Store>): void {
       { accountId: acc, kind: 'verify', count: 1 },
     ]);
     expect(await store.dashboard.forwardedByAccount({ since: T0 + 120_000, until: T0 + 150_000, accountId: acc })).toEqual([{ accountId: acc, kind: 'sign', count: 1 }]);
-    // Only successful requests count, and a div anywhere in the list makes a forwarded call.
+    // Only successful requests count, and a div or div-o anywhere in the list makes a forwarded call.
     const other = `acc_${randomUUID().slice(0, 8)}`;
     await store.appendRequestLog([
       rec({ accountId: other, time: new Date(T0 + 100_000), passports: 'div' }),
       rec({ accountId: other, time: new Date(T0 + 100_000), passports: 'shaken,div', outcome: 'error', errorCode: 'ERR_ATTEST_REFUSED', attestApplied: null }),
       rec({ accountId: other, time: new Date(T0 + 100_000), passports: 'shaken,div', kind: 'verify', outcome: 'error', errorCode: 'VERIFY_438_claims_invalid' }),
       rec({ accountId: other, time: new Date(T0 + 100_000), passports: 'shaken,rcd', kind: 'verify' }),
+      rec({ accountId: other, time: new Date(T0 + 100_000), passports: 'shaken,div-o', kind: 'verify' }),
     ]);
-    expect(await store.dashboard.forwardedByAccount({ ...all, accountId: other })).toEqual([{ accountId: other, kind: 'sign', count: 1 }]);
+    expect(await store.dashboard.forwardedByAccount({ ...all, accountId: other })).toEqual([
+      { accountId: other, kind: 'sign', count: 1 },
+      { accountId: other, kind: 'verify', count: 1 },
+    ]);
     expect(await store.dashboard.failuresByReason({ ...all, accountId: acc })).toEqual([{ errorCode: 'ERR_TN_INVALID', count: 1 }]);
   });
 
@@ -106,11 +110,13 @@ export function dashboardStoreSuite(open: () => Promise<Store>): void {
   });
 
   it('filters log rows by a kind of PASSporT (forwarded calls: div), paging back and tailing forward', async () => {
-    const forwarded = await store.dashboard.logRows({ accountId: acc, passport: 'div', limit: 10 });
+    const forwarded = await store.dashboard.logRows({ accountId: acc, passport: 'forwarded', limit: 10 });
     expect(forwarded.map((r) => [r.kind, r.passports])).toEqual([
       ['verify', 'shaken,div,div'],
       ['sign', 'shaken,div'],
     ]);
+    expect(await store.dashboard.logRows({ accountId: acc, passport: 'div', limit: 10 })).toEqual(forwarded);
+    expect(await store.dashboard.logRows({ accountId: acc, passport: 'div-o', limit: 10 })).toEqual([]);
     expect(await store.dashboard.logRows({ accountId: acc, passport: 'div', beforeId: forwarded[0]!.id, limit: 10 })).toEqual([forwarded[1]]);
     expect(await store.dashboard.logRows({ accountId: acc, passport: 'div', afterId: forwarded[1]!.id, limit: 10 })).toEqual([forwarded[0]]);
     expect((await store.dashboard.logRows({ passport: 'div', outcome: 'ok', transport: 'http', number: '12025550777', limit: 10 })).map((r) => r.id)).toEqual([forwarded[1]!.id]);

@@ -217,6 +217,7 @@ describe.each(ENGINES)('dashboard insight (%s store)', (engine) => {
         { kind: 'verify', attestRequested: null, outcome: 'error', errorCode: 'VERIFY_438_claims_invalid', attestApplied: null }, // verification failed
         { kind: 'verify', attestRequested: null, passports: 'shaken' }, // verified, not forwarded
         { passports: null, outcome: 'error', errorCode: 'ERR_REQ_FIELD_MISSING', attestApplied: null }, // nothing signed, no list
+        { attestApplied: 'A', passports: 'shaken,div-o' }, // signed, forwarded with a div-o (RFC 8946 §5)
       ];
       for (const over of plan) made.push(record(over));
       await svc.node.store.appendRequestLog(made);
@@ -225,27 +226,27 @@ describe.each(ENGINES)('dashboard insight (%s store)', (engine) => {
     it('counts forwarded calls signed and verified per account next to the signed counts, in JSON, CSV and PDF', async () => {
       const q = `/dashboard/api/reports?from=${day}&to=${day}&account=${fwd.account.id}`;
       const r = (await admin.get(`${q}&format=json`)).json;
-      expect(r.signedByAccount).toEqual([{ accountId: fwd.account.id, accountName: 'forwarding', A: 2, B: 1, C: 1, total: 4, forwardedSigned: 2, forwardedVerified: 3 }]);
-      expect(r.totals).toEqual({ signed: 4, failures: 2, forwardedSigned: 2, forwardedVerified: 3 });
+      expect(r.signedByAccount).toEqual([{ accountId: fwd.account.id, accountName: 'forwarding', A: 3, B: 1, C: 1, total: 5, forwardedSigned: 3, forwardedVerified: 3 }]);
+      expect(r.totals).toEqual({ signed: 5, failures: 2, forwardedSigned: 3, forwardedVerified: 3 });
       expect(r.failuresByReason).toEqual([
         { errorCode: 'ERR_ATTEST_REFUSED', count: 1 },
         { errorCode: 'ERR_REQ_FIELD_MISSING', count: 1 },
       ]);
 
       const [signed] = csvSections((await admin.get(`${q}&format=csv`)).text);
-      expect(signed![0]![0]).toMatch(/forwarded calls \(div\) signed and verified/);
+      expect(signed![0]![0]).toMatch(/forwarded calls \(div or div-o\) signed and verified/);
       expect(signed!.slice(1)).toEqual([
         ['account_id', 'account_name', 'A', 'B', 'C', 'total', 'forwarded_signed', 'forwarded_verified'],
-        [fwd.account.id, 'forwarding', '2', '1', '1', '4', '2', '3'],
-        ['TOTAL', '', '2', '1', '1', '4', '2', '3'],
+        [fwd.account.id, 'forwarding', '3', '1', '1', '5', '3', '3'],
+        ['TOTAL', '', '3', '1', '1', '5', '3', '3'],
       ]);
 
       const pdf = Buffer.from(await (await fetch(`${svc.url}${q}&format=pdf`, { headers: { cookie: admin.cookie } })).arrayBuffer());
       const text = pdfText(pdf);
       // The table's cells in order (the two last headers wrap in their narrow columns): A B C Total, forwarded signed, verified.
       expect(text).toMatch(/Forwarded\s+signed\nForwarded\s+verified\n/);
-      expect(text).toContain(`forwarding (${fwd.account.id})\n2\n1\n1\n4\n2\n3\n`);
-      expect(text).toContain('2 among the signed calls, 3 verified successfully');
+      expect(text).toContain(`forwarding (${fwd.account.id})\n3\n1\n1\n5\n3\n3\n`);
+      expect(text).toContain('3 among the signed calls, 3 verified successfully');
 
       // An account that only verified forwarded calls still has its row; plain verifications alone do not make one.
       const onlyVerified = await svc.provision({ name: 'verifier' });
@@ -264,18 +265,23 @@ describe.each(ENGINES)('dashboard insight (%s store)', (engine) => {
       expect(byOrigid.get('fwd-2')).toEqual(['shaken']);
       expect(byOrigid.get('fwd-10')).toEqual([]);
 
-      const forwarded = (await admin.get(`/dashboard/api/logs?account=${fwd.account.id}&passport=div`)).json.rows;
-      expect(forwarded.map((x: any) => x.origid)).toEqual(['fwd-8', 'fwd-7', 'fwd-6', 'fwd-5', 'fwd-4', 'fwd-1', 'fwd-0']);
+      expect(byOrigid.get('fwd-11')).toEqual(['shaken', 'div-o']);
+
+      const forwarded = (await admin.get(`/dashboard/api/logs?account=${fwd.account.id}&passport=forwarded`)).json.rows;
+      expect(forwarded.map((x: any) => x.origid)).toEqual(['fwd-11', 'fwd-8', 'fwd-7', 'fwd-6', 'fwd-5', 'fwd-4', 'fwd-1', 'fwd-0']);
+      // One kind alone: `div` is not `div-o`.
+      const divs = (await admin.get(`/dashboard/api/logs?account=${fwd.account.id}&passport=div`)).json.rows;
+      expect(divs.map((x: any) => x.origid)).toEqual(['fwd-8', 'fwd-7', 'fwd-6', 'fwd-5', 'fwd-4', 'fwd-1', 'fwd-0']);
       const verifiedForwarded = (await admin.get(`/dashboard/api/logs?account=${fwd.account.id}&passport=div&outcome=ok`)).json.rows;
       expect(verifiedForwarded.map((x: any) => `${x.kind} ${x.passports.join(',')}`)).toEqual(['verify shaken,div', 'verify shaken,div,div', 'verify shaken,div', 'sign shaken,div,div', 'sign shaken,div']);
-      const bad = await admin.get('/dashboard/api/logs?passport=forwarded');
+      const bad = await admin.get('/dashboard/api/logs?passport=diverted');
       expect(bad.status).toBe(400);
       expect(bad.json.error).toMatchObject({ code: 'ERR_REQ_FIELD_INVALID', field: 'passport' });
     });
 
-    it('streams only forwarded calls when the live tail asks for div', async () => {
+    it('streams only forwarded calls when the live tail asks for them', async () => {
       const controller = new AbortController();
-      const res = await fetch(`${svc.url}/dashboard/api/logs/stream?account=${fwd.account.id}&passport=div`, { headers: { cookie: admin.cookie }, signal: controller.signal });
+      const res = await fetch(`${svc.url}/dashboard/api/logs/stream?account=${fwd.account.id}&passport=forwarded`, { headers: { cookie: admin.cookie }, signal: controller.signal });
       expect(res.status).toBe(200);
       const reader = res.body!.getReader();
       let text = '';
@@ -289,12 +295,12 @@ describe.each(ENGINES)('dashboard insight (%s store)', (engine) => {
       await read((t) => t.includes(': connected'));
       // The plain call goes first: had the filter let it through, it would arrive before the forwarded one.
       await svc.node.store.appendRequestLog([record({ time: new Date(), origid: 'tail-plain', passports: 'shaken' })]);
-      await svc.node.store.appendRequestLog([record({ time: new Date(), origid: 'tail-forwarded', passports: 'shaken,div' })]);
+      await svc.node.store.appendRequestLog([record({ time: new Date(), origid: 'tail-forwarded', passports: 'shaken,div-o' })]);
       await read((t) => t.includes('tail-forwarded'));
       const events = text.split('\n\n').filter((e) => e.includes('event: log'));
       expect(events).toHaveLength(1);
       const data = JSON.parse(events[0]!.split('\n').find((l) => l.startsWith('data: '))!.slice(6));
-      expect(data).toMatchObject({ origid: 'tail-forwarded', passports: ['shaken', 'div'], kind: 'sign', transport: 'sip' });
+      expect(data).toMatchObject({ origid: 'tail-forwarded', passports: ['shaken', 'div-o'], kind: 'sign', transport: 'sip' });
       controller.abort();
       await reader.cancel().catch(() => undefined);
     });

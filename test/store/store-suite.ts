@@ -469,15 +469,18 @@ export function storeSuite(fixture: StoreFixture): void {
         logRecord({ accountId, time: at(3), passports: 'shaken,div,div', kind: 'verify' }),
         logRecord({ accountId, time: at(4), passports: null, outcome: 'error', errorCode: 'ERR_TN_INVALID' }),
         logRecord({ accountId, time: at(5), passports: 'shaken,rcd' }),
-        // Not a div: a kind is matched whole, never as part of another.
         logRecord({ accountId, time: at(6), passports: 'other' }),
+        // A diversion that nests the PASSporT it diverts (RFC 8946 §5): forwarded, but not a `div`.
+        logRecord({ accountId, time: at(7), passports: 'shaken,div-o' }),
       ]);
       const times = async (q: Parameters<Store['queryRequestLog']>[0]) => (await store.queryRequestLog(q)).map((r) => r.time.getTime());
       expect(await times({ accountId, passport: 'div' })).toEqual([at(3), at(2), at(1)].map(Number));
-      expect(await times({ accountId, passport: 'shaken' })).toEqual([at(5), at(3), at(1), at(0)].map(Number));
+      expect(await times({ accountId, passport: 'div-o' })).toEqual([at(7).getTime()]);
+      expect(await times({ accountId, passport: 'forwarded' })).toEqual([at(7), at(3), at(2), at(1)].map(Number));
+      expect(await times({ accountId, passport: 'shaken' })).toEqual([at(7), at(5), at(3), at(1), at(0)].map(Number));
       expect(await times({ accountId, passport: 'rcd' })).toEqual([at(5).getTime()]);
       expect(await times({ accountId, passport: 'div', outcome: 'ok', since: at(2) })).toEqual([at(3), at(2)].map(Number));
-      expect(await times({ accountId })).toHaveLength(7);
+      expect(await times({ accountId })).toHaveLength(8);
     });
 
     it('binds as many columns per row as the insert chunks are sized for', async () => {

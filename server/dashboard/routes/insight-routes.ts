@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Transport } from '../../core/types.js';
 import type { LogRowFilter } from '../../store/dashboard-store.js';
-import { PASSPORT_KINDS, isPassportKind } from '../../store/passport-filter.js';
+import { PASSPORT_FILTERS, isPassportFilter } from '../../store/passport-filter.js';
 import { accountScope } from '../access.js';
 import { sessionOf, userOf, type DashboardContext } from '../context.js';
 import { invalid } from '../errors.js';
@@ -36,8 +36,8 @@ async function logFilter(ctx: DashboardContext, request: FastifyRequest<{ Querys
     f.outcome = q.outcome;
   }
   if (q.passport) {
-    // `div`: forwarded calls only (RFC 8946).
-    if (!isPassportKind(q.passport)) throw invalid(`passport must be one of ${PASSPORT_KINDS.join(', ')}`, 'passport');
+    // `forwarded`: calls carrying a div or div-o only (RFC 8946); otherwise one kind.
+    if (!isPassportFilter(q.passport)) throw invalid(`passport must be one of ${PASSPORT_FILTERS.join(', ')}`, 'passport');
     f.passport = q.passport;
   }
   if (q.number) {

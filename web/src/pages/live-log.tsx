@@ -14,7 +14,7 @@ interface Filters {
   account: string;
   transport: string;
   outcome: string;
-  /** A PASSporT kind the call must carry (`div`: forwarded calls only); '' for all. */
+  /** `forwarded` (a div or div-o among the call's PASSporTs), or a kind the call must carry; '' for all. */
   passport: string;
   number: string;
 }
@@ -130,7 +130,7 @@ export function LiveLogPage() {
           <label for="log-passport">PASSporTs</label>
           <select id="log-passport" value={filters.passport} onChange={(e) => set('passport', e.currentTarget.value)}>
             <option value="">All calls</option>
-            <option value="div">Forwarded calls only (div)</option>
+            <option value="forwarded">Forwarded calls only (div)</option>
             <option value="shaken">With a shaken PASSporT</option>
           </select>
         </span>
@@ -209,10 +209,10 @@ function LogTable({ rows, accounts }: { rows: LogRow[]; accounts: Account[] }) {
   );
 }
 
-/** The call's PASSporT kinds in order; a call that carries a div (forwarded, RFC 8946) says so in words too. */
+/** The call's PASSporT kinds in order; a call that carries a div or div-o (forwarded, RFC 8946) says so in words too. */
 function Passports({ kinds }: { kinds: string[] }) {
   if (kinds.length === 0) return <span class="muted">—</span>;
-  const hops = kinds.filter((k) => k === 'div').length;
+  const hops = kinds.filter((k) => k === 'div' || k === 'div-o').length;
   return (
     <>
       {kinds.join(', ')}

@@ -44,7 +44,7 @@ export function ReportsPage() {
     <section aria-labelledby="reports-title">
       <h1 id="reports-title">Compliance reports</h1>
       <p class="help">
-        Signed calls by account and attestation, with the forwarded calls (a div PASSporT, RFC 8946) signed and verified, failures by reason, and the certificate inventory, for whole UTC days (both
+        Signed calls by account and attestation, with the forwarded calls (a div or div-o PASSporT, RFC 8946) signed and verified, failures by reason, and the certificate inventory, for whole UTC days (both
         inclusive).
       </p>
       <form class="toolbar" onSubmit={preview} aria-label="Report range">
