@@ -84,6 +84,8 @@ export interface StatsBucketRow {
   A: number;
   B: number;
   C: number;
+  /** Requests (sign or verify, any outcome) of forwarded calls: a div or div-o among their PASSporTs. */
+  forwarded: number;
 }
 
 export interface LatencySample {

@@ -276,6 +276,7 @@ describe('dashboard in a real browser (admin)', () => {
     await page.getByRole('button', { name: 'Refresh' }).click();
     await expectText(page.getByTestId('total-count'), String(before + 2), true);
     await expectText(page.getByTestId('total-errors'), String(sum(failures)), true);
+    await expectText(page.getByTestId('total-forwarded'), String(forwarded.signed + forwarded.verified), true);
 
     // The chart's numbers (its table form) add up to the same total; the plot itself is drawn.
     const volume = page.getByRole('figure', { name: 'Volume (requests per bucket)' });

@@ -48,10 +48,10 @@ export function dashboardStoreSuite(open: () => Promise<Store>): void {
 
   const w = () => ({ since: T0, until: T0 + 180_000, accountId: acc });
 
-  it('aggregates per bucket: count, errors, and signed calls by applied attestation (verifications not counted as signed)', async () => {
+  it('aggregates per bucket: count, errors, signed calls by applied attestation (verifications not counted as signed) and forwarded calls', async () => {
     expect(await store.dashboard.statsBuckets(w(), 60_000)).toEqual([
-      { bucket: 0, count: 3, errors: 1, A: 2, B: 0, C: 0 },
-      { bucket: 2, count: 3, errors: 0, A: 0, B: 1, C: 1 },
+      { bucket: 0, count: 3, errors: 1, A: 2, B: 0, C: 0, forwarded: 0 },
+      { bucket: 2, count: 3, errors: 0, A: 0, B: 1, C: 1, forwarded: 2 },
     ]);
     expect(await store.dashboard.countLogRows(w())).toBe(6);
   });

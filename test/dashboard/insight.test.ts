@@ -131,7 +131,8 @@ describe.each(ENGINES)('dashboard insight (%s store)', (engine) => {
     expect(st.totals.p95Ms).toBeGreaterThanOrEqual(st.totals.p50Ms);
     expect(st.integrations).toEqual([{ apiKeyId: p.apiKeyId, apiKeyName: 'test', transport: 'http', count, errors: 1, errorRate: 1 / count, p99Ms: st.totals.p99Ms, lastSeen: expect.any(String) }]);
     const empty = st.buckets.find((b: any) => b.count === 0);
-    expect(empty).toMatchObject({ errors: 0, p50Ms: null, byAttest: { A: 0, B: 0, C: 0 } });
+    expect(empty).toMatchObject({ errors: 0, p50Ms: null, byAttest: { A: 0, B: 0, C: 0 }, forwarded: 0 });
+    expect(st.totals.forwarded).toBe(0);
     expect((await admin.get('/dashboard/api/stats?window=2y')).status).toBe(400);
   });
 
@@ -228,6 +229,10 @@ describe.each(ENGINES)('dashboard insight (%s store)', (engine) => {
       const r = (await admin.get(`${q}&format=json`)).json;
       expect(r.signedByAccount).toEqual([{ accountId: fwd.account.id, accountName: 'forwarding', A: 3, B: 1, C: 1, total: 5, forwardedSigned: 3, forwardedVerified: 3 }]);
       expect(r.totals).toEqual({ signed: 5, failures: 2, forwardedSigned: 3, forwardedVerified: 3 });
+      // The overview counts every request of a forwarded call, refused ones included: 8 of the 12 records.
+      const st = (await admin.get(`/dashboard/api/stats?window=7d&account=${fwd.account.id}`)).json;
+      expect(st.totals.forwarded).toBe(8);
+      expect(st.buckets.reduce((n: number, b: any) => n + b.forwarded, 0)).toBe(8);
       expect(r.failuresByReason).toEqual([
         { errorCode: 'ERR_ATTEST_REFUSED', count: 1 },
         { errorCode: 'ERR_REQ_FIELD_MISSING', count: 1 },

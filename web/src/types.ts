@@ -107,6 +107,8 @@ export interface StatsBucket {
   p95Ms: number | null;
   p99Ms: number | null;
   byAttest: { A: number; B: number; C: number };
+  /** Requests whose PASSporTs include a div or div-o (forwarded calls). */
+  forwarded: number;
 }
 
 export interface Integration {
@@ -124,7 +126,7 @@ export interface Stats {
   window: StatsWindow;
   bucketSec: number;
   buckets: StatsBucket[];
-  totals: { count: number; errors: number; errorRate: number; p50Ms: number | null; p95Ms: number | null; p99Ms: number | null };
+  totals: { count: number; errors: number; errorRate: number; forwarded: number; p50Ms: number | null; p95Ms: number | null; p99Ms: number | null };
   integrations: Integration[];
 }
 
