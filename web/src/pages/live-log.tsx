@@ -130,7 +130,7 @@ export function LiveLogPage() {
           <label for="log-passport">PASSporTs</label>
           <select id="log-passport" value={filters.passport} onChange={(e) => set('passport', e.currentTarget.value)}>
             <option value="">All calls</option>
-            <option value="forwarded">Forwarded calls only (div)</option>
+            <option value="forwarded">Forwarded calls only (div, div-o)</option>
             <option value="shaken">With a shaken PASSporT</option>
           </select>
         </span>
