@@ -28,9 +28,20 @@ const ATTEST = ['A', 'B', 'C'] as const;
 const TRANSPORTS = ['http', 'grpc', 'sip'] as const;
 
 /**
+ * The PASSporT kinds of the i-th seeded record: 5 % forwarded calls signed (`shaken,div`, one in five of them
+ * forwarded twice), 5 % forwarded calls verified, the rest `shaken`; a refused request has none.
+ */
+function seededPassports(i: number, failed: boolean): string | null {
+  if (failed) return null;
+  if (i % 100 === 4) return 'shaken,div,div';
+  if (i % 20 === 4 || i % 20 === 9) return 'shaken,div';
+  return 'shaken';
+}
+
+/**
  * Fills the request log with `rows` records spread evenly over the `spanMs` before `untilMs`: a mix of
- * transports, keys, attestation levels and ~2 % errors, as a busy node's log holds. For the dashboard's
- * stall measurement and its test.
+ * transports, keys, attestation levels, ~2 % errors and ~10 % forwarded calls (half signed, half verified),
+ * as a busy node's log holds. For the dashboard's stall measurement and its test.
  */
 export async function seedRequestLog(store: Store, opts: { rows: number; untilMs: number; spanMs: number; accountId?: string | null }): Promise<void> {
   const chunk = 5000;
@@ -54,7 +65,7 @@ export async function seedRequestLog(store: Store, opts: { rows: number; untilMs
         errorCode: failed ? 'ERR_TN_INVALID' : null,
         latencyUs: 200 + ((i * 7919) % 5000),
         origid: null,
-        passports: failed ? null : 'shaken',
+        passports: seededPassports(i, failed),
       });
     }
     await store.appendRequestLog(records);

@@ -1,4 +1,4 @@
-import type { FailureCountRow, SignedCountRow, TimeWindow } from '../store/dashboard-store.js';
+import type { FailureCountRow, ForwardedCountRow, SignedCountRow, TimeWindow } from '../store/dashboard-store.js';
 import type { Stats, StatsQuery } from './stats.js';
 
 // The contract apart from its implementations (insights.ts on a connection, threaded-insights.ts on a thread),
@@ -7,6 +7,8 @@ import type { Stats, StatsQuery } from './stats.js';
 /** The request-log aggregates of a compliance report. */
 export interface ReportCounts {
   signed: SignedCountRow[];
+  /** Successful signatures and verifications of forwarded calls (div, RFC 8946). */
+  forwarded: ForwardedCountRow[];
   failures: FailureCountRow[];
 }
 

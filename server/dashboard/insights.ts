@@ -8,8 +8,12 @@ export function storeInsights(store: Store): Insights {
   return {
     stats: (q) => computeStats(store, q),
     reportCounts: async (w) => {
-      const [signed, failures] = await Promise.all([store.dashboard.signedByAccount(w), store.dashboard.failuresByReason(w)]);
-      return { signed, failures };
+      const [signed, forwarded, failures] = await Promise.all([
+        store.dashboard.signedByAccount(w),
+        store.dashboard.forwardedByAccount(w),
+        store.dashboard.failuresByReason(w),
+      ]);
+      return { signed, forwarded, failures };
     },
   };
 }

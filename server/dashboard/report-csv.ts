@@ -15,10 +15,11 @@ const line = (cells: (string | number | null)[]): string => cells.map(field).joi
 
 /** Three sections, each a title row, a header row and its rows, separated by an empty line. */
 export function reportCsv(r: Report): string {
-  let out = line([`Signed calls by account and attestation, ${r.from} to ${r.to} (UTC)`]);
-  out += line(['account_id', 'account_name', 'A', 'B', 'C', 'total']);
-  for (const s of r.signedByAccount) out += line([s.accountId, s.accountName, s.A, s.B, s.C, s.total]);
-  out += line(['TOTAL', '', r.signedByAccount.reduce((n, s) => n + s.A, 0), r.signedByAccount.reduce((n, s) => n + s.B, 0), r.signedByAccount.reduce((n, s) => n + s.C, 0), r.totals.signed]);
+  const sum = (k: 'A' | 'B' | 'C') => r.signedByAccount.reduce((n, s) => n + s[k], 0);
+  let out = line([`Signed calls by account and attestation, and forwarded calls (div or div-o) signed and verified, ${r.from} to ${r.to} (UTC)`]);
+  out += line(['account_id', 'account_name', 'A', 'B', 'C', 'total', 'forwarded_signed', 'forwarded_verified']);
+  for (const s of r.signedByAccount) out += line([s.accountId, s.accountName, s.A, s.B, s.C, s.total, s.forwardedSigned, s.forwardedVerified]);
+  out += line(['TOTAL', '', sum('A'), sum('B'), sum('C'), r.totals.signed, r.totals.forwardedSigned, r.totals.forwardedVerified]);
   out += '\r\n' + line([`Failed signing requests by reason, ${r.from} to ${r.to} (UTC)`]);
   out += line(['error_code', 'count']);
   for (const f of r.failuresByReason) out += line([f.errorCode, f.count]);

@@ -45,10 +45,17 @@ export function reportPdf(r: Report): Promise<Buffer> {
   doc.moveDown(0.3);
   table(
     doc,
-    ['Account', 'A', 'B', 'C', 'Total'],
-    [215, 70, 70, 70, 70],
-    r.signedByAccount.map((s) => [`${s.accountName} (${s.accountId})`, s.A, s.B, s.C, s.total]),
+    ['Account', 'A', 'B', 'C', 'Total', 'Forwarded signed', 'Forwarded verified'],
+    [175, 45, 45, 45, 55, 65, 65],
+    r.signedByAccount.map((s) => [`${s.accountName} (${s.accountId})`, s.A, s.B, s.C, s.total, s.forwardedSigned, s.forwardedVerified]),
   );
+  doc
+    .font('Helvetica')
+    .fontSize(9)
+    .text(
+      `Forwarded calls carry a div or div-o PASSporT (RFC 8946): ${r.totals.forwardedSigned} among the signed calls, ${r.totals.forwardedVerified} verified successfully.`,
+    );
+  doc.moveDown(0.8);
   doc.font('Helvetica-Bold').fontSize(12).text(`Failed signing requests by reason (total ${r.totals.failures})`);
   doc.moveDown(0.3);
   table(doc, ['Error code', 'Count'], [300, 100], r.failuresByReason.map((f) => [f.errorCode, f.count]));

@@ -10,10 +10,24 @@ export interface Report {
   from: string;
   to: string;
   generatedAt: string;
-  signedByAccount: { accountId: string; accountName: string; A: number; B: number; C: number; total: number }[];
+  /**
+   * Per account: successful signatures by applied attestation and their total, and the forwarded calls (their
+   * PASSporTs include a div or div-o, RFC 8946) among the successful signatures and among the successful
+   * verifications.
+   */
+  signedByAccount: {
+    accountId: string;
+    accountName: string;
+    A: number;
+    B: number;
+    C: number;
+    total: number;
+    forwardedSigned: number;
+    forwardedVerified: number;
+  }[];
   failuresByReason: { errorCode: string; count: number }[];
   certificates: { accountId: string; credentialId: string; subject: string; spc: string | null; notAfter: string; daysLeft: number; state: string }[];
-  totals: { signed: number; failures: number };
+  totals: { signed: number; failures: number; forwardedSigned: number; forwardedVerified: number };
 }
 
 function parseDay(v: unknown, field: string): number {
@@ -33,8 +47,9 @@ export function parseReportRange(from: unknown, to: unknown): { from: string; to
 
 /**
  * The numbers of a compliance report, the one source of the JSON, CSV and PDF forms: successful signatures by
- * account and applied attestation, refused signatures by error code (both over `from`..`to`, whole UTC days),
- * and the certificate inventory with expiry as of now.
+ * account and applied attestation, with the forwarded calls signed and verified beside them, refused
+ * signatures by error code (all over `from`..`to`, whole UTC days), and the certificate inventory with expiry
+ * as of now. An account appears when it signed, or verified a forwarded call, in the range.
  */
 export async function buildReport(
   store: Store,
@@ -44,19 +59,28 @@ export async function buildReport(
   const range = parseReportRange(q.from, q.to);
   const w = { since: range.since, until: range.until, accountId: q.accountId };
   // The request-log aggregates scan the whole range: they run where `insights` runs them. The rest is small.
-  const [{ signed, failures }, accounts, credentials] = await Promise.all([
+  const [{ signed, forwarded, failures }, accounts, credentials] = await Promise.all([
     insights.reportCounts(w),
     store.listAccounts(),
     store.listCredentials(q.accountId),
   ]);
   const names = new Map(accounts.map((a) => [a.id, a.name]));
   const byAccount = new Map<string, Report['signedByAccount'][number]>();
-  for (const r of signed) {
-    const id = r.accountId ?? '';
+  const rowOf = (accountId: string | null) => {
+    const id = accountId ?? '';
     let row = byAccount.get(id);
-    if (!row) byAccount.set(id, (row = { accountId: id, accountName: names.get(id) ?? '', A: 0, B: 0, C: 0, total: 0 }));
+    if (!row) byAccount.set(id, (row = { accountId: id, accountName: names.get(id) ?? '', A: 0, B: 0, C: 0, total: 0, forwardedSigned: 0, forwardedVerified: 0 }));
+    return row;
+  };
+  for (const r of signed) {
+    const row = rowOf(r.accountId);
     if (r.attest) row[r.attest] += r.count;
     row.total += r.count;
+  }
+  for (const r of forwarded) {
+    const row = rowOf(r.accountId);
+    if (r.kind === 'sign') row.forwardedSigned += r.count;
+    else row.forwardedVerified += r.count;
   }
   const signedByAccount = [...byAccount.values()].sort((a, b) => a.accountName.localeCompare(b.accountName) || a.accountId.localeCompare(b.accountId));
   const failuresByReason = failures.map((f) => ({ errorCode: f.errorCode ?? 'ERR_INTERNAL', count: f.count }));
@@ -71,6 +95,11 @@ export async function buildReport(
     signedByAccount,
     failuresByReason,
     certificates,
-    totals: { signed: signedByAccount.reduce((s, r) => s + r.total, 0), failures: failuresByReason.reduce((s, r) => s + r.count, 0) },
+    totals: {
+      signed: signedByAccount.reduce((s, r) => s + r.total, 0),
+      failures: failuresByReason.reduce((s, r) => s + r.count, 0),
+      forwardedSigned: signedByAccount.reduce((s, r) => s + r.forwardedSigned, 0),
+      forwardedVerified: signedByAccount.reduce((s, r) => s + r.forwardedVerified, 0),
+    },
   };
 }

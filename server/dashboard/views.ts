@@ -84,6 +84,8 @@ export function logRowView(r: LogRow) {
     errorCode: r.errorCode,
     latencyUs: r.latencyUs,
     origid: r.origid,
+    // In order, as the record names them (`["shaken","div"]`); empty when none were recorded (rows before 009).
+    passports: r.passports === null ? [] : r.passports.split(','),
   };
 }
 

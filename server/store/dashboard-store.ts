@@ -1,6 +1,7 @@
 import type { RequestLogRecord } from '../core/ports.js';
-import type { Attestation, Transport } from '../core/types.js';
+import type { Attestation, RequestKind, Transport } from '../core/types.js';
 import type { DashboardRole } from './dashboard-schema.js';
+import type { PassportFilter } from './passport-filter.js';
 
 export type { DashboardRole } from './dashboard-schema.js';
 
@@ -56,6 +57,8 @@ export interface LogRowFilter {
   accountId?: string;
   transport?: Transport;
   outcome?: 'ok' | 'error';
+  /** Rows whose PASSporT list names this kind, or (`forwarded`) any diversion PASSporT: div or div-o (RFC 8946). */
+  passport?: PassportFilter;
   /** Canonical digits: matches orig or any one of the dest numbers exactly. */
   number?: string;
   /** Rows with a smaller id (paging back). */
@@ -81,6 +84,8 @@ export interface StatsBucketRow {
   A: number;
   B: number;
   C: number;
+  /** Requests (sign or verify, any outcome) of forwarded calls: a div or div-o among their PASSporTs. */
+  forwarded: number;
 }
 
 export interface LatencySample {
@@ -101,6 +106,13 @@ export interface IntegrationRow {
 export interface SignedCountRow {
   accountId: string | null;
   attest: Attestation | null;
+  count: number;
+}
+
+/** Forwarded calls (their PASSporTs include a div or div-o, RFC 8946) signed or verified successfully, by account. */
+export interface ForwardedCountRow {
+  accountId: string | null;
+  kind: RequestKind;
   count: number;
 }
 
@@ -159,6 +171,8 @@ export interface DashboardStore {
   integrations(w: TimeWindow): Promise<IntegrationRow[]>;
   /** Signatures that succeeded, by account and applied attestation. */
   signedByAccount(w: TimeWindow): Promise<SignedCountRow[]>;
+  /** Successful signatures and verifications of forwarded calls (a div or div-o among their PASSporTs), by account and kind. */
+  forwardedByAccount(w: TimeWindow): Promise<ForwardedCountRow[]>;
   /** Signatures refused, by error code. */
   failuresByReason(w: TimeWindow): Promise<FailureCountRow[]>;
   /** Deletes up to `batch` rows older than `beforeMs`; returns how many went. */

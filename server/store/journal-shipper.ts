@@ -6,6 +6,12 @@ import { adoptedName, ownerAlive, parseSegment, type SegmentFile } from './journ
 import type { Store, StoredRequestLogRecord } from './store.js';
 import { withTimeout } from '../core/with-timeout.js';
 
+/**
+ * A journal line as JSON gives it back: the time as text, and the fields a record gained after the version
+ * that journaled it missing (a segment written before an upgrade, shipped by the upgraded process).
+ */
+type JournaledRecord = Omit<RequestLogRecord, 'time' | 'passports'> & { time: string; passports?: string | null };
+
 /** Bytes read from a segment at a time; a record is a few hundred. */
 const READ_CHUNK = 1 << 20;
 
@@ -192,8 +198,9 @@ export class JournalShipper {
 
   private parse(line: string, journalKey: string): StoredRequestLogRecord | undefined {
     try {
-      const r = JSON.parse(line) as RequestLogRecord & { time: string };
-      return { ...r, time: new Date(r.time), journalKey };
+      const r = JSON.parse(line) as JournaledRecord;
+      // A segment journaled by a version before issue 14 has no `passports`: nothing was recorded, so null.
+      return { ...r, time: new Date(r.time), passports: r.passports ?? null, journalKey };
     } catch {
       this.corrupt++;
       this.options.warn({ journalKey }, 'request log journal: a line does not parse; skipped');

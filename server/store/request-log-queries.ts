@@ -1,3 +1,4 @@
+import { passportCondition } from './passport-filter.js';
 import { REQUEST_LOG_COLUMNS, toRequestLogRecord, toRequestLogRow } from './row-mapping.js';
 import { rowsPerStatement, type StoreContext } from './store-context.js';
 import { guarded } from './store-errors.js';
@@ -34,6 +35,7 @@ export function requestLogQueries({ db, engine }: StoreContext): RequestLogQueri
         if (q.accountId !== undefined) query = query.where('account_id', '=', q.accountId);
         if (q.transport !== undefined) query = query.where('transport', '=', q.transport);
         if (q.outcome !== undefined) query = query.where('outcome', '=', q.outcome);
+        if (q.passport !== undefined) query = query.where(passportCondition(q.passport));
         if (q.since !== undefined) query = query.where('time', '>=', q.since.getTime());
         if (q.until !== undefined) query = query.where('time', '<', q.until.getTime());
         const limit = Math.max(0, Math.floor(q.limit ?? DEFAULT_LOG_LIMIT));

@@ -77,11 +77,12 @@ export function toRequestLogRow(r: StoredRequestLogRecord): Insertable<RequestLo
     origid: r.origid,
     kind: r.kind,
     journal_key: r.journalKey ?? null,
+    passports: r.passports,
   };
 }
 
 /** Columns bound per request-log row; sizes the multi-row insert chunks. */
-export const REQUEST_LOG_COLUMNS = 15;
+export const REQUEST_LOG_COLUMNS = 16;
 
 export function toRequestLogRecord(r: Selectable<RequestLogTable>): RequestLogRecord {
   return {
@@ -99,7 +100,6 @@ export function toRequestLogRecord(r: Selectable<RequestLogTable>): RequestLogRe
     errorCode: r.error_code,
     latencyUs: r.latency_us,
     origid: r.origid,
-    // Not stored yet: the column comes with the per-call PASSporT list (issue 14).
-    passports: null,
+    passports: r.passports,
   };
 }

@@ -70,6 +70,8 @@ export interface RequestLogTable {
   kind: Generated<RequestKind>;
   /** `<segment>:<byte offset>` of a record shipped from the request-log journal; null otherwise. */
   journal_key: string | null;
+  /** The call's PASSporT kinds in order joined by `,` (migration 009); null before it, or when there were none. */
+  passports: string | null;
 }
 
 export interface MetaTable {

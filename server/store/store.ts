@@ -8,6 +8,7 @@ import type {
 import type { InventoryEntry } from '../core/tn-inventory.js';
 import type { RoutingRule } from '../core/routing.js';
 import type { DashboardStore } from './dashboard-store.js';
+import type { PassportFilter } from './passport-filter.js';
 import type { SipSource } from '../core/sip-sources.js';
 import type { Attestation, NonNumericOrigPolicy, PolicyMode, SourceKind, Transport } from '../core/types.js';
 
@@ -54,6 +55,8 @@ export interface RequestLogQuery {
   accountId?: string;
   transport?: Transport;
   outcome?: 'ok' | 'error';
+  /** Records whose PASSporT list names this kind, or (`forwarded`) any diversion PASSporT: div or div-o (RFC 8946). */
+  passport?: PassportFilter;
   since?: Date;
   until?: Date;
   limit?: number;

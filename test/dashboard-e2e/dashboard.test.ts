@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RequestLogRecord } from '../../server/core/ports.js';
 import { createLabPki, type LabPki } from '../../server/pki/lab-pki.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { expectText, expectValue, launchChromium, newContext, screenshot, signIn } from './browser.js';
@@ -26,6 +28,9 @@ describe('dashboard in a real browser (admin)', () => {
   // What the calls signed below should add up to in the charts and the report.
   const signed = { A: 0, B: 0, C: 0 };
   const failures = new Map<string, number>();
+  // Forwarded calls (div PASSporTs, RFC 8946) among them, and verifications, which count in the totals too.
+  const forwarded = { signed: 0, verified: 0 };
+  let verifications = 0;
 
   async function signOk(attest: 'A' | 'B' | 'C', orig?: string): Promise<string> {
     const r = await signCall(service, token, call(attest, orig));
@@ -40,6 +45,41 @@ describe('dashboard in a real browser (admin)', () => {
     expect(r.code).toBe('ERR_REQ_IAT_STALE');
     failures.set(r.code!, (failures.get(r.code!) ?? 0) + 1);
     return r.code!;
+  }
+
+  /**
+   * A record as the core writes it for a call that carries these PASSporTs, put straight into the store: the
+   * dashboard reads the store, whichever transport made the record.
+   */
+  async function logCall(kind: 'sign' | 'verify', passports: string, attest: 'A' | 'B' | 'C' = 'A'): Promise<string> {
+    const origid = randomUUID();
+    const record: RequestLogRecord = {
+      kind,
+      time: new Date(),
+      accountId,
+      apiKeyId: null,
+      transport: 'sip',
+      orig: '14045550123',
+      dest: '14045550177',
+      attestRequested: kind === 'sign' ? attest : null,
+      attestApplied: attest,
+      attestReason: kind === 'sign' ? 'requested' : null,
+      outcome: 'ok',
+      errorCode: null,
+      latencyUs: 400,
+      origid,
+      passports,
+    };
+    await service.node.store.appendRequestLog([record]);
+    const isForwarded = passports.split(',').some((k) => k === 'div' || k === 'div-o');
+    if (kind === 'sign') {
+      signed[attest]++;
+      if (isForwarded) forwarded.signed++;
+    } else {
+      verifications++;
+      if (isForwarded) forwarded.verified++;
+    }
+    return origid;
   }
 
   beforeAll(async () => {
@@ -194,16 +234,49 @@ describe('dashboard in a real browser (admin)', () => {
     await screenshot(page, 'live-log');
   }, E2E_TIMEOUT);
 
+  it('shows each call’s PASSporT kinds in the live log and filters it to forwarded calls', async () => {
+    const streamOpen = (change: () => Promise<unknown>) =>
+      Promise.all([page.waitForResponse((r) => new URL(r.url()).pathname === '/dashboard/api/logs'), change()]);
+    const plainOrigid = await signOk('A');
+    // A signed call's row from the HTTP API names what it carried; the records below stand for SIP forwarding.
+    const forwardedSign = await logCall('sign', 'shaken,div', 'B');
+    const twiceVerified = await logCall('verify', 'shaken,div,div');
+    await expectText(page.locator(`tr[data-origid="${forwardedSign}"]`).getByTestId('passports'), 'shaken, div (forwarded)', true);
+    await expectText(page.locator(`tr[data-origid="${twiceVerified}"]`).getByTestId('passports'), 'shaken, div, div (forwarded ×2)', true);
+    await expectText(page.locator(`tr[data-origid="${twiceVerified}"]`), 'verify');
+    await page.locator(`tr[data-origid="${plainOrigid}"]`).waitFor();
+
+    // Forwarded calls only: the list is fetched again with the filter and the stream lets only such calls through.
+    await streamOpen(() => page.getByLabel('PASSporTs').selectOption('forwarded'));
+    await expectText(page.getByTestId('stream-state'), 'Live');
+    await page.locator(`tr[data-origid="${forwardedSign}"]`).waitFor();
+    await page.locator(`tr[data-origid="${twiceVerified}"]`).waitFor();
+    expect(await page.locator(`tr[data-origid="${plainOrigid}"]`).count()).toBe(0);
+    // The plain call goes first: had the filter let it through, it would be on screen before the forwarded one.
+    const plainWhileFiltered = await logCall('sign', 'shaken', 'C');
+    // A div-o (RFC 8946 §5) is a forwarding too.
+    const forwardedLater = await logCall('sign', 'shaken,div-o', 'A');
+    await expectText(page.getByTestId('log-rows').locator('tbody tr').first(), 'shaken, div-o (forwarded)');
+    expect(await page.getByTestId('log-rows').locator('tbody tr').first().getAttribute('data-origid')).toBe(forwardedLater);
+    expect(await page.locator(`tr[data-origid="${plainWhileFiltered}"]`).count()).toBe(0);
+    for (const passports of await page.getByTestId('log-rows').getByTestId('passports').allTextContents()) expect(passports).toContain('div');
+    await screenshot(page, 'live-log-forwarded');
+
+    await streamOpen(() => page.getByLabel('PASSporTs').selectOption(''));
+    await page.locator(`tr[data-origid="${plainWhileFiltered}"]`).waitFor();
+  }, E2E_TIMEOUT);
+
   it('moves the totals, the volume chart and the integration table when calls are signed', async () => {
     await page.getByRole('link', { name: 'Overview' }).click();
     await page.getByLabel('Account').selectOption({ label: ACCOUNT });
-    const before = signed.A + signed.B + signed.C + sum(failures);
+    const before = signed.A + signed.B + signed.C + sum(failures) + verifications;
     await expectText(page.getByTestId('total-count'), String(before), true);
     await signOk('B');
     await signOk('C');
     await page.getByRole('button', { name: 'Refresh' }).click();
     await expectText(page.getByTestId('total-count'), String(before + 2), true);
     await expectText(page.getByTestId('total-errors'), String(sum(failures)), true);
+    await expectText(page.getByTestId('total-forwarded'), String(forwarded.signed + forwarded.verified), true);
 
     // The chart's numbers (its table form) add up to the same total; the plot itself is drawn.
     const volume = page.getByRole('figure', { name: 'Volume (requests per bucket)' });
@@ -236,7 +309,10 @@ describe('dashboard in a real browser (admin)', () => {
     await page.getByLabel('Account').selectOption({ label: ACCOUNT });
     await page.getByRole('button', { name: 'Show' }).click();
     const preview = page.getByTestId('report');
-    await expectText(preview.locator('tfoot td').last(), String(signed.A + signed.B + signed.C), true);
+    await expectText(preview.getByTestId('report-total-signed'), String(signed.A + signed.B + signed.C), true);
+    await expectText(preview.getByTestId('report-forwarded-signed'), String(forwarded.signed), true);
+    await expectText(preview.getByTestId('report-forwarded-verified'), String(forwarded.verified), true);
+    expect(forwarded).toEqual({ signed: 2, verified: 1 });
     await screenshot(page, 'reports');
 
     const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download CSV' }).click()]);
@@ -244,7 +320,16 @@ describe('dashboard in a real browser (admin)', () => {
     const csv = await readFile((await csvDownload.path())!, 'utf8');
     const rows = parseCsv(csv);
     const acct = rows.find((r) => r[0] === accountId);
-    expect(acct).toEqual([accountId, ACCOUNT, String(signed.A), String(signed.B), String(signed.C), String(signed.A + signed.B + signed.C)]);
+    expect(acct).toEqual([
+      accountId,
+      ACCOUNT,
+      String(signed.A),
+      String(signed.B),
+      String(signed.C),
+      String(signed.A + signed.B + signed.C),
+      String(forwarded.signed),
+      String(forwarded.verified),
+    ]);
     for (const [code, count] of failures) expect(rows.find((r) => r[0] === code)).toEqual([code, String(count)]);
     const cert = rows.find((r) => r[0] === accountId && r.length === 7);
     expect(cert?.[3]).toBe('742J');

@@ -20,6 +20,7 @@ const rec = (over: Partial<RequestLogRecord>): RequestLogRecord => ({
   errorCode: null,
   latencyUs: 100,
   origid: randomUUID(),
+  passports: 'shaken',
   ...over,
 });
 
@@ -34,10 +35,11 @@ export function dashboardStoreSuite(open: () => Promise<Store>): void {
     // Bucket 0 (first minute): 2 A and 1 error; bucket 2: 1 B, 1 C on a gateway key; another account's rows too.
     rows.push(rec({ accountId: acc, apiKeyId: 'key_1', time: new Date(T0 + 1000), latencyUs: 1000 }));
     rows.push(rec({ accountId: acc, apiKeyId: 'key_1', time: new Date(T0 + 59_999), latencyUs: 3000 }));
-    rows.push(rec({ accountId: acc, apiKeyId: 'key_1', time: new Date(T0 + 30_000), outcome: 'error', errorCode: 'ERR_TN_INVALID', attestApplied: null, latencyUs: 50 }));
-    rows.push(rec({ accountId: acc, apiKeyId: 'key_1', time: new Date(T0 + 120_000), attestApplied: 'B', dest: '18005550000,12025550777' }));
+    rows.push(rec({ accountId: acc, apiKeyId: 'key_1', time: new Date(T0 + 30_000), outcome: 'error', errorCode: 'ERR_TN_INVALID', attestApplied: null, latencyUs: 50, passports: null }));
+    // A forwarded call (RFC 8946): the B signature carries a div, and so does the verification below.
+    rows.push(rec({ accountId: acc, apiKeyId: 'key_1', time: new Date(T0 + 120_000), attestApplied: 'B', dest: '18005550000,12025550777', passports: 'shaken,div' }));
     rows.push(rec({ accountId: acc, apiKeyId: 'key_2', transport: 'grpc', time: new Date(T0 + 150_000), attestApplied: 'C' }));
-    rows.push(rec({ accountId: acc, apiKeyId: 'key_1', kind: 'verify', time: new Date(T0 + 150_000), attestApplied: 'A' }));
+    rows.push(rec({ accountId: acc, apiKeyId: 'key_1', kind: 'verify', time: new Date(T0 + 150_000), attestApplied: 'A', passports: 'shaken,div,div' }));
     rows.push(rec({ accountId: 'acc_other', time: new Date(T0 + 1000) }));
     rows.push(rec({ accountId: acc, time: new Date(T0 + 180_000) })); // outside [T0, T0+3min)
     await store.appendRequestLog(rows);
@@ -46,10 +48,10 @@ export function dashboardStoreSuite(open: () => Promise<Store>): void {
 
   const w = () => ({ since: T0, until: T0 + 180_000, accountId: acc });
 
-  it('aggregates per bucket: count, errors, and signed calls by applied attestation (verifications not counted as signed)', async () => {
+  it('aggregates per bucket: count, errors, signed calls by applied attestation (verifications not counted as signed) and forwarded calls', async () => {
     expect(await store.dashboard.statsBuckets(w(), 60_000)).toEqual([
-      { bucket: 0, count: 3, errors: 1, A: 2, B: 0, C: 0 },
-      { bucket: 2, count: 3, errors: 0, A: 0, B: 1, C: 1 },
+      { bucket: 0, count: 3, errors: 1, A: 2, B: 0, C: 0, forwarded: 0 },
+      { bucket: 2, count: 3, errors: 0, A: 0, B: 1, C: 1, forwarded: 2 },
     ]);
     expect(await store.dashboard.countLogRows(w())).toBe(6);
   });
@@ -69,12 +71,30 @@ export function dashboardStoreSuite(open: () => Promise<Store>): void {
     ]);
   });
 
-  it('counts signed calls by account and attestation and failures by code for reports', async () => {
+  it('counts signed calls by account and attestation, forwarded calls signed and verified, and failures by code for reports', async () => {
     const all = { since: T0, until: T0 + DAY };
     expect((await store.dashboard.signedByAccount(all)).filter((r) => r.accountId === acc)).toEqual([
       { accountId: acc, attest: 'A', count: 3 },
       { accountId: acc, attest: 'B', count: 1 },
       { accountId: acc, attest: 'C', count: 1 },
+    ]);
+    expect(await store.dashboard.forwardedByAccount({ ...all, accountId: acc })).toEqual([
+      { accountId: acc, kind: 'sign', count: 1 },
+      { accountId: acc, kind: 'verify', count: 1 },
+    ]);
+    expect(await store.dashboard.forwardedByAccount({ since: T0 + 120_000, until: T0 + 150_000, accountId: acc })).toEqual([{ accountId: acc, kind: 'sign', count: 1 }]);
+    // Only successful requests count, and a div or div-o anywhere in the list makes a forwarded call.
+    const other = `acc_${randomUUID().slice(0, 8)}`;
+    await store.appendRequestLog([
+      rec({ accountId: other, time: new Date(T0 + 100_000), passports: 'div' }),
+      rec({ accountId: other, time: new Date(T0 + 100_000), passports: 'shaken,div', outcome: 'error', errorCode: 'ERR_ATTEST_REFUSED', attestApplied: null }),
+      rec({ accountId: other, time: new Date(T0 + 100_000), passports: 'shaken,div', kind: 'verify', outcome: 'error', errorCode: 'VERIFY_438_claims_invalid' }),
+      rec({ accountId: other, time: new Date(T0 + 100_000), passports: 'shaken,rcd', kind: 'verify' }),
+      rec({ accountId: other, time: new Date(T0 + 100_000), passports: 'shaken,div-o', kind: 'verify' }),
+    ]);
+    expect(await store.dashboard.forwardedByAccount({ ...all, accountId: other })).toEqual([
+      { accountId: other, kind: 'sign', count: 1 },
+      { accountId: other, kind: 'verify', count: 1 },
     ]);
     expect(await store.dashboard.failuresByReason({ ...all, accountId: acc })).toEqual([{ errorCode: 'ERR_TN_INVALID', count: 1 }]);
   });
@@ -87,6 +107,22 @@ export function dashboardStoreSuite(open: () => Promise<Store>): void {
     expect((await store.dashboard.logRows({ number: '12025550777', limit: 10 })).map((r) => r.dest)).toEqual(['18005550000,12025550777']);
     expect(await store.dashboard.logRows({ number: '2025550777', limit: 10 })).toEqual([]);
     expect(await store.dashboard.lastLogId()).toBeGreaterThanOrEqual(newest[0]!.id);
+  });
+
+  it('filters log rows by a kind of PASSporT (forwarded calls: div), paging back and tailing forward', async () => {
+    const forwarded = await store.dashboard.logRows({ accountId: acc, passport: 'forwarded', limit: 10 });
+    expect(forwarded.map((r) => [r.kind, r.passports])).toEqual([
+      ['verify', 'shaken,div,div'],
+      ['sign', 'shaken,div'],
+    ]);
+    expect(await store.dashboard.logRows({ accountId: acc, passport: 'div', limit: 10 })).toEqual(forwarded);
+    expect(await store.dashboard.logRows({ accountId: acc, passport: 'div-o', limit: 10 })).toEqual([]);
+    expect(await store.dashboard.logRows({ accountId: acc, passport: 'div', beforeId: forwarded[0]!.id, limit: 10 })).toEqual([forwarded[1]]);
+    expect(await store.dashboard.logRows({ accountId: acc, passport: 'div', afterId: forwarded[1]!.id, limit: 10 })).toEqual([forwarded[0]]);
+    expect((await store.dashboard.logRows({ passport: 'div', outcome: 'ok', transport: 'http', number: '12025550777', limit: 10 })).map((r) => r.id)).toEqual([forwarded[1]!.id]);
+    // The error row has no list: it is neither a forwarded call nor a shaken one.
+    expect(await store.dashboard.logRows({ accountId: acc, passport: 'shaken', limit: 10 })).toHaveLength(6);
+    expect(await store.dashboard.logRows({ accountId: acc, passport: 'rcd', limit: 10 })).toEqual([]);
   });
 
   it('keeps users unique by name, ends their sessions on a change, and purges idle and expired sessions', async () => {

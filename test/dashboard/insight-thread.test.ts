@@ -55,7 +55,11 @@ describe('dashboard insights on a thread (embedded store)', () => {
       expect(threaded.maxStallMs).toBeLessThan(100);
 
       const w = { since: WINDOW_END - 7 * DAY, until: WINDOW_END };
-      expect(await insights.reportCounts(w)).toEqual(await storeInsights(store).reportCounts(w));
+      const counts = await insights.reportCounts(w);
+      expect(counts).toEqual(await storeInsights(store).reportCounts(w));
+      // The seed's forwarded calls (one record in 20 signed with a div, one in 20 verified with one) are counted.
+      const forwarded = (kind: string) => counts.forwarded.filter((r) => r.kind === kind).reduce((n, r) => n + r.count, 0);
+      expect([forwarded('sign'), forwarded('verify')]).toEqual([ROWS / 20, ROWS / 20]);
     } finally {
       await insights.close();
     }

@@ -131,7 +131,8 @@ describe.each(ENGINES)('dashboard insight (%s store)', (engine) => {
     expect(st.totals.p95Ms).toBeGreaterThanOrEqual(st.totals.p50Ms);
     expect(st.integrations).toEqual([{ apiKeyId: p.apiKeyId, apiKeyName: 'test', transport: 'http', count, errors: 1, errorRate: 1 / count, p99Ms: st.totals.p99Ms, lastSeen: expect.any(String) }]);
     const empty = st.buckets.find((b: any) => b.count === 0);
-    expect(empty).toMatchObject({ errors: 0, p50Ms: null, byAttest: { A: 0, B: 0, C: 0 } });
+    expect(empty).toMatchObject({ errors: 0, p50Ms: null, byAttest: { A: 0, B: 0, C: 0 }, forwarded: 0 });
+    expect(st.totals.forwarded).toBe(0);
     expect((await admin.get('/dashboard/api/stats?window=2y')).status).toBe(400);
   });
 
@@ -142,7 +143,7 @@ describe.each(ENGINES)('dashboard insight (%s store)', (engine) => {
     const r = json.json;
     const mine = r.signedByAccount.find((s: any) => s.accountId === p.account.id);
     const extra = mine.total - 5; // the SSE test's call, when it ran first
-    expect(mine).toEqual({ accountId: p.account.id, accountName: 'insight', A: 3 + extra, B: 2, C: 0, total: 5 + extra });
+    expect(mine).toEqual({ accountId: p.account.id, accountName: 'insight', A: 3 + extra, B: 2, C: 0, total: 5 + extra, forwardedSigned: 0, forwardedVerified: 0 });
     expect(r.signedByAccount.find((s: any) => s.accountId === other.account.id)).toMatchObject({ C: 1 });
     expect(r.failuresByReason).toEqual([{ errorCode: 'ERR_TN_INVALID', count: 1 }]);
     expect(r.certificates.map((c: any) => c.accountId).sort()).toEqual([p.account.id, other.account.id].sort());
@@ -151,10 +152,10 @@ describe.each(ENGINES)('dashboard insight (%s store)', (engine) => {
     const csv = await admin.get(`${q}&format=csv&account=${p.account.id}`);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const [signed, failures, certs] = csvSections(csv.text);
-    expect(signed![1]).toEqual(['account_id', 'account_name', 'A', 'B', 'C', 'total']);
+    expect(signed![1]).toEqual(['account_id', 'account_name', 'A', 'B', 'C', 'total', 'forwarded_signed', 'forwarded_verified']);
     expect(signed!.slice(2)).toEqual([
-      [p.account.id, 'insight', String(3 + extra), '2', '0', String(5 + extra)],
-      ['TOTAL', '', String(3 + extra), '2', '0', String(5 + extra)],
+      [p.account.id, 'insight', String(3 + extra), '2', '0', String(5 + extra), '0', '0'],
+      ['TOTAL', '', String(3 + extra), '2', '0', String(5 + extra), '0', '0'],
     ]);
     expect(failures!.slice(1)).toEqual([['error_code', 'count'], ['ERR_TN_INVALID', '1'], ['TOTAL', '1']]);
     expect(certs![2]).toEqual([p.account.id, expect.stringMatching(/^cred_/), 'CN=SHAKEN 1234, O=shakenstack test, C=US', '1234', expect.any(String), '364', 'active']);
@@ -175,6 +176,139 @@ describe.each(ENGINES)('dashboard insight (%s store)', (engine) => {
     const past = (await admin.get('/dashboard/api/reports?from=2020-01-01&to=2020-01-31')).json;
     expect(past.signedByAccount).toEqual([]);
     expect(past.failuresByReason).toEqual([]);
+  });
+
+  describe('forwarded calls (div PASSporTs, RFC 8946)', () => {
+    // Records as the core writes them for calls that carry a div, built here directly: yesterday, so that the
+    // other tests' counts for today stay as they are.
+    let fwd: Provisioned;
+    const day = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
+    const at = (min: number) => new Date(Date.parse(`${day}T12:00:00Z`) + min * 60_000);
+    const made: RequestLogRecord[] = [];
+    const record = (over: Partial<RequestLogRecord>): RequestLogRecord => ({
+      kind: 'sign',
+      time: at(made.length),
+      accountId: fwd.account.id,
+      apiKeyId: fwd.apiKeyId,
+      transport: 'sip',
+      orig: '14045550100',
+      dest: '14045550177',
+      attestRequested: 'A',
+      attestApplied: 'A',
+      attestReason: 'requested',
+      outcome: 'ok',
+      errorCode: null,
+      latencyUs: 300,
+      origid: `fwd-${made.length}`,
+      passports: 'shaken,div',
+      ...over,
+    });
+
+    beforeAll(async () => {
+      fwd = await svc.provision({ name: 'forwarding' });
+      const plan: Partial<RequestLogRecord>[] = [
+        { attestApplied: 'A' }, // signed, forwarded
+        { attestApplied: 'B', passports: 'shaken,div,div' }, // signed, forwarded twice
+        { attestApplied: 'A', passports: 'shaken' }, // signed, not forwarded
+        { attestApplied: 'C', passports: 'shaken' },
+        { outcome: 'error', errorCode: 'ERR_ATTEST_REFUSED', attestApplied: null }, // refused: not a signed call
+        { kind: 'verify', attestRequested: null }, // verified, forwarded
+        { kind: 'verify', attestRequested: null, passports: 'shaken,div,div' },
+        { kind: 'verify', attestRequested: null, attestApplied: 'B', passports: 'shaken,div' },
+        { kind: 'verify', attestRequested: null, outcome: 'error', errorCode: 'VERIFY_438_claims_invalid', attestApplied: null }, // verification failed
+        { kind: 'verify', attestRequested: null, passports: 'shaken' }, // verified, not forwarded
+        { passports: null, outcome: 'error', errorCode: 'ERR_REQ_FIELD_MISSING', attestApplied: null }, // nothing signed, no list
+        { attestApplied: 'A', passports: 'shaken,div-o' }, // signed, forwarded with a div-o (RFC 8946 §5)
+      ];
+      for (const over of plan) made.push(record(over));
+      await svc.node.store.appendRequestLog(made);
+    });
+
+    it('counts forwarded calls signed and verified per account next to the signed counts, in JSON, CSV and PDF', async () => {
+      const q = `/dashboard/api/reports?from=${day}&to=${day}&account=${fwd.account.id}`;
+      const r = (await admin.get(`${q}&format=json`)).json;
+      expect(r.signedByAccount).toEqual([{ accountId: fwd.account.id, accountName: 'forwarding', A: 3, B: 1, C: 1, total: 5, forwardedSigned: 3, forwardedVerified: 3 }]);
+      expect(r.totals).toEqual({ signed: 5, failures: 2, forwardedSigned: 3, forwardedVerified: 3 });
+      // The overview counts every request of a forwarded call, refused ones included: 8 of the 12 records.
+      const st = (await admin.get(`/dashboard/api/stats?window=7d&account=${fwd.account.id}`)).json;
+      expect(st.totals.forwarded).toBe(8);
+      expect(st.buckets.reduce((n: number, b: any) => n + b.forwarded, 0)).toBe(8);
+      expect(r.failuresByReason).toEqual([
+        { errorCode: 'ERR_ATTEST_REFUSED', count: 1 },
+        { errorCode: 'ERR_REQ_FIELD_MISSING', count: 1 },
+      ]);
+
+      const [signed] = csvSections((await admin.get(`${q}&format=csv`)).text);
+      expect(signed![0]![0]).toMatch(/forwarded calls \(div or div-o\) signed and verified/);
+      expect(signed!.slice(1)).toEqual([
+        ['account_id', 'account_name', 'A', 'B', 'C', 'total', 'forwarded_signed', 'forwarded_verified'],
+        [fwd.account.id, 'forwarding', '3', '1', '1', '5', '3', '3'],
+        ['TOTAL', '', '3', '1', '1', '5', '3', '3'],
+      ]);
+
+      const pdf = Buffer.from(await (await fetch(`${svc.url}${q}&format=pdf`, { headers: { cookie: admin.cookie } })).arrayBuffer());
+      const text = pdfText(pdf);
+      // The table's cells in order (the two last headers wrap in their narrow columns): A B C Total, forwarded signed, verified.
+      expect(text).toMatch(/Forwarded\s+signed\nForwarded\s+verified\n/);
+      expect(text).toContain(`forwarding (${fwd.account.id})\n3\n1\n1\n5\n3\n3\n`);
+      expect(text).toContain('3 among the signed calls, 3 verified successfully');
+
+      // An account that only verified forwarded calls still has its row; plain verifications alone do not make one.
+      const onlyVerified = await svc.provision({ name: 'verifier' });
+      await svc.node.store.appendRequestLog([
+        record({ accountId: onlyVerified.account.id, kind: 'verify', time: at(30) }),
+        record({ accountId: onlyVerified.account.id, kind: 'verify', time: at(31), passports: 'shaken' }),
+      ]);
+      const both = (await admin.get(`/dashboard/api/reports?from=${day}&to=${day}`)).json.signedByAccount;
+      expect(both.find((x: any) => x.accountId === onlyVerified.account.id)).toEqual({ accountId: onlyVerified.account.id, accountName: 'verifier', A: 0, B: 0, C: 0, total: 0, forwardedSigned: 0, forwardedVerified: 1 });
+    });
+
+    it('shows each row’s PASSporT kinds in order and filters the list by kind', async () => {
+      const rows = (await admin.get(`/dashboard/api/logs?account=${fwd.account.id}&limit=100`)).json.rows;
+      const byOrigid = new Map(rows.map((x: any) => [x.origid, x.passports]));
+      expect(byOrigid.get('fwd-1')).toEqual(['shaken', 'div', 'div']);
+      expect(byOrigid.get('fwd-2')).toEqual(['shaken']);
+      expect(byOrigid.get('fwd-10')).toEqual([]);
+
+      expect(byOrigid.get('fwd-11')).toEqual(['shaken', 'div-o']);
+
+      const forwarded = (await admin.get(`/dashboard/api/logs?account=${fwd.account.id}&passport=forwarded`)).json.rows;
+      expect(forwarded.map((x: any) => x.origid)).toEqual(['fwd-11', 'fwd-8', 'fwd-7', 'fwd-6', 'fwd-5', 'fwd-4', 'fwd-1', 'fwd-0']);
+      // One kind alone: `div` is not `div-o`.
+      const divs = (await admin.get(`/dashboard/api/logs?account=${fwd.account.id}&passport=div`)).json.rows;
+      expect(divs.map((x: any) => x.origid)).toEqual(['fwd-8', 'fwd-7', 'fwd-6', 'fwd-5', 'fwd-4', 'fwd-1', 'fwd-0']);
+      const verifiedForwarded = (await admin.get(`/dashboard/api/logs?account=${fwd.account.id}&passport=div&outcome=ok`)).json.rows;
+      expect(verifiedForwarded.map((x: any) => `${x.kind} ${x.passports.join(',')}`)).toEqual(['verify shaken,div', 'verify shaken,div,div', 'verify shaken,div', 'sign shaken,div,div', 'sign shaken,div']);
+      const bad = await admin.get('/dashboard/api/logs?passport=diverted');
+      expect(bad.status).toBe(400);
+      expect(bad.json.error).toMatchObject({ code: 'ERR_REQ_FIELD_INVALID', field: 'passport' });
+    });
+
+    it('streams only forwarded calls when the live tail asks for them', async () => {
+      const controller = new AbortController();
+      const res = await fetch(`${svc.url}/dashboard/api/logs/stream?account=${fwd.account.id}&passport=forwarded`, { headers: { cookie: admin.cookie }, signal: controller.signal });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      let text = '';
+      const read = async (until: (t: string) => boolean) => {
+        while (!until(text)) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error('stream ended');
+          text += Buffer.from(value).toString('utf8');
+        }
+      };
+      await read((t) => t.includes(': connected'));
+      // The plain call goes first: had the filter let it through, it would arrive before the forwarded one.
+      await svc.node.store.appendRequestLog([record({ time: new Date(), origid: 'tail-plain', passports: 'shaken' })]);
+      await svc.node.store.appendRequestLog([record({ time: new Date(), origid: 'tail-forwarded', passports: 'shaken,div-o' })]);
+      await read((t) => t.includes('tail-forwarded'));
+      const events = text.split('\n\n').filter((e) => e.includes('event: log'));
+      expect(events).toHaveLength(1);
+      const data = JSON.parse(events[0]!.split('\n').find((l) => l.startsWith('data: '))!.slice(6));
+      expect(data).toMatchObject({ origid: 'tail-forwarded', passports: ['shaken', 'div-o'], kind: 'sign', transport: 'sip' });
+      controller.abort();
+      await reader.cancel().catch(() => undefined);
+    });
   });
 
   it('exposes request counters and latency histograms by transport, outcome and attestation on /metrics', async () => {
@@ -206,6 +340,7 @@ describe.each(ENGINES)('dashboard insight (%s store)', (engine) => {
       errorCode: null,
       latencyUs: 10,
       origid: null,
+      passports: 'shaken',
     });
     await svc.node.store.appendRequestLog([...Array.from({ length: 25 }, () => old(100)), old(89)]);
     const before = await svc.node.store.countRequestLog();
@@ -220,7 +355,7 @@ describe('request-log retention in the background', () => {
     const first = await startDashboardService('postgres');
     const url = first.config.store.url!;
     const p = await first.provision({ name: 'retained' });
-    const rec = (t: number): RequestLogRecord => ({ kind: 'sign', time: new Date(t), accountId: p.account.id, apiKeyId: null, transport: 'http', orig: null, dest: null, attestRequested: null, attestApplied: null, attestReason: null, outcome: 'ok', errorCode: null, latencyUs: 1, origid: null });
+    const rec = (t: number): RequestLogRecord => ({ kind: 'sign', time: new Date(t), accountId: p.account.id, apiKeyId: null, transport: 'http', orig: null, dest: null, attestRequested: null, attestApplied: null, attestReason: null, outcome: 'ok', errorCode: null, latencyUs: 1, origid: null, passports: null });
     await first.node.store.appendRequestLog([rec(Date.now() - 3 * DAY_MS), rec(Date.now() - 3 * DAY_MS), rec(Date.now())]);
     // A second node with a 2-day retention on the same database deletes the two old rows by itself.
     const second = await startDashboardService('postgres', { url, overrides: { 'requestLog.retentionDays': 2 } });

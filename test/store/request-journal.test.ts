@@ -163,6 +163,40 @@ describe('request-log journal', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('ships a segment journaled before the PASSporT list existed: its records are stored with none (null)', async () => {
+    // Exactly what the version before issue 14 wrote: the same record without the `passports` member.
+    const before = [rec(), rec(), rec()].map(({ passports: _none, ...old }) => old);
+    const after = { ...rec(), passports: 'shaken,div' };
+    mkdirSync(dir);
+    const lines = [...before, after].map((r) => JSON.stringify(r) + '\n').join('');
+    expect(lines).not.toMatch(/"passports":(null|"shaken")/);
+    writeFileSync(join(dir, segmentFileName(ownerName(deadPid(), 4), 1)), lines);
+    // What the store is handed is a whole record: null, not a missing member the store would have to guess at.
+    const handed: RequestLogRecord[] = [];
+    const s = new JournalShipper(
+      { appendRequestLog: (records) => (handed.push(...records), store.appendRequestLog(records)) },
+      { dir, owner, maxBatch: 50, batchTimeoutMs: 10_000, warn: () => undefined },
+    );
+    await s.ship();
+    expect(handed.map((r) => r.passports)).toStrictEqual([null, null, null, 'shaken,div']);
+    const rows = await store.queryRequestLog({ limit: 10 });
+    expect(new Map(rows.map((r) => [r.origid, r.passports]))).toEqual(new Map([...before.map((r) => [r.origid, null] as const), [after.origid, 'shaken,div']]));
+    expect(rows.find((r) => r.origid === before[0]!.origid)).toMatchObject({ kind: 'sign', outcome: 'ok', attestApplied: 'A', latencyUs: 100 });
+    expect(s.corruptLines).toBe(0);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('journals the PASSporT list with the record and ships it into the store', async () => {
+    const j = journal();
+    const r = { ...rec(), passports: 'shaken,div,div' };
+    j.record(r);
+    j.close();
+    const [file] = readdirSync(dir);
+    expect(JSON.parse(readFileSync(join(dir, file!), 'utf8'))).toMatchObject({ origid: r.origid, passports: 'shaken,div,div' });
+    await shipper().ship(true);
+    expect((await store.queryRequestLog({ passport: 'div' })).map((x) => x.origid)).toEqual([r.origid]);
+  });
+
   it('steps over a damaged stretch with no line end (zeros after a power loss) and stores the records after it', async () => {
     mkdirSync(dir);
     const after = rec();

@@ -5,6 +5,7 @@ import type { InventoryEntry } from '../../server/core/tn-inventory.js';
 import type { Clock, RequestLogRecord } from '../../server/core/ports.js';
 import { watchChanges } from '../../server/store/change-watcher.js';
 import { RequestLogWriter } from '../../server/store/request-log-writer.js';
+import { REQUEST_LOG_COLUMNS, toRequestLogRow } from '../../server/store/row-mapping.js';
 import type { NewAccount, Store } from '../../server/store/store.js';
 
 /** What each engine's test file provides; called only after that file's `beforeAll` ran. */
@@ -49,6 +50,7 @@ const logRecord = (over: Partial<RequestLogRecord> = {}): RequestLogRecord => ({
   errorCode: null,
   latencyUs: 850,
   origid: randomUUID(),
+  passports: 'shaken',
   ...over,
 });
 
@@ -411,7 +413,7 @@ export function storeSuite(fixture: StoreFixture): void {
     });
 
     it('round-trips every field, nulls included', async () => {
-      const full = logRecord({ accountId: unique('acc'), apiKeyId: 'key_1', transport: 'sip', kind: 'verify', latencyUs: 123_456 });
+      const full = logRecord({ accountId: unique('acc'), apiKeyId: 'key_1', transport: 'sip', kind: 'verify', latencyUs: 123_456, passports: 'shaken,div,div' });
       const sparse = logRecord({
         accountId: unique('acc'),
         orig: null,
@@ -422,6 +424,7 @@ export function storeSuite(fixture: StoreFixture): void {
         outcome: 'error',
         errorCode: 'ERR_TN_INVALID',
         origid: null,
+        passports: null,
       });
       await store.appendRequestLog([full, sparse]);
       expect(await store.queryRequestLog({ accountId: full.accountId! })).toEqual([full]);
@@ -455,6 +458,33 @@ export function storeSuite(fixture: StoreFixture): void {
       expect(await times({ accountId, outcome: 'error' })).toEqual([at(1).getTime()]);
       expect(await times({ accountId, since: at(1), until: at(3) })).toEqual([at(2), at(1)].map(Number));
       expect(await times({ accountId: other })).toEqual([at(2).getTime()]);
+    });
+
+    it('filters by a kind of PASSporT the call carried, matching whole kinds anywhere in the list', async () => {
+      const accountId = unique('acc');
+      await store.appendRequestLog([
+        logRecord({ accountId, time: at(0), passports: 'shaken' }),
+        logRecord({ accountId, time: at(1), passports: 'shaken,div' }),
+        logRecord({ accountId, time: at(2), passports: 'div' }),
+        logRecord({ accountId, time: at(3), passports: 'shaken,div,div', kind: 'verify' }),
+        logRecord({ accountId, time: at(4), passports: null, outcome: 'error', errorCode: 'ERR_TN_INVALID' }),
+        logRecord({ accountId, time: at(5), passports: 'shaken,rcd' }),
+        logRecord({ accountId, time: at(6), passports: 'other' }),
+        // A diversion that nests the PASSporT it diverts (RFC 8946 §5): forwarded, but not a `div`.
+        logRecord({ accountId, time: at(7), passports: 'shaken,div-o' }),
+      ]);
+      const times = async (q: Parameters<Store['queryRequestLog']>[0]) => (await store.queryRequestLog(q)).map((r) => r.time.getTime());
+      expect(await times({ accountId, passport: 'div' })).toEqual([at(3), at(2), at(1)].map(Number));
+      expect(await times({ accountId, passport: 'div-o' })).toEqual([at(7).getTime()]);
+      expect(await times({ accountId, passport: 'forwarded' })).toEqual([at(7), at(3), at(2), at(1)].map(Number));
+      expect(await times({ accountId, passport: 'shaken' })).toEqual([at(7), at(5), at(3), at(1), at(0)].map(Number));
+      expect(await times({ accountId, passport: 'rcd' })).toEqual([at(5).getTime()]);
+      expect(await times({ accountId, passport: 'div', outcome: 'ok', since: at(2) })).toEqual([at(3), at(2)].map(Number));
+      expect(await times({ accountId })).toHaveLength(8);
+    });
+
+    it('binds as many columns per row as the insert chunks are sized for', async () => {
+      expect(Object.keys(toRequestLogRow({ ...logRecord(), journalKey: 'x:0' }))).toHaveLength(REQUEST_LOG_COLUMNS);
     });
 
     it('inserts nothing from a batch, several chunks long, whose last record is invalid', async () => {

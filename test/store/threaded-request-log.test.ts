@@ -27,6 +27,14 @@ describe('request log on its own thread', () => {
       await store.close();
     }
   };
+  const passportsOf = async (accountId: string) => {
+    const store = await openStore({ engine: 'embedded', dataDir });
+    try {
+      return (await store.queryRequestLog({ accountId, limit: 100_000 })).map((r) => r.passports).sort();
+    } finally {
+      await store.close();
+    }
+  };
   const logger = { warn: vi.fn(), error: vi.fn() };
   const options = (o: Partial<RequestLogOptions> = {}): RequestLogOptions => ({
     store: { engine: 'embedded', dataDir },
@@ -41,9 +49,11 @@ describe('request log on its own thread', () => {
   it('stores every record handed over before close and leaves an empty journal', async () => {
     const log = await ThreadedRequestLog.start(options({ flushIntervalMs: 60_000 }), logger);
     const accountId = randomUUID();
-    for (let i = 0; i < 2500; i++) log.record(rec(accountId));
+    for (let i = 0; i < 2500; i++) log.record(i % 10 === 0 ? { ...rec(accountId), passports: 'shaken,div,div' } : rec(accountId));
     expect(await log.close()).toEqual({ dropped: 0, pendingBytes: 0 });
     expect(await count(accountId)).toBe(2500);
+    const kinds = await passportsOf(accountId);
+    expect([kinds.filter((p) => p === 'shaken').length, kinds.filter((p) => p === 'shaken,div,div').length]).toEqual([2250, 250]);
     expect(readdirSync(join(dataDir, 'journal'))).toEqual([]);
   });
 
@@ -64,12 +74,14 @@ describe('request log on its own thread', () => {
     log.record(rec(accountId));
     await Promise.resolve();
     // The first record fills the 1-byte journal; the rest cannot be journaled.
-    for (let i = 0; i < 5; i++) log.record(rec(accountId));
+    // Forwarded calls among them: the PASSporT list crosses to the thread with the rest of the record.
+    for (let i = 0; i < 5; i++) log.record({ ...rec(accountId), passports: i % 2 === 0 ? 'shaken,div' : null });
     await Promise.resolve();
     expect(log.stats.unjournaled).toBe(5);
     expect(log.stats.journalBytes).toBeGreaterThan(0);
     await log.close();
     expect(await count(accountId)).toBe(6);
+    expect(await passportsOf(accountId)).toEqual([null, null, 'shaken', 'shaken,div', 'shaken,div', 'shaken,div']);
     expect(log.stats.dropped).toBe(0);
   });
 });

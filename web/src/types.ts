@@ -93,6 +93,8 @@ export interface LogRow {
   errorCode: string | null;
   latencyUs: number;
   origid: string | null;
+  /** The call's PASSporT kinds in order (`["shaken", "div"]`); empty when none were recorded. */
+  passports: string[];
 }
 
 export type StatsWindow = '15m' | '1h' | '24h' | '7d';
@@ -105,6 +107,8 @@ export interface StatsBucket {
   p95Ms: number | null;
   p99Ms: number | null;
   byAttest: { A: number; B: number; C: number };
+  /** Requests whose PASSporTs include a div or div-o (forwarded calls). */
+  forwarded: number;
 }
 
 export interface Integration {
@@ -122,7 +126,7 @@ export interface Stats {
   window: StatsWindow;
   bucketSec: number;
   buckets: StatsBucket[];
-  totals: { count: number; errors: number; errorRate: number; p50Ms: number | null; p95Ms: number | null; p99Ms: number | null };
+  totals: { count: number; errors: number; errorRate: number; forwarded: number; p50Ms: number | null; p95Ms: number | null; p99Ms: number | null };
   integrations: Integration[];
 }
 
@@ -137,7 +141,7 @@ export interface Warning {
 export interface Report {
   from: string;
   to: string;
-  signedByAccount: { accountId: string; accountName: string; A: number; B: number; C: number; total: number }[];
+  signedByAccount: { accountId: string; accountName: string; A: number; B: number; C: number; total: number; forwardedSigned: number; forwardedVerified: number }[];
   failuresByReason: { errorCode: string; count: number }[];
   certificates: { accountId: string; credentialId: string; subject: string; spc: string; notAfter: string; daysLeft: number; state: string }[];
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Transport } from '../../core/types.js';
 import type { LogRowFilter } from '../../store/dashboard-store.js';
+import { PASSPORT_FILTERS, isPassportFilter } from '../../store/passport-filter.js';
 import { accountScope } from '../access.js';
 import { sessionOf, userOf, type DashboardContext } from '../context.js';
 import { invalid } from '../errors.js';
@@ -13,7 +14,7 @@ import { auditView, logRowView } from '../views.js';
 
 const TRANSPORTS: readonly Transport[] = ['http', 'grpc', 'sip', 'cli'];
 
-type FilterQuery = { account?: string; transport?: string; outcome?: string; number?: string; limit?: string; before?: string };
+type FilterQuery = { account?: string; transport?: string; outcome?: string; passport?: string; number?: string; limit?: string; before?: string };
 
 function intParam(v: string | undefined, field: string, min: number, max: number, fallback: number): number {
   if (v === undefined || v === '') return fallback;
@@ -33,6 +34,11 @@ async function logFilter(ctx: DashboardContext, request: FastifyRequest<{ Querys
   if (q.outcome) {
     if (q.outcome !== 'ok' && q.outcome !== 'error') throw invalid('outcome must be ok or error', 'outcome');
     f.outcome = q.outcome;
+  }
+  if (q.passport) {
+    // `forwarded`: calls carrying a div or div-o only (RFC 8946); otherwise one kind.
+    if (!isPassportFilter(q.passport)) throw invalid(`passport must be one of ${PASSPORT_FILTERS.join(', ')}`, 'passport');
+    f.passport = q.passport;
   }
   if (q.number) {
     // The log keeps canonical numbers (RFC 8224 §8.3): the same visual separators are dropped here.

@@ -8,6 +8,7 @@ import { dashboard } from './005-dashboard.js';
 import { requestLogJournal } from './006-request-log-journal.js';
 import { hostedX5uPaths } from './007-hosted-x5u-paths.js';
 import { loginAttempts } from './008-login-attempts.js';
+import { requestLogPassports } from './009-request-log-passports.js';
 
 /**
  * Every migration, in order. Names are the sort key kysely records in `kysely_migration`: never rename one
@@ -23,6 +24,7 @@ export function migrationProvider(engine: StoreEngine): MigrationProvider {
     '006-request-log-journal': requestLogJournal,
     '007-hosted-x5u-paths': hostedX5uPaths,
     '008-login-attempts': loginAttempts,
+    '009-request-log-passports': requestLogPassports,
   };
   return { getMigrations: async () => migrations };
 }

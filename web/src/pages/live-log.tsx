@@ -14,6 +14,8 @@ interface Filters {
   account: string;
   transport: string;
   outcome: string;
+  /** `forwarded` (a div or div-o among the call's PASSporTs), or a kind the call must carry; '' for all. */
+  passport: string;
   number: string;
 }
 
@@ -39,7 +41,7 @@ export function LiveLogPage() {
   const { api, user } = useApp();
   const scoped = scopedAccount(user);
   const accounts = useLoad(() => api.get<{ accounts: Account[] }>('/accounts').then((r) => r.accounts), []);
-  const [filters, setFilters] = useState<Filters>({ account: scoped ?? '', transport: '', outcome: '', number: '' });
+  const [filters, setFilters] = useState<Filters>({ account: scoped ?? '', transport: '', outcome: '', passport: '', number: '' });
   const [numberDraft, setNumberDraft] = useState('');
   const [rows, setRows] = useState<LogRow[]>([]);
   const [held, setHeld] = useState<LogRow[]>([]);
@@ -52,7 +54,7 @@ export function LiveLogPage() {
   // The stream starts after the newest row the server has when it connects, so the latest page is fetched once the
   // stream is open: no row falls between the two, and merge() drops any overlap.
   useEffect(() => {
-    const query = { account: filters.account, transport: filters.transport, outcome: filters.outcome, number: filters.number };
+    const query = { account: filters.account, transport: filters.transport, outcome: filters.outcome, passport: filters.passport, number: filters.number };
     setRows([]);
     setHeld([]);
     setState('connecting');
@@ -125,6 +127,14 @@ export function LiveLogPage() {
           </select>
         </span>
         <span class="field-inline">
+          <label for="log-passport">PASSporTs</label>
+          <select id="log-passport" value={filters.passport} onChange={(e) => set('passport', e.currentTarget.value)}>
+            <option value="">All calls</option>
+            <option value="forwarded">Forwarded calls only (div, div-o)</option>
+            <option value="shaken">With a shaken PASSporT</option>
+          </select>
+        </span>
+        <span class="field-inline">
           <label for="log-number">Number</label>
           <input id="log-number" inputMode="tel" size={16} value={numberDraft} onInput={(e) => setNumberDraft(e.currentTarget.value)} placeholder="orig or dest" />
         </span>
@@ -152,6 +162,7 @@ function LogTable({ rows, accounts }: { rows: LogRow[]; accounts: Account[] }) {
           <tr>
             <th scope="col">Time (UTC)</th>
             <th scope="col">Kind</th>
+            <th scope="col" title="The call's PASSporTs in order: shaken, then one div per forwarding (RFC 8946)">PASSporTs</th>
             <th scope="col">Account</th>
             <th scope="col">Transport</th>
             <th scope="col">Orig</th>
@@ -166,6 +177,9 @@ function LogTable({ rows, accounts }: { rows: LogRow[]; accounts: Account[] }) {
             <tr key={rowKey(r)} data-origid={r.origid ?? undefined}>
               <td>{formatTime(r.time)}</td>
               <td>{r.kind}</td>
+              <td class="mono" data-testid="passports">
+                <Passports kinds={r.passports ?? []} />
+              </td>
               <td>{r.accountId ? (names.get(r.accountId) ?? r.accountId) : '—'}</td>
               <td>{r.transport}</td>
               <td class="mono">{r.orig ?? '—'}</td>
@@ -192,5 +206,17 @@ function LogTable({ rows, accounts }: { rows: LogRow[]; accounts: Account[] }) {
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** The call's PASSporT kinds in order; a call that carries a div or div-o (forwarded, RFC 8946) says so in words too. */
+function Passports({ kinds }: { kinds: string[] }) {
+  if (kinds.length === 0) return <span class="muted">—</span>;
+  const hops = kinds.filter((k) => k === 'div' || k === 'div-o').length;
+  return (
+    <>
+      {kinds.join(', ')}
+      {hops > 0 ? <span class="muted"> (forwarded{hops > 1 ? ` ×${hops}` : ''})</span> : null}
+    </>
   );
 }

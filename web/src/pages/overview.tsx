@@ -82,6 +82,10 @@ function StatsView({ stats }: { stats: Stats }) {
           <dd data-testid="total-error-rate">{formatPercent(t.errorRate)}</dd>
         </div>
         <div>
+          <dt title="Requests whose PASSporTs include a div or div-o (RFC 8946)">Forwarded calls</dt>
+          <dd data-testid="total-forwarded">{t.forwarded}</dd>
+        </div>
+        <div>
           <dt>Latency p50 / p95 / p99</dt>
           <dd>
             {formatMs(t.p50Ms)} / {formatMs(t.p95Ms)} / {formatMs(t.p99Ms)}

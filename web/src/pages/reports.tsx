@@ -43,7 +43,10 @@ export function ReportsPage() {
   return (
     <section aria-labelledby="reports-title">
       <h1 id="reports-title">Compliance reports</h1>
-      <p class="help">Signed calls by account and attestation, failures by reason, and the certificate inventory, for whole UTC days (both inclusive).</p>
+      <p class="help">
+        Signed calls by account and attestation, with the forwarded calls (a div or div-o PASSporT, RFC 8946) signed and verified, failures by reason, and the certificate inventory, for whole UTC days (both
+        inclusive).
+      </p>
       <form class="toolbar" onSubmit={preview} aria-label="Report range">
         <span class="field-inline">
           <label for="report-from">From</label>
@@ -75,13 +78,16 @@ export function ReportsPage() {
 }
 
 function ReportView({ report }: { report: Report }) {
-  const totals = report.signedByAccount.reduce((t, r) => ({ A: t.A + r.A, B: t.B + r.B, C: t.C + r.C, total: t.total + r.total }), { A: 0, B: 0, C: 0, total: 0 });
+  const totals = report.signedByAccount.reduce(
+    (t, r) => ({ A: t.A + r.A, B: t.B + r.B, C: t.C + r.C, total: t.total + r.total, fs: t.fs + r.forwardedSigned, fv: t.fv + r.forwardedVerified }),
+    { A: 0, B: 0, C: 0, total: 0, fs: 0, fv: 0 },
+  );
   return (
     <div data-testid="report">
       <h2>
         {report.from} to {report.to}
       </h2>
-      <h3>Signed calls by account and attestation</h3>
+      <h3>Signed calls by account and attestation, and forwarded calls</h3>
       <table>
         <thead>
           <tr>
@@ -90,6 +96,8 @@ function ReportView({ report }: { report: Report }) {
             <th scope="col" class="num">B</th>
             <th scope="col" class="num">C</th>
             <th scope="col" class="num">Total</th>
+            <th scope="col" class="num">Forwarded signed</th>
+            <th scope="col" class="num">Forwarded verified</th>
           </tr>
         </thead>
         <tbody>
@@ -100,6 +108,8 @@ function ReportView({ report }: { report: Report }) {
               <td class="num">{r.B}</td>
               <td class="num">{r.C}</td>
               <td class="num">{r.total}</td>
+              <td class="num">{r.forwardedSigned}</td>
+              <td class="num">{r.forwardedVerified}</td>
             </tr>
           ))}
         </tbody>
@@ -109,7 +119,9 @@ function ReportView({ report }: { report: Report }) {
             <td class="num">{totals.A}</td>
             <td class="num">{totals.B}</td>
             <td class="num">{totals.C}</td>
-            <td class="num">{totals.total}</td>
+            <td class="num" data-testid="report-total-signed">{totals.total}</td>
+            <td class="num" data-testid="report-forwarded-signed">{totals.fs}</td>
+            <td class="num" data-testid="report-forwarded-verified">{totals.fv}</td>
           </tr>
         </tfoot>
       </table>
