@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RequestLogRecord } from '../../server/core/ports.js';
 import type { Store } from '../../server/store/store.js';
 

@@ -54,7 +54,7 @@ describe('quick start', () => {
     const body = JSON.parse(stdout);
     expect(body).toMatchObject({ attest: 'A', downgraded: false });
     const [jws, info] = body.identity.split(';');
-    const x5u = /^info=<(.+)>$/.exec(info)[1];
+    const x5u = /^info=<(.+)>$/.exec(info ?? '')![1]!;
     const pem = await (await fetch(x5u)).text();
     const leaf = pem.slice(0, pem.indexOf('-----END CERTIFICATE-----') + 25);
     const { payload } = await compactVerify(jws, await importX509(leaf, 'ES256'));

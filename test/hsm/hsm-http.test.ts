@@ -68,7 +68,7 @@ describe('signing through HTTP with a key inside a PKCS#11 token', () => {
     svc = await startTestService({ overrides: PKCS11 });
     const account = await createAccount(svc.node.store, { name: 'hsm-a' });
     await importCredential(
-      { store: svc.node.store, software: svc.node.keys.software, keys: svc.node.keys.router, publicUrl: svc.url, nowMs: Date.now() },
+      { store: svc.node.store, software: svc.node.keys.software, keys: svc.node.keys.router, nowMs: Date.now() },
       { accountId: account.id, chainPem: pki.chainPem, keyRef: IMPORTED_REF },
     );
     apiKey = (await createApiKey(svc.node.store, account.id, 'test')).token;

@@ -298,7 +298,7 @@ export function storeSuite(fixture: StoreFixture): void {
     it('writes nothing when one entry of a batch is refused, and says the account is unknown', async () => {
       const a = await store.createAccount(newAccount());
       await store.addInventory(a.id, [{ kind: 'tn', tn: '1' }]);
-      const bad = [{ kind: 'tn', tn: '2' }, { kind: 'bogus', value: '3' } as unknown as InventoryEntry];
+      const bad = [{ kind: 'tn' as const, tn: '2' }, { kind: 'bogus', value: '3' } as unknown as InventoryEntry];
       await expect(store.addInventory(a.id, bad, { replace: true })).rejects.toThrow();
       expect(await all(a.id)).toEqual([{ kind: 'tn', tn: '1' }]);
       expect((await store.getAccount(a.id))!.inventoryVersion).toBe(1);

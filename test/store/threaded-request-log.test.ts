@@ -37,7 +37,8 @@ describe('request log on its own thread', () => {
   };
   const logger = { warn: vi.fn(), error: vi.fn() };
   const options = (o: Partial<RequestLogOptions> = {}): RequestLogOptions => ({
-    store: { engine: 'embedded', dataDir },
+    // RequestLogOptions['store'] omits the clock from a union, which keeps only the common keys: say which member.
+    store: { engine: 'embedded', dataDir } as RequestLogOptions['store'],
     dataDir,
     flushIntervalMs: 20,
     maxBatch: 200,
