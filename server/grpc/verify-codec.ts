@@ -26,6 +26,7 @@ export interface VerifyPassportVerdictMessage {
   kind: string;
   ppt?: string;
   hop?: number;
+  nestedIn?: number;
   ok?: boolean;
   verstat?: string;
   sip?: number;
@@ -83,6 +84,7 @@ function passportMessage(p: PassportReport): VerifyPassportVerdictMessage {
   const m: VerifyPassportVerdictMessage = { index: p.index, kind: p.kind };
   if (p.ppt !== undefined) m.ppt = p.ppt;
   if (p.hop !== undefined) m.hop = p.hop;
+  if (p.nestedIn !== undefined) m.nestedIn = p.nestedIn;
   if (p.ok !== null) m.ok = p.ok;
   if (p.verstat !== undefined) m.verstat = p.verstat;
   if (p.sip !== undefined) {

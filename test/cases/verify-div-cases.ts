@@ -25,6 +25,8 @@ export interface DivCallFactory {
   div(from: string, to: string, opts?: { by?: DivSigner; orig?: string }): Promise<string>;
   /** shaken to N[0], then `hops` divs N[i] → N[i+1], alternating between fwdA and fwdB. */
   chain(hops: number): Promise<string[]>;
+  /** A div-o (RFC 8946 §5) drawn from the `received` headers for a hop to `to`: its opt nests the last hop's PASSporT. */
+  divO(received: string[], to: string): Promise<string>;
 }
 
 /** A call as every transport takes it: its Identity headers in the order sent, the number called now and To. */
@@ -46,8 +48,10 @@ export interface DivExpectation {
   chain?: number[];
   /** The chain problems' reasons, in order. */
   problems?: string[];
-  /** The kind of each header, as received (also what the verify log record lists). */
+  /** The kind of each PASSporT judged: the headers as received, then any nested in a div-o's opt. */
   kinds?: string[];
+  /** What the verify log record lists when it differs from `kinds`: the received headers only. */
+  logKinds?: string[];
   /** True: a call with one shaken header, answered exactly as before (no `call` member). */
   single?: boolean;
   /** The header whose own failure is the call's (its `call.passports` entry has ok false and the same reason). */
@@ -82,6 +86,11 @@ export const VERIFY_DIV_CASES: VerifyDivCase[] = [
       return { identity: [ids[3]!, ids[5]!, ids[0]!, ids[1]!, ids[4]!, ids[2]!], ruri: N[5], to: N[0] };
     },
     expect: { verstat: 'TN-Validation-Passed', chain: [2, 3, 5, 0, 4, 1], problems: [], kinds: ['div', 'div', 'shaken', 'div', 'div', 'div'] },
+  },
+  {
+    title: 'a div-o alone (the shaken header dropped on the way) passes: its opt nests the shaken, judged as if received',
+    build: async (f) => ({ identity: [await f.divO([await f.shaken()], N[1])], ruri: N[1], to: N[0] }),
+    expect: { verstat: 'TN-Validation-Passed', chain: [1, 0], problems: [], kinds: ['div-o', 'shaken'], logKinds: ['div-o'] },
   },
   {
     title: 'a wrong div (not the shaken dest) is 438 div_unlinked',

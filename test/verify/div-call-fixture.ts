@@ -90,6 +90,10 @@ export async function startDivCallFixture(): Promise<DivCallFixture> {
       const by = signers[opts.by ?? 'fwdA'];
       return (await by.signing.signDiv(as(by), { orig: { tn: opts.orig ?? CALLER }, dest: { tn: [to] }, div: { tn: from }, origid: ORIGID })).identity;
     },
+    async divO(received, to) {
+      const by = signers.fwdA;
+      return (await by.signing.handleDiv({ token: by.token, transport: 'http', input: { identity: received, dest: { tn: [to] }, ppt: 'div-o' } })).identity;
+    },
     async chain(hops) {
       const out = [await factory.shaken()];
       for (let i = 0; i < hops; i++) out.push(await factory.div(N[i]!, N[i + 1]!, { by: i % 2 === 0 ? 'fwdA' : 'fwdB' }));
