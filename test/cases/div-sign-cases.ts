@@ -3,11 +3,13 @@ import type { status } from '@grpc/grpc-js';
 import { compactVerify, importSPKI } from 'jose';
 import { expect } from 'vitest';
 import type { ErrorCode } from '../../server/core/errors.js';
+import type { SipAnswer } from './sign-cases.js';
 
 /**
  * One table of div sign requests (RFC 8946) with the core's outcome and each transport's answer, run through
  * the core (test/core/div-sign-cases.test.ts), HTTP POST /api/stir-shaken/div and gRPC SignDiv and SignStream
- * (test/http/sign-div.test.ts, test/grpc/sign-div.test.ts): the same rows show the transports share one core.
+ * (test/http/sign-div.test.ts, test/grpc/sign-div.test.ts) and the SIP redirect server (test/sip/div-sign-cases.test.ts):
+ * the same rows show the transports share one core.
  */
 
 /** Who asks: a trust-mode customer key (default), an enforce-mode customer whose inventory holds only DIV_TN, an enforce-mode gateway key, or an unknown key. */
@@ -33,6 +35,13 @@ export interface DivSignCase {
   outcome: DivOutcome;
   http: number;
   grpc: keyof typeof status;
+  /**
+   * The SIP redirect server's answer to the row sent as the INVITE of a forwarding switch (`divCaseInvite` in
+   * ./div-sip-invite.ts), under `sip.onSignFailure=reject`: 302 with every received Identity plus the div, or the
+   * error table's status with that cause in its Reason (under `redirect` a refusal is a 302 without the div,
+   * carrying the same Reason). `na` says why no INVITE can carry the row.
+   */
+  sip: SipAnswer | { na: string };
 }
 
 export const ORIG_TN = '14045266060';
@@ -44,6 +53,11 @@ export const GIVEN_ORIGID = '123e4567-e89b-12d3-a456-426655440000';
 /** Well-formed (ssk_<16 hex>_<43 base64url>) but unknown: refused as ERR_AUTH_INVALID. */
 export const UNKNOWN_KEY = `ssk_0123456789abcdef_${'x'.repeat(43)}`;
 
+const SIGNED = { status: 302 } as const;
+const BAD_REQUEST = { status: 400, cause: 400 };
+/** The redirect server signs a div only for a call that arrives signed; its orig, origid and div come from the call. */
+const EXPLICIT = { na: 'the explicit form (no identity): an INVITE without an Identity header is signed as a shaken call, never a div' };
+
 const explicit = { orig: { tn: '+1 404 526 6060' }, dest: { tn: [NEW_TN] }, div: { tn: DIV_TN } };
 
 export const DIV_SIGN_CASES: DivSignCase[] = [
@@ -53,6 +67,7 @@ export const DIV_SIGN_CASES: DivSignCase[] = [
     outcome: { ok: true, div: { tn: DIV_TN }, dest: [NEW_TN], origid: 'given', passports: 'div' },
     http: 200,
     grpc: 'OK',
+    sip: EXPLICIT,
   },
   {
     title: 'signs from the received shaken Identity header: orig and origid from it, div from its dest',
@@ -60,6 +75,7 @@ export const DIV_SIGN_CASES: DivSignCase[] = [
     outcome: { ok: true, div: { tn: DIV_TN }, dest: [NEW_TN], origid: 'from-shaken', passports: 'shaken,div' },
     http: 200,
     grpc: 'OK',
+    sip: SIGNED,
   },
   {
     title: 'signs a second hop from [shaken, div]: div is the first hop\'s dest',
@@ -70,6 +86,7 @@ export const DIV_SIGN_CASES: DivSignCase[] = [
     outcome: { ok: true, div: { tn: NEW_TN }, dest: [THIRD_TN], origid: 'from-shaken', passports: 'shaken,div,div' },
     http: 200,
     grpc: 'OK',
+    sip: SIGNED,
   },
   {
     title: 'signs a div-o that nests the received shaken PASSporT in opt (RFC 8946 §5)',
@@ -77,6 +94,7 @@ export const DIV_SIGN_CASES: DivSignCase[] = [
     outcome: { ok: true, div: { tn: DIV_TN }, dest: [NEW_TN], origid: 'from-shaken', passports: 'shaken,div-o', ppt: 'div-o' },
     http: 200,
     grpc: 'OK',
+    sip: { na: 'no SIP header asks for div-o: the redirect server signs a plain div (ppt=div) for its hop' },
   },
   {
     title: 'refuses a div-o in the explicit form: there is no PASSporT to nest',
@@ -84,6 +102,7 @@ export const DIV_SIGN_CASES: DivSignCase[] = [
     outcome: { ok: false, code: 'ERR_REQ_FIELD_MISSING', field: 'identity' },
     http: 400,
     grpc: 'INVALID_ARGUMENT',
+    sip: EXPLICIT,
   },
   {
     title: 'refuses a ppt other than div or div-o',
@@ -91,6 +110,7 @@ export const DIV_SIGN_CASES: DivSignCase[] = [
     outcome: { ok: false, code: 'ERR_REQ_FIELD_INVALID', field: 'ppt' },
     http: 400,
     grpc: 'INVALID_ARGUMENT',
+    sip: { na: 'no SIP header carries ppt: the redirect server signs a plain div (ppt=div) for its hop' },
   },
   {
     title: 'needs div when the last hop went to several numbers',
@@ -98,6 +118,7 @@ export const DIV_SIGN_CASES: DivSignCase[] = [
     outcome: { ok: false, code: 'ERR_REQ_FIELD_MISSING', field: 'div' },
     http: 400,
     grpc: 'INVALID_ARGUMENT',
+    sip: BAD_REQUEST,
   },
   {
     title: 'signs with div naming one of several numbers the last hop went to',
@@ -105,6 +126,7 @@ export const DIV_SIGN_CASES: DivSignCase[] = [
     outcome: { ok: true, div: { tn: '18001234568' }, dest: [NEW_TN], origid: 'from-shaken', passports: 'shaken,div' },
     http: 200,
     grpc: 'OK',
+    sip: SIGNED,
   },
   {
     title: 'refuses a div that is not in the last hop\'s dest',
@@ -112,6 +134,7 @@ export const DIV_SIGN_CASES: DivSignCase[] = [
     outcome: { ok: false, code: 'ERR_REQ_FIELD_INVALID', field: 'div' },
     http: 400,
     grpc: 'INVALID_ARGUMENT',
+    sip: BAD_REQUEST,
   },
   {
     title: 'refuses Identity headers without a shaken PASSporT',
@@ -122,6 +145,7 @@ export const DIV_SIGN_CASES: DivSignCase[] = [
     outcome: { ok: false, code: 'ERR_REQ_FIELD_INVALID', field: 'identity' },
     http: 400,
     grpc: 'INVALID_ARGUMENT',
+    sip: BAD_REQUEST,
   },
   {
     title: 'refuses orig beside identity: one source for the caller',
@@ -129,6 +153,7 @@ export const DIV_SIGN_CASES: DivSignCase[] = [
     outcome: { ok: false, code: 'ERR_REQ_FIELD_INVALID', field: 'orig' },
     http: 400,
     grpc: 'INVALID_ARGUMENT',
+    sip: { na: 'an INVITE\'s From is no orig claim: the redirect server takes a signed call\'s caller from its shaken PASSporT alone' },
   },
   {
     title: 'refuses div equal to dest (RFC 8946 §3: no retargeting, no div)',
@@ -136,6 +161,7 @@ export const DIV_SIGN_CASES: DivSignCase[] = [
     outcome: { ok: false, code: 'ERR_REQ_FIELD_INVALID', field: 'div' },
     http: 400,
     grpc: 'INVALID_ARGUMENT',
+    sip: { na: 'the explicit form; and an INVITE to a number in the last dest is not retargeted: it goes on with its Identity headers unchanged (transit), no div is asked for' },
   },
   {
     title: 'refuses a missing dest',
@@ -143,6 +169,7 @@ export const DIV_SIGN_CASES: DivSignCase[] = [
     outcome: { ok: false, code: 'ERR_REQ_FIELD_MISSING', field: 'dest' },
     http: 400,
     grpc: 'INVALID_ARGUMENT',
+    sip: { na: 'an INVITE always has a Request-URI (RFC 3261 §8.1.1.1): the number called now is the new target' },
   },
   {
     title: 'refuses a letter in the new target number and names its position',
@@ -150,6 +177,7 @@ export const DIV_SIGN_CASES: DivSignCase[] = [
     outcome: { ok: false, code: 'ERR_TN_INVALID', field: 'dest.tn[0]' },
     http: 400,
     grpc: 'INVALID_ARGUMENT',
+    sip: EXPLICIT,
   },
   {
     title: 'refuses a div number that is not a number',
@@ -157,6 +185,7 @@ export const DIV_SIGN_CASES: DivSignCase[] = [
     outcome: { ok: false, code: 'ERR_TN_INVALID', field: 'div.tn' },
     http: 400,
     grpc: 'INVALID_ARGUMENT',
+    sip: EXPLICIT,
   },
   {
     title: 'refuses an iat an hour old',
@@ -164,6 +193,7 @@ export const DIV_SIGN_CASES: DivSignCase[] = [
     outcome: { ok: false, code: 'ERR_REQ_IAT_STALE', field: 'iat' },
     http: 400,
     grpc: 'INVALID_ARGUMENT',
+    sip: { status: 403, cause: 403 },
   },
   {
     title: 'enforce mode: signs a div in the account inventory',
@@ -172,6 +202,7 @@ export const DIV_SIGN_CASES: DivSignCase[] = [
     outcome: { ok: true, div: { tn: DIV_TN }, dest: [NEW_TN], origid: 'fresh', passports: 'div' },
     http: 200,
     grpc: 'OK',
+    sip: EXPLICIT,
   },
   {
     title: 'enforce mode: refuses a div that is not in the account inventory',
@@ -180,6 +211,7 @@ export const DIV_SIGN_CASES: DivSignCase[] = [
     outcome: { ok: false, code: 'ERR_ATTEST_REFUSED', field: 'div.tn' },
     http: 403,
     grpc: 'PERMISSION_DENIED',
+    sip: EXPLICIT,
   },
   {
     title: 'enforce mode: refuses a gateway source, which serves no numbers',
@@ -188,6 +220,7 @@ export const DIV_SIGN_CASES: DivSignCase[] = [
     outcome: { ok: false, code: 'ERR_ATTEST_REFUSED', field: 'div' },
     http: 403,
     grpc: 'PERMISSION_DENIED',
+    sip: EXPLICIT,
   },
   {
     title: 'refuses an unknown API key',
@@ -196,6 +229,7 @@ export const DIV_SIGN_CASES: DivSignCase[] = [
     outcome: { ok: false, code: 'ERR_AUTH_INVALID' },
     http: 401,
     grpc: 'UNAUTHENTICATED',
+    sip: { na: 'the explicit form; and SIP has no API key: its stranger is a source address no account owns, answered 403 ERR_AUTH_INVALID before its PASSporTs are read (test/sip/forward.test.ts)' },
   },
 ];
 
