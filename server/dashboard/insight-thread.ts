@@ -37,12 +37,17 @@ async function answer(m: InsightRequest): Promise<InsightReply> {
   }
 }
 
+/** The job in progress: its queries run one statement at a time, and the connection must outlive the last one. */
+let running: Promise<unknown> = Promise.resolve();
+
 port.on('message', (m: InsightRequest | { type: 'close' }) => {
   if ('type' in m) {
-    // Closing the port lets the thread end once the connection is closed.
-    void (store?.close() ?? Promise.resolve()).finally(() => port.close());
+    // After the job in progress (a retired thread is told to close mid-job, between two of its statements), close
+    // the connection; closing the port then lets the thread end.
+    void running.then(() => store?.close()).finally(() => port.close());
     return;
   }
-  void answer(m).then((reply) => port.postMessage(reply));
+  const job = answer(m).then((reply) => port.postMessage(reply));
+  running = job;
 });
 port.postMessage({ type: 'ready' } satisfies InsightReply);

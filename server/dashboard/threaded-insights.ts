@@ -32,7 +32,11 @@ export interface InsightLimits {
   timeoutMs: number;
   /** Queries waiting behind the running one; more are refused at once rather than piling up. */
   maxQueued: number;
-  /** How long close() waits for a thread to finish the statement it is in before terminating it. */
+  /**
+   * How long close() waits for the threads to finish the statement they are in. A thread is never terminated:
+   * terminating one inside a libsql call makes the binding panic, which aborts the whole process (seen in CI).
+   * One still busy after the grace is left to end on its own; it is unref'd and holds nothing up.
+   */
   closeGraceMs: number;
 }
 
@@ -163,11 +167,11 @@ export class ThreadedInsights implements InsightService {
     for (const p of this.queue.splice(0)) p.reject(err);
     if (this.running) this.settle(this.running, { error: err });
     if (this.worker) this.retire(this.worker);
-    await Promise.all(
-      [...this.retired].map(async (worker) => {
-        // Still inside a statement: terminate takes effect when it returns, and the unref'd thread holds nothing up.
-        if ((await withTimeout(once(worker, 'exit'), this.limits.closeGraceMs, () => 'late' as const)) === 'late') void worker.terminate();
-      }),
-    );
+    await withTimeout(this.stopped(), this.limits.closeGraceMs, () => undefined);
+  }
+
+  /** Resolves once every thread, retired ones included, has ended (each after its statement returns). */
+  async stopped(): Promise<void> {
+    await Promise.all([...this.retired].map((worker) => once(worker, 'exit')));
   }
 }

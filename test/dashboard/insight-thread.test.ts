@@ -88,6 +88,9 @@ describe('dashboard insights on a thread (embedded store)', () => {
     expect((await next).totals.count).toBe((await computeStats(store, { window: '1h', nowMs: NOW })).totals.count);
     await insights.close();
     await expect(insights.stats({ window: '15m', nowMs: NOW })).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE', reason: 'the node is shutting down' });
+    // The retired thread is never terminated (inside a libsql call that aborts the process): it finishes its
+    // statements, closes its connection and ends on its own.
+    await insights.stopped();
   });
 
   it('refuses to open a reader where the node has no database file', async () => {
