@@ -81,31 +81,20 @@ describe.each(ENGINES)('dashboard insight (%s store)', (engine) => {
   });
 
   it('streams a row over SSE once a real sign request has been logged', async () => {
-    const controller = new AbortController();
-    const res = await fetch(`${svc.url}/dashboard/api/logs/stream?account=${p.account.id}`, { headers: { cookie: admin.cookie }, signal: controller.signal });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const reader = res.body!.getReader();
-    let text = '';
-    const read = async (until: (t: string) => boolean) => {
-      while (!until(text)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error('stream ended');
-        text += Buffer.from(value).toString('utf8');
-      }
-    };
+    const stream = await openLogStream(`${svc.url}/dashboard/api/logs/stream?account=${p.account.id}`, admin.cookie);
+    expect(stream.contentType).toMatch(/^text\/event-stream/);
+    const read = stream.read;
     await read((t) => t.includes(': connected'));
     // Another account's call must not appear in this account's stream.
     await sign(svc, other.token, { orig: { tn: '13035550100' }, dest: { tn: ['13035550199'] } });
     const signed = await sign(svc, p.token, { orig: { tn: '12025550100' }, dest: { tn: ['12025550999'] } });
-    await read((t) => t.includes(signed.json.origid));
+    const text = await read((t) => t.includes(signed.json.origid));
     const events = text.split('\n\n').filter((e) => e.includes('event: log'));
     expect(events).toHaveLength(1);
     const data = JSON.parse(events[0]!.split('\n').find((l) => l.startsWith('data: '))!.slice(6));
     expect(data).toMatchObject({ kind: 'sign', accountId: p.account.id, outcome: 'ok', orig: '12025550100', dest: ['12025550999'], origid: signed.json.origid });
     expect(events[0]).toMatch(new RegExp(`^id: ${data.id}$`, 'm'));
-    controller.abort();
-    await reader.cancel().catch(() => undefined);
+    await stream.close();
   });
 
   it('refuses the stream without a session', async () => {
@@ -285,29 +274,18 @@ describe.each(ENGINES)('dashboard insight (%s store)', (engine) => {
     });
 
     it('streams only forwarded calls when the live tail asks for them', async () => {
-      const controller = new AbortController();
-      const res = await fetch(`${svc.url}/dashboard/api/logs/stream?account=${fwd.account.id}&passport=forwarded`, { headers: { cookie: admin.cookie }, signal: controller.signal });
-      expect(res.status).toBe(200);
-      const reader = res.body!.getReader();
-      let text = '';
-      const read = async (until: (t: string) => boolean) => {
-        while (!until(text)) {
-          const { value, done } = await reader.read();
-          if (done) throw new Error('stream ended');
-          text += Buffer.from(value).toString('utf8');
-        }
-      };
+      const stream = await openLogStream(`${svc.url}/dashboard/api/logs/stream?account=${fwd.account.id}&passport=forwarded`, admin.cookie);
+      const read = stream.read;
       await read((t) => t.includes(': connected'));
       // The plain call goes first: had the filter let it through, it would arrive before the forwarded one.
       await svc.node.store.appendRequestLog([record({ time: new Date(), origid: 'tail-plain', passports: 'shaken' })]);
       await svc.node.store.appendRequestLog([record({ time: new Date(), origid: 'tail-forwarded', passports: 'shaken,div-o' })]);
-      await read((t) => t.includes('tail-forwarded'));
+      const text = await read((t) => t.includes('tail-forwarded'));
       const events = text.split('\n\n').filter((e) => e.includes('event: log'));
       expect(events).toHaveLength(1);
       const data = JSON.parse(events[0]!.split('\n').find((l) => l.startsWith('data: '))!.slice(6));
       expect(data).toMatchObject({ origid: 'tail-forwarded', passports: ['shaken', 'div-o'], kind: 'sign', transport: 'sip' });
-      controller.abort();
-      await reader.cancel().catch(() => undefined);
+      await stream.close();
     });
   });
 
@@ -349,6 +327,30 @@ describe.each(ENGINES)('dashboard insight (%s store)', (engine) => {
     expect(await svc.node.store.countRequestLog()).toBe(before - 25);
   });
 });
+
+/** The live log's SSE stream with a session: `read` waits until the text so far satisfies `until` and returns it. */
+async function openLogStream(url: string, cookie: string) {
+  const controller = new AbortController();
+  const res = await fetch(url, { headers: { cookie }, signal: controller.signal });
+  expect(res.status).toBe(200);
+  const reader = res.body!.getReader();
+  let text = '';
+  return {
+    contentType: res.headers.get('content-type'),
+    async read(until: (t: string) => boolean): Promise<string> {
+      while (!until(text)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error('stream ended');
+        text += Buffer.from(value).toString('utf8');
+      }
+      return text;
+    },
+    async close(): Promise<void> {
+      controller.abort();
+      await reader.cancel().catch(() => undefined);
+    },
+  };
+}
 
 describe('request-log retention in the background', () => {
   it('purges old rows at start', async () => {

@@ -2,7 +2,7 @@ import { createCallService, type CallService } from '../../server/core/call/call
 import type { CallPolicy } from '../../server/core/call/call.js';
 import { createRoutingService } from '../../server/core/routing-service.js';
 import { parseTrustAnchors, staticTrustSource } from '../../server/core/verify/trust-anchors.js';
-import { createVerifier } from '../../server/core/verify/verify-service.js';
+import { createVerifier, type Verifier } from '../../server/core/verify/verify-service.js';
 import type { CoreFixture } from './core-fixture.js';
 
 /**
@@ -11,7 +11,12 @@ import type { CoreFixture } from './core-fixture.js';
  */
 export function fixtureCallService(f: CoreFixture, policy: CallPolicy): CallService {
   const routing = createRoutingService({ signing: f.signing, directory: f.dir, clock: f.clock, cacheTtlMs: 60_000 });
-  const verifier = createVerifier({
+  return createCallService({ signing: f.signing, routing, verifier: fixtureVerifier(f), policy });
+}
+
+/** A verifier that trusts the fixture's root, is served its chain for any x5u, and logs to the fixture's directory. */
+export function fixtureVerifier(f: CoreFixture): Verifier {
+  return createVerifier({
     fetcher: { fetch: async () => ({ ok: true, body: Buffer.from(f.pki.chainPem), contentType: 'application/pem-certificate-chain', maxAgeMs: 3_600_000 }) },
     trust: staticTrustSource(parseTrustAnchors([{ name: 'root', text: f.pki.root.certPem }], 1)),
     clock: f.clock,
@@ -20,5 +25,4 @@ export function fixtureCallService(f: CoreFixture, policy: CallPolicy): CallServ
     log: f.dir,
     options: { maxAgeSec: 60, allowInsecureX5u: false, crlPolicy: 'off' },
   });
-  return createCallService({ signing: f.signing, routing, verifier, policy });
 }

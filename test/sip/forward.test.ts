@@ -8,11 +8,10 @@ import { sippPath } from '../../bench/sip/sipp.js';
 import { verifyCallPassports } from '../../server/core/div/verify-call-passports.js';
 import type { Directory, RequestLogRecord } from '../../server/core/ports.js';
 import type { SourceKind } from '../../server/core/types.js';
-import { parseTrustAnchors, staticTrustSource } from '../../server/core/verify/trust-anchors.js';
-import { createVerifier, type Verifier } from '../../server/core/verify/verify-service.js';
+import type { Verifier } from '../../server/core/verify/verify-service.js';
 import { RedirectHandler } from '../../server/sip/redirect-handler.js';
 import { startSipServer, type SipServer } from '../../server/sip/sip-server.js';
-import { fixtureCallService } from '../helpers/call-fixture.js';
+import { fixtureCallService, fixtureVerifier } from '../helpers/call-fixture.js';
 import { coreFixture, FakeClock, type CoreFixture } from '../helpers/core-fixture.js';
 import type { SipReply } from '../helpers/sip-client.js';
 import { forwardInvite, type ForwardInvite } from './forward-switch.js';
@@ -88,15 +87,7 @@ describe.skipIf(missing !== undefined)('forwarded calls through the SIP redirect
       { mode: 'sign', onSignFailure: 'redirect', reasonProtocol: 'SIP', maxPending: 100, maxTransactions: 1000, limits: { maxMessageBytes: 16_384, maxHeaders: 100 } },
     );
     server = await startSipServer(handler, { host: '127.0.0.1', port: 0, maxMessageBytes: 16_384, maxConnections: 0, maxConnectionsPerSource: 0, idleTimeoutMs: 10_000, messageTimeoutMs: 0 }, logger);
-    verifier = createVerifier({
-      fetcher: { fetch: async () => ({ ok: true, body: Buffer.from(f.pki.chainPem), contentType: 'application/pem-certificate-chain', maxAgeMs: 3_600_000 }) },
-      trust: staticTrustSource(parseTrustAnchors([{ name: 'lab root', text: f.pki.root.certPem }], 1)),
-      clock: f.clock,
-      authenticator: f.signing.authenticator,
-      sources: f.signing.sources,
-      log: f.dir,
-      options: { maxAgeSec: 60, allowInsecureX5u: false, crlPolicy: 'off' },
-    });
+    verifier = fixtureVerifier(f);
   });
   afterAll(async () => {
     await server?.close();
