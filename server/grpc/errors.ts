@@ -4,6 +4,7 @@ import { ShakenError, isShakenError, type ErrorCode } from '../core/errors.js';
 /** The gRPC status of every error code: the one mapping for this transport (HTTP's twin: http/errors.ts). */
 export const GRPC_STATUS = {
   ERR_REQ_MALFORMED: status.INVALID_ARGUMENT,
+  ERR_REQ_BODY_MISSING: status.INVALID_ARGUMENT,
   // Cannot happen on gRPC (grpc-js checks the content type); mapped like the other request errors.
   ERR_REQ_CONTENT_TYPE: status.INVALID_ARGUMENT,
   // What grpc-js itself answers for a message above the receive limit.
@@ -14,6 +15,8 @@ export const GRPC_STATUS = {
   ERR_REQ_IAT_INVALID: status.INVALID_ARGUMENT,
   ERR_REQ_IAT_STALE: status.INVALID_ARGUMENT,
   ERR_REQ_NOT_FOUND: status.NOT_FOUND,
+  // Raised by HTTP resources only (gRPC has no methods on a resource); the gRPC name of the same idea.
+  ERR_REQ_METHOD_NOT_ALLOWED: status.UNIMPLEMENTED,
   ERR_REQ_CONFLICT: status.ALREADY_EXISTS,
   ERR_TN_INVALID: status.INVALID_ARGUMENT,
   ERR_URI_INVALID: status.INVALID_ARGUMENT,

@@ -4,6 +4,7 @@ import type { SigningService } from '../core/sign-service.js';
 import { sendHttpError, sendNoRoute } from './errors.js';
 import { registerRoutingRoute } from './routes/routing.js';
 import type { RoutingService } from '../core/routing-service.js';
+import { answerAtisNoRoute } from './atis-errors.js';
 import { registerAtisSigningRoute } from './routes/atis-signing.js';
 import { registerAtisVerificationRoute } from './routes/atis-verification.js';
 import { registerVerifyRoute } from './routes/verify.js';
@@ -67,7 +68,8 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     }
     return sendHttpError(err, request, reply);
   });
-  app.setNotFoundHandler(sendNoRoute);
+  // Under /stir/v1/ the ATIS-1000082 answers (405 POL4050 for a wrong method, 404 SVC4003); elsewhere our own 404.
+  app.setNotFoundHandler((request, reply) => (answerAtisNoRoute(request, reply) ? reply : sendNoRoute(request, reply)));
 
   registerSignRoute(app, deps.signing);
   registerSignDivRoute(app, deps.signing);

@@ -4,6 +4,7 @@ import { ShakenError, isShakenError, type ErrorCode } from '../core/errors.js';
 /** The HTTP status of every error code: the one mapping for the whole HTTP surface (API, admin, dashboard). */
 export const HTTP_STATUS = {
   ERR_REQ_MALFORMED: 400,
+  ERR_REQ_BODY_MISSING: 400,
   ERR_REQ_CONTENT_TYPE: 415,
   ERR_REQ_TOO_LARGE: 413,
   ERR_REQ_FIELD_MISSING: 400,
@@ -12,6 +13,7 @@ export const HTTP_STATUS = {
   ERR_REQ_IAT_INVALID: 400,
   ERR_REQ_IAT_STALE: 400,
   ERR_REQ_NOT_FOUND: 404,
+  ERR_REQ_METHOD_NOT_ALLOWED: 405,
   ERR_REQ_CONFLICT: 409,
   ERR_TN_INVALID: 400,
   ERR_URI_INVALID: 400,

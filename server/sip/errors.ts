@@ -17,6 +17,7 @@ const UNAVAILABLE = { code: 503, phrase: 'Service Unavailable' };
  */
 export const SIP_STATUS = {
   ERR_REQ_MALFORMED: BAD_REQUEST,
+  ERR_REQ_BODY_MISSING: BAD_REQUEST,
   ERR_REQ_CONTENT_TYPE: BAD_REQUEST,
   ERR_REQ_TOO_LARGE: { code: 513, phrase: 'Message Too Large' },
   ERR_REQ_FIELD_MISSING: BAD_REQUEST,
@@ -26,6 +27,7 @@ export const SIP_STATUS = {
   // RFC 8224 §6.2.1: a Date too far from now is "403 Stale Date".
   ERR_REQ_IAT_STALE: { code: 403, phrase: 'Stale Date' },
   ERR_REQ_NOT_FOUND: { code: 404, phrase: 'Not Found' },
+  ERR_REQ_METHOD_NOT_ALLOWED: { code: 405, phrase: 'Method Not Allowed' },
   ERR_REQ_CONFLICT: FORBIDDEN,
   ERR_TN_INVALID: ADDRESS_INCOMPLETE,
   ERR_URI_INVALID: { code: 416, phrase: 'Unsupported URI Scheme' },

@@ -113,8 +113,9 @@ describe('verification core against a local HTTPS certificate repository', () =>
     expect(await verifier.verify({ identity: [`${jws};info=<${url.good}>;ppt=shaken`, 'garbage;ppt=rcd'] })).toMatchObject({ ok: true, call: { passports: [{ kind: 'shaken', ok: true }, { kind: 'rcd', ok: null }], chain: [0] } });
     for (const identity of [[div, `${jws};info=<${url.good}>;ppt=shaken`, 'garbage;ppt=rcd'], `${div}, ${jws};info=<${url.good}>;ppt=shaken`]) {
       const r = await verifier.verify({ identity });
-      expectFailure(r, 'typ_unsupported', 437);
-      expect(r).toMatchObject({ reasonText: /^Identity header 1 \(div\): / });
+      // This div's header ({"alg":"ES256","ppt":"div"}) has no typ and no x5u: missing, not wrong (E9, 436).
+      expectFailure(r, 'header_member_missing', 436);
+      expect(r).toMatchObject({ reasonText: /^Identity header 1 \(div\): .*: no typ$/ });
       expect(!r.ok && r.call?.passports.slice(0, 2)).toMatchObject([{ kind: 'div', ok: false }, { kind: 'shaken', ok: true }]);
     }
   });
@@ -132,12 +133,13 @@ describe('verification core against a local HTTPS certificate repository', () =>
     expectFailure(await verifier.verify({ identity: identityOf(good, url.good!, ';alg=RS256;ppt=shaken') }), 'alg_unsupported', 437);
   });
 
-  it('refuses a wrong typ or ppt (437), the compact form and undecodable PASSporTs (438)', async () => {
+  it('refuses a wrong typ (437), a ppt it does not judge (438), the compact form and undecodable PASSporTs (438)', async () => {
     const { verifier } = testVerifier(server, [pki.root.certPem]);
     const claims = JSON.stringify(shakenClaims(now()));
     const withHeader = (h: object) => identityOf(handJws(pki.leaf.keyPem, JSON.stringify(h), claims), url.good!);
     expectFailure(await verifier.verify({ identity: withHeader({ ...shakenHeader(url.good!), typ: 'JWT' }) }), 'typ_unsupported', 437);
-    expectFailure(await verifier.verify({ identity: withHeader({ ...shakenHeader(url.good!), ppt: 'div' }) }), 'ppt_unsupported', 437);
+    expectFailure(await verifier.verify({ identity: withHeader({ ...shakenHeader(url.good!), ppt: 'div' }) }), 'ppt_unsupported', 438);
+    expectFailure(await verifier.verify({ identity: withHeader({ ...shakenHeader(url.good!), ppt: 'rph' }) }), 'ppt_unsupported', 438);
     expectFailure(await verifier.verify({ identity: withHeader({ ...shakenHeader(url.good!), crit: ['foo'] }) }), 'passport_malformed', 438);
     const full = await joseJws(pki.leaf.keyPem, shakenHeader(url.good!), shakenClaims(now()));
     const [h, , s] = full.split('.');
@@ -169,6 +171,13 @@ describe('verification core against a local HTTPS certificate repository', () =>
     expectFailure(await verifier.verify({ identity: identityOf(jws, url.other!) }), 'x5u_mismatch', 436);
     const { x5u: _x, ...noX5u } = shakenHeader(url.good!);
     expectFailure(await verifier.verify({ identity: identityOf(await joseJws(pki.leaf.keyPem, noX5u, shakenClaims(now())), url.good!) }), 'x5u_missing', 436);
+    // ATIS-1000082 E9: a header that lacks alg, typ or ppt is 436 too, checked before any value is judged.
+    for (const member of ['alg', 'typ', 'ppt'] as const) {
+      const { [member]: _m, ...lacking } = { ...shakenHeader(url.good!), alg: 'none' };
+      const r = await verifier.verify({ identity: identityOf(handJws(pki.leaf.keyPem, JSON.stringify(lacking), JSON.stringify(shakenClaims(now()))), url.good!) });
+      expectFailure(r, 'header_member_missing', 436);
+      expect(r).toMatchObject({ reasonText: expect.stringMatching(new RegExp(`: no ${member}$`)) });
+    }
     expect(fetcher.calls.size).toBe(0);
   });
 

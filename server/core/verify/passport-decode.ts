@@ -69,20 +69,30 @@ export interface PassportHeader {
   x5u: string;
 }
 
+/** The header members RFC 8588 §3 requires besides x5u (which has a reason of its own, `x5u_missing`). */
+const HEADER_MEMBERS = ['alg', 'typ', 'ppt'] as const;
+
 /**
  * RFC 8588 §3 / STANDARDS.md: alg ES256 (the header's alg is never trusted to pick the algorithm: anything
- * else, `none` and HS256 included, is refused), typ passport, ppt shaken, x5u present. The Identity `alg`
- * parameter, when present, must agree (RFC 8224 §4.1).
+ * else, `none` and HS256 included, is refused), typ passport, ppt shaken (or the profile's), x5u present. The
+ * Identity `alg` parameter, when present, must agree (RFC 8224 §4.1).
+ *
+ * Missing members are judged before wrong values, because ATIS-1000082 answers them differently: a member
+ * that is absent is E9 (436 Bad Identity Info), an `alg` or `typ` with a wrong value E11/E12 (437), a `ppt`
+ * this verifier does not judge here E13 (438).
  */
 export function judgeHeader(header: Readonly<Record<string, unknown>>, algParam: string | undefined, ppt = 'shaken'): Judged<PassportHeader> {
-  if (header.alg !== 'ES256') return { ok: false, reason: 'alg_unsupported', detail: `alg ${JSON.stringify(header.alg ?? null)}` };
+  const missing = HEADER_MEMBERS.filter((name) => header[name] === undefined);
+  if (missing.length > 0) return { ok: false, reason: 'header_member_missing', detail: `no ${missing.join(', ')}` };
+  if (header.x5u === undefined) return { ok: false, reason: 'x5u_missing' };
+  if (header.alg !== 'ES256') return { ok: false, reason: 'alg_unsupported', detail: `alg ${JSON.stringify(header.alg)}` };
   if (algParam !== undefined && algParam !== 'ES256') return { ok: false, reason: 'alg_unsupported', detail: `Identity alg parameter "${algParam.slice(0, 20)}"` };
   // RFC 7515 §4.1.9: typ is a media type name, compared without regard to case.
-  if (typeof header.typ !== 'string' || header.typ.toLowerCase() !== 'passport') return { ok: false, reason: 'typ_unsupported', detail: `typ ${JSON.stringify(header.typ ?? null)}` };
-  if (header.ppt !== ppt) return { ok: false, reason: 'ppt_unsupported', detail: `ppt ${JSON.stringify(header.ppt ?? null)}` };
+  if (typeof header.typ !== 'string' || header.typ.toLowerCase() !== 'passport') return { ok: false, reason: 'typ_unsupported', detail: `typ ${JSON.stringify(header.typ)}` };
+  if (header.ppt !== ppt) return { ok: false, reason: 'ppt_unsupported', detail: `ppt ${JSON.stringify(header.ppt)}, expected "${ppt}"` };
   // RFC 7515 §4.1.11: an extension we do not implement must not be ignored when marked critical.
   if (header.crit !== undefined) return { ok: false, reason: 'passport_malformed', detail: 'crit names extensions this verifier does not implement' };
-  if (typeof header.x5u !== 'string' || header.x5u === '') return { ok: false, reason: 'x5u_missing' };
+  if (typeof header.x5u !== 'string' || header.x5u === '') return { ok: false, reason: 'x5u_missing', detail: 'x5u is not a non-empty string' };
   return { ok: true, value: { x5u: header.x5u } };
 }
 

@@ -27,13 +27,17 @@ export const VERIFY_REASONS = {
   no_shaken_identity: { sip: 438, kind: 'other', text: 'no Identity header carries a shaken PASSporT' },
   compact_form: { sip: 438, kind: 'other', text: 'the PASSporT is in compact form (empty claims); SHAKEN requires the full form' },
   passport_malformed: { sip: 438, kind: 'other', text: 'the PASSporT does not decode (base64url JSON header and claims, 64-byte signature)' },
+  // ATIS-1000082's verification error table tells a header member that is missing (E9, 436 Bad Identity Info)
+  // from one that is there with a wrong value (alg E11, typ E12: 437 Unsupported Credential) and from a ppt
+  // the verifier does not support (E13, 438 Invalid Identity Header). STANDARDS.md "Verification".
+  header_member_missing: { sip: 436, kind: 'other', text: 'the PASSporT header lacks alg, typ or ppt' },
   alg_unsupported: { sip: 437, kind: 'other', text: 'the signing algorithm is not ES256' },
   typ_unsupported: { sip: 437, kind: 'other', text: 'the PASSporT typ is not "passport"' },
-  ppt_unsupported: { sip: 437, kind: 'other', text: 'the PASSporT ppt is not "shaken"' },
+  ppt_unsupported: { sip: 438, kind: 'other', text: 'the PASSporT ppt is not the one judged here ("shaken", or "div" for a div PASSporT)' },
   claims_missing: { sip: 438, kind: 'other', text: 'a mandatory claim (attest, dest, iat, orig, origid) is missing' },
   claims_invalid: { sip: 438, kind: 'other', text: 'a claim has the wrong type or form' },
   attest_invalid: { sip: 438, kind: 'other', text: 'attest is not A, B or C' },
-  x5u_missing: { sip: 436, kind: 'other', text: 'the PASSporT header has no x5u' },
+  x5u_missing: { sip: 436, kind: 'other', text: 'the PASSporT header has no x5u' }, // ATIS-1000082 E9 as well
   info_missing: { sip: 436, kind: 'other', text: 'the Identity header has no info parameter' },
   info_invalid: { sip: 436, kind: 'other', text: 'the info parameter is not an <absolute URI>' },
   x5u_mismatch: { sip: 436, kind: 'other', text: 'the info parameter differs from the PASSporT x5u' },

@@ -8,9 +8,9 @@ import { atisErrorHandler } from '../atis-errors.js';
 const MANDATORY = ['attest', 'dest', 'iat', 'orig', 'origid'] as const;
 
 function decode(body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null) {
-    throw new ShakenError('ERR_REQ_MALFORMED', 'missing request body');
-  }
+  // ATIS-1000082 §6: no body at all is SVC4000, a body that is not a JSON object SVC4006.
+  if (body === undefined) throw new ShakenError('ERR_REQ_BODY_MISSING', 'the request has no body');
+  if (typeof body !== 'object' || body === null) throw new ShakenError('ERR_REQ_MALFORMED', 'the body is not a JSON object');
   const inner = (body as Record<string, unknown>).signingRequest;
   if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) {
     throw new ShakenError('ERR_REQ_FIELD_MISSING', 'signingRequest is required', { field: 'signingRequest' });
