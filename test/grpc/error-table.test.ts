@@ -18,6 +18,8 @@ const BY_HTTP: Record<number, status> = {
   401: status.UNAUTHENTICATED,
   403: status.PERMISSION_DENIED,
   404: status.NOT_FOUND,
+  // A method the resource does not offer: gRPC's "operation not supported".
+  405: status.UNIMPLEMENTED,
   409: status.FAILED_PRECONDITION,
   413: status.RESOURCE_EXHAUSTED,
   415: status.INVALID_ARGUMENT,

@@ -133,6 +133,9 @@ describe('signing through HTTP with a key inside a PKCS#11 token', () => {
     const during = await sign();
     expect(during.status).toBe(503);
     expect(during.json.error.code).toBe('ERR_KEYSTORE_UNAVAILABLE');
+    // The ATIS-1000082 shape of the same outage: POL5000 (the one real request test/http/atis-error-table.test.ts leaves here).
+    const atis = await postJson(`${svc.url}/stir/v1/signing`, { signingRequest: { ...call, iat: Math.floor(Date.now() / 1000), origid: '123e4567-e89b-12d3-a456-426655440000' } }, { authorization: `Bearer ${apiKey}` });
+    expect(atis).toMatchObject({ status: 503, json: { requestError: { policyException: { messageId: 'POL5000' } } } });
     expect(await ready()).toMatchObject({ status: 503, body: { checks: { store: 'ok', [`pkcs11:${TOKEN}`]: 'unavailable' } } });
     await putBack();
     await vi.waitFor(async () => expect((await ready()).status).toBe(200), { timeout: 20_000, interval: 50 });
