@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -58,6 +59,37 @@ function coerce(s: Setting, raw: unknown, where: string): unknown {
   }
 }
 
+/** Deprecated settings already warned about in this process: one warning each, however often config is loaded. */
+const warnedDeprecated = new Set<string>();
+
+function warnDeprecated(s: Setting, where: string): void {
+  // Cluster workers load the same configuration as the primary, which has said it once already.
+  if (warnedDeprecated.has(s.path) || !cluster.isPrimary) return;
+  warnedDeprecated.add(s.path);
+  process.emitWarning(`configuration ${s.path} (${where}) is deprecated: it ${s.deprecated}`, { type: 'DeprecationWarning', code: 'SHAKENSTACK_DEPRECATED_SETTING' });
+}
+
+/**
+ * `verify.allowInsecureX5u` lifted the x5u scheme rule and the address rule at once; they are two switches now
+ * (`verify.allowHttpX5u`, `verify.allowPrivateAddresses`), and the old one turns both on so existing lab
+ * configurations keep working. Said `false` explicitly beside it, a new switch contradicts it: refused, since
+ * either reading would surprise someone.
+ */
+function foldInsecureX5u(config: Config, setBy: ReadonlyMap<string, string>): void {
+  const v = config.verify;
+  if (!v.allowInsecureX5u) return;
+  for (const key of ['allowHttpX5u', 'allowPrivateAddresses'] as const) {
+    const where = setBy.get(`verify.${key}`);
+    if (where !== undefined && !v[key]) {
+      throw new ConfigError(
+        `verify.allowInsecureX5u (${setBy.get('verify.allowInsecureX5u')})`,
+        `is deprecated and turns on verify.${key}, which ${where} sets to false: drop verify.allowInsecureX5u and set verify.allowHttpX5u and verify.allowPrivateAddresses to what the lab needs`,
+      );
+    }
+    v[key] = true;
+  }
+}
+
 function deepFreeze<T>(o: T): T {
   if (o && typeof o === 'object') {
     for (const v of Object.values(o)) deepFreeze(v);
@@ -99,18 +131,26 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     walk(file, '');
   }
   const out: Record<string, unknown> = {};
+  /** Where each setting that is not at its default was set: `override`, the environment variable or the file. */
+  const setBy = new Map<string, string>();
   for (const s of SETTINGS) {
     const override = opts.overrides?.[s.path];
     const fromEnv = env[s.env];
     const fromFile = readPath(file, s.path);
-    let value: unknown;
-    if (override !== undefined) value = coerce(s, override, 'override');
-    else if (fromEnv !== undefined && fromEnv !== '') value = coerce(s, fromEnv, s.env);
-    else if (fromFile !== undefined) value = coerce(s, fromFile, filePath ?? 'file');
-    else value = s.default;
-    writePath(out, s.path, value);
+    let given: { raw: unknown; where: string } | undefined;
+    if (override !== undefined) given = { raw: override, where: 'override' };
+    else if (fromEnv !== undefined && fromEnv !== '') given = { raw: fromEnv, where: s.env };
+    else if (fromFile !== undefined) given = { raw: fromFile, where: filePath ?? 'file' };
+    if (given === undefined) {
+      writePath(out, s.path, s.default);
+      continue;
+    }
+    writePath(out, s.path, coerce(s, given.raw, given.where));
+    setBy.set(s.path, given.where);
+    if (s.deprecated !== undefined) warnDeprecated(s, given.where);
   }
   const config = out as unknown as Config;
+  foldInsecureX5u(config, setBy);
   config.dataDir = resolve(config.dataDir);
   config.masterKeyFile = config.masterKeyFile ? resolve(config.masterKeyFile) : join(config.dataDir, 'master.key');
   // Anything shorter is guessable offline or by a patient client; the admin API can change every account.

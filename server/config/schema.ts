@@ -57,6 +57,11 @@ export interface Config {
     trustAnchors: string | undefined;
     trustReloadMs: number;
     maxAgeSec: number;
+    /** Labs only: x5u over http (the scheme rule). CRL distribution points may be http regardless. */
+    allowHttpX5u: boolean;
+    /** Labs only: x5u and CRLs from loopback, private and special-purpose addresses (the address rule). */
+    allowPrivateAddresses: boolean;
+    /** @deprecated As set; the loader has already turned the two switches above on when it is true. Read those. */
     allowInsecureX5u: boolean;
     fetchTimeoutMs: number;
     fetchMaxBytes: number;
@@ -111,6 +116,8 @@ export interface Setting {
   /** Default, or a function of the settings resolved before it. */
   default: unknown;
   secret?: boolean;
+  /** Set for a setting kept only for old configurations: what to do instead, said in the warning when it is used. */
+  deprecated?: string;
   doc: string;
 }
 
@@ -167,7 +174,9 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'verify.trustAnchors', env: 'SHAKENSTACK_VERIFY_TRUST_ANCHORS', kind: 'string', default: undefined, doc: 'STI-CA trust anchors for verification: a PEM bundle file or a folder of PEM files. Re-read when a file changes (see `verify.trustReloadMs`). Unset: no chain is trusted.' },
   { path: 'verify.trustReloadMs', env: 'SHAKENSTACK_VERIFY_TRUST_RELOAD_MS', kind: 'int', default: 1000, doc: 'How often, at most, a verification checks the trust-anchor files for changes (mtime and size); 0 checks every time.' },
   { path: 'verify.maxAgeSec', env: 'SHAKENSTACK_VERIFY_MAX_AGE_SEC', kind: 'int', default: 60, doc: 'How far `iat` and the SIP Date may be from now, either way, before a verification answers 403 Stale Date.' },
-  { path: 'verify.allowInsecureX5u', env: 'SHAKENSTACK_VERIFY_ALLOW_INSECURE_X5U', kind: 'bool', default: false, doc: 'Labs and tests only: let the verifier fetch x5u and CRLs over http and from loopback and private addresses. Never in production.' },
+  { path: 'verify.allowHttpX5u', env: 'SHAKENSTACK_VERIFY_ALLOW_HTTP_X5U', kind: 'bool', default: false, doc: 'Labs only: accept x5u URLs over http as well as https (the scheme rule). CRL distribution points may be http without it. Never in production.' },
+  { path: 'verify.allowPrivateAddresses', env: 'SHAKENSTACK_VERIFY_ALLOW_PRIVATE_ADDRESSES', kind: 'bool', default: false, doc: 'Labs only: let the verifier fetch x5u and CRLs from loopback, private, link-local and other special-purpose addresses (the address rule). Never in production.' },
+  { path: 'verify.allowInsecureX5u', env: 'SHAKENSTACK_VERIFY_ALLOW_INSECURE_X5U', kind: 'bool', default: false, deprecated: 'turns on verify.allowHttpX5u and verify.allowPrivateAddresses; set the one you need instead', doc: 'Deprecated: `true` turns on both `verify.allowHttpX5u` and `verify.allowPrivateAddresses`, with a warning at start; cannot be combined with either set to `false`.' },
   { path: 'verify.fetchTimeoutMs', env: 'SHAKENSTACK_VERIFY_FETCH_TIMEOUT_MS', kind: 'int', default: 2000, doc: 'Longest time for fetching one certificate chain or CRL (DNS, connect, TLS, redirects and body).' },
   { path: 'verify.fetchMaxBytes', env: 'SHAKENSTACK_VERIFY_FETCH_MAX_BYTES', kind: 'int', default: 65536, doc: 'Largest certificate chain fetched from an x5u (CRLs may be up to 1 MiB).' },
   { path: 'verify.crlPolicy', env: 'SHAKENSTACK_VERIFY_CRL_POLICY', kind: 'enum', values: ['soft-fail', 'hard-fail', 'off'], default: 'soft-fail', doc: 'When the leaf\'s CRL cannot be read: `soft-fail` passes and says so in the result, `hard-fail` answers 437; `off` never fetches CRLs.' },

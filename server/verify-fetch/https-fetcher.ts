@@ -9,8 +9,12 @@ import { isForbiddenAddress } from './address-policy.js';
 import { maxAgeMs } from './cache-directives.js';
 
 export interface HttpsFetcherOptions {
-  /** Labs and tests only: allow http URLs and loopback/private addresses. Never the default. */
-  allowInsecure: boolean;
+  /** Labs and tests only: fetch x5u over http too (the scheme rule; CRLs may always be http). Never the default. */
+  allowHttpX5u?: boolean;
+  /** Labs and tests only: connect to loopback, private and special-purpose addresses (the address rule), x5u and CRL alike. */
+  allowPrivateAddresses?: boolean;
+  /** @deprecated Turns both of the above on; the older name, kept for existing callers. */
+  allowInsecure?: boolean;
   /** Whole fetch, DNS to last byte, redirects included. */
   timeoutMs: number;
   /** Largest body for an x5u; CRLs get `crlMaxBytes`. */
@@ -25,6 +29,8 @@ export interface HttpsFetcherOptions {
 }
 
 const REFUSED = 'ERR_SHAKENSTACK_FETCH_REFUSED';
+/** Said with every address refusal, so a lab operator finds the one switch that lifts it. */
+const LAB_HINT = ' (verify.allowPrivateAddresses admits it in labs)';
 const TIMEOUT = 'ERR_SHAKENSTACK_FETCH_TIMEOUT';
 const TOO_LARGE = 'ERR_SHAKENSTACK_FETCH_TOO_LARGE';
 
@@ -37,13 +43,13 @@ function codedError(code: string, message: string): Error {
  * what this returns, so the address checked is the address used: a second DNS answer cannot slip in (no
  * time-of-check/time-of-use gap, the classic DNS-rebinding hole of "resolve, check, then fetch by name").
  */
-function guardedLookup(allowInsecure: boolean): LookupFunction {
+function guardedLookup(allowPrivate: boolean): LookupFunction {
   return (hostname, options, callback) => {
     dnsLookup(hostname, { all: true, family: options.family, hints: options.hints }, (err, addresses: LookupAddress[]) => {
       if (err) return callback(err, '', 0);
       if (addresses.length === 0) return callback(codedError('ENOTFOUND', `${hostname} has no address`), '', 0);
-      const bad = allowInsecure ? undefined : addresses.find((a) => isForbiddenAddress(a.address));
-      if (bad) return callback(codedError(REFUSED, `${hostname} resolves to ${bad.address}, a loopback, private or special-purpose address`), '', 0);
+      const bad = allowPrivate ? undefined : addresses.find((a) => isForbiddenAddress(a.address));
+      if (bad) return callback(codedError(REFUSED, `address rule: ${hostname} resolves to ${bad.address}, a loopback, private or special-purpose address${LAB_HINT}`), '', 0);
       if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
       callback(null, addresses[0]!.address, addresses[0]!.family);
     });
@@ -65,12 +71,15 @@ const ACCEPT: Record<FetchKind, string> = {
 };
 
 /**
- * The verifier's fetcher over node:http/node:https: https only (unless `allowInsecure`), no private
- * addresses (checked on the resolved address actually connected to), same-origin redirects only, one
- * deadline for everything, a body cap. Every failure is a `FetchResult`, never a throw.
+ * The verifier's fetcher over node:http/node:https: the scheme rule of `checkFetchUrl` (x5u https only unless
+ * `allowHttpX5u`; CRLs http or https), no private addresses unless `allowPrivateAddresses` (checked on the
+ * resolved address actually connected to), same-origin redirects only, one deadline for everything, a body
+ * cap. Every failure is a `FetchResult`, never a throw.
  */
 export function createHttpsFetcher(opts: HttpsFetcherOptions): CertificateFetcher {
-  const lookup = guardedLookup(opts.allowInsecure);
+  const allowHttpX5u = opts.allowHttpX5u === true || opts.allowInsecure === true;
+  const allowPrivate = opts.allowPrivateAddresses === true || opts.allowInsecure === true;
+  const lookup = guardedLookup(allowPrivate);
   const ca = opts.tlsCa === undefined ? undefined : [...rootCertificates, ...(typeof opts.tlsCa === 'string' ? [opts.tlsCa] : opts.tlsCa)];
   const maxRedirects = opts.maxRedirects ?? 3;
   const now = opts.now ?? Date.now;
@@ -79,8 +88,8 @@ export function createHttpsFetcher(opts: HttpsFetcherOptions): CertificateFetche
     return new Promise((resolve, reject) => {
       const host = url.hostname.replace(/^\[|\]$/g, '');
       // An IP literal never goes through lookup, so it is checked here.
-      if (isIP(host) !== 0 && !opts.allowInsecure && isForbiddenAddress(host)) {
-        reject(codedError(REFUSED, `${host} is a loopback, private or special-purpose address`));
+      if (isIP(host) !== 0 && !allowPrivate && isForbiddenAddress(host)) {
+        reject(codedError(REFUSED, `address rule: ${host} is a loopback, private or special-purpose address${LAB_HINT}`));
         return;
       }
       const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -125,7 +134,9 @@ export function createHttpsFetcher(opts: HttpsFetcherOptions): CertificateFetche
         let ended = false;
         res.once('end', () => {
           ended = true;
-          resolve({ res, body: Buffer.concat(chunks) });
+          // A body that arrived whole in one read ends even after the cap stopped it: that is no body at all.
+          if (fault) reject(fault);
+          else resolve({ res, body: Buffer.concat(chunks) });
         });
         res.on('error', fail);
         // A connection cut mid-body may end with 'close' alone; without this the fetch would wait forever.
@@ -143,7 +154,7 @@ export function createHttpsFetcher(opts: HttpsFetcherOptions): CertificateFetche
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(codedError(TIMEOUT, `no complete answer within ${opts.timeoutMs} ms`)), opts.timeoutMs);
       try {
-        const first = checkFetchUrl(raw, opts.allowInsecure);
+        const first = checkFetchUrl(raw, kind, allowHttpX5u);
         if (!first.ok) return { ok: false, failure: 'refused', detail: first.detail };
         let url = first.url;
         for (let hops = 0; ; hops++) {
@@ -160,7 +171,7 @@ export function createHttpsFetcher(opts: HttpsFetcherOptions): CertificateFetche
             }
             // A redirect may move the path, never the origin: the signer vouches for its x5u's host, not for where it sends us.
             if (next.origin !== url.origin) return { ok: false, failure: 'refused', detail: `redirect to another origin (${next.origin})` };
-            const again = checkFetchUrl(next.href, opts.allowInsecure);
+            const again = checkFetchUrl(next.href, kind, allowHttpX5u);
             if (!again.ok) return { ok: false, failure: 'refused', detail: `redirect target: ${again.detail}` };
             url = again.url;
             continue;

@@ -21,7 +21,8 @@ export interface ConfiguredVerifierOptions {
 }
 
 /**
- * The verifier as configured: the https fetcher under `verify.*` limits and the trust anchors from file.
+ * The verifier as configured: the https fetcher under `verify.*` limits and lab switches (the loader has
+ * folded the deprecated `verify.allowInsecureX5u` into both), and the trust anchors from file.
  * Loads the anchors now, so a bad `verify.trustAnchors` stops the service before it listens (ConfigError).
  */
 export function createConfiguredVerifier(config: Config, opts: ConfiguredVerifierOptions = {}): Verifier & { trust: TrustAnchorSource } {
@@ -29,7 +30,8 @@ export function createConfiguredVerifier(config: Config, opts: ConfiguredVerifie
   const v = config.verify;
   const trust = trustAnchorSource(opts.trustAnchors ?? v.trustAnchors, v.trustReloadMs, clock, opts.onTrustReloadError);
   const fetcher = createHttpsFetcher({
-    allowInsecure: v.allowInsecureX5u,
+    allowHttpX5u: v.allowHttpX5u,
+    allowPrivateAddresses: v.allowPrivateAddresses,
     timeoutMs: v.fetchTimeoutMs,
     maxBytes: v.fetchMaxBytes,
     tlsCa: opts.tlsCa,
@@ -42,7 +44,7 @@ export function createConfiguredVerifier(config: Config, opts: ConfiguredVerifie
     authenticator: opts.authenticator,
     sources: opts.sources,
     log: opts.log,
-    options: { maxAgeSec: v.maxAgeSec, allowInsecureX5u: v.allowInsecureX5u, crlPolicy: v.crlPolicy },
+    options: { maxAgeSec: v.maxAgeSec, allowHttpX5u: v.allowHttpX5u, crlPolicy: v.crlPolicy },
   });
   return { ...verifier, trust };
 }

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig, redactedConfig, resolvePublicUrl } from '../../server/config/load.js';
 import { SETTINGS } from '../../server/config/schema.js';
 
@@ -84,6 +84,68 @@ describe('configuration', () => {
     expect(() => loadConfig({ env: { SHAKENSTACK_ADMIN_TOKEN: 'x'.repeat(31) } })).toThrow(new ConfigError('adminToken (SHAKENSTACK_ADMIN_TOKEN)', 'must be at least 32 characters (random, e.g. openssl rand -hex 32), got 31'));
     expect(loadConfig({ env: { SHAKENSTACK_ADMIN_TOKEN: 'x'.repeat(32) } }).adminToken).toBe('x'.repeat(32));
     expect(loadConfig({ env: {} }).adminToken).toBeUndefined();
+  });
+
+  it('has two lab switches for verification, off by default, each set alone by its variable or the file', async () => {
+    expect(loadConfig({ env: {} }).verify).toMatchObject({ allowHttpX5u: false, allowPrivateAddresses: false, allowInsecureX5u: false });
+    expect(loadConfig({ env: { SHAKENSTACK_VERIFY_ALLOW_HTTP_X5U: 'true' } }).verify).toMatchObject({ allowHttpX5u: true, allowPrivateAddresses: false });
+    expect(loadConfig({ env: { SHAKENSTACK_VERIFY_ALLOW_PRIVATE_ADDRESSES: '1' } }).verify).toMatchObject({ allowHttpX5u: false, allowPrivateAddresses: true });
+    const dir = await mkdtemp(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'c.json');
+    await writeFile(file, JSON.stringify({ verify: { allowPrivateAddresses: true } }));
+    expect(loadConfig({ env: {}, file }).verify).toMatchObject({ allowHttpX5u: false, allowPrivateAddresses: true });
+    expect(() => loadConfig({ env: { SHAKENSTACK_VERIFY_ALLOW_PRIVATE_ADDRESSES: 'yes' } })).toThrow(new ConfigError('verify.allowPrivateAddresses (SHAKENSTACK_VERIFY_ALLOW_PRIVATE_ADDRESSES)', 'must be true or false'));
+    expect(() => loadConfig({ env: {}, overrides: { 'verify.allowHttpX5u': 'on' } })).toThrow(new ConfigError('verify.allowHttpX5u (override)', 'must be true or false'));
+  });
+
+  it('reads the deprecated allowInsecureX5u as both switches on, from the environment, the file or an override', async () => {
+    for (const c of [
+      loadConfig({ env: { SHAKENSTACK_VERIFY_ALLOW_INSECURE_X5U: 'true' } }),
+      loadConfig({ env: {}, overrides: { 'verify.allowInsecureX5u': true } }),
+      // Saying a new switch true beside it is no contradiction.
+      loadConfig({ env: { SHAKENSTACK_VERIFY_ALLOW_INSECURE_X5U: 'true', SHAKENSTACK_VERIFY_ALLOW_HTTP_X5U: 'true' } }),
+    ]) {
+      expect(c.verify).toMatchObject({ allowInsecureX5u: true, allowHttpX5u: true, allowPrivateAddresses: true });
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'c.json');
+    await writeFile(file, JSON.stringify({ verify: { allowInsecureX5u: true } }));
+    expect(loadConfig({ env: {}, file }).verify).toMatchObject({ allowHttpX5u: true, allowPrivateAddresses: true });
+    expect(loadConfig({ env: { SHAKENSTACK_VERIFY_ALLOW_INSECURE_X5U: 'false' } }).verify).toMatchObject({ allowHttpX5u: false, allowPrivateAddresses: false });
+  });
+
+  it('refuses the deprecated switch on beside a new one said false, naming both and where each was set', async () => {
+    expect(() => loadConfig({ env: { SHAKENSTACK_VERIFY_ALLOW_INSECURE_X5U: 'true', SHAKENSTACK_VERIFY_ALLOW_HTTP_X5U: 'false' } })).toThrow(
+      new ConfigError(
+        'verify.allowInsecureX5u (SHAKENSTACK_VERIFY_ALLOW_INSECURE_X5U)',
+        'is deprecated and turns on verify.allowHttpX5u, which SHAKENSTACK_VERIFY_ALLOW_HTTP_X5U sets to false: drop verify.allowInsecureX5u and set verify.allowHttpX5u and verify.allowPrivateAddresses to what the lab needs',
+      ),
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'c.json');
+    await writeFile(file, JSON.stringify({ verify: { allowPrivateAddresses: false } }));
+    expect(() => loadConfig({ env: {}, file, overrides: { 'verify.allowInsecureX5u': true } })).toThrow(
+      /^configuration verify\.allowInsecureX5u \(override\): is deprecated and turns on verify\.allowPrivateAddresses, which .*c\.json sets to false/,
+    );
+  });
+
+  it('warns once per process that allowInsecureX5u is deprecated, and not at all when it is unset', async () => {
+    vi.resetModules();
+    const fresh = (await import('../../server/config/load.js')) as typeof import('../../server/config/load.js');
+    const emit = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      fresh.loadConfig({ env: { SHAKENSTACK_VERIFY_ALLOW_HTTP_X5U: 'true' } });
+      expect(emit).not.toHaveBeenCalled();
+      fresh.loadConfig({ env: { SHAKENSTACK_VERIFY_ALLOW_INSECURE_X5U: 'true' } });
+      fresh.loadConfig({ env: {}, overrides: { 'verify.allowInsecureX5u': true } });
+      expect(emit).toHaveBeenCalledTimes(1);
+      expect(emit).toHaveBeenCalledWith(
+        'configuration verify.allowInsecureX5u (SHAKENSTACK_VERIFY_ALLOW_INSECURE_X5U) is deprecated: it turns on verify.allowHttpX5u and verify.allowPrivateAddresses; set the one you need instead',
+        { type: 'DeprecationWarning', code: 'SHAKENSTACK_DEPRECATED_SETTING' },
+      );
+    } finally {
+      emit.mockRestore();
+    }
   });
 
   it('documents every setting in the table of docs/configuration.md with its environment variable and default', () => {

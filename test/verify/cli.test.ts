@@ -22,8 +22,9 @@ describe('shakenstack verify and decode', () => {
     dir = mkdtempSync(join(tmpdir(), 'shakenstack-verify-cli-'));
     writeFileSync(join(dir, 'root.pem'), pki.root.certPem);
     writeFileSync(join(dir, 'tls-ca.pem'), server.tlsCaPem);
-    // The child trusts the test TLS certificate the way a lab would: NODE_EXTRA_CA_CERTS.
-    env = { SHAKENSTACK_DATA_DIR: dir, SHAKENSTACK_VERIFY_ALLOW_INSECURE_X5U: 'true', NODE_EXTRA_CA_CERTS: join(dir, 'tls-ca.pem') };
+    // The child trusts the test TLS certificate the way a lab would: NODE_EXTRA_CA_CERTS. The x5u is https on
+    // loopback, so the lab lifts the address rule alone and keeps x5u https-only.
+    env = { SHAKENSTACK_DATA_DIR: dir, SHAKENSTACK_VERIFY_ALLOW_PRIVATE_ADDRESSES: 'true', NODE_EXTRA_CA_CERTS: join(dir, 'tls-ca.pem') };
   });
   afterAll(() => server.stop());
 

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { CompactSign, importPKCS8 } from 'jose';
 import { createPrivateKey, generateKeyPairSync, randomBytes, randomUUID, sign as cryptoSign, webcrypto, type KeyObject } from 'node:crypto';
+import { createServer as createHttpServer, type RequestListener, type Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../server/core/ports.js';
@@ -56,19 +57,23 @@ export async function tlsIdentity(): Promise<{ certPem: string; keyPem: string }
   return { certPem: cert.toString('pem'), keyPem: createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }).export({ type: 'pkcs8', format: 'pem' }) as string };
 }
 
-/** An HTTPS certificate repository on 127.0.0.1: routes by path, with a hit count per path. */
+/**
+ * An HTTPS certificate repository on 127.0.0.1: routes by path, with a hit count per path. `{ plain: true }`
+ * serves plain http instead (a lab's http x5u or CRL distribution point).
+ */
 export class CertServer {
   readonly routes = new Map<string, Route>();
   readonly hits = new Map<string, number>();
-  private server!: Server;
+  private server!: Server | HttpServer;
+  private scheme = 'https';
   port = 0;
   tlsCaPem = '';
 
-  static async start(): Promise<CertServer> {
+  static async start(opts: { plain?: boolean } = {}): Promise<CertServer> {
     const s = new CertServer();
     const tls = await tlsIdentity();
     s.tlsCaPem = tls.certPem;
-    s.server = createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
+    const handler: RequestListener = (req, res) => {
       const path = req.url ?? '/';
       s.hits.set(path, (s.hits.get(path) ?? 0) + 1);
       const route = s.routes.get(path);
@@ -79,14 +84,16 @@ export class CertServer {
       if (route.hang) return;
       res.writeHead(route.status ?? 200, route.headers ?? {});
       res.end(route.body ?? '');
-    });
+    };
+    if (opts.plain) s.scheme = 'http';
+    s.server = opts.plain ? createHttpServer(handler) : createServer({ cert: tls.certPem, key: tls.keyPem }, handler);
     await new Promise<void>((r) => s.server.listen(0, '127.0.0.1', () => r()));
     s.port = (s.server.address() as AddressInfo).port;
     return s;
   }
 
   url(path: string, host = '127.0.0.1'): string {
-    return `https://${host}:${this.port}${path}`;
+    return `${this.scheme}://${host}:${this.port}${path}`;
   }
 
   serve(path: string, body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/pem-certificate-chain' }): string {
@@ -122,18 +129,26 @@ export interface TestVerifier {
   clock: FakeClock;
 }
 
-/** The real verifier over the real https fetcher, trusting `roots`, relaxed for loopback, trusting the test TLS CA. */
-export function testVerifier(server: CertServer, roots: string[], opts: Partial<VerifierOptions> & { clock?: FakeClock; timeoutMs?: number; maxBytes?: number } = {}): TestVerifier {
+export type TestVerifierOptions = Partial<VerifierOptions> & { clock?: FakeClock; timeoutMs?: number; maxBytes?: number; allowPrivateAddresses?: boolean };
+
+/**
+ * The real verifier over the real https fetcher, trusting `roots` and the test TLS CA. The lab switches: by
+ * default both rules are relaxed (loopback, http x5u), as `allowInsecureX5u: true` does; `allowInsecureX5u`
+ * sets both, and a test naming `allowHttpX5u` or `allowPrivateAddresses` gets exactly what it names.
+ */
+export function testVerifier(server: CertServer, roots: string[], opts: TestVerifierOptions = {}): TestVerifier {
   const clock = opts.clock ?? new FakeClock();
+  const both = opts.allowInsecureX5u ?? (opts.allowHttpX5u === undefined && opts.allowPrivateAddresses === undefined);
+  const allowHttpX5u = opts.allowHttpX5u ?? both;
   const fetcher = countingFetcher(
-    createHttpsFetcher({ allowInsecure: opts.allowInsecureX5u ?? true, timeoutMs: opts.timeoutMs ?? 2000, maxBytes: opts.maxBytes ?? 65536, tlsCa: server.tlsCaPem, now: () => clock.now() }),
+    createHttpsFetcher({ allowHttpX5u, allowPrivateAddresses: opts.allowPrivateAddresses ?? both, timeoutMs: opts.timeoutMs ?? 2000, maxBytes: opts.maxBytes ?? 65536, tlsCa: server.tlsCaPem, now: () => clock.now() }),
   );
   const trust = staticTrustSource(parseTrustAnchors(roots.map((text, i) => ({ name: `root${i}`, text })), 1));
   const verifier = createVerifier({
     fetcher,
     trust,
     clock,
-    options: { maxAgeSec: opts.maxAgeSec ?? 60, allowInsecureX5u: opts.allowInsecureX5u ?? true, crlPolicy: opts.crlPolicy ?? 'soft-fail' },
+    options: { maxAgeSec: opts.maxAgeSec ?? 60, allowHttpX5u, crlPolicy: opts.crlPolicy ?? 'soft-fail' },
   });
   return { verifier, fetcher, clock };
 }

@@ -24,9 +24,10 @@ const DEFAULT_CRL_TTL_MS = 3_600_000;
 const MAX_CRL_TTL_MS = 86_400_000;
 
 /**
- * The leaf's revocation status from its CRL distribution point (ATIS-1000080 §6.3.6): fetched under the same
- * rules as x5u, cached per its caching directives and never beyond its nextUpdate, signature checked against
- * the certificates of the validated path.
+ * The leaf's revocation status from its CRL distribution point (ATIS-1000080 §6.3.6): fetched under the rules
+ * of x5u except the scheme (http is allowed: the CRL is signed, see url-policy.ts), within the same address
+ * rule and size and time limits, cached per its caching directives and never beyond its nextUpdate, signature
+ * checked against the certificates of the validated path.
  */
 export class RevocationChecker {
   private readonly cache: CachedLoader<string, Fetched<CrlFetch>>;
@@ -34,7 +35,6 @@ export class RevocationChecker {
   constructor(
     private readonly fetcher: CertificateFetcher,
     private readonly clock: Clock,
-    private readonly allowInsecure: boolean,
     maxEntries: number,
   ) {
     this.cache = fetchCache((url) => this.load(url), clock, maxEntries);
@@ -67,7 +67,7 @@ export class RevocationChecker {
 
   private async load(url: string): Promise<Fetched<CrlFetch>> {
     const fail = (detail: string) => ({ value: { ok: false as const, detail }, ttlMs: FAILURE_TTL_MS });
-    const allowed = checkFetchUrl(url, this.allowInsecure);
+    const allowed = checkFetchUrl(url, 'crl');
     if (!allowed.ok) return fail(`CRL URL ${url} refused: ${allowed.detail}`);
     const res = await this.fetcher.fetch(url, 'crl');
     if (!res.ok) return fail(`CRL ${url}: ${res.detail}`);

@@ -22,8 +22,13 @@ import type { TokenVerifier } from './token-verifier.js';
 export interface VerifierOptions {
   /** How far iat and the SIP Date may be from now, either way (RFC 8224 §6.2.1; 60 s in SHAKEN). */
   maxAgeSec: number;
-  /** Labs and tests only: allow http and loopback/private addresses for x5u and CRLs. */
-  allowInsecureX5u: boolean;
+  /**
+   * Labs only: accept an x5u over http (the scheme rule; CRLs may be http regardless). Which addresses may be
+   * reached is the fetcher's rule (`verify.allowPrivateAddresses`), not the verifier's.
+   */
+  allowHttpX5u?: boolean;
+  /** @deprecated The older name of `allowHttpX5u` (the fetcher took the address half); either turns it on. */
+  allowInsecureX5u?: boolean;
   crlPolicy: CrlPolicy;
   /** Distinct x5u (and CRL) URLs kept; the oldest goes first. Default 10,000. */
   cacheMaxEntries?: number;
@@ -88,7 +93,8 @@ export function createVerifier(deps: VerifierDeps): Verifier {
   const { fetcher, trust, clock, options } = deps;
   const maxEntries = options.cacheMaxEntries ?? 10_000;
   const chains = new ChainCache(fetcher, clock, maxEntries);
-  const revocation = new RevocationChecker(fetcher, clock, options.allowInsecureX5u, maxEntries);
+  const revocation = new RevocationChecker(fetcher, clock, maxEntries);
+  const allowHttpX5u = options.allowHttpX5u === true || options.allowInsecureX5u === true;
   const maxAgeMs = options.maxAgeSec * 1000;
   const headers = new HeaderMemo();
 
@@ -124,7 +130,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     if (ident.info === undefined) return failed('info_missing', checks, undefined, withX5u);
     if (!ident.infoBracketed) return failed('info_invalid', checks, 'info is not in angle brackets', withX5u);
     if (ident.info !== x5u) return failed('x5u_mismatch', checks, `info <${ident.info.slice(0, 200)}>, x5u ${x5u.slice(0, 200)}`, withX5u);
-    const urlVerdict = checkFetchUrl(x5u, options.allowInsecureX5u);
+    const urlVerdict = checkFetchUrl(x5u, 'x5u', allowHttpX5u);
     if (!urlVerdict.ok) return failed('x5u_refused', checks, urlVerdict.detail, withX5u);
     checks.info = true;
 
