@@ -62,7 +62,8 @@ export const divHop: Scenario = {
       SHAKENSTACK_DATA_DIR: dataDir,
       SHAKENSTACK_VERIFY_TRUST_ANCHORS: anchors,
       // The demo account publishes its x5u over http on loopback; a production verifier would refuse that.
-      SHAKENSTACK_VERIFY_ALLOW_INSECURE_X5U: 'true',
+      SHAKENSTACK_VERIFY_ALLOW_HTTP_X5U: 'true',
+      SHAKENSTACK_VERIFY_ALLOW_PRIVATE_ADDRESSES: 'true',
       SHAKENSTACK_VERIFY_CRL_POLICY: 'off',
     });
     const rows: Row[] = [];

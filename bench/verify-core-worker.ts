@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     fetcher: { fetch: async () => ({ ok: true, body, contentType: 'application/pem-certificate-chain', maxAgeMs: 3_600_000 }) },
     trust: staticTrustSource(parseTrustAnchors([{ name: 'root', text: d.rootPem }], 1)),
     clock: { now: () => Date.now() },
-    options: { maxAgeSec: 60, allowInsecureX5u: false, crlPolicy: 'off' },
+    options: { maxAgeSec: 60, crlPolicy: 'off' },
   });
   const key = createPrivateKey(d.leafKeyPem);
   const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');

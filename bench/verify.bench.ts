@@ -97,7 +97,8 @@ async function runVariant(ctx: BenchContext, workers: number): Promise<VariantRe
     SHAKENSTACK_DATA_DIR: dataDir,
     SHAKENSTACK_VERIFY_TRUST_ANCHORS: anchors,
     // The demo account publishes its x5u over http on loopback; a production verifier would refuse that.
-    SHAKENSTACK_VERIFY_ALLOW_INSECURE_X5U: 'true',
+    SHAKENSTACK_VERIFY_ALLOW_HTTP_X5U: 'true',
+    SHAKENSTACK_VERIFY_ALLOW_PRIVATE_ADDRESSES: 'true',
     // The demo CRL URL has no server; a cached CRL costs a set lookup per call, close to not checking.
     SHAKENSTACK_VERIFY_CRL_POLICY: 'off',
   });

@@ -34,7 +34,7 @@ describe('gRPC Verifier on a running node (the HTTP verify route\'s core, anothe
 
   beforeAll(async () => {
     const anchors = await mkdtemp(join(tmpdir(), 'shakenstack-anchors-'));
-    svc = await startTestService({ overrides: { 'verify.trustAnchors': anchors, 'verify.trustReloadMs': 0, 'verify.allowInsecureX5u': true } });
+    svc = await startTestService({ overrides: { 'verify.trustAnchors': anchors, 'verify.trustReloadMs': 0, 'verify.allowHttpX5u': true, 'verify.allowPrivateAddresses': true } });
     acct = await svc.provision();
     await writeFile(join(anchors, 'test-root.pem'), acct.pki.root.certPem);
     const signed = await postJson(`${svc.url}/api/stir-shaken/sign`, CALL, { authorization: `Bearer ${acct.token}` });

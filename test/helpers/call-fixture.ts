@@ -23,6 +23,6 @@ export function fixtureVerifier(f: CoreFixture): Verifier {
     authenticator: f.signing.authenticator,
     sources: f.signing.sources,
     log: f.dir,
-    options: { maxAgeSec: 60, allowInsecureX5u: false, crlPolicy: 'off' },
+    options: { maxAgeSec: 60, crlPolicy: 'off' },
   });
 }
