@@ -1,3 +1,6 @@
+/** A person at the dashboard: logging in, their session, what their role allows. No call raises these. */
+export const DASHBOARD_ERROR_CODES = ['ERR_LOGIN_FAILED', 'ERR_LOGIN_RATE_LIMITED', 'ERR_LOGIN_BUSY', 'ERR_SESSION_REQUIRED', 'ERR_SESSION_CSRF', 'ERR_ROLE_FORBIDDEN'] as const;
+
 /**
  * The one registry of error codes. Every transport maps each code exactly once (see its errors.ts);
  * a new code here fails the build until every table has it.
@@ -34,13 +37,7 @@ export const ERROR_CODES = [
   'ERR_KEYSTORE_CONFIG',
   'ERR_KEYSTORE_LOGIN_FAILED',
   'ERR_STORE_UNAVAILABLE',
-  // A person at the dashboard: logging in, their session, what their role allows.
-  'ERR_LOGIN_FAILED',
-  'ERR_LOGIN_RATE_LIMITED',
-  'ERR_LOGIN_BUSY',
-  'ERR_SESSION_REQUIRED',
-  'ERR_SESSION_CSRF',
-  'ERR_ROLE_FORBIDDEN',
+  ...DASHBOARD_ERROR_CODES,
   'ERR_INTERNAL',
 ] as const;
 

@@ -1,4 +1,4 @@
-import { ShakenError, type ErrorCode } from '../core/errors.js';
+import { DASHBOARD_ERROR_CODES, ShakenError, type ErrorCode } from '../core/errors.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HTTP_STATUS, toShakenError } from './errors.js';
 
@@ -59,15 +59,7 @@ export const ATIS_MESSAGE = {
  * Codes that no request to an ATIS-1000082 resource can raise: the dashboard's and management's. The others'
  * message ids are the list of answers in README.md (checked by test/http/atis-error-table.test.ts).
  */
-export const NOT_RAISED_ON_ATIS_RESOURCES: readonly ErrorCode[] = [
-  'ERR_REQ_CONFLICT',
-  'ERR_LOGIN_FAILED',
-  'ERR_LOGIN_RATE_LIMITED',
-  'ERR_LOGIN_BUSY',
-  'ERR_SESSION_REQUIRED',
-  'ERR_SESSION_CSRF',
-  'ERR_ROLE_FORBIDDEN',
-];
+export const NOT_RAISED_ON_ATIS_RESOURCES: readonly ErrorCode[] = ['ERR_REQ_CONFLICT', ...DASHBOARD_ERROR_CODES];
 
 /** Every message id an ATIS-1000082 resource can answer, in the table's order. */
 export const ATIS_ANSWERABLE_IDS: readonly string[] = [
