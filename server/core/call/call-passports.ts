@@ -1,4 +1,4 @@
-import { headerPpt, identityValues, parseIdentityHeader } from '../verify/identity-header.js';
+import { identityValues, kindOf, parseIdentityHeader } from '../verify/identity-header.js';
 
 /**
  * Whether a call's Identity headers hold a PASSporT of the shaken/div chain (RFC 8588 `shaken`, RFC 8946
@@ -11,8 +11,7 @@ export function carriesSignedPassport(identities: readonly string[]): boolean {
   return identityValues(identities).some((value) => {
     const parsed = parseIdentityHeader(value);
     if (!parsed.ok) return false;
-    // RFC 8224 §4.1: the ppt parameter names the PASSporT's ppt; without it the PASSporT header says.
-    const ppt = parsed.header.ppt ?? headerPpt(parsed.header.jws);
-    return typeof ppt === 'string' && ['shaken', 'div', 'div-o'].includes(ppt.toLowerCase());
+    const { kind } = kindOf(parsed.header);
+    return kind === 'shaken' || kind === 'div' || kind === 'div-o';
   });
 }

@@ -1,5 +1,5 @@
 import { ShakenError } from '../errors.js';
-import { headerPpt, identityValues, MAX_IDENTITY_HEADERS, parseIdentityHeader } from '../verify/identity-header.js';
+import { identityValues, kindOf, MAX_IDENTITY_HEADERS, parseIdentityHeader } from '../verify/identity-header.js';
 import { decodePassport, SHAKEN_PROFILE, type JudgedClaims } from '../verify/passport-decode.js';
 import type { Orig } from '../types.js';
 import { judgeDivClaims, type JudgedDiv } from './div-claims.js';
@@ -53,9 +53,7 @@ export function readReceivedCall(identity: unknown): ReceivedCall {
     const parsed = parseIdentityHeader(value);
     if (!parsed.ok) refuse(`Identity header ${index + 1} is not an Identity header: ${parsed.detail}`);
     const ident = parsed.header;
-    const raw = ident.ppt ?? headerPpt(ident.jws);
-    const ppt = typeof raw === 'string' ? raw.toLowerCase() : undefined;
-    const kind: PassportKind = ppt === 'shaken' || ppt === 'div' || ppt === 'div-o' || ppt === 'rcd' ? ppt : 'other';
+    const { kind } = kindOf(ident);
     kinds.push(kind);
     if (kind !== 'shaken' && kind !== 'div' && kind !== 'div-o') return;
     const claims = claimsOf(ident.jws);

@@ -1,4 +1,4 @@
-import { headerPpt, MAX_IDENTITY_HEADERS, parseIdentityHeader } from '../verify/identity-header.js';
+import { kindOf, MAX_IDENTITY_HEADERS, parseIdentityHeader, type ParsedIdentity, type ReadIdentities } from '../verify/identity-header.js';
 import { decodePassport, type Judged, type PassportProfile } from '../verify/passport-decode.js';
 import { judgeDivClaims, type JudgedDiv } from './div-claims.js';
 
@@ -24,15 +24,14 @@ export const DIV_O_PROFILE: PassportProfile<JudgedDivO> = { ppt: 'div-o', judge:
 export interface CallPassportSource {
   /** The Identity header value: as received, or built for a nested PASSporT (`<jws>;info=<its x5u>;ppt=<its ppt>`). */
   value: string;
+  parsed: ParsedIdentity;
   /** For a nested PASSporT, the index of the source that carried it in its `opt`. */
   nestedIn?: number;
 }
 
-function decodedOpt(value: string): { jws: string; x5u: unknown; ppt: unknown; alg: unknown } | undefined {
-  const parsed = parseIdentityHeader(value);
-  if (!parsed.ok) return undefined;
-  const raw = parsed.header.ppt ?? headerPpt(parsed.header.jws);
-  if (typeof raw !== 'string' || raw.toLowerCase() !== 'div-o') return undefined;
+/** The PASSporT nested in a div-o's `opt`, with the header members its Identity parameters are built from. */
+function decodedOpt(parsed: ParsedIdentity): { jws: string; x5u: unknown; ppt: unknown; alg: unknown } | undefined {
+  if (!parsed.ok || kindOf(parsed.header).kind !== 'div-o') return undefined;
   const d = decodePassport(parsed.header.jws);
   const opt = d.ok ? d.value.claims.opt : undefined;
   if (typeof opt !== 'string' || !FULL_FORM_JWS.test(opt)) return undefined;
@@ -47,17 +46,13 @@ function decodedOpt(value: string): { jws: string; x5u: unknown; ppt: unknown; a
  * first, so a call whose earlier headers were dropped on the way (the reason div-o exists) is still judged
  * whole: each nested PASSporT is verified like a received one (its own signature, certificate, freshness) and
  * takes its place in the chain. One the call also carries as a header is not added twice. Bounded: no more
- * sources than the verifier judges headers.
+ * sources than the verifier judges headers. Received headers are not parsed again; only nested ones are.
  */
-export function withNestedPassports(received: readonly string[]): CallPassportSource[] {
-  const sources: CallPassportSource[] = received.map((value) => ({ value }));
-  const seen = new Set<string>();
-  for (const value of received) {
-    const p = parseIdentityHeader(value);
-    if (p.ok) seen.add(p.header.jws);
-  }
+export function withNestedPassports(received: ReadIdentities): CallPassportSource[] {
+  const sources: CallPassportSource[] = received.values.map((value, i) => ({ value, parsed: received.parsed[i]! }));
+  const seen = new Set(received.parsed.flatMap((p) => (p.ok ? [p.header.jws] : [])));
   for (let i = 0; i < sources.length && sources.length < MAX_IDENTITY_HEADERS; i++) {
-    const opt = decodedOpt(sources[i]!.value);
+    const opt = decodedOpt(sources[i]!.parsed);
     if (!opt || seen.has(opt.jws)) continue;
     seen.add(opt.jws);
     // Its own x5u is its info (RFC 8224 §4.1 asks the two to agree); without one it fails as a received header would.
@@ -66,7 +61,8 @@ export function withNestedPassports(received: readonly string[]): CallPassportSo
     const info = typeof opt.x5u === 'string' && !/[<>\s]/.test(opt.x5u) ? `;info=<${opt.x5u}>` : '';
     const alg = token(opt.alg) ? `;alg=${opt.alg as string}` : '';
     const ppt = token(opt.ppt) ? `;ppt=${opt.ppt as string}` : '';
-    sources.push({ value: `${opt.jws}${info}${alg}${ppt}`, nestedIn: i });
+    const value = `${opt.jws}${info}${alg}${ppt}`;
+    sources.push({ value, parsed: parseIdentityHeader(value), nestedIn: i });
   }
   return sources;
 }

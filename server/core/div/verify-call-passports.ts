@@ -1,11 +1,11 @@
-import { headerPpt, identityValues, MAX_IDENTITY_HEADERS, parseIdentityHeader, type IdentityHeader } from '../verify/identity-header.js';
+import { kindOf, MAX_IDENTITY_HEADERS, readIdentities, type IdentityHeader, type ReadIdentities } from '../verify/identity-header.js';
 import { SHAKEN_PROFILE, type JudgedClaims } from '../verify/passport-decode.js';
 import { emptyChecks, failed, type Verstat } from '../verify/verify-result.js';
 import type { TokenVerifier } from '../verify/token-verifier.js';
 import { DIV_PROFILE, judgeDivClaims, type JudgedDiv } from './div-claims.js';
 import { linkDivChain } from './div-chain.js';
 import { DIV_O_PROFILE, withNestedPassports } from './nested-passports.js';
-import { MAX_DIV_HOPS, type CallPassportsVerdict, type ChainProblem, type PassportKind, type PassportOutcome, type PassportVerdict } from './passport-set.js';
+import { MAX_DIV_HOPS, type CallPassportsVerdict, type ChainProblem, type PassportOutcome, type PassportVerdict } from './passport-set.js';
 
 /** A call's PASSporTs as a transport hands them over. */
 export interface CallPassportsRequest {
@@ -20,22 +20,6 @@ export interface CallPassportsRequest {
   origTn?: string;
   /** The SIP Date in seconds, checked for freshness with each PASSporT. */
   dateSec?: number;
-}
-
-export function kindOf(ident: IdentityHeader): { kind: PassportKind; ppt: string | undefined } {
-  // RFC 8224 §4.1: the ppt parameter names the PASSporT's ppt; without it, the PASSporT header says.
-  const raw = ident.ppt ?? headerPpt(ident.jws);
-  const ppt = typeof raw === 'string' ? raw.toLowerCase() : undefined;
-  const kind: PassportKind = ppt === 'shaken' || ppt === 'div' || ppt === 'div-o' || ppt === 'rcd' ? ppt : 'other';
-  return { kind, ppt };
-}
-
-/** The kind of each Identity header, in the order received (a header that does not parse is `other`). */
-export function passportKinds(values: readonly string[]): PassportKind[] {
-  return values.map((v) => {
-    const parsed = parseIdentityHeader(v);
-    return parsed.ok ? kindOf(parsed.header).kind : 'other';
-  });
 }
 
 /** A failed div's claims as received, judged only for placing it in the chain (its own verdict stays failed). */
@@ -57,16 +41,19 @@ function divForLinking(r: PassportOutcome<JudgedDiv>): JudgedDiv | undefined {
  *     TN-Validation-Passed: the shaken passes, every div passes, and the chain runs from the shaken `dest`
  *     to the number called now.
  */
-export async function verifyCallPassports(verifier: TokenVerifier, request: CallPassportsRequest): Promise<CallPassportsVerdict> {
-  const all = identityValues(request.identity);
-  // Bounded like the single-PASSporT verifier: a flood of headers is judged no further than the limit.
-  const values = all.slice(0, MAX_IDENTITY_HEADERS);
+export function verifyCallPassports(verifier: TokenVerifier, request: CallPassportsRequest): Promise<CallPassportsVerdict> {
+  return verifyReadPassports(verifier, readIdentities(request.identity), request);
+}
+
+/** `verifyCallPassports` over Identity headers already read (the verifier reads them once per call). */
+export async function verifyReadPassports(verifier: TokenVerifier, read: ReadIdentities, request: Omit<CallPassportsRequest, 'identity'>): Promise<CallPassportsVerdict> {
+  // Bounded like the single-PASSporT verifier: a flood of headers is judged no further than the limit (readIdentities).
+  const values = read.values;
   // RFC 8946 §5: a div-o carries the PASSporT it diverts; each nested one is judged as if it had been received.
-  const sources = withNestedPassports(values);
+  const sources = withNestedPassports(read);
   const passports = await Promise.all(
-    sources.map(async ({ value, nestedIn }, index): Promise<PassportVerdict> => {
+    sources.map(async ({ parsed, nestedIn }, index): Promise<PassportVerdict> => {
       const where = nestedIn === undefined ? {} : { nestedIn };
-      const parsed = parseIdentityHeader(value);
       if (!parsed.ok) return { index, ...where, kind: 'other', ppt: undefined, result: { ok: null, detail: `not an Identity header: ${parsed.detail}` } };
       const ident = parsed.header;
       const { kind, ppt } = kindOf(ident);
@@ -80,7 +67,7 @@ export async function verifyCallPassports(verifier: TokenVerifier, request: Call
   );
 
   const problems: ChainProblem[] = [];
-  if (all.length > values.length) problems.push({ reason: 'too_many', detail: `${all.length} Identity headers; at most ${MAX_IDENTITY_HEADERS} are judged` });
+  if (read.total > values.length) problems.push({ reason: 'too_many', detail: `${read.total} Identity headers; at most ${MAX_IDENTITY_HEADERS} are judged` });
   const shakens = passports.filter((p): p is Extract<PassportVerdict, { kind: 'shaken' }> => p.kind === 'shaken');
   const divs = passports.filter((p): p is Extract<PassportVerdict, { kind: 'div' | 'div-o' }> => p.kind === 'div' || p.kind === 'div-o');
   let chain: number[] = [];
@@ -126,7 +113,7 @@ export async function verifyCallPassports(verifier: TokenVerifier, request: Call
 }
 
 /** The shaken PASSporT judged, then its orig compared with the calling number (RFC 8224 §6.2 step 1). */
-async function verifyShaken(verifier: TokenVerifier, ident: IdentityHeader, request: CallPassportsRequest): Promise<PassportOutcome<JudgedClaims>> {
+async function verifyShaken(verifier: TokenVerifier, ident: IdentityHeader, request: Omit<CallPassportsRequest, 'identity'>): Promise<PassportOutcome<JudgedClaims>> {
   const checks = emptyChecks();
   const r = await verifier.verifyToken(ident, SHAKEN_PROFILE, request.dateSec, checks);
   if (!r.ok) return r;

@@ -1,3 +1,5 @@
+import type { PassportKind } from './verify-result.js';
+
 /** One Identity header field value, split into its PASSporT and its parameters (RFC 8224 §4.1). */
 export interface IdentityHeader {
   /** The field value as received, trimmed. */
@@ -122,6 +124,36 @@ export function headerPpt(jws: string): unknown {
   }
 }
 
+/**
+ * A call's Identity headers read once: the field values (at most MAX_IDENTITY_HEADERS), each parsed, with the
+ * kind of PASSporT it carries. Every later step (choosing the path, the log record, the chain) uses this
+ * instead of parsing the headers again.
+ */
+export interface ReadIdentities {
+  /** How many field values the call carried, including any beyond the limit. */
+  total: number;
+  values: string[];
+  parsed: ParsedIdentity[];
+  kinds: PassportKind[];
+}
+
+/** RFC 8224 §4.1: the ppt parameter names the PASSporT's ppt; without it, the PASSporT header says. */
+export function kindOf(ident: IdentityHeader): { kind: PassportKind; ppt: string | undefined } {
+  const raw = ident.ppt ?? headerPpt(ident.jws);
+  const ppt = typeof raw === 'string' ? raw.toLowerCase() : undefined;
+  const kind: PassportKind = ppt === 'shaken' || ppt === 'div' || ppt === 'div-o' || ppt === 'rcd' ? ppt : 'other';
+  return { kind, ppt };
+}
+
+export function readIdentities(input: string | readonly string[]): ReadIdentities {
+  const all = identityValues(input);
+  const values = all.slice(0, MAX_IDENTITY_HEADERS);
+  const parsed = values.map(parseIdentityHeader);
+  // A header that does not parse is `other`.
+  const kinds = parsed.map((p) => (p.ok ? kindOf(p.header).kind : 'other'));
+  return { total: all.length, values, parsed, kinds };
+}
+
 export type Selection = { ok: true; header: IdentityHeader } | { ok: false; reason: 'identity_malformed' | 'no_shaken_identity'; detail: string };
 
 /**
@@ -131,10 +163,14 @@ export type Selection = { ok: true; header: IdentityHeader } | { ok: false; reas
  * what is wrong with it.
  */
 export function selectShakenIdentity(input: string | readonly string[]): Selection {
-  const values = identityValues(input);
-  if (values.length === 0) return { ok: false, reason: 'no_shaken_identity', detail: 'no Identity header was given' };
-  if (values.length > MAX_IDENTITY_HEADERS) return { ok: false, reason: 'identity_malformed', detail: `more than ${MAX_IDENTITY_HEADERS} Identity headers` };
-  const parsed = values.map(parseIdentityHeader);
+  return selectShaken(readIdentities(input));
+}
+
+/** `selectShakenIdentity` over headers already read. */
+export function selectShaken(read: ReadIdentities): Selection {
+  const { values, parsed } = read;
+  if (read.total === 0) return { ok: false, reason: 'no_shaken_identity', detail: 'no Identity header was given' };
+  if (read.total > MAX_IDENTITY_HEADERS) return { ok: false, reason: 'identity_malformed', detail: `more than ${MAX_IDENTITY_HEADERS} Identity headers` };
   const headers = parsed.flatMap((p) => (p.ok ? [p.header] : []));
   const byParam = headers.find((h) => h.ppt !== undefined && h.ppt.toLowerCase() === 'shaken');
   if (byParam) return { ok: true, header: byParam };

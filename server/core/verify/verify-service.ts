@@ -6,11 +6,11 @@ import type { Authenticator } from '../authenticate.js';
 import type { SourceResolver } from '../source-caller.js';
 import type { Clock, RequestLogSink } from '../ports.js';
 import type { CallerContext } from '../types.js';
-import { passportKinds, verifyCallPassports } from '../div/verify-call-passports.js';
+import { verifyReadPassports } from '../div/verify-call-passports.js';
 import { buildTrustedPath, validityAt } from './cert-path.js';
 import { ChainCache } from './chain-cache.js';
 import { callVerifyResult } from './call-result.js';
-import { identityValues, MAX_IDENTITY_HEADERS, selectShakenIdentity, type IdentityHeader } from './identity-header.js';
+import { readIdentities, selectShaken, type IdentityHeader, type ReadIdentities } from './identity-header.js';
 import { decodePassport, HeaderMemo, judgeHeader, SHAKEN_PROFILE, type PassportProfile } from './passport-decode.js';
 import { RevocationChecker, type CrlPolicy } from './revocation.js';
 import { checkFetchUrl } from './url-policy.js';
@@ -208,19 +208,22 @@ export function createVerifier(deps: VerifierDeps): Verifier {
    * §4: shaken and divs as one chain). The chain replaces the shaken `dest`-versus-To check: a forwarded call's
    * To may still be the original number, and the chain must end at the number called now (ruri, else To).
    */
-  async function verifyChain(request: VerifyRequest): Promise<VerifyResult> {
+  async function verifyChain(request: VerifyRequest, read: ReadIdentities): Promise<VerifyResult> {
     const calledTn = request.ruri ?? request.destTn?.[0];
-    const verdict = await verifyCallPassports({ verifyToken }, { identity: request.identity, calledTn, origTn: request.origTn, dateSec: request.dateSec });
+    const verdict = await verifyReadPassports({ verifyToken }, read, { calledTn, origTn: request.origTn, dateSec: request.dateSec });
     return callVerifyResult(verdict, calledTn !== undefined);
   }
 
-  async function verify(request: VerifyRequest): Promise<VerifyResult> {
-    const values = identityValues(request.identity);
-    const kinds = passportKinds(values.slice(0, MAX_IDENTITY_HEADERS));
-    if (values.length > 1 || kinds.includes('div') || kinds.includes('div-o')) return verifyChain(request);
+  function verify(request: VerifyRequest): Promise<VerifyResult> {
+    return verifyRead(request, readIdentities(request.identity));
+  }
+
+  /** One call's verification over its Identity headers, read once by the caller. */
+  async function verifyRead(request: VerifyRequest, read: ReadIdentities): Promise<VerifyResult> {
+    if (read.total > 1 || read.kinds.includes('div') || read.kinds.includes('div-o')) return verifyChain(request, read);
     const checks = emptyChecks();
 
-    const selected = selectShakenIdentity(request.identity);
+    const selected = selectShaken(read);
     if (!selected.ok) {
       checks.identityHeader = false;
       return failed(selected.reason, checks, selected.detail);
@@ -272,8 +275,9 @@ export function createVerifier(deps: VerifierDeps): Verifier {
       entry.orig = request.origTn ?? null;
       entry.dest = request.destTn?.join(',') ?? null;
       // One record per call, naming the headers judged (RequestLogRecord.passports): `shaken`, `shaken,div,div`.
-      entry.passports = passportKinds(identityValues(request.identity).slice(0, MAX_IDENTITY_HEADERS)).join(',') || null;
-      return verify(request);
+      const read = readIdentities(request.identity);
+      entry.passports = read.kinds.join(',') || null;
+      return verifyRead(request, read);
     };
     return withRequestLog(deps.log, entry, work, (result) => {
       if (result.ok) {
