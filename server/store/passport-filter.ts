@@ -1,19 +1,8 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
-import type { PassportKind } from '../core/div/passport-set.js';
+import { PASSPORT_KINDS, type PassportKind } from '../core/verify/verify-result.js';
 
-/**
- * The kinds a request-log record's `passports` list may name: the core's PassportKind
- * (server/core/div/passport-set.ts) and `div-o` (RFC 8946 §5), which the div signing writes for a diversion
- * that nests the PASSporT it diverts.
- */
-export const PASSPORT_KINDS = ['shaken', 'div', 'div-o', 'rcd', 'other'] as const;
-export type LoggedPassportKind = (typeof PASSPORT_KINDS)[number];
-// Fails to compile when the core learns a kind this list does not name.
-const everyCoreKind: readonly LoggedPassportKind[] = [] as PassportKind[];
-void everyCoreKind;
-
-/** What the request log can be filtered by: one kind, or `forwarded`, any diversion PASSporT (div or div-o). */
-export type PassportFilter = LoggedPassportKind | 'forwarded';
+/** What the request log can be filtered by: one kind the core names, or `forwarded`, any diversion PASSporT (div or div-o). */
+export type PassportFilter = PassportKind | 'forwarded';
 export const PASSPORT_FILTERS: readonly PassportFilter[] = ['forwarded', ...PASSPORT_KINDS];
 
 export function isPassportFilter(v: unknown): v is PassportFilter {
@@ -30,7 +19,7 @@ export function carriesDiversion(): RawBuilder<SqlBool> {
 }
 
 /** The list names `kind` as a whole: wrapped in commas, one LIKE matches it wherever it stands. */
-function namesKind(kind: LoggedPassportKind): RawBuilder<SqlBool> {
+function namesKind(kind: PassportKind): RawBuilder<SqlBool> {
   // `kind` is one of PASSPORT_KINDS, so the literal holds no quote and no wildcard.
   return sql<SqlBool>`(',' || passports || ',') like ${sql.lit(`%,${kind},%`)}`;
 }
