@@ -13,8 +13,6 @@ export interface HttpsFetcherOptions {
   allowHttpX5u?: boolean;
   /** Labs and tests only: connect to loopback, private and special-purpose addresses (the address rule), x5u and CRL alike. */
   allowPrivateAddresses?: boolean;
-  /** @deprecated Turns both of the above on; the older name, kept for existing callers. */
-  allowInsecure?: boolean;
   /** Whole fetch, DNS to last byte, redirects included. */
   timeoutMs: number;
   /** Largest body for an x5u; CRLs get `crlMaxBytes`. */
@@ -77,8 +75,8 @@ const ACCEPT: Record<FetchKind, string> = {
  * cap. Every failure is a `FetchResult`, never a throw.
  */
 export function createHttpsFetcher(opts: HttpsFetcherOptions): CertificateFetcher {
-  const allowHttpX5u = opts.allowHttpX5u === true || opts.allowInsecure === true;
-  const allowPrivate = opts.allowPrivateAddresses === true || opts.allowInsecure === true;
+  const allowHttpX5u = opts.allowHttpX5u === true;
+  const allowPrivate = opts.allowPrivateAddresses === true;
   const lookup = guardedLookup(allowPrivate);
   const ca = opts.tlsCa === undefined ? undefined : [...rootCertificates, ...(typeof opts.tlsCa === 'string' ? [opts.tlsCa] : opts.tlsCa)];
   const maxRedirects = opts.maxRedirects ?? 3;

@@ -143,7 +143,7 @@ describe('identify, shared by signing and verification', () => {
       clock: f.clock,
       authenticator: f.signing.authenticator,
       log: f.dir,
-      options: { maxAgeSec: 60, allowInsecureX5u: false, crlPolicy: 'off' },
+      options: { maxAgeSec: 60, crlPolicy: 'off' },
     });
     let checked = 0;
     const authenticate = f.signing.authenticator.authenticate.bind(f.signing.authenticator);

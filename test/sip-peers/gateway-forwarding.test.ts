@@ -110,10 +110,10 @@ describe.skipIf(missing !== undefined).each(VARIANTS)('Kamailio gateway forwardi
     // The core's call verifier, trusting both providers' roots, fetching each x5u: the call passes as a chain
     // from the shaken dest to the number called now.
     const verifier = createVerifier({
-      fetcher: createHttpsFetcher({ allowInsecure: true, timeoutMs: 2000, maxBytes: 65536, now: () => Date.now() }),
+      fetcher: createHttpsFetcher({ allowHttpX5u: true, allowPrivateAddresses: true, timeoutMs: 2000, maxBytes: 65536, now: () => Date.now() }),
       trust: staticTrustSource(parseTrustAnchors([origin.pki.root.certPem, forwarder.pki.root.certPem].map((text, i) => ({ name: `root${i}`, text })), 1)),
       clock: { now: () => Date.now() },
-      options: { maxAgeSec: 60, allowInsecureX5u: true, crlPolicy: 'soft-fail' },
+      options: { maxAgeSec: 60, allowHttpX5u: true, crlPolicy: 'soft-fail' },
     });
     const verdict = await verifyCallPassports(verifier, { identity: identities, calledTn: TARGET, origTn: CALLER });
     expect(verdict, JSON.stringify(verdict, null, 1)).toMatchObject({ ok: true, verstat: 'TN-Validation-Passed' });

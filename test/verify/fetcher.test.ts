@@ -19,8 +19,8 @@ describe('x5u/CRL fetcher', () => {
   afterAll(() => server.stop());
 
   const relaxed = (over: { timeoutMs?: number; maxBytes?: number } = {}) =>
-    createHttpsFetcher({ allowInsecure: true, timeoutMs: over.timeoutMs ?? 2000, maxBytes: over.maxBytes ?? 65536, tlsCa: server.tlsCaPem });
-  const strict = () => createHttpsFetcher({ allowInsecure: false, timeoutMs: 2000, maxBytes: 65536, tlsCa: server.tlsCaPem });
+    createHttpsFetcher({ allowHttpX5u: true, allowPrivateAddresses: true, timeoutMs: over.timeoutMs ?? 2000, maxBytes: over.maxBytes ?? 65536, tlsCa: server.tlsCaPem });
+  const strict = () => createHttpsFetcher({ timeoutMs: 2000, maxBytes: 65536, tlsCa: server.tlsCaPem });
 
   it('returns the body, its media type and its max-age', async () => {
     const r = await relaxed().fetch(server.url('/ok.pem'), 'x5u');
@@ -59,7 +59,7 @@ describe('x5u/CRL fetcher', () => {
 
   it('reports a status other than 200 and a TLS certificate it does not trust as unreachable', async () => {
     expect(await relaxed().fetch(server.url('/error.pem'), 'x5u')).toMatchObject({ ok: false, failure: 'unreachable', detail: 'HTTP 500' });
-    const noCa = createHttpsFetcher({ allowInsecure: true, timeoutMs: 2000, maxBytes: 65536 });
+    const noCa = createHttpsFetcher({ allowHttpX5u: true, allowPrivateAddresses: true, timeoutMs: 2000, maxBytes: 65536 });
     expect(await noCa.fetch(server.url('/ok.pem'), 'x5u')).toMatchObject({ ok: false, failure: 'unreachable', detail: expect.stringMatching(/^TLS: /) });
   });
 });

@@ -54,7 +54,7 @@ describe('Identity header parsing (RFC 8224 §4.1), tolerant', () => {
 
 describe('malformed input never crashes or hangs the verifier', () => {
   const noNetwork: CertificateFetcher = { fetch: async () => ({ ok: false, failure: 'unreachable', detail: 'no network in this test' }) };
-  const verifier = createVerifier({ fetcher: noNetwork, trust: staticTrustSource(emptyTrustAnchors()), clock: new FakeClock(), options: { maxAgeSec: 60, allowInsecureX5u: false, crlPolicy: 'soft-fail' } });
+  const verifier = createVerifier({ fetcher: noNetwork, trust: staticTrustSource(emptyTrustAnchors()), clock: new FakeClock(), options: { maxAgeSec: 60, crlPolicy: 'soft-fail' } });
 
   it('answers random bytes, random header-like strings and mutated tokens with a failure result', async () => {
     const key = ecKeyPair().privateKey;

@@ -137,8 +137,6 @@ describe('lab switches against loopback repositories', () => {
     expect(config.verify).toMatchObject({ allowInsecureX5u: true, allowHttpX5u: true, allowPrivateAddresses: true });
     const r = await verifier.verify({ identity: await identity(plain.url(paths.good)) });
     expect(r.ok, JSON.stringify(r)).toBe(true);
-    // The fetcher's older option of the same meaning, still used by some tests.
-    expect(await createHttpsFetcher({ allowInsecure: true, timeoutMs: 2000, maxBytes: 65536 }).fetch(plain.url(paths.good), 'x5u')).toMatchObject({ ok: true });
   });
 
   it('without any switch an http CRL is refused for its address, never for its scheme, and nothing connects', async () => {

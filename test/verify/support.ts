@@ -129,7 +129,14 @@ export interface TestVerifier {
   clock: FakeClock;
 }
 
-export type TestVerifierOptions = Partial<VerifierOptions> & { clock?: FakeClock; timeoutMs?: number; maxBytes?: number; allowPrivateAddresses?: boolean };
+export type TestVerifierOptions = Partial<VerifierOptions> & {
+  clock?: FakeClock;
+  timeoutMs?: number;
+  maxBytes?: number;
+  allowPrivateAddresses?: boolean;
+  /** Both lab switches at once, as the configuration's deprecated `verify.allowInsecureX5u` does. */
+  allowInsecureX5u?: boolean;
+};
 
 /**
  * The real verifier over the real https fetcher, trusting `roots` and the test TLS CA. The lab switches: by

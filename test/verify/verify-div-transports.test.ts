@@ -93,11 +93,11 @@ describe('verifying forwarded calls (RFC 8946) through the core, HTTP, gRPC and 
     svc = await startTestService({ overrides: { 'sip.mode': 'verify', 'verify.trustAnchors': anchors, 'verify.trustReloadMs': 0, 'verify.allowInsecureX5u': true } });
     acct = await svc.provision({ sipSource: '127.0.0.1' });
     core = createVerifier({
-      fetcher: createHttpsFetcher({ allowInsecure: true, timeoutMs: 2000, maxBytes: 65536 }),
+      fetcher: createHttpsFetcher({ allowHttpX5u: true, allowPrivateAddresses: true, timeoutMs: 2000, maxBytes: 65536 }),
       trust: staticTrustSource(parseTrustAnchors(fx.trustedRoots.map((text, i) => ({ name: `root${i}`, text })), 1)),
       clock: { now: () => Date.now() },
       log: { record: (e) => coreLog.push({ ...e }) },
-      options: { maxAgeSec: 60, allowInsecureX5u: true, crlPolicy: 'soft-fail' },
+      options: { maxAgeSec: 60, allowHttpX5u: true, crlPolicy: 'soft-fail' },
     });
     grpc = verifierClient(svc.grpcAddress);
     uac = await UdpPeer.open();

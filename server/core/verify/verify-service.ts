@@ -27,8 +27,6 @@ export interface VerifierOptions {
    * reached is the fetcher's rule (`verify.allowPrivateAddresses`), not the verifier's.
    */
   allowHttpX5u?: boolean;
-  /** @deprecated The older name of `allowHttpX5u` (the fetcher took the address half); either turns it on. */
-  allowInsecureX5u?: boolean;
   crlPolicy: CrlPolicy;
   /** Distinct x5u (and CRL) URLs kept; the oldest goes first. Default 10,000. */
   cacheMaxEntries?: number;
@@ -94,7 +92,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
   const maxEntries = options.cacheMaxEntries ?? 10_000;
   const chains = new ChainCache(fetcher, clock, maxEntries);
   const revocation = new RevocationChecker(fetcher, clock, maxEntries);
-  const allowHttpX5u = options.allowHttpX5u === true || options.allowInsecureX5u === true;
+  const allowHttpX5u = options.allowHttpX5u === true;
   const maxAgeMs = options.maxAgeSec * 1000;
   const headers = new HeaderMemo();
 
