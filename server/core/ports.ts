@@ -26,6 +26,11 @@ export interface AccountRecord {
   nonNumericOrig: NonNumericOrigPolicy;
   /** Bumped by every inventory change, so nodes rebuild an inventory only when it changed. */
   inventoryVersion: number;
+  /**
+   * Resource-Priority namespaces (RFC 4412, lower-case: `ets`, `wps`, `esnet`) this account may sign rph PASSporTs
+   * for (RFC 8443); absent or empty: none. Granted by an operator, never by the account itself.
+   */
+  rphNamespaces?: readonly string[];
   createdAt: Date;
 }
 

@@ -16,6 +16,9 @@ import type { CallDate, CallerContext, SignRequest, SignResult, Transport } from
 import { divClaimsJson, divHeaderJson, divIdentityParams, type DivClaims, type DivSignResult } from './div/div-passport.js';
 import { assertMaySignDiv } from './div/div-policy.js';
 import { parseDivInput } from './div/div-request.js';
+import { rphClaimsJson, rphHeaderJson, rphIdentityParams, type RphClaims, type RphSignResult } from './rph/rph-passport.js';
+import { assertMaySignRph } from './rph/rph-policy.js';
+import { parseRphInput } from './rph/rph-request.js';
 
 export interface SigningServiceDeps {
   directory: Directory;
@@ -53,6 +56,14 @@ export interface DivCall extends CallerClaim {
   iatWindowSec?: number;
 }
 
+/** What a transport hands over to sign an rph PASSporT (RFC 8443) for a priority call. */
+export interface RphCall extends CallerClaim {
+  /** `{orig, dest, rph: {auth: [...]}, sph?, iat?}` (rph/rph-request.ts), validated here. */
+  input: unknown;
+  /** How far iat may be from now, when the transport's rule is tighter than the account's token TTL. */
+  iatWindowSec?: number;
+}
+
 /** A signing as data: the result, or the refusal with the caller when it was identified before the refusal. */
 export interface SigningService {
   /** Authenticate, validate, sign and log one request: the whole STI-AS path every transport uses. */
@@ -70,6 +81,15 @@ export interface SigningService {
   handleDiv(call: DivCall): Promise<DivSignResult>;
   /** `handleDiv` with a refusal returned as a value that names the caller when known. */
   attemptDiv(call: DivCall): Promise<Attempt<DivSignResult>>;
+  /**
+   * Sign an rph PASSporT (RFC 8443) as the identified caller: `{orig, dest, rph: {auth}, sph?, iat?}`, refused
+   * unless the account was granted every namespace asked for (rph/rph-policy.ts), logged as a `sign` of `rph`.
+   */
+  signRph(caller: CallerContext, input: unknown): Promise<RphSignResult>;
+  /** Authenticate (or identify by source), then `signRph`: the rph path every transport uses. */
+  handleRph(call: RphCall): Promise<RphSignResult>;
+  /** `handleRph` with a refusal returned as a value that names the caller when known. */
+  attemptRph(call: RphCall): Promise<Attempt<RphSignResult>>;
   /** Drop cached accounts, credentials and keys after the store reports a change. */
   invalidate(): void;
   readonly authenticator: Authenticator;
@@ -89,7 +109,7 @@ interface AccountState {
   refusal: ShakenError | undefined;
 }
 
-function destForLog(r: SignRequest): string {
+function destForLog(r: { dest: SignRequest['dest'] }): string {
   return [...(r.dest.tn ?? []), ...(r.dest.uri ?? [])].join(',');
 }
 
@@ -208,6 +228,32 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     return { identity: passport + divIdentityParams(credential.x5u, request.ppt), passport, claims, x5u: credential.x5u, credentialId: credential.id, accountId: caller.accountId };
   }
 
+  async function signRphRequest(caller: CallerContext, entry: RequestLogRecord, input: unknown, iatWindowSec = Infinity): Promise<RphSignResult> {
+    entry.accountId = caller.accountId;
+    entry.apiKeyId = caller.apiKeyId ?? null;
+    const request = parseRphInput(input);
+    entry.passports = 'rph';
+    entry.orig = 'tn' in request.orig ? request.orig.tn : request.orig.uri;
+    entry.dest = destForLog(request);
+    const { account, credential, now } = await signer(caller);
+    assertMaySignRph(request.auth, account.rphNamespaces);
+    const claims: RphClaims = { dest: request.dest, iat: checkedIat(request.iat, account, now, iatWindowSec), orig: request.orig, rph: { auth: request.auth } };
+    if (request.sph !== undefined) claims.sph = request.sph;
+    const passport = await signBytes(credential, `${base64url(rphHeaderJson(credential.x5u))}.${base64url(rphClaimsJson(claims))}`);
+    return { identity: passport + rphIdentityParams(credential.x5u), passport, claims, x5u: credential.x5u, credentialId: credential.id, accountId: caller.accountId };
+  }
+
+  function loggedRph(transport: Transport, work: (entry: RequestLogRecord) => Promise<RphSignResult>): Promise<RphSignResult> {
+    const entry = blankLogRecord('sign', transport, new Date(clock.now()));
+    return withRequestLog(log, entry, () => work(entry), () => {
+      entry.outcome = 'ok';
+    });
+  }
+
+  function rphCall(call: RphCall, identified?: (caller: CallerContext) => void): Promise<RphSignResult> {
+    return loggedRph(call.transport, async (entry) => signRphRequest(await callerOf(call, entry, identified), entry, call.input, call.iatWindowSec));
+  }
+
   function logged(transport: Transport, work: (entry: RequestLogRecord) => Promise<SignResult>): Promise<SignResult> {
     const entry = blankLogRecord('sign', transport, new Date(clock.now()));
     return withRequestLog(log, entry, () => work(entry), (result) => {
@@ -282,6 +328,15 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     },
     attemptDiv(call) {
       return attempt((identified) => divCall(call, identified));
+    },
+    signRph(caller, input) {
+      return loggedRph(caller.transport, (entry) => signRphRequest(caller, entry, input));
+    },
+    handleRph(call) {
+      return rphCall(call);
+    },
+    attemptRph(call) {
+      return attempt((identified) => rphCall(call, identified));
     },
     invalidate() {
       accounts.clear();

@@ -18,7 +18,7 @@ interface PassportBase {
 export type PassportVerdict =
   | (PassportBase & { kind: 'shaken'; result: PassportOutcome<JudgedClaims> })
   | (PassportBase & { kind: 'div' | 'div-o'; result: PassportOutcome<JudgedDiv>; /** 1-based hop in the chain; undefined when off the chain. */ hop: number | undefined })
-  | (PassportBase & { kind: 'rcd' | 'other'; result: { ok: null; detail: string } });
+  | (PassportBase & { kind: 'rph' | 'rcd' | 'other'; result: { ok: null; detail: string } });
 
 /** One PASSporT's own verdict (signature, certificate, freshness, claims): the verifier's per-token result. */
 export type PassportOutcome<T> = TokenVerdict<T>;

@@ -62,7 +62,7 @@ export async function verifyReadPassports(verifier: TokenVerifier, read: ReadIde
         const profile = kind === 'div' ? DIV_PROFILE : DIV_O_PROFILE;
         return { index, ...where, kind, ppt, hop: undefined, result: await verifier.verifyToken(ident, profile, request.dateSec, emptyChecks()) };
       }
-      return { index, ...where, kind, ppt, result: { ok: null, detail: kind === 'rcd' ? 'rcd PASSporTs are not judged yet' : `ppt ${ppt ?? '(none)'} is not supported; ignored (RFC 8224 §6.2)` } };
+      return { index, ...where, kind, ppt, result: { ok: null, detail: kind === 'rcd' || kind === 'rph' ? `${kind} PASSporTs are not judged yet` : `ppt ${ppt ?? '(none)'} is not supported; ignored (RFC 8224 §6.2)` } };
     }),
   );
 

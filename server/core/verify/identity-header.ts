@@ -141,7 +141,7 @@ export interface ReadIdentities {
 export function kindOf(ident: IdentityHeader): { kind: PassportKind; ppt: string | undefined } {
   const raw = ident.ppt ?? headerPpt(ident.jws);
   const ppt = typeof raw === 'string' ? raw.toLowerCase() : undefined;
-  const kind: PassportKind = ppt === 'shaken' || ppt === 'div' || ppt === 'div-o' || ppt === 'rcd' ? ppt : 'other';
+  const kind: PassportKind = ppt === 'shaken' || ppt === 'div' || ppt === 'div-o' || ppt === 'rph' || ppt === 'rcd' ? ppt : 'other';
   return { kind, ppt };
 }
 

@@ -169,7 +169,7 @@ export interface VerifyFailed {
  * but not judged yet; `other` is any ppt this verifier
  * does not support, which RFC 8224 §6.2 lets a verifier ignore.
  */
-export const PASSPORT_KINDS = ['shaken', 'div', 'div-o', 'rcd', 'other'] as const;
+export const PASSPORT_KINDS = ['shaken', 'div', 'div-o', 'rph', 'rcd', 'other'] as const;
 export type PassportKind = (typeof PASSPORT_KINDS)[number];
 
 /**
