@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import type { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
+import type { Server as GrpcServer } from '@grpc/grpc-js';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { CertificatePublisher } from './core/certificate-publisher.js';
@@ -9,7 +9,8 @@ import { createRoutingService } from './core/routing-service.js';
 import { resolvePublicUrl } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { storeOptions } from './config/store-options.js';
-import { bindAddress, serverCredentials, serverOptions } from './grpc/listen-options.js';
+import { serverCredentials, serverOptions } from './grpc/listen-options.js';
+import { listenGrpc, type GrpcListener } from './grpc/listener.js';
 import { buildGrpcServer, type GrpcAdapter } from './grpc/server.js';
 import { buildHttpApp } from './http/app.js';
 import { createCallService } from './core/call/call-service.js';
@@ -57,18 +58,12 @@ export interface RunningNode {
  * Stops the gRPC server: long-lived calls are ended first (health watchers, SignStreams once their items are
  * answered), then `tryShutdown` waits for unary calls; whatever is still open after `graceMs` is cancelled.
  */
-async function stopGrpc(grpc: GrpcAdapter, graceMs: number): Promise<void> {
+async function stopGrpc(grpc: GrpcAdapter, listener: GrpcListener | undefined, graceMs: number): Promise<void> {
+  // No new connection is accepted while the open ones drain.
+  const stopped = listener?.close();
   const graceful = Promise.all([grpc.drain(), new Promise<void>((resolve) => grpc.server.tryShutdown(() => resolve()))]);
   if ((await withTimeout(graceful, graceMs, () => 'timeout' as const)) === 'timeout') grpc.server.forceShutdown();
-}
-
-function bindGrpc(grpc: GrpcAdapter, config: Config, credentials: ServerCredentials): Promise<number> {
-  const address = bindAddress(config.grpc.host, config.grpc.port);
-  return new Promise((resolve, reject) =>
-    grpc.server.bindAsync(address, credentials, (err, port) =>
-      err ? reject(new Error(`gRPC cannot listen on ${address}: ${err.message}`, { cause: err })) : resolve(port),
-    ),
-  );
+  await stopped;
 }
 
 /**
@@ -174,6 +169,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   const dashboardJobs = startDashboardJobs({ store, clock, logger, config });
   let readinessWatch: ReadinessWatch | undefined;
   let grpc: GrpcAdapter | undefined;
+  let grpcListener: GrpcListener | undefined;
   if (config.grpc.enabled) {
     readinessWatch = watchReadiness(readiness, config.grpc.healthIntervalMs);
     grpc = buildGrpcServer({ signing, verifier, metrics, readiness: readinessWatch, logger, options: serverOptions(config.grpc) });
@@ -190,7 +186,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
       await sip?.close();
       // Half the shutdown budget, so the request-log flush below still has time before serve's own timer fires.
       // insights.close() fails in-flight dashboard queries at once, so app.close() does not wait for them.
-      await Promise.all([insights.close(), app.close(), grpc && stopGrpc(grpc, Math.floor(config.shutdownTimeoutMs / 2))]);
+      await Promise.all([insights.close(), app.close(), grpc && stopGrpc(grpc, grpcListener, Math.floor(config.shutdownTimeoutMs / 2))]);
       readinessWatch?.stop();
       // After the listeners have drained, every completed request has handed its record to the writer.
       await logWriter.close(Math.floor(config.shutdownTimeoutMs / 4));
@@ -218,7 +214,16 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
     if (grpc) {
       // Health answers from the first probe on, never a premature NOT_SERVING.
       await readinessWatch!.first;
-      grpcPort = await bindGrpc(grpc, config, grpcCredentials!);
+      const g = config.grpc;
+      grpcListener = await listenGrpc(grpc.server, grpcCredentials!, {
+        host: g.host,
+        port: g.port,
+        maxConnections: g.maxConnections,
+        maxConnectionsPerSource: g.maxConnectionsPerSource,
+        handshakeTimeoutMs: g.handshakeTimeoutMs,
+        onRefused: (reason) => prometheus.connectionRefused('grpc', reason),
+      });
+      grpcPort = grpcListener.port;
     }
     if (config.sip.enabled) {
       const s = config.sip;

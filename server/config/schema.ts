@@ -30,6 +30,9 @@ export interface Config {
     maxReceiveMessageBytes: number;
     maxSendMessageBytes: number;
     maxConnectionIdleMs: number;
+    maxConnections: number;
+    maxConnectionsPerSource: number;
+    handshakeTimeoutMs: number;
   };
   /** Base URL under which this service is reachable; the x5u URLs it hosts start with it. */
   publicUrl: string | undefined;
@@ -147,6 +150,9 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'grpc.maxReceiveMessageBytes', env: 'SHAKENSTACK_GRPC_MAX_RECEIVE_MESSAGE_BYTES', kind: 'int', default: 1048576, doc: 'Largest gRPC message taken (a Sign request is a few hundred bytes, a SignStream batch of about 5,000 items fits 1 MiB); larger is refused with RESOURCE_EXHAUSTED before decoding. 0 = no limit.' },
   { path: 'grpc.maxSendMessageBytes', env: 'SHAKENSTACK_GRPC_MAX_SEND_MESSAGE_BYTES', kind: 'int', default: 4194304, doc: 'Largest gRPC message sent; a larger answer fails its call with RESOURCE_EXHAUSTED. 0 = no limit.' },
   { path: 'grpc.maxConnectionIdleMs', env: 'SHAKENSTACK_GRPC_MAX_CONNECTION_IDLE_MS', kind: 'int', default: 1800000, doc: 'A gRPC connection with no call open for this long is closed with GOAWAY (a client reconnects on its next call); 0 = never.' },
+  { path: 'grpc.maxConnections', env: 'SHAKENSTACK_GRPC_MAX_CONNECTIONS', kind: 'int', default: 1024, doc: 'Open gRPC connections per process at most; a connection beyond it is reset at once, before TLS or HTTP/2 start. A sidecar needs one channel, usually one connection. 0 = no cap.' },
+  { path: 'grpc.maxConnectionsPerSource', env: 'SHAKENSTACK_GRPC_MAX_CONNECTIONS_PER_SOURCE', kind: 'int', default: 64, doc: 'Open gRPC connections per process from one source address (IPv6: one /64) at most, so one peer cannot take all of `grpc.maxConnections`; beyond it reset at once. 0 = no cap.' },
+  { path: 'grpc.handshakeTimeoutMs', env: 'SHAKENSTACK_GRPC_HANDSHAKE_TIMEOUT_MS', kind: 'int', default: 10000, doc: 'A new gRPC connection that has not sent its first 24 bytes (the HTTP/2 preface, or the start of its TLS handshake) within this is closed. 0 = no bound.' },
   { path: 'publicUrl', env: 'SHAKENSTACK_PUBLIC_URL', kind: 'url', default: undefined, doc: 'Base URL verifiers reach this service at; hosted x5u URLs start with it. Default `http://<host>:<port>`. Use https in production.' },
   { path: 'store.engine', env: 'SHAKENSTACK_STORE', kind: 'enum', values: ['embedded', 'postgres'], default: 'embedded', doc: '`embedded` (SQLite file in the data folder, no server) or `postgres` (several nodes on one database).' },
   { path: 'store.url', env: 'SHAKENSTACK_DATABASE_URL', kind: 'string', default: undefined, secret: true, doc: 'PostgreSQL connection URL, required with `postgres`.' },

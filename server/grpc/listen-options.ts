@@ -63,8 +63,3 @@ export function serverOptions(grpc: GrpcConfig): ServerOptions {
   }
   return options;
 }
-
-/** `host:port` as grpc-js wants it, IPv6 literals in brackets. */
-export function bindAddress(host: string, port: number): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
-}

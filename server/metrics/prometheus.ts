@@ -170,7 +170,7 @@ export class PrometheusMetrics implements RequestLogSink {
   }
 
   /** A listener reset a connection over one of its caps (docs/connection-limits.md). */
-  connectionRefused(listener: 'http' | 'sip', reason: RefusedReason): void {
+  connectionRefused(listener: 'http' | 'grpc' | 'sip', reason: RefusedReason): void {
     this.refused.inc({ listener, reason });
   }
 
