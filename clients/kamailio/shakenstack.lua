@@ -121,6 +121,14 @@ local function is_identity(v)
   return type(v) == "string" and v:match("^[%w_-]+%.[%w_-]+%.[%w_-]+;[ -~]+$") ~= nil
 end
 
+--- A function that logs "<what> (Call-ID ...): <reason>" and returns false and the reason: how each step gives up.
+local function failing(what)
+  return function(reason)
+    log_err(what .. " (Call-ID " .. tostring(KSR.pv.get("$ci")) .. "): " .. reason)
+    return false, reason
+  end
+end
+
 --- POSTs a JSON body to shakenstack and returns the answer's `identity`, or nil and why.
 local function post_for_identity(path, body)
   -- http_client hands the header text to libcurl as one entry: Content-Type first so that libcurl adds
@@ -147,10 +155,7 @@ end
 --- orig: calling number; dest: called number or a list of them; attest: "A", "B", "C" or nil (the
 --- account's default). Returns true, or false and the reason (already logged).
 function M.sign(orig, dest, attest)
-  local function fail(reason)
-    log_err("cannot sign (Call-ID " .. tostring(KSR.pv.get("$ci")) .. "): " .. reason)
-    return false, reason
-  end
+  local fail = failing("cannot sign")
   if not settings.api_key or settings.api_key == "" then return fail("no API key configured") end
   local o = M.canonical_tn(orig)
   if not o then return fail("the calling party is not a telephone number") end
@@ -213,10 +218,7 @@ end
 --- Identity headers it arrived with (`identities`, every one), and adds it beside them; the received ones
 --- stay. Returns true, or false and the reason (already logged).
 function M.sign_div(identities, target)
-  local function fail(reason)
-    log_err("cannot sign div (Call-ID " .. tostring(KSR.pv.get("$ci")) .. "): " .. reason)
-    return false, reason
-  end
+  local fail = failing("cannot sign div")
   if not settings.api_key or settings.api_key == "" then return fail("no API key configured") end
   local t = M.canonical_tn(target)
   if not t then return fail("the forwarding target is not a telephone number") end
