@@ -13,6 +13,7 @@ import { loginFlood } from './login-flood.bench.js';
 import { sipRedirect } from './sip-redirect.bench.js';
 import { requestJournal } from './request-journal.bench.js';
 import { divHop } from './div-hop.bench.js';
+import { nodeFloor } from './node-floor.bench.js';
 
 /**
  * Connections the load generator keeps open. Measured on the 2-core dev VM, 4 s runs of 16, 32 and 64
@@ -23,12 +24,15 @@ import { divHop } from './div-hop.bench.js';
  * paced half-load pass, where the connection count hardly matters.
  */
 const DEFAULT_CONNECTIONS = 64;
-const SCENARIOS: Scenario[] = [rawSign, httpSign, grpcSign, secsipidx, httpVerify, inventory, hsmSign, sipRedirect, requestJournal, divHop, loginFlood];
-/** Every run measures its baseline (STYLE.md §7), so ratios never compare against a stale number. */
-const BASELINE = rawSign.name;
+const SCENARIOS: Scenario[] = [rawSign, nodeFloor, httpSign, grpcSign, secsipidx, httpVerify, inventory, hsmSign, sipRedirect, requestJournal, divHop, loginFlood];
+/**
+ * Every run measures its baselines (STYLE.md §7), so ratios never compare against a stale number: the raw
+ * signature, and the Node floor (a bare node:http signer) that every HTTP figure is also a ratio to.
+ */
+const BASELINES = [rawSign.name, nodeFloor.name];
 
 const USAGE = `usage: npm run bench -- [${SCENARIOS.map((s) => s.name).join('|')} ...] [--connections N] [--loadgen wrk|autocannon]
-  no scenario: all of them; ${BASELINE} (the baseline) always runs.`;
+  no scenario: all of them; ${BASELINES.join(' and ')} (the baselines) always run.`;
 
 interface Args {
   names: string[];
@@ -56,6 +60,8 @@ function checks(f: Record<string, Record<string, Figure>>): Check[] {
   const rawSync = num(f, 'raw-sign', 'sync_per_s');
   const rawAsync = num(f, 'raw-sign', 'async16_per_s');
   const ref = num(f, 'secsipidx', 'rps');
+  const floor = num(f, 'node-floor', 'rps');
+  const floorCpu = num(f, 'node-floor', 'server_cpu_us_per_req');
   const signCpu = num(f, 'raw-sign', 'sync_cpu_us_per_sign');
   const div = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? a / b : undefined);
   const out: Check[] = [
@@ -80,6 +86,8 @@ function checks(f: Record<string, Record<string, Figure>>): Check[] {
     out.push(
       { id: `w${w}.rps_over_raw_sync`, name: `workers=${w}: HTTP req/s ÷ raw sync sign/s`, value: div(rps, rawSync), unit: 'x', op: '>=', bound: 0.6 },
       { id: `w${w}.rps_over_raw_async`, name: `workers=${w}: HTTP req/s ÷ raw async sign/s`, value: div(rps, rawAsync), unit: 'x', op: 'info' },
+      { id: `w${w}.rps_over_node_floor`, name: `workers=${w}: HTTP req/s ÷ Node floor req/s`, value: div(rps, floor), unit: 'x', op: '>=', bound: 0.85 },
+      { id: `w${w}.cpu_per_req_over_node_floor`, name: `workers=${w}: server CPU per request ÷ Node floor CPU per request`, value: div(num(f, 'http-sign', `w${w}.server_cpu_us_per_req`), floorCpu), unit: 'x', op: 'info' },
       { id: `w${w}.rps_over_secsipidx`, name: `workers=${w}: HTTP req/s ÷ secsipidx req/s`, value: div(rps, ref), unit: 'x', op: '>=', bound: 1.3 },
       {
         id: `w${w}.cpu_per_req_over_sign`,
@@ -130,7 +138,7 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal);
   process.once('exit', () => cleanup.runNow());
 
-  const selected = args.names.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => s.name === BASELINE || args.names.includes(s.name));
+  const selected = args.names.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => BASELINES.includes(s.name) || args.names.includes(s.name));
   const { generator, note } = chooseLoadGenerator(args.loadgen);
   const t0 = performance.now();
   const ctx: BenchContext = {

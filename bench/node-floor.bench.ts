@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.js';
+import { checkIdentity, SIGN_BODY, SIGN_PATH } from './identity-check.js';
+import { cpuUsPerRequest, MEASURE_SEC, maxThroughput } from './measured-load.js';
+import { TreeSampler } from './process-tree.js';
+import { fmtInt, fmtMs, round } from './report.js';
+import type { Scenario, ScenarioReport } from './scenario.js';
+
+const READY_TIMEOUT_MS = 5_000;
+const X5U = 'https://cert.example.net/sti/floor.pem';
+const API_KEY = 'floor-bench-key';
+
+async function firstIdentity(url: string): Promise<string> {
+  const deadline = performance.now() + READY_TIMEOUT_MS;
+  let last = '';
+  while (performance.now() < deadline) {
+    try {
+      const res = await fetch(url, { method: 'POST', body: SIGN_BODY, headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` }, signal: AbortSignal.timeout(1_000) });
+      const text = await res.text();
+      if (res.status === 200) return (JSON.parse(text) as { identity: string }).identity;
+      last = `${res.status} ${text}`;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the Node floor server did not sign within ${READY_TIMEOUT_MS} ms: ${last}`);
+}
+
+/**
+ * Baseline: the physical floor of an HTTP signer in Node on this machine (node-floor-server.ts), loaded exactly as
+ * http-sign loads the service (same body, same bearer header, same connections and generator).
+ */
+export const nodeFloor: Scenario = {
+  name: 'node-floor',
+  title: `baseline: bare node:http + node:crypto sign of the same request (POST ${SIGN_PATH}), one process`,
+  async run(ctx): Promise<ScenarioReport> {
+    const dir = mkdtempSync(join(tmpdir(), 'shakenstack-bench-floor-'));
+    ctx.cleanup.trackDir(dir);
+    let pid: number | undefined;
+    let sampler: TreeSampler | undefined;
+    try {
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const keyPath = join(dir, 'key.pem');
+      writeFileSync(keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+      const port = await freePort();
+      const script = join(dirname(fileURLToPath(import.meta.url)), 'node-floor-server.js');
+      ctx.progress('node-floor: starting');
+      const child = spawn(process.execPath, [script, String(port), keyPath, X5U, API_KEY], { stdio: ['ignore', 'ignore', 'inherit'] });
+      pid = child.pid!;
+      ctx.cleanup.trackPid(pid);
+      sampler = new TreeSampler(pid, 250, { descendants: false });
+      const url = `http://127.0.0.1:${port}${SIGN_PATH}`;
+      checkIdentity(await firstIdentity(url), publicKey);
+      const r = await maxThroughput(ctx, { url, method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: SIGN_BODY }, sampler, 'node-floor');
+      const peakRssMb = sampler.peakRssKb / 1024;
+      return {
+        figures: {
+          loadgen: ctx.loadGenerator.name,
+          connections: ctx.connections,
+          rps: Math.round(r.rps),
+          p50_ms: round(r.p50Ms, 3),
+          p99_ms: round(r.p99Ms, 3),
+          max_ms: round(r.maxMs, 3),
+          non2xx: r.non2xx,
+          socket_errors: r.socketErrors,
+          server_cores: round(r.serverCores, 2),
+          server_cpu_us_per_req: Math.round(cpuUsPerRequest(r.serverCores, r.rps)),
+          loadgen_cores: round(r.cores, 2),
+          other_cores: round(r.otherCores, 2),
+          peak_rss_mb: round(peakRssMb, 1),
+        },
+        tables: [
+          {
+            title: `Node floor maximum throughput (closed loop; ${ctx.loadGenerator.name}, ${ctx.connections} connections, ${MEASURE_SEC} s)`,
+            columns: ['server', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'server CPU', 'CPU µs/req', 'loadgen CPU', 'other CPU', 'peak RSS MB'],
+            rows: [['node:http + node:crypto', fmtInt(r.rps), fmtMs(r.p50Ms), fmtMs(r.p99Ms), fmtMs(r.maxMs), String(r.non2xx), r.serverCores.toFixed(2), fmtInt(cpuUsPerRequest(r.serverCores, r.rps)), r.cores.toFixed(2), r.otherCores.toFixed(2), peakRssMb.toFixed(0)]],
+          },
+        ],
+        notes: ['One floor answer was verified as an ES256 PASSporT signed by its key before its numbers were taken.'],
+      };
+    } finally {
+      sampler?.stop();
+      if (pid !== undefined) {
+        ctx.cleanup.signal(pid, 'SIGKILL');
+        ctx.cleanup.untrackPid(pid);
+      }
+      ctx.cleanup.removeDir(dir);
+    }
+  },
+};
