@@ -34,16 +34,21 @@ export function canonicalTn(input: unknown, field: string): string {
  */
 export function tnFromAddress(value: unknown, field: string): string {
   if (typeof value !== 'string') throw new ShakenError('ERR_TN_INVALID', 'telephone number must be a string', { field });
-  let v = value.trim();
-  const bracketed = /<([^<>]*)>/.exec(v);
-  if (bracketed) v = bracketed[1]!.trim();
-  const uri = /^(sips?|tel):([^@]*)/i.exec(v);
-  if (uri) {
-    const user = uri[2]!;
-    // tel: parameters and SIP user parameters (RFC 3966 §3, RFC 3261 §19.1.1) follow the number after ';'.
-    v = user.split(';')[0]!;
+  const address = addressUri(value.trim());
+  // tel: parameters and SIP user parameters (RFC 3966 §3, RFC 3261 §19.1.1) follow the number after ';'.
+  const uri = /^(sips?|tel):([^@;]*)/i.exec(address);
+  return canonicalTn(uri ? uri[2]! : address, field);
+}
+
+/** The URI inside `"Name" <uri>;params` or `uri;params` (RFC 3261 §20.10 name-addr and addr-spec). */
+export function addressUri(value: string): string {
+  const open = value.indexOf('<');
+  if (open >= 0) {
+    const close = value.indexOf('>', open);
+    return value.slice(open + 1, close < 0 ? undefined : close).trim();
   }
-  return canonicalTn(v, field);
+  // addr-spec form: header parameters start at the first ';' (RFC 3261 §20.10 forbids ';' in this URI).
+  return value.split(';')[0]!.trim();
 }
 
 /**

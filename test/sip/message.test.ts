@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseMessage, SipParseError, splitCommaList, viaHops, type SipRequest } from '../../server/sip/message.js';
-import { addressUri, partyOf } from '../../server/core/call/call-parties.js';
+import { partyOf } from '../../server/core/call/call-parties.js';
+import { addressUri } from '../../server/core/tn.js';
 import { addressTag } from '../../server/sip/address.js';
 import { sipRequest } from '../helpers/sip-client.js';
 

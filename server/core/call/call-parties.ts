@@ -1,5 +1,5 @@
 import { ShakenError } from '../errors.js';
-import { canonicalTn } from '../tn.js';
+import { addressUri, canonicalTn } from '../tn.js';
 import type { Orig } from '../types.js';
 import type { Call } from './call.js';
 
@@ -7,17 +7,6 @@ import type { Call } from './call.js';
  * Which address of a call is which party, decided once for every transport: the calling party, the called
  * party a signature is made for, and the Request-URI as a place to send the call.
  */
-
-/** The URI inside `"Name" <uri>;params` or `uri;params` (RFC 3261 §20.10 name-addr and addr-spec). */
-export function addressUri(value: string): string {
-  const open = value.indexOf('<');
-  if (open >= 0) {
-    const close = value.indexOf('>', open);
-    return value.slice(open + 1, close < 0 ? undefined : close).trim();
-  }
-  // addr-spec form: header parameters start at the first ';' (RFC 3261 §20.10 forbids ';' in this URI).
-  return value.split(';')[0]!.trim();
-}
 
 const NUMBER_LIKE = /^\+?[0-9*#\-.()]+$/;
 
