@@ -50,7 +50,7 @@ export class PrometheusMetrics implements RequestLogSink, HeartbeatSink {
   private readonly errors: Counter<'kind' | 'transport' | 'code'>;
   private readonly duration: Histogram<'kind' | 'transport' | 'outcome'>;
   private readonly refused: Counter<'listener' | 'reason'>;
-  private readonly heartbeats: Counter<'kind' | 'transport' | 'outcome'>;
+  private readonly heartbeats: Counter<'kind' | 'transport' | 'outcome' | 'code'>;
   private readonly heartbeatSeen: Gauge<'account'>;
   /** Label lookups hash an object; the children are kept per label set so a request costs two map hits. */
   private readonly children = new Map<string, { count: { inc(): void }; observe: { observe(v: number): void } }>();
@@ -80,13 +80,13 @@ export class PrometheusMetrics implements RequestLogSink, HeartbeatSink {
     // SBC heartbeats (core/heartbeat.ts) never reach `record`: counted here, apart from the calls.
     this.heartbeats = new Counter({
       name: 'shakenstack_heartbeats_total',
-      help: 'SBC heartbeat requests (the heartbeat.* numbers, from an identified caller) by kind, transport and outcome; never in shakenstack_requests_total or the request log.',
-      labelNames: ['kind', 'transport', 'outcome'],
+      help: 'SBC heartbeat requests (the heartbeat.* numbers, from an identified caller) by kind, transport, outcome and error code (none when ok); never in shakenstack_requests_total or the request log.',
+      labelNames: ['kind', 'transport', 'outcome', 'code'],
       registers,
     });
     this.heartbeatSeen = new Gauge({
       name: 'shakenstack_heartbeat_last_seen_seconds',
-      help: "Unix time of each account's last SBC heartbeat answered ok: an SBC whose heartbeats stop, or fail, shows here.",
+      help: "Unix time of each account's last SBC heartbeat, whatever its answer: which account's SBC holds this node out of rotation, and since when.",
       labelNames: ['account'],
       registers,
       aggregator: 'max',
@@ -186,10 +186,14 @@ export class PrometheusMetrics implements RequestLogSink, HeartbeatSink {
     if (entry.outcome === 'error') this.errors.inc({ kind: entry.kind, transport: entry.transport, code: entry.errorCode ?? 'ERR_INTERNAL' });
   }
 
-  /** An SBC heartbeat: its own counter, and the account's last-seen time when it was answered ok. */
+  /**
+   * An SBC heartbeat: its own counter, with the error code since a heartbeat is never in the request log (a
+   * verification heartbeat without identity is always `VERIFY_428_identity_absent`), and the account's last-seen time.
+   */
   heartbeat(entry: RequestLogRecord): void {
-    this.heartbeats.inc({ kind: entry.kind, transport: entry.transport, outcome: entry.outcome });
-    if (entry.outcome === 'ok' && entry.accountId !== null) this.heartbeatSeen.set({ account: entry.accountId }, entry.time.getTime() / 1000);
+    const code = entry.outcome === 'ok' ? 'none' : (entry.errorCode ?? 'ERR_INTERNAL');
+    this.heartbeats.inc({ kind: entry.kind, transport: entry.transport, outcome: entry.outcome, code });
+    if (entry.accountId !== null) this.heartbeatSeen.set({ account: entry.accountId }, entry.time.getTime() / 1000);
   }
 
   /** A listener reset a connection over one of its caps (docs/connection-limits.md). */

@@ -98,6 +98,13 @@ describe('Oracle SBC heartbeats through every transport, kept out of the log, st
     expect(stranger.json.requestError.policyException.messageId).toBe('POL1001');
   });
 
+  it('answers a heartbeat the signer refuses as any request: an iat an hour old is SVC4005, counted with its code', async () => {
+    const stale = oracleSigning().replace(/"iat":\d+/, `"iat":${nowSec() - 3600}`);
+    const r = await postRaw(`${svc.url}/stir/v1/signing`, stale, p.token);
+    expect(r.status).toBe(400);
+    expect(r.json.requestError.serviceException).toMatchObject({ messageId: 'SVC4005', variables: ['iat', expect.any(String)] });
+  });
+
   it('recognises heartbeats on our own HTTP API', async () => {
     const signed = await sign(svc, p.token, { orig: { tn: '9999999999' }, dest: { tn: ['7777777777'] }, attest: 'B' });
     expect(signed.status).toBe(200);
@@ -148,11 +155,12 @@ describe('Oracle SBC heartbeats through every transport, kept out of the log, st
     expect(sample(m, 'shakenstack_requests_total', { kind: 'sign', transport: 'grpc', outcome: 'ok' })).toBe(0);
     expect(sample(m, 'shakenstack_requests_total', { kind: 'sign', transport: 'sip', outcome: 'ok' })).toBe(0);
     expect(sample(m, 'shakenstack_requests_total', { kind: 'verify', transport: 'http', outcome: 'ok' })).toBe(0);
-    expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'sign', transport: 'http', outcome: 'ok' })).toBe(2);
+    expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'sign', transport: 'http', outcome: 'ok', code: 'none' })).toBe(2);
+    expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'sign', transport: 'http', outcome: 'error', code: 'ERR_REQ_IAT_STALE' })).toBe(1);
     expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'sign', transport: 'grpc', outcome: 'ok' })).toBe(1);
     expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'sign', transport: 'sip', outcome: 'ok' })).toBe(1);
     // Two without identity (ATIS, ours) are failed verifications (428); the one with identity passed.
-    expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'verify', transport: 'http', outcome: 'error' })).toBe(2);
+    expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'verify', transport: 'http', outcome: 'error', code: 'VERIFY_428_identity_absent' })).toBe(2);
     expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'verify', transport: 'http', outcome: 'ok' })).toBe(1);
     expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'verify', transport: 'grpc', outcome: 'error' })).toBe(1);
     const seen = sample(m, 'shakenstack_heartbeat_last_seen_seconds', { account: p.account.id });
