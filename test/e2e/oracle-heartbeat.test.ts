@@ -111,6 +111,10 @@ describe('Oracle SBC heartbeats through every transport, kept out of the log, st
     const v = await postJson(`${svc.url}/api/stir-shaken/verify`, { from: '9999999999', to: '7777777777' }, { authorization: `Bearer ${p.token}` });
     expect(v.status).toBe(200);
     expect(v.json).toMatchObject({ ok: false, verstat: 'No-TN-Validation', sip: 428, reason: 'identity_absent' });
+    // A div heartbeat in enforce mode: 3333333333 is in no inventory, so div policy refuses it as any div request.
+    const div = await postJson(`${svc.url}/api/stir-shaken/div`, { orig: { tn: '9999999999' }, dest: { tn: ['7777777777'] }, div: { tn: '3333333333' } }, { authorization: `Bearer ${p.token}` });
+    expect(div.status).toBe(403);
+    expect(div.json.error).toMatchObject({ code: 'ERR_ATTEST_REFUSED', field: 'div.tn' });
   });
 
   it('recognises heartbeats over gRPC', async () => {
@@ -157,6 +161,7 @@ describe('Oracle SBC heartbeats through every transport, kept out of the log, st
     expect(sample(m, 'shakenstack_requests_total', { kind: 'verify', transport: 'http', outcome: 'ok' })).toBe(0);
     expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'sign', transport: 'http', outcome: 'ok', code: 'none' })).toBe(2);
     expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'sign', transport: 'http', outcome: 'error', code: 'ERR_REQ_IAT_STALE' })).toBe(1);
+    expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'sign', transport: 'http', outcome: 'error', code: 'ERR_ATTEST_REFUSED' })).toBe(1);
     expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'sign', transport: 'grpc', outcome: 'ok' })).toBe(1);
     expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'sign', transport: 'sip', outcome: 'ok' })).toBe(1);
     // Two without identity (ATIS, ours) are failed verifications (428); the one with identity passed.
