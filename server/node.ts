@@ -105,10 +105,13 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   // Prometheus reads readiness at scrape time only, after `readiness` below exists.
   const prometheus = new PrometheusMetrics({ store, clock, readiness: { check: () => readiness.check() }, requestLog: () => logWriter.stats });
   const log = fanOutSink(logWriter, metrics, prometheus);
+  // SBC heartbeats: recognised by the core, counted by Prometheus alone (docs/oracle-sbc.md#heartbeats).
+  const hb = config.heartbeat;
+  const heartbeats = hb.enabled ? { numbers: { orig: hb.origTn, dest: hb.destTn, div: hb.divTn }, sink: prometheus } : undefined;
   // Known before listening unless the port is 0 and no publicUrl is set (tests): then fixed up after listen below.
   let publicUrl = resolvePublicUrl(config, config.http.port);
   const stale = { cacheTtlMs: config.cacheTtlMs, cacheStaleIfErrorMs: config.cacheStaleIfErrorMs };
-  const signing = createSigningService({ directory: store, keys: keys.router, clock, log, ...stale, publicUrl: () => publicUrl });
+  const signing = createSigningService({ directory: store, keys: keys.router, clock, log, heartbeats, ...stale, publicUrl: () => publicUrl });
   const certificates = new CertificatePublisher(store, clock);
   // The dashboard's request-log scans: a thread of their own on the embedded engine, started by the first query.
   const insights = createInsights(store, config.dataDir, logger);
@@ -142,6 +145,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
     authenticator: signing.authenticator,
     sources: signing.sources,
     log,
+    heartbeats,
     clock,
     onTrustReloadError: (err) => logger.warn({ err }, 'verify.trustAnchors reload failed; keeping the previous anchors'),
   });

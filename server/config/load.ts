@@ -53,6 +53,12 @@ function coerce(s: Setting, raw: unknown, where: string): unknown {
     case 'url':
       if (typeof str !== 'string' || !/^https?:\/\/[^\s<>"]+$/.test(str)) throw new ConfigError(key, 'must be an http(s) URL');
       return str.replace(/\/+$/, '');
+    case 'tn': {
+      // A canonical TN (RFC 8224 §8.3): digits only, a leading + dropped; compared with canonical request numbers.
+      const tn = typeof str === 'number' ? String(str) : str;
+      if (typeof tn !== 'string' || !/^\+?[0-9]{1,15}$/.test(tn)) throw new ConfigError(key, 'must be a telephone number of 1 to 15 digits');
+      return tn.replace(/^\+/, '');
+    }
     case 'workers':
       if (str === 'auto') return Math.max(1, cpus().length);
       return int(1, 256);

@@ -105,10 +105,12 @@ export interface Config {
     idleTimeoutMs: number;
     messageTimeoutMs: number;
   };
+  /** SBC heartbeats (docs/oracle-sbc.md): the dummy numbers recognised, answered as calls, kept out of the request log. */
+  heartbeat: { enabled: boolean; origTn: string; destTn: string; divTn: string };
   shutdownTimeoutMs: number;
 }
 
-export type SettingKind = 'string' | 'port' | 'int' | 'bool' | 'enum' | 'url' | 'workers';
+export type SettingKind = 'string' | 'port' | 'int' | 'bool' | 'enum' | 'url' | 'workers' | 'tn';
 
 export interface Setting {
   /** Dotted path in the config object and the JSON config file. */
@@ -212,5 +214,9 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'sip.maxConnectionsPerSource', env: 'SHAKENSTACK_SIP_MAX_CONNECTIONS_PER_SOURCE', kind: 'int', default: 64, doc: 'Open SIP TCP connections from one source address (IPv6: one /64) at most, so one peer cannot take all of `sip.maxConnections`; beyond it reset at once. 0 = no cap.' },
   { path: 'sip.idleTimeoutMs', env: 'SHAKENSTACK_SIP_IDLE_TIMEOUT_MS', kind: 'int', default: 120000, doc: 'A SIP TCP connection silent this long is closed.' },
   { path: 'sip.messageTimeoutMs', env: 'SHAKENSTACK_SIP_MESSAGE_TIMEOUT_MS', kind: 'int', default: 10000, doc: 'A SIP TCP connection must complete its first message within this of connecting, and each later message within this of its first byte; else it is closed. 0 = no limit.' },
+  { path: 'heartbeat.enabled', env: 'SHAKENSTACK_HEARTBEAT', kind: 'bool', default: true, doc: 'Recognise SBC heartbeats (an identified caller\'s requests from `heartbeat.origTn` to `heartbeat.destTn`): answered as any request, counted in `shakenstack_heartbeats_total` instead of the request log, statistics and reports ([Oracle SBC](oracle-sbc.md)).' },
+  { path: 'heartbeat.origTn', env: 'SHAKENSTACK_HEARTBEAT_ORIG_TN', kind: 'tn', default: '9999999999', doc: 'Calling number of a heartbeat (Oracle `sti-orig-tn-number`).' },
+  { path: 'heartbeat.destTn', env: 'SHAKENSTACK_HEARTBEAT_DEST_TN', kind: 'tn', default: '7777777777', doc: 'Called number of a heartbeat (Oracle `sti-dest-tn-number`).' },
+  { path: 'heartbeat.divTn', env: 'SHAKENSTACK_HEARTBEAT_DIV_TN', kind: 'tn', default: '3333333333', doc: 'Diverted-from number of a div heartbeat (Oracle `sti-div-tn-number`).' },
   { path: 'shutdownTimeoutMs', env: 'SHAKENSTACK_SHUTDOWN_TIMEOUT_MS', kind: 'int', default: 10000, doc: 'Longest wait for in-flight requests and the log flush on SIGTERM/SIGINT.' },
 ];

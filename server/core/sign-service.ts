@@ -7,6 +7,7 @@ import { createSourceResolver, type SourceResolver } from './source-caller.js';
 import { CachedLoader } from './cached-loader.js';
 import { InventoryCache } from './inventory-cache.js';
 import { blankLogRecord, withRequestLog } from './request-log-record.js';
+import { withoutHeartbeats, type Heartbeats } from './heartbeat.js';
 import { ShakenError, isShakenError } from './errors.js';
 import { base64url, signingInput } from './passport.js';
 import type { AccountRecord, Clock, Directory, KeySigner, RequestLogRecord, RequestLogSink } from './ports.js';
@@ -34,6 +35,8 @@ export interface SigningServiceDeps {
    * x5u, and it is resolved against this when a credential is loaded. Read at each load, never per call.
    */
   publicUrl(): string;
+  /** SBC heartbeats (heartbeat.ts): signed as any request, recorded apart from the request log. */
+  heartbeats?: Heartbeats;
 }
 
 /** What a transport hands over after decoding its wire format. */
@@ -114,7 +117,9 @@ function destForLog(r: { dest: SignRequest['dest'] }): string {
 }
 
 export function createSigningService(deps: SigningServiceDeps): SigningService {
-  const { directory, keys, clock, log } = deps;
+  const { directory, keys, clock } = deps;
+  // The one hook for heartbeats: every record leaves through this sink, which sets a heartbeat's apart.
+  const log = withoutHeartbeats(deps.log, deps.heartbeats);
   const cache = { ttlMs: deps.cacheTtlMs, staleIfErrorMs: deps.cacheStaleIfErrorMs ?? 0 };
   const authenticator = createAuthenticator(directory, clock, cache);
   const sources = createSourceResolver(directory, clock, cache);

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { daysUntilExpiry, parseCertificateChain } from '../core/cert-chain.js';
 import type { Clock, RequestLogRecord, RequestLogSink } from '../core/ports.js';
+import type { HeartbeatSink } from '../core/heartbeat.js';
 import type { RefusedReason } from '../net/connection-guard.js';
 import type { ReadinessCheck } from '../health/readiness.js';
 import type { Store } from '../store/store.js';
@@ -43,12 +44,14 @@ export interface PrometheusDeps {
  * counters and latency histograms are fed by the request-log records the core emits for every transport
  * (a `RequestLogSink` beside the log writer); readiness and certificate gauges are read when scraped.
  */
-export class PrometheusMetrics implements RequestLogSink {
+export class PrometheusMetrics implements RequestLogSink, HeartbeatSink {
   readonly registry = new Registry();
   private readonly requests: Counter<'kind' | 'transport' | 'outcome' | 'attest'>;
   private readonly errors: Counter<'kind' | 'transport' | 'code'>;
   private readonly duration: Histogram<'kind' | 'transport' | 'outcome'>;
   private readonly refused: Counter<'listener' | 'reason'>;
+  private readonly heartbeats: Counter<'kind' | 'transport' | 'outcome' | 'code'>;
+  private readonly heartbeatSeen: Gauge<'account'>;
   /** Label lookups hash an object; the children are kept per label set so a request costs two map hits. */
   private readonly children = new Map<string, { count: { inc(): void }; observe: { observe(v: number): void } }>();
 
@@ -73,6 +76,20 @@ export class PrometheusMetrics implements RequestLogSink {
       help: 'Connections reset at once because a cap was reached, by listener (http, sip) and cap (total, per_source).',
       labelNames: ['listener', 'reason'],
       registers,
+    });
+    // SBC heartbeats (core/heartbeat.ts) never reach `record`: counted here, apart from the calls.
+    this.heartbeats = new Counter({
+      name: 'shakenstack_heartbeats_total',
+      help: 'SBC heartbeat requests (the heartbeat.* numbers, from an identified caller) by kind, transport, outcome and error code (none when ok); never in shakenstack_requests_total or the request log.',
+      labelNames: ['kind', 'transport', 'outcome', 'code'],
+      registers,
+    });
+    this.heartbeatSeen = new Gauge({
+      name: 'shakenstack_heartbeat_last_seen_seconds',
+      help: "Unix time of each account's last SBC heartbeat, whatever its answer: which account's SBC holds this node out of rotation, and since when.",
+      labelNames: ['account'],
+      registers,
+      aggregator: 'max',
     });
     new Gauge({
       name: 'shakenstack_readiness',
@@ -167,6 +184,16 @@ export class PrometheusMetrics implements RequestLogSink {
     c.count.inc();
     c.observe.observe(entry.latencyUs / 1e6);
     if (entry.outcome === 'error') this.errors.inc({ kind: entry.kind, transport: entry.transport, code: entry.errorCode ?? 'ERR_INTERNAL' });
+  }
+
+  /**
+   * An SBC heartbeat: its own counter, with the error code since a heartbeat is never in the request log (a
+   * verification heartbeat without identity is always `VERIFY_428_identity_absent`), and the account's last-seen time.
+   */
+  heartbeat(entry: RequestLogRecord): void {
+    const code = entry.outcome === 'ok' ? 'none' : (entry.errorCode ?? 'ERR_INTERNAL');
+    this.heartbeats.inc({ kind: entry.kind, transport: entry.transport, outcome: entry.outcome, code });
+    if (entry.accountId !== null) this.heartbeatSeen.set({ account: entry.accountId }, entry.time.getTime() / 1000);
   }
 
   /** A listener reset a connection over one of its caps (docs/connection-limits.md). */

@@ -17,6 +17,19 @@ function entries(request: SipRequest, name: string): string[] | undefined {
   return values === undefined ? undefined : values.flatMap(splitCommaList);
 }
 
+/**
+ * The first present of a header's names, in order of precedence. Oracle SBCs read `Attestation-Info` or its
+ * `P-` form and `Origination-ID` or its `P-` form on the INVITE they sign (sti-config
+ * `sti-signaling-attest-info-mandatory`); the plain name is preferred, as the one without the private prefix.
+ */
+function firstOf(request: SipRequest, ...names: string[]): string | undefined {
+  for (const name of names) {
+    const value = header(request, name);
+    if (value !== undefined) return value;
+  }
+  return undefined;
+}
+
 /** An INVITE as the core's call: header values as received; which one is which party is the core's decision. */
 export function callOfInvite(request: SipRequest, peer: PeerAddress): Call {
   return {
@@ -30,6 +43,8 @@ export function callOfInvite(request: SipRequest, peer: PeerAddress): Call {
     date: dateOf(header(request, 'date')),
     identities: request.headers.get('identity'),
     attest: header(request, 'x-attestation'),
+    attestationInfo: firstOf(request, 'attestation-info', 'p-attestation-info'),
+    origid: firstOf(request, 'origination-id', 'p-origination-id'),
     // Entries one by one, in order: both headers are comma lists that may also be repeated (RFC 3261 §7.3.1).
     historyInfo: entries(request, 'history-info'),
     diversion: entries(request, 'diversion'),

@@ -4,6 +4,7 @@ import type { SourceResolver } from '../core/source-caller.js';
 import { systemClock, type Clock, type RequestLogSink } from '../core/ports.js';
 import type { TrustAnchorSource } from '../core/verify/verify-ports.js';
 import { createVerifier, type Verifier } from '../core/verify/verify-service.js';
+import type { Heartbeats } from '../core/heartbeat.js';
 import { createHttpsFetcher } from './https-fetcher.js';
 import { trustAnchorSource } from './trust-anchor-file.js';
 
@@ -12,6 +13,8 @@ export interface ConfiguredVerifierOptions {
   sources?: SourceResolver;
   clock?: Clock;
   log?: RequestLogSink;
+  /** SBC heartbeats, recorded apart from `log` (core/heartbeat.ts). */
+  heartbeats?: Heartbeats;
   /** Replaces `verify.trustAnchors` (CLI `--trust`). */
   trustAnchors?: string;
   /** Hears a trust-anchor reload that failed (the previous anchors stay in force). */
@@ -44,6 +47,7 @@ export function createConfiguredVerifier(config: Config, opts: ConfiguredVerifie
     authenticator: opts.authenticator,
     sources: opts.sources,
     log: opts.log,
+    heartbeats: opts.heartbeats,
     options: { maxAgeSec: v.maxAgeSec, allowHttpX5u: v.allowHttpX5u, crlPolicy: v.crlPolicy },
   });
   return { ...verifier, trust };

@@ -6,7 +6,7 @@ import { createServer as createHttpServer, type RequestListener, type Server as 
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../server/core/ports.js';
-import { createVerifier, type Verifier, type VerifierOptions } from '../../server/core/verify/verify-service.js';
+import { createVerifier, type Verifier, type VerifierDeps, type VerifierOptions } from '../../server/core/verify/verify-service.js';
 import { parseTrustAnchors, staticTrustSource } from '../../server/core/verify/trust-anchors.js';
 import type { FetchKind, FetchResult, CertificateFetcher } from '../../server/core/verify/verify-ports.js';
 import { createHttpsFetcher } from '../../server/verify-fetch/https-fetcher.js';
@@ -136,6 +136,8 @@ export type TestVerifierOptions = Partial<VerifierOptions> & {
   allowPrivateAddresses?: boolean;
   /** Both lab switches at once, as the configuration's deprecated `verify.allowInsecureX5u` does. */
   allowInsecureX5u?: boolean;
+  /** For `handle`: who may call, where records go, and SBC heartbeats. */
+  deps?: Pick<VerifierDeps, 'authenticator' | 'log' | 'heartbeats'>;
 };
 
 /**
@@ -156,6 +158,7 @@ export function testVerifier(server: CertServer, roots: string[], opts: TestVeri
     trust,
     clock,
     options: { maxAgeSec: opts.maxAgeSec ?? 60, allowHttpX5u, crlPolicy: opts.crlPolicy ?? 'soft-fail' },
+    ...opts.deps,
   });
   return { verifier, fetcher, clock };
 }

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCertificateChain } from '../../server/core/cert-chain.js';
 import { parseVerifyInput } from '../../server/core/verify/verify-request.js';
+import type { RequestLogRecord } from '../../server/core/ports.js';
+import { coreFixture } from '../helpers/core-fixture.js';
 import { VERIFY_REASON_LIST, type VerifyReason, type VerifyResult } from '../../server/core/verify/verify-result.js';
 import { createLabPki, issueLeaf, type LabPki } from '../../server/pki/lab-pki.js';
 import { CertServer, crlOf, FakeClock, handJws, identityOf, joseJws, rsaLeaf, selfSignedLeaf, shakenClaims, shakenHeader, testVerifier, type Claims } from './support.js';
@@ -381,6 +383,23 @@ describe('verification core against a local HTTPS certificate repository', () =>
     expect(r).toMatchObject({ ok: true, checks: { dest: true } });
     expect(r).not.toHaveProperty('call');
     expectFailure(await verifier.verify({ identity: await token('good'), destTn: ['18009999999'] }), 'dest_mismatch', 438);
+  });
+
+  it('answers an identified SBC heartbeat without identity as nothing to verify (identity_absent, 428), and no one else', async () => {
+    const f = await coreFixture();
+    const beats: RequestLogRecord[] = [];
+    const heartbeats = { numbers: { orig: '9999999999', dest: '7777777777', div: '3333333333' }, sink: { heartbeat: (r: RequestLogRecord) => beats.push(r) } };
+    const { verifier } = testVerifier(server, [pki.root.certPem], { deps: { authenticator: f.signing.authenticator, log: f.dir, heartbeats } });
+    const body = { from: { tn: '9999999999' }, to: { tn: ['7777777777'] }, time: now() };
+    const r = await verifier.handle({ token: f.token, transport: 'http', input: body });
+    expectFailure(r, 'identity_absent', 428);
+    expect(r).toMatchObject({ atisReasonCode: 428, checks: { identityHeader: false, signature: null } });
+    expect(beats.map((b) => [b.kind, b.outcome, b.orig, b.dest, b.errorCode])).toEqual([['verify', 'error', '9999999999', '7777777777', 'VERIFY_428_identity_absent']]);
+    // Not a heartbeat, or no caller: the body is malformed as before, and logged as any request.
+    await expect(verifier.handle({ token: f.token, transport: 'http', input: { ...body, to: '12025550100' } })).rejects.toMatchObject({ code: 'ERR_REQ_FIELD_MISSING', field: 'identity' });
+    await expect(verifier.handle({ token: undefined, transport: 'http', input: body })).rejects.toMatchObject({ code: 'ERR_AUTH_MISSING' });
+    expect(f.dir.log.map((l) => l.errorCode)).toEqual(['ERR_REQ_FIELD_MISSING', 'ERR_AUTH_MISSING']);
+    expect(beats).toHaveLength(1);
   });
 
   it('produced every verification reason in the cases above', () => {

@@ -151,11 +151,16 @@ export function createCallService(deps: CallServiceDeps): CallService {
       }
       const identities = call.identities ?? [];
       if (carriesSignedPassport(identities)) return extendSigned(call, identities, target);
+      const input: Record<string, unknown> = { orig: partyOf(callingAddress(call)), dest: called === undefined ? undefined : 'tn' in called ? { tn: [called.tn] } : { uri: [called.uri] } };
+      // The signalling's requested attestation and origid are the request's own (validated and capped by the
+      // signer as a body's); the X-Attestation override still wins over the attestation.
+      if (call.attestationInfo !== undefined) input.attest = call.attestationInfo;
+      if (call.origid !== undefined) input.origid = call.origid;
       const attempt = await signing.attempt({
         token: call.token,
         sourceAddress: call.sourceAddress,
         transport: call.transport,
-        input: { orig: partyOf(callingAddress(call)), dest: called === undefined ? undefined : 'tn' in called ? { tn: [called.tn] } : { uri: [called.uri] } },
+        input,
         headerAttest: call.attest,
         iatWindowSec: policy.maxDateSkewSec,
         date: call.date,

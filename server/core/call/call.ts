@@ -20,8 +20,15 @@ export interface Call extends CallerClaim {
   date?: CallDate;
   /** The Identity header values, in order (a call may carry shaken, div and rcd PASSporTs). */
   identities?: readonly string[];
-  /** Transport-level attestation override (`X-Attestation`), as received. */
+  /** Transport-level attestation override (`X-Attestation`), as received; wins over `attestationInfo`. */
   attest?: string;
+  /**
+   * The attestation the caller asks for in the call's signalling (`Attestation-Info`, as Oracle SBCs send it),
+   * as received: the request's `attest`, capped by policy as any request's.
+   */
+  attestationInfo?: string;
+  /** The origid the caller gives (`Origination-ID`), as received: kept if it is a UUID, else the call is refused. */
+  origid?: string;
   /**
    * History-Info entries (RFC 7044 §4), one per entry, in the order received (oldest target first): how the
    * call was retargeted before it reached us. Read only for a call that arrives signed (call-parties.ts).

@@ -44,25 +44,51 @@ function someNumbers(f: { name: string; value: unknown }): string[] {
   return list.map((x, i) => tnFromAddress(x, Array.isArray(v) ? `${field}[${i}]` : field));
 }
 
+function bodyOf(input: unknown): Record<string, unknown> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ShakenError('ERR_REQ_MALFORMED', 'the request body must be a JSON object');
+  }
+  return input as Record<string, unknown>;
+}
+
+function identityAbsent(identity: unknown): boolean {
+  return identity === undefined || identity === null || identity === '';
+}
+
 /**
  * Checks a verification request body: `{identity, pai?|from?|orig?, to?|dest?, ruri?, time?|date?}` (see docs/verification.md).
  * A malformed request is the caller's error (ShakenError, HTTP 400); a bad token in a well-formed request is
  * a verification outcome, judged later.
  */
 export function parseVerifyInput(input: unknown): VerifyRequest {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new ShakenError('ERR_REQ_MALFORMED', 'the request body must be a JSON object');
-  }
-  const body = input as Record<string, unknown>;
+  const body = bodyOf(input);
   const identity = body.identity;
-  if (identity === undefined || identity === null || identity === '') {
+  if (identityAbsent(identity)) {
     throw new ShakenError('ERR_REQ_FIELD_MISSING', 'identity is required: the Identity header value', { field: 'identity' });
   }
   const validList = Array.isArray(identity) && identity.length > 0 && identity.length <= MAX_IDENTITY_HEADERS && identity.every((x) => typeof x === 'string' && x !== '');
   if (typeof identity !== 'string' && !validList) {
     throw new ShakenError('ERR_REQ_FIELD_INVALID', `identity must be a string or an array of 1 to ${MAX_IDENTITY_HEADERS} strings`, { field: 'identity' });
   }
-  const request: VerifyRequest = { identity: identity as string | string[] };
+  return { identity: identity as string | string[], ...partiesOf(body) };
+}
+
+/**
+ * The parties and time of a body that carries no identity (an SBC heartbeat, core/heartbeat.ts), or undefined
+ * when it carries one or does not parse: such a body is then `parseVerifyInput`'s to refuse, with its errors.
+ */
+export function identitylessParties(input: unknown): Omit<VerifyRequest, 'identity'> | undefined {
+  try {
+    const body = bodyOf(input);
+    return identityAbsent(body.identity) ? partiesOf(body) : undefined;
+  } catch (e) {
+    if (e instanceof ShakenError) return undefined;
+    throw e;
+  }
+}
+
+function partiesOf(body: Record<string, unknown>): Omit<VerifyRequest, 'identity'> {
+  const request: Omit<VerifyRequest, 'identity'> = {};
   // P-Asserted-Identity beats From (STANDARDS.md); `orig` is the PASSporT-shaped alias.
   const calling = numberField(body, ['pai', 'from', 'orig']);
   if (calling) request.origTn = oneNumber(calling);

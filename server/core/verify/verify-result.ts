@@ -3,8 +3,11 @@ import type { Attestation, ShakenClaims } from '../types.js';
 /** 3GPP TS 24.229 verstat values; STANDARDS.md says which outcome gets which. */
 export type Verstat = 'TN-Validation-Passed' | 'TN-Validation-Failed' | 'No-TN-Validation';
 
-/** SIP status of a failed verification (RFC 8224 §6.2.2, RFC 8224 §13.2): 403 Stale Date, 436-438. */
-export type VerifySipCode = 403 | 436 | 437 | 438;
+/**
+ * SIP status of a failed verification (RFC 8224 §6.2.2, RFC 8224 §13.2): 403 Stale Date, 436-438; 428 Use
+ * Identity Header only for an SBC heartbeat that carries no Identity (`identity_absent`).
+ */
+export type VerifySipCode = 403 | 428 | 436 | 437 | 438;
 
 interface ReasonSpec {
   sip: VerifySipCode;
@@ -23,6 +26,9 @@ interface ReasonSpec {
  * every `satisfies Record<VerifyReason, …>` table until it is mapped.
  */
 export const VERIFY_REASONS = {
+  // An SBC heartbeat (core/heartbeat.ts) asks to verify a call that carries no Identity: nothing is judged, so
+  // No-TN-Validation, with RFC 8224 §6.2.2's status for a missing Identity rather than one for a wrong one.
+  identity_absent: { sip: 428, kind: 'other', text: 'the request carries no Identity header: nothing to verify (an SBC heartbeat)' },
   identity_malformed: { sip: 438, kind: 'other', text: 'the Identity header is not a JWS followed by parameters' },
   no_shaken_identity: { sip: 438, kind: 'other', text: 'no Identity header carries a shaken PASSporT' },
   compact_form: { sip: 438, kind: 'other', text: 'the PASSporT is in compact form (empty claims); SHAKEN requires the full form' },
@@ -75,6 +81,7 @@ export const VERIFY_REASON_LIST = Object.keys(VERIFY_REASONS) as VerifyReason[];
 /** RFC 3261 §21 / RFC 8224 §13.2 reason phrases: what a Reason header or an ATIS reasontext carries. */
 export const SIP_REASON_PHRASE: Record<VerifySipCode, string> = {
   403: 'Stale Date',
+  428: 'Use Identity Header',
   436: 'Bad Identity Info',
   437: 'Unsupported Credential',
   438: 'Invalid Identity Header',

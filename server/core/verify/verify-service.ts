@@ -14,7 +14,8 @@ import { readIdentities, selectShaken, type IdentityHeader, type ReadIdentities 
 import { decodePassport, HeaderMemo, judgeHeader, SHAKEN_PROFILE, type PassportProfile } from './passport-decode.js';
 import { RevocationChecker, type CrlPolicy } from './revocation.js';
 import { checkFetchUrl } from './url-policy.js';
-import { parseVerifyInput, type VerifyRequest } from './verify-request.js';
+import { identitylessParties, parseVerifyInput, type VerifyRequest } from './verify-request.js';
+import { isIdentitylessHeartbeat, withoutHeartbeats, type Heartbeats } from '../heartbeat.js';
 import { emptyChecks, failed, type RevocationStatus, type TokenVerdict, type VerifyChecks, type VerifyResult } from './verify-result.js';
 import type { CertificateFetcher, TrustAnchorSource } from './verify-ports.js';
 import type { TokenVerifier } from './token-verifier.js';
@@ -43,6 +44,8 @@ export interface VerifierDeps {
   sources?: SourceResolver;
   /** Where `handle` records each verification (kind `verify`). */
   log?: RequestLogSink;
+  /** SBC heartbeats (heartbeat.ts): answered as any request (one without identity too), recorded apart from the log. */
+  heartbeats?: Heartbeats;
 }
 
 /** What a transport hands over: the bearer token (or, for SIP, the peer address) and the decoded body. */
@@ -95,6 +98,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
   const allowHttpX5u = options.allowHttpX5u === true;
   const maxAgeMs = options.maxAgeSec * 1000;
   const headers = new HeaderMemo();
+  const log = withoutHeartbeats(deps.log, deps.heartbeats);
 
   async function verifyToken<T extends { iat: number }>(ident: IdentityHeader, profile: PassportProfile<T>, dateSec: number | undefined, checks: VerifyChecks): Promise<TokenVerdict<T>> {
     const decoded = decodePassport(ident.jws, headers);
@@ -268,6 +272,15 @@ export function createVerifier(deps: VerifierDeps): Verifier {
         entry.accountId = caller.accountId;
         entry.apiKeyId = caller.apiKeyId ?? null;
         identified?.(caller);
+        // Oracle's verification heartbeat carries no identity. ATIS-1000082 makes identity mandatory (SVC4001),
+        // which an SBC with sti-in-service-response-code 200 would take for an outage; an identified caller's
+        // heartbeat is answered instead as a verification of a call without Identity: No-TN-Validation, 428.
+        const heartbeat = deps.heartbeats && identitylessParties(call.input);
+        if (heartbeat && isIdentitylessHeartbeat(heartbeat.origTn, heartbeat.destTn, deps.heartbeats!.numbers)) {
+          entry.orig = heartbeat.origTn ?? null;
+          entry.dest = heartbeat.destTn?.join(',') ?? null;
+          return failed('identity_absent', { ...emptyChecks(), identityHeader: false });
+        }
       }
       const request = parseVerifyInput(call.input);
       entry.orig = request.origTn ?? null;
@@ -277,7 +290,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
       entry.passports = read.kinds.join(',') || null;
       return verifyRead(request, read);
     };
-    return withRequestLog(deps.log, entry, work, (result) => {
+    return withRequestLog(log, entry, work, (result) => {
       if (result.ok) {
         entry.outcome = 'ok';
         entry.attestApplied = result.attest;

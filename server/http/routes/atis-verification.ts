@@ -5,8 +5,9 @@ import { SIP_REASON_PHRASE, type VerifyResult } from '../../core/verify/verify-r
 import type { Verifier } from '../../core/verify/verify-service.js';
 import { atisErrorHandler } from '../atis-errors.js';
 
-// ATIS-1000082 verificationRequest: from, to, time and identity are all mandatory.
-const MANDATORY = ['from', 'to', 'time', 'identity'] as const;
+// ATIS-1000082 verificationRequest: from, to, time and identity are all mandatory. identity is the core's to
+// require (verify-request.ts, the same SVC4001): it answers an SBC heartbeat without one (core/heartbeat.ts).
+const MANDATORY = ['from', 'to', 'time'] as const;
 
 function decode(body: unknown): Record<string, unknown> {
   // ATIS-1000082 §6: no body at all is SVC4000, a body that is not a JSON object SVC4006.
@@ -22,7 +23,7 @@ function decode(body: unknown): Record<string, unknown> {
   }
   if (typeof req.from !== 'object' || Array.isArray(req.from)) throw new ShakenError('ERR_REQ_FIELD_INVALID', 'from must be {"tn":"…"}', { field: 'from' });
   if (typeof req.to !== 'object' || Array.isArray(req.to)) throw new ShakenError('ERR_REQ_FIELD_INVALID', 'to must be {"tn":["…"]}', { field: 'to' });
-  if (typeof req.identity !== 'string') throw new ShakenError('ERR_REQ_FIELD_INVALID', 'identity must be a string', { field: 'identity' });
+  if (req.identity !== undefined && req.identity !== null && typeof req.identity !== 'string') throw new ShakenError('ERR_REQ_FIELD_INVALID', 'identity must be a string', { field: 'identity' });
   return { identity: req.identity, from: req.from, to: req.to, time: req.time };
 }
 

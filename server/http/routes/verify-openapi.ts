@@ -1,4 +1,7 @@
-import { CHAIN_PROBLEM_REASONS, PASSPORT_KINDS, VERIFY_REASON_LIST } from '../../core/verify/verify-result.js';
+import { CHAIN_PROBLEM_REASONS, PASSPORT_KINDS, SIP_REASON_PHRASE, VERIFY_REASON_LIST } from '../../core/verify/verify-result.js';
+
+/** Every SIP status a failed verification can carry (verify-result.ts), so the description follows the core. */
+const SIP_CODES = Object.keys(SIP_REASON_PHRASE).map(Number);
 
 const number = { type: 'string', description: 'Telephone number or SIP/tel URI; canonicalised (RFC 8224 §8.3) before comparing.', example: '+1 404 526 6060' };
 const checks = { type: 'object', description: 'Per check: true passed, false failed, null not run.', additionalProperties: { type: ['boolean', 'null'] } };
@@ -9,7 +12,7 @@ const verifyRequest = {
   properties: {
     identity: {
       oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 16 }],
-      description: 'The Identity header value(s) as received, in any order. One shaken header: that PASSporT is judged against the call. A div among them, or several headers: every PASSporT is judged and the shaken and div ones must form one chain (RFC 8946); the answer then carries `call`.',
+      description: 'The Identity header value(s) as received, in any order. One shaken header: that PASSporT is judged against the call. A div among them, or several headers: every PASSporT is judged and the shaken and div ones must form one chain (RFC 8946); the answer then carries `call`. Only an SBC heartbeat (docs/oracle-sbc.md) may leave it out: reason identity_absent, sip 428.',
     },
     pai: { ...number, description: 'P-Asserted-Identity number; beats from.' },
     from: { ...number, description: 'From number, used when pai is absent. Alias: orig (string or {"tn":…}).' },
@@ -44,7 +47,7 @@ const callVerdict = {
           nestedIn: { type: 'integer', description: 'For a PASSporT unpacked from a div-o\'s opt (RFC 8946 §5): the index of the div-o that carried it; such entries follow the received headers.' },
           ok: { type: ['boolean', 'null'], description: 'null: not judged (rcd, unsupported ppt, unparseable header).' },
           verstat,
-          sip: { type: 'integer', enum: [403, 436, 437, 438] },
+          sip: { type: 'integer', enum: SIP_CODES },
           reasonPhrase: { type: 'string' },
           reason: { type: 'string', enum: VERIFY_REASON_LIST },
           reasonText: { type: 'string' },
@@ -84,7 +87,7 @@ const verifyResult = {
     x5u: { type: 'string' },
     cert,
     warnings: { type: 'array', items: { type: 'string' } },
-    sip: { type: 'integer', enum: [403, 436, 437, 438] },
+    sip: { type: 'integer', enum: SIP_CODES },
     reasonPhrase: { type: 'string' },
     reason: { type: 'string', enum: VERIFY_REASON_LIST },
     reasonText: { type: 'string' },

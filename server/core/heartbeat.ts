@@ -1,0 +1,66 @@
+import type { RequestLogRecord, RequestLogSink } from './ports.js';
+
+/**
+ * The dummy numbers an SBC's heartbeat uses. Oracle SBCs (sti-heartbeat-config) send periodic sign and
+ * verify requests for `sti-orig-tn-number` (default 9999999999) to `sti-dest-tn-number` (7777777777), with
+ * `sti-div-tn-number` (3333333333) as the diverted-from number of a 3GPP div heartbeat, and judge the service
+ * by the answer. Canonical TNs (RFC 8224 §8.3), set by the `heartbeat.*` settings.
+ */
+export interface HeartbeatNumbers {
+  orig: string;
+  dest: string;
+  div: string;
+}
+
+/** What a heartbeat was: the request-log record the core built for it, never stored. */
+export interface HeartbeatSink {
+  heartbeat(record: RequestLogRecord): void;
+}
+
+export interface Heartbeats {
+  numbers: HeartbeatNumbers;
+  sink: HeartbeatSink;
+}
+
+/** Every called number is a heartbeat number: the dest, or (a div heartbeat) the div number. */
+function heartbeatDest(dest: string | null, n: HeartbeatNumbers): boolean {
+  if (dest === null || dest === '') return false;
+  return dest.split(',').every((tn) => tn === n.dest || tn === n.div);
+}
+
+/**
+ * A heartbeat is an authenticated request (the record names an account: an unidentified caller gets no
+ * special path) from the heartbeat orig to heartbeat dest numbers. The parties are read from the record the
+ * core filled in after validating the request, so every transport is judged by the same canonical numbers.
+ */
+export function isHeartbeat(record: RequestLogRecord, numbers: HeartbeatNumbers): boolean {
+  return record.accountId !== null && record.orig === numbers.orig && heartbeatDest(record.dest, numbers);
+}
+
+/**
+ * The request-log path with heartbeats taken out: a heartbeat's record goes to the heartbeat sink (its own
+ * counter and last-seen time) and never to the request log, so the log, the dashboard's statistics and
+ * reports, and the per-request metrics (all fed from the log sink) count calls only. Without `heartbeats`
+ * (the CLI, tests that do not ask for it) the log is returned unchanged.
+ */
+export function withoutHeartbeats(log: RequestLogSink, heartbeats: Heartbeats | undefined): RequestLogSink;
+export function withoutHeartbeats(log: RequestLogSink | undefined, heartbeats: Heartbeats | undefined): RequestLogSink | undefined;
+export function withoutHeartbeats(log: RequestLogSink | undefined, heartbeats: Heartbeats | undefined): RequestLogSink | undefined {
+  if (!heartbeats) return log;
+  const { numbers, sink } = heartbeats;
+  return {
+    record(entry) {
+      if (isHeartbeat(entry, numbers)) sink.heartbeat(entry);
+      else log?.record(entry);
+    },
+  };
+}
+
+/**
+ * A verification heartbeat: Oracle's ATIS verification heartbeat carries only `time`, `from` and `to`, no
+ * `identity` (unless `sti-identity` is configured). Recognised after the caller is identified, by its canonical
+ * numbers, so only an authenticated heartbeat is answered instead of refused for the missing identity.
+ */
+export function isIdentitylessHeartbeat(origTn: string | undefined, destTn: readonly string[] | undefined, numbers: HeartbeatNumbers): boolean {
+  return origTn === numbers.orig && destTn !== undefined && destTn.length > 0 && destTn.every((tn) => tn === numbers.dest || tn === numbers.div);
+}
