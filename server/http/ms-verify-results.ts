@@ -83,6 +83,14 @@ function entriesOf(r: VerifyResult, sent: readonly string[]): Entry[] {
   return entries;
 }
 
+/** requestId and displayName as given (first, as the public examples place them); absent ones left out. */
+function echoed(echo: { requestId?: string | undefined; displayName?: string | undefined }): { requestId?: string; displayName?: string } {
+  const out: { requestId?: string; displayName?: string } = {};
+  if (echo.requestId !== undefined) out.requestId = echo.requestId;
+  if (echo.displayName !== undefined) out.displayName = echo.displayName;
+  return out;
+}
+
 function divOf(claims: unknown): unknown {
   return typeof claims === 'object' && claims !== null ? (claims as { div?: unknown }).div : undefined;
 }
@@ -93,11 +101,9 @@ function divOf(claims: unknown): unknown {
  * own verstat; `verstatPriority` is present only when every rph PASSporT passed (the public description names
  * no other value). Every outcome is HTTP 200: a failed verification is an answer, not a faulty request.
  */
-export function msVerificationResponse(r: VerifyResult, sent: readonly string[], echo: { requestId?: string; displayName?: string }): MsVerificationResponse {
+export function msVerificationResponse(r: VerifyResult, sent: readonly string[], echo: { requestId?: string | undefined; displayName?: string | undefined }): MsVerificationResponse {
   const entries = entriesOf(r, sent);
-  const out: MsVerificationResponse = { verstatValue: r.verstat, verifyResults: entries.map((e) => ({ verifyResult: e.result })) };
-  if (echo.requestId !== undefined) out.requestId = echo.requestId;
-  if (echo.displayName !== undefined) out.displayName = echo.displayName;
+  const out: MsVerificationResponse = { ...echoed(echo), verstatValue: r.verstat, verifyResults: entries.map((e) => ({ verifyResult: e.result })) };
   const divs = entries.filter((e) => (e.kind === 'div' || e.kind === 'div-o') && divOf(e.claims) !== undefined);
   if (divs.length > 0) out.divResult = divs.map((e) => ({ div: divOf(e.claims), verstatValue: e.verstat }));
   const rph = entries.filter((e) => e.kind === 'rph');

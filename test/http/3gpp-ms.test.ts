@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compactVerify, decodeProtectedHeader, importX509 } from 'jose';
+import { compactVerify, importX509 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MS_OPENAPI } from '../../server/http/ms-openapi.js';
 import { postJson, readAnswer, startTestService, type Provisioned, type TestService } from '../helpers/service.js';
