@@ -32,8 +32,8 @@ interface Entry {
 // failed with ATIS-1000082's answer to an unsupported ppt (E13): 438 Invalid Identity Header.
 const NOT_JUDGED: VerifySipCode = 438;
 
-function failure(sip: VerifySipCode, description: string | undefined, passport: string | undefined): MsVerifyResult {
-  const r: MsVerifyResult = { ppt: '', status: 'fail', reasonCode: sip, reasonText: SIP_REASON_PHRASE[sip] };
+function failure(ppt: string, sip: VerifySipCode, description: string | undefined, passport: string | undefined): MsVerifyResult {
+  const r: MsVerifyResult = { ppt, status: 'fail', reasonCode: sip, reasonText: SIP_REASON_PHRASE[sip] };
   if (description !== undefined) r.reasonDescription = description;
   if (passport !== undefined && passport !== '') r.passport = passport;
   return r;
@@ -47,13 +47,12 @@ function jwsOf(identity: string | undefined): string | undefined {
 function entryOf(p: PassportReport, sent: readonly string[]): Entry {
   // A PASSporT nested in a div-o (RFC 8946 §5) was not sent as a header of its own: no passport to echo.
   const passport = p.nestedIn === undefined ? jwsOf(sent[p.index]) : undefined;
-  const base = { kind: p.kind, claims: p.claims };
+  const ppt = p.ppt ?? p.kind;
   let result: MsVerifyResult;
-  if (p.ok === true) result = { ppt: '', status: 'pass', validClaims: p.claims };
-  else if (p.ok === false) result = failure(p.sip!, p.reasonText, passport);
-  else result = failure(NOT_JUDGED, p.reasonText, passport);
-  result.ppt = p.ppt ?? p.kind;
-  return { ...base, verstat: p.ok === true ? 'TN-Validation-Passed' : (p.verstat ?? 'No-TN-Validation'), result };
+  if (p.ok === true) result = { ppt, status: 'pass', validClaims: p.claims };
+  else if (p.ok === false) result = failure(ppt, p.sip!, p.reasonText, passport);
+  else result = failure(ppt, NOT_JUDGED, p.reasonText, passport);
+  return { kind: p.kind, claims: p.claims, verstat: p.ok === true ? 'TN-Validation-Passed' : (p.verstat ?? 'No-TN-Validation'), result };
 }
 
 /**
@@ -63,21 +62,25 @@ function entryOf(p: PassportReport, sent: readonly string[]): Entry {
  */
 function entriesOf(r: VerifyResult, sent: readonly string[]): Entry[] {
   if (r.call === undefined) {
-    const result: MsVerifyResult = r.ok ? { ppt: 'shaken', status: 'pass', validClaims: r.claims } : { ...failure(r.sip, r.reasonText, jwsOf(sent[0])), ppt: 'shaken' };
+    const result: MsVerifyResult = r.ok ? { ppt: 'shaken', status: 'pass', validClaims: r.claims } : failure('shaken', r.sip, r.reasonText, jwsOf(sent[0]));
     return [{ kind: 'shaken', claims: r.claims, verstat: r.verstat, result }];
   }
   const entries = r.call.passports.map((p) => entryOf(p, sent));
   if (r.ok) return entries;
+  // Whether some entry already says why the call failed: its own failure, or a chain problem about it. A
+  // PASSporT that was not judged says nothing about the call.
+  let carried = r.call.passports.some((p) => p.ok === false);
   for (const problem of r.call.problems) {
     const e = problem.index === undefined ? undefined : entries[problem.index];
     if (e && e.result.status === 'pass') {
-      e.result = { ...failure(r.sip, problem.detail, jwsOf(sent[problem.index!])), ppt: e.result.ppt };
+      e.result = failure(e.result.ppt, r.sip, problem.detail, jwsOf(sent[problem.index!]));
       e.verstat = 'No-TN-Validation';
+      carried = true;
     }
   }
   const first = entries[r.call.chain[0] ?? 0];
-  if (first && !entries.some((e) => e.result.status === 'fail')) {
-    first.result = { ...failure(r.sip, r.reasonText, jwsOf(sent[r.call.chain[0] ?? 0])), ppt: first.result.ppt };
+  if (first && !carried) {
+    first.result = failure(first.result.ppt, r.sip, r.reasonText, jwsOf(sent[r.call.chain[0] ?? 0]));
     first.verstat = r.verstat;
   }
   return entries;
