@@ -17,6 +17,8 @@ export const GRPC_STATUS = {
   ERR_REQ_NOT_FOUND: status.NOT_FOUND,
   // Raised by HTTP resources only (gRPC has no methods on a resource); the gRPC name of the same idea.
   ERR_REQ_METHOD_NOT_ALLOWED: status.UNIMPLEMENTED,
+  // Raised by the 3GPP Ms HTTP resources only (an Accept they cannot serve); gRPC's name for a request it will not serve.
+  ERR_REQ_NOT_ACCEPTABLE: status.INVALID_ARGUMENT,
   ERR_REQ_CONFLICT: status.ALREADY_EXISTS,
   ERR_TN_INVALID: status.INVALID_ARGUMENT,
   ERR_URI_INVALID: status.INVALID_ARGUMENT,

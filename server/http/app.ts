@@ -5,8 +5,12 @@ import { sendHttpError, sendNoRoute } from './errors.js';
 import { registerRoutingRoute } from './routes/routing.js';
 import type { RoutingService } from '../core/routing-service.js';
 import { answerAtisNoRoute } from './atis-errors.js';
+import { answerMsNoRoute } from './ms-errors.js';
 import { registerAtisSigningRoute } from './routes/atis-signing.js';
 import { registerAtisVerificationRoute } from './routes/atis-verification.js';
+import { registerMsOpenApiRoute } from './routes/ms-openapi.js';
+import { registerMsSigningRoute } from './routes/ms-signing.js';
+import { registerMsVerificationRoute } from './routes/ms-verification.js';
 import { registerVerifyRoute } from './routes/verify.js';
 import type { Verifier } from '../core/verify/verify-service.js';
 import { registerHealthRoutes, type ReadinessCheck } from './routes/health.js';
@@ -68,16 +72,20 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     }
     return sendHttpError(err, request, reply);
   });
-  // Under /stir/v1/ the ATIS-1000082 answers (405 POL4050 for a wrong method, 404 SVC4003); elsewhere our own 404.
-  app.setNotFoundHandler((request, reply) => (answerAtisNoRoute(request, reply) ? reply : sendNoRoute(request, reply)));
+  // Under /stir/v1/ the ATIS-1000082 answers (405 POL4050 for a wrong method, 404 SVC4003), under /3gpp/ms/v1/ the
+  // 3GPP Ms ones (405, 404 with {"error":…}); elsewhere our own 404.
+  app.setNotFoundHandler((request, reply) => (answerAtisNoRoute(request, reply) || answerMsNoRoute(request, reply) ? reply : sendNoRoute(request, reply)));
 
   registerSignRoute(app, deps.signing);
   registerSignDivRoute(app, deps.signing);
   registerRoutingRoute(app, deps.routing);
   registerAtisSigningRoute(app, deps.signing);
+  registerMsSigningRoute(app, deps.signing);
+  registerMsOpenApiRoute(app);
   if (deps.verifier) {
     registerVerifyRoute(app, deps.verifier);
     registerAtisVerificationRoute(app, deps.verifier);
+    registerMsVerificationRoute(app, deps.verifier);
   }
   registerX5uRoute(app, deps.certificates);
   registerHealthRoutes(app, deps.readiness);

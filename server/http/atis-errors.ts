@@ -24,6 +24,8 @@ export const ATIS_MESSAGE = {
   ERR_REQ_IAT_STALE: INVALID,
   ERR_REQ_NOT_FOUND: { id: 'SVC4003', text: 'Requested resource was not found' },
   ERR_REQ_METHOD_NOT_ALLOWED: { id: 'POL4050', text: 'Method not allowed' },
+  // Raised only by the 3GPP Ms resources (http/ms-errors.ts); ATIS-1000082's id for the same refusal.
+  ERR_REQ_NOT_ACCEPTABLE: { id: 'SVC4002', text: "Requested response body type '%1' is not supported" },
   // Management only: never raised on these resources; the message of its HTTP class.
   ERR_REQ_CONFLICT: { id: 'POL1004', text: 'Conflict: %1' },
   ERR_TN_INVALID: INVALID,
@@ -56,10 +58,11 @@ export const ATIS_MESSAGE = {
 } as const satisfies Record<ErrorCode, AtisMessage>;
 
 /**
- * Codes that no request to an ATIS-1000082 resource can raise: the dashboard's and management's. The others'
+ * Codes that no request to an ATIS-1000082 resource can raise: the dashboard's, management's and the 3GPP Ms
+ * resources' Accept refusal (these resources never refuse an Accept: every answer is JSON). The others'
  * message ids are the list of answers in README.md (checked by test/http/atis-error-table.test.ts).
  */
-export const NOT_RAISED_ON_ATIS_RESOURCES: readonly ErrorCode[] = ['ERR_REQ_CONFLICT', ...DASHBOARD_ERROR_CODES];
+export const NOT_RAISED_ON_ATIS_RESOURCES: readonly ErrorCode[] = ['ERR_REQ_CONFLICT', 'ERR_REQ_NOT_ACCEPTABLE', ...DASHBOARD_ERROR_CODES];
 
 /** Every message id an ATIS-1000082 resource can answer, in the table's order. */
 export const ATIS_ANSWERABLE_IDS: readonly string[] = [

@@ -28,6 +28,8 @@ export const SIP_STATUS = {
   ERR_REQ_IAT_STALE: { code: 403, phrase: 'Stale Date' },
   ERR_REQ_NOT_FOUND: { code: 404, phrase: 'Not Found' },
   ERR_REQ_METHOD_NOT_ALLOWED: { code: 405, phrase: 'Method Not Allowed' },
+  // Raised by the 3GPP Ms HTTP resources only; SIP's status for an Accept it cannot serve (RFC 3261 §21.4.7).
+  ERR_REQ_NOT_ACCEPTABLE: { code: 406, phrase: 'Not Acceptable' },
   ERR_REQ_CONFLICT: FORBIDDEN,
   ERR_TN_INVALID: ADDRESS_INCOMPLETE,
   ERR_URI_INVALID: { code: 416, phrase: 'Unsupported URI Scheme' },

@@ -20,6 +20,8 @@ const BY_HTTP: Record<number, status> = {
   404: status.NOT_FOUND,
   // A method the resource does not offer: gRPC's "operation not supported".
   405: status.UNIMPLEMENTED,
+  // An Accept that admits no answer the service gives: a request it will not serve, like a wrong media type.
+  406: status.INVALID_ARGUMENT,
   409: status.FAILED_PRECONDITION,
   413: status.RESOURCE_EXHAUSTED,
   415: status.INVALID_ARGUMENT,

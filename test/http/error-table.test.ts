@@ -21,7 +21,7 @@ describe('error registry', () => {
   it('uses ATIS-1000082 SVC ids for request errors and POL ids for the rest', () => {
     for (const code of ERROR_CODES) {
       const id = ATIS_MESSAGE[code].id;
-      expect(id, code).toMatch(HTTP_STATUS[code] === 400 || HTTP_STATUS[code] === 413 || HTTP_STATUS[code] === 415 ? /^SVC4\d{3}$/ : /^(SVC4003|POL\d{4})$/);
+      expect(id, code).toMatch([400, 406, 413, 415].includes(HTTP_STATUS[code]) ? /^SVC4\d{3}$/ : /^(SVC4003|POL\d{4})$/);
     }
   });
 });
