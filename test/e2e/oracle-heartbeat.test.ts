@@ -117,6 +117,16 @@ describe('Oracle SBC heartbeats through every transport, kept out of the log, st
     expect(div.json.error).toMatchObject({ code: 'ERR_ATTEST_REFUSED', field: 'div.tn' });
   });
 
+  it('recognises heartbeats on the 3GPP Ms resources (Oracle sends its 3GPP heartbeats there), through the same core calls', async () => {
+    const signing = oracleSigning().replace(',"origid":"00000000-0000-0000-0000-0000000f0abc"', '');
+    const s = await postRaw(`${svc.url}/3gpp/ms/v1/signing`, signing, p.token);
+    expect(s.status).toBe(200);
+    expect(await verifyIdentity(s.json.signingResponse.identityHeader)).toMatchObject({ attest: 'B', orig: { tn: '9999999999' }, dest: { tn: ['7777777777'] } });
+    const v = await postRaw(`${svc.url}/3gpp/ms/v1/verification`, `{"verificationRequest":{"time":${nowSec()},"to":{"tn":["7777777777"]},"from":{"tn":"9999999999"}}}`, p.token);
+    expect(v.status).toBe(200);
+    expect(v.json.verificationResponse).toMatchObject({ verstatValue: 'No-TN-Validation' });
+  });
+
   it('recognises heartbeats over gRPC', async () => {
     const s = await callUnary<any>(grpc.signer, 'Sign', { orig: { tn: '9999999999' }, dest: { tn: ['7777777777'] }, attest: 'B' }, bearer(p.token));
     expect(s.error).toBeUndefined();
@@ -159,13 +169,13 @@ describe('Oracle SBC heartbeats through every transport, kept out of the log, st
     expect(sample(m, 'shakenstack_requests_total', { kind: 'sign', transport: 'grpc', outcome: 'ok' })).toBe(0);
     expect(sample(m, 'shakenstack_requests_total', { kind: 'sign', transport: 'sip', outcome: 'ok' })).toBe(0);
     expect(sample(m, 'shakenstack_requests_total', { kind: 'verify', transport: 'http', outcome: 'ok' })).toBe(0);
-    expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'sign', transport: 'http', outcome: 'ok', code: 'none' })).toBe(2);
+    expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'sign', transport: 'http', outcome: 'ok', code: 'none' })).toBe(3);
     expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'sign', transport: 'http', outcome: 'error', code: 'ERR_REQ_IAT_STALE' })).toBe(1);
     expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'sign', transport: 'http', outcome: 'error', code: 'ERR_ATTEST_REFUSED' })).toBe(1);
     expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'sign', transport: 'grpc', outcome: 'ok' })).toBe(1);
     expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'sign', transport: 'sip', outcome: 'ok' })).toBe(1);
-    // Two without identity (ATIS, ours) are failed verifications (428); the one with identity passed.
-    expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'verify', transport: 'http', outcome: 'error', code: 'VERIFY_428_identity_absent' })).toBe(2);
+    // Three without identity (ATIS, ours, 3GPP) are failed verifications (428); the one with identity passed.
+    expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'verify', transport: 'http', outcome: 'error', code: 'VERIFY_428_identity_absent' })).toBe(3);
     expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'verify', transport: 'http', outcome: 'ok' })).toBe(1);
     expect(sample(m, 'shakenstack_heartbeats_total', { kind: 'verify', transport: 'grpc', outcome: 'error' })).toBe(1);
     const seen = sample(m, 'shakenstack_heartbeat_last_seen_seconds', { account: p.account.id });
