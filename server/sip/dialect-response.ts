@@ -9,15 +9,21 @@ import type { ResponseParts } from './response.js';
  * space among them, is %-escaped (§19.1.2), so the Contact's own parsing never sees the Identity's
  * punctuation and an unescaping SBC gets the header field back byte for byte.
  */
-const HVALUE_PLAIN = /[A-Za-z0-9\-_.!~*'()[\]/?:+$]/;
+const HVALUE_ESCAPED = /[^A-Za-z0-9\-_.!~*'()[\]/?:+$]/gu;
+
+/**
+ * Header values are read and written as latin1 (message.ts, response.ts): one character is one octet on the
+ * wire, so it is escaped as that octet, and unescaping gives the received octets back. A character beyond
+ * latin1 (none comes from the wire; our own values are ASCII) is escaped as its UTF-8 octets.
+ */
+function escapeChar(c: string): string {
+  const code = c.codePointAt(0)!;
+  const octets = code < 0x100 ? [code] : [...Buffer.from(c, 'utf8')];
+  return octets.map((o) => `%${o < 0x10 ? '0' : ''}${o.toString(16).toUpperCase()}`).join('');
+}
 
 export function escapeHvalue(value: string): string {
-  let out = '';
-  for (const byte of Buffer.from(value, 'utf8')) {
-    const c = String.fromCharCode(byte);
-    out += byte < 0x80 && HVALUE_PLAIN.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
+  return value.replace(HVALUE_ESCAPED, escapeChar);
 }
 
 /** `?Identity=…&Identity=…`: one URI header per Identity header field, in order (RFC 3261 §19.1.1). */

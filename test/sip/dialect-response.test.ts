@@ -95,6 +95,9 @@ describe('SBC dialects in the SIP response builder', () => {
     // Every character a URI header value may not hold bare, and the escape character itself.
     expect(escapeHvalue('a;b<c>d=e"f,g&h@i j%k\\l')).toBe('a%3Bb%3Cc%3Ed%3De%22f%2Cg%26h%40i%20j%25k%5Cl');
     expect(escapeHvalue("-_.!~*'()[]/?:+$")).toBe("-_.!~*'()[]/?:+$");
+    // A header value is latin1 on the wire: one character, one octet, escaped as that octet.
+    expect(escapeHvalue('\u00e9\u0001')).toBe('%E9%01');
+    expect(escapeHvalue('\u{1F4DE}')).toBe('%F0%9F%93%9E');
   });
 
   it('identityInContact: every Contact entry carries every Identity, in order, and the Identity header fields stay', () => {
