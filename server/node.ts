@@ -13,6 +13,7 @@ import { serverCredentials, serverOptions } from './grpc/listen-options.js';
 import { listenGrpc, type GrpcListener } from './grpc/listener.js';
 import { buildGrpcServer, type GrpcAdapter } from './grpc/server.js';
 import { buildHttpApp } from './http/app.js';
+import { withSourceDialects } from './core/call/call-dialect.js';
 import { createCallService } from './core/call/call-service.js';
 import { sipCallPolicy } from './sip/invite-call.js';
 import { RedirectHandler } from './sip/redirect-handler.js';
@@ -231,7 +232,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
     }
     if (config.sip.enabled) {
       const s = config.sip;
-      const calls = createCallService({ signing, routing, verifier, policy: sipCallPolicy(s) });
+      const calls = withSourceDialects(createCallService({ signing, routing, verifier, policy: sipCallPolicy(s) }), signing.sources);
       const handler = new RedirectHandler(
         { calls, logger },
         { ...s, limits: { maxMessageBytes: s.maxMessageBytes, maxHeaders: 100 } },

@@ -1,5 +1,6 @@
 import { ShakenError } from './errors.js';
 import { ipv4Value, ipv6Value } from './ip-address.js';
+import type { SbcDialect } from './sbc-dialect.js';
 import type { SourceKind } from './types.js';
 
 /** A block of addresses whose SIP requests belong to one account (issue 5: the trunk's source address). */
@@ -8,6 +9,8 @@ export interface SipSource {
   /** Canonical: network address with its host bits cleared, then `/prefix`. */
   cidr: string;
   sourceKind: SourceKind;
+  /** How the SBC behind this block wants our 3xx written; absent is the plain dialect (sbc-dialect.ts). */
+  dialect?: SbcDialect;
 }
 
 interface ParsedCidr {

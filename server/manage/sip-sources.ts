@@ -1,5 +1,6 @@
 import { ShakenError } from '../core/errors.js';
 import type { Clock } from '../core/ports.js';
+import { parseSbcDialect } from '../core/sbc-dialect.js';
 import { canonicalCidr, type SipSource } from '../core/sip-sources.js';
 import { writeAudit, type AuditActor } from './audit.js';
 import type { Store } from '../store/store.js';
@@ -31,11 +32,12 @@ export interface SipSourceAdded {
 export async function addSipSource(
   store: Store,
   accountId: string,
-  input: { cidr: unknown; sourceKind?: unknown; allowOverlap?: unknown },
+  input: { cidr: unknown; sourceKind?: unknown; allowOverlap?: unknown; dialect?: unknown },
   grantor?: OverlapGrant,
 ): Promise<SipSourceAdded> {
   const grant = allowOverlapOf(input.allowOverlap) ? grantor : undefined;
-  const added = await store.addSipSource({ accountId, cidr: canonicalCidr(input.cidr), sourceKind: parseSourceKind(input.sourceKind) }, { allowOverlap: grant !== undefined });
+  const source = { accountId, cidr: canonicalCidr(input.cidr), sourceKind: parseSourceKind(input.sourceKind), dialect: parseSbcDialect(input.dialect) };
+  const added = await store.addSipSource(source, { allowOverlap: grant !== undefined });
   if (grant && added.overlaps.length > 0) {
     await writeAudit(store, grant.clock, grant.actor, {
       action: 'sipsource.overlap-allowed',
@@ -66,8 +68,22 @@ export function listSipSources(store: Store, accountId: string): Promise<SipSour
  * exist (404, same words), never removed.
  */
 export async function removeSipSource(store: Store, accountId: string, cidr: unknown): Promise<SipSource> {
+  return store.removeSipSource(await ownedCidr(store, accountId, cidr));
+}
+
+/**
+ * Sets the SBC dialect of one of the account's blocks (docs/sip-redirect-server.md#sbc-dialects): every quirk
+ * as given, an absent one off. Another account's block is answered as one that does not exist, as for removal.
+ */
+export async function setSipSourceDialect(store: Store, accountId: string, cidr: unknown, dialect: unknown): Promise<SipSource> {
+  const parsed = parseSbcDialect(dialect);
+  return store.setSipSourceDialect(await ownedCidr(store, accountId, cidr), parsed);
+}
+
+/** The canonical spelling of `cidr` when it is one of the account's blocks; 404 otherwise, whoever holds it. */
+async function ownedCidr(store: Store, accountId: string, cidr: unknown): Promise<string> {
   const canonical = canonicalCidr(cidr);
   const owned = (await store.listSipSources(accountId)).some((s) => s.cidr === canonical);
   if (!owned) throw new ShakenError('ERR_REQ_NOT_FOUND', `${canonical} is not a SIP source of this account`, { field: 'cidr' });
-  return store.removeSipSource(canonical);
+  return canonical;
 }

@@ -1,7 +1,8 @@
 import type { Config } from '../config/schema.js';
 import type { CallResult } from '../core/call/call.js';
-import type { Route } from '../core/routing.js';
 import { SIP_REASON_PHRASE } from '../core/verify/verify-result.js';
+import { contactHeader } from './contact.js';
+import { inDialect } from './dialect-response.js';
 import { SIP_STATUS, type SipStatus } from './errors.js';
 import { reasonHeader, type ResponseParts } from './response.js';
 
@@ -11,18 +12,17 @@ export type CallResponseOptions = Pick<Config['sip'], 'onSignFailure' | 'reasonP
 const MOVED = { code: 302, phrase: 'Moved Temporarily' };
 const FIXED: Record<'603' | '404', SipStatus> = { '603': { code: 603, phrase: 'Decline' }, '404': { code: 404, phrase: 'Not Found' } };
 
-/** `<uri>;q=…` for each route, best first (RFC 3261 §20.10: q orders the alternatives of a 3xx). */
-function contactHeader(routes: readonly Route[]): string | undefined {
-  if (routes.length === 0) return undefined;
-  if (routes.length === 1) return `Contact: <${routes[0]!.uri}>`;
-  return `Contact: ${routes.map((r, i) => `<${r.uri}>;q=${Math.max(0.1, 1 - i * 0.1).toFixed(1)}`).join(', ')}`;
-}
-
 /**
  * A call's result as the redirect server's answer, the only place it is written: a 302 to the routes (with
  * the Identity made, or the Reason it was not, or the verstat), or the status of the SIP error table.
  */
 export function responseOf(result: CallResult, opts: CallResponseOptions): ResponseParts {
+  const plain = plainResponseOf(result, opts);
+  // The SBC dialect of the call's SIP source (issue 15): absent, the plain answer goes out untouched.
+  return result.dialect ? inDialect(plain, result, result.dialect) : plain;
+}
+
+function plainResponseOf(result: CallResult, opts: CallResponseOptions): ResponseParts {
   const contact = contactHeader(result.routes);
   switch (result.outcome) {
     case 'signed':

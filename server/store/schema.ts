@@ -104,6 +104,10 @@ export interface SipSourcesTable {
   cidr: string;
   source_kind: SourceKind;
   created_at: number;
+  /** SBC dialect quirks (migration 011), 0/1 each; see server/core/sbc-dialect.ts. */
+  identity_in_contact: number;
+  multiple_choices: number;
+  attestation_headers: number;
 }
 
 export interface Database extends DashboardTables {

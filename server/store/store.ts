@@ -9,6 +9,7 @@ import type { InventoryEntry } from '../core/tn-inventory.js';
 import type { RoutingRule } from '../core/routing.js';
 import type { DashboardStore } from './dashboard-store.js';
 import type { PassportFilter } from './passport-filter.js';
+import type { SbcDialect } from '../core/sbc-dialect.js';
 import type { SipSource } from '../core/sip-sources.js';
 import type { Attestation, NonNumericOrigPolicy, PolicyMode, SourceKind, Transport } from '../core/types.js';
 
@@ -120,6 +121,8 @@ export interface Store extends Directory {
   addSipSource(source: SipSource, options?: { allowOverlap?: boolean }): Promise<{ source: SipSource; overlaps: SipSource[] }>;
   /** Removes a block; ERR_REQ_NOT_FOUND when there is none. */
   removeSipSource(cidr: string): Promise<SipSource>;
+  /** Replaces a block's SBC dialect (every quirk as given); ERR_REQ_NOT_FOUND when there is no such block. */
+  setSipSourceDialect(cidr: string, dialect: SbcDialect): Promise<SipSource>;
 
   /**
    * Inserts many records in one transaction: all or none. A record whose `journalKey` is already stored is

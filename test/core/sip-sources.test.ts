@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { PLAIN_DIALECT, type SbcDialect } from '../../server/core/sbc-dialect.js';
 import { admitSipSource, canonicalCidr, cidrsOverlap, SipSourceTable, type SipSource } from '../../server/core/sip-sources.js';
+import { createSourceResolver } from '../../server/core/source-caller.js';
+import { FakeClock } from '../helpers/core-fixture.js';
 
 describe('canonicalCidr', () => {
   it.each([
@@ -99,5 +102,30 @@ describe('admitSipSource (tenant boundary between accounts)', () => {
     expect(add('127.0.0.77/32', true)).toEqual([carrier]);
     expect(add('0.0.0.0/0', true)).toEqual([carrier]);
     expect(() => add('127.0.0.0/8', true)).toThrow(expect.objectContaining({ code: 'ERR_REQ_CONFLICT', field: 'cidr' }));
+  });
+});
+
+describe('the source resolver tells the SBC dialect of an address (issue 15)', () => {
+  const sbc: SbcDialect = { identityInContact: true, multipleChoices: true, attestationHeaders: false };
+  let rows: SipSource[] = [
+    { accountId: 'acc_carrier', cidr: '192.0.2.0/24', sourceKind: 'customer', dialect: sbc },
+    { accountId: 'acc_pbx', cidr: '192.0.2.9/32', sourceKind: 'customer', dialect: PLAIN_DIALECT },
+  ];
+  let loads = 0;
+  const resolver = createSourceResolver({ listSipSources: async () => (loads++, rows) }, new FakeClock(0), { ttlMs: 60_000 });
+
+  it('from the block the caller is told by (the longest), from the cached table, undefined for no block', async () => {
+    expect(await resolver.dialectOf('192.0.2.7')).toEqual(sbc);
+    expect(await resolver.dialectOf('192.0.2.9')).toEqual(PLAIN_DIALECT);
+    expect((await resolver.resolve('192.0.2.9', 'sip')).accountId).toBe('acc_pbx');
+    expect(await resolver.dialectOf('198.51.100.1')).toBeUndefined();
+    expect(loads).toBe(1);
+  });
+
+  it('a changed dialect is seen once the table is rebuilt (a store change invalidates it)', async () => {
+    rows = [{ ...rows[0]!, dialect: PLAIN_DIALECT }, rows[1]!];
+    expect(await resolver.dialectOf('192.0.2.7')).toEqual(sbc);
+    resolver.invalidate();
+    expect(await resolver.dialectOf('192.0.2.7')).toEqual(PLAIN_DIALECT);
   });
 });

@@ -192,6 +192,25 @@ describe('dashboard in a real browser (admin)', () => {
     await signOk('A');
   }, E2E_TIMEOUT);
 
+  it('adds a SIP source block and sets its SBC dialect in the SIP source view', async () => {
+    await page.getByLabel('Address or CIDR').fill('192.0.2.9/24');
+    await page.getByRole('form', { name: 'Add a SIP source' }).getByRole('button', { name: 'Add' }).click();
+    const dialect = page.getByRole('group', { name: 'SBC dialect of 192.0.2.0/24' });
+    await dialect.waitFor();
+    expect(await dialect.getByRole('checkbox', { checked: true }).count()).toBe(0);
+    // Each tick is sent at once; the box shows what the server stored once the list is read again.
+    const stored = async () => (await service.node.store.listSipSources(accountId)).find((s) => s.cidr === '192.0.2.0/24')?.dialect;
+    await dialect.getByLabel('300 instead of 302').click();
+    await expect.poll(() => dialect.getByLabel('300 instead of 302').isChecked(), { timeout: 10_000 }).toBe(true);
+    await dialect.getByLabel('Identity in Contact').click();
+    await expect.poll(stored, { timeout: 10_000 }).toEqual({ identityInContact: true, multipleChoices: true, attestationHeaders: false });
+    await expect.poll(() => dialect.getByLabel('Identity in Contact').isChecked(), { timeout: 10_000 }).toBe(true);
+    await dialect.getByLabel('300 instead of 302').click();
+    await expect.poll(stored, { timeout: 10_000 }).toEqual({ identityInContact: true, multipleChoices: false, attestationHeaders: false });
+    await page.reload();
+    await expect.poll(() => page.getByRole('group', { name: 'SBC dialect of 192.0.2.0/24' }).getByLabel('Identity in Contact').isChecked(), { timeout: 10_000 }).toBe(true);
+  }, E2E_TIMEOUT);
+
   it('shows a call signed over the HTTP API in the live log as it happens, filtered and pausable', async () => {
     // The page fetches the latest rows once its stream is open: after that answer, every new row comes by the stream.
     const streamOpen = (change: () => Promise<unknown>) =>

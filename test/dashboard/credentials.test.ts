@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PLAIN_DIALECT } from '../../server/core/sbc-dialect.js';
 import { startExpiryMonitor } from '../../server/dashboard/expiry.js';
 import { createLabPki, issueLeaf, type LabPki } from '../../server/pki/lab-pki.js';
 import type { Provisioned, TestService } from '../helpers/service.js';
@@ -105,7 +106,7 @@ describe('dashboard credentials and API keys', () => {
     expect(actions).toEqual(expect.arrayContaining(['apikey.create', 'apikey.revoke']));
   });
 
-  it('adds and removes routing rules and SIP source blocks', async () => {
+  it('adds and removes routing rules and SIP source blocks, and sets a block\'s SBC dialect', async () => {
     const base = `/dashboard/api/accounts/${acct.account.id}`;
     const route = await op.post(`${base}/routes`, { prefix: '1800', target: 'sip:tollfree.example.net', priority: 5 });
     expect(route.status).toBe(201);
@@ -116,7 +117,12 @@ describe('dashboard credentials and API keys', () => {
 
     const src = await op.post(`${base}/sip-sources`, { cidr: '192.0.2.7/24', sourceKind: 'customer' });
     expect(src.status).toBe(201);
-    expect((await op.get(`${base}/sip-sources`)).json.sipSources).toEqual([{ cidr: '192.0.2.0/24', sourceKind: 'customer' }]);
+    expect((await op.get(`${base}/sip-sources`)).json.sipSources).toEqual([{ cidr: '192.0.2.0/24', sourceKind: 'customer', dialect: PLAIN_DIALECT }]);
+    const dialect = { identityInContact: true, multipleChoices: true, attestationHeaders: true };
+    const set = await op.request('PATCH', `${base}/sip-sources?cidr=${encodeURIComponent('192.0.2.0/24')}`, { dialect });
+    expect(set.status).toBe(200);
+    expect(set.json.sipSource).toEqual({ cidr: '192.0.2.0/24', sourceKind: 'customer', dialect });
+    expect((await op.get(`${base}/sip-sources`)).json.sipSources).toEqual([{ cidr: '192.0.2.0/24', sourceKind: 'customer', dialect }]);
     expect((await op.del(`${base}/sip-sources?cidr=${encodeURIComponent('192.0.2.0/24')}`)).status).toBe(204);
     expect((await op.get(`${base}/sip-sources`)).json.sipSources).toEqual([]);
   });

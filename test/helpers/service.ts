@@ -7,6 +7,7 @@ import type { Config } from '../../server/config/schema.js';
 import type { AccountRecord, Clock } from '../../server/core/ports.js';
 import { createAccount } from '../../server/manage/accounts.js';
 import { createApiKey } from '../../server/manage/api-keys.js';
+import type { SbcDialect } from '../../server/core/sbc-dialect.js';
 import { addSipSource } from '../../server/manage/sip-sources.js';
 import type { InventoryEntry } from '../../server/core/tn-inventory.js';
 import { importCredential } from '../../server/manage/credentials.js';
@@ -35,6 +36,8 @@ export interface TestService {
     pki?: LabPkiOptions;
     /** Address block whose SIP requests belong to this account (the SIP redirect server). */
     sipSource?: string;
+    /** The SBC dialect of that block (server/core/sbc-dialect.ts): every quirk given as true is on. */
+    sipDialect?: Partial<SbcDialect>;
   }): Promise<Provisioned>;
   stop(): Promise<void>;
 }
@@ -80,7 +83,7 @@ export async function startTestService(opts: { overrides?: Record<string, unknow
         { accountId: account.id, chainPem: pki.chainPem, keyPem: pki.leaf.keyPem },
       );
       const { record, token } = await createApiKey(node.store, account.id, 'test', p.sourceKind);
-      if (p.sipSource) await addSipSource(node.store, account.id, { cidr: p.sipSource, sourceKind: p.sourceKind });
+      if (p.sipSource) await addSipSource(node.store, account.id, { cidr: p.sipSource, sourceKind: p.sourceKind, dialect: p.sipDialect });
       return { account, token, apiKeyId: record.id, pki, x5u: resolveX5u(credential.x5u, node.publicUrl) };
     },
     async stop() {

@@ -103,9 +103,17 @@ export async function runUac(scenario: string, target: string, opts: { dir: stri
  * dashed line and a timestamp, then `UDP message received [n] bytes :`, a blank line and the message.
  */
 export function receivedRequests(messages: string, method: string): string[] {
+  return receivedMessages(messages).filter((msg) => msg.startsWith(`${method} `));
+}
+
+/** The final responses (not 1xx) sipp received, from its -trace_msg log, as in receivedRequests. */
+export function receivedFinalResponses(messages: string): string[] {
+  return receivedMessages(messages).filter((msg) => /^SIP\/2\.0 [2-6]\d\d /.test(msg));
+}
+
+function receivedMessages(messages: string): string[] {
   return messages
     .split(/^-{10,} \d{4}-\d\d-\d\d [\d:.]+$/m)
     .filter((block) => /^\s*\w+ message received/.test(block))
-    .map((block) => block.replace(/^\s*\w+ message received[^\n]*\n\n?/, ''))
-    .filter((msg) => msg.startsWith(`${method} `));
+    .map((block) => block.replace(/^\s*\w+ message received[^\n]*\n\n?/, ''));
 }

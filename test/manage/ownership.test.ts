@@ -39,7 +39,7 @@ interface Outcome {
   removed?: number;
 }
 
-type HttpCall = { method: string; path: string; csv?: string };
+type HttpCall = { method: string; path: string; csv?: string; json?: unknown };
 
 interface Case {
   resource: string;
@@ -92,6 +92,17 @@ const CASES: Case[] = [
     missing: '203.0.113.250/32',
   },
   {
+    resource: "a SIP source block's SBC dialect (set)",
+    make: async (store, owner) => (await addSipSource(store, owner.id, { cidr: `198.51.100.${++serial}/32` })).source.cidr,
+    // Intact: still there, in the plain dialect it was made with.
+    intact: async (store, owner, cidr) => (await listSipSources(store, owner.id)).some((s) => s.cidr === cidr && s.dialect?.multipleChoices === false),
+    admin: (account, cidr) => ({ method: 'PATCH', path: `/api/admin/accounts/${account}/sip-sources?cidr=${encodeURIComponent(cidr)}`, json: { dialect: { multipleChoices: true } } }),
+    dashboard: (account, cidr) => ({ method: 'PATCH', path: `/dashboard/api/accounts/${account}/sip-sources?cidr=${encodeURIComponent(cidr)}`, json: { dialect: { multipleChoices: true } } }),
+    cli: (account, cidr) => ['sipsource', 'dialect', '--account', account, '--cidr', cidr, '--multiple-choices'],
+    refused: 'ERR_REQ_NOT_FOUND',
+    missing: '203.0.113.251/32',
+  },
+  {
     resource: 'a TN inventory entry (remove)',
     make: async (store, owner) => {
       const tn = `1555${String(++serial).padStart(7, '0')}`;
@@ -128,8 +139,8 @@ describe('a change to another account\'s object is refused the same way by every
   async function overHttp(call: HttpCall, headers: Record<string, string>): Promise<Response> {
     return fetch(svc.url + call.path, {
       method: call.method,
-      headers: { ...headers, ...(call.csv !== undefined && { 'content-type': 'text/csv' }) },
-      body: call.csv,
+      headers: { ...headers, ...(call.csv !== undefined && { 'content-type': 'text/csv' }), ...(call.json !== undefined && { 'content-type': 'application/json' }) },
+      body: call.csv ?? (call.json === undefined ? undefined : JSON.stringify(call.json)),
     });
   }
 
@@ -142,7 +153,7 @@ describe('a change to another account\'s object is refused the same way by every
     dashboard: (c, account, handle) => {
       const call = c.dashboard?.(account, handle);
       if (!call) return undefined;
-      return dash.request(call.method, call.path).then((a) => ({ ok: a.status < 300, status: a.status, code: a.json?.error?.code, removed: a.json?.removed }));
+      return dash.request(call.method, call.path, call.json).then((a) => ({ ok: a.status < 300, status: a.status, code: a.json?.error?.code, removed: a.json?.removed }));
     },
     cli: (c, account, handle) => {
       const args = c.cli?.(account, handle);

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PLAIN_DIALECT } from '../../server/core/sbc-dialect.js';
 import { openStore } from '../../server/store/open-store.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestService, type Provisioned, type TestService } from '../helpers/service.js';
@@ -132,6 +133,7 @@ describe('SIP source blocks: the tenant boundary between accounts (issue 12)', (
       accountId: pbxA.account.id,
       cidr: '127.0.0.77/32',
       sourceKind: 'customer',
+      dialect: PLAIN_DIALECT,
       overlaps: [{ accountId: carrierB.account.id, cidr: '127.0.0.0/8', sourceKind: 'customer' }],
     });
     const audit = await svc.node.store.dashboard.listAudit({ limit: 100 });

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PLAIN_DIALECT } from '../../server/core/sbc-dialect.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestService, type Provisioned, type TestService } from '../helpers/service.js';
 import { sipRequest, UdpPeer } from '../helpers/sip-client.js';
@@ -29,10 +30,10 @@ describe('SIP source addresses through the admin API', () => {
     expect((await uac.request(svc.node.sipPort!, sipRequest())).status).toBe(403);
     const added = await admin(`/accounts/${acct.account.id}/sip-sources`, { method: 'POST', body: JSON.stringify({ cidr: '127.0.0.5/32' }) });
     expect(added.status).toBe(201);
-    expect(await added.json()).toEqual({ accountId: acct.account.id, cidr: '127.0.0.5/32', sourceKind: 'customer' });
+    expect(await added.json()).toEqual({ accountId: acct.account.id, cidr: '127.0.0.5/32', sourceKind: 'customer', dialect: PLAIN_DIALECT });
     await expect.poll(async () => (await uac.request(svc.node.sipPort!, sipRequest())).status, { timeout: 5000 }).toBe(302);
     const listed = await (await admin(`/accounts/${acct.account.id}/sip-sources`, { method: 'GET' })).json();
-    expect(listed).toEqual({ sipSources: [{ accountId: acct.account.id, cidr: '127.0.0.5/32', sourceKind: 'customer' }] });
+    expect(listed).toEqual({ sipSources: [{ accountId: acct.account.id, cidr: '127.0.0.5/32', sourceKind: 'customer', dialect: PLAIN_DIALECT }] });
     expect((await admin(`/accounts/${acct.account.id}/sip-sources?cidr=127.0.0.5`, { method: 'DELETE' })).status).toBe(200);
     await expect.poll(async () => (await uac.request(svc.node.sipPort!, sipRequest())).status, { timeout: 5000 }).toBe(403);
   });
@@ -47,6 +48,27 @@ describe('SIP source addresses through the admin API', () => {
       expect(claims.attest).toBe('C');
     } finally {
       gw.close();
+    }
+  });
+
+  it('sets a block\'s SBC dialect, which reaches the running redirect server: 300 and the Identity in the Contact', async () => {
+    const sbc = await UdpPeer.open('127.0.0.8');
+    try {
+      const added = await admin(`/accounts/${acct.account.id}/sip-sources`, { method: 'POST', body: JSON.stringify({ cidr: '127.0.0.8', dialect: { multipleChoices: true } }) });
+      expect(await added.json()).toMatchObject({ cidr: '127.0.0.8/32', dialect: { identityInContact: false, multipleChoices: true, attestationHeaders: false } });
+      await expect.poll(async () => (await sbc.request(svc.node.sipPort!, sipRequest())).status, { timeout: 5000 }).toBe(300);
+      const set = await admin(`/accounts/${acct.account.id}/sip-sources?cidr=127.0.0.8`, { method: 'PATCH', body: JSON.stringify({ dialect: { identityInContact: true } }) });
+      expect(set.status).toBe(200);
+      // Replaced as a whole: multipleChoices, left out, is off again.
+      expect(await set.json()).toEqual({ accountId: acct.account.id, cidr: '127.0.0.8/32', sourceKind: 'customer', dialect: { identityInContact: true, multipleChoices: false, attestationHeaders: false } });
+      await expect.poll(async () => (await sbc.request(svc.node.sipPort!, sipRequest())).headers.get('contact')?.[0], { timeout: 5000 }).toMatch(/\?Identity=/);
+      const bad = await admin(`/accounts/${acct.account.id}/sip-sources?cidr=127.0.0.8`, { method: 'PATCH', body: JSON.stringify({ dialect: { multipleChoice: true } }) });
+      expect(bad.status).toBe(400);
+      expect((await bad.json()).error).toMatchObject({ code: 'ERR_REQ_FIELD_INVALID', field: 'dialect' });
+      const notBool = await admin(`/accounts/${acct.account.id}/sip-sources?cidr=127.0.0.8`, { method: 'PATCH', body: JSON.stringify({ dialect: { multipleChoices: 'yes' } }) });
+      expect((await notBool.json()).error).toMatchObject({ code: 'ERR_REQ_FIELD_INVALID', field: 'dialect.multipleChoices' });
+    } finally {
+      sbc.close();
     }
   });
 
@@ -81,6 +103,14 @@ describe('shakenstack sipsource (CLI)', () => {
     const bad = await runCli(['sipsource', 'add', '--account', 'trunk', '--cidr', 'example.net'], env);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/ERR_REQ_FIELD_INVALID/);
+    const dialect = await runCli(['sipsource', 'dialect', '--account', 'trunk', '--cidr', '198.51.100.0/24', '--identity-in-contact', '--attestation-headers', '--json'], env);
+    expect(dialect.code, dialect.stderr).toBe(0);
+    expect(JSON.parse(dialect.stdout).dialect).toEqual({ identityInContact: true, multipleChoices: false, attestationHeaders: true });
+    expect((await runCli(['sipsource', 'list', '--account', 'trunk'], env)).stdout).toMatch(/198\.51\.100\.0\/24\s+gateway\s+identity-in-contact,attestation-headers/);
+    expect((await runCli(['sipsource', 'dialect', '--account', 'trunk', '--cidr', '198.51.100.0/24'], env)).stdout).toMatch(/dialect plain/);
+    const sbc = await runCli(['sipsource', 'add', '--account', 'trunk', '--cidr', '203.0.113.9', '--multiple-choices', '--json'], env);
+    expect(JSON.parse(sbc.stdout).dialect).toEqual({ identityInContact: false, multipleChoices: true, attestationHeaders: false });
+    expect((await runCli(['sipsource', 'remove', '--account', 'trunk', '--cidr', '203.0.113.9'], env)).code).toBe(0);
     expect((await runCli(['sipsource', 'remove', '--account', 'trunk', '--cidr', '198.51.100.0/24'], env)).code).toBe(0);
     expect(JSON.parse((await runCli(['sipsource', 'list', '--account', 'trunk', '--json'], env)).stdout)).toEqual([]);
   });

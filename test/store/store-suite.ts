@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ShakenError } from '../../server/core/errors.js';
+import { PLAIN_DIALECT } from '../../server/core/sbc-dialect.js';
 import type { InventoryEntry } from '../../server/core/tn-inventory.js';
 import type { Clock, RequestLogRecord } from '../../server/core/ports.js';
 import { watchChanges } from '../../server/store/change-watcher.js';
@@ -343,13 +344,29 @@ export function storeSuite(fixture: StoreFixture): void {
       await store.addSipSource({ accountId: a.id, cidr: blockA, sourceKind: 'customer' });
       await store.addSipSource({ accountId: b.id, cidr: hostB, sourceKind: 'gateway' });
       expect(await store.changeVersion()).toBe(v0 + 2);
-      expect(await store.listSipSources(a.id)).toEqual([{ accountId: a.id, cidr: blockA, sourceKind: 'customer' }]);
-      expect(await store.listSipSources()).toEqual(expect.arrayContaining([{ accountId: b.id, cidr: hostB, sourceKind: 'gateway' }]));
+      expect(await store.listSipSources(a.id)).toEqual([{ accountId: a.id, cidr: blockA, sourceKind: 'customer', dialect: PLAIN_DIALECT }]);
+      expect(await store.listSipSources()).toEqual(expect.arrayContaining([{ accountId: b.id, cidr: hostB, sourceKind: 'gateway', dialect: PLAIN_DIALECT }]));
       await expect(store.addSipSource({ accountId: b.id, cidr: blockA, sourceKind: 'customer' })).rejects.toMatchObject({ code: 'ERR_REQ_CONFLICT' });
       await expect(store.addSipSource({ accountId: 'acc_0000000000000000', cidr: '192.0.2.77/32', sourceKind: 'customer' })).rejects.toMatchObject({ code: 'ERR_REQ_NOT_FOUND' });
-      expect(await store.removeSipSource(blockA)).toEqual({ accountId: a.id, cidr: blockA, sourceKind: 'customer' });
+      expect(await store.removeSipSource(blockA)).toEqual({ accountId: a.id, cidr: blockA, sourceKind: 'customer', dialect: PLAIN_DIALECT });
       expect(await store.listSipSources(a.id)).toEqual([]);
       await expect(store.removeSipSource(blockA)).rejects.toMatchObject({ code: 'ERR_REQ_NOT_FOUND' });
+    });
+
+    it("stores a block's SBC dialect (migration 011), replaces it as a whole and announces each change", async () => {
+      const a = await store.createAccount(newAccount());
+      const block = `10.${Math.floor(Math.random() * 250) + 1}.${Math.floor(Math.random() * 250) + 1}.0/24`;
+      const sbc = { identityInContact: true, multipleChoices: true, attestationHeaders: false };
+      expect((await store.addSipSource({ accountId: a.id, cidr: block, sourceKind: 'customer', dialect: sbc })).source.dialect).toEqual(sbc);
+      expect((await store.listSipSources(a.id))[0]!.dialect).toEqual(sbc);
+      const v0 = await store.changeVersion();
+      const changed = await store.setSipSourceDialect(block, { identityInContact: false, multipleChoices: false, attestationHeaders: true });
+      expect(changed).toEqual({ accountId: a.id, cidr: block, sourceKind: 'customer', dialect: { identityInContact: false, multipleChoices: false, attestationHeaders: true } });
+      // A running node's source table is rebuilt on a change, so the new dialect reaches calls without a restart.
+      expect(await store.changeVersion()).toBe(v0 + 1);
+      expect((await store.listSipSources(a.id))[0]!.dialect).toEqual(changed.dialect);
+      await expect(store.setSipSourceDialect('203.0.113.0/24', PLAIN_DIALECT)).rejects.toMatchObject({ code: 'ERR_REQ_NOT_FOUND' });
+      await store.removeSipSource(block);
     });
 
     it("refuses a block overlapping another account's unless allowed, even when both adds race", async () => {

@@ -57,9 +57,17 @@ export interface ApiKey {
   revokedAt: string | null;
 }
 
+/** How the SBC behind a SIP source wants the redirect server's 3xx (docs/sip-redirect-server.md#sbc-dialects). */
+export interface SbcDialect {
+  identityInContact: boolean;
+  multipleChoices: boolean;
+  attestationHeaders: boolean;
+}
+
 export interface SipSource {
   cidr: string;
   sourceKind: SourceKind;
+  dialect: SbcDialect;
 }
 
 export interface RouteRule {

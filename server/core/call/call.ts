@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../errors.js';
 import type { CallerClaim } from '../identify.js';
 import type { Route } from '../routing.js';
+import type { SbcDialect } from '../sbc-dialect.js';
 import type { DivSignResult } from '../div/div-passport.js';
 import type { CallDate, SignResult } from '../types.js';
 import type { VerifyResult, VerifySipCode, Verstat } from '../verify/verify-result.js';
@@ -69,6 +70,11 @@ interface CallFacts {
   accountId: string | undefined;
   /** Where the call goes, best first; empty when it goes nowhere (stopped, or no route). */
   routes: Route[];
+  /**
+   * How the SBC that sent the call wants the answer written (its SIP source's dialect, issue 15); absent for
+   * the plain answer. A matter of wire shape only: it never changes what was signed or judged.
+   */
+  dialect?: SbcDialect;
 }
 
 /** A verification's result for the calling number (ATIS-1000074 §5.3.1: verstat on P-Asserted-Identity). */

@@ -4,7 +4,9 @@ import { createAccount, updateAccount } from '../../manage/accounts.js';
 import { createApiKey, revokeApiKey } from '../../manage/api-keys.js';
 import { importCredential } from '../../manage/credentials.js';
 import { addRoutingRule, removeRoutingRule } from '../../manage/routing-rules.js';
-import { addSipSource, listSipSources, removeSipSource } from '../../manage/sip-sources.js';
+import { addSipSource, listSipSources, removeSipSource, setSipSourceDialect } from '../../manage/sip-sources.js';
+import { PLAIN_DIALECT } from '../../core/sbc-dialect.js';
+import type { SipSource } from '../../core/sip-sources.js';
 import type { Store } from '../../store/store.js';
 import { canSee, readableAccount, requireAdmin, writableAccount } from '../access.js';
 import { audit, bodyOf, userOf, type DashboardContext } from '../context.js';
@@ -21,7 +23,7 @@ async function accountWithCredential(store: Store, a: AccountRecord, nowMs: numb
   return accountView(a, active ? credView(active, nowMs, publicUrl) : null);
 }
 
-const sipSourceView = (s: { cidr: string; sourceKind: string }) => ({ cidr: s.cidr, sourceKind: s.sourceKind });
+const sipSourceView = (s: SipSource) => ({ cidr: s.cidr, sourceKind: s.sourceKind, dialect: s.dialect ?? PLAIN_DIALECT });
 
 /** Accounts and what hangs off them: credentials, API keys, SIP sources, routing rules. */
 export function registerAccountRoutes(api: FastifyInstance, ctx: DashboardContext): void {
@@ -126,9 +128,17 @@ export function registerAccountRoutes(api: FastifyInstance, ctx: DashboardContex
     // Only an admin may let a block overlap another account's; an operator's allowOverlap is ignored, so it
     // gets the same neutral refusal as if it had not asked.
     const grantor = user.role === 'admin' ? { actor: user, clock: ctx.clock } : undefined;
-    const { source: s } = await addSipSource(store, a.id, { cidr: b.cidr, sourceKind: b.sourceKind, allowOverlap: b.allowOverlap }, grantor);
-    await audit(ctx, request, { action: 'sipsource.add', target: `sipsource:${s.cidr}`, accountId: a.id, detail: { sourceKind: s.sourceKind } });
+    const { source: s } = await addSipSource(store, a.id, { cidr: b.cidr, sourceKind: b.sourceKind, allowOverlap: b.allowOverlap, dialect: b.dialect }, grantor);
+    await audit(ctx, request, { action: 'sipsource.add', target: `sipsource:${s.cidr}`, accountId: a.id, detail: { sourceKind: s.sourceKind, dialect: s.dialect } });
     return reply.code(201).send({ sipSource: sipSourceView(s) });
+  });
+
+  api.patch<Params & { Querystring: { cidr?: string } }>('/accounts/:id/sip-sources', async (request) => {
+    const a = await writableAccount(store, userOf(request), request.params.id);
+    if (!request.query.cidr) throw invalid('give the block to change: ?cidr=192.0.2.0/24', 'cidr');
+    const s = await setSipSourceDialect(store, a.id, request.query.cidr, bodyOf(request).dialect);
+    await audit(ctx, request, { action: 'sipsource.dialect', target: `sipsource:${s.cidr}`, accountId: a.id, detail: { dialect: s.dialect } });
+    return { sipSource: sipSourceView(s) };
   });
 
   api.delete<Params & { Querystring: { cidr?: string } }>('/accounts/:id/sip-sources', async (request, reply) => {

@@ -5,7 +5,7 @@ import { findAccount, updateAccount } from '../../manage/accounts.js';
 import { exportInventory, importInventory, removeInventoryCsv, type RowError } from '../../manage/inventory.js';
 import type { Store } from '../../store/store.js';
 import { addRoutingRule, listRoutingRules, removeRoutingRule } from '../../manage/routing-rules.js';
-import { addSipSource, listSipSources, removeSipSource } from '../../manage/sip-sources.js';
+import { addSipSource, listSipSources, removeSipSource, setSipSourceDialect } from '../../manage/sip-sources.js';
 import { systemClock, type Clock } from '../../core/ports.js';
 
 /** Who the audit log names for a change made with the admin token. */
@@ -70,9 +70,16 @@ export function registerAdminRoutes(app: FastifyInstance, deps: { store: Store; 
       admin.post<{ Params: { account: string } }>('/accounts/:account/sip-sources', async (request, reply) => {
         const account = await findAccount(deps.store, request.params.account);
         const body = (request.body ?? {}) as Record<string, unknown>;
-        const input = { cidr: body.cidr, sourceKind: body.sourceKind, allowOverlap: body.allowOverlap };
+        const input = { cidr: body.cidr, sourceKind: body.sourceKind, allowOverlap: body.allowOverlap, dialect: body.dialect };
         const { source, overlaps } = await addSipSource(deps.store, account.id, input, { actor: ADMIN_API_ACTOR, clock: deps.clock ?? systemClock });
         return reply.code(201).send(overlaps.length > 0 ? { ...source, overlaps } : source);
+      });
+
+      // The block's SBC dialect, replaced as a whole: a quirk left out is off (docs/sip-redirect-server.md#sbc-dialects).
+      admin.patch<{ Params: { account: string }; Querystring: { cidr?: string } }>('/accounts/:account/sip-sources', async (request) => {
+        const account = await findAccount(deps.store, request.params.account);
+        const body = (request.body ?? {}) as Record<string, unknown>;
+        return setSipSourceDialect(deps.store, account.id, request.query.cidr, body.dialect);
       });
 
       admin.delete<{ Params: { account: string }; Querystring: { cidr?: string } }>('/accounts/:account/sip-sources', async (request) => {

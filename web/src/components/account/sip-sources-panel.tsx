@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { useApp } from '../../session.js';
-import type { SipSource, SourceKind } from '../../types.js';
+import type { SbcDialect, SipSource, SourceKind } from '../../types.js';
 import { ErrorMessage } from '../status.js';
 
 interface Props {
@@ -10,7 +10,14 @@ interface Props {
   onChanged(): void;
 }
 
-/** Addresses SIP requests for this account come from (the SIP transport has no API key). */
+/** The SBC dialect quirks, each off unless ticked (docs/sip-redirect-server.md#sbc-dialects). */
+const QUIRKS: { key: keyof SbcDialect; label: string }[] = [
+  { key: 'identityInContact', label: 'Identity in Contact' },
+  { key: 'multipleChoices', label: '300 instead of 302' },
+  { key: 'attestationHeaders', label: 'P-Attestation-Indicator / P-Origination-ID' },
+];
+
+/** Addresses SIP requests for this account come from (the SIP transport has no API key), and each one's SBC dialect. */
 export function SipSourcesPanel({ sources, base, writable, onChanged }: Props) {
   const { api } = useApp();
   const [cidr, setCidr] = useState('');
@@ -39,6 +46,17 @@ export function SipSourcesPanel({ sources, base, writable, onChanged }: Props) {
     }
   };
 
+  // The dialect is replaced as a whole: the quirk ticked or cleared, the others as they are.
+  const setQuirk = async (s: SipSource, key: keyof SbcDialect, on: boolean) => {
+    setError(null);
+    try {
+      await api.patch(`${base}/sip-sources?cidr=${encodeURIComponent(s.cidr)}`, { dialect: { ...s.dialect, [key]: on } });
+      onChanged();
+    } catch (err) {
+      setError(err);
+    }
+  };
+
   return (
     <section class="card" aria-labelledby="sip-title">
       <h2 id="sip-title">SIP source addresses</h2>
@@ -54,6 +72,13 @@ export function SipSourcesPanel({ sources, base, writable, onChanged }: Props) {
                   Remove
                 </button>
               )}
+              <span class="form-row" role="group" aria-label={`SBC dialect of ${s.cidr}`}>
+                {QUIRKS.map((q) => (
+                  <label key={q.key} class="check">
+                    <input type="checkbox" checked={s.dialect[q.key]} disabled={!writable} onChange={(e) => setQuirk(s, q.key, e.currentTarget.checked)} /> {q.label}
+                  </label>
+                ))}
+              </span>
             </li>
           ))}
         </ul>
