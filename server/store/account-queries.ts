@@ -28,7 +28,6 @@ export function accountQueries({ db, clock, changes }: StoreContext): AccountQue
         policy_mode: a.policyMode,
         non_numeric_orig: a.nonNumericOrig,
         inventory_version: 0,
-        rph_namespaces: null,
         created_at: clock.now(),
       };
       return guarded(async () => {
@@ -42,7 +41,8 @@ export function accountQueries({ db, clock, changes }: StoreContext): AccountQue
           }
           throw err;
         }
-        return toAccount(row);
+        // A new account has no rph right (migration 010's column is left to its null default).
+        return toAccount({ ...row, rph_namespaces: null });
       });
     },
 
