@@ -101,7 +101,7 @@ export async function verifyReadPassports(verifier: TokenVerifier, read: ReadIde
   // RFC 8443: each rph is judged on its own, then against the call; it decides the call's priority, never its verstat.
   const rphs = passports.filter((p): p is Extract<PassportVerdict, { kind: 'rph' }> => p.kind === 'rph');
   const shakenClaims = shakens.length === 1 ? (shakens[0]!.result.ok ? shakens[0]!.result.value : shakenForLinking(shakens[0]!.result)) : undefined;
-  for (const p of rphs) p.rph = judgeRph(p.result, shakenClaims, request.origTn);
+  const judgements = rphs.map((p) => (p.rph = judgeRph(p.result, shakenClaims, request.origTn)));
 
   const judged = [...shakens, ...divs].map((p) => p.result);
   const failures = judged.filter((r) => !r.ok);
@@ -121,7 +121,7 @@ export async function verifyReadPassports(verifier: TokenVerifier, read: ReadIde
   const verdict: CallPassportsVerdict = { verstat, ok: verstat === 'TN-Validation-Passed', passports, chain, problems };
   if (reason !== undefined) verdict.reason = reason;
   if (failedIndex !== undefined) verdict.failedIndex = failedIndex;
-  if (rphs.length > 0 || request.resourcePriority !== undefined) verdict.priority = priorityOf(rphs.map((p) => ({ result: p.result, judgement: p.rph! })), request.resourcePriority);
+  if (rphs.length > 0 || request.resourcePriority !== undefined) verdict.priority = priorityOf(rphs.map((p, i) => ({ result: p.result, judgement: judgements[i]! })), request.resourcePriority);
   return verdict;
 }
 

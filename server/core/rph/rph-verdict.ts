@@ -44,17 +44,19 @@ function canonical(tn: string): string | undefined {
 }
 
 function sameOrig(a: Orig, b: Orig): boolean {
-  if ('tn' in a && 'tn' in b) return canonical(a.tn) !== undefined && canonical(a.tn) === canonical(b.tn);
+  if ('tn' in a && 'tn' in b) {
+    const tn = canonical(a.tn);
+    return tn !== undefined && tn === canonical(b.tn);
+  }
   return 'uri' in a && 'uri' in b && a.uri === b.uri;
 }
 
 const SOS = /^urn:service:sos(\.|$)/i;
 
 function destAgrees(rph: Dest, shaken: Dest): boolean {
-  const shakenTns = new Set((shaken.tn ?? []).map(canonical));
-  if ((rph.tn ?? []).some((tn) => { const c = canonical(tn); return c !== undefined && shakenTns.has(c); })) return true;
-  if ((rph.uri ?? []).some((u) => (shaken.uri ?? []).includes(u))) return true;
-  return (rph.uri ?? []).some((u) => SOS.test(u));
+  const shakenTns = new Set((shaken.tn ?? []).map(canonical).filter((tn) => tn !== undefined));
+  if ((rph.tn ?? []).map(canonical).some((tn) => tn !== undefined && shakenTns.has(tn))) return true;
+  return (rph.uri ?? []).some((u) => (shaken.uri ?? []).includes(u) || SOS.test(u));
 }
 
 /** One rph PASSporT's judgement against the call's shaken PASSporT (when readable) and calling number (when known). */
