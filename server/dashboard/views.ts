@@ -57,6 +57,7 @@ export function accountView(a: AccountRecord, active: CredView | null) {
     tokenTtlSec: a.tokenTtlSec,
     policyMode: a.policyMode,
     nonNumericOrig: a.nonNumericOrig,
+    rphNamespaces: a.rphNamespaces ?? [],
     enabled: a.enabled,
     createdAt: a.createdAt.toISOString(),
     activeCredential: active,

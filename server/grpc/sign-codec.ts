@@ -1,14 +1,16 @@
 import type { SignReply } from '../core/sign-reply.js';
 import type { DivReply } from '../core/div/div-reply.js';
+import type { RphReply } from '../core/rph/rph-reply.js';
 import type { Metadata } from '@grpc/grpc-js';
 import { bearerToken } from '../core/authenticate.js';
 import type { ShakenError } from '../core/errors.js';
 import { toShakenError } from './errors.js';
 
 /*
- * Wire ↔ core for Sign, SignDiv and SignStream. Decoding needs no code: proto-loader hands over SignRequest in the
+ * Wire ↔ core for Sign, SignDiv, SignRph and SignStream. Decoding needs no code: proto-loader hands over SignRequest in the
  * core's input shape ({orig, dest, attest?, origid?, iat?}), and SignDivRequest in the div one ({orig, dest, div,
- * iat?, origid?} or {identity, dest, div?, iat?}: an empty repeated identity stays absent), and the core validates it.
+ * iat?, origid?} or {identity, dest, div?, iat?}: an empty repeated identity stays absent), SignRphRequest in the rph
+ * one ({orig, dest, rph: {auth}, sph?, iat?}), and the core validates it.
  */
 
 /** The proto's SignResponse has the core's reply fields, camelCase as proto-loader hands them over. */
@@ -16,6 +18,9 @@ export type SignResponse = SignReply;
 
 /** The proto's SignDivResponse has the core's div reply fields. */
 export type SignDivResponse = DivReply;
+
+/** The proto's SignRphResponse has the core's rph reply fields. */
+export type SignRphResponse = RphReply;
 
 function firstText(metadata: Metadata, key: string): string | undefined {
   const v = metadata.get(key)[0];

@@ -1,9 +1,10 @@
 import { signReply } from '../core/sign-reply.js';
 import { divReply } from '../core/div/div-reply.js';
+import { rphReply } from '../core/rph/rph-reply.js';
 import { status, type ServerDuplexStream, type ServerUnaryCall, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
 import type { SigningService } from '../core/sign-service.js';
 import { grpcStatus } from './errors.js';
-import { callerOf, refusal, type InternalErrorLogger, type SignDivResponse, type SignResponse } from './sign-codec.js';
+import { callerOf, refusal, type InternalErrorLogger, type SignDivResponse, type SignResponse, type SignRphResponse } from './sign-codec.js';
 import { SignStreamSession, type SignStreamRequest, type SignStreamResponse } from './sign-stream.js';
 
 function deadlinePassed(call: ServerUnaryCall<unknown, unknown>): boolean {
@@ -41,6 +42,17 @@ export function createSignerService(signing: SigningService, logger: InternalErr
       // x-attestation does not apply: a div PASSporT carries no attest (ATIS-1000085).
       signing.handleDiv({ token: callerOf(call.metadata).token, transport: 'grpc', input: call.request }).then(
         (r) => callback(null, divReply(r)),
+        (err: unknown) => callback(grpcStatus(refusal(err, logger))),
+      );
+    },
+    SignRph(call: ServerUnaryCall<unknown, SignRphResponse>, callback: sendUnaryData<SignRphResponse>) {
+      if (deadlinePassed(call)) {
+        callback({ code: status.DEADLINE_EXCEEDED, details: 'the deadline passed before signing started' });
+        return;
+      }
+      // x-attestation does not apply: an rph PASSporT carries no attest (RFC 8443 §3).
+      signing.handleRph({ token: callerOf(call.metadata).token, transport: 'grpc', input: call.request }).then(
+        (r) => callback(null, rphReply(r)),
         (err: unknown) => callback(grpcStatus(refusal(err, logger))),
       );
     },

@@ -3,7 +3,7 @@ import { SIP_REASON_PHRASE, type CallReport, type PassportReport, type VerifiedC
 
 /*
  * Wire ↔ core for Verify. Decoding needs no code: proto-loader hands over VerifyRequest in the shape of the HTTP
- * verify body ({identity, pai?, from?, orig?, to?, dest?, ruri?, time?, date?}) and the core validates it.
+ * verify body ({identity, pai?, from?, orig?, to?, dest?, ruri?, time?, date?, resourcePriority?}) and the core validates it.
  */
 
 /** The proto's VerifyChecks: an absent check did not run (the core's null). */
@@ -38,6 +38,16 @@ export interface VerifyPassportVerdictMessage {
   cert?: VerifiedCertMessage;
   checks?: VerifyChecksMessage;
   warnings?: string[];
+  rph?: VerifyRphMessage;
+}
+
+/** The proto's VerifyRph: a null agreement (not comparable) is an absent field. */
+export interface VerifyRphMessage {
+  auth: string[];
+  sph?: string;
+  agreesWithShaken?: boolean;
+  agreesWithCaller?: boolean;
+  authorizes: boolean;
 }
 
 /** The proto's VerifyCallVerdict. */
@@ -45,6 +55,7 @@ export interface VerifyCallVerdictMessage {
   passports: VerifyPassportVerdictMessage[];
   chain: number[];
   problems: { reason: string; index?: number; detail: string }[];
+  priority?: CallReport['priority'];
 }
 
 /** The proto's VerifyResponse. */
@@ -98,11 +109,22 @@ function passportMessage(p: PassportReport): VerifyPassportVerdictMessage {
   if (p.cert !== undefined) m.cert = certMessage(p.cert);
   if (p.checks !== undefined) m.checks = checksMessage(p.checks);
   if (p.warnings !== undefined) m.warnings = p.warnings;
+  if (p.rph !== undefined) m.rph = rphMessage(p.rph);
+  return m;
+}
+
+function rphMessage(r: NonNullable<PassportReport['rph']>): VerifyRphMessage {
+  const m: VerifyRphMessage = { auth: r.auth, authorizes: r.authorizes };
+  if (r.sph !== undefined) m.sph = r.sph;
+  if (r.agreesWithShaken !== null) m.agreesWithShaken = r.agreesWithShaken;
+  if (r.agreesWithCaller !== null) m.agreesWithCaller = r.agreesWithCaller;
   return m;
 }
 
 function callMessage(call: CallReport): VerifyCallVerdictMessage {
-  return { passports: call.passports.map(passportMessage), chain: call.chain, problems: call.problems };
+  const m: VerifyCallVerdictMessage = { passports: call.passports.map(passportMessage), chain: call.chain, problems: call.problems };
+  if (call.priority !== undefined) m.priority = call.priority;
+  return m;
 }
 
 function checksMessage(checks: VerifyChecks): VerifyChecksMessage {

@@ -17,6 +17,7 @@ import { registerHealthRoutes, type ReadinessCheck } from './routes/health.js';
 import { registerOpenApiRoute } from './routes/openapi.js';
 import { registerSignRoute } from './routes/sign.js';
 import { registerSignDivRoute } from './routes/sign-div.js';
+import { registerSignRphRoute } from './routes/sign-rph.js';
 import { registerX5uRoute } from './routes/x5u.js';
 import type { RefusedReason } from '../net/connection-guard.js';
 import { guardHttpConnections, httpServerOptions, type HttpConnectionLimits } from './connection-limits.js';
@@ -78,6 +79,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
 
   registerSignRoute(app, deps.signing);
   registerSignDivRoute(app, deps.signing);
+  registerSignRphRoute(app, deps.signing);
   registerRoutingRoute(app, deps.routing);
   registerAtisSigningRoute(app, deps.signing);
   registerMsSigningRoute(app, deps.signing);

@@ -1,6 +1,7 @@
 import { attestationRank, parseAttestation } from '../core/attestation-policy.js';
 import { ShakenError } from '../core/errors.js';
 import type { AccountRecord } from '../core/ports.js';
+import { parseRphNamespaces } from '../core/rph/rph-namespaces.js';
 import type { Store } from '../store/store.js';
 
 export interface AccountInput {
@@ -55,6 +56,8 @@ export interface AccountChange {
   enabled?: unknown;
   policyMode?: unknown;
   nonNumericOrig?: unknown;
+  /** Resource-Priority namespaces the account may sign rph PASSporTs for (RFC 8443); replaces the grant, `[]` clears it. */
+  rphNamespaces?: unknown;
 }
 
 /** Validates and applies a change; the default may never end up above the maximum. */
@@ -81,6 +84,7 @@ export async function updateAccount(store: Store, account: AccountRecord, change
     enabled: change.enabled as boolean | undefined,
     policyMode: change.policyMode === undefined ? undefined : parseEnum(change.policyMode, POLICY_MODES, 'policyMode'),
     nonNumericOrig: change.nonNumericOrig === undefined ? undefined : parseEnum(change.nonNumericOrig, NON_NUMERIC_ORIG, 'nonNumericOrig'),
+    rphNamespaces: change.rphNamespaces === undefined ? undefined : parseRphNamespaces(change.rphNamespaces),
   });
 }
 

@@ -4,6 +4,7 @@ import { SIP_REASON_PHRASE } from '../core/verify/verify-result.js';
 import { contactHeader } from './contact.js';
 import { inDialect } from './dialect-response.js';
 import { SIP_STATUS, type SipStatus } from './errors.js';
+import { resourcePriorityHeader } from './priority-headers.js';
 import { reasonHeader, type ResponseParts } from './response.js';
 
 /** The settings that choose how a result is written, not what it is. */
@@ -27,7 +28,8 @@ function plainResponseOf(result: CallResult, opts: CallResponseOptions): Respons
   switch (result.outcome) {
     case 'signed':
       if (!contact) throw new Error('the core returned a signed call without routes');
-      return { ...MOVED, headers: [contact, `Identity: ${result.signed.identity}`] };
+      // RFC 8443 §5: a priority call's rph PASSporT in its own Identity header, beside the shaken one.
+      return { ...MOVED, headers: [contact, `Identity: ${result.signed.identity}`, ...(result.rph === undefined ? [] : [`Identity: ${result.rph.identity}`])] };
     case 'forwarded':
     case 'transit': {
       if (!contact) throw new Error(`the core returned a ${result.outcome} call without routes`);
@@ -53,6 +55,7 @@ function plainResponseOf(result: CallResult, opts: CallResponseOptions): Respons
       const headers: string[] = [];
       // ATIS-1000074 §5.3.1: verstat on the calling number, built from the canonical number, never copied text.
       if (result.callingTn !== undefined) headers.push(`P-Asserted-Identity: <tel:+${result.callingTn};verstat=${result.verdict.verstat}>`);
+      headers.push(...resourcePriorityHeader(result.priority));
       const failure = result.verdict.failure;
       if (failure) {
         const phrase = SIP_REASON_PHRASE[failure.sip];

@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { Call, CallPolicy } from '../core/call/call.js';
 import type { CallDate } from '../core/types.js';
 import { header, splitCommaList, type SipRequest } from './message.js';
+import { priorityHeadersOf } from './priority-headers.js';
 import type { PeerAddress } from './response.js';
 
 /** The Date header (RFC 7231 IMF-fixdate, RFC 3261 §20.17) in whole seconds, or unreadable. */
@@ -48,6 +49,7 @@ export function callOfInvite(request: SipRequest, peer: PeerAddress): Call {
     // Entries one by one, in order: both headers are comma lists that may also be repeated (RFC 3261 §7.3.1).
     historyInfo: entries(request, 'history-info'),
     diversion: entries(request, 'diversion'),
+    ...priorityHeadersOf(request),
   };
 }
 

@@ -1,6 +1,6 @@
 import { ShakenError } from '../core/errors.js';
 import type { AccountRecord } from '../core/ports.js';
-import { toAccount } from './row-mapping.js';
+import { rphNamespacesColumn, toAccount } from './row-mapping.js';
 import { newId, notFound, type StoreContext } from './store-context.js';
 import { guarded, isUniqueViolation } from './store-errors.js';
 import type { Store } from './store.js';
@@ -41,7 +41,8 @@ export function accountQueries({ db, clock, changes }: StoreContext): AccountQue
           }
           throw err;
         }
-        return toAccount(row);
+        // A new account has no rph right (migration 010's column is left to its null default).
+        return toAccount({ ...row, rph_namespaces: null });
       });
     },
 
@@ -53,6 +54,7 @@ export function accountQueries({ db, clock, changes }: StoreContext): AccountQue
         ...(patch.enabled !== undefined && { enabled: patch.enabled ? (1 as const) : (0 as const) }),
         ...(patch.policyMode !== undefined && { policy_mode: patch.policyMode }),
         ...(patch.nonNumericOrig !== undefined && { non_numeric_orig: patch.nonNumericOrig }),
+        ...(patch.rphNamespaces !== undefined && { rph_namespaces: rphNamespacesColumn(patch.rphNamespaces) }),
       };
       return guarded(async () => {
         if (Object.keys(set).length === 0) {

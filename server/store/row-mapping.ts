@@ -20,8 +20,18 @@ export function toAccount(r: Selectable<AccountsTable>): AccountRecord {
     policyMode: r.policy_mode,
     nonNumericOrig: r.non_numeric_orig,
     inventoryVersion: Number(r.inventory_version),
+    rphNamespaces: rphNamespacesOf(r.rph_namespaces),
     createdAt: new Date(r.created_at),
   };
+}
+
+/** The `rph_namespaces` column: `ets,wps` ↔ `['ets', 'wps']`; none is null, never an empty string. */
+export function rphNamespacesOf(column: string | null): string[] {
+  return column === null || column === '' ? [] : column.split(',');
+}
+
+export function rphNamespacesColumn(namespaces: readonly string[]): string | null {
+  return namespaces.length === 0 ? null : namespaces.join(',');
 }
 
 export function toCredential(r: Selectable<CredentialsTable>): CredentialRecord {

@@ -21,6 +21,8 @@ export interface AccountsTable {
   policy_mode: PolicyMode;
   non_numeric_orig: NonNumericOrigPolicy;
   inventory_version: number;
+  /** Granted Resource-Priority namespaces joined by `,` (migration 010); null: none. */
+  rph_namespaces: string | null;
   created_at: number;
 }
 

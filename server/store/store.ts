@@ -29,6 +29,8 @@ export interface AccountPatch {
   enabled?: boolean;
   policyMode?: PolicyMode;
   nonNumericOrig?: NonNumericOrigPolicy;
+  /** Replaces the granted Resource-Priority namespaces (RFC 8443); `[]` clears them. */
+  rphNamespaces?: readonly string[];
 }
 
 export interface NewCredential {

@@ -48,6 +48,15 @@ describe('signing an rph PASSporT (RFC 8443)', () => {
     expect(f.dir.log.at(-1)).toMatchObject({ kind: 'sign', outcome: 'ok', passports: 'rph', orig: '14045266060', dest: '12025550199' });
   });
 
+  it('signs an esnet call to urn:service:sos (RFC 9027 §3: dest is the dial string or the emergency service URN), and no other URN', async () => {
+    grant(f, ['esnet']);
+    const r = await f.signing.signRph(caller(f), { orig: { tn: '12155551212' }, dest: { uri: ['URN:service:sos'] }, rph: { auth: ['esnet.1'] } });
+    expect(r.claims.dest).toEqual({ uri: ['urn:service:sos'] });
+    const both = await f.signing.signRph(caller(f), { orig: { tn: '12155551212' }, dest: { tn: ['911'], uri: ['urn:service:sos.police'] }, rph: { auth: ['esnet.1'] } });
+    expect(both.claims.dest).toEqual({ tn: ['911'], uri: ['urn:service:sos.police'] });
+    await expect(f.signing.signRph(caller(f), { orig: { tn: '12155551212' }, dest: { uri: ['urn:service:counseling'] }, rph: { auth: ['esnet.1'] } })).rejects.toMatchObject({ code: 'ERR_URI_INVALID', field: 'dest.uri[0]' });
+  });
+
   it.each([
     [{ ...input, rph: undefined }, 'ERR_REQ_FIELD_MISSING', 'rph'],
     [{ ...input, rph: ['ets.0'] }, 'ERR_REQ_FIELD_INVALID', 'rph'],

@@ -121,6 +121,13 @@ describe('dashboard in a real browser (admin)', () => {
     expect((await service.node.store.getAccount(accountId))?.policyMode).toBe('trust');
   }, E2E_TIMEOUT);
 
+  it('grants the account a priority-call (rph) namespace with the settings form', async () => {
+    await page.getByRole('checkbox', { name: /^ets — / }).check();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expectText(page.getByRole('status').filter({ hasText: 'Settings saved' }), 'Settings saved.');
+    expect((await service.node.store.getAccount(accountId))?.rphNamespaces).toEqual(['ets']);
+  }, E2E_TIMEOUT);
+
   it('explains why a credential is refused: no key, wrong key, expired, wrong curve, no TNAuthList', async () => {
     const upload = page.getByRole('button', { name: 'Upload credential' });
     const chainField = page.getByLabel('Certificate chain (PEM, leaf first)');

@@ -63,6 +63,23 @@ describe('dashboard roles', () => {
     expect((await operatorX.get('/dashboard/api/users')).status).toBe(403);
   });
 
+  it('lets only an admin grant priority-call (rph) namespaces, while an operator may save the form with the grant unchanged', async () => {
+    const refused = await operatorX.patch(`/dashboard/api/accounts/${x.account.id}`, { rphNamespaces: ['ets'] });
+    expect(refused.status).toBe(403);
+    expect(refused.json.error.code).toBe('ERR_ROLE_FORBIDDEN');
+    const granted = await admin.patch(`/dashboard/api/accounts/${x.account.id}`, { rphNamespaces: ['WPS', 'ets', 'ets'] });
+    expect(granted.status).toBe(200);
+    expect(granted.json.account.rphNamespaces).toEqual(['ets', 'wps']);
+    const unknown = await admin.patch(`/dashboard/api/accounts/${x.account.id}`, { rphNamespaces: ['dsn'] });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json.error).toMatchObject({ code: 'ERR_REQ_FIELD_INVALID', field: 'rphNamespaces' });
+    // The settings form sends every field back: an unchanged grant is no grant.
+    const same = await operatorX.patch(`/dashboard/api/accounts/${x.account.id}`, { rphNamespaces: ['wps', 'ets'], tokenTtlSec: 90 });
+    expect(same.status).toBe(200);
+    expect((await operatorX.get(`/dashboard/api/accounts/${x.account.id}`)).json.account).toMatchObject({ rphNamespaces: ['ets', 'wps'], tokenTtlSec: 90 });
+    expect((await admin.patch(`/dashboard/api/accounts/${x.account.id}`, { rphNamespaces: [] })).json.account.rphNamespaces).toEqual([]);
+  });
+
   it('lets a viewer read but not write, and scopes a bound viewer to its account', async () => {
     expect((await viewerX.get(`/dashboard/api/accounts/${x.account.id}`)).status).toBe(200);
     expect((await viewerX.get(`/dashboard/api/accounts/${y.account.id}`)).status).toBe(404);

@@ -65,6 +65,19 @@ describe('shakenstack CLI', () => {
     expect(bogus.stderr).toContain('unknown command');
   });
 
+  it('grants and clears priority-call (rph) namespaces with account update --rph, refusing unknown namespaces', async () => {
+    await runCli(['account', 'create', 'priority'], env);
+    const granted = await runCli(['account', 'update', 'priority', '--rph', 'ets,WPS'], env);
+    expect(granted.code).toBe(0);
+    expect(granted.stdout).toContain('rph ets,wps');
+    expect((await runCli(['account', 'list'], env)).stdout).toMatch(/priority .*ets,wps/);
+    const bad = await runCli(['account', 'update', 'priority', '--rph', 'ets,dsn'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('"dsn" is not a namespace this service grants');
+    const cleared = await runCli(['account', 'update', 'priority', '--rph', 'none', '--json'], env);
+    expect(JSON.parse(cleared.stdout).rphNamespaces).toEqual([]);
+  });
+
   it('makes route remove and apikey revoke name the account they act for', async () => {
     for (const args of [['route', 'remove', 'route_0000000000000000'], ['apikey', 'revoke', 'key_0000000000000000']]) {
       const r = await runCli(args, env);

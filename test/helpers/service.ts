@@ -5,7 +5,7 @@ import pino, { type Logger } from 'pino';
 import { loadConfig } from '../../server/config/load.js';
 import type { Config } from '../../server/config/schema.js';
 import type { AccountRecord, Clock } from '../../server/core/ports.js';
-import { createAccount } from '../../server/manage/accounts.js';
+import { createAccount, updateAccount } from '../../server/manage/accounts.js';
 import { createApiKey } from '../../server/manage/api-keys.js';
 import type { SbcDialect } from '../../server/core/sbc-dialect.js';
 import { addSipSource } from '../../server/manage/sip-sources.js';
@@ -38,6 +38,8 @@ export interface TestService {
     sipSource?: string;
     /** The SBC dialect of that block (server/core/sbc-dialect.ts): every quirk given as true is on. */
     sipDialect?: Partial<SbcDialect>;
+    /** Resource-Priority namespaces granted for rph PASSporTs (RFC 8443), as an operator grants them. */
+    rphNamespaces?: string[];
   }): Promise<Provisioned>;
   stop(): Promise<void>;
 }
@@ -69,13 +71,14 @@ export async function startTestService(opts: { overrides?: Record<string, unknow
     url: node.publicUrl,
     grpcAddress: node.grpcPort === undefined ? '' : `127.0.0.1:${node.grpcPort}`,
     async provision(p = {}) {
-      const account = await createAccount(node.store, {
+      const created = await createAccount(node.store, {
         name: p.name ?? `acct${++counter}-${process.pid}`,
         defaultAttest: p.defaultAttest,
         maxAttest: p.maxAttest,
         policyMode: p.policyMode ?? 'trust',
         nonNumericOrig: p.nonNumericOrig,
       });
+      const account = p.rphNamespaces ? await updateAccount(node.store, created, { rphNamespaces: p.rphNamespaces }) : created;
       if (p.inventory) await node.store.addInventory(account.id, p.inventory);
       const pki = await createLabPki(p.pki);
       const credential = await importCredential(

@@ -110,6 +110,17 @@ export function storeSuite(fixture: StoreFixture): void {
       expect(await store.updateAccount(a.id, { enabled: true })).toEqual({ ...updated, enabled: true });
     });
 
+    it('stores granted rph namespaces (migration 010), none for a new account, and clears them with []', async () => {
+      const a = await store.createAccount(newAccount());
+      expect(a.rphNamespaces).toEqual([]);
+      const granted = await store.updateAccount(a.id, { rphNamespaces: ['ets', 'wps'] });
+      expect(granted).toEqual({ ...a, rphNamespaces: ['ets', 'wps'] });
+      expect(await store.getAccount(a.id)).toEqual(granted);
+      expect(await store.updateAccount(a.id, { maxAttest: 'B' })).toMatchObject({ rphNamespaces: ['ets', 'wps'] });
+      expect((await store.updateAccount(a.id, { rphNamespaces: [] })).rphNamespaces).toEqual([]);
+      expect((await store.getAccount(a.id))!.rphNamespaces).toEqual([]);
+    });
+
     it('rejects a second account with the same name as ERR_REQ_CONFLICT', async () => {
       const a = await store.createAccount(newAccount());
       const err = await store.createAccount(newAccount({ name: a.name })).catch((e: unknown) => e);

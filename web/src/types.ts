@@ -44,6 +44,8 @@ export interface Account {
   tokenTtlSec: number;
   policyMode: string;
   nonNumericOrig: string;
+  /** Resource-Priority namespaces granted for priority calls (rph PASSporTs, RFC 8443). */
+  rphNamespaces: string[];
   enabled: boolean;
   createdAt: string;
   activeCredential: Credential | null;

@@ -2,7 +2,7 @@ import { credentials, Metadata, status, type ChannelCredentials, type ChannelOpt
 import { SignerError, fromStatus } from './errors.js';
 import { constructors } from './proto.js';
 import { StreamSigner } from './stream-signer.js';
-import type { Attestation, MetricsResponse, ServingStatus, SignDivRequest, SignDivResponse, SignRequest, SignResponse } from './types.js';
+import type { Attestation, MetricsResponse, ServingStatus, SignDivRequest, SignDivResponse, SignRequest, SignResponse, SignRphRequest, SignRphResponse } from './types.js';
 
 export interface TlsOptions {
   /** CA that issued the server's certificate (PEM); the system roots when absent. */
@@ -48,6 +48,12 @@ export interface SignerClient {
   sign(request: SignRequest, options?: CallOptions): Promise<SignResponse>;
   /** Signs a div PASSporT for a call being forwarded (RFC 8946), over the same stream or unary SignDiv; rejects with a SignerError. */
   signDiv(request: SignDivRequest, options?: CallOptions): Promise<SignDivResponse>;
+  /**
+   * Signs an rph PASSporT for a priority call (RFC 8443) with unary SignRph, also in stream mode (priority calls are
+   * rare; SignStream carries shaken and div items only); rejects with a SignerError (PERMISSION_DENIED when the
+   * account was not granted a namespace asked for).
+   */
+  signRph(request: SignRphRequest, options?: CallOptions): Promise<SignRphResponse>;
   /** `grpc.health.v1.Health/Check`; `service` '' (default) is the whole server. */
   health(service?: string, options?: CallOptions): Promise<ServingStatus>;
   /** Counters of the process that answers (see the server's Metrics service). */
@@ -121,6 +127,10 @@ export function createSignerClient(options: SignerClientOptions): SignerClient {
       if (closed) return refuseClosed();
       const ms = callOptions.deadlineMs ?? deadlineMs;
       return stream ? stream.signDiv(request, ms) : unary<SignDivRequest, SignDivResponse>(signer, 'SignDiv', request, metadata.clone(), ms);
+    },
+    signRph(request, callOptions = {}) {
+      if (closed) return refuseClosed();
+      return unary<SignRphRequest, SignRphResponse>(signer, 'SignRph', request, metadata.clone(), callOptions.deadlineMs ?? deadlineMs);
     },
     async health(service = '', callOptions = {}) {
       if (closed) return refuseClosed();

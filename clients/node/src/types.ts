@@ -39,6 +39,32 @@ export interface SignDivResponse {
   x5u: string;
 }
 
+/**
+ * What `signRph()` takes, for a priority call (RFC 8443): the same shape as the HTTP API's rph body and the proto's
+ * SignRphRequest. The account must have been granted every Resource-Priority namespace in `rph.auth`.
+ */
+export interface SignRphRequest {
+  orig: { tn: string } | { uri: string };
+  dest: { tn?: string[]; uri?: string[] };
+  /** Resource-Priority r-values, RFC 4412 `namespace.priority`: `ets.0`, `wps.1`, `esnet.1`. */
+  rph: { auth: string[] };
+  /** `psap-callback` for a PSAP call-back (RFC 9027 §4). */
+  sph?: 'psap-callback';
+  iat?: number;
+}
+
+export interface SignRphResponse {
+  /** The Identity header value to send beside the call's shaken one: `<jws>;info=<x5u>;alg=ES256;ppt=rph`. */
+  identity: string;
+  /** The r-values signed, lower-case: what the call's Resource-Priority header should carry. */
+  rph: { auth: string[] };
+  sph?: string;
+  dest: { tn?: string[]; uri?: string[] };
+  orig: { tn: string } | { uri: string };
+  iat: number;
+  x5u: string;
+}
+
 export interface SignResponse {
   /** The SIP Identity header value: `<jws>;info=<x5u>;alg=ES256;ppt=shaken`. */
   identity: string;

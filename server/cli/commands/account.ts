@@ -2,6 +2,15 @@ import { createAccount, findAccount, updateAccount } from '../../manage/accounts
 import { UsageError, flag, optional, out, positional, table, type CommandTable } from '../command-kit.js';
 import { withStore } from '../resources.js';
 
+/** `--rph ets,wps` grants those namespaces; `--rph none` clears the grant (an empty argument is easy to lose in a shell). */
+function rphOption(value: string | undefined): string | string[] | undefined {
+  return value?.trim().toLowerCase() === 'none' ? [] : value;
+}
+
+function rphText(namespaces: readonly string[] | undefined): string {
+  return namespaces && namespaces.length > 0 ? namespaces.join(',') : 'none';
+}
+
 export const ACCOUNT_COMMANDS: CommandTable = {
   'account create': {
     summary: 'Create an account.',
@@ -22,7 +31,7 @@ export const ACCOUNT_COMMANDS: CommandTable = {
   },
 
   'account update': {
-    summary: 'Change an account: attestation default/maximum, token TTL, policy mode, non-numeric callers, enabled.',
+    summary: 'Change an account: attestation default/maximum, token TTL, policy mode, non-numeric callers, priority-call (rph) namespaces, enabled.',
     args: '<name|id>',
     options: {
       default: { type: 'string' },
@@ -30,6 +39,7 @@ export const ACCOUNT_COMMANDS: CommandTable = {
       ttl: { type: 'string' },
       mode: { type: 'string' },
       'non-numeric': { type: 'string' },
+      rph: { type: 'string' },
       enable: { type: 'boolean' },
       disable: { type: 'boolean' },
     },
@@ -43,9 +53,10 @@ export const ACCOUNT_COMMANDS: CommandTable = {
           tokenTtlSec: optional(ctx, 'ttl'),
           policyMode: optional(ctx, 'mode'),
           nonNumericOrig: optional(ctx, 'non-numeric'),
+          rphNamespaces: rphOption(optional(ctx, 'rph')),
           enabled: flag(ctx, 'enable') ? true : flag(ctx, 'disable') ? false : undefined,
         });
-        out(ctx, a, () => `updated ${a.name}: default ${a.defaultAttest}, maximum ${a.maxAttest}, TTL ${a.tokenTtlSec} s, policy ${a.policyMode}, non-numeric ${a.nonNumericOrig}, ${a.enabled ? 'enabled' : 'disabled'}`);
+        out(ctx, a, () => `updated ${a.name}: default ${a.defaultAttest}, maximum ${a.maxAttest}, TTL ${a.tokenTtlSec} s, policy ${a.policyMode}, non-numeric ${a.nonNumericOrig}, rph ${rphText(a.rphNamespaces)}, ${a.enabled ? 'enabled' : 'disabled'}`);
       }),
   },
 
@@ -56,7 +67,7 @@ export const ACCOUNT_COMMANDS: CommandTable = {
       withStore(ctx, async (store) => {
         const list = await store.listAccounts();
         out(ctx, list, () =>
-          table([['ID', 'NAME', 'DEFAULT', 'MAX', 'TTL', 'POLICY', 'NON-NUMERIC', 'ENABLED'], ...list.map((a) => [a.id, a.name, a.defaultAttest, a.maxAttest, String(a.tokenTtlSec), a.policyMode, a.nonNumericOrig, String(a.enabled)])]),
+          table([['ID', 'NAME', 'DEFAULT', 'MAX', 'TTL', 'POLICY', 'NON-NUMERIC', 'RPH', 'ENABLED'], ...list.map((a) => [a.id, a.name, a.defaultAttest, a.maxAttest, String(a.tokenTtlSec), a.policyMode, a.nonNumericOrig, rphText(a.rphNamespaces), String(a.enabled)])]),
         );
       }),
   },

@@ -11,6 +11,7 @@ import type { Verifier } from '../verify/verify-service.js';
 import type { Call, CallPolicy, CallRefusal, CallResult, CallVerdict } from './call.js';
 import { calledNowTn, calledPartyToSign, callingAddress, divertedFromTn, partyOf, requestUriTarget } from './call-parties.js';
 import { carriesSignedPassport } from './call-passports.js';
+import { honouredPriority, resourcePriorityToJudge, signPriority } from './call-priority.js';
 
 /** Signs or verifies one call and says where it goes: the one question a call transport asks the core. */
 export interface CallService {
@@ -151,7 +152,8 @@ export function createCallService(deps: CallServiceDeps): CallService {
       }
       const identities = call.identities ?? [];
       if (carriesSignedPassport(identities)) return extendSigned(call, identities, target);
-      const input: Record<string, unknown> = { orig: partyOf(callingAddress(call)), dest: called === undefined ? undefined : 'tn' in called ? { tn: [called.tn] } : { uri: [called.uri] } };
+      const orig = partyOf(callingAddress(call));
+      const input: Record<string, unknown> = { orig, dest: called === undefined ? undefined : 'tn' in called ? { tn: [called.tn] } : { uri: [called.uri] } };
       // The signalling's requested attestation and origid are the request's own (validated and capped by the
       // signer as a body's); the X-Attestation override still wins over the attestation.
       if (call.attestationInfo !== undefined) input.attest = call.attestationInfo;
@@ -169,7 +171,8 @@ export function createCallService(deps: CallServiceDeps): CallService {
       const signed = attempt.value;
       const routes = await routesFor(signed.accountId, signed.dest.tn?.[0], target);
       if (routes.length === 0) return nowhere(signed.accountId);
-      return { outcome: 'signed', accountId: signed.accountId, routes, signed };
+      const rph = await signPriority(signing, call, orig, signed);
+      return rph === undefined ? { outcome: 'signed', accountId: signed.accountId, routes, signed } : { outcome: 'signed', accountId: signed.accountId, routes, signed, rph };
     },
 
     async verifyCall(call) {
@@ -204,6 +207,8 @@ export function createCallService(deps: CallServiceDeps): CallService {
       const input: Record<string, unknown> = { identity: identities, from: calling ?? '', to: call.to };
       if (calledNow !== undefined) input.ruri = calledNow;
       if (call.date?.readable) input.time = call.date.sec;
+      const resourcePriority = resourcePriorityToJudge(call);
+      if (resourcePriority !== undefined) input.resourcePriority = resourcePriority;
       const attempt = await verifier.attempt({ token: call.token, sourceAddress: call.sourceAddress, transport: call.transport, input });
       const accountId = attempt.caller?.accountId;
       if (!attempt.ok) {
@@ -215,7 +220,8 @@ export function createCallService(deps: CallServiceDeps): CallService {
       const verified = attempt.value;
       const verdict: CallVerdict = verified.ok ? { verstat: verified.verstat } : { verstat: verified.verstat, failure: { sip: verified.sip, stop } };
       const outcome = verified.ok ? 'verified' : 'verify-failed';
-      return { outcome, accountId, routes: await onward(accountId, verdict), verdict, callingTn, verified };
+      const priority = honouredPriority(resourcePriority, verified);
+      return { outcome, accountId, routes: await onward(accountId, verdict), verdict, callingTn, verified, ...(priority === undefined ? {} : { priority }) };
     },
   };
 }

@@ -3,6 +3,7 @@ import type { CallerClaim } from '../identify.js';
 import type { Route } from '../routing.js';
 import type { SbcDialect } from '../sbc-dialect.js';
 import type { DivSignResult } from '../div/div-passport.js';
+import type { RphSignResult } from '../rph/rph-passport.js';
 import type { CallDate, SignResult } from '../types.js';
 import type { VerifyResult, VerifySipCode, Verstat } from '../verify/verify-result.js';
 
@@ -37,6 +38,10 @@ export interface Call extends CallerClaim {
   historyInfo?: readonly string[];
   /** Diversion entries (RFC 5806 §4), one per entry, in the order received (the latest diversion on top). */
   diversion?: readonly string[];
+  /** Resource-Priority header values as received (RFC 4412 §3.1, each a comma list): a priority call (RFC 8443). */
+  resourcePriority?: readonly string[];
+  /** The SIP Priority header (RFC 3261 §20.26); `psap-callback` is signed as sph (RFC 9027 §4). */
+  priority?: string;
 }
 
 /** How the node treats calls it cannot sign or that fail verification: settings, not per-call input. */
@@ -82,6 +87,11 @@ interface VerifiedFacts extends CallFacts {
   verdict: CallVerdict;
   /** The calling number in canonical form, where a verstat is written; undefined when the caller has none. */
   callingTn: string | undefined;
+  /**
+   * For a call with Resource-Priority: the values an rph PASSporT of the call authorises (honoured) and the rest (RFC 8443
+   * §5: not to be honoured). Undefined when the call has no Resource-Priority.
+   */
+  priority?: { honoured: string[]; notHonoured: string[] };
 }
 
 /**
@@ -98,7 +108,7 @@ interface VerifiedFacts extends CallFacts {
  * - `identity-required`: no Identity and the policy requires one (RFC 8224 §6.2.2: 428).
  */
 export type CallResult =
-  | (CallFacts & { outcome: 'signed'; accountId: string; signed: SignResult })
+  | (CallFacts & { outcome: 'signed'; accountId: string; signed: SignResult; /** The rph PASSporT of a priority call (call-priority.ts). */ rph?: RphSignResult })
   | (CallFacts & { outcome: 'forwarded'; accountId: string; div: DivSignResult; received: readonly string[] })
   | (CallFacts & { outcome: 'transit'; accountId: string; received: readonly string[] })
   | (CallFacts & { outcome: 'refused'; error: CallRefusal })

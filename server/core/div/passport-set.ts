@@ -1,6 +1,8 @@
 import type { JudgedClaims } from '../verify/passport-decode.js';
 import type { ChainProblem, PassportKind, TokenVerdict, Verstat } from '../verify/verify-result.js';
 import type { JudgedDiv } from './div-claims.js';
+import type { JudgedRph } from '../rph/rph-claims.js';
+import type { PriorityVerdict, RphJudgement } from '../rph/rph-verdict.js';
 
 // The kinds and chain problems are part of every verify result (verify-result.ts); re-exported for the div code.
 export type { ChainProblem, ChainProblemReason, PassportKind } from '../verify/verify-result.js';
@@ -18,7 +20,8 @@ interface PassportBase {
 export type PassportVerdict =
   | (PassportBase & { kind: 'shaken'; result: PassportOutcome<JudgedClaims> })
   | (PassportBase & { kind: 'div' | 'div-o'; result: PassportOutcome<JudgedDiv>; /** 1-based hop in the chain; undefined when off the chain. */ hop: number | undefined })
-  | (PassportBase & { kind: 'rph' | 'rcd' | 'other'; result: { ok: null; detail: string } });
+  | (PassportBase & { kind: 'rph'; result: PassportOutcome<JudgedRph>; /** What it does for the call (RFC 8443 §5); set once the shaken PASSporT is judged. */ rph: RphJudgement | undefined })
+  | (PassportBase & { kind: 'rcd' | 'other'; result: { ok: null; detail: string } });
 
 /** One PASSporT's own verdict (signature, certificate, freshness, claims): the verifier's per-token result. */
 export type PassportOutcome<T> = TokenVerdict<T>;
@@ -37,6 +40,11 @@ export interface CallPassportsVerdict {
   reason?: string;
   /** The header whose own failure decided the verdict; undefined when none failed (a chain problem, or passed). */
   failedIndex?: number;
+  /**
+   * The priority the call may be given (rph PASSporTs, RFC 8443): set when it carries one or names Resource-Priority
+   * values. Never part of verstat: an rph vouches for priority, not for the calling number.
+   */
+  priority?: PriorityVerdict;
 }
 
 /** How many div hops are followed. French regulation asks for up to five; RFC 8946 sets no limit. */

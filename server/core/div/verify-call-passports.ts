@@ -5,6 +5,8 @@ import type { TokenVerifier } from '../verify/token-verifier.js';
 import { DIV_PROFILE, judgeDivClaims, type JudgedDiv } from './div-claims.js';
 import { linkDivChain } from './div-chain.js';
 import { DIV_O_PROFILE, withNestedPassports } from './nested-passports.js';
+import { RPH_PROFILE } from '../rph/rph-claims.js';
+import { judgeRph, priorityOf } from '../rph/rph-verdict.js';
 import { MAX_DIV_HOPS, type CallPassportsVerdict, type ChainProblem, type PassportOutcome, type PassportVerdict } from './passport-set.js';
 
 /** A call's PASSporTs as a transport hands them over. */
@@ -20,6 +22,8 @@ export interface CallPassportsRequest {
   origTn?: string;
   /** The SIP Date in seconds, checked for freshness with each PASSporT. */
   dateSec?: number;
+  /** The call's Resource-Priority r-values (RFC 4412), lower-case: reported as authorised or not by its rph PASSporTs. */
+  resourcePriority?: readonly string[];
 }
 
 /** A failed div's claims as received, judged only for placing it in the chain (its own verdict stays failed). */
@@ -34,6 +38,8 @@ function divForLinking(r: PassportOutcome<JudgedDiv>): JudgedDiv | undefined {
  * Verifies all of a call's PASSporTs (shaken plus div, RFC 8946) and decides the call:
  *  1. each Identity header is judged on its own by the verifier's single-PASSporT pipeline (signature,
  *     certificate chain, revocation, freshness; RFC 8224 §6.2); rcd and unknown ppt are listed, not judged;
+ *     an rph (RFC 8443) is judged too, then against the shaken PASSporT and the caller (rph/rph-verdict.ts): it
+ *     decides the call's `priority`, and its failure never changes the verstat;
  *  2. the shaken and div PASSporTs are linked into one chain whatever order they arrived in (div-chain.ts);
  *  3. verstat (3GPP TS 24.229, STANDARDS.md): TN-Validation-Failed when any judged PASSporT fails its
  *     signature or certificate; else No-TN-Validation when any fails otherwise (stale, malformed, orig) or the
@@ -62,7 +68,8 @@ export async function verifyReadPassports(verifier: TokenVerifier, read: ReadIde
         const profile = kind === 'div' ? DIV_PROFILE : DIV_O_PROFILE;
         return { index, ...where, kind, ppt, hop: undefined, result: await verifier.verifyToken(ident, profile, request.dateSec, emptyChecks()) };
       }
-      return { index, ...where, kind, ppt, result: { ok: null, detail: kind === 'rcd' || kind === 'rph' ? `${kind} PASSporTs are not judged yet` : `ppt ${ppt ?? '(none)'} is not supported; ignored (RFC 8224 §6.2)` } };
+      if (kind === 'rph') return { index, ...where, kind, ppt, rph: undefined, result: await verifier.verifyToken(ident, RPH_PROFILE, request.dateSec, emptyChecks()) };
+      return { index, ...where, kind, ppt, result: { ok: null, detail: kind === 'rcd' ? 'rcd PASSporTs are not judged yet' : `ppt ${ppt ?? '(none)'} is not supported; ignored (RFC 8224 §6.2)` } };
     }),
   );
 
@@ -91,6 +98,11 @@ export async function verifyReadPassports(verifier: TokenVerifier, read: ReadIde
     }
   }
 
+  // RFC 8443: each rph is judged on its own, then against the call; it decides the call's priority, never its verstat.
+  const rphs = passports.filter((p): p is Extract<PassportVerdict, { kind: 'rph' }> => p.kind === 'rph');
+  const shakenClaims = shakens.length === 1 ? (shakens[0]!.result.ok ? shakens[0]!.result.value : shakenForLinking(shakens[0]!.result)) : undefined;
+  const judgements = rphs.map((p) => (p.rph = judgeRph(p.result, shakenClaims, request.origTn)));
+
   const judged = [...shakens, ...divs].map((p) => p.result);
   const failures = judged.filter((r) => !r.ok);
   let verstat: Verstat = 'TN-Validation-Passed';
@@ -109,6 +121,7 @@ export async function verifyReadPassports(verifier: TokenVerifier, read: ReadIde
   const verdict: CallPassportsVerdict = { verstat, ok: verstat === 'TN-Validation-Passed', passports, chain, problems };
   if (reason !== undefined) verdict.reason = reason;
   if (failedIndex !== undefined) verdict.failedIndex = failedIndex;
+  if (rphs.length > 0 || request.resourcePriority !== undefined) verdict.priority = priorityOf(rphs.map((p, i) => ({ result: p.result, judgement: judgements[i]! })), request.resourcePriority);
   return verdict;
 }
 

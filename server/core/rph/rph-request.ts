@@ -12,8 +12,14 @@ export interface RphRequest {
   iat?: number;
 }
 
-// RFC 4412 §3.1: r-value = namespace "." r-priority; both are tokens of these characters (compared case-insensitively).
+// RFC 4412 §3.1: r-value = namespace "." r-priority, each 1*( alphanum / "-" / "!" / "%" / "*" / "_" / "+" / "`" /
+// "'" / "~" ) (token-nodot); compared case-insensitively, so held lower-case.
 const R_VALUE = /^[a-z0-9!%*_+`'~-]+\.[a-z0-9!%*_+`'~-]+$/;
+
+/** A lower-cased string is an RFC 4412 §3.1 r-value of sane length. */
+export function isRValue(value: string): boolean {
+  return value.length <= MAX_R_VALUE && R_VALUE.test(value);
+}
 const MAX_AUTH = 10;
 const MAX_R_VALUE = 64;
 // RFC 9027 §4: the one SIP Priority value an rph PASSporT carries, for a PSAP's call-back.
@@ -32,7 +38,7 @@ function parseAuth(raw: unknown): string[] {
   const auth: string[] = [];
   list.forEach((v, i) => {
     const value = typeof v === 'string' ? v.trim().toLowerCase() : undefined;
-    if (value === undefined || value.length > MAX_R_VALUE || !R_VALUE.test(value)) {
+    if (value === undefined || !isRValue(value)) {
       throw new ShakenError('ERR_REQ_FIELD_INVALID', 'each rph.auth value must be a Resource-Priority r-value namespace.priority (RFC 4412), e.g. "ets.0"', { field: `rph.auth[${i}]` });
     }
     if (!auth.includes(value)) auth.push(value);
@@ -40,12 +46,31 @@ function parseAuth(raw: unknown): string[] {
   return auth;
 }
 
+// RFC 5031 §4.2: the emergency service URN and its sub-services (urn:service:sos.police, ...), lower-case.
+const SOS_URN = /^urn:service:sos(\.[a-z0-9-]{1,32}){0,4}$/;
+
+/**
+ * `dest` as for a shaken PASSporT, plus the emergency service URN: RFC 9027 §3 has an `esnet` rph PASSporT's dest be
+ * either the dial string (911, 112: a tn) or `urn:service:sos` (RFC 5031), which a shaken dest (sip/sips/tel) refuses.
+ */
+function parseRphDest(raw: unknown): Dest {
+  const uris = typeof raw === 'object' && raw !== null && Array.isArray((raw as Record<string, unknown>).uri) ? ((raw as Record<string, unknown>).uri as unknown[]) : undefined;
+  const isSos = (v: unknown) => typeof v === 'string' && SOS_URN.test(v.trim().toLowerCase());
+  if (uris === undefined || !uris.some(isSos)) return parseDest(raw);
+  const sos = uris.filter(isSos).map((v) => (v as string).trim().toLowerCase());
+  const rest = uris.filter((v) => !isSos(v));
+  const others: Record<string, unknown> = { ...(raw as Record<string, unknown>), uri: rest };
+  const hasTn = Array.isArray(others.tn) && others.tn.length > 0;
+  const dest = rest.length > 0 || hasTn ? parseDest(others) : {};
+  return { ...dest, uri: [...(dest.uri ?? []), ...sos] };
+}
+
 /** `{orig, dest, rph: {auth: [...]}, sph?, iat?}` → a canonical `RphRequest`, or a ShakenError naming the first bad field. */
 export function parseRphInput(input: unknown): RphRequest {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new ShakenError('ERR_REQ_MALFORMED', 'request must be a JSON object');
   const body = input as Record<string, unknown>;
   const orig = parseOrig(body.orig);
-  const dest = parseDest(body.dest);
+  const dest = parseRphDest(body.dest);
   const rph = body.rph;
   if (rph === undefined || rph === null) throw new ShakenError('ERR_REQ_FIELD_MISSING', 'rph is required: {"auth":["ets.0"]}', { field: 'rph' });
   if (typeof rph !== 'object' || Array.isArray(rph)) throw new ShakenError('ERR_REQ_FIELD_INVALID', 'rph must be an object {"auth":["ets.0"]}', { field: 'rph' });

@@ -1,4 +1,5 @@
 import type { CallPassportsVerdict, PassportVerdict } from '../div/passport-set.js';
+import type { RphJudgement } from '../rph/rph-verdict.js';
 import type { ShakenClaims } from '../types.js';
 import { emptyChecks, failed, type CallReport, type ChainProblemReason, type PassportReport, type VerifyChecks, type VerifyFailed, type VerifyReason, type VerifyResult } from './verify-result.js';
 
@@ -41,7 +42,19 @@ function reportOf(p: PassportVerdict): PassportReport {
     if (v.x5u !== undefined) r.x5u = v.x5u;
     r.checks = v.checks;
   }
+  if (p.kind === 'rph' && p.rph !== undefined) r.rph = rphReport(p.result, p.rph);
   return r;
+}
+
+/** An rph PASSporT's report: its r-values (as judged, else as received when they read) and its judgement. */
+function rphReport(v: Extract<PassportVerdict, { kind: 'rph' }>['result'], judgement: RphJudgement): NonNullable<PassportReport['rph']> {
+  const received = !v.ok && typeof v.claims === 'object' && v.claims !== null ? (v.claims as { rph?: { auth?: unknown }; sph?: unknown }) : undefined;
+  const rawAuth = v.ok ? v.value.auth : received?.rph?.auth;
+  const auth = Array.isArray(rawAuth) ? rawAuth.filter((a): a is string => typeof a === 'string').map((a) => a.toLowerCase()) : [];
+  const report: NonNullable<PassportReport['rph']> = { auth, agreesWithShaken: judgement.agreesWithShaken, agreesWithCaller: judgement.agreesWithCaller, authorizes: judgement.authorizes };
+  const sph = v.ok ? v.value.sph : typeof received?.sph === 'string' ? received.sph : undefined;
+  if (sph !== undefined) report.sph = sph;
+  return report;
 }
 
 function headerName(p: PassportVerdict): string {
@@ -61,6 +74,7 @@ function headerName(p: PassportVerdict): string {
  */
 export function callVerifyResult(v: CallPassportsVerdict, calledTnKnown: boolean): VerifyResult {
   const call: CallReport = { passports: v.passports.map(reportOf), chain: v.chain, problems: v.problems };
+  if (v.priority !== undefined) call.priority = v.priority;
   const shaken = v.passports.find((p): p is Extract<PassportVerdict, { kind: 'shaken' }> => p.kind === 'shaken');
 
   if (v.failedIndex !== undefined) {

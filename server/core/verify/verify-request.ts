@@ -1,4 +1,5 @@
 import { ShakenError } from '../errors.js';
+import { parseResourcePriority } from '../rph/resource-priority.js';
 import { tnFromAddress } from '../tn.js';
 import { MAX_IDENTITY_HEADERS } from './identity-header.js';
 
@@ -17,6 +18,11 @@ export interface VerifyRequest {
   ruri?: string;
   /** The SIP Date header in seconds since the epoch; checked for freshness when given (RFC 8224 §6.2.1). */
   dateSec?: number;
+  /**
+   * The call's Resource-Priority r-values (RFC 4412), lower-case: the result says which of them the call's rph
+   * PASSporTs authorise (RFC 8443). Given, the call is judged as a call (with `call.priority`) even with one header.
+   */
+  resourcePriority?: string[];
 }
 
 function numberField(body: Record<string, unknown>, names: readonly string[]): { name: string; value: unknown } | undefined {
@@ -56,7 +62,8 @@ function identityAbsent(identity: unknown): boolean {
 }
 
 /**
- * Checks a verification request body: `{identity, pai?|from?|orig?, to?|dest?, ruri?, time?|date?}` (see docs/verification.md).
+ * Checks a verification request body: `{identity, pai?|from?|orig?, to?|dest?, ruri?, time?|date?, resourcePriority?}`
+ * (see docs/verification.md).
  * A malformed request is the caller's error (ShakenError, HTTP 400); a bad token in a well-formed request is
  * a verification outcome, judged later.
  */
@@ -106,5 +113,6 @@ function partiesOf(body: Record<string, unknown>): Omit<VerifyRequest, 'identity
     if (!Number.isFinite(ms)) throw new ShakenError('ERR_REQ_FIELD_INVALID', 'date must be a SIP Date header value (RFC 7231 IMF-fixdate)', { field: 'date' });
     request.dateSec = Math.floor(ms / 1000);
   }
+  if (body.resourcePriority !== undefined && body.resourcePriority !== null) request.resourcePriority = parseResourcePriority(body.resourcePriority, 'resourcePriority');
   return request;
 }

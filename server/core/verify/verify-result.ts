@@ -172,8 +172,8 @@ export interface VerifyFailed {
 
 /**
  * The kinds of PASSporT a call may carry (RFC 8224 §6.2: several Identity headers, each judged on its own).
- * `div-o` (RFC 8946 §5) is judged as a div and its nested PASSporT as one more; `rcd` (RFC 9795) is recognised
- * but not judged yet; `other` is any ppt this verifier
+ * `div-o` (RFC 8946 §5) is judged as a div and its nested PASSporT as one more; `rph` (RFC 8443) is judged and
+ * decides the call's priority, not its verstat; `rcd` (RFC 9795) is recognised but not judged yet; `other` is any ppt this verifier
  * does not support, which RFC 8224 §6.2 lets a verifier ignore.
  */
 export const PASSPORT_KINDS = ['shaken', 'div', 'div-o', 'rph', 'rcd', 'other'] as const;
@@ -226,6 +226,12 @@ export interface PassportReport {
   cert?: VerifiedCert;
   checks?: VerifyChecks;
   warnings?: string[];
+  /**
+   * For an rph PASSporT (RFC 8443): the r-values it vouches for (lower-case; when its claims decoded), and what it
+   * does for the call (rph/rph-verdict.ts): whether it agrees with the shaken PASSporT and the caller, and whether it
+   * authorises the call's priority (only when it passed and agrees).
+   */
+  rph?: { auth: string[]; sph?: string; agreesWithShaken: boolean | null; agreesWithCaller: boolean | null; authorizes: boolean };
 }
 
 /**
@@ -237,6 +243,11 @@ export interface CallReport {
   /** Indexes (as received) of the shaken and the div PASSporTs in chain order: shaken, hop 1, hop 2, … */
   chain: number[];
   problems: ChainProblem[];
+  /**
+   * The priority the call may be given, from its rph PASSporTs (RFC 8443 §5, RFC 9027): present when it carries one or
+   * the request named Resource-Priority values. It never changes verstat.
+   */
+  priority?: { authorized: string[]; sph?: string; unauthorized?: string[] };
 }
 
 /** One PASSporT judged on its own (any ppt): its judged claims and certificate, or the failure. */

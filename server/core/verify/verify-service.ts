@@ -212,7 +212,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
    */
   async function verifyChain(request: VerifyRequest, read: ReadIdentities): Promise<VerifyResult> {
     const calledTn = request.ruri ?? request.destTn?.[0];
-    const verdict = await verifyReadPassports({ verifyToken }, read, { calledTn, origTn: request.origTn, dateSec: request.dateSec });
+    const verdict = await verifyReadPassports({ verifyToken }, read, { calledTn, origTn: request.origTn, dateSec: request.dateSec, resourcePriority: request.resourcePriority });
     return callVerifyResult(verdict, calledTn !== undefined);
   }
 
@@ -222,7 +222,8 @@ export function createVerifier(deps: VerifierDeps): Verifier {
 
   /** One call's verification over its Identity headers, read once by the caller. */
   async function verifyRead(request: VerifyRequest, read: ReadIdentities): Promise<VerifyResult> {
-    if (read.total > 1 || read.kinds.includes('div') || read.kinds.includes('div-o')) return verifyChain(request, read);
+    // A priority call (an rph PASSporT, or Resource-Priority values to judge, RFC 8443) is judged as a call too.
+    if (read.total > 1 || read.kinds.some((k) => k === 'div' || k === 'div-o' || k === 'rph') || request.resourcePriority !== undefined) return verifyChain(request, read);
     const checks = emptyChecks();
 
     const selected = selectShaken(read);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AccountRecord } from '../../core/ports.js';
+import { parseRphNamespaces } from '../../core/rph/rph-namespaces.js';
 import { createAccount, updateAccount } from '../../manage/accounts.js';
 import { createApiKey, revokeApiKey } from '../../manage/api-keys.js';
 import { importCredential } from '../../manage/credentials.js';
@@ -59,7 +60,12 @@ export function registerAccountRoutes(api: FastifyInstance, ctx: DashboardContex
   api.patch<Params>('/accounts/:id', async (request) => {
     const before = await writableAccount(store, userOf(request), request.params.id);
     const b = bodyOf(request);
-    const change = { defaultAttest: b.defaultAttest, maxAttest: b.maxAttest, tokenTtlSec: b.tokenTtlSec, policyMode: b.policyMode, nonNumericOrig: b.nonNumericOrig, enabled: b.enabled };
+    const user = userOf(request);
+    // The priority-call right (RFC 8443) is granted by an admin only, never by the account's own operators; the
+    // settings form sends the current grant back unchanged, which anyone who may write the account may do.
+    const rphNamespaces = b.rphNamespaces === undefined ? undefined : parseRphNamespaces(b.rphNamespaces);
+    if (rphNamespaces !== undefined && rphNamespaces.join(',') !== (before.rphNamespaces ?? []).join(',')) requireAdmin(user);
+    const change = { defaultAttest: b.defaultAttest, maxAttest: b.maxAttest, tokenTtlSec: b.tokenTtlSec, policyMode: b.policyMode, nonNumericOrig: b.nonNumericOrig, rphNamespaces, enabled: b.enabled };
     const a = await updateAccount(store, before, change);
     const changed = Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined));
     await audit(ctx, request, { action: 'account.update', target: `account:${a.id}`, accountId: a.id, detail: changed });

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { ERROR_CODES } from '../../core/errors.js';
 import { signResponseSchema } from './sign.js';
 import { signDivResponseSchema } from './sign-div.js';
+import { signRphResponseSchema } from './sign-rph.js';
 import { routingResponseSchema } from './routing.js';
 import { VERIFY_OPENAPI_PATHS } from './verify-openapi.js';
 
@@ -57,6 +58,34 @@ const signDivRequest = {
     ppt: { type: 'string', enum: ['div', 'div-o'], description: 'div (default), or div-o: the PASSporT this hop diverts is nested in the opt claim (RFC 8946 §5); identity form only.' },
   },
 };
+
+/** RFC 8443 §3 (and RFC 9027 §3, §4): an rph PASSporT for a priority call, signed only for granted namespaces. */
+const signRphRequest = {
+  type: 'object',
+  required: ['orig', 'dest', 'rph'],
+  properties: {
+    orig: target('The calling party (RFC 9027 §3: for an esnet call-back, the PSAP\'s number).'),
+    dest: { type: 'object', description: 'At least one tn or uri (RFC 9027 §3: an emergency call goes to a dial string such as 911, or uri urn:service:sos).', properties: { tn: { type: 'array', items: tn }, uri: { type: 'array', items: { type: 'string' } } } },
+    rph: {
+      type: 'object',
+      required: ['auth'],
+      properties: {
+        auth: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 10,
+          items: { type: 'string', pattern: "^[A-Za-z0-9!%*_+`'~-]+\\.[A-Za-z0-9!%*_+`'~-]+$", example: 'ets.0' },
+          description: 'The Resource-Priority r-values of the call (RFC 4412 §3.1 `namespace.priority`); compared case-insensitively, signed lower-case. Every namespace must be granted to the account (ets, wps, esnet).',
+        },
+      },
+    },
+    sph: { type: 'string', enum: ['psap-callback'], description: 'The SIP Priority value of a PSAP call-back (RFC 9027 §4).' },
+    iat: { type: 'integer', description: 'Seconds since the epoch; defaults to now; must be within the account token TTL of now.' },
+  },
+  example: { orig: { tn: '14045266060' }, dest: { tn: ['12025550199'] }, rph: { auth: ['ets.0', 'wps.0'] } },
+};
+const RPH_IDENTITY_EXAMPLE =
+  'eyJhbGciOiJFUzI1NiIsInBwdCI6InJwaCIsInR5cCI6InBhc3Nwb3J0IiwieDV1IjoiaHR0cHM6Ly9zdGkuZXhhbXBsZS5uZXQvY2VydHMvc3AucGVtIn0.eyJkZXN0Ijp7InRuIjpbIjEyMDI1NTUwMTk5Il19LCJpYXQiOjE3NjUwMDAwMDAsIm9yaWciOnsidG4iOiIxNDA0NTI2NjA2MCJ9LCJycGgiOnsiYXV0aCI6WyJldHMuMCIsIndwcy4wIl19fQ.c2lnbmF0dXJl;info=<https://sti.example.net/certs/sp.pem>;alg=ES256;ppt=rph';
 
 export const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
@@ -126,6 +155,32 @@ export const OPENAPI_DOCUMENT = {
           400: errorResponse('Invalid input; `field` names it (`identity`, `div`, `dest.tn[0]`, `iat`)'),
           401: errorResponse('Missing or invalid API key'),
           403: errorResponse('Revoked key, disabled account, or div refused by the enforce policy (a div number outside the inventory, a gateway key)'),
+          409: errorResponse('The account has no usable credential'),
+          413: errorResponse('Body too large'),
+          415: errorResponse('Content-Type is not application/json'),
+          503: errorResponse('Key store or store unavailable'),
+        },
+      },
+    },
+    '/api/stir-shaken/rph': {
+      post: {
+        summary: 'Sign an rph PASSporT for a priority call (RFC 8443): returns an Identity header with ppt=rph to send beside the shaken one',
+        description: 'Refused (403 ERR_ATTEST_REFUSED, field rph.auth) unless an operator granted the account every Resource-Priority namespace asked for. See docs/priority-calls.md.',
+        security: [{ apiKey: [] }],
+        requestBody: { required: true, content: { 'application/json': { schema: signRphRequest } } },
+        responses: {
+          200: {
+            description: 'Signed',
+            content: {
+              'application/json': {
+                schema: signRphResponseSchema,
+                example: { identity: RPH_IDENTITY_EXAMPLE, rph: { auth: ['ets.0', 'wps.0'] }, dest: { tn: ['12025550199'] }, orig: { tn: '14045266060' }, iat: 1765000000, x5u: 'https://sti.example.net/certs/sp.pem' },
+              },
+            },
+          },
+          400: errorResponse('Invalid input; `field` names it (`rph`, `rph.auth`, `rph.auth[1]`, `sph`, `dest.tn[0]`, `iat`)'),
+          401: errorResponse('Missing or invalid API key'),
+          403: errorResponse('Revoked key, disabled account, or rph refused: the account was not granted a namespace asked for (ERR_ATTEST_REFUSED, field rph.auth)'),
           409: errorResponse('The account has no usable credential'),
           413: errorResponse('Body too large'),
           415: errorResponse('Content-Type is not application/json'),

@@ -13,6 +13,7 @@ function callJson(call: CallReport) {
     passports: call.passports.map((p) => ({ ...p, ...(p.cert === undefined ? {} : { cert: certJson(p.cert) }), ...(p.sip === undefined ? {} : { reasonPhrase: SIP_REASON_PHRASE[p.sip] }) })),
     chain: call.chain,
     problems: call.problems,
+    ...(call.priority === undefined ? {} : { priority: call.priority }),
   };
 }
 

@@ -9,6 +9,7 @@ import { requestLogJournal } from './006-request-log-journal.js';
 import { hostedX5uPaths } from './007-hosted-x5u-paths.js';
 import { loginAttempts } from './008-login-attempts.js';
 import { requestLogPassports } from './009-request-log-passports.js';
+import { rphNamespaces } from './010-rph-namespaces.js';
 import { sipSourceDialects } from './011-sip-source-dialects.js';
 
 /**
@@ -26,6 +27,7 @@ export function migrationProvider(engine: StoreEngine): MigrationProvider {
     '007-hosted-x5u-paths': hostedX5uPaths,
     '008-login-attempts': loginAttempts,
     '009-request-log-passports': requestLogPassports,
+    '010-rph-namespaces': rphNamespaces,
     '011-sip-source-dialects': sipSourceDialects,
   };
   return { getMigrations: async () => migrations };

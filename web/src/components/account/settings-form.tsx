@@ -1,10 +1,16 @@
 import { useEffect, useState } from 'preact/hooks';
 import { AttestOptions } from '../../pages/accounts.js';
-import { useApp } from '../../session.js';
+import { isAdmin, useApp } from '../../session.js';
 import type { Account, Attest } from '../../types.js';
 import { ErrorMessage, Notice } from '../status.js';
 
 const RANK: Record<Attest, number> = { A: 3, B: 2, C: 1 };
+/** The namespaces the service grants (server/core/rph/rph-namespaces.ts), with what each is for. */
+const RPH_NAMESPACES: [string, string][] = [
+  ['ets', 'ets — Government Emergency Telecommunications Service'],
+  ['wps', 'wps — Wireless Priority Service'],
+  ['esnet', 'esnet — emergency-services networks (RFC 9027)'],
+];
 const TTL_MAX = 86_400;
 
 /** The checks the backend also makes, so that a mistake is explained before a round trip. */
@@ -21,6 +27,7 @@ interface Draft {
   tokenTtlSec: string;
   policyMode: string;
   nonNumericOrig: string;
+  rphNamespaces: string[];
   enabled: boolean;
 }
 
@@ -30,11 +37,16 @@ const draftOf = (a: Account): Draft => ({
   tokenTtlSec: String(a.tokenTtlSec),
   policyMode: a.policyMode,
   nonNumericOrig: a.nonNumericOrig,
+  rphNamespaces: a.rphNamespaces ?? [],
   enabled: a.enabled,
 });
 
 export function SettingsForm({ account, base, writable, onSaved }: { account: Account; base: string; writable: boolean; onSaved(): void }) {
-  const { api } = useApp();
+  const { api, user } = useApp();
+  // Only an admin grants the priority-call right; others see it read-only.
+  const grants = isAdmin(user);
+  const toggleRph = (ns: string, on: boolean) =>
+    set('rphNamespaces', RPH_NAMESPACES.map(([n]) => n).filter((n) => (n === ns ? on : draft.rphNamespaces.includes(n))));
   const [draft, setDraft] = useState<Draft>(() => draftOf(account));
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
@@ -92,6 +104,17 @@ export function SettingsForm({ account, base, writable, onSaved }: { account: Ac
             <option value="C">sign with C</option>
             <option value="refuse">refuse</option>
           </select>
+          <span id="set-rph-label">Priority calls (rph)</span>
+          <div role="group" aria-labelledby="set-rph-label" aria-describedby="set-rph-help">
+            {RPH_NAMESPACES.map(([ns, label]) => (
+              <label class="check" key={ns}>
+                <input type="checkbox" name={`rph-${ns}`} checked={draft.rphNamespaces.includes(ns)} disabled={!grants} onChange={(e) => toggleRph(ns, e.currentTarget.checked)} /> {label}
+              </label>
+            ))}
+            <span id="set-rph-help" class="help">
+              Resource-Priority namespaces this account may sign rph PASSporTs for (RFC 8443).{grants ? '' : ' Only an admin may change them.'}
+            </span>
+          </div>
           <span />
           <label class="check">
             <input type="checkbox" checked={draft.enabled} onChange={(e) => set('enabled', e.currentTarget.checked)} /> Enabled (calls are signed)
