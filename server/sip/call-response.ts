@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { CallResult } from '../core/call/call.js';
 import { SIP_REASON_PHRASE } from '../core/verify/verify-result.js';
+import { identityOf } from './call-identities.js';
 import { contactHeader } from './contact.js';
 import { inDialect } from './dialect-response.js';
 import { SIP_STATUS, type SipStatus } from './errors.js';
@@ -28,19 +29,11 @@ function plainResponseOf(result: CallResult, opts: CallResponseOptions): Respons
   switch (result.outcome) {
     case 'signed':
       if (!contact) throw new Error('the core returned a signed call without routes');
-      // RFC 8443 §5: a priority call's rph PASSporT in its own Identity header, beside the shaken one.
-      return { ...MOVED, headers: [contact, `Identity: ${result.signed.identity}`, ...(result.rph === undefined ? [] : [`Identity: ${result.rph.identity}`])] };
+      return { ...MOVED, headers: [contact, ...identityOf(result).map((value) => `Identity: ${value}`)] };
     case 'forwarded':
-    case 'transit': {
+    case 'transit':
       if (!contact) throw new Error(`the core returned a ${result.outcome} call without routes`);
-      // RFC 8224 §6.2 / RFC 8946 §5: a call carries several Identity header fields, each judged on its own; the
-      // ones it arrived with go on as received (one field per field received, a comma-joined one still joined,
-      // in order: the core read each as a PASSporT), then this hop's div. No History-Info or Diversion entry is
-      // added: the retargeting was done, and recorded, by whoever changed the Request-URI before us.
-      const identity = result.received.map((value) => `Identity: ${value}`);
-      if (result.outcome === 'forwarded') identity.push(`Identity: ${result.div.identity}`);
-      return { ...MOVED, headers: [contact, ...identity] };
-    }
+      return { ...MOVED, headers: [contact, ...identityOf(result).map((value) => `Identity: ${value}`)] };
     case 'refused': {
       // Never silence (STANDARDS.md): the Reason names the code, never the error's text, which may quote input.
       const status = SIP_STATUS[result.error.code];

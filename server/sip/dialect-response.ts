@@ -1,5 +1,6 @@
 import type { CallResult } from '../core/call/call.js';
 import type { SbcDialect } from '../core/sbc-dialect.js';
+import { identityOf } from './call-identities.js';
 import { contactHeader } from './contact.js';
 import type { ResponseParts } from './response.js';
 
@@ -31,20 +32,6 @@ export function identityUriHeaders(identities: readonly string[]): string {
   return `?${identities.map((v) => `Identity=${escapeHvalue(v)}`).join('&')}`;
 }
 
-/** The Identity header values an answer carries, in the order it carries them. */
-function identitiesOf(result: CallResult): string[] {
-  switch (result.outcome) {
-    case 'signed':
-      return [result.signed.identity];
-    case 'forwarded':
-      return [...result.received, result.div.identity];
-    case 'transit':
-      return [...result.received];
-    default:
-      return [];
-  }
-}
-
 /** Header values we write must be one line of visible characters; anything else is left out, never copied. */
 const HEADER_TOKEN = /^[\x21-\x7e]{1,256}$/;
 
@@ -71,7 +58,7 @@ function attestationHeaders(result: CallResult): string[] {
 export function inDialect(plain: ResponseParts, result: CallResult, dialect: SbcDialect): ResponseParts {
   let headers = [...(plain.headers ?? [])];
   if (dialect.identityInContact && result.routes.length > 0) {
-    const identities = identitiesOf(result);
+    const identities = identityOf(result);
     if (identities.length > 0) headers = headers.map((h) => (h.startsWith('Contact: ') ? contactHeader(result.routes, identityUriHeaders(identities))! : h));
   }
   if (dialect.attestationHeaders) {

@@ -3,6 +3,7 @@ import { withSourceDialects } from '../../server/core/call/call-dialect.js';
 import type { Call, CallResult } from '../../server/core/call/call.js';
 import type { CallService } from '../../server/core/call/call-service.js';
 import type { DivSignResult } from '../../server/core/div/div-passport.js';
+import type { RphSignResult } from '../../server/core/rph/rph-passport.js';
 import { PLAIN_DIALECT, parseSbcDialect, type SbcDialect } from '../../server/core/sbc-dialect.js';
 import type { SignResult } from '../../server/core/types.js';
 import type { VerifyResult } from '../../server/core/verify/verify-result.js';
@@ -15,6 +16,7 @@ const OPTS = { onSignFailure: 'redirect', reasonProtocol: 'SIP' } as const;
 const PEER = { address: '192.0.2.10', port: 5060 };
 const SHAKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJhdHRlc3QiOiJBIn0.c2ln;info=<https://sti.example.net/x5u/ab12.pem>;alg=ES256;ppt=shaken';
 const DIV = 'eyJhbGciOiJFUzI1NiJ9.eyJkaXYiOnt9fQ.ZGl2;info=<https://sti.example.net/x5u/ab12.pem>;alg=ES256;ppt=div';
+const RPH = 'eyJhbGciOiJFUzI1NiJ9.eyJycGgiOnt9fQ.cnBo;info=<https://sti.example.net/x5u/ab12.pem>;alg=ES256;ppt=rph';
 const ROUTES = [{ uri: 'sip:tollfree-a.example.net' }, { uri: 'sip:tollfree-b.example.net;transport=tcp' }] as CallResult['routes'];
 
 const INVITE = parseMessage(
@@ -110,6 +112,9 @@ describe('SBC dialects in the SIP response builder', () => {
     });
     const forwarded = responseOf({ ...RESULTS.forwarded!, dialect: dialect({ identityInContact: true }) }, OPTS);
     expect(forwarded.headers).toEqual([`Contact: <sip:tollfree-a.example.net?Identity=${escapeHvalue(SHAKEN)}&Identity=${escapeHvalue(DIV)}>`, `Identity: ${SHAKEN}`, `Identity: ${DIV}`]);
+    // A priority call: the rph PASSporT rides in the Contact too, after the shaken one, as in the header fields.
+    const priority = responseOf({ ...RESULTS.signed!, routes: ROUTES.slice(0, 1), rph: { identity: RPH } as RphSignResult, dialect: dialect({ identityInContact: true }) }, OPTS);
+    expect(priority.headers).toEqual([`Contact: <sip:tollfree-a.example.net?Identity=${escapeHvalue(SHAKEN)}&Identity=${escapeHvalue(RPH)}>`, `Identity: ${SHAKEN}`, `Identity: ${RPH}`]);
   });
 
   it('identityInContact: a route with URI headers of its own gets the Identity joined with &', () => {
