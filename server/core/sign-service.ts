@@ -116,6 +116,22 @@ function destForLog(r: { dest: SignRequest['dest'] }): string {
   return [...(r.dest.tn ?? []), ...(r.dest.uri ?? [])].join(',');
 }
 
+/** What a signed shaken request adds to its log record: the attestation asked, applied and why, and the origid. */
+function noteShaken(entry: RequestLogRecord, result: SignResult): void {
+  entry.attestRequested = result.requestedAttest;
+  entry.attestApplied = result.attest;
+  entry.attestReason = result.attestReason;
+  entry.origid = result.origid;
+}
+
+/** A div carries the call's origid (ATIS-1000085) and no attestation. */
+function noteDiv(entry: RequestLogRecord, result: DivSignResult): void {
+  entry.origid = result.claims.origid ?? null;
+}
+
+/** An rph asserts priority only: no attestation, no origid. */
+function noteRph(): void {}
+
 export function createSigningService(deps: SigningServiceDeps): SigningService {
   const { directory, keys, clock } = deps;
   // The one hook for heartbeats: every record leaves through this sink, which sets a heartbeat's apart.
@@ -248,25 +264,16 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     return { identity: passport + rphIdentityParams(credential.x5u), passport, claims, x5u: credential.x5u, credentialId: credential.id, accountId: caller.accountId };
   }
 
-  function loggedRph(transport: Transport, work: (entry: RequestLogRecord) => Promise<RphSignResult>): Promise<RphSignResult> {
-    const entry = blankLogRecord('sign', transport, new Date(clock.now()));
-    return withRequestLog(log, entry, () => work(entry), () => {
-      entry.outcome = 'ok';
-    });
-  }
-
   function rphCall(call: RphCall, identified?: (caller: CallerContext) => void): Promise<RphSignResult> {
-    return loggedRph(call.transport, async (entry) => signRphRequest(await callerOf(call, entry, identified), entry, call.input, call.iatWindowSec));
+    return logged(call.transport, async (entry) => signRphRequest(await callerOf(call, entry, identified), entry, call.input, call.iatWindowSec), noteRph);
   }
 
-  function logged(transport: Transport, work: (entry: RequestLogRecord) => Promise<SignResult>): Promise<SignResult> {
+  /** One sign record per request, written once the work ends (ok with what `noteOk` adds, or its refusal). */
+  function logged<T>(transport: Transport, work: (entry: RequestLogRecord) => Promise<T>, noteOk: (entry: RequestLogRecord, result: T) => void): Promise<T> {
     const entry = blankLogRecord('sign', transport, new Date(clock.now()));
     return withRequestLog(log, entry, () => work(entry), (result) => {
       entry.outcome = 'ok';
-      entry.attestRequested = result.requestedAttest;
-      entry.attestApplied = result.attest;
-      entry.attestReason = result.attestReason;
-      entry.origid = result.origid;
+      noteOk(entry, result);
     });
   }
 
@@ -298,19 +305,11 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     return logged(call.transport, async (entry) => {
       const caller = await callerOf(call, entry, identified);
       return signRequest(caller, validated(entry, caller, call.input, call.headerAttest, call.date), call.iatWindowSec);
-    });
-  }
-
-  function loggedDiv(transport: Transport, work: (entry: RequestLogRecord) => Promise<DivSignResult>): Promise<DivSignResult> {
-    const entry = blankLogRecord('sign', transport, new Date(clock.now()));
-    return withRequestLog(log, entry, () => work(entry), (result) => {
-      entry.outcome = 'ok';
-      entry.origid = result.claims.origid ?? null;
-    });
+    }, noteShaken);
   }
 
   function divCall(call: DivCall, identified?: (caller: CallerContext) => void): Promise<DivSignResult> {
-    return loggedDiv(call.transport, async (entry) => signDivRequest(await callerOf(call, entry, identified), entry, call.input, call.iatWindowSec));
+    return logged(call.transport, async (entry) => signDivRequest(await callerOf(call, entry, identified), entry, call.input, call.iatWindowSec), noteDiv);
   }
 
   return {
@@ -323,10 +322,10 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
       return attempt((identified) => signCall(call, identified));
     },
     signAs(caller, input, headerAttest) {
-      return logged(caller.transport, (entry) => signRequest(caller, validated(entry, caller, input, headerAttest)));
+      return logged(caller.transport, (entry) => signRequest(caller, validated(entry, caller, input, headerAttest)), noteShaken);
     },
     signDiv(caller, input) {
-      return loggedDiv(caller.transport, (entry) => signDivRequest(caller, entry, input));
+      return logged(caller.transport, (entry) => signDivRequest(caller, entry, input), noteDiv);
     },
     handleDiv(call) {
       return divCall(call);
@@ -335,7 +334,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
       return attempt((identified) => divCall(call, identified));
     },
     signRph(caller, input) {
-      return loggedRph(caller.transport, (entry) => signRphRequest(caller, entry, input));
+      return logged(caller.transport, (entry) => signRphRequest(caller, entry, input), noteRph);
     },
     handleRph(call) {
       return rphCall(call);
