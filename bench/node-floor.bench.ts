@@ -6,9 +6,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.js';
 import { checkIdentity, SIGN_BODY, SIGN_PATH } from './identity-check.js';
-import { cpuUsPerRequest, MEASURE_SEC, maxThroughput } from './measured-load.js';
+import { maxThroughput } from './measured-load.js';
+import { oneServerReport } from './one-server-report.js';
 import { TreeSampler } from './process-tree.js';
-import { fmtInt, fmtMs, round } from './report.js';
 import type { Scenario, ScenarioReport } from './scenario.js';
 
 const READY_TIMEOUT_MS = 5_000;
@@ -58,32 +58,11 @@ export const nodeFloor: Scenario = {
       const url = `http://127.0.0.1:${port}${SIGN_PATH}`;
       checkIdentity(await firstIdentity(url), publicKey);
       const r = await maxThroughput(ctx, { url, method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: SIGN_BODY }, sampler, 'node-floor');
-      const peakRssMb = sampler.peakRssKb / 1024;
-      return {
-        figures: {
-          loadgen: ctx.loadGenerator.name,
-          connections: ctx.connections,
-          rps: Math.round(r.rps),
-          p50_ms: round(r.p50Ms, 3),
-          p99_ms: round(r.p99Ms, 3),
-          max_ms: round(r.maxMs, 3),
-          non2xx: r.non2xx,
-          socket_errors: r.socketErrors,
-          server_cores: round(r.serverCores, 2),
-          server_cpu_us_per_req: Math.round(cpuUsPerRequest(r.serverCores, r.rps)),
-          loadgen_cores: round(r.cores, 2),
-          other_cores: round(r.otherCores, 2),
-          peak_rss_mb: round(peakRssMb, 1),
-        },
-        tables: [
-          {
-            title: `Node floor maximum throughput (closed loop; ${ctx.loadGenerator.name}, ${ctx.connections} connections, ${MEASURE_SEC} s)`,
-            columns: ['server', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'server CPU', 'CPU µs/req', 'loadgen CPU', 'other CPU', 'peak RSS MB'],
-            rows: [['node:http + node:crypto', fmtInt(r.rps), fmtMs(r.p50Ms), fmtMs(r.p99Ms), fmtMs(r.maxMs), String(r.non2xx), r.serverCores.toFixed(2), fmtInt(cpuUsPerRequest(r.serverCores, r.rps)), r.cores.toFixed(2), r.otherCores.toFixed(2), peakRssMb.toFixed(0)]],
-          },
-        ],
-        notes: ['One floor answer was verified as an ES256 PASSporT signed by its key before its numbers were taken.'],
-      };
+      return oneServerReport(ctx, r, sampler.peakRssKb, {
+        title: 'Node floor',
+        server: 'node:http + node:crypto',
+        note: 'One floor answer was verified as an ES256 PASSporT signed by its key before its numbers were taken.',
+      });
     } finally {
       sampler?.stop();
       if (pid !== undefined) {
