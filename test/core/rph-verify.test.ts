@@ -3,8 +3,7 @@ import { verifyCallPassports, type CallPassportsRequest } from '../../server/cor
 import type { CallPassportsVerdict } from '../../server/core/div/passport-set.js';
 import { callVerifyResult } from '../../server/core/verify/call-result.js';
 import type { CallerContext } from '../../server/core/types.js';
-import { createLabPki } from '../../server/pki/lab-pki.js';
-import { coreFixture, FakeClock, type CoreFixture } from '../helpers/core-fixture.js';
+import { FakeClock, servedSigner, type CoreFixture } from '../helpers/core-fixture.js';
 import { CertServer, handJws, identityOf, testVerifier, type TestVerifier } from '../verify/support.js';
 
 const CALLER = '14045266060';
@@ -27,12 +26,7 @@ describe('verifying a priority call: shaken plus rph PASSporT (RFC 8443)', () =>
   beforeAll(async () => {
     server = await CertServer.start();
     const clock = new FakeClock(Date.now());
-    const make = async (name: string) => {
-      const f = await coreFixture({ clock, pki: await createLabPki({ leafNotBefore: new Date(clock.ms - 3600_000), leafNotAfter: new Date(clock.ms + 86_400_000) }) });
-      f.dir.credentials[0]!.x5u = server.serve(`/${name}.pem`, f.pki.chainPem);
-      f.dir.accounts.set(f.account.id, { ...f.account, rphNamespaces: ['ets', 'wps', 'esnet'] });
-      return f;
-    };
+    const make = (name: string) => servedSigner(server, clock, name, { rphNamespaces: ['ets', 'wps', 'esnet'] });
     origin = await make('origin');
     // Another provider whose root the verifier does not trust.
     other = await make('other');

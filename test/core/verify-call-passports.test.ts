@@ -8,7 +8,7 @@ import { verifyCallPassports, type CallPassportsRequest } from '../../server/cor
 import type { CallPassportsVerdict } from '../../server/core/div/passport-set.js';
 import type { CallerContext } from '../../server/core/types.js';
 import { createLabPki } from '../../server/pki/lab-pki.js';
-import { coreFixture, FakeClock, type CoreFixture } from '../helpers/core-fixture.js';
+import { FakeClock, servedSigner, type CoreFixture } from '../helpers/core-fixture.js';
 import { CertServer, handJws, identityOf, testVerifier, type TestVerifier } from '../verify/support.js';
 
 const CALLER = '14045266060';
@@ -40,11 +40,7 @@ describe('verifying a forwarded call: one shaken plus div PASSporTs (RFC 8946 §
   beforeAll(async () => {
     server = await CertServer.start();
     const clock = new FakeClock(Date.now());
-    const make = async (name: string) => {
-      const f = await coreFixture({ clock, pki: await createLabPki({ leafNotBefore: new Date(clock.ms - 3600_000), leafNotAfter: new Date(clock.ms + 86_400_000) }) });
-      f.dir.credentials[0]!.x5u = server.serve(`/${name}.pem`, f.pki.chainPem);
-      return f;
-    };
+    const make = (name: string) => servedSigner(server, clock, name);
     origin = await make('origin');
     fwd = [await make('fwd-a'), await make('fwd-b')];
     untrusted = await make('untrusted');

@@ -57,3 +57,15 @@ export async function coreFixture(
   const signing = createSigningService({ directory: dir, keys, clock, log: dir, cacheTtlMs: 60_000, publicUrl: () => 'https://sti.example.test' });
   return { dir, keys, clock, signing, pki, account, token: formatApiKey('key_00000000000000aa', secret), keyRef };
 }
+
+/**
+ * A signer with its own STI-CA root, whose chain `repository` (an HTTPS certificate server) serves at
+ * `/<name>.pem`: its PASSporTs name that x5u, so a real verifier fetches and checks it. `account` changes the
+ * account as an operator would (an rph grant, a policy).
+ */
+export async function servedSigner(repository: { serve(path: string, body: string): string }, clock: FakeClock, name: string, account: Partial<AccountRecord> = {}): Promise<CoreFixture> {
+  const f = await coreFixture({ clock, pki: await createLabPki({ leafNotBefore: new Date(clock.ms - 3600_000), leafNotAfter: new Date(clock.ms + 86_400_000) }) });
+  f.dir.credentials[0]!.x5u = repository.serve(`/${name}.pem`, f.pki.chainPem);
+  if (Object.keys(account).length > 0) f.dir.accounts.set(f.account.id, { ...f.account, ...account });
+  return f;
+}

@@ -113,7 +113,8 @@ describe('SBC dialects in the SIP response builder', () => {
     const forwarded = responseOf({ ...RESULTS.forwarded!, dialect: dialect({ identityInContact: true }) }, OPTS);
     expect(forwarded.headers).toEqual([`Contact: <sip:tollfree-a.example.net?Identity=${escapeHvalue(SHAKEN)}&Identity=${escapeHvalue(DIV)}>`, `Identity: ${SHAKEN}`, `Identity: ${DIV}`]);
     // A priority call: the rph PASSporT rides in the Contact too, after the shaken one, as in the header fields.
-    const priority = responseOf({ ...RESULTS.signed!, routes: ROUTES.slice(0, 1), rph: { identity: RPH } as RphSignResult, dialect: dialect({ identityInContact: true }) }, OPTS);
+    const signed = RESULTS.signed as Extract<CallResult, { outcome: 'signed' }>;
+    const priority = responseOf({ ...signed, routes: ROUTES.slice(0, 1), rph: { identity: RPH } as RphSignResult, dialect: dialect({ identityInContact: true }) }, OPTS);
     expect(priority.headers).toEqual([`Contact: <sip:tollfree-a.example.net?Identity=${escapeHvalue(SHAKEN)}&Identity=${escapeHvalue(RPH)}>`, `Identity: ${SHAKEN}`, `Identity: ${RPH}`]);
   });
 
