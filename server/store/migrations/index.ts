@@ -9,6 +9,7 @@ import { requestLogJournal } from './006-request-log-journal.js';
 import { hostedX5uPaths } from './007-hosted-x5u-paths.js';
 import { loginAttempts } from './008-login-attempts.js';
 import { requestLogPassports } from './009-request-log-passports.js';
+import { rcdProfiles } from './012-rcd-profiles.js';
 
 /**
  * Every migration, in order. Names are the sort key kysely records in `kysely_migration`: never rename one
@@ -25,6 +26,7 @@ export function migrationProvider(engine: StoreEngine): MigrationProvider {
     '007-hosted-x5u-paths': hostedX5uPaths,
     '008-login-attempts': loginAttempts,
     '009-request-log-passports': requestLogPassports,
+    '012-rcd-profiles': rcdProfiles,
   };
   return { getMigrations: async () => migrations };
 }
