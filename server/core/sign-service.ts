@@ -20,6 +20,9 @@ import { parseDivInput } from './div/div-request.js';
 import { rphClaimsJson, rphHeaderJson, rphIdentityParams, type RphClaims, type RphSignResult } from './rph/rph-passport.js';
 import { assertMaySignRph } from './rph/rph-policy.js';
 import { parseRphInput } from './rph/rph-request.js';
+import { decideRcd, type RcdDecision } from './rcd/rcd-policy.js';
+import type { RcdProfile } from './rcd/rcd-profile.js';
+import { rcdIdentityParams, rcdSigningInput, shakenPayloadB64, type RcdSigned } from './rcd/rcd-sign.js';
 
 export interface SigningServiceDeps {
   directory: Directory;
@@ -126,6 +129,8 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
   const ids = { authenticator, sources };
 
   const inventories = new InventoryCache(directory);
+  // An account's vetted RCD brands (RFC 9795), loaded by the first branded call and dropped with the rest by `invalidate`.
+  const rcdProfiles = new CachedLoader<string, RcdProfile[]>((accountId) => directory.listRcdProfiles(accountId), clock, cache);
   const accounts = new CachedLoader<string, AccountState>(
     async (accountId) => {
       const account = await directory.getAccount(accountId);
@@ -194,8 +199,22 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     });
     const iat = checkedIat(request.iat, account, now, iatWindowSec);
     const origid = request.origid ?? randomUUID();
-    const passport = await signBytes(credential, signingInput(credential.headerB64, { attest: decision.applied, dest: request.dest, iat, orig: request.orig, origid }));
+    // RCD only as the account's vetted profiles allow for this number (rcd/rcd-policy.ts); refused before signing.
+    let rcd: RcdDecision | undefined;
+    if (request.rcd !== undefined) {
+      const profiles = rcdProfiles.peek(caller.accountId) ?? (await rcdProfiles.get(caller.accountId));
+      rcd = decideRcd(request.rcd, profiles, origTn);
+    }
+    const claims = { attest: decision.applied, dest: request.dest, iat, orig: request.orig, origid };
+    const withRcd = shakenPayloadB64(claims, rcd);
+    const passport = await signBytes(credential, withRcd === undefined ? signingInput(credential.headerB64, claims) : `${credential.headerB64}.${withRcd}`);
+    const rcdSigned: RcdSigned | undefined = rcd && { profile: rcd.profileId, placement: rcd.placement, claims: rcd.assertion };
+    if (rcd?.placement === 'rcd') {
+      const rcdPassport = await signBytes(credential, rcdSigningInput(claims, rcd, credential.x5u));
+      rcdSigned!.identity = rcdPassport + rcdIdentityParams(credential.x5u);
+    }
     return {
+      ...(rcdSigned ? { rcd: rcdSigned } : {}),
       identity: passport + credential.identityParams,
       passport,
       attest: decision.applied,
@@ -274,7 +293,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     entry.accountId = caller.accountId;
     entry.apiKeyId = caller.apiKeyId ?? null;
     const request = parseSignInput(input, headerAttest);
-    entry.passports = 'shaken';
+    entry.passports = request.rcd === undefined ? 'shaken' : 'shaken,rcd';
     if (date !== undefined) request.iat = iatOfDate(date);
     entry.orig = 'tn' in request.orig ? request.orig.tn : request.orig.uri;
     entry.dest = destForLog(request);
@@ -345,6 +364,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     },
     invalidate() {
       accounts.clear();
+      rcdProfiles.clear();
       authenticator.invalidate();
       sources.invalidate();
     },

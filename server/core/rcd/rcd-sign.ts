@@ -1,0 +1,31 @@
+import { base64url } from '../passport.js';
+import type { ShakenClaims } from '../types.js';
+import { rcdClaimsJson, rcdHeaderJson, rcdIdentityParams, shakenRcdClaimsJson, type RcdAssertion } from './rcd-claims.js';
+import type { RcdDecision } from './rcd-policy.js';
+import type { RcdPlacement } from './rcd-profile.js';
+
+/** What a sign result says of the RCD it carries. */
+export interface RcdSigned {
+  /** The profile whose vetted brand was signed. */
+  profile: string;
+  placement: RcdPlacement;
+  /** The claims signed: `rcd`, `rcdi` and `crn` (RFC 9795). */
+  claims: RcdAssertion;
+  /** With placement `rcd`: the rcd PASSporT's own Identity header value (`…;ppt=rcd`), sent beside the shaken one. */
+  identity?: string;
+}
+
+/**
+ * The payload of the shaken PASSporT for a call: RFC 8225 §9 JSON of its claims, with the RCD claims among them
+ * when the profile puts them there (ATIS-1000094). Returned base64url, ready to sign after the header.
+ */
+export function shakenPayloadB64(claims: ShakenClaims, rcd: RcdDecision | undefined): string | undefined {
+  return rcd?.placement === 'shaken' ? base64url(shakenRcdClaimsJson(claims, rcd.assertion)) : undefined;
+}
+
+/** The signing input of a separate rcd PASSporT (RFC 9795 §4) with the shaken one's orig, dest and iat. */
+export function rcdSigningInput(claims: ShakenClaims, rcd: RcdDecision, x5u: string): string {
+  return `${base64url(rcdHeaderJson(x5u))}.${base64url(rcdClaimsJson({ ...rcd.assertion, dest: claims.dest, iat: claims.iat, orig: claims.orig }))}`;
+}
+
+export { rcdIdentityParams };
