@@ -1,6 +1,7 @@
 import type { JudgedClaims } from '../verify/passport-decode.js';
 import type { ChainProblem, PassportKind, TokenVerdict, Verstat } from '../verify/verify-result.js';
 import type { JudgedDiv } from './div-claims.js';
+import type { JudgedRcd, RcdReport } from '../rcd/rcd-verify.js';
 
 // The kinds and chain problems are part of every verify result (verify-result.ts); re-exported for the div code.
 export type { ChainProblem, ChainProblemReason, PassportKind } from '../verify/verify-result.js';
@@ -13,12 +14,15 @@ interface PassportBase {
   kind: PassportKind;
   /** The ppt as read (Identity parameter, else the PASSporT header), for reports. */
   ppt: string | undefined;
+  /** Rich Call Data it carries (a shaken with RCD claims, an rcd PASSporT; RFC 9795), judged once it verified. */
+  rcd?: RcdReport;
 }
 
 export type PassportVerdict =
   | (PassportBase & { kind: 'shaken'; result: PassportOutcome<JudgedClaims> })
   | (PassportBase & { kind: 'div' | 'div-o'; result: PassportOutcome<JudgedDiv>; /** 1-based hop in the chain; undefined when off the chain. */ hop: number | undefined })
-  | (PassportBase & { kind: 'rph' | 'rcd' | 'other'; result: { ok: null; detail: string } });
+  | (PassportBase & { kind: 'rcd'; result: PassportOutcome<JudgedRcd> })
+  | (PassportBase & { kind: 'rph' | 'other'; result: { ok: null; detail: string } });
 
 /** One PASSporT's own verdict (signature, certificate, freshness, claims): the verifier's per-token result. */
 export type PassportOutcome<T> = TokenVerdict<T>;
