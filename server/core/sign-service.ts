@@ -22,7 +22,9 @@ import { assertMaySignRph } from './rph/rph-policy.js';
 import { parseRphInput } from './rph/rph-request.js';
 import { decideRcd, type RcdDecision } from './rcd/rcd-policy.js';
 import type { RcdProfile } from './rcd/rcd-profile.js';
-import { rcdIdentityParams, rcdSigningInput, shakenPayloadB64, type RcdSigned } from './rcd/rcd-sign.js';
+import { rcdIdentityParams } from './rcd/rcd-claims.js';
+import { rcdSigningInput, shakenPayloadB64 } from './rcd/rcd-sign.js';
+import type { RcdSigned } from './rcd/rcd-types.js';
 
 export interface SigningServiceDeps {
   directory: Directory;

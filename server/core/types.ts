@@ -1,5 +1,4 @@
-import type { RcdRequest } from './rcd/rcd-policy.js';
-import type { RcdSigned } from './rcd/rcd-sign.js';
+import type { RcdRequest, RcdSigned } from './rcd/rcd-types.js';
 
 export type Attestation = 'A' | 'B' | 'C';
 

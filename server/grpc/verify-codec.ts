@@ -1,5 +1,5 @@
 import type { Dest, Orig } from '../core/types.js';
-import type { RcdReport } from '../core/rcd/rcd-verify.js';
+import type { RcdReport } from '../core/rcd/rcd-types.js';
 import { SIP_REASON_PHRASE, type CallReport, type PassportReport, type VerifiedCert, type VerifyChecks, type VerifyResult } from '../core/verify/verify-result.js';
 
 /*

@@ -1,5 +1,5 @@
 import { canonicalJson } from '../core/rcd/canonical-json.js';
-import type { RcdClaim } from '../core/rcd/rcd-claims.js';
+import type { RcdClaim } from '../core/rcd/rcd-types.js';
 import type { RcdProfile } from '../core/rcd/rcd-profile.js';
 import type { RcdProfilesTable } from './schema.js';
 import { newId, notFound, requireAccount, type StoreContext } from './store-context.js';

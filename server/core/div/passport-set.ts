@@ -1,7 +1,8 @@
 import type { JudgedClaims } from '../verify/passport-decode.js';
 import type { ChainProblem, PassportKind, TokenVerdict, Verstat } from '../verify/verify-result.js';
 import type { JudgedDiv } from './div-claims.js';
-import type { JudgedRcd, RcdReport } from '../rcd/rcd-verify.js';
+import type { JudgedRcd } from '../rcd/rcd-verify.js';
+import type { RcdReport } from '../rcd/rcd-types.js';
 
 // The kinds and chain problems are part of every verify result (verify-result.ts); re-exported for the div code.
 export type { ChainProblem, ChainProblemReason, PassportKind } from '../verify/verify-result.js';

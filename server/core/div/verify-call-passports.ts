@@ -5,7 +5,8 @@ import type { TokenVerifier } from '../verify/token-verifier.js';
 import { DIV_PROFILE, judgeDivClaims, type JudgedDiv } from './div-claims.js';
 import { linkDivChain } from './div-chain.js';
 import { DIV_O_PROFILE, withNestedPassports } from './nested-passports.js';
-import { RCD_PROFILE, claimsOf, type JudgedRcd, type RcdReport } from '../rcd/rcd-verify.js';
+import { RCD_PROFILE, claimsOf, type JudgedRcd } from '../rcd/rcd-verify.js';
+import type { RcdReport } from '../rcd/rcd-types.js';
 import { failed as failedVerdict } from '../verify/verify-result.js';
 import { MAX_DIV_HOPS, type CallPassportsVerdict, type ChainProblem, type PassportOutcome, type PassportVerdict } from './passport-set.js';
 

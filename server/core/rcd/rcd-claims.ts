@@ -1,30 +1,9 @@
 import { destJson, origJson } from '../passport.js';
 import type { Dest, ShakenClaims, Orig } from '../types.js';
 import { canonicalJson } from './canonical-json.js';
+import type { RcdAssertion } from './rcd-types.js';
 
-/**
- * The `rcd` claim (RFC 9795 §5): what the called party is shown. `nam` is the display name (§5.1.1), `apn` an
- * alternate presentation number (§5.1.2), `icn` the URL of an icon or logo (§5.1.3), `jcd` an inline jCard
- * (RFC 7095) and `jcl` the URL of one (§5.1.4, §5.1.5; one or the other, never both).
- */
-export interface RcdClaim {
-  nam: string;
-  apn?: string;
-  icn?: string;
-  jcd?: unknown[];
-  jcl?: string;
-}
 
-/**
- * What a signer asserts about a branded call: `rcd`, the `rcdi` integrity digests of what `rcd` links to or
- * embeds (RFC 9795 §6: JSON pointer into `rcd` → `sha256-<base64>`), and the call reason `crn` (RFC 9795 §7), a
- * top-level claim beside `rcd`.
- */
-export interface RcdAssertion {
-  rcd: RcdClaim;
-  rcdi?: Record<string, string>;
-  crn?: string;
-}
 
 /** Claims of a separate `rcd` PASSporT (RFC 9795 §4, `ppt: rcd`): orig, dest, iat, plus the assertion. */
 export interface RcdPassportClaims extends RcdAssertion {

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
-import type { RcdClaim } from './rcd-claims.js';
+import type { RcdClaim } from './rcd-types.js';
 
 /**
  * `rcdi` values (RFC 9795 §6): a digest string `<alg>-<base64 digest>` in the form of W3C Subresource Integrity,

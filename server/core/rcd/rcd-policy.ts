@@ -1,11 +1,9 @@
 import { ShakenError } from '../errors.js';
 import { canonicalJson } from './canonical-json.js';
-import type { RcdAssertion } from './rcd-claims.js';
+import type { RcdAssertion, RcdPlacement, RcdRequest } from './rcd-types.js';
 import { rcdiFor } from './rcd-integrity.js';
-import { coversNumber, displayText, MAX_CRN, parseRcdClaim, type RcdPlacement, type RcdProfile } from './rcd-profile.js';
+import { coversNumber, displayText, MAX_CRN, parseRcdClaim, type RcdProfile } from './rcd-profile.js';
 
-/** The `rcd` member of a sign request: a profile by id, or the RCD fields themselves; either with a call reason. */
-export type RcdRequest = { profile: string; crn?: string } | { fields: unknown; crn?: string };
 
 /** What a sign request's RCD resolves to: the claims to sign and where they go. */
 export interface RcdDecision {

@@ -2,11 +2,8 @@ import { ShakenError } from '../errors.js';
 import { canonicalTn } from '../tn.js';
 import { checkFetchUrl } from '../verify/url-policy.js';
 import { canonicalJson } from './canonical-json.js';
-import type { RcdClaim } from './rcd-claims.js';
+import type { RcdClaim, RcdPlacement } from './rcd-types.js';
 
-/** Where a profile's claims go: inside the shaken PASSporT (ATIS-1000094) or a separate `rcd` PASSporT (RFC 9795 §4). */
-export type RcdPlacement = 'shaken' | 'rcd';
-export const RCD_PLACEMENTS: readonly RcdPlacement[] = ['shaken', 'rcd'];
 
 /**
  * A brand an operator has vetted for an account: what may be shown for calls from the numbers it covers. The

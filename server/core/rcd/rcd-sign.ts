@@ -1,19 +1,8 @@
 import { base64url } from '../passport.js';
 import type { ShakenClaims } from '../types.js';
-import { rcdClaimsJson, rcdHeaderJson, rcdIdentityParams, shakenRcdClaimsJson, type RcdAssertion } from './rcd-claims.js';
+import { rcdClaimsJson, rcdHeaderJson, shakenRcdClaimsJson } from './rcd-claims.js';
 import type { RcdDecision } from './rcd-policy.js';
-import type { RcdPlacement } from './rcd-profile.js';
 
-/** What a sign result says of the RCD it carries. */
-export interface RcdSigned {
-  /** The profile whose vetted brand was signed. */
-  profile: string;
-  placement: RcdPlacement;
-  /** The claims signed: `rcd`, `rcdi` and `crn` (RFC 9795). */
-  claims: RcdAssertion;
-  /** With placement `rcd`: the rcd PASSporT's own Identity header value (`…;ppt=rcd`), sent beside the shaken one. */
-  identity?: string;
-}
 
 /**
  * The payload of the shaken PASSporT for a call: RFC 8225 §9 JSON of its claims, with the RCD claims among them
@@ -27,5 +16,3 @@ export function shakenPayloadB64(claims: ShakenClaims, rcd: RcdDecision | undefi
 export function rcdSigningInput(claims: ShakenClaims, rcd: RcdDecision, x5u: string): string {
   return `${base64url(rcdHeaderJson(x5u))}.${base64url(rcdClaimsJson({ ...rcd.assertion, dest: claims.dest, iat: claims.iat, orig: claims.orig }))}`;
 }
-
-export { rcdIdentityParams };

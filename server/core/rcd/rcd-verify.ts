@@ -3,26 +3,9 @@ import type { Dest, Orig } from '../types.js';
 import type { LinkedContentCache, LinkedRole } from './linked-content.js';
 import { integrityMatches, parseIntegrity, resolvePointer } from './rcd-integrity.js';
 import { canonicalJson } from './canonical-json.js';
+import type { RcdReport } from './rcd-types.js';
 
-/** One RCD item that did not verify: the claim (`rcd.icn`, `rcdi./jcl`, …) and why. */
-export interface RcdFailure {
-  field: string;
-  detail: string;
-}
 
-/**
- * What a verifier can tell a terminating switch about a call's Rich Call Data (RFC 9795 §6, §8): the items whose
- * integrity holds (`verified`: the name and call reason are covered by the PASSporT signature itself; a logo or
- * jCard only when its `rcdi` digest matches the content fetched now), and the items that failed. A switch shows
- * only what is in `verified`. `ok` is true when nothing failed.
- */
-export interface RcdReport {
-  ok: boolean;
-  /** Which PASSporT carried the RCD: the shaken one (ATIS-1000094) or a separate `rcd` PASSporT (RFC 9795 §4). */
-  placement: 'shaken' | 'rcd';
-  verified: { nam?: string; apn?: string; crn?: string; icn?: string; jcl?: string; jcd?: unknown[] };
-  failed: RcdFailure[];
-}
 
 /** The claims of an rcd PASSporT once judged (RFC 9795 §4): orig, dest, iat as RFC 8225, and the raw claims. */
 export interface JudgedRcd {

@@ -1,7 +1,7 @@
 import type { IdentityHeader } from './identity-header.js';
 import type { PassportProfile } from './passport-decode.js';
 import type { TokenVerdict, VerifyChecks } from './verify-result.js';
-import type { RcdReport } from '../rcd/rcd-verify.js';
+import type { RcdReport } from '../rcd/rcd-types.js';
 
 /**
  * The single-PASSporT pipeline (header, claims by the profile, info/x5u, freshness, certificate chain,

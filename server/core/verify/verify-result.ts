@@ -1,7 +1,7 @@
 import type { Attestation, ShakenClaims } from '../types.js';
 
 /** 3GPP TS 24.229 verstat values; STANDARDS.md says which outcome gets which. */
-import type { RcdReport } from '../rcd/rcd-verify.js';
+import type { RcdReport } from '../rcd/rcd-types.js';
 
 export type Verstat = 'TN-Validation-Passed' | 'TN-Validation-Failed' | 'No-TN-Validation';
 

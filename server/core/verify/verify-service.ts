@@ -20,7 +20,8 @@ import { emptyChecks, failed, type RevocationStatus, type TokenVerdict, type Ver
 import type { CertificateFetcher, TrustAnchorSource } from './verify-ports.js';
 import type { TokenVerifier } from './token-verifier.js';
 import { LinkedContentCache } from '../rcd/linked-content.js';
-import { checkRcd as judgeRcd, claimsOf, type RcdReport } from '../rcd/rcd-verify.js';
+import { checkRcd as judgeRcd, claimsOf } from '../rcd/rcd-verify.js';
+import type { RcdReport } from '../rcd/rcd-types.js';
 
 export interface VerifierOptions {
   /** How far iat and the SIP Date may be from now, either way (RFC 8224 §6.2.1; 60 s in SHAKEN). */
