@@ -6,6 +6,11 @@ import { compactVerify, importX509 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postJson, startTestService, type Provisioned, type TestService } from '../helpers/service.js';
 import { CertServer } from '../verify/support.js';
+import { bearer, callUnary, rawClients } from '../grpc/support.js';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { credentials, loadPackageDefinition, status, type Client, type ServiceClientConstructor } from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 
 const ADMIN = 'admin-token-for-rcd-tests-0123456789abcdef';
 const ORIG = '12025550100';
@@ -192,6 +197,32 @@ describe('branded calls (RFC 9795 Rich Call Data): vetted profiles, signing, ver
     expect(r.status).toBe(400);
     expect(r.json.error).toMatchObject({ code: 'ERR_REQ_FIELD_INVALID', field: 'rcd.icn' });
     expect(r.json.error.reason).toContain(words);
+  });
+
+  it('signs and verifies a branded call over gRPC, and refuses a number the profile does not cover', async () => {
+    const { json: profile } = await addProfile({ rcd: { nam: 'Example Bank gRPC', icn: content.url('/logo.png') }, crn: ['Fraud alert'], tns: [ORIG], placement: 'rcd' });
+    const { signer, close } = rawClients(svc.grpcAddress);
+    const root = join(dirname(fileURLToPath(import.meta.url)), '../../proto');
+    const pkg = protoLoader.loadSync('shakenstack/v1/signer.proto', { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: false, includeDirs: [root] });
+    const v1 = (loadPackageDefinition(pkg).shakenstack as Record<string, Record<string, ServiceClientConstructor>>).v1!;
+    const verifier: Client = new v1.Verifier!(svc.grpcAddress, credentials.createInsecure());
+    try {
+      const signed = await callUnary<Record<string, any>>(signer, 'Sign', { ...CALL, rcd: { profile: profile.id, crn: 'Fraud alert' } }, bearer(acct.token));
+      expect(signed.error).toBeUndefined();
+      expect(signed.value!.rcd).toMatchObject({ profile: profile.id, placement: 'rcd', identity: expect.stringContaining(';ppt=rcd') });
+      const rcd = checkPassport(signed.value!.rcd.identity, acct.pki.leaf.certPem, 'rcd');
+      expect(rcd).toMatchObject({ crn: 'Fraud alert', rcd: { nam: 'Example Bank gRPC' }, rcdi: { '/icn': sri(LOGO) } });
+      const verified = await callUnary<Record<string, any>>(verifier, 'Verify', { identity: [signed.value!.identity, signed.value!.rcd.identity], from: ORIG, to: ['18001234567'] }, bearer(acct.token));
+      expect(verified.value).toMatchObject({ ok: true, rcd: { ok: true, placement: 'rcd', verified: { nam: 'Example Bank gRPC', crn: 'Fraud alert', icn: content.url('/logo.png') } } });
+      expect(verified.value!.call.passports[1]).toMatchObject({ kind: 'rcd', ok: true, rcd: { ok: true } });
+
+      const refused = await callUnary(signer, 'Sign', { ...CALL, orig: { tn: '14045550100' }, rcd: { profile: profile.id } }, bearer(acct.token));
+      expect(refused.error?.code).toBe(status.PERMISSION_DENIED);
+      expect(refused.error?.details).toContain('does not cover');
+    } finally {
+      close();
+      verifier.close();
+    }
   });
 
   it('refuses a profile with a non-https logo or an unknown account, and removes a profile', async () => {
