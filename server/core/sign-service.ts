@@ -288,6 +288,8 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
       entry.attestApplied = result.attest;
       entry.attestReason = result.attestReason;
       entry.origid = result.origid;
+      // A separate rcd PASSporT (RFC 9795) is one more PASSporT of the call.
+      if (result.rcd?.placement === 'rcd') entry.passports = 'shaken,rcd';
     });
   }
 
@@ -295,7 +297,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     entry.accountId = caller.accountId;
     entry.apiKeyId = caller.apiKeyId ?? null;
     const request = parseSignInput(input, headerAttest);
-    entry.passports = request.rcd === undefined ? 'shaken' : 'shaken,rcd';
+    entry.passports = 'shaken';
     if (date !== undefined) request.iat = iatOfDate(date);
     entry.orig = 'tn' in request.orig ? request.orig.tn : request.orig.uri;
     entry.dest = destForLog(request);
