@@ -147,5 +147,6 @@ describe('what an account may assert (decideRcd)', () => {
   it('refuses a malformed rcd member as a bad request', () => {
     expect(refusal(() => parseRcdRequest('Example Bank')).code).toBe('ERR_REQ_FIELD_INVALID');
     expect(refusal(() => parseRcdRequest({ profile: 'rcd_1', nam: 'X' })).field).toBe('rcd.nam');
+    expect(refusal(() => parseRcdRequest({ nam: 'Example Bank', logo: 'https://x.example/l.png' })).field).toBe('rcd.logo');
   });
 });

@@ -12,6 +12,8 @@ export interface RcdDecision {
   assertion: RcdAssertion;
 }
 
+const RCD_KEYS = new Set(['nam', 'apn', 'icn', 'jcd', 'jcl']);
+
 function refused(field: string, reason: string): ShakenError {
   return new ShakenError('ERR_ATTEST_REFUSED', reason, { field });
 }
@@ -30,6 +32,9 @@ export function parseRcdRequest(raw: unknown): RcdRequest | undefined {
     return { profile: r.profile, ...withCrn };
   }
   const { crn: _crn, ...fields } = r;
+  // Only RFC 9795 §5 keys: an unknown one would be silently left out of what is compared with the profiles.
+  const unknown = Object.keys(fields).filter((k) => !RCD_KEYS.has(k));
+  if (unknown.length > 0) throw new ShakenError('ERR_REQ_FIELD_INVALID', `rcd.${unknown[0]} is not an RCD field (nam, apn, icn, jcd, jcl, crn) nor profile`, { field: `rcd.${unknown[0]}` });
   return { fields, ...withCrn };
 }
 
