@@ -7,7 +7,7 @@ import { integrityDigest, integrityMatches, jcdDigest, parseIntegrity, resolvePo
 import { decideRcd, parseRcdRequest } from '../../server/core/rcd/rcd-policy.js';
 import { coversNumber, parseRcdProfileInput, type RcdProfile } from '../../server/core/rcd/rcd-profile.js';
 
-const JCARD = ['vcard', [['version', {}, 'text', '4.0'], ['fn', {}, 'text', 'Example Bank'], ['org', {}, 'text', 'Example Bank N.A.']]];
+const JCARD = ['vcard', [['version', {}, 'text', '4.0'], ['fn', {}, 'text', 'Example Bank'], ['org', {}, 'text', 'Example Bank N.A.'], ['tel', { type: 'work' }, 'uri', 'tel:+12025550100']]];
 
 function profile(over: Partial<RcdProfile> = {}): RcdProfile {
   return {
@@ -102,7 +102,7 @@ describe('RCD profile input', () => {
     ['a logo URL with a query', { rcd: { nam: 'B', icn: 'https://a.example/l.png?x=1' } }, 'rcd.icn'],
     ['a jCard URL that is not a URL', { rcd: { nam: 'B', jcl: 'card.json' } }, 'rcd.jcl'],
     ['both jcd and jcl', { rcd: { nam: 'B', jcd: JCARD, jcl: 'https://a.example/c.json' } }, 'rcd.jcl'],
-    ['a jCard with a uri property', { rcd: { nam: 'B', jcd: ['vcard', [['logo', {}, 'uri', 'https://a.example/l.png']]] } }, 'rcd.jcd[1][0]'],
+    ['a jCard linking https content', { rcd: { nam: 'B', jcd: ['vcard', [['tel', {}, 'uri', 'tel:+12025550100'], ['logo', {}, 'uri', 'https://a.example/l.png']]] } }, 'rcd.jcd[1][1]'],
     ['something that is not a jCard', { rcd: { nam: 'B', jcd: { fn: 'B' } } }, 'rcd.jcd'],
     ['a call reason over 64 characters', { crn: ['r'.repeat(65)] }, 'crn[0]'],
     ['no numbers', { tns: [], prefixes: [] }, 'tns'],

@@ -111,8 +111,7 @@ describe('branded calls (RFC 9795 Rich Call Data): vetted profiles, signing, ver
   });
 
   it('signs a separate rcd PASSporT where the profile asks, with an inline jCard digested over its deterministic JSON', async () => {
-    const jcd = JSON.parse(JCARD).map((x: unknown) => x);
-    jcd[1] = jcd[1].filter((p: string[]) => p[2] !== 'uri');
+    const jcd = JSON.parse(JCARD);
     const { json: profile, status } = await addProfile({ rcd: { nam: 'Example Bank', jcd, icn: content.url('/logo.png') }, tns: [ORIG], placement: 'rcd' });
     expect(status).toBe(201);
     const signed = await sign({ profile: profile.id });

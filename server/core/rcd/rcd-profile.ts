@@ -69,9 +69,10 @@ export function contentUrl(raw: unknown, field: string): string {
 }
 
 /**
- * An inline jCard (RFC 7095 §3.2: `["vcard", [[name, params, type, value…], …]]`). A property whose value type
- * is `uri` (a PHOTO, a LOGO) is refused: RFC 9795 §6 would need a digest of each such resource too, which this
- * signer does not compute yet; use `icn` for the logo.
+ * An inline jCard (RFC 7095 §3.2: `["vcard", [[name, params, type, value…], …]]`). A `uri` value that links
+ * content to fetch (http, https: a PHOTO, a LOGO, a SOUND) is refused: RFC 9795 §6 would need a digest of each
+ * such resource too, which this signer does not compute yet; use `icn` for the logo. Other URIs (`tel:`,
+ * `mailto:`, `geo:`, `urn:`, inline `data:`) fetch nothing and are covered by the jCard's own digest.
  */
 export function jcard(raw: unknown, field: string): unknown[] {
   if (!Array.isArray(raw) || raw.length !== 2 || raw[0] !== 'vcard' || !Array.isArray(raw[1])) {
@@ -81,7 +82,9 @@ export function jcard(raw: unknown, field: string): unknown[] {
     if (!Array.isArray(p) || p.length < 4 || typeof p[0] !== 'string' || record(p[1]) === undefined || typeof p[2] !== 'string') {
       throw invalid(`${field}[1][${i}]`, 'each jCard property is [name, {params}, type, value…] (RFC 7095 §3.3)');
     }
-    if (p[2].toLowerCase() === 'uri') throw invalid(`${field}[1][${i}]`, 'jCard properties with a uri value are not signed yet (each would need its own rcdi digest); give the logo as icn');
+    if (p[2].toLowerCase() === 'uri' && p.slice(3).some((v) => typeof v === 'string' && /^https?:/i.test(v))) {
+      throw invalid(`${field}[1][${i}]`, 'jCard properties linking http(s) content are not signed yet (each would need its own rcdi digest); give the logo as icn');
+    }
   });
   if (Buffer.byteLength(canonicalJson(raw), 'utf8') > MAX_JCARD_BYTES) throw invalid(field, `${field} is larger than ${MAX_JCARD_BYTES} bytes`);
   return raw as unknown[];
