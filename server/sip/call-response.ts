@@ -4,6 +4,7 @@ import type { Route } from '../core/routing.js';
 import { SIP_REASON_PHRASE } from '../core/verify/verify-result.js';
 import { SIP_STATUS, type SipStatus } from './errors.js';
 import { reasonHeader, type ResponseParts } from './response.js';
+import { rcdSipHeaders } from './rcd-call-info.js';
 
 /** The settings that choose how a result is written, not what it is. */
 export type CallResponseOptions = Pick<Config['sip'], 'onSignFailure' | 'reasonProtocol'>;
@@ -51,8 +52,11 @@ export function responseOf(result: CallResult, opts: CallResponseOptions): Respo
       return { code: 428, phrase: 'Use Identity Header', headers: [reasonHeader(opts.reasonProtocol, 428, 'Use Identity Header')] };
     default: {
       const headers: string[] = [];
+      // RFC 9795/9796: the RCD that verified, on a call that passed; nothing of it otherwise (rcd-call-info.ts).
+      const rcd = result.outcome === 'verified' && result.verified.ok ? rcdSipHeaders(result.verified.rcd) : {};
       // ATIS-1000074 §5.3.1: verstat on the calling number, built from the canonical number, never copied text.
-      if (result.callingTn !== undefined) headers.push(`P-Asserted-Identity: <tel:+${result.callingTn};verstat=${result.verdict.verstat}>`);
+      if (result.callingTn !== undefined) headers.push(`P-Asserted-Identity: ${rcd.displayName === undefined ? '' : `${rcd.displayName} `}<tel:+${result.callingTn};verstat=${result.verdict.verstat}>`);
+      if (rcd.callInfo !== undefined) headers.push(rcd.callInfo);
       const failure = result.verdict.failure;
       if (failure) {
         const phrase = SIP_REASON_PHRASE[failure.sip];
