@@ -4,7 +4,7 @@ import type { Route } from '../core/routing.js';
 import { SIP_REASON_PHRASE } from '../core/verify/verify-result.js';
 import { SIP_STATUS, type SipStatus } from './errors.js';
 import { reasonHeader, type ResponseParts } from './response.js';
-import { rcdSipHeaders } from './rcd-call-info.js';
+import { rcdSipHeaders, signedRcdHeaders } from './rcd-call-info.js';
 
 /** The settings that choose how a result is written, not what it is. */
 export type CallResponseOptions = Pick<Config['sip'], 'onSignFailure' | 'reasonProtocol'>;
@@ -28,7 +28,7 @@ export function responseOf(result: CallResult, opts: CallResponseOptions): Respo
   switch (result.outcome) {
     case 'signed':
       if (!contact) throw new Error('the core returned a signed call without routes');
-      return { ...MOVED, headers: [contact, `Identity: ${result.signed.identity}`] };
+      return { ...MOVED, headers: [contact, `Identity: ${result.signed.identity}`, ...signedRcdHeaders(result.signed.rcd)] };
     case 'forwarded':
     case 'transit': {
       if (!contact) throw new Error(`the core returned a ${result.outcome} call without routes`);

@@ -48,6 +48,7 @@ export function callOfInvite(request: SipRequest, peer: PeerAddress): Call {
     // Entries one by one, in order: both headers are comma lists that may also be repeated (RFC 3261 §7.3.1).
     historyInfo: entries(request, 'history-info'),
     diversion: entries(request, 'diversion'),
+    callInfo: entries(request, 'call-info'),
   };
 }
 

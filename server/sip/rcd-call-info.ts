@@ -1,4 +1,4 @@
-import type { RcdReport } from '../core/rcd/rcd-types.js';
+import type { RcdReport, RcdSigned } from '../core/rcd/rcd-types.js';
 
 /**
  * What the verify-mode 302 says of a call's Rich Call Data (RFC 9796): only what verified (RFC 9795 §6) goes
@@ -47,4 +47,18 @@ export function rcdSipHeaders(report: RcdReport | undefined): RcdSipHeaders {
   }
   if (entries.length > 0) out.callInfo = `Call-Info: ${entries.join(', ')}`;
   return out;
+}
+
+/**
+ * What the sign-mode 302 adds for a branded call: the rcd PASSporT's Identity when the claims went in one
+ * (RFC 9795 §4), and the Call-Info of what was signed (RFC 9796: the call's RCD in one Call-Info, matching its
+ * PASSporT), for the SBC to put on the onward INVITE in place of the one it received.
+ */
+export function signedRcdHeaders(signed: RcdSigned | undefined): string[] {
+  if (signed === undefined) return [];
+  const { rcd, crn } = signed.claims;
+  const headers = signed.identity === undefined ? [] : [`Identity: ${signed.identity}`];
+  const info = rcdSipHeaders({ ok: true, placement: signed.placement, verified: { ...rcd, ...(crn === undefined ? {} : { crn }) }, failed: [] }).callInfo;
+  if (info !== undefined) headers.push(info);
+  return headers;
 }

@@ -150,3 +150,25 @@ describe('what an account may assert (decideRcd)', () => {
     expect(refusal(() => parseRcdRequest({ nam: 'Example Bank', logo: 'https://x.example/l.png' })).field).toBe('rcd.logo');
   });
 });
+
+describe('RCD a SIP call asks for (RFC 9796 Call-Info)', () => {
+  it('reads the display name, the logo, the jCard URL and the call reason', async () => {
+    const { rcdOfCallInfo, displayNameOf } = await import('../../server/core/rcd/call-info.js');
+    expect(displayNameOf('"Bank \\"Q\\"" <sip:+1@x>')).toBe('Bank "Q"');
+    expect(displayNameOf('Plain Name <sip:+1@x>')).toBe('Plain Name');
+    expect(displayNameOf('<sip:+1@x>')).toBeUndefined();
+    expect(rcdOfCallInfo(['<https://a.example/l.png>;purpose=icon', '<https://a.example/c.json>;purpose=rcd-jcard;call-reason="Late; \\"really\\""'], '"Bank" <sip:+1@x>')).toEqual({
+      nam: 'Bank',
+      icn: 'https://a.example/l.png',
+      jcl: 'https://a.example/c.json',
+      crn: 'Late; "really"',
+    });
+    expect(rcdOfCallInfo(['<data:>;purpose=rcd-jcard;call-reason="Delivery"'], undefined)).toEqual({ crn: 'Delivery' });
+  });
+
+  it('asks for nothing without an RCD purpose: a display name or another Call-Info is every call\'s', async () => {
+    const { rcdOfCallInfo } = await import('../../server/core/rcd/call-info.js');
+    expect(rcdOfCallInfo(undefined, '"Bank" <sip:+1@x>')).toBeUndefined();
+    expect(rcdOfCallInfo(['<https://a.example/c.vcf>;purpose=card;call-reason="x"', 'garbage'], '"Bank" <sip:+1@x>')).toBeUndefined();
+  });
+});

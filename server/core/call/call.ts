@@ -36,6 +36,8 @@ export interface Call extends CallerClaim {
   historyInfo?: readonly string[];
   /** Diversion entries (RFC 5806 §4), one per entry, in the order received (the latest diversion on top). */
   diversion?: readonly string[];
+  /** Call-Info entries (RFC 3261 §20.9), one per entry, as received: Rich Call Data to sign (RFC 9796; rcd/call-info.ts). */
+  callInfo?: readonly string[];
 }
 
 /** How the node treats calls it cannot sign or that fail verification: settings, not per-call input. */
