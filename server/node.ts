@@ -169,7 +169,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   });
   mountOperatorRoutes(app, {
     admin: { store, checkAdmin: createAdminCheck(config.adminToken), rcdContent: { fetcher: verifier.fetcher, clock } },
-    dashboard: config.dashboard.enabled ? { store, keys, clock, logger, config, insights } : undefined,
+    dashboard: config.dashboard.enabled ? { store, keys, clock, logger, config, insights, rcdContent: { fetcher: verifier.fetcher, clock } } : undefined,
     metrics: {
       // A cluster worker answers for the whole node: the primary sums every worker's registry.
       collect: cluster.isWorker ? clusterMetricsClient(prometheus.registry) : () => prometheus.metrics(),
