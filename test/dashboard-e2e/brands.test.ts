@@ -37,7 +37,7 @@ describe('dashboard in a real browser: an admin vets a brand and sees its logo',
     await page.goto('/dashboard/');
     await signIn(page, admin.username, admin.password);
     await page.goto(`/dashboard/accounts/${encodeURIComponent(acct.account.id)}`);
-    await page.getByLabel('Name', { exact: true }).last().fill('Example Bank');
+    await page.getByLabel('Brand name').fill('Example Bank');
     await page.getByLabel('Logo URL').fill(content.url('/logo-1x1.png'));
     await page.getByLabel('Numbers (prefix*)').fill('12025550100, 1303555*');
     await page.getByLabel('Call reasons').fill('Fraud alert');

@@ -108,7 +108,7 @@ export function BrandsPanel({ profiles, base, admin, onChanged }: Props) {
       {admin && (
         <form onSubmit={add} class="form-row" aria-label="Vet a brand">
           <span class="field">
-            <label for="brand-nam">Name</label>
+            <label for="brand-nam">Brand name</label>
             <input id="brand-nam" required maxLength={64} value={nam} onInput={(e) => setNam(e.currentTarget.value)} placeholder="Example Bank" />
           </span>
           <span class="field">
