@@ -3,8 +3,6 @@ import type { Dest, ShakenClaims, Orig } from '../types.js';
 import { canonicalJson } from './canonical-json.js';
 import type { RcdAssertion } from './rcd-types.js';
 
-
-
 /** Claims of a separate `rcd` PASSporT (RFC 9795 §4, `ppt: rcd`): orig, dest, iat, plus the assertion. */
 export interface RcdPassportClaims extends RcdAssertion {
   dest: Dest;
@@ -12,24 +10,27 @@ export interface RcdPassportClaims extends RcdAssertion {
   orig: Orig;
 }
 
-/** A shaken claim set carrying RCD (ATIS-1000094's profile; RFC 9795 §9 lets any PASSporT carry the claims). */
-export type ShakenRcdClaims = ShakenClaims & RcdAssertion;
-
-function assertionMembers(a: RcdAssertion): Record<string, unknown> {
-  const m: Record<string, unknown> = { rcd: a.rcd };
-  if (a.rcdi !== undefined) m.rcdi = a.rcdi;
-  if (a.crn !== undefined) m.crn = a.crn;
-  return m;
+/** `"crn":…,` when there is a call reason: it sorts before `dest` in both claim sets. */
+function crnMember(a: RcdAssertion): string {
+  return a.crn === undefined ? '' : `"crn":${JSON.stringify(a.crn)},`;
 }
 
-/** RFC 8225 §9 JSON of shaken claims plus RCD: attest, crn, dest, iat, orig, origid, rcd, rcdi in that order. */
+/** `,"rcd":…` and `,"rcdi":…`: they sort after every other member in both claim sets. */
+function rcdMembers(a: RcdAssertion): string {
+  return `,"rcd":${canonicalJson(a.rcd)}${a.rcdi === undefined ? '' : `,"rcdi":${canonicalJson(a.rcdi)}`}`;
+}
+
+/**
+ * RFC 8225 §9 JSON of shaken claims plus RCD: attest, crn, dest, iat, orig, origid, rcd, rcdi in that order.
+ * Written directly, as passport.ts writes the plain claim set; only the open-ended `rcd` and `rcdi` are sorted.
+ */
 export function shakenRcdClaimsJson(c: ShakenClaims, a: RcdAssertion): string {
-  return canonicalJson({ ...assertionMembers(a), attest: c.attest, dest: JSON.parse(destJson(c.dest)), iat: c.iat, orig: JSON.parse(origJson(c.orig)), origid: c.origid });
+  return `{"attest":"${c.attest}",${crnMember(a)}"dest":${destJson(c.dest)},"iat":${c.iat},"orig":${origJson(c.orig)},"origid":${JSON.stringify(c.origid)}${rcdMembers(a)}}`;
 }
 
 /** RFC 8225 §9 JSON of an rcd PASSporT's claims: crn, dest, iat, orig, rcd, rcdi. */
 export function rcdClaimsJson(c: RcdPassportClaims): string {
-  return canonicalJson({ ...assertionMembers(c), dest: JSON.parse(destJson(c.dest)), iat: c.iat, orig: JSON.parse(origJson(c.orig)) });
+  return `{${crnMember(c)}"dest":${destJson(c.dest)},"iat":${c.iat},"orig":${origJson(c.orig)}${rcdMembers(c)}}`;
 }
 
 /** RFC 9795 §4: the header of an rcd PASSporT names `"ppt":"rcd"`; otherwise as RFC 8588 §3. */
