@@ -55,6 +55,12 @@ export interface RunningNode {
   close(): Promise<void>;
 }
 
+/** What tests give a node besides its configuration. */
+export interface NodeExtras {
+  /** Extra TLS CAs for fetching x5u and RCD content (tests; in a lab NODE_EXTRA_CA_CERTS does the same). */
+  tlsCa?: string | readonly string[];
+}
+
 /**
  * Stops the gRPC server: long-lived calls are ended first (health watchers, SignStreams once their items are
  * answered), then `tryShutdown` waits for unary calls; whatever is still open after `graceMs` is cancelled.
@@ -71,7 +77,7 @@ async function stopGrpc(grpc: GrpcAdapter, listener: GrpcListener | undefined, g
  * One service process: open the store (migrations applied) and key stores, build the core and the HTTP and
  * gRPC adapters, then listen. Everything that can fail at start fails here, before a port is bound.
  */
-export async function startNode(config: Config, logger: Logger, clock: Clock = systemClock): Promise<RunningNode> {
+export async function startNode(config: Config, logger: Logger, clock: Clock = systemClock, extras: NodeExtras = {}): Promise<RunningNode> {
   // TLS files are read and checked before anything is opened: a bad path is a configuration error.
   const grpcCredentials = config.grpc.enabled ? serverCredentials(config.grpc) : undefined;
   const store = await openStore(storeOptions(config));
@@ -148,6 +154,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
     log,
     heartbeats,
     clock,
+    tlsCa: extras.tlsCa,
     onTrustReloadError: (err) => logger.warn({ err }, 'verify.trustAnchors reload failed; keeping the previous anchors'),
   });
   const app = buildHttpApp({
@@ -162,8 +169,8 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
     readiness,
   });
   mountOperatorRoutes(app, {
-    admin: { store, checkAdmin: createAdminCheck(config.adminToken) },
-    dashboard: config.dashboard.enabled ? { store, keys, clock, logger, config, insights } : undefined,
+    admin: { store, checkAdmin: createAdminCheck(config.adminToken), rcdContent: { fetcher: verifier.fetcher, clock } },
+    dashboard: config.dashboard.enabled ? { store, keys, clock, logger, config, insights, rcdContent: { fetcher: verifier.fetcher, clock } } : undefined,
     metrics: {
       // A cluster worker answers for the whole node: the primary sums every worker's registry.
       collect: cluster.isWorker ? clusterMetricsClient(prometheus.registry) : () => prometheus.metrics(),

@@ -3,10 +3,11 @@ import { registerDashboard, type DashboardDeps } from './dashboard/register.js';
 import { registerAdminRoutes } from './http/routes/admin.js';
 import { registerMetricsRoute, type MetricsRouteDeps } from './metrics/prometheus-route.js';
 import type { Store } from './store/store.js';
+import type { RcdContentDeps } from './manage/rcd-profiles.js';
 
 export interface OperatorRoutesDeps {
   /** Management endpoints under /api/admin. */
-  admin: { store: Store; checkAdmin: (token: string | undefined) => void };
+  admin: { store: Store; checkAdmin: (token: string | undefined) => void; rcdContent: RcdContentDeps };
   /** The management dashboard under /dashboard; absent when `dashboard.enabled` is false. */
   dashboard?: DashboardDeps;
   /** Prometheus `GET /metrics`. */

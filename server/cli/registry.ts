@@ -6,6 +6,7 @@ import { CREDENTIAL_COMMANDS } from './commands/credential.js';
 import { HSM_COMMANDS } from './commands/hsm.js';
 import { INVENTORY_COMMANDS } from './commands/inventory.js';
 import { PKI_COMMANDS } from './commands/pki.js';
+import { RCD_COMMANDS } from './commands/rcd.js';
 import { ROUTE_COMMANDS } from './commands/route.js';
 import { SERVE_COMMANDS } from './commands/serve.js';
 import { SIGN_COMMANDS } from './commands/sign.js';
@@ -21,6 +22,7 @@ export const COMMANDS: CommandTable = {
   ...INVENTORY_COMMANDS,
   ...ROUTE_COMMANDS,
   ...SIPSOURCE_COMMANDS,
+  ...RCD_COMMANDS,
   ...CREDENTIAL_COMMANDS,
   ...HSM_COMMANDS,
   ...PKI_COMMANDS,

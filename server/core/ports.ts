@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { InventoryEntry } from './tn-inventory.js';
 import type { RoutingRule } from './routing.js';
+import type { RcdProfile } from './rcd/rcd-profile.js';
 import type { SipSource } from './sip-sources.js';
 import type { Attestation, AttestationReason, NonNumericOrigPolicy, PolicyMode, RequestKind, SourceKind, Transport } from './types.js';
 
@@ -73,6 +74,8 @@ export interface Directory {
   listSipSources(accountId?: string): Promise<SipSource[]>;
   /** The account's routing rules, in insertion order. */
   listRoutingRules(accountId: string): Promise<RoutingRule[]>;
+  /** The account's vetted RCD profiles (RFC 9795 brands), in insertion order. */
+  listRcdProfiles(accountId: string): Promise<RcdProfile[]>;
 }
 
 export type RequestOutcome = 'ok' | 'error';

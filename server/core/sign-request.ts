@@ -1,6 +1,7 @@
 import { ShakenError } from './errors.js';
 import { parseAttestation } from './attestation-policy.js';
 import { canonicalTn } from './tn.js';
+import { parseRcdRequest } from './rcd/rcd-policy.js';
 import type { CallDate, Dest, Orig, SignRequest } from './types.js';
 
 /** The loosely typed shape every transport decodes into; validation happens here, once. */
@@ -10,6 +11,7 @@ export interface SignInput {
   attest?: unknown;
   origid?: unknown;
   iat?: unknown;
+  rcd?: unknown;
 }
 
 const MAX_DEST = 100;
@@ -133,5 +135,7 @@ export function parseSignInput(input: unknown, headerAttest?: unknown): SignRequ
   if (origid) request.origid = origid;
   const iat = parseIat(body.iat);
   if (iat !== undefined) request.iat = iat;
+  const rcd = parseRcdRequest(body.rcd);
+  if (rcd !== undefined) request.rcd = rcd;
   return request;
 }

@@ -20,6 +20,11 @@ import { parseDivInput } from './div/div-request.js';
 import { rphClaimsJson, rphHeaderJson, rphIdentityParams, type RphClaims, type RphSignResult } from './rph/rph-passport.js';
 import { assertMaySignRph } from './rph/rph-policy.js';
 import { parseRphInput } from './rph/rph-request.js';
+import { decideRcd, type RcdDecision } from './rcd/rcd-policy.js';
+import type { RcdProfile } from './rcd/rcd-profile.js';
+import { rcdIdentityParams } from './rcd/rcd-claims.js';
+import { rcdSigningInput, shakenPayloadB64 } from './rcd/rcd-sign.js';
+import type { RcdSigned } from './rcd/rcd-types.js';
 
 export interface SigningServiceDeps {
   directory: Directory;
@@ -122,6 +127,8 @@ function noteShaken(entry: RequestLogRecord, result: SignResult): void {
   entry.attestApplied = result.attest;
   entry.attestReason = result.attestReason;
   entry.origid = result.origid;
+  // A separate rcd PASSporT (RFC 9795) is one more PASSporT of the call.
+  if (result.rcd?.placement === 'rcd') entry.passports = 'shaken,rcd';
 }
 
 /** A div carries the call's origid (ATIS-1000085) and no attestation. */
@@ -142,6 +149,8 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
   const ids = { authenticator, sources };
 
   const inventories = new InventoryCache(directory);
+  // An account's vetted RCD brands (RFC 9795), loaded by the first branded call and dropped with the rest by `invalidate`.
+  const rcdProfiles = new CachedLoader<string, RcdProfile[]>((accountId) => directory.listRcdProfiles(accountId), clock, cache);
   const accounts = new CachedLoader<string, AccountState>(
     async (accountId) => {
       const account = await directory.getAccount(accountId);
@@ -210,8 +219,22 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     });
     const iat = checkedIat(request.iat, account, now, iatWindowSec);
     const origid = request.origid ?? randomUUID();
-    const passport = await signBytes(credential, signingInput(credential.headerB64, { attest: decision.applied, dest: request.dest, iat, orig: request.orig, origid }));
+    // RCD only as the account's vetted profiles allow for this number (rcd/rcd-policy.ts); refused before signing.
+    let rcd: RcdDecision | undefined;
+    if (request.rcd !== undefined) {
+      const profiles = rcdProfiles.peek(caller.accountId) ?? (await rcdProfiles.get(caller.accountId));
+      rcd = decideRcd(request.rcd, profiles, origTn);
+    }
+    const claims = { attest: decision.applied, dest: request.dest, iat, orig: request.orig, origid };
+    const withRcd = shakenPayloadB64(claims, rcd);
+    const passport = await signBytes(credential, withRcd === undefined ? signingInput(credential.headerB64, claims) : `${credential.headerB64}.${withRcd}`);
+    const rcdSigned: RcdSigned | undefined = rcd && { profile: rcd.profileId, placement: rcd.placement, claims: rcd.assertion };
+    if (rcd?.placement === 'rcd') {
+      const rcdPassport = await signBytes(credential, rcdSigningInput(claims, rcd, credential.x5u));
+      rcdSigned!.identity = rcdPassport + rcdIdentityParams(credential.x5u);
+    }
     return {
+      ...(rcdSigned ? { rcd: rcdSigned } : {}),
       identity: passport + credential.identityParams,
       passport,
       attest: decision.applied,
@@ -344,6 +367,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     },
     invalidate() {
       accounts.clear();
+      rcdProfiles.clear();
       authenticator.invalidate();
       sources.invalidate();
     },

@@ -1,3 +1,5 @@
+import type { RcdRequest, RcdSigned } from './rcd/rcd-types.js';
+
 export type Attestation = 'A' | 'B' | 'C';
 
 export type PolicyMode = 'enforce' | 'trust';
@@ -22,6 +24,8 @@ export interface SignRequest {
   attest?: Attestation;
   origid?: string;
   iat?: number;
+  /** Rich Call Data asked for (RFC 9795): a vetted profile, or fields that must equal one. */
+  rcd?: RcdRequest;
 }
 
 export type Transport = 'http' | 'grpc' | 'sip' | 'cli';
@@ -61,6 +65,8 @@ export interface SignResult {
   /** Whose call this was and where it goes (canonical), for decisions made after signing (routing). */
   accountId: string;
   dest: Dest;
+  /** The RCD signed with the call, when the request asked for it. */
+  rcd?: RcdSigned;
 }
 
 export interface ShakenClaims {

@@ -1,3 +1,5 @@
+import type { LinkedContentCache } from '../core/rcd/linked-content.js';
+import type { RcdContentDeps } from '../manage/rcd-profiles.js';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock, KeySigner } from '../core/ports.js';
@@ -36,6 +38,9 @@ export interface DashboardContext {
   tails: LiveTails;
   /** The heavy request-log queries of stats and reports, off the event loop where the engine is synchronous. */
   insights: Insights;
+  /** How RCD profiles' linked content is fetched, and the logos fetched for showing. */
+  rcdContent: RcdContentDeps;
+  logos: LinkedContentCache;
   /** The base URL of hosted x5u links, known once the server listens (port 0 in tests). */
   publicUrl(): string;
 }

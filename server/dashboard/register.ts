@@ -1,3 +1,5 @@
+import { LinkedContentCache } from '../core/rcd/linked-content.js';
+import type { RcdContentDeps } from '../manage/rcd-profiles.js';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/ports.js';
@@ -13,6 +15,7 @@ import { LoginGate } from './login-gate.js';
 import { LoginLimiter } from './login-limit.js';
 import { LOGIN_THREAD_NICE, PasswordHasher } from './password-hasher.js';
 import { registerAccountRoutes } from './routes/account-routes.js';
+import { registerRcdRoutes } from './routes/rcd-routes.js';
 import { registerInsightRoutes } from './routes/insight-routes.js';
 import { registerSessionRoutes } from './routes/session-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
@@ -27,6 +30,8 @@ export interface DashboardDeps {
   config: Config;
   /** Started and closed by the node (see createInsights): stats and reports queue on it. */
   insights: Insights;
+  /** The SSRF-safe fetcher RCD profiles' logos and jCards are fetched with (docs/branded-calls.md). */
+  rcdContent: RcdContentDeps;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
@@ -53,6 +58,8 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): { 
     limiter: new LoginLimiter(deps.store, deps.clock),
     passwords: new PasswordHasher(deps.config.dashboard.passwordThreads, { nice: LOGIN_THREAD_NICE }),
     tails: new LiveTails(),
+    // Logos of RCD profiles, shown through the dashboard: fetched at most once a minute each.
+    logos: new LinkedContentCache(deps.rcdContent.fetcher, deps.clock, { ttlMs: 60_000, failureTtlMs: 10_000, maxEntries: 1000 }),
     publicUrl: () => {
       const address = app.server.address();
       return resolvePublicUrl(deps.config, typeof address === 'object' && address ? address.port : deps.config.http.port);
@@ -86,6 +93,7 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): { 
       registerSessionRoutes(api, ctx);
       registerUserRoutes(api, ctx);
       registerAccountRoutes(api, ctx);
+      registerRcdRoutes(api, ctx);
       registerInsightRoutes(api, ctx);
     },
     { prefix: '/dashboard/api' },

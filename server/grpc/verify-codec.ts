@@ -1,4 +1,5 @@
 import type { Dest, Orig } from '../core/types.js';
+import type { RcdReport } from '../core/rcd/rcd-types.js';
 import { SIP_REASON_PHRASE, type CallReport, type PassportReport, type VerifiedCert, type VerifyChecks, type VerifyResult } from '../core/verify/verify-result.js';
 
 /*
@@ -39,6 +40,7 @@ export interface VerifyPassportVerdictMessage {
   checks?: VerifyChecksMessage;
   warnings?: string[];
   rph?: VerifyRphMessage;
+  rcd?: RcdReportMessage;
 }
 
 /** The proto's VerifyRph: a null agreement (not comparable) is an absent field. */
@@ -48,6 +50,19 @@ export interface VerifyRphMessage {
   agreesWithShaken?: boolean;
   agreesWithCaller?: boolean;
   authorizes: boolean;
+}
+
+/** The proto's RcdReport: the inline jCard as JSON text. */
+export interface RcdReportMessage {
+  ok: boolean;
+  placement: string;
+  verified: { nam?: string; apn?: string; crn?: string; icn?: string; jcl?: string; jcdJson?: string };
+  failed: { field: string; detail: string }[];
+}
+
+function rcdMessage(r: RcdReport): RcdReportMessage {
+  const { jcd, ...verified } = r.verified;
+  return { ok: r.ok, placement: r.placement, verified: { ...verified, ...(jcd === undefined ? {} : { jcdJson: JSON.stringify(jcd) }) }, failed: r.failed };
 }
 
 /** The proto's VerifyCallVerdict. */
@@ -77,6 +92,7 @@ export interface VerifyResponse {
   warnings?: string[];
   claimsJson?: string;
   call?: VerifyCallVerdictMessage;
+  rcd?: RcdReportMessage;
 }
 
 function certMessage(cert: VerifiedCert): VerifiedCertMessage {
@@ -110,6 +126,7 @@ function passportMessage(p: PassportReport): VerifyPassportVerdictMessage {
   if (p.checks !== undefined) m.checks = checksMessage(p.checks);
   if (p.warnings !== undefined) m.warnings = p.warnings;
   if (p.rph !== undefined) m.rph = rphMessage(p.rph);
+  if (p.rcd !== undefined) m.rcd = rcdMessage(p.rcd);
   return m;
 }
 
@@ -150,6 +167,7 @@ export function verifyResponse(r: VerifyResult): VerifyResponse {
       checks: checksMessage(r.checks),
       warnings: r.warnings,
       claimsJson: JSON.stringify(claims),
+      ...(r.rcd === undefined ? {} : { rcd: rcdMessage(r.rcd) }),
       ...(r.call === undefined ? {} : { call: callMessage(r.call) }),
     };
   }

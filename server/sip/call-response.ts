@@ -7,6 +7,7 @@ import { inDialect } from './dialect-response.js';
 import { SIP_STATUS, type SipStatus } from './errors.js';
 import { resourcePriorityHeader } from './priority-headers.js';
 import { reasonHeader, type ResponseParts } from './response.js';
+import { rcdSipHeaders, signedCallInfo } from './rcd-call-info.js';
 
 /** The settings that choose how a result is written, not what it is. */
 export type CallResponseOptions = Pick<Config['sip'], 'onSignFailure' | 'reasonProtocol'>;
@@ -29,7 +30,7 @@ function plainResponseOf(result: CallResult, opts: CallResponseOptions): Respons
   switch (result.outcome) {
     case 'signed':
       if (!contact) throw new Error('the core returned a signed call without routes');
-      return { ...MOVED, headers: [contact, ...identityOf(result).map((value) => `Identity: ${value}`)] };
+      return { ...MOVED, headers: [contact, ...identityOf(result).map((value) => `Identity: ${value}`), ...signedCallInfo(result.signed.rcd)] };
     case 'forwarded':
     case 'transit':
       if (!contact) throw new Error(`the core returned a ${result.outcome} call without routes`);
@@ -46,9 +47,12 @@ function plainResponseOf(result: CallResult, opts: CallResponseOptions): Respons
       return { code: 428, phrase: 'Use Identity Header', headers: [reasonHeader(opts.reasonProtocol, 428, 'Use Identity Header')] };
     default: {
       const headers: string[] = [];
+      // RFC 9795/9796: the RCD that verified, on a call that passed; nothing of it otherwise (rcd-call-info.ts).
+      const rcd = result.outcome === 'verified' && result.verified.ok ? rcdSipHeaders(result.verified.rcd) : {};
       // ATIS-1000074 §5.3.1: verstat on the calling number, built from the canonical number, never copied text.
-      if (result.callingTn !== undefined) headers.push(`P-Asserted-Identity: <tel:+${result.callingTn};verstat=${result.verdict.verstat}>`);
+      if (result.callingTn !== undefined) headers.push(`P-Asserted-Identity: ${rcd.displayName === undefined ? '' : `${rcd.displayName} `}<tel:+${result.callingTn};verstat=${result.verdict.verstat}>`);
       headers.push(...resourcePriorityHeader(result.priority));
+      if (rcd.callInfo !== undefined) headers.push(rcd.callInfo);
       const failure = result.verdict.failure;
       if (failure) {
         const phrase = SIP_REASON_PHRASE[failure.sip];

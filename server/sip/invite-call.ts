@@ -50,6 +50,7 @@ export function callOfInvite(request: SipRequest, peer: PeerAddress): Call {
     historyInfo: entries(request, 'history-info'),
     diversion: entries(request, 'diversion'),
     ...priorityHeadersOf(request),
+    callInfo: entries(request, 'call-info'),
   };
 }
 

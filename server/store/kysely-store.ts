@@ -10,6 +10,7 @@ import { KyselyDashboardStore } from './dashboard-queries.js';
 import { inventoryQueries } from './inventory-queries.js';
 import { keyBlobQueries } from './key-blob-queries.js';
 import { requestLogQueries } from './request-log-queries.js';
+import { rcdProfileQueries } from './rcd-profile-queries.js';
 import { routingRuleQueries } from './routing-rule-queries.js';
 import type { Database, StoreEngine } from './schema.js';
 import { sipSourceQueries } from './sip-source-queries.js';
@@ -41,6 +42,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     ...inventoryQueries(ctx),
     ...routingRuleQueries(ctx),
     ...sipSourceQueries(ctx),
+    ...rcdProfileQueries(ctx),
     ...requestLogQueries(ctx),
     changeVersion: () => changes.version(),
     onCommittedChange: (listener) => changes.onCommittedChange(listener),

@@ -112,6 +112,22 @@ export interface SipSourcesTable {
   attestation_headers: number;
 }
 
+export interface RcdProfilesTable {
+  id: string;
+  account_id: string;
+  /** The `rcd` claim (RFC 9795 §5), canonical JSON. */
+  rcd: string;
+  /** JSON arrays of strings: call reasons, canonical numbers, number prefixes. */
+  crn: string;
+  tns: string;
+  prefixes: string;
+  placement: 'shaken' | 'rcd';
+  icn_digest: string | null;
+  jcl_digest: string | null;
+  content_checked_at: number | null;
+  created_at: number;
+}
+
 export interface Database extends DashboardTables {
   accounts: AccountsTable;
   credentials: CredentialsTable;
@@ -122,4 +138,5 @@ export interface Database extends DashboardTables {
   tn_inventory: TnInventoryTable;
   routing_rules: RoutingRulesTable;
   sip_sources: SipSourcesTable;
+  rcd_profiles: RcdProfilesTable;
 }

@@ -24,7 +24,7 @@ export function rowsPerStatement(engine: StoreEngine, columns: number): number {
   return Math.floor(MAX_BIND_PARAMS[engine] / columns);
 }
 
-export function newId(prefix: 'acc' | 'cred' | 'key' | 'route'): string {
+export function newId(prefix: 'acc' | 'cred' | 'key' | 'route' | 'rcd'): string {
   return `${prefix}_${randomBytes(8).toString('hex')}`;
 }
 

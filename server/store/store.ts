@@ -7,6 +7,7 @@ import type {
 } from '../core/ports.js';
 import type { InventoryEntry } from '../core/tn-inventory.js';
 import type { RoutingRule } from '../core/routing.js';
+import type { RcdProfile } from '../core/rcd/rcd-profile.js';
 import type { DashboardStore } from './dashboard-store.js';
 import type { PassportFilter } from './passport-filter.js';
 import type { SbcDialect } from '../core/sbc-dialect.js';
@@ -125,6 +126,14 @@ export interface Store extends Directory {
   removeSipSource(cidr: string): Promise<SipSource>;
   /** Replaces a block's SBC dialect (every quirk as given); ERR_REQ_NOT_FOUND when there is no such block. */
   setSipSourceDialect(cidr: string, dialect: SbcDialect): Promise<SipSource>;
+
+  /** Adds an RCD profile (RFC 9795 brand) an operator vetted; ERR_REQ_NOT_FOUND when the account does not exist. */
+  addRcdProfile(profile: Omit<RcdProfile, 'id' | 'createdAt'>): Promise<RcdProfile>;
+  /** Records the digests of a profile's linked content as just fetched; ERR_REQ_NOT_FOUND when there is none. */
+  updateRcdProfileContent(id: string, content: { icnDigest: string | null; jclDigest: string | null; checkedAt: Date }): Promise<RcdProfile>;
+  /** Removes a profile; ERR_REQ_NOT_FOUND when there is none with that id. */
+  removeRcdProfile(id: string): Promise<RcdProfile>;
+  getRcdProfile(id: string): Promise<RcdProfile | undefined>;
 
   /**
    * Inserts many records in one transaction: all or none. A record whose `journalKey` is already stored is

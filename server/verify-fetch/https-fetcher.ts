@@ -21,7 +21,9 @@ export interface HttpsFetcherOptions {
   crlMaxBytes?: number;
   /** PEM CA certificates trusted for the TLS connection besides Node's bundled roots (a lab's own TLS CA). */
   tlsCa?: string | readonly string[];
-  /** Same-origin redirects followed; a redirect elsewhere is refused. Default 3. */
+  /** Largest body of linked RCD content (a logo, a jCard; RFC 9795). Default 256 KiB. */
+  rcdMaxBytes?: number;
+  /** Same-origin redirects followed for x5u and CRLs; a redirect elsewhere is refused. Default 3. RCD content: none. */
   maxRedirects?: number;
   now?: () => number;
 }
@@ -66,6 +68,7 @@ function describe(e: unknown): { failure: 'refused' | 'unreachable'; detail: str
 const ACCEPT: Record<FetchKind, string> = {
   x5u: 'application/pem-certificate-chain, application/x-pem-file, application/pkix-cert;q=0.9, */*;q=0.5',
   crl: 'application/pkix-crl, application/x-pem-file;q=0.9, */*;q=0.5',
+  rcd: 'image/png, image/jpeg, image/svg+xml, application/json, application/vcard+json;q=0.9',
 };
 
 /**
@@ -148,7 +151,9 @@ export function createHttpsFetcher(opts: HttpsFetcherOptions): CertificateFetche
 
   return {
     async fetch(raw, kind) {
-      const limit = kind === 'crl' ? (opts.crlMaxBytes ?? 1_048_576) : opts.maxBytes;
+      const limit = kind === 'crl' ? (opts.crlMaxBytes ?? 1_048_576) : kind === 'rcd' ? (opts.rcdMaxBytes ?? 262_144) : opts.maxBytes;
+      // RCD content is digested as served at the URL the signer named (RFC 9795 §6): a redirect is not followed.
+      const redirects = kind === 'rcd' ? 0 : maxRedirects;
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(codedError(TIMEOUT, `no complete answer within ${opts.timeoutMs} ms`)), opts.timeoutMs);
       try {
@@ -160,7 +165,8 @@ export function createHttpsFetcher(opts: HttpsFetcherOptions): CertificateFetche
           const status = res.statusCode ?? 0;
           const location = res.headers.location;
           if ([301, 302, 303, 307, 308].includes(status) && location) {
-            if (hops >= maxRedirects) return { ok: false, failure: 'unreachable', detail: `more than ${maxRedirects} redirects` };
+            if (kind === 'rcd') return { ok: false, failure: 'refused', detail: `a redirect (HTTP ${status}); RCD content must be served at its own URL` };
+            if (hops >= redirects) return { ok: false, failure: 'unreachable', detail: `more than ${redirects} redirects` };
             let next: URL;
             try {
               next = new URL(location, url);

@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { Authenticator } from '../core/authenticate.js';
 import type { SourceResolver } from '../core/source-caller.js';
 import { systemClock, type Clock, type RequestLogSink } from '../core/ports.js';
-import type { TrustAnchorSource } from '../core/verify/verify-ports.js';
+import type { CertificateFetcher, TrustAnchorSource } from '../core/verify/verify-ports.js';
 import { createVerifier, type Verifier } from '../core/verify/verify-service.js';
 import type { Heartbeats } from '../core/heartbeat.js';
 import { createHttpsFetcher } from './https-fetcher.js';
@@ -28,18 +28,11 @@ export interface ConfiguredVerifierOptions {
  * folded the deprecated `verify.allowInsecureX5u` into both), and the trust anchors from file.
  * Loads the anchors now, so a bad `verify.trustAnchors` stops the service before it listens (ConfigError).
  */
-export function createConfiguredVerifier(config: Config, opts: ConfiguredVerifierOptions = {}): Verifier & { trust: TrustAnchorSource } {
+export function createConfiguredVerifier(config: Config, opts: ConfiguredVerifierOptions = {}): Verifier & { trust: TrustAnchorSource; fetcher: CertificateFetcher } {
   const clock = opts.clock ?? systemClock;
   const v = config.verify;
   const trust = trustAnchorSource(opts.trustAnchors ?? v.trustAnchors, v.trustReloadMs, clock, opts.onTrustReloadError);
-  const fetcher = createHttpsFetcher({
-    allowHttpX5u: v.allowHttpX5u,
-    allowPrivateAddresses: v.allowPrivateAddresses,
-    timeoutMs: v.fetchTimeoutMs,
-    maxBytes: v.fetchMaxBytes,
-    tlsCa: opts.tlsCa,
-    now: () => clock.now(),
-  });
+  const fetcher = createConfiguredFetcher(config, { tlsCa: opts.tlsCa, clock });
   const verifier = createVerifier({
     fetcher,
     trust,
@@ -50,5 +43,23 @@ export function createConfiguredVerifier(config: Config, opts: ConfiguredVerifie
     heartbeats: opts.heartbeats,
     options: { maxAgeSec: v.maxAgeSec, allowHttpX5u: v.allowHttpX5u, crlPolicy: v.crlPolicy },
   });
-  return { ...verifier, trust };
+  return { ...verifier, trust, fetcher };
+}
+
+/**
+ * The https fetcher under `verify.*` limits and lab switches: x5u and CRLs for the verifier, and the content RCD
+ * claims link to (logos, jCards; RFC 9795), fetched with the same address rule and deadline when an operator
+ * saves a brand and when a call is verified.
+ */
+export function createConfiguredFetcher(config: Config, opts: { tlsCa?: string | readonly string[]; clock?: Clock } = {}): CertificateFetcher {
+  const clock = opts.clock ?? systemClock;
+  const v = config.verify;
+  return createHttpsFetcher({
+    allowHttpX5u: v.allowHttpX5u,
+    allowPrivateAddresses: v.allowPrivateAddresses,
+    timeoutMs: v.fetchTimeoutMs,
+    maxBytes: v.fetchMaxBytes,
+    tlsCa: opts.tlsCa,
+    now: () => clock.now(),
+  });
 }

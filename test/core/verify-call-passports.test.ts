@@ -203,11 +203,11 @@ describe('verifying a forwarded call: one shaken plus div PASSporTs (RFC 8946 §
     expect(bad).toMatchObject({ verstat: 'TN-Validation-Failed', passports: [{ kind: 'div-o', result: { ok: true } }, { kind: 'shaken', nestedIn: 0, result: { ok: false, reason: 'signature_invalid' } }] });
   });
 
-  it('lists an rcd or unknown ppt without judging it, and the call still passes', async () => {
+  it('judges an rcd header (a shaken token under ppt=rcd fails it) and lists an unknown ppt without judging it; the call still passes', async () => {
     const ids = await chainOf(1);
     const [jws] = ids[1]!.split(';') as [string];
     const v = await check([...ids, `${jws};info=<https://x.example/c.pem>;ppt=rcd`, `${jws};info=<https://x.example/c.pem>;ppt=future`], N[1]!);
-    expect(v).toMatchObject({ verstat: 'TN-Validation-Passed', passports: [{}, {}, { kind: 'rcd', result: { ok: null } }, { kind: 'other', ppt: 'future', result: { ok: null } }] });
+    expect(v).toMatchObject({ verstat: 'TN-Validation-Passed', passports: [{}, {}, { kind: 'rcd', result: { ok: false, reason: 'ppt_unsupported' } }, { kind: 'other', ppt: 'future', result: { ok: null } }] });
   });
 
   it('refuses a header whose ppt parameter says div over a shaken PASSporT (ppt must agree, RFC 8224 §4.1)', async () => {

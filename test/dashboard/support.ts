@@ -7,13 +7,13 @@ export type Engine = 'embedded' | 'postgres';
 export const ENGINES: Engine[] = ['embedded', 'postgres'];
 
 /** A real node with the dashboard on, on the given store engine (PostgreSQL: a fresh database, dropped on stop). */
-export async function startDashboardService(engine: Engine, opts: { overrides?: Record<string, unknown>; clock?: Clock; url?: string } = {}): Promise<TestService> {
+export async function startDashboardService(engine: Engine, opts: { overrides?: Record<string, unknown>; clock?: Clock; url?: string; tlsCa?: string } = {}): Promise<TestService> {
   // Tests log in far more often from 127.0.0.1 than a person would: the per-address login rate is off here
   // unless a test sets it (login-flood.test.ts does).
   opts = { ...opts, overrides: { 'dashboard.loginRatePerMinute': 0, ...opts.overrides } };
-  if (engine === 'embedded') return startTestService({ overrides: { 'grpc.enabled': false, ...opts.overrides }, clock: opts.clock });
+  if (engine === 'embedded') return startTestService({ overrides: { 'grpc.enabled': false, ...opts.overrides }, clock: opts.clock, tlsCa: opts.tlsCa });
   const db = opts.url ? undefined : await createTempDatabase();
-  const svc = await startTestService({ overrides: { 'grpc.enabled': false, 'store.engine': 'postgres', 'store.url': opts.url ?? db!.url, 'store.poolSize': 4, ...opts.overrides }, clock: opts.clock });
+  const svc = await startTestService({ overrides: { 'grpc.enabled': false, 'store.engine': 'postgres', 'store.url': opts.url ?? db!.url, 'store.poolSize': 4, ...opts.overrides }, clock: opts.clock, tlsCa: opts.tlsCa });
   const stop = svc.stop;
   svc.stop = async () => {
     await stop();

@@ -28,6 +28,10 @@ export class MemoryDirectory implements Directory, KeyBlobRepository, RequestLog
     this.reads++;
     return this.apiKeys.get(id);
   }
+  async listRcdProfiles() {
+    return [];
+  }
+
   async listRoutingRules() {
     return [];
   }

@@ -55,7 +55,7 @@ export interface Provisioned {
 let counter = 0;
 
 /** A real node listening on 127.0.0.1 port 0, with its own data folder (or PostgreSQL database). */
-export async function startTestService(opts: { overrides?: Record<string, unknown>; clock?: Clock; sip?: boolean; logger?: Logger } = {}): Promise<TestService> {
+export async function startTestService(opts: { overrides?: Record<string, unknown>; clock?: Clock; sip?: boolean; logger?: Logger; tlsCa?: string } = {}): Promise<TestService> {
   const dataDir = await mkdtemp(join(tmpdir(), 'shakenstack-test-'));
   // SIP only where a test uses it (`sip: true` or any `sip.*` override): every SIP server binds a UDP and a
   // TCP port, and fewer ports taken means fewer collisions with tests that restart a server on its old port.
@@ -64,7 +64,7 @@ export async function startTestService(opts: { overrides?: Record<string, unknow
     env: {},
     overrides: { dataDir, 'http.port': 0, 'http.host': '127.0.0.1', 'grpc.port': 0, 'grpc.host': '127.0.0.1', 'sip.enabled': sip, 'sip.port': 0, 'sip.host': '127.0.0.1', logLevel: 'silent', demo: false, changePollMs: 50, 'requestLog.flushIntervalMs': 20, ...opts.overrides },
   });
-  const node = await startNode(config, opts.logger ?? pino({ level: 'silent' }), opts.clock);
+  const node = await startNode(config, opts.logger ?? pino({ level: 'silent' }), opts.clock, { tlsCa: opts.tlsCa });
   return {
     node,
     config,

@@ -343,6 +343,31 @@ export function storeSuite(fixture: StoreFixture): void {
     });
   });
 
+  describe('RCD profiles', () => {
+    it('adds, lists per account, records fetched digests and removes profiles, the same on both engines', async () => {
+      const a = await store.createAccount(newAccount());
+      const b = await store.createAccount(newAccount());
+      const v0 = await store.changeVersion();
+      const jcd = ['vcard', [['fn', { type: 'work' }, 'text', 'Brand é'], ['version', {}, 'text', '4.0']]];
+      const p1 = await store.addRcdProfile({ accountId: a.id, rcd: { nam: 'Brand é', jcd, icn: 'https://brand.example/l.png' }, crn: ['Fraud alert'], tns: ['12025550100'], prefixes: ['1303'], placement: 'rcd', icnDigest: 'sha256-AAA=', jclDigest: null, contentCheckedAt: new Date(1_700_000_000_000) });
+      await store.addRcdProfile({ accountId: b.id, rcd: { nam: 'Other' }, crn: [], tns: ['12025550111'], prefixes: [], placement: 'shaken', icnDigest: null, jclDigest: null, contentCheckedAt: null });
+      expect(p1.id).toMatch(/^rcd_[0-9a-f]{16}$/);
+      expect(await store.changeVersion()).toBe(v0 + 2);
+      const listed = await store.listRcdProfiles(a.id);
+      expect(listed).toEqual([p1]);
+      expect(listed[0]).toMatchObject({ rcd: { nam: 'Brand é', jcd, icn: 'https://brand.example/l.png' }, placement: 'rcd', contentCheckedAt: new Date(1_700_000_000_000) });
+      expect(await store.getRcdProfile(p1.id)).toEqual(p1);
+      const refreshed = await store.updateRcdProfileContent(p1.id, { icnDigest: 'sha256-BBB=', jclDigest: null, checkedAt: new Date(1_700_000_100_000) });
+      expect(refreshed).toMatchObject({ id: p1.id, icnDigest: 'sha256-BBB=', contentCheckedAt: new Date(1_700_000_100_000) });
+      expect(await store.removeRcdProfile(p1.id)).toEqual(refreshed);
+      expect(await store.listRcdProfiles(a.id)).toEqual([]);
+      expect(await store.listRcdProfiles(b.id)).toHaveLength(1);
+      await expect(store.removeRcdProfile(p1.id)).rejects.toMatchObject({ code: 'ERR_REQ_NOT_FOUND' });
+      await expect(store.updateRcdProfileContent(p1.id, { icnDigest: null, jclDigest: null, checkedAt: new Date() })).rejects.toMatchObject({ code: 'ERR_REQ_NOT_FOUND' });
+      await expect(store.addRcdProfile({ accountId: 'acc_0000000000000000', rcd: { nam: 'X' }, crn: [], tns: ['1'], prefixes: [], placement: 'shaken', icnDigest: null, jclDigest: null, contentCheckedAt: null })).rejects.toMatchObject({ code: 'ERR_REQ_NOT_FOUND' });
+    });
+  });
+
   describe('SIP sources', () => {
     it('adds, lists per account and removes blocks; a block belongs to one account only', async () => {
       const a = await store.createAccount(newAccount());

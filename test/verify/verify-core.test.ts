@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { createPrivateKey } from 'node:crypto';
+import { createHash, createPrivateKey } from 'node:crypto';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,8 +111,8 @@ describe('verification core against a local HTTPS certificate repository', () =>
     ]) {
       expect(await verifier.verify({ identity }), identity).toMatchObject({ ok: true });
     }
-    // Several headers are judged as one call (RFC 8946): the rcd is listed, not judged; the broken div fails it.
-    expect(await verifier.verify({ identity: [`${jws};info=<${url.good}>;ppt=shaken`, 'garbage;ppt=rcd'] })).toMatchObject({ ok: true, call: { passports: [{ kind: 'shaken', ok: true }, { kind: 'rcd', ok: null }], chain: [0] } });
+    // Several headers are judged as one call (RFC 8946): a broken rcd fails on its own, not the call; the broken div fails it.
+    expect(await verifier.verify({ identity: [`${jws};info=<${url.good}>;ppt=shaken`, 'garbage;ppt=rcd'] })).toMatchObject({ ok: true, call: { passports: [{ kind: 'shaken', ok: true }, { kind: 'rcd', ok: false, reason: 'passport_malformed' }], chain: [0] } });
     for (const identity of [[div, `${jws};info=<${url.good}>;ppt=shaken`, 'garbage;ppt=rcd'], `${div}, ${jws};info=<${url.good}>;ppt=shaken`]) {
       const r = await verifier.verify({ identity });
       // This div's header ({"alg":"ES256","ppt":"div"}) has no typ and no x5u: missing, not wrong (E9, 436).
@@ -120,6 +120,29 @@ describe('verification core against a local HTTPS certificate repository', () =>
       expect(r).toMatchObject({ reasonText: /^Identity header 1 \(div\): .*: no typ$/ });
       expect(!r.ok && r.call?.passports.slice(0, 2)).toMatchObject([{ kind: 'div', ok: false }, { kind: 'shaken', ok: true }]);
     }
+  });
+
+  it('judges Rich Call Data (RFC 9795): rcdi digests against the content served now, in the shaken and in an rcd PASSporT', async () => {
+    const { verifier } = testVerifier(server, [pki.root.certPem]);
+    const logo = Buffer.from('a logo, as bytes');
+    const icn = server.serve('/rcd/logo.png', logo, { 'content-type': 'image/png' });
+    const digest = `sha256-${createHash('sha256').update(logo).digest('base64')}`;
+    const branded = await joseJws(pki.leaf.keyPem, shakenHeader(url.good!), shakenClaims(now(), { rcd: { nam: 'Example Bank', icn }, rcdi: { '/icn': digest }, crn: 'Fraud alert' }));
+    expect(await verifier.verify({ identity: identityOf(branded, url.good!) })).toMatchObject({ ok: true, rcd: { ok: true, placement: 'shaken', verified: { nam: 'Example Bank', icn, crn: 'Fraud alert' }, failed: [] } });
+    const undigested = await joseJws(pki.leaf.keyPem, shakenHeader(url.good!), shakenClaims(now(), { rcd: { nam: 'Example Bank', icn } }));
+    expect(await verifier.verify({ identity: identityOf(undigested, url.good!) })).toMatchObject({ ok: true, rcd: { ok: false, verified: { nam: 'Example Bank' }, failed: [{ field: 'rcd.icn', detail: expect.stringContaining('no rcdi') }] } });
+
+    const shaken = identityOf(await joseJws(pki.leaf.keyPem, shakenHeader(url.good!), shakenClaims(now())), url.good!);
+    const rcdClaims = (d: string) => ({ orig: { tn: '14045266060' }, dest: { tn: ['18001234567'] }, iat: now(), rcd: { nam: 'Example Bank', icn }, rcdi: { '/icn': d } });
+    const rcdOf = async (d: string) => identityOf(await joseJws(pki.leaf.keyPem, { ...shakenHeader(url.good!), ppt: 'rcd' }, rcdClaims(d)), url.good!, ';alg=ES256;ppt=rcd');
+    expect(await verifier.verify({ identity: [shaken, await rcdOf(digest)] })).toMatchObject({ ok: true, rcd: { ok: true, placement: 'rcd' }, call: { passports: [{ kind: 'shaken', ok: true }, { kind: 'rcd', ok: true, rcd: { ok: true } }] } });
+    const wrong = `sha256-${createHash('sha256').update('other bytes').digest('base64')}`;
+    const r = await verifier.verify({ identity: [shaken, await rcdOf(wrong)] });
+    // The call passes on its shaken PASSporT; the rcd one fails on its own with rcd_integrity.
+    expect(r).toMatchObject({ ok: true, verstat: 'TN-Validation-Passed', rcd: { ok: false, failed: [{ field: 'rcd.icn' }] } });
+    const entry = r.call!.passports[1]!;
+    expect(entry).toMatchObject({ kind: 'rcd', ok: false, reason: 'rcd_integrity', sip: 438, verstat: 'No-TN-Validation' });
+    seen.add(entry.reason!);
   });
 
   it('never trusts the header alg: none, HS256 and RS256 are 437, whatever the signature', async () => {

@@ -85,6 +85,21 @@ export interface AccountDetail {
   apiKeys: ApiKey[];
   sipSources: SipSource[];
   routes: RouteRule[];
+  rcdProfiles: RcdProfile[];
+}
+
+/** A vetted brand (RFC 9795 Rich Call Data; docs/branded-calls.md). `logo` is our own URL of its logo. */
+export interface RcdProfile {
+  id: string;
+  rcd: { nam: string; apn?: string; icn?: string; jcl?: string; jcd?: unknown[] };
+  crn: string[];
+  tns: string[];
+  prefixes: string[];
+  placement: 'shaken' | 'rcd';
+  icnDigest: string | null;
+  jclDigest: string | null;
+  contentCheckedAt: string | null;
+  logo: string | null;
 }
 
 export interface LogRow {

@@ -9,6 +9,8 @@ export interface SignRequest {
   origid?: string;
   /** Seconds since the epoch; the server's now when absent. */
   iat?: number;
+  /** Brand the call with one of the account's vetted RCD profiles (RFC 9795; docs/branded-calls.md). */
+  rcd?: { profile: string; crn?: string };
 }
 
 export type Attestation = 'A' | 'B' | 'C';
@@ -75,6 +77,8 @@ export interface SignResponse {
   origid: string;
   iat: number;
   x5u: string;
+  /** A branded call: the profile signed, where its claims went, and the rcd PASSporT's Identity header if separate. */
+  rcd?: { profile: string; placement: 'shaken' | 'rcd'; identity?: string };
 }
 
 export type ServingStatus = 'SERVING' | 'NOT_SERVING' | 'UNKNOWN' | 'SERVICE_UNKNOWN';

@@ -8,8 +8,8 @@ import { accountOf, withKeys } from '../resources.js';
 /** `sign`: the CLI transport of the signing core, logged like any other call. */
 export const SIGN_COMMANDS: CommandTable = {
   sign: {
-    summary: 'Sign one call with an account\'s credential and print the Identity header.',
-    options: { account: { type: 'string' }, orig: { type: 'string' }, dest: { type: 'string' }, attest: { type: 'string' }, origid: { type: 'string' } },
+    summary: 'Sign one call with an account\'s credential and print the Identity header; --rcd <profile id> (and --crn) brands it (RFC 9795), printing the rcd Identity header too when the profile asks for one.',
+    options: { account: { type: 'string' }, orig: { type: 'string' }, dest: { type: 'string' }, attest: { type: 'string' }, origid: { type: 'string' }, rcd: { type: 'string' }, crn: { type: 'string' } },
     run: (ctx) =>
       withKeys(ctx, async (store, keys) => {
         const account = await accountOf(ctx, store);
@@ -22,8 +22,9 @@ export const SIGN_COMMANDS: CommandTable = {
             dest: { tn: required(ctx, 'dest').split(',') },
             attest: optional(ctx, 'attest'),
             origid: optional(ctx, 'origid'),
+            rcd: optional(ctx, 'rcd') === undefined ? undefined : { profile: optional(ctx, 'rcd'), crn: optional(ctx, 'crn') },
           });
-          out(ctx, r, () => r.identity);
+          out(ctx, r, () => (r.rcd?.identity === undefined ? r.identity : `${r.identity}\n${r.rcd.identity}`));
         } finally {
           await log.close();
         }

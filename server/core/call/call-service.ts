@@ -1,3 +1,4 @@
+import { rcdOfCallInfo } from '../rcd/call-info.js';
 import { readReceivedCall } from '../div/div-from-passports.js';
 import { isShakenError, ShakenError } from '../errors.js';
 import { identify } from '../identify.js';
@@ -158,6 +159,9 @@ export function createCallService(deps: CallServiceDeps): CallService {
       // signer as a body's); the X-Attestation override still wins over the attestation.
       if (call.attestationInfo !== undefined) input.attest = call.attestationInfo;
       if (call.origid !== undefined) input.origid = call.origid;
+      // RFC 9796: a Call-Info asking for a brand is signed only as the account's RCD profiles allow (rcd-policy.ts).
+      const rcd = rcdOfCallInfo(call.callInfo, callingAddress(call));
+      if (rcd !== undefined) input.rcd = rcd;
       const attempt = await signing.attempt({
         token: call.token,
         sourceAddress: call.sourceAddress,

@@ -42,6 +42,8 @@ export interface Call extends CallerClaim {
   resourcePriority?: readonly string[];
   /** The SIP Priority header (RFC 3261 §20.26); `psap-callback` is signed as sph (RFC 9027 §4). */
   priority?: string;
+  /** Call-Info entries (RFC 3261 §20.9), one per entry, as received: Rich Call Data to sign (RFC 9796; rcd/call-info.ts). */
+  callInfo?: readonly string[];
 }
 
 /** How the node treats calls it cannot sign or that fail verification: settings, not per-call input. */

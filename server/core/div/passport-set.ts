@@ -3,6 +3,8 @@ import type { ChainProblem, PassportKind, TokenVerdict, Verstat } from '../verif
 import type { JudgedDiv } from './div-claims.js';
 import type { JudgedRph } from '../rph/rph-claims.js';
 import type { PriorityVerdict, RphJudgement } from '../rph/rph-verdict.js';
+import type { JudgedRcd } from '../rcd/rcd-verify.js';
+import type { RcdReport } from '../rcd/rcd-types.js';
 
 // The kinds and chain problems are part of every verify result (verify-result.ts); re-exported for the div code.
 export type { ChainProblem, ChainProblemReason, PassportKind } from '../verify/verify-result.js';
@@ -15,13 +17,16 @@ interface PassportBase {
   kind: PassportKind;
   /** The ppt as read (Identity parameter, else the PASSporT header), for reports. */
   ppt: string | undefined;
+  /** Rich Call Data it carries (a shaken with RCD claims, an rcd PASSporT; RFC 9795), judged once it verified. */
+  rcd?: RcdReport;
 }
 
 export type PassportVerdict =
   | (PassportBase & { kind: 'shaken'; result: PassportOutcome<JudgedClaims> })
   | (PassportBase & { kind: 'div' | 'div-o'; result: PassportOutcome<JudgedDiv>; /** 1-based hop in the chain; undefined when off the chain. */ hop: number | undefined })
   | (PassportBase & { kind: 'rph'; result: PassportOutcome<JudgedRph>; /** What it does for the call (RFC 8443 §5); set once the shaken PASSporT is judged. */ rph: RphJudgement | undefined })
-  | (PassportBase & { kind: 'rcd' | 'other'; result: { ok: null; detail: string } });
+  | (PassportBase & { kind: 'rcd'; result: PassportOutcome<JudgedRcd> })
+  | (PassportBase & { kind: 'other'; result: { ok: null; detail: string } });
 
 /** One PASSporT's own verdict (signature, certificate, freshness, claims): the verifier's per-token result. */
 export type PassportOutcome<T> = TokenVerdict<T>;

@@ -7,6 +7,9 @@ import { linkDivChain } from './div-chain.js';
 import { DIV_O_PROFILE, withNestedPassports } from './nested-passports.js';
 import { RPH_PROFILE } from '../rph/rph-claims.js';
 import { judgeRph, priorityOf } from '../rph/rph-verdict.js';
+import { RCD_PROFILE, claimsOf, type JudgedRcd } from '../rcd/rcd-verify.js';
+import type { RcdReport } from '../rcd/rcd-types.js';
+import { failed as failedVerdict } from '../verify/verify-result.js';
 import { MAX_DIV_HOPS, type CallPassportsVerdict, type ChainProblem, type PassportOutcome, type PassportVerdict } from './passport-set.js';
 
 /** A call's PASSporTs as a transport hands them over. */
@@ -37,9 +40,10 @@ function divForLinking(r: PassportOutcome<JudgedDiv>): JudgedDiv | undefined {
 /**
  * Verifies all of a call's PASSporTs (shaken plus div, RFC 8946) and decides the call:
  *  1. each Identity header is judged on its own by the verifier's single-PASSporT pipeline (signature,
- *     certificate chain, revocation, freshness; RFC 8224 §6.2); rcd and unknown ppt are listed, not judged;
- *     an rph (RFC 8443) is judged too, then against the shaken PASSporT and the caller (rph/rph-verdict.ts): it
- *     decides the call's `priority`, and its failure never changes the verstat;
+ *     certificate chain, revocation, freshness; RFC 8224 §6.2); an rcd PASSporT and the RCD claims of a shaken one are
+ *     also checked against their rcdi digests (RFC 9795 §6) without changing the verstat; an rph (RFC 8443) is
+ *     judged too, then against the shaken PASSporT and the caller (rph/rph-verdict.ts): it decides the call's
+ *     `priority`, and its failure never changes the verstat; unknown ppt are listed;
  *  2. the shaken and div PASSporTs are linked into one chain whatever order they arrived in (div-chain.ts);
  *  3. verstat (3GPP TS 24.229, STANDARDS.md): TN-Validation-Failed when any judged PASSporT fails its
  *     signature or certificate; else No-TN-Validation when any fails otherwise (stale, malformed, orig) or the
@@ -63,15 +67,30 @@ export async function verifyReadPassports(verifier: TokenVerifier, read: ReadIde
       if (!parsed.ok) return { index, ...where, kind: 'other', ppt: undefined, result: { ok: null, detail: `not an Identity header: ${parsed.detail}` } };
       const ident = parsed.header;
       const { kind, ppt } = kindOf(ident);
-      if (kind === 'shaken') return { index, ...where, kind, ppt, result: await verifyShaken(verifier, ident, request) };
+      if (kind === 'shaken') {
+        const result = await verifyShaken(verifier, ident, request);
+        const rcd = result.ok ? await verifier.checkRcd?.(claimsOf(ident.jws) ?? {}, 'shaken') : undefined;
+        return { index, ...where, kind, ppt, result, ...(rcd ? { rcd } : {}) };
+      }
+      if (kind === 'rcd') return { index, ...where, kind, ppt, ...(await verifyRcd(verifier, ident, request)) };
       if (kind === 'div' || kind === 'div-o') {
         const profile = kind === 'div' ? DIV_PROFILE : DIV_O_PROFILE;
         return { index, ...where, kind, ppt, hop: undefined, result: await verifier.verifyToken(ident, profile, request.dateSec, emptyChecks()) };
       }
       if (kind === 'rph') return { index, ...where, kind, ppt, rph: undefined, result: await verifier.verifyToken(ident, RPH_PROFILE, request.dateSec, emptyChecks()) };
-      return { index, ...where, kind, ppt, result: { ok: null, detail: kind === 'rcd' ? 'rcd PASSporTs are not judged yet' : `ppt ${ppt ?? '(none)'} is not supported; ignored (RFC 8224 §6.2)` } };
+      return { index, ...where, kind, ppt, result: { ok: null, detail: `ppt ${ppt ?? '(none)'} is not supported; ignored (RFC 8224 §6.2)` } };
     }),
   );
+  // RFC 9795 §4: an rcd PASSporT is about the same call: its orig is the shaken one's.
+  const shakenOrig = passports.find((p) => p.kind === 'shaken' && p.result.ok);
+  const origTn = shakenOrig?.kind === 'shaken' && shakenOrig.result.ok ? shakenOrig.result.value.origTn : undefined;
+  for (const p of passports) {
+    if (p.kind === 'rcd' && p.result.ok && p.rcd && origTn !== undefined && p.result.value.origTn !== origTn) {
+      p.rcd.failed.push({ field: 'orig', detail: `the rcd PASSporT's orig ${p.result.value.origTn ?? '(not a tn)'} is not the shaken orig ${origTn}` });
+      p.rcd.ok = false;
+      p.result = failedVerdict('rcd_integrity', p.result.checks, 'orig differs from the shaken PASSporT', { claims: p.result.value.claims, x5u: p.result.x5u });
+    }
+  }
 
   const problems: ChainProblem[] = [];
   if (read.total > values.length) problems.push({ reason: 'too_many', detail: `${read.total} Identity headers; at most ${MAX_IDENTITY_HEADERS} are judged` });
@@ -135,6 +154,20 @@ async function verifyShaken(verifier: TokenVerifier, ident: IdentityHeader, requ
     if (!checks.orig) return failed('orig_mismatch', checks, `orig ${r.value.origTn ?? '(not a tn)'}, call from ${request.origTn}`, { claims: r.value.claims, x5u: r.x5u });
   }
   return r;
+}
+
+/**
+ * An rcd PASSporT (RFC 9795 §4): judged as any PASSporT (signature, certificate, freshness, claims), then its
+ * RCD (rcd/rcd-verify.ts). Content that does not verify fails it with `rcd_integrity`; the call's verstat is the
+ * shaken chain's and does not depend on it (RFC 9795 §8: RCD that fails is not shown, the call goes on).
+ */
+async function verifyRcd(verifier: TokenVerifier, ident: IdentityHeader, request: Omit<CallPassportsRequest, 'identity'>): Promise<{ result: PassportOutcome<JudgedRcd>; rcd?: RcdReport }> {
+  const r = await verifier.verifyToken(ident, RCD_PROFILE, request.dateSec, emptyChecks());
+  if (!r.ok || !verifier.checkRcd) return { result: r };
+  const rcd = (await verifier.checkRcd(r.value.claims, 'rcd'))!;
+  if (rcd.ok) return { result: r, rcd };
+  const detail = rcd.failed.map((f) => `${f.field}: ${f.detail}`).join('; ');
+  return { result: failedVerdict('rcd_integrity', r.checks, detail, { claims: r.value.claims, x5u: r.x5u }), rcd };
 }
 
 function shakenForLinking(r: PassportOutcome<JudgedClaims>): JudgedClaims | undefined {

@@ -23,6 +23,7 @@ function reportOf(p: PassportVerdict): PassportReport {
   if (p.ppt !== undefined) r.ppt = p.ppt;
   if (p.nestedIn !== undefined) r.nestedIn = p.nestedIn;
   if ((p.kind === 'div' || p.kind === 'div-o') && p.hop !== undefined) r.hop = p.hop;
+  if (p.rcd !== undefined) r.rcd = p.rcd;
   const v = p.result;
   if (v.ok === null) {
     r.reasonText = v.detail;
@@ -94,5 +95,9 @@ export function callVerifyResult(v: CallPassportsVerdict, calledTnKnown: boolean
     return { ...failed(reason, checks, detail, extra), call };
   }
   const claims: ShakenClaims = s.value.claims;
-  return { ok: true, verstat: 'TN-Validation-Passed', attest: claims.attest, origid: claims.origid, claims, x5u: s.x5u, cert: s.cert, checks, warnings: [...new Set(v.passports.flatMap((p) => (p.result.ok ? p.result.warnings : [])))], call };
+  const passed: VerifyResult = { ok: true, verstat: 'TN-Validation-Passed', attest: claims.attest, origid: claims.origid, claims, x5u: s.x5u, cert: s.cert, checks, warnings: [...new Set(v.passports.flatMap((p) => (p.result.ok ? p.result.warnings : [])))], call };
+  // The call's RCD (RFC 9795): the shaken PASSporT's own, else the first rcd PASSporT's.
+  const rcd = shaken?.rcd ?? v.passports.find((p) => p.kind === 'rcd' && p.rcd !== undefined)?.rcd;
+  if (rcd !== undefined) passed.rcd = rcd;
+  return passed;
 }

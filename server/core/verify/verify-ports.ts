@@ -1,7 +1,10 @@
 import type { TrustAnchors } from './trust-anchors.js';
 
-/** What the verifier fetches: a certificate chain at x5u, or a CRL at a certificate's distribution point. */
-export type FetchKind = 'x5u' | 'crl';
+/**
+ * What the verifier fetches: a certificate chain at x5u, a CRL at a certificate's distribution point, or content
+ * an RCD claim links to (a logo at `icn`, a jCard at `jcl`; RFC 9795), digested for `rcdi`.
+ */
+export type FetchKind = 'x5u' | 'crl' | 'rcd';
 
 export type FetchFailure =
   /** The URL or an address it resolved to is not allowed (scheme, userinfo, private address, redirect elsewhere). */

@@ -1,6 +1,8 @@
 import type { Attestation, ShakenClaims } from '../types.js';
 
 /** 3GPP TS 24.229 verstat values; STANDARDS.md says which outcome gets which. */
+import type { RcdReport } from '../rcd/rcd-types.js';
+
 export type Verstat = 'TN-Validation-Passed' | 'TN-Validation-Failed' | 'No-TN-Validation';
 
 /**
@@ -73,6 +75,8 @@ export const VERIFY_REASONS = {
   div_orig_mismatch: { sip: 438, kind: 'other', text: 'a div PASSporT\'s orig is not the shaken orig' },
   not_connected: { sip: 438, kind: 'other', text: 'the chain of PASSporTs does not end at the number called now (ruri, else the first to)' },
   too_many: { sip: 438, kind: 'other', text: 'more Identity headers or div hops than the verifier follows' },
+  // RFC 9795 §6: an rcd PASSporT whose linked content (logo, jCard) does not match its rcdi, cannot be fetched, or has no digest.
+  rcd_integrity: { sip: 438, kind: 'other', text: 'the Rich Call Data does not verify (a logo or jCard does not match its rcdi digest, could not be fetched, or has none)' },
 } as const satisfies Record<string, ReasonSpec>;
 
 export type VerifyReason = keyof typeof VERIFY_REASONS;
@@ -151,6 +155,8 @@ export interface VerifyPassed {
   warnings: string[];
   /** A call judged as a chain (a div, or several Identity headers): every PASSporT's verdict. */
   call?: CallReport;
+  /** The call's Rich Call Data (RFC 9795), in the shaken PASSporT or an rcd one: what verified and what failed. */
+  rcd?: RcdReport;
 }
 
 export interface VerifyFailed {
@@ -173,7 +179,8 @@ export interface VerifyFailed {
 /**
  * The kinds of PASSporT a call may carry (RFC 8224 §6.2: several Identity headers, each judged on its own).
  * `div-o` (RFC 8946 §5) is judged as a div and its nested PASSporT as one more; `rph` (RFC 8443) is judged and
- * decides the call's priority, not its verstat; `rcd` (RFC 9795) is recognised but not judged yet; `other` is any ppt this verifier
+ * decides the call's priority, not its verstat; `rcd` (RFC 9795) is judged: its signature and certificate as any
+ * PASSporT, then its `rcdi` digests (rcd/rcd-verify.ts); `other` is any ppt this verifier
  * does not support, which RFC 8224 §6.2 lets a verifier ignore.
  */
 export const PASSPORT_KINDS = ['shaken', 'div', 'div-o', 'rph', 'rcd', 'other'] as const;
@@ -232,6 +239,8 @@ export interface PassportReport {
    * authorises the call's priority (only when it passed and agrees).
    */
   rph?: { auth: string[]; sph?: string; agreesWithShaken: boolean | null; agreesWithCaller: boolean | null; authorizes: boolean };
+  /** The Rich Call Data this PASSporT carries (RFC 9795): what verified and what failed. */
+  rcd?: RcdReport;
 }
 
 /**

@@ -19,6 +19,9 @@ import { isIdentitylessHeartbeat, withoutHeartbeats, type Heartbeats } from '../
 import { emptyChecks, failed, type RevocationStatus, type TokenVerdict, type VerifyChecks, type VerifyResult } from './verify-result.js';
 import type { CertificateFetcher, TrustAnchorSource } from './verify-ports.js';
 import type { TokenVerifier } from './token-verifier.js';
+import { LinkedContentCache } from '../rcd/linked-content.js';
+import { checkRcd as judgeRcd, claimsOf } from '../rcd/rcd-verify.js';
+import type { RcdReport } from '../rcd/rcd-types.js';
 
 export interface VerifierOptions {
   /** How far iat and the SIP Date may be from now, either way (RFC 8224 §6.2.1; 60 s in SHAKEN). */
@@ -98,6 +101,10 @@ export function createVerifier(deps: VerifierDeps): Verifier {
   const allowHttpX5u = options.allowHttpX5u === true;
   const maxAgeMs = options.maxAgeSec * 1000;
   const headers = new HeaderMemo();
+  // Logos and jCards RCD links to (RFC 9795): fetched through the same fetcher, kept 5 min (or less, per
+  // Cache-Control), a failure 30 s, so a brand calling all day is fetched a few times an hour.
+  const linked = new LinkedContentCache(fetcher, clock, { ttlMs: 300_000, failureTtlMs: 30_000, maxEntries });
+  const checkRcd = (claims: Record<string, unknown>, placement: 'shaken' | 'rcd'): Promise<RcdReport | undefined> => judgeRcd(claims, placement, linked);
   const log = withoutHeartbeats(deps.log, deps.heartbeats);
 
   async function verifyToken<T extends { iat: number }>(ident: IdentityHeader, profile: PassportProfile<T>, dateSec: number | undefined, checks: VerifyChecks): Promise<TokenVerdict<T>> {
@@ -212,7 +219,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
    */
   async function verifyChain(request: VerifyRequest, read: ReadIdentities): Promise<VerifyResult> {
     const calledTn = request.ruri ?? request.destTn?.[0];
-    const verdict = await verifyReadPassports({ verifyToken }, read, { calledTn, origTn: request.origTn, dateSec: request.dateSec, resourcePriority: request.resourcePriority });
+    const verdict = await verifyReadPassports({ verifyToken, checkRcd }, read, { calledTn, origTn: request.origTn, dateSec: request.dateSec, resourcePriority: request.resourcePriority });
     return callVerifyResult(verdict, calledTn !== undefined);
   }
 
@@ -246,7 +253,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
       if (!checks.dest) return failed('dest_mismatch', checks, `dest ${destTns.join(',') || '(no tn)'}, call to ${missing.join(',')}`, withX5u);
     }
 
-    return {
+    const passed: VerifyResult = {
       ok: true,
       verstat: 'TN-Validation-Passed',
       attest: claims.attest,
@@ -257,6 +264,10 @@ export function createVerifier(deps: VerifierDeps): Verifier {
       checks,
       warnings: token.warnings,
     };
+    // RCD claims in the shaken PASSporT (ATIS-1000094): judged once the call passed; they never fail it.
+    const rcd = await checkRcd(claimsOf(selected.header.jws) ?? {}, 'shaken');
+    if (rcd !== undefined) passed.rcd = rcd;
+    return passed;
   }
 
   // With neither API keys nor source addresses configured (the CLI), a token-less call is judged anonymously.
@@ -305,6 +316,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
   return {
     verify,
     verifyToken,
+    checkRcd,
     handle(call) {
       return verifyCall(call);
     },
@@ -314,6 +326,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     clearCache() {
       chains.clear();
       revocation.clear();
+      linked.clear();
     },
   };
 }

@@ -10,6 +10,7 @@ import { PLAIN_DIALECT } from '../../core/sbc-dialect.js';
 import type { SipSource } from '../../core/sip-sources.js';
 import type { Store } from '../../store/store.js';
 import { canSee, readableAccount, requireAdmin, writableAccount } from '../access.js';
+import { rcdProfileView } from './rcd-routes.js';
 import { audit, bodyOf, userOf, type DashboardContext } from '../context.js';
 import { invalid, refusedUpload } from '../errors.js';
 import { accountView, apiKeyView, credView, sortCredentials } from '../views.js';
@@ -47,13 +48,14 @@ export function registerAccountRoutes(api: FastifyInstance, ctx: DashboardContex
 
   api.get<Params>('/accounts/:id', async (request) => {
     const a = await readableAccount(store, userOf(request), request.params.id);
-    const [credentials, apiKeys, sipSources, routes] = await Promise.all([store.listCredentials(a.id), store.listApiKeys(a.id), listSipSources(store, a.id), store.listRoutingRules(a.id)]);
+    const [credentials, apiKeys, sipSources, routes, rcdProfiles] = await Promise.all([store.listCredentials(a.id), store.listApiKeys(a.id), listSipSources(store, a.id), store.listRoutingRules(a.id), store.listRcdProfiles(a.id)]);
     return {
       account: await accountWithCredential(store, a, now(), ctx.publicUrl()),
       credentials: sortCredentials(credentials).map((c) => credView(c, now(), ctx.publicUrl())),
       apiKeys: apiKeys.map(apiKeyView),
       sipSources: sipSources.map(sipSourceView),
       routes: routes.map(({ id, prefix, target, priority }) => ({ id, prefix, target, priority })),
+      rcdProfiles: rcdProfiles.map((p) => rcdProfileView(p, a.id)),
     };
   });
 

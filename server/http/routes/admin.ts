@@ -7,6 +7,7 @@ import type { Store } from '../../store/store.js';
 import { addRoutingRule, listRoutingRules, removeRoutingRule } from '../../manage/routing-rules.js';
 import { addSipSource, listSipSources, removeSipSource, setSipSourceDialect } from '../../manage/sip-sources.js';
 import { systemClock, type Clock } from '../../core/ports.js';
+import { addRcdProfile, listRcdProfiles, ownedRcdProfile, refreshRcdProfile, removeRcdProfile, type RcdContentDeps } from '../../manage/rcd-profiles.js';
 
 /** Who the audit log names for a change made with the admin token. */
 const ADMIN_API_ACTOR = { id: null, username: 'admin-api' };
@@ -27,7 +28,7 @@ function badRows(errorCount: number, rows: RowError[], what: string): ShakenErro
  * `/api/admin/...`: account settings and TN inventories for an operator's tooling. Authenticated by the
  * admin token; each handler decodes, calls the management layer, encodes.
  */
-export function registerAdminRoutes(app: FastifyInstance, deps: { store: Store; checkAdmin: (token: string | undefined) => void; clock?: Clock }): void {
+export function registerAdminRoutes(app: FastifyInstance, deps: { store: Store; checkAdmin: (token: string | undefined) => void; clock?: Clock; rcdContent: RcdContentDeps }): void {
   void app.register(
     async (admin) => {
       admin.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: CSV_BODY_LIMIT }, (_req, body, done) => done(null, body));
@@ -85,6 +86,32 @@ export function registerAdminRoutes(app: FastifyInstance, deps: { store: Store; 
       admin.delete<{ Params: { account: string }; Querystring: { cidr?: string } }>('/accounts/:account/sip-sources', async (request) => {
         const account = await findAccount(deps.store, request.params.account);
         return removeSipSource(deps.store, account.id, request.query.cidr);
+      });
+
+      // RCD profiles (RFC 9795 brands): an operator vets what each account may show; linked content is fetched on save.
+      admin.get<{ Params: { account: string } }>('/accounts/:account/rcd-profiles', async (request) => {
+        const account = await findAccount(deps.store, request.params.account);
+        return { rcdProfiles: await listRcdProfiles(deps.store, account.id) };
+      });
+
+      admin.post<{ Params: { account: string } }>('/accounts/:account/rcd-profiles', async (request, reply) => {
+        const account = await findAccount(deps.store, request.params.account);
+        return reply.code(201).send(await addRcdProfile(deps.store, account.id, request.body ?? {}, deps.rcdContent));
+      });
+
+      admin.get<{ Params: { account: string; id: string } }>('/accounts/:account/rcd-profiles/:id', async (request) => {
+        const account = await findAccount(deps.store, request.params.account);
+        return ownedRcdProfile(deps.store, account.id, request.params.id);
+      });
+
+      admin.post<{ Params: { account: string; id: string } }>('/accounts/:account/rcd-profiles/:id/refresh', async (request) => {
+        const account = await findAccount(deps.store, request.params.account);
+        return refreshRcdProfile(deps.store, account.id, request.params.id, deps.rcdContent);
+      });
+
+      admin.delete<{ Params: { account: string; id: string } }>('/accounts/:account/rcd-profiles/:id', async (request) => {
+        const account = await findAccount(deps.store, request.params.account);
+        return removeRcdProfile(deps.store, account.id, request.params.id);
       });
 
       admin.get<{ Params: { account: string } }>('/accounts/:account/inventory', async (request, reply) => {

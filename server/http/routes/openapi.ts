@@ -32,6 +32,11 @@ const signRequest = {
     attest: { type: 'string', enum: ['A', 'B', 'C'], description: 'Requested attestation; X-Attestation beats it; capped at the account maximum.' },
     origid: { type: 'string', format: 'uuid', description: 'Kept as given; generated when absent.' },
     iat: { type: 'integer', description: 'Seconds since the epoch; defaults to now; must be within the account token TTL of now.' },
+    rcd: {
+      type: 'object',
+      description: 'Brand the call (RFC 9795 Rich Call Data): a vetted RCD profile of the account by id, or its RCD fields (nam, apn, icn, jcd, jcl) exactly; crn one of its call reasons. Anything else: 403 ERR_ATTEST_REFUSED, field rcd.profile, rcd.nam or rcd.crn. docs/branded-calls.md.',
+      properties: { profile: { type: 'string' }, crn: { type: 'string', maxLength: 64 }, nam: { type: 'string', maxLength: 64 } },
+    },
   },
   example: { orig: { tn: '14045266060' }, dest: { tn: ['18001234567'] }, attest: 'A' },
 };

@@ -16,6 +16,16 @@ export const signResponseSchema = {
     origid: { type: 'string', format: 'uuid' },
     iat: { type: 'integer' },
     x5u: { type: 'string' },
+    rcd: {
+      type: 'object',
+      description: 'Present when the call was branded (RFC 9795 Rich Call Data; docs/branded-calls.md).',
+      required: ['profile', 'placement'],
+      properties: {
+        profile: { type: 'string', description: 'The vetted RCD profile signed.' },
+        placement: { type: 'string', enum: ['shaken', 'rcd'], description: 'shaken: rcd, rcdi and crn are in the shaken PASSporT; rcd: in a separate rcd PASSporT.' },
+        identity: { type: 'string', description: 'With placement rcd: the rcd PASSporT Identity header value (…;ppt=rcd), sent beside `identity`.' },
+      },
+    },
   },
 } as const;
 

@@ -31,6 +31,23 @@ const verifyRequest = {
 const cert = { type: 'object', properties: { spc: { type: 'string' }, subject: { type: 'string' }, issuer: { type: 'string' }, serialNumber: { type: 'string' }, notAfter: { type: 'string', format: 'date-time' }, fromCache: { type: 'boolean' }, revocation: { type: 'string', enum: ['good', 'unavailable', 'not-checked'] } } };
 const verstat = { type: 'string', enum: ['TN-Validation-Passed', 'TN-Validation-Failed', 'No-TN-Validation'] };
 
+/** What a call's Rich Call Data verified and what failed (RFC 9795; docs/branded-calls.md). */
+const rcdReport = {
+  type: 'object',
+  description: 'Rich Call Data (RFC 9795) carried by the shaken PASSporT or an rcd PASSporT: show only what is in verified.',
+  required: ['ok', 'placement', 'verified', 'failed'],
+  properties: {
+    ok: { type: 'boolean', description: 'True when every RCD item verified.' },
+    placement: { type: 'string', enum: ['shaken', 'rcd'] },
+    verified: {
+      type: 'object',
+      properties: { nam: { type: 'string' }, apn: { type: 'string' }, crn: { type: 'string' }, icn: { type: 'string' }, jcl: { type: 'string' }, jcd: { type: 'array' } },
+      description: 'nam, apn and crn are covered by the signature; icn, jcl and jcd only when their rcdi digest matched.',
+    },
+    failed: { type: 'array', items: { type: 'object', required: ['field', 'detail'], properties: { field: { type: 'string' }, detail: { type: 'string' } } } },
+  },
+};
+
 /** The `call` member: present when the request was judged as a chain (a div, or several Identity headers). */
 const callVerdict = {
   type: 'object',
@@ -49,7 +66,7 @@ const callVerdict = {
           ppt: { type: 'string' },
           hop: { type: 'integer', description: 'For a div (or div-o) on the chain: 1 for the first retargeting.' },
           nestedIn: { type: 'integer', description: 'For a PASSporT unpacked from a div-o\'s opt (RFC 8946 §5): the index of the div-o that carried it; such entries follow the received headers.' },
-          ok: { type: ['boolean', 'null'], description: 'null: not judged (rcd, unsupported ppt, unparseable header). An rph that fails does not fail the call.' },
+          ok: { type: ['boolean', 'null'], description: 'null: not judged (unsupported ppt, unparseable header). An rph that fails does not fail the call; an rcd PASSporT fails with rcd_integrity when its linked content does not verify.' },
           verstat,
           sip: { type: 'integer', enum: SIP_CODES },
           reasonPhrase: { type: 'string' },
@@ -72,6 +89,7 @@ const callVerdict = {
               authorizes: { type: 'boolean', description: 'It passed and agrees wherever comparable: its auth values authorise the call\'s priority.' },
             },
           },
+          rcd: rcdReport,
         },
       },
     },
@@ -119,6 +137,7 @@ const verifyResult = {
     reasonText: { type: 'string' },
     atisReasonCode: { type: 'integer' },
     checks,
+    rcd: rcdReport,
     call: callVerdict,
   },
 };

@@ -34,6 +34,7 @@ export function verifyResponse(r: VerifyResult) {
       cert: certJson(r.cert),
       checks: r.checks,
       warnings: r.warnings,
+      ...(r.rcd === undefined ? {} : { rcd: r.rcd }),
       ...(r.call === undefined ? {} : { call: callJson(r.call) }),
     };
   }

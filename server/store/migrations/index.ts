@@ -11,6 +11,7 @@ import { loginAttempts } from './008-login-attempts.js';
 import { requestLogPassports } from './009-request-log-passports.js';
 import { rphNamespaces } from './010-rph-namespaces.js';
 import { sipSourceDialects } from './011-sip-source-dialects.js';
+import { rcdProfiles } from './012-rcd-profiles.js';
 
 /**
  * Every migration, in order. Names are the sort key kysely records in `kysely_migration`: never rename one
@@ -29,6 +30,7 @@ export function migrationProvider(engine: StoreEngine): MigrationProvider {
     '009-request-log-passports': requestLogPassports,
     '010-rph-namespaces': rphNamespaces,
     '011-sip-source-dialects': sipSourceDialects,
+    '012-rcd-profiles': rcdProfiles,
   };
   return { getMigrations: async () => migrations };
 }

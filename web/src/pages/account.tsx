@@ -1,12 +1,13 @@
 import { ApiKeysPanel } from '../components/account/api-keys-panel.js';
 import { CredentialsPanel } from '../components/account/credentials-panel.js';
+import { BrandsPanel } from '../components/account/brands-panel.js';
 import { RoutesPanel } from '../components/account/routes-panel.js';
 import { SettingsForm } from '../components/account/settings-form.js';
 import { SipSourcesPanel } from '../components/account/sip-sources-panel.js';
 import { ErrorMessage, Loading } from '../components/status.js';
 import { ApiError } from '../api.js';
 import { Link } from '../router.js';
-import { canWriteAccount, useApp } from '../session.js';
+import { canWriteAccount, isAdmin, useApp } from '../session.js';
 import type { AccountDetail } from '../types.js';
 import { useLoad } from '../use-load.js';
 
@@ -40,6 +41,7 @@ export function AccountPage({ id }: { id: string }) {
         <CredentialsPanel credentials={d.credentials} base={base} writable={writable} onChanged={detail.reload} />
         <SipSourcesPanel sources={d.sipSources} base={base} writable={writable} onChanged={detail.reload} />
         <RoutesPanel routes={d.routes} base={base} writable={writable} onChanged={detail.reload} />
+        <BrandsPanel profiles={d.rcdProfiles} base={base} admin={isAdmin(user)} onChanged={detail.reload} />
       </div>
     </section>
   );

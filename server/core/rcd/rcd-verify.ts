@@ -1,0 +1,102 @@
+import { decodePassport, judgeDest, judgeOrig, type Judged, type PassportProfile } from '../verify/passport-decode.js';
+import type { Dest, Orig } from '../types.js';
+import type { LinkedContentCache, LinkedRole } from './linked-content.js';
+import { integrityMatches, parseIntegrity, resolvePointer } from './rcd-integrity.js';
+import { canonicalJson } from './canonical-json.js';
+import type { RcdReport } from './rcd-types.js';
+
+
+
+/** The claims of an rcd PASSporT once judged (RFC 9795 §4): orig, dest, iat as RFC 8225, and the raw claims. */
+export interface JudgedRcd {
+  claims: Record<string, unknown>;
+  orig: Orig;
+  origTn: string | undefined;
+  dest: Dest;
+  iat: number;
+}
+
+/** RFC 9795 §4: an rcd PASSporT has orig, dest, iat and an `rcd` object; attest and origid are not its claims. */
+export const RCD_PROFILE: PassportProfile<JudgedRcd> = {
+  ppt: 'rcd',
+  judge(c): Judged<JudgedRcd> {
+    const missing = ['dest', 'iat', 'orig', 'rcd'].filter((k) => c[k] === undefined);
+    if (missing.length > 0) return { ok: false, reason: 'claims_missing', detail: missing.join(', ') };
+    if (typeof c.iat !== 'number' || !Number.isSafeInteger(c.iat) || c.iat < 0) return { ok: false, reason: 'claims_invalid', detail: 'iat is not a whole number of seconds' };
+    if (typeof c.rcd !== 'object' || c.rcd === null || Array.isArray(c.rcd)) return { ok: false, reason: 'claims_invalid', detail: 'rcd is not an object' };
+    const o = judgeOrig(c.orig);
+    if (!o.ok) return o;
+    const d = judgeDest(c.dest);
+    if (!d.ok) return d;
+    return { ok: true, value: { claims: c, orig: o.value.orig, origTn: o.value.origTn, dest: d.value.dest, iat: c.iat } };
+  },
+};
+
+/** The raw claims of a PASSporT already verified (its signature covers them), or undefined when they do not decode. */
+export function claimsOf(jws: string): Record<string, unknown> | undefined {
+  const d = decodePassport(jws);
+  return d.ok ? d.value.claims : undefined;
+}
+
+const LINKED: Record<string, LinkedRole> = { '/icn': 'icn', '/jcl': 'jcl' };
+
+/**
+ * Judges the RCD claims of a verified PASSporT (RFC 9795 §6): every `rcdi` member names by JSON pointer an item
+ * of `rcd` and its digest; `/icn` and `/jcl` are checked against the content fetched now (same fetcher and limits
+ * as x5u, through `content`), `/jcd` against the inline jCard's RFC 8225 §9 JSON. A link without a digest is not
+ * verified (anyone on the path could have swapped the content), nor is a pointer this verifier does not follow
+ * (a URI nested in a jCard). Returns undefined when the claims carry no `rcd`.
+ */
+export async function checkRcd(claims: Record<string, unknown>, placement: 'shaken' | 'rcd', content: LinkedContentCache): Promise<RcdReport | undefined> {
+  if (claims.rcd === undefined) return undefined;
+  const report: RcdReport = { ok: false, placement, verified: {}, failed: [] };
+  const fail = (field: string, detail: string): void => {
+    report.failed.push({ field, detail });
+  };
+  const rcd = claims.rcd as Record<string, unknown>;
+  if (typeof rcd !== 'object' || rcd === null || Array.isArray(rcd)) {
+    fail('rcd', 'rcd is not an object');
+    return report;
+  }
+  if (typeof rcd.nam === 'string') report.verified.nam = rcd.nam;
+  else fail('rcd.nam', 'nam is absent or not a string');
+  if (typeof rcd.apn === 'string') report.verified.apn = rcd.apn;
+  if (claims.crn !== undefined) {
+    if (typeof claims.crn === 'string') report.verified.crn = claims.crn;
+    else fail('crn', 'crn is not a string');
+  }
+
+  const rcdi = claims.rcdi;
+  const digests: Record<string, unknown> = typeof rcdi === 'object' && rcdi !== null && !Array.isArray(rcdi) ? (rcdi as Record<string, unknown>) : {};
+  if (rcdi !== undefined && digests !== rcdi) fail('rcdi', 'rcdi is not an object');
+
+  const checks = Object.entries(digests).map(async ([pointer, digest]): Promise<void> => {
+    const field = `rcdi.${pointer}`;
+    if (parseIntegrity(digest) === undefined) return fail(field, 'not a digest of the form sha256-<base64> (or sha384, sha512)');
+    const target = resolvePointer(rcd, pointer);
+    if (target === undefined) return fail(field, 'points at nothing in rcd');
+    const role = LINKED[pointer];
+    if (role !== undefined) {
+      if (typeof target !== 'string') return fail(field, `${role} is not a URL`);
+      const m = await content.matches(target, role, digest as string);
+      if (m.ok) report.verified[role] = target;
+      else fail(`rcd.${role}`, m.detail ?? 'does not match');
+      return;
+    }
+    if (pointer === '/jcd') {
+      if (!Array.isArray(target)) return fail(field, 'jcd is not a jCard array');
+      if (integrityMatches(digest as string, Buffer.from(canonicalJson(target), 'utf8'))) report.verified.jcd = target;
+      else fail('rcd.jcd', 'the inline jCard does not match its rcdi digest');
+      return;
+    }
+    fail(field, 'this verifier does not check content nested in a jCard; not verified');
+  });
+  await Promise.all(checks);
+  for (const role of ['icn', 'jcl'] as const) {
+    if (rcd[role] !== undefined && digests[`/${role}`] === undefined) fail(`rcd.${role}`, 'no rcdi digest covers it; not verified');
+  }
+  if (rcd.jcd !== undefined && digests['/jcd'] === undefined) fail('rcd.jcd', 'no rcdi digest covers it; not verified');
+  report.failed.sort((a, b) => a.field.localeCompare(b.field));
+  report.ok = report.failed.length === 0;
+  return report;
+}
