@@ -4,6 +4,7 @@ import type { Call, CallResult } from '../../server/core/call/call.js';
 import type { CallService } from '../../server/core/call/call-service.js';
 import type { DivSignResult } from '../../server/core/div/div-passport.js';
 import type { RphSignResult } from '../../server/core/rph/rph-passport.js';
+import type { RcdSigned } from '../../server/core/rcd/rcd-types.js';
 import { PLAIN_DIALECT, parseSbcDialect, type SbcDialect } from '../../server/core/sbc-dialect.js';
 import type { SignResult } from '../../server/core/types.js';
 import type { VerifyResult } from '../../server/core/verify/verify-result.js';
@@ -17,6 +18,7 @@ const PEER = { address: '192.0.2.10', port: 5060 };
 const SHAKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJhdHRlc3QiOiJBIn0.c2ln;info=<https://sti.example.net/x5u/ab12.pem>;alg=ES256;ppt=shaken';
 const DIV = 'eyJhbGciOiJFUzI1NiJ9.eyJkaXYiOnt9fQ.ZGl2;info=<https://sti.example.net/x5u/ab12.pem>;alg=ES256;ppt=div';
 const RPH = 'eyJhbGciOiJFUzI1NiJ9.eyJycGgiOnt9fQ.cnBo;info=<https://sti.example.net/x5u/ab12.pem>;alg=ES256;ppt=rph';
+const RCD = 'eyJhbGciOiJFUzI1NiJ9.eyJyY2QiOnt9fQ.cmNk;info=<https://sti.example.net/x5u/ab12.pem>;alg=ES256;ppt=rcd';
 const ROUTES = [{ uri: 'sip:tollfree-a.example.net' }, { uri: 'sip:tollfree-b.example.net;transport=tcp' }] as CallResult['routes'];
 
 const INVITE = parseMessage(
@@ -116,6 +118,11 @@ describe('SBC dialects in the SIP response builder', () => {
     const signed = RESULTS.signed as Extract<CallResult, { outcome: 'signed' }>;
     const priority = responseOf({ ...signed, routes: ROUTES.slice(0, 1), rph: { identity: RPH } as RphSignResult, dialect: dialect({ identityInContact: true }) }, OPTS);
     expect(priority.headers).toEqual([`Contact: <sip:tollfree-a.example.net?Identity=${escapeHvalue(SHAKEN)}&Identity=${escapeHvalue(RPH)}>`, `Identity: ${SHAKEN}`, `Identity: ${RPH}`]);
+    // A branded call whose brand went in a separate rcd PASSporT (RFC 9795): it rides in the Contact too, then the
+    // Call-Info of the brand follows the Identity header fields.
+    const rcd = { profile: 'rcdp_1', placement: 'rcd', identity: RCD, claims: { rcd: { nam: 'Acme Corp' }, rcdi: {} } } as RcdSigned;
+    const branded = responseOf({ ...signed, routes: ROUTES.slice(0, 1), signed: { ...signed.signed, rcd }, dialect: dialect({ identityInContact: true }) }, OPTS);
+    expect(branded.headers.slice(0, 3)).toEqual([`Contact: <sip:tollfree-a.example.net?Identity=${escapeHvalue(SHAKEN)}&Identity=${escapeHvalue(RCD)}>`, `Identity: ${SHAKEN}`, `Identity: ${RCD}`]);
   });
 
   it('identityInContact: a route with URI headers of its own gets the Identity joined with &', () => {
