@@ -122,7 +122,7 @@ describe('SBC dialects in the SIP response builder', () => {
     // Call-Info of the brand follows the Identity header fields.
     const rcd = { profile: 'rcdp_1', placement: 'rcd', identity: RCD, claims: { rcd: { nam: 'Acme Corp' }, rcdi: {} } } as RcdSigned;
     const branded = responseOf({ ...signed, routes: ROUTES.slice(0, 1), signed: { ...signed.signed, rcd }, dialect: dialect({ identityInContact: true }) }, OPTS);
-    expect(branded.headers.slice(0, 3)).toEqual([`Contact: <sip:tollfree-a.example.net?Identity=${escapeHvalue(SHAKEN)}&Identity=${escapeHvalue(RCD)}>`, `Identity: ${SHAKEN}`, `Identity: ${RCD}`]);
+    expect(branded.headers?.slice(0, 3)).toEqual([`Contact: <sip:tollfree-a.example.net?Identity=${escapeHvalue(SHAKEN)}&Identity=${escapeHvalue(RCD)}>`, `Identity: ${SHAKEN}`, `Identity: ${RCD}`]);
   });
 
   it('identityInContact: a route with URI headers of its own gets the Identity joined with &', () => {
