@@ -34,6 +34,7 @@ import { openStore } from './store/open-store.js';
 import { ThreadedRequestLog } from './store/threaded-request-log.js';
 import type { Store } from './store/store.js';
 import { withTimeout } from './core/with-timeout.js';
+import { mountCps } from './cps/mount-cps.js';
 
 export interface RunningNode {
   app: FastifyInstance;
@@ -170,6 +171,8 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
       token: config.metrics.token,
     },
   });
+  // Out-of-band SHAKEN (docs/out-of-band.md): request tokens are judged by the same verifier, PASSporTs kept in Redis.
+  const cps = config.cps.enabled ? mountCps(app, { config, verifier, clock, logger, publicUrl: () => publicUrl }) : undefined;
   const dashboardJobs = startDashboardJobs({ store, clock, logger, config });
   let readinessWatch: ReadinessWatch | undefined;
   let grpc: GrpcAdapter | undefined;
@@ -194,6 +197,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
       readinessWatch?.stop();
       // After the listeners have drained, every completed request has handed its record to the writer.
       await logWriter.close(Math.floor(config.shutdownTimeoutMs / 4));
+      await cps?.close();
       await keys.router.close();
       await store.close();
     })());

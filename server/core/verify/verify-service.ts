@@ -110,7 +110,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     const passport = decoded.value;
     const extra = { claims: passport.claims as unknown };
 
-    const header = judgeHeader(passport.header, ident.alg, profile.ppt);
+    const header = profile.header ? profile.header(passport.header, ident.alg) : judgeHeader(passport.header, ident.alg, profile.ppt);
     if (!header.ok) {
       checks.passportHeader = false;
       return failed(header.reason, checks, header.detail, extra);
