@@ -172,7 +172,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
     },
   });
   // Out-of-band SHAKEN (docs/out-of-band.md): request tokens are judged by the same verifier, PASSporTs kept in Redis.
-  const cps = config.cps.enabled ? mountCps(app, { config, verifier, clock, logger, publicUrl: () => publicUrl }) : undefined;
+  const cps = config.cps.enabled ? await mountCps(app, { config, verifier, clock, logger, publicUrl: () => publicUrl }) : undefined;
   const dashboardJobs = startDashboardJobs({ store, clock, logger, config });
   let readinessWatch: ReadinessWatch | undefined;
   let grpc: GrpcAdapter | undefined;

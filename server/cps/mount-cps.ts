@@ -11,12 +11,14 @@ function list(value: string | undefined): string[] {
   return (value ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '');
 }
 
+const START_WAIT_MS = 5000;
+
 export interface MountedCps {
   close(): Promise<void>;
 }
 
 /** `cps.enabled`: this node is an STI-CPS too, on the HTTP listener under /cps/, with its PASSporTs in Redis. */
-export function mountCps(app: FastifyInstance, deps: { config: Config; verifier: TokenVerifier; clock: Clock; logger: Logger; publicUrl: () => string }): MountedCps {
+export async function mountCps(app: FastifyInstance, deps: { config: Config; verifier: TokenVerifier; clock: Clock; logger: Logger; publicUrl: () => string }): Promise<MountedCps> {
   const { config, logger } = deps;
   const c = config.cps;
   const store = new RedisCpsStore({
@@ -43,5 +45,8 @@ export function mountCps(app: FastifyInstance, deps: { config: Config; verifier:
     },
   });
   registerCpsRoutes(app, service, c.maxBodyBytes);
+  // Connected before the port opens, so the first request finds Redis; a Redis that is down does not stop the
+  // node: the CPS answers 503 with Retry-After until it is back (the other endpoints never needed it).
+  if (!(await store.whenReady(START_WAIT_MS))) logger.warn('cps: redis not reachable at start; the CPS answers 503 until it is');
   return { close: () => store.close() };
 }

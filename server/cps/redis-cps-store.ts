@@ -66,6 +66,22 @@ export class RedisCpsStore implements CpsStore {
     this.client.on('end', () => undefined);
   }
 
+  /** Resolves true once connected, false if not within `timeoutMs` (the node then starts and answers 503 until it is). */
+  whenReady(timeoutMs: number): Promise<boolean> {
+    if (this.client.status === 'ready') return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.client.off('ready', onReady);
+        resolve(false);
+      }, timeoutMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.client.once('ready', onReady);
+    });
+  }
+
   private async run<T>(what: string, op: () => Promise<T>): Promise<T> {
     try {
       return await op();
