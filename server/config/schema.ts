@@ -125,6 +125,18 @@ export interface Config {
     /** Comma-separated SPCs allowed to retrieve; unset: any provider with a trusted STI certificate. */
     retrievers: string | undefined;
   };
+  /** This node as a client of an STI-CPS: signed PASSporTs published, verifications without Identity retrieving. */
+  cpsClient: {
+    url: string | undefined;
+    mechanism: 'atis-1000096' | 'atis-1000105';
+    audience: string | undefined;
+    publishAccounts: string | undefined;
+    destPrefixes: string | undefined;
+    expSec: number;
+    timeoutMs: number;
+    maxPending: number;
+    retrieveAccount: string | undefined;
+  };
   shutdownTimeoutMs: number;
 }
 
@@ -249,5 +261,14 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'cps.publishRatePerSec', env: 'SHAKENSTACK_CPS_PUBLISH_RATE_PER_SEC', kind: 'int', default: 2000, doc: 'Publishes per second per publishing SPC, counted in Redis so every node shares the count; more get 429 with Retry-After. 0 = no limit.' },
   { path: 'cps.retrieveRatePerSec', env: 'SHAKENSTACK_CPS_RETRIEVE_RATE_PER_SEC', kind: 'int', default: 2000, doc: 'Retrievals per second per retrieving SPC, shared likewise. 0 = no limit.' },
   { path: 'cps.retrievers', env: 'SHAKENSTACK_CPS_RETRIEVERS', kind: 'string', default: undefined, doc: 'Comma-separated SPCs allowed to retrieve (an agreed CPS between partners, ATIS-1000105). Unset: any provider whose STI certificate chains to the trust anchors.' },
+  { path: 'cpsClient.url', env: 'SHAKENSTACK_CPS_CLIENT_URL', kind: 'url', default: undefined, doc: 'Base URL of the STI-CPS this node publishes to and retrieves from (another shakenstack: `https://cps.example.net/cps`). Unset: no out-of-band SHAKEN as a client.' },
+  { path: 'cpsClient.mechanism', env: 'SHAKENSTACK_CPS_CLIENT_MECHANISM', kind: 'enum', values: ['atis-1000096', 'atis-1000105'], default: 'atis-1000096', doc: 'Request paths and rules: `atis-1000096` (`/passports/{dest}/{orig}`) or `atis-1000105` (`/passports/{spc}/{dest}/{orig}`, with `exp`).' },
+  { path: 'cpsClient.audience', env: 'SHAKENSTACK_CPS_CLIENT_AUDIENCE', kind: 'string', default: undefined, doc: 'The `aud` of request tokens. Default: the host name of `cpsClient.url`.' },
+  { path: 'cpsClient.publishAccounts', env: 'SHAKENSTACK_CPS_CLIENT_PUBLISH_ACCOUNTS', kind: 'string', default: undefined, doc: 'Comma-separated account names whose signed PASSporTs are also published to the CPS, `*` for all. Unset: nothing is published.' },
+  { path: 'cpsClient.destPrefixes', env: 'SHAKENSTACK_CPS_CLIENT_DEST_PREFIXES', kind: 'string', default: undefined, doc: 'Comma-separated called-number prefixes (routes known to cross TDM) to publish for. Unset: every destination of those accounts.' },
+  { path: 'cpsClient.expSec', env: 'SHAKENSTACK_CPS_CLIENT_EXP_SEC', kind: 'int', default: 30, doc: 'A publish token\'s `exp` is this far after its `iat` (ATIS-1000105: at most 60).' },
+  { path: 'cpsClient.timeoutMs', env: 'SHAKENSTACK_CPS_CLIENT_TIMEOUT_MS', kind: 'int', default: 2000, doc: 'Longest wait for the CPS on one publish or retrieval.' },
+  { path: 'cpsClient.maxPending', env: 'SHAKENSTACK_CPS_CLIENT_MAX_PENDING', kind: 'int', default: 1000, doc: 'Publishes in flight per process at most; beyond it a publish is dropped and counted in `shakenstack_cps_publish_total{outcome="dropped"}`.' },
+  { path: 'cpsClient.retrieveAccount', env: 'SHAKENSTACK_CPS_CLIENT_RETRIEVE_ACCOUNT', kind: 'string', default: undefined, doc: 'Name of the account whose credential signs retrieval tokens. When set, a verification of a call without Identity (HTTP, gRPC, SIP verify mode) retrieves its PASSporTs from the CPS and reports `source: out-of-band`.' },
   { path: 'shutdownTimeoutMs', env: 'SHAKENSTACK_SHUTDOWN_TIMEOUT_MS', kind: 'int', default: 10000, doc: 'Longest wait for in-flight requests and the log flush on SIGTERM/SIGINT.' },
 ];

@@ -19,6 +19,7 @@ import { isIdentitylessHeartbeat, withoutHeartbeats, type Heartbeats } from '../
 import { emptyChecks, failed, type RevocationStatus, type TokenVerdict, type VerifyChecks, type VerifyResult } from './verify-result.js';
 import type { CertificateFetcher, TrustAnchorSource } from './verify-ports.js';
 import type { TokenVerifier } from './token-verifier.js';
+import { identityOfPassport, type OutOfBandSource } from '../cps/oob-source.js';
 
 export interface VerifierOptions {
   /** How far iat and the SIP Date may be from now, either way (RFC 8224 §6.2.1; 60 s in SHAKEN). */
@@ -46,6 +47,8 @@ export interface VerifierDeps {
   log?: RequestLogSink;
   /** SBC heartbeats (heartbeat.ts): answered as any request (one without identity too), recorded apart from the log. */
   heartbeats?: Heartbeats;
+  /** The STI-CPS a call without Identity is looked up in (docs/out-of-band.md); absent: such a call is refused. */
+  outOfBand?: OutOfBandSource;
 }
 
 /** What a transport hands over: the bearer token (or, for SIP, the peer address) and the decoded body. */
@@ -282,6 +285,8 @@ export function createVerifier(deps: VerifierDeps): Verifier {
           return failed('identity_absent', { ...emptyChecks(), identityHeader: false });
         }
       }
+      const oob = deps.outOfBand && identitylessParties(call.input);
+      if (oob && oob.origTn !== undefined && oob.destTn?.[0] !== undefined) return verifyOutOfBand(deps.outOfBand!, { ...oob, identity: [] }, entry);
       const request = parseVerifyInput(call.input);
       entry.orig = request.origTn ?? null;
       entry.dest = request.destTn?.join(',') ?? null;
@@ -299,6 +304,23 @@ export function createVerifier(deps: VerifierDeps): Verifier {
         entry.errorCode = `VERIFY_${result.sip}_${result.reason}`;
       }
     });
+  }
+
+  /**
+   * A call that arrived without Identity (a TDM hop dropped it): its PASSporTs from the STI-CPS by calling and
+   * first called number (RFC 8816 §6, ATIS-1000096), judged as if in band, the result marked `source: out-of-band`.
+   */
+  async function verifyOutOfBand(source: OutOfBandSource, request: VerifyRequest, entry: { orig: string | null; dest: string | null; passports: string | null }): Promise<VerifyResult> {
+    entry.orig = request.origTn ?? null;
+    entry.dest = request.destTn?.join(',') ?? null;
+    const got = await source.retrieve(request.origTn!, request.destTn![0]!);
+    if (!got.ok || got.passports.length === 0) {
+      const detail = got.ok ? 'the STI-CPS holds no PASSporT for this call' : `the STI-CPS could not be read: ${got.detail}`;
+      return { ...failed('identity_absent', { ...emptyChecks(), identityHeader: false }, detail), source: 'out-of-band' };
+    }
+    const read = readIdentities(got.passports.map(identityOfPassport));
+    entry.passports = read.kinds.join(',') || null;
+    return { ...(await verifyRead({ ...request, identity: read.values }, read)), source: 'out-of-band' };
   }
 
   return {

@@ -34,6 +34,7 @@ export function verifyResponse(r: VerifyResult) {
       checks: r.checks,
       warnings: r.warnings,
       ...(r.call === undefined ? {} : { call: callJson(r.call) }),
+      ...(r.source === undefined ? {} : { source: r.source }),
     };
   }
   return {
@@ -48,6 +49,7 @@ export function verifyResponse(r: VerifyResult) {
     ...(r.x5u === undefined ? {} : { x5u: r.x5u }),
     ...(r.claims === undefined ? {} : { claims: r.claims }),
     ...(r.call === undefined ? {} : { call: callJson(r.call) }),
+    ...(r.source === undefined ? {} : { source: r.source }),
   };
 }
 
