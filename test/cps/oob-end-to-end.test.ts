@@ -73,6 +73,20 @@ describe('out-of-band SHAKEN: signer -> STI-CPS -> verifier', () => {
     expect(await publishCount(signer, 'ok')).toBe(1);
   });
 
+  it('picks this call\'s PASSporT when the CPS also holds an earlier one for the same numbers (newest iat that passes)', async () => {
+    const dest = '12025550124';
+    const sign = (iat: number) => postJson(`${signer.url}/api/stir-shaken/sign`, { orig: { tn: ORIG }, dest: { tn: [dest] }, attest: 'A', iat }, { authorization: `Bearer ${carrierA.token}` });
+    const now = Math.floor(Date.now() / 1000);
+    const earlier = await sign(now - 20);
+    const latest = await sign(now);
+    expect([earlier.status, latest.status]).toEqual([200, 200]);
+    const verified = await eventually(
+      () => postJson(`${verifier.url}/api/stir-shaken/verify`, { from: ORIG, to: dest }, { authorization: `Bearer ${carrierB.token}` }),
+      (r) => r.json?.ok === true && r.json.origid === latest.json.origid,
+    );
+    expect(verified.json).toMatchObject({ ok: true, source: 'out-of-band', origid: latest.json.origid });
+  });
+
   it('publishes only for the configured destination prefixes; a call the CPS has nothing for is identity_absent', async () => {
     const dest = '18005550100';
     const signed = await postJson(`${signer.url}/api/stir-shaken/sign`, { orig: { tn: ORIG }, dest: { tn: [dest] }, attest: 'A' }, { authorization: `Bearer ${carrierA.token}` });
@@ -81,7 +95,7 @@ describe('out-of-band SHAKEN: signer -> STI-CPS -> verifier', () => {
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ ok: false, reason: 'identity_absent', verstat: 'No-TN-Validation', source: 'out-of-band' });
     expect(res.json.reasonText).toMatch(/holds no PASSporT/);
-    expect(await publishCount(signer, 'ok')).toBe(1);
+    expect(await publishCount(signer, 'ok')).toBe(3);
   });
 
   it('still signs when the CPS cannot take the publish, and counts the failure', async () => {
