@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisProcess } from '../helpers/redis-server.js';
 import { postJson, startTestService, type Provisioned, type TestService } from '../helpers/service.js';
+import { sipRequest, UdpPeer } from '../helpers/sip-client.js';
 
 /*
  * Out-of-band SHAKEN end to end on three real nodes: a signer publishing every signed call of one account (to
@@ -46,10 +47,10 @@ describe('out-of-band SHAKEN: signer -> STI-CPS -> verifier', () => {
     const client = { 'cpsClient.url': `${cps.url}/cps` };
     [signer, verifier] = await Promise.all([
       startTestService({ overrides: { ...lab(anchors), ...client, 'cpsClient.publishAccounts': 'carrier-a', 'cpsClient.destPrefixes': '1202' } }),
-      startTestService({ overrides: { ...lab(anchors), ...client, 'cpsClient.retrieveAccount': 'carrier-b' } }),
+      startTestService({ overrides: { ...lab(anchors), ...client, 'cpsClient.retrieveAccount': 'carrier-b', 'sip.mode': 'verify', 'sip.requireIdentity': true } }),
     ]);
     carrierA = await signer.provision({ name: 'carrier-a', pki: { spc: '1234' } });
-    carrierB = await verifier.provision({ name: 'carrier-b', pki: { spc: '5678' } });
+    carrierB = await verifier.provision({ name: 'carrier-b', pki: { spc: '5678' }, sipSource: '127.0.0.1' });
     await writeFile(join(anchors, 'a.pem'), carrierA.pki.root.certPem);
     await writeFile(join(anchors, 'b.pem'), carrierB.pki.root.certPem);
   });
@@ -71,6 +72,21 @@ describe('out-of-band SHAKEN: signer -> STI-CPS -> verifier', () => {
     expect(verified.status).toBe(200);
     expect(verified.json).toMatchObject({ ok: true, verstat: 'TN-Validation-Passed', attest: 'A', source: 'out-of-band', origid: signed.json.origid, cert: { spc: '1234' } });
     expect(await publishCount(signer, 'ok')).toBe(1);
+  });
+
+  it('verifies an INVITE without Identity in SIP verify mode through the CPS: 302 with verstat, even with requireIdentity', async () => {
+    const dest = '12025550125';
+    const signed = await postJson(`${signer.url}/api/stir-shaken/sign`, { orig: { tn: ORIG }, dest: { tn: [dest] }, attest: 'A' }, { authorization: `Bearer ${carrierA.token}` });
+    expect(signed.status).toBe(200);
+    await eventually(() => publishCount(signer, 'ok'), (n) => n >= 2);
+    const uac = await UdpPeer.open();
+    try {
+      const r = await uac.request(verifier.node.sipPort!, sipRequest({ uri: `sip:${dest}@127.0.0.1`, to: `<sip:${dest}@carrier.example.net>`, pai: `<sip:+${ORIG}@pbx.example.net;user=phone>` }));
+      expect(r.status).toBe(302);
+      expect(r.headers.get('p-asserted-identity')).toEqual([`<tel:+${ORIG};verstat=TN-Validation-Passed>`]);
+    } finally {
+      uac.close();
+    }
   });
 
   it('picks this call\'s PASSporT when the CPS also holds an earlier one for the same numbers (newest iat that passes)', async () => {
@@ -95,7 +111,7 @@ describe('out-of-band SHAKEN: signer -> STI-CPS -> verifier', () => {
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ ok: false, reason: 'identity_absent', verstat: 'No-TN-Validation', source: 'out-of-band' });
     expect(res.json.reasonText).toMatch(/holds no PASSporT/);
-    expect(await publishCount(signer, 'ok')).toBe(3);
+    expect(await publishCount(signer, 'ok')).toBe(4);
   });
 
   it('still signs when the CPS cannot take the publish, and counts the failure', async () => {

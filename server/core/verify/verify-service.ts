@@ -79,6 +79,8 @@ export interface Verifier extends TokenVerifier {
   attempt(call: VerifyCall): Promise<Attempt<VerifyResult>>;
   /** Forget cached chains and CRLs (trust anchors replaced, operator request). */
   clearCache(): void;
+  /** True when a call without Identity is looked up at an STI-CPS (`outOfBand`), so callers hand such calls over too. */
+  readonly retrievesOutOfBand: boolean;
 }
 
 const SIGNATURE_BYTES = 64;
@@ -341,6 +343,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
   }
 
   return {
+    retrievesOutOfBand: deps.outOfBand !== undefined,
     verify,
     verifyToken,
     handle(call) {
