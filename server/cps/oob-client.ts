@@ -30,7 +30,7 @@ export interface OobClientDeps {
 }
 
 /**
- * The signing side of out-of-band SHAKEN (RFC 8816 §6, ATIS-1000096): each signed PASSporT of a selected account
+ * The signing side of out-of-band SHAKEN (RFC 8816, ATIS-1000096): each signed PASSporT of a selected account
  * and destination is published to the STI-CPS after the answer, with a request token signed by the same
  * credential. A publish never delays or fails the call: its outcome is counted and a failure logged.
  */
@@ -109,7 +109,7 @@ export interface OobRetrieverDeps {
 const MAX_RETRIEVED = 16;
 
 /**
- * The verifying side (RFC 8816 §6): the PASSporTs of a call without Identity, retrieved from the STI-CPS with a
+ * The verifying side (RFC 8816): the PASSporTs of a call without Identity, retrieved from the STI-CPS with a
  * token signed by the configured account's credential (the CPS authenticates retrievers as it does publishers).
  */
 export class OobRetriever implements OutOfBandSource {

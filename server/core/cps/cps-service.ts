@@ -76,7 +76,7 @@ export function passportsDigest(passports: readonly string[]): string {
 }
 
 /**
- * The STI-CPS (RFC 8816 §6, ATIS-1000096, ATIS-1000105): every request is authenticated by a JWT signed with an
+ * The STI-CPS (RFC 8816, ATIS-1000096, ATIS-1000105): every request is authenticated by a JWT signed with an
  * STI certificate, judged by the verifier's own pipeline; PASSporTs live only in the shared store.
  */
 export function createCpsService(deps: CpsDeps): CpsService {

@@ -1,7 +1,7 @@
 import { decodePassport } from '../verify/passport-decode.js';
 
 /**
- * Where a verifier finds the PASSporTs of a call that arrived without Identity (RFC 8816 §6: the terminating side
+ * Where a verifier finds the PASSporTs of a call that arrived without Identity (RFC 8816: the terminating side
  * retrieves from the STI-CPS by calling and called number). Never throws: an unreachable CPS is a result.
  */
 export interface OutOfBandSource {

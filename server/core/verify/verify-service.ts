@@ -310,7 +310,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
 
   /**
    * A call that arrived without Identity (a TDM hop dropped it): its PASSporTs from the STI-CPS by calling and
-   * first called number (RFC 8816 §6, ATIS-1000096), judged as if in band, the result marked `source: out-of-band`.
+   * first called number (RFC 8816, ATIS-1000096), judged as if in band, the result marked `source: out-of-band`.
    */
   async function verifyOutOfBand(source: OutOfBandSource, request: VerifyRequest, entry: { orig: string | null; dest: string | null; passports: string | null }): Promise<VerifyResult> {
     entry.orig = request.origTn ?? null;
