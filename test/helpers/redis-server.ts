@@ -56,3 +56,30 @@ export async function startRedis(port: number, extraArgs: string[] = []): Promis
     },
   };
 }
+
+/** A Redis Cluster of `ports.length` masters (no replicas), all slots assigned, made with `redis-cli --cluster create`. */
+export async function startRedisCluster(ports: readonly number[]): Promise<{ nodes: RedisProcess[]; seeds: string; stop(): Promise<void> }> {
+  const nodes = await Promise.all(ports.map((p) => startRedis(p, ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'])));
+  await redisCli(['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
+  // `create` returns once slots are assigned; every node must agree before clients are pointed at it.
+  for (const p of ports) {
+    for (let i = 0; ; i++) {
+      if ((await redisCli(['-p', String(p), 'cluster', 'info'])).includes('cluster_state:ok')) break;
+      if (i > 100) throw new Error(`cluster node ${p} never reached cluster_state:ok`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return { nodes, seeds: ports.map((p) => `127.0.0.1:${p}`).join(','), stop: async () => void (await Promise.all(nodes.map((n) => n.stop()))) };
+}
+
+/** Runs redis-cli against 127.0.0.1; resolves its standard output, rejects on a non-zero exit. */
+export function redisCli(args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('redis-cli', ['-h', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (err += d));
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`redis-cli ${args.join(' ')}: exit ${code}: ${err || out}`))));
+  });
+}
