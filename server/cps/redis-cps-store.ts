@@ -54,6 +54,8 @@ export class RedisCpsStore implements CpsStore {
             { enableOfflineQueue: false, clusterRetryStrategy: common.retryStrategy, redisOptions: common },
           )
         : new Redis(opts.url ?? 'redis://127.0.0.1:6379', common);
+    // EVALSHA after the first call (ioredis falls back to EVAL when a node has not seen the script, e.g. after a restart).
+    this.client.defineCommand('cpsPut', { numberOfKeys: 1, lua: PUT_SCRIPT });
     let up = false;
     this.client.on('ready', () => {
       if (!up) opts.onState?.('up');
@@ -92,7 +94,7 @@ export class RedisCpsStore implements CpsStore {
 
   put(key: CallKey, passports: readonly string[], expiresAtMs: number, nowMs: number): Promise<void> {
     return this.run('put', async () => {
-      await this.client.eval(PUT_SCRIPT, 1, callKey(key), nowMs, expiresAtMs, ...passports);
+      await (this.client as unknown as { cpsPut(...args: (string | number)[]): Promise<number> }).cpsPut(callKey(key), nowMs, expiresAtMs, ...passports);
     });
   }
 
