@@ -7,7 +7,7 @@ import { createSourceResolver, type SourceResolver } from './source-caller.js';
 import { CachedLoader } from './cached-loader.js';
 import { InventoryCache } from './inventory-cache.js';
 import { blankLogRecord, withRequestLog } from './request-log-record.js';
-import { withoutHeartbeats, type Heartbeats } from './heartbeat.js';
+import { isIdentitylessHeartbeat, withoutHeartbeats, type Heartbeats } from './heartbeat.js';
 import { ShakenError, isShakenError } from './errors.js';
 import { base64url, signingInput } from './passport.js';
 import type { AccountRecord, Clock, Directory, KeySigner, RequestLogRecord, RequestLogSink } from './ports.js';
@@ -215,7 +215,10 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     const iat = checkedIat(request.iat, account, now, iatWindowSec);
     const origid = request.origid ?? randomUUID();
     const passport = await signBytes(credential, signingInput(credential.headerB64, { attest: decision.applied, dest: request.dest, iat, orig: request.orig, origid }));
-    deps.onSigned?.({ accountId: caller.accountId, origTn, destTns: request.dest.tn ?? [], passport });
+    // An SBC heartbeat is answered as a call but is none: nothing goes out of band for it.
+    if (deps.onSigned && !(deps.heartbeats && isIdentitylessHeartbeat(origTn, request.dest.tn, deps.heartbeats.numbers))) {
+      deps.onSigned({ accountId: caller.accountId, origTn, destTns: request.dest.tn ?? [], passport });
+    }
     return {
       identity: passport + credential.identityParams,
       passport,
