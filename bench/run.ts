@@ -14,6 +14,7 @@ import { sipRedirect } from './sip-redirect.bench.js';
 import { requestJournal } from './request-journal.bench.js';
 import { divHop } from './div-hop.bench.js';
 import { nodeFloor } from './node-floor.bench.js';
+import { cps } from './cps.bench.js';
 
 /**
  * Connections the load generator keeps open. Measured on the 2-core dev VM, 4 s runs of 16, 32 and 64
@@ -24,7 +25,7 @@ import { nodeFloor } from './node-floor.bench.js';
  * paced half-load pass, where the connection count hardly matters.
  */
 const DEFAULT_CONNECTIONS = 64;
-const SCENARIOS: Scenario[] = [rawSign, nodeFloor, httpSign, grpcSign, secsipidx, httpVerify, inventory, hsmSign, sipRedirect, requestJournal, divHop, loginFlood];
+const SCENARIOS: Scenario[] = [rawSign, nodeFloor, httpSign, grpcSign, secsipidx, httpVerify, inventory, hsmSign, sipRedirect, requestJournal, divHop, loginFlood, cps];
 /**
  * Every run measures its baselines (STYLE.md §7), so ratios never compare against a stale number: the raw
  * signature, and the Node floor (a bare node:http signer) that every HTTP figure is also a ratio to.

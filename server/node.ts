@@ -35,6 +35,8 @@ import { openStore } from './store/open-store.js';
 import { ThreadedRequestLog } from './store/threaded-request-log.js';
 import type { Store } from './store/store.js';
 import { withTimeout } from './core/with-timeout.js';
+import { mountCps } from './cps/mount-cps.js';
+import { oobClientOptions, OobPublisher, OobRetriever } from './cps/oob-client.js';
 
 export interface RunningNode {
   app: FastifyInstance;
@@ -118,7 +120,13 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   // Known before listening unless the port is 0 and no publicUrl is set (tests): then fixed up after listen below.
   let publicUrl = resolvePublicUrl(config, config.http.port);
   const stale = { cacheTtlMs: config.cacheTtlMs, cacheStaleIfErrorMs: config.cacheStaleIfErrorMs };
-  const signing = createSigningService({ directory: store, keys: keys.router, clock, log, heartbeats, ...stale, publicUrl: () => publicUrl });
+  // Out-of-band SHAKEN as a client (docs/out-of-band.md): signed PASSporTs copied to an STI-CPS after the answer.
+  const oob = oobClientOptions(config.cpsClient, config.cacheTtlMs);
+  let publisher: OobPublisher | undefined;
+  const signing = createSigningService({ directory: store, keys: keys.router, clock, log, heartbeats, ...stale, publicUrl: () => publicUrl, onSigned: (s) => publisher?.signed(s) });
+  if (oob && oob.rule.accounts.length > 0) publisher = new OobPublisher({ signing, directory: store, clock, logger, registry: prometheus.registry, options: oob });
+  const retrieveAccount = config.cpsClient.retrieveAccount;
+  const outOfBand = oob && retrieveAccount !== undefined ? new OobRetriever({ signing, accounts: store, clock, options: { ...oob, accountName: retrieveAccount } }) : undefined;
   const certificates = new CertificatePublisher(store, clock);
   // The dashboard's request-log scans: a thread of their own on the embedded engine, started by the first query.
   const insights = createInsights(store, config.dataDir, logger);
@@ -155,6 +163,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
     heartbeats,
     clock,
     tlsCa: extras.tlsCa,
+    outOfBand,
     onTrustReloadError: (err) => logger.warn({ err }, 'verify.trustAnchors reload failed; keeping the previous anchors'),
   });
   const app = buildHttpApp({
@@ -178,6 +187,8 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
       token: config.metrics.token,
     },
   });
+  // Out-of-band SHAKEN (docs/out-of-band.md): request tokens are judged by the same verifier, PASSporTs kept in Redis.
+  const cps = config.cps.enabled ? await mountCps(app, { config, verifier, clock, logger, publicUrl: () => publicUrl }) : undefined;
   const dashboardJobs = startDashboardJobs({ store, clock, logger, config });
   let readinessWatch: ReadinessWatch | undefined;
   let grpc: GrpcAdapter | undefined;
@@ -202,6 +213,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
       readinessWatch?.stop();
       // After the listeners have drained, every completed request has handed its record to the writer.
       await logWriter.close(Math.floor(config.shutdownTimeoutMs / 4));
+      await cps?.close();
       await keys.router.close();
       await store.close();
     })());

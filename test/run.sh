@@ -28,6 +28,8 @@ apt_install openssl curl ca-certificates softhsm2 opensc secsipidx chromium
 # answer, app_lua for the KEMI shim) and secsipid as an independent verifier and 302 reference; sip-tester is
 # sipp (the PBX and carrier sides); lua5.4 runs the FreeSWITCH script with its API stood in.
 apt_install kamailio kamailio-lua-modules kamailio-utils-modules kamailio-json-modules kamailio-secsipid-modules sip-tester lua5.4
+# redis-server (and redis-cli): the STI-CPS tests (test/cps) start their own Redis processes on 127.0.0.1.
+apt_install redis-server
 
 pg_ready() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
 if ! command -v pg_isready >/dev/null 2>&1; then

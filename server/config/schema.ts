@@ -107,6 +107,36 @@ export interface Config {
   };
   /** SBC heartbeats (docs/oracle-sbc.md): the dummy numbers recognised, answered as calls, kept out of the request log. */
   heartbeat: { enabled: boolean; origTn: string; destTn: string; divTn: string };
+  /** This node as an STI-CPS (docs/out-of-band.md): /cps/ on the HTTP listener, PASSporTs in Redis. */
+  cps: {
+    enabled: boolean;
+    redisUrl: string;
+    /** Comma-separated `host:port` seeds of a Redis Cluster; when set, `redisUrl` is not used. */
+    redisClusterNodes: string | undefined;
+    redisTimeoutMs: number;
+    audience: string | undefined;
+    ttlSec: number;
+    maxExpSec: number;
+    maxPassports: number;
+    maxPassportChars: number;
+    maxBodyBytes: number;
+    publishRatePerSec: number;
+    retrieveRatePerSec: number;
+    /** Comma-separated SPCs allowed to retrieve; unset: any provider with a trusted STI certificate. */
+    retrievers: string | undefined;
+  };
+  /** This node as a client of an STI-CPS: signed PASSporTs published, verifications without Identity retrieving. */
+  cpsClient: {
+    url: string | undefined;
+    mechanism: 'atis-1000096' | 'atis-1000105';
+    audience: string | undefined;
+    publishAccounts: string | undefined;
+    destPrefixes: string | undefined;
+    expSec: number;
+    timeoutMs: number;
+    maxPending: number;
+    retrieveAccount: string | undefined;
+  };
   shutdownTimeoutMs: number;
 }
 
@@ -218,5 +248,27 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'heartbeat.origTn', env: 'SHAKENSTACK_HEARTBEAT_ORIG_TN', kind: 'tn', default: '9999999999', doc: 'Calling number of a heartbeat (Oracle `sti-orig-tn-number`).' },
   { path: 'heartbeat.destTn', env: 'SHAKENSTACK_HEARTBEAT_DEST_TN', kind: 'tn', default: '7777777777', doc: 'Called number of a heartbeat (Oracle `sti-dest-tn-number`).' },
   { path: 'heartbeat.divTn', env: 'SHAKENSTACK_HEARTBEAT_DIV_TN', kind: 'tn', default: '3333333333', doc: 'Diverted-from number of a div heartbeat (Oracle `sti-div-tn-number`).' },
+  { path: 'cps.enabled', env: 'SHAKENSTACK_CPS', kind: 'bool', default: false, doc: 'Serve an STI-CPS under `/cps/` on the HTTP listener (publish, retrieve, health; ATIS-1000096 and ATIS-1000105 paths), PASSporTs kept in Redis ([out-of-band SHAKEN](out-of-band.md)). Requests are authenticated with STI certificates chaining to `verify.trustAnchors`.' },
+  { path: 'cps.redisUrl', env: 'SHAKENSTACK_CPS_REDIS_URL', kind: 'string', default: 'redis://127.0.0.1:6379', secret: true, doc: 'The Redis the CPS keeps PASSporTs, replay marks and rate counters in (`redis://[:password@]host:port[/db]`, `rediss://` for TLS). Every CPS node of one service uses the same one.' },
+  { path: 'cps.redisClusterNodes', env: 'SHAKENSTACK_CPS_REDIS_CLUSTER_NODES', kind: 'string', default: undefined, doc: 'Comma-separated `host:port` seed nodes of a Redis Cluster; when set, used instead of `cps.redisUrl`.' },
+  { path: 'cps.redisTimeoutMs', env: 'SHAKENSTACK_CPS_REDIS_TIMEOUT_MS', kind: 'int', default: 500, doc: 'A Redis command unanswered this long fails; the request gets 503 with Retry-After (as it does at once while Redis is disconnected).' },
+  { path: 'cps.audience', env: 'SHAKENSTACK_CPS_AUDIENCE', kind: 'string', default: undefined, doc: 'The `aud` every request token must name. Default: the host name of `publicUrl`.' },
+  { path: 'cps.ttlSec', env: 'SHAKENSTACK_CPS_TTL_SEC', kind: 'int', default: 15, doc: 'How long a PASSporT published on the ATIS-1000096 path is kept (CPS policy); an earlier `exp` in the token wins.' },
+  { path: 'cps.maxExpSec', env: 'SHAKENSTACK_CPS_MAX_EXP_SEC', kind: 'int', default: 60, doc: 'On the ATIS-1000105 path the token\'s `exp` decides how long PASSporTs are kept; further ahead than this is refused (400).' },
+  { path: 'cps.maxPassports', env: 'SHAKENSTACK_CPS_MAX_PASSPORTS', kind: 'int', default: 5, doc: 'PASSporTs in one publish at most (shaken, div, rcd of one call).' },
+  { path: 'cps.maxPassportChars', env: 'SHAKENSTACK_CPS_MAX_PASSPORT_CHARS', kind: 'int', default: 4096, doc: 'Longest PASSporT accepted, in characters.' },
+  { path: 'cps.maxBodyBytes', env: 'SHAKENSTACK_CPS_MAX_BODY_BYTES', kind: 'int', default: 16384, doc: 'Largest publish body; larger gets 413.' },
+  { path: 'cps.publishRatePerSec', env: 'SHAKENSTACK_CPS_PUBLISH_RATE_PER_SEC', kind: 'int', default: 2000, doc: 'Publishes per second per publishing SPC, counted in Redis so every node shares the count; more get 429 with Retry-After. 0 = no limit.' },
+  { path: 'cps.retrieveRatePerSec', env: 'SHAKENSTACK_CPS_RETRIEVE_RATE_PER_SEC', kind: 'int', default: 2000, doc: 'Retrievals per second per retrieving SPC, shared likewise. 0 = no limit.' },
+  { path: 'cps.retrievers', env: 'SHAKENSTACK_CPS_RETRIEVERS', kind: 'string', default: undefined, doc: 'Comma-separated SPCs allowed to retrieve (an agreed CPS between partners, ATIS-1000105). Unset: any provider whose STI certificate chains to the trust anchors.' },
+  { path: 'cpsClient.url', env: 'SHAKENSTACK_CPS_CLIENT_URL', kind: 'url', default: undefined, doc: 'Base URL of the STI-CPS this node publishes to and retrieves from (another shakenstack: `https://cps.example.net/cps`). Unset: no out-of-band SHAKEN as a client.' },
+  { path: 'cpsClient.mechanism', env: 'SHAKENSTACK_CPS_CLIENT_MECHANISM', kind: 'enum', values: ['atis-1000096', 'atis-1000105'], default: 'atis-1000096', doc: 'Request paths and rules: `atis-1000096` (`/passports/{dest}/{orig}`) or `atis-1000105` (`/passports/{spc}/{dest}/{orig}`, with `exp`).' },
+  { path: 'cpsClient.audience', env: 'SHAKENSTACK_CPS_CLIENT_AUDIENCE', kind: 'string', default: undefined, doc: 'The `aud` of request tokens. Default: the host name of `cpsClient.url`.' },
+  { path: 'cpsClient.publishAccounts', env: 'SHAKENSTACK_CPS_CLIENT_PUBLISH_ACCOUNTS', kind: 'string', default: undefined, doc: 'Comma-separated account names whose signed PASSporTs are also published to the CPS, `*` for all. Unset: nothing is published.' },
+  { path: 'cpsClient.destPrefixes', env: 'SHAKENSTACK_CPS_CLIENT_DEST_PREFIXES', kind: 'string', default: undefined, doc: 'Comma-separated called-number prefixes (routes known to cross TDM) to publish for. Unset: every destination of those accounts.' },
+  { path: 'cpsClient.expSec', env: 'SHAKENSTACK_CPS_CLIENT_EXP_SEC', kind: 'int', default: 30, doc: 'A publish token\'s `exp` is this far after its `iat` (ATIS-1000105: at most 60).' },
+  { path: 'cpsClient.timeoutMs', env: 'SHAKENSTACK_CPS_CLIENT_TIMEOUT_MS', kind: 'int', default: 2000, doc: 'Longest wait for the CPS on one publish or retrieval.' },
+  { path: 'cpsClient.maxPending', env: 'SHAKENSTACK_CPS_CLIENT_MAX_PENDING', kind: 'int', default: 1000, doc: 'Publishes in flight per process at most; beyond it a publish is dropped and counted in `shakenstack_cps_publish_total{outcome="dropped"}`.' },
+  { path: 'cpsClient.retrieveAccount', env: 'SHAKENSTACK_CPS_CLIENT_RETRIEVE_ACCOUNT', kind: 'string', default: undefined, doc: 'Name of the account whose credential signs retrieval tokens. When set, a verification of a call without Identity (HTTP, gRPC, SIP verify mode) retrieves its PASSporTs from the CPS and reports `source: out-of-band`.' },
   { path: 'shutdownTimeoutMs', env: 'SHAKENSTACK_SHUTDOWN_TIMEOUT_MS', kind: 'int', default: 10000, doc: 'Longest wait for in-flight requests and the log flush on SIGTERM/SIGINT.' },
 ];

@@ -7,7 +7,7 @@ import { createSourceResolver, type SourceResolver } from './source-caller.js';
 import { CachedLoader } from './cached-loader.js';
 import { InventoryCache } from './inventory-cache.js';
 import { blankLogRecord, withRequestLog } from './request-log-record.js';
-import { withoutHeartbeats, type Heartbeats } from './heartbeat.js';
+import { isIdentitylessHeartbeat, withoutHeartbeats, type Heartbeats } from './heartbeat.js';
 import { ShakenError, isShakenError } from './errors.js';
 import { base64url, signingInput } from './passport.js';
 import type { AccountRecord, Clock, Directory, KeySigner, RequestLogRecord, RequestLogSink } from './ports.js';
@@ -42,6 +42,20 @@ export interface SigningServiceDeps {
   publicUrl(): string;
   /** SBC heartbeats (heartbeat.ts): signed as any request, recorded apart from the request log. */
   heartbeats?: Heartbeats;
+  /**
+   * Told of each shaken PASSporT signed, after it is made and before the answer leaves; must not block or throw
+   * (the out-of-band publisher queues it: server/cps/oob-client.ts).
+   */
+  onSigned?: (signed: SignedPassport) => void;
+}
+
+/** A shaken PASSporT just signed, for an out-of-band copy (RFC 8816). */
+export interface SignedPassport {
+  accountId: string;
+  /** Canonical, undefined for a URI caller. */
+  origTn: string | undefined;
+  destTns: readonly string[];
+  passport: string;
 }
 
 /** What a transport hands over after decoding its wire format. */
@@ -98,6 +112,12 @@ export interface SigningService {
   handleRph(call: RphCall): Promise<RphSignResult>;
   /** `handleRph` with a refusal returned as a value that names the caller when known. */
   attemptRph(call: RphCall): Promise<Attempt<RphSignResult>>;
+  /**
+   * A JWT (header `{alg, x5u}`) over `claims`, signed with the account's active credential: the request token of
+   * an STI-CPS (ATIS-1000096), which the CPS authenticates like a PASSporT. `claims` is given the credential's
+   * SPC (its TNAuthList), which the token must name.
+   */
+  signToken(accountId: string, claims: (spc: string | null) => Record<string, unknown>): Promise<string>;
   /** Drop cached accounts, credentials and keys after the store reports a change. */
   invalidate(): void;
   readonly authenticator: Authenticator;
@@ -172,7 +192,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
   );
 
   /** The caller's enabled account and a credential that may sign now, or the refusal. */
-  async function signer(caller: CallerContext): Promise<{ account: AccountRecord; credential: SigningCredential; now: number }> {
+  async function signer(caller: Pick<CallerContext, 'accountId'>): Promise<{ account: AccountRecord; credential: SigningCredential; now: number }> {
     const state = accounts.peek(caller.accountId) ?? (await accounts.get(caller.accountId));
     const account = state.account;
     if (!account || !account.enabled) {
@@ -232,6 +252,10 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     if (rcd?.placement === 'rcd') {
       const rcdPassport = await signBytes(credential, rcdSigningInput(claims, rcd, credential.x5u));
       rcdSigned!.identity = rcdPassport + rcdIdentityParams(credential.x5u);
+    }
+    // An SBC heartbeat is answered as a call but is none: nothing goes out of band for it.
+    if (deps.onSigned && !(deps.heartbeats && isIdentitylessHeartbeat(origTn, request.dest.tn, deps.heartbeats.numbers))) {
+      deps.onSigned({ accountId: caller.accountId, origTn, destTns: request.dest.tn ?? [], passport });
     }
     return {
       ...(rcdSigned ? { rcd: rcdSigned } : {}),
@@ -364,6 +388,11 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     },
     attemptRph(call) {
       return attempt((identified) => rphCall(call, identified));
+    },
+    async signToken(accountId, claims) {
+      const { credential } = await signer({ accountId });
+      const header = base64url(JSON.stringify({ alg: 'ES256', x5u: credential.x5u }));
+      return signBytes(credential, `${header}.${base64url(JSON.stringify(claims(credential.leaf.spc)))}`);
     },
     invalidate() {
       accounts.clear();

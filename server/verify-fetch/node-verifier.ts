@@ -1,3 +1,4 @@
+import type { OutOfBandSource } from '../core/cps/oob-source.js';
 import type { Config } from '../config/schema.js';
 import type { Authenticator } from '../core/authenticate.js';
 import type { SourceResolver } from '../core/source-caller.js';
@@ -15,6 +16,8 @@ export interface ConfiguredVerifierOptions {
   log?: RequestLogSink;
   /** SBC heartbeats, recorded apart from `log` (core/heartbeat.ts). */
   heartbeats?: Heartbeats;
+  /** The STI-CPS a call without Identity is looked up in (`cpsClient.retrieveAccount`). */
+  outOfBand?: OutOfBandSource;
   /** Replaces `verify.trustAnchors` (CLI `--trust`). */
   trustAnchors?: string;
   /** Hears a trust-anchor reload that failed (the previous anchors stay in force). */
@@ -41,6 +44,7 @@ export function createConfiguredVerifier(config: Config, opts: ConfiguredVerifie
     sources: opts.sources,
     log: opts.log,
     heartbeats: opts.heartbeats,
+    outOfBand: opts.outOfBand,
     options: { maxAgeSec: v.maxAgeSec, allowHttpX5u: v.allowHttpX5u, crlPolicy: v.crlPolicy },
   });
   return { ...verifier, trust, fetcher };

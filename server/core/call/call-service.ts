@@ -182,7 +182,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
     async verifyCall(call) {
       const identities = call.identities !== undefined && call.identities.length > 0 ? call.identities : undefined;
       // RFC 8224 §6.2.2: without Identity where one is required the answer is 428, whoever sends the call.
-      if (!identities && policy.requireIdentity) return { outcome: 'identity-required', accountId: undefined, routes: [] };
+      if (!identities && policy.requireIdentity && !verifier.retrievesOutOfBand) return { outcome: 'identity-required', accountId: undefined, routes: [] };
       const calling = callingAddress(call);
       // ATIS-1000074 §5.3.1: the verstat goes on the calling number, read from the call, never copied text.
       const callingTn = numberOf(calling);
@@ -193,7 +193,8 @@ export function createCallService(deps: CallServiceDeps): CallService {
       const onward = async (accountId: string | undefined, verdict: CallVerdict) =>
         verdict.failure?.stop ? [] : await routesFor(accountId, calledNow, routableRequestUri(call));
 
-      if (!identities) {
+      // Without Identity the call is verified only when the verifier can look it up out of band (RFC 8816).
+      if (!identities && !verifier.retrievesOutOfBand) {
         // Nothing was verified, so nothing goes in the request log: only the account is needed, for the routes.
         let accountId: string;
         try {
@@ -208,7 +209,8 @@ export function createCallService(deps: CallServiceDeps): CallService {
 
       // The call as the verifier's request: the same validation as the HTTP and gRPC verify APIs. Every Identity
       // header goes (shaken, div, rcd: the verifier judges them as one call), and the number called now as `ruri`.
-      const input: Record<string, unknown> = { identity: identities, from: calling ?? '', to: call.to };
+      const input: Record<string, unknown> = { from: calling ?? '', to: call.to };
+      if (identities) input.identity = identities;
       if (calledNow !== undefined) input.ruri = calledNow;
       if (call.date?.readable) input.time = call.date.sec;
       const resourcePriority = resourcePriorityToJudge(call);

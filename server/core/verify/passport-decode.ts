@@ -172,6 +172,11 @@ export function judgeClaims(c: Record<string, unknown>): Judged<JudgedClaims> {
 export interface PassportProfile<T extends { iat: number }> {
   ppt: string;
   judge(claims: Record<string, unknown>): Judged<T>;
+  /**
+   * The header rule when it is not a PASSporT's (RFC 8588 §3): an STI-CPS request token is a JWT signed with an
+   * STI certificate whose header has only alg and x5u (server/core/cps/cps-token.ts). Default `judgeHeader`.
+   */
+  header?(header: Readonly<Record<string, unknown>>, algParam: string | undefined): Judged<PassportHeader>;
 }
 
 export const SHAKEN_PROFILE: PassportProfile<JudgedClaims & { iat: number }> = {

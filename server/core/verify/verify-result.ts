@@ -30,7 +30,7 @@ interface ReasonSpec {
 export const VERIFY_REASONS = {
   // An SBC heartbeat (core/heartbeat.ts) asks to verify a call that carries no Identity: nothing is judged, so
   // No-TN-Validation, with RFC 8224 §6.2.2's status for a missing Identity rather than one for a wrong one.
-  identity_absent: { sip: 428, kind: 'other', text: 'the request carries no Identity header: nothing to verify (an SBC heartbeat)' },
+  identity_absent: { sip: 428, kind: 'other', text: 'the request carries no Identity header (nor, with an STI-CPS configured, has the CPS one for the call): nothing to verify' },
   identity_malformed: { sip: 438, kind: 'other', text: 'the Identity header is not a JWS followed by parameters' },
   no_shaken_identity: { sip: 438, kind: 'other', text: 'no Identity header carries a shaken PASSporT' },
   compact_form: { sip: 438, kind: 'other', text: 'the PASSporT is in compact form (empty claims); SHAKEN requires the full form' },
@@ -157,6 +157,8 @@ export interface VerifyPassed {
   call?: CallReport;
   /** The call's Rich Call Data (RFC 9795), in the shaken PASSporT or an rcd one: what verified and what failed. */
   rcd?: RcdReport;
+  /** Set when the PASSporTs came from an STI-CPS rather than the call's Identity headers (RFC 8816). */
+  source?: 'out-of-band';
 }
 
 export interface VerifyFailed {
@@ -174,6 +176,8 @@ export interface VerifyFailed {
   x5u?: string;
   /** A call judged as a chain (a div, or several Identity headers): every PASSporT's verdict. */
   call?: CallReport;
+  /** Set when the PASSporTs were looked for at an STI-CPS rather than in the call's Identity headers (RFC 8816). */
+  source?: 'out-of-band';
 }
 
 /**

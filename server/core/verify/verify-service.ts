@@ -22,6 +22,7 @@ import type { TokenVerifier } from './token-verifier.js';
 import { LinkedContentCache } from '../rcd/linked-content.js';
 import { checkRcd as judgeRcd, claimsOf } from '../rcd/rcd-verify.js';
 import type { RcdReport } from '../rcd/rcd-types.js';
+import { identityOfPassport, type OutOfBandSource } from '../cps/oob-source.js';
 
 export interface VerifierOptions {
   /** How far iat and the SIP Date may be from now, either way (RFC 8224 §6.2.1; 60 s in SHAKEN). */
@@ -49,6 +50,8 @@ export interface VerifierDeps {
   log?: RequestLogSink;
   /** SBC heartbeats (heartbeat.ts): answered as any request (one without identity too), recorded apart from the log. */
   heartbeats?: Heartbeats;
+  /** The STI-CPS a call without Identity is looked up in (docs/out-of-band.md); absent: such a call is refused. */
+  outOfBand?: OutOfBandSource;
 }
 
 /** What a transport hands over: the bearer token (or, for SIP, the peer address) and the decoded body. */
@@ -79,6 +82,8 @@ export interface Verifier extends TokenVerifier {
   attempt(call: VerifyCall): Promise<Attempt<VerifyResult>>;
   /** Forget cached chains and CRLs (trust anchors replaced, operator request). */
   clearCache(): void;
+  /** True when a call without Identity is looked up at an STI-CPS (`outOfBand`), so callers hand such calls over too. */
+  readonly retrievesOutOfBand: boolean;
 }
 
 const SIGNATURE_BYTES = 64;
@@ -117,7 +122,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     const passport = decoded.value;
     const extra = { claims: passport.claims as unknown };
 
-    const header = judgeHeader(passport.header, ident.alg, profile.ppt);
+    const header = profile.header ? profile.header(passport.header, ident.alg) : judgeHeader(passport.header, ident.alg, profile.ppt);
     if (!header.ok) {
       checks.passportHeader = false;
       return failed(header.reason, checks, header.detail, extra);
@@ -294,6 +299,8 @@ export function createVerifier(deps: VerifierDeps): Verifier {
           return failed('identity_absent', { ...emptyChecks(), identityHeader: false });
         }
       }
+      const oob = deps.outOfBand && identitylessParties(call.input);
+      if (oob && oob.origTn !== undefined && oob.destTn?.[0] !== undefined) return verifyOutOfBand(deps.outOfBand!, { ...oob, identity: [] }, entry);
       const request = parseVerifyInput(call.input);
       entry.orig = request.origTn ?? null;
       entry.dest = request.destTn?.join(',') ?? null;
@@ -313,7 +320,42 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     });
   }
 
+  /**
+   * A call that arrived without Identity (a TDM hop dropped it): its PASSporTs from the STI-CPS by calling and
+   * first called number (RFC 8816, ATIS-1000096), judged as if in band, the result marked `source: out-of-band`.
+   */
+  async function verifyOutOfBand(source: OutOfBandSource, request: VerifyRequest, entry: { orig: string | null; dest: string | null; passports: string | null }): Promise<VerifyResult> {
+    entry.orig = request.origTn ?? null;
+    entry.dest = request.destTn?.join(',') ?? null;
+    const got = await source.retrieve(request.origTn!, request.destTn![0]!);
+    if (!got.ok || got.passports.length === 0) {
+      const detail = got.ok ? 'the STI-CPS holds no PASSporT for this call' : `the STI-CPS could not be read: ${got.detail}`;
+      return { ...failed('identity_absent', { ...emptyChecks(), identityHeader: false }, detail), source: 'out-of-band' };
+    }
+    const read = readIdentities(got.passports.map(identityOfPassport));
+    entry.passports = read.kinds.join(',') || null;
+    // The CPS keeps what every provider published for these numbers a while: an earlier call's PASSporT, or one
+    // a spoofer published, may sit beside this call's. Each shaken candidate is judged with the rest, newest iat
+    // first; the first that passes is the call's, else the newest one's failure is the answer.
+    const shaken = read.values.filter((_, i) => read.kinds[i] === 'shaken');
+    if (shaken.length <= 1) return { ...(await verifyRead({ ...request, identity: read.values }, read)), source: 'out-of-band' };
+    const rest = read.values.filter((_, i) => read.kinds[i] !== 'shaken');
+    const iatOf = (h: string) => {
+      const d = decodePassport(h.split(';')[0]!);
+      return d.ok && typeof d.value.claims.iat === 'number' ? d.value.claims.iat : 0;
+    };
+    let newest: VerifyResult | undefined;
+    for (const candidate of shaken.sort((x, y) => iatOf(y) - iatOf(x))) {
+      const identity = [candidate, ...rest];
+      const result = await verifyRead({ ...request, identity }, readIdentities(identity));
+      if (result.ok) return { ...result, source: 'out-of-band' };
+      newest ??= result;
+    }
+    return { ...newest!, source: 'out-of-band' };
+  }
+
   return {
+    retrievesOutOfBand: deps.outOfBand !== undefined,
     verify,
     verifyToken,
     checkRcd,

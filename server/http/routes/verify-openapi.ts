@@ -12,7 +12,7 @@ const verifyRequest = {
   properties: {
     identity: {
       oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 16 }],
-      description: 'The Identity header value(s) as received, in any order. One shaken header: that PASSporT is judged against the call. A div among them, or several headers: every PASSporT is judged and the shaken and div ones must form one chain (RFC 8946); the answer then carries `call`. Only an SBC heartbeat (docs/oracle-sbc.md) may leave it out: reason identity_absent, sip 428.',
+      description: 'The Identity header value(s) as received, in any order. One shaken header: that PASSporT is judged against the call. A div among them, or several headers: every PASSporT is judged and the shaken and div ones must form one chain (RFC 8946); the answer then carries `call`. Only an SBC heartbeat (docs/oracle-sbc.md) may leave it out: reason identity_absent, sip 428; or any call once an STI-CPS is configured (docs/out-of-band.md): its PASSporTs are then retrieved and the answer carries source out-of-band.',
     },
     pai: { ...number, description: 'P-Asserted-Identity number; beats from.' },
     from: { ...number, description: 'From number, used when pai is absent. Alias: orig (string or {"tn":…}).' },
@@ -139,6 +139,7 @@ const verifyResult = {
     checks,
     rcd: rcdReport,
     call: callVerdict,
+    source: { type: 'string', enum: ['out-of-band'], description: 'Present when the PASSporTs were looked up at the STI-CPS (`cpsClient.retrieveAccount`) because the call carried no Identity.' },
   },
 };
 

@@ -36,6 +36,7 @@ export function verifyResponse(r: VerifyResult) {
       warnings: r.warnings,
       ...(r.rcd === undefined ? {} : { rcd: r.rcd }),
       ...(r.call === undefined ? {} : { call: callJson(r.call) }),
+      ...(r.source === undefined ? {} : { source: r.source }),
     };
   }
   return {
@@ -50,6 +51,7 @@ export function verifyResponse(r: VerifyResult) {
     ...(r.x5u === undefined ? {} : { x5u: r.x5u }),
     ...(r.claims === undefined ? {} : { claims: r.claims }),
     ...(r.call === undefined ? {} : { call: callJson(r.call) }),
+    ...(r.source === undefined ? {} : { source: r.source }),
   };
 }
 

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { createSigningService, type SignedPassport } from '../../server/core/sign-service.js';
+import { coreFixture } from '../helpers/core-fixture.js';
+
+describe('the signing core tells the out-of-band publisher of each shaken PASSporT', () => {
+  it('hands over the PASSporT it answered with and the canonical numbers, but never an SBC heartbeat\'s', async () => {
+    const f = await coreFixture({ policyMode: 'trust' });
+    const seen: SignedPassport[] = [];
+    const numbers = { orig: '15550000001', dest: '15550000002', div: '15550000003' };
+    const signing = createSigningService({ directory: f.dir, keys: f.keys, clock: f.clock, log: f.dir, cacheTtlMs: 60_000, publicUrl: () => 'https://sti.example.test', heartbeats: { numbers, sink: { heartbeat: () => {} } }, onSigned: (s) => seen.push(s) });
+    const call = await signing.handle({ token: f.token, transport: 'http', input: { orig: { tn: '+1 404 526 6060' }, dest: { tn: ['1-202-555-0100'] } } });
+    await signing.handle({ token: f.token, transport: 'http', input: { orig: { tn: '15550000001' }, dest: { tn: ['15550000002'] } } });
+    expect(seen).toEqual([{ accountId: f.account.id, origTn: '14045266060', destTns: ['12025550100'], passport: call.passport }]);
+  });
+
+  it('signs a CPS request token with the account credential, naming its SPC', async () => {
+    const f = await coreFixture({ policyMode: 'trust' });
+    const signing = createSigningService({ directory: f.dir, keys: f.keys, clock: f.clock, log: f.dir, cacheTtlMs: 60_000, publicUrl: () => 'https://sti.example.test' });
+    const token = await signing.signToken(f.account.id, (spc) => ({ iss: spc, action: 'retrieve' }));
+    const [h, p] = token.split('.').slice(0, 2).map((s) => JSON.parse(Buffer.from(s, 'base64url').toString()) as Record<string, unknown>);
+    expect(h).toEqual({ alg: 'ES256', x5u: expect.any(String) });
+    expect(p).toEqual({ iss: expect.stringMatching(/\S/), action: 'retrieve' });
+    expect(token.split('.')[2]).toHaveLength(86);
+  });
+});

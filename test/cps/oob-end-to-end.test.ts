@@ -1,0 +1,128 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type RedisProcess } from '../helpers/redis-server.js';
+import { postJson, startTestService, type Provisioned, type TestService } from '../helpers/service.js';
+import { sipRequest, UdpPeer } from '../helpers/sip-client.js';
+
+/*
+ * Out-of-band SHAKEN end to end on three real nodes: a signer publishing every signed call of one account (to
+ * one prefix) to a CPS node backed by a real redis-server, and a verifier retrieving from it for a call whose
+ * Identity a TDM hop dropped.
+ */
+
+const REDIS_PORT = 46011;
+const ORIG = '14045266060';
+
+async function publishCount(svc: TestService, outcome: string): Promise<number> {
+  const text = await (await fetch(`${svc.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`shakenstack_cps_publish_total{outcome="${outcome}"}`));
+  return Number(line?.split(' ')[1] ?? NaN);
+}
+
+/** Polls until `done` holds: the publish leaves after the signing answer, so the verifier may ask first. */
+async function eventually<T>(get: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
+  let v = await get();
+  for (let i = 0; i < 50 && !done(v); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    v = await get();
+  }
+  return v;
+}
+
+describe('out-of-band SHAKEN: signer -> STI-CPS -> verifier', () => {
+  let redis: RedisProcess;
+  let cps: TestService;
+  let signer: TestService;
+  let verifier: TestService;
+  let carrierA: Provisioned;
+  let carrierB: Provisioned;
+  const lab = (anchors: string) => ({ 'grpc.enabled': false, 'verify.trustAnchors': anchors, 'verify.trustReloadMs': 0, 'verify.allowHttpX5u': true, 'verify.allowPrivateAddresses': true, 'verify.crlPolicy': 'off' });
+
+  beforeAll(async () => {
+    redis = await startRedis(REDIS_PORT);
+    const anchors = await mkdtemp(join(tmpdir(), 'oob-anchors-'));
+    cps = await startTestService({ overrides: { ...lab(anchors), 'cps.enabled': true, 'cps.redisUrl': redis.url } });
+    const client = { 'cpsClient.url': `${cps.url}/cps` };
+    [signer, verifier] = await Promise.all([
+      startTestService({ overrides: { ...lab(anchors), ...client, 'cpsClient.publishAccounts': 'carrier-a', 'cpsClient.destPrefixes': '1202' } }),
+      startTestService({ overrides: { ...lab(anchors), ...client, 'cpsClient.retrieveAccount': 'carrier-b', 'sip.mode': 'verify', 'sip.requireIdentity': true } }),
+    ]);
+    carrierA = await signer.provision({ name: 'carrier-a', pki: { spc: '1234' } });
+    carrierB = await verifier.provision({ name: 'carrier-b', pki: { spc: '5678' }, sipSource: '127.0.0.1' });
+    await writeFile(join(anchors, 'a.pem'), carrierA.pki.root.certPem);
+    await writeFile(join(anchors, 'b.pem'), carrierB.pki.root.certPem);
+  });
+  afterAll(async () => {
+    await Promise.all([signer?.stop(), verifier?.stop()]);
+    await cps?.stop();
+    await redis?.stop();
+  });
+
+  it('verifies on another node, through the CPS, a call signed here whose Identity was dropped', async () => {
+    const dest = '12025550123';
+    const signed = await postJson(`${signer.url}/api/stir-shaken/sign`, { orig: { tn: ORIG }, dest: { tn: [dest] }, attest: 'A' }, { authorization: `Bearer ${carrierA.token}` });
+    expect(signed.status).toBe(200);
+    // The INVITE crossed TDM: the verifier gets the parties, no Identity.
+    const verified = await eventually(
+      () => postJson(`${verifier.url}/api/stir-shaken/verify`, { from: ORIG, to: dest }, { authorization: `Bearer ${carrierB.token}` }),
+      (r) => r.json?.ok === true,
+    );
+    expect(verified.status).toBe(200);
+    expect(verified.json).toMatchObject({ ok: true, verstat: 'TN-Validation-Passed', attest: 'A', source: 'out-of-band', origid: signed.json.origid, cert: { spc: '1234' } });
+    expect(await publishCount(signer, 'ok')).toBe(1);
+  });
+
+  it('verifies an INVITE without Identity in SIP verify mode through the CPS: 302 with verstat, even with requireIdentity', async () => {
+    const dest = '12025550125';
+    const signed = await postJson(`${signer.url}/api/stir-shaken/sign`, { orig: { tn: ORIG }, dest: { tn: [dest] }, attest: 'A' }, { authorization: `Bearer ${carrierA.token}` });
+    expect(signed.status).toBe(200);
+    await eventually(() => publishCount(signer, 'ok'), (n) => n >= 2);
+    const uac = await UdpPeer.open();
+    try {
+      const r = await uac.request(verifier.node.sipPort!, sipRequest({ uri: `sip:${dest}@127.0.0.1`, to: `<sip:${dest}@carrier.example.net>`, pai: `<sip:+${ORIG}@pbx.example.net;user=phone>` }));
+      expect(r.status).toBe(302);
+      expect(r.headers.get('p-asserted-identity')).toEqual([`<tel:+${ORIG};verstat=TN-Validation-Passed>`]);
+    } finally {
+      uac.close();
+    }
+  });
+
+  it('picks this call\'s PASSporT when the CPS also holds an earlier one for the same numbers (newest iat that passes)', async () => {
+    const dest = '12025550124';
+    const sign = (iat: number) => postJson(`${signer.url}/api/stir-shaken/sign`, { orig: { tn: ORIG }, dest: { tn: [dest] }, attest: 'A', iat }, { authorization: `Bearer ${carrierA.token}` });
+    const now = Math.floor(Date.now() / 1000);
+    const earlier = await sign(now - 20);
+    const latest = await sign(now);
+    expect([earlier.status, latest.status]).toEqual([200, 200]);
+    const verified = await eventually(
+      () => postJson(`${verifier.url}/api/stir-shaken/verify`, { from: ORIG, to: dest }, { authorization: `Bearer ${carrierB.token}` }),
+      (r) => r.json?.ok === true && r.json.origid === latest.json.origid,
+    );
+    expect(verified.json).toMatchObject({ ok: true, source: 'out-of-band', origid: latest.json.origid });
+  });
+
+  it('publishes only for the configured destination prefixes; a call the CPS has nothing for is identity_absent', async () => {
+    const dest = '18005550100';
+    const signed = await postJson(`${signer.url}/api/stir-shaken/sign`, { orig: { tn: ORIG }, dest: { tn: [dest] }, attest: 'A' }, { authorization: `Bearer ${carrierA.token}` });
+    expect(signed.status).toBe(200);
+    const res = await postJson(`${verifier.url}/api/stir-shaken/verify`, { from: ORIG, to: dest }, { authorization: `Bearer ${carrierB.token}` });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ ok: false, reason: 'identity_absent', verstat: 'No-TN-Validation', source: 'out-of-band' });
+    expect(res.json.reasonText).toMatch(/holds no PASSporT/);
+    expect(await publishCount(signer, 'ok')).toBe(4);
+  });
+
+  it('still signs when the CPS cannot take the publish, and counts the failure', async () => {
+    await redis.kill();
+    const signed = await postJson(`${signer.url}/api/stir-shaken/sign`, { orig: { tn: ORIG }, dest: { tn: ['12025550199'] }, attest: 'A' }, { authorization: `Bearer ${carrierA.token}` });
+    expect(signed.status).toBe(200);
+    expect(signed.json.identity).toMatch(/;info=</);
+    expect(await eventually(() => publishCount(signer, 'failed'), (n) => n >= 1)).toBe(1);
+    // The verifier says what happened rather than failing the request.
+    const res = await postJson(`${verifier.url}/api/stir-shaken/verify`, { from: ORIG, to: '12025550199' }, { authorization: `Bearer ${carrierB.token}` });
+    expect(res.json).toMatchObject({ ok: false, reason: 'identity_absent', source: 'out-of-band' });
+    expect(res.json.reasonText).toMatch(/could not be read: HTTP 503 unavailable/);
+  });
+});
