@@ -1,5 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
 import { CachedLoader } from '../core/cached-loader.js';
 import type { CpsMechanism } from '../core/cps/cps-service.js';
 import { cpsPath, publishesAccount, publishesDest, requestClaims, type OobPublishRule } from '../core/cps/oob-policy.js';
@@ -142,16 +143,7 @@ export class OobRetriever implements OutOfBandSource {
 }
 
 /** The client side of out-of-band SHAKEN from `cpsClient.*`, or nothing when `cpsClient.url` is unset. */
-export function oobClientOptions(c: {
-  url: string | undefined;
-  mechanism: CpsMechanism;
-  audience: string | undefined;
-  publishAccounts: string | undefined;
-  destPrefixes: string | undefined;
-  expSec: number;
-  timeoutMs: number;
-  maxPending: number;
-}, cacheTtlMs: number): OobClientOptions | undefined {
+export function oobClientOptions(c: Config['cpsClient'], cacheTtlMs: number): OobClientOptions | undefined {
   if (c.url === undefined) return undefined;
   const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
   return {
