@@ -69,6 +69,8 @@ describe('dashboard in a real browser (admin)', () => {
       latencyUs: 400,
       origid,
       passports,
+      rcdProfile: null,
+      rcdVerified: null,
     };
     await service.node.store.appendRequestLog([record]);
     const isForwarded = passports.split(',').some((k) => k === 'div' || k === 'div-o');
