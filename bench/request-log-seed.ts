@@ -20,6 +20,8 @@ export function signedRecord(fields: Partial<RequestLogRecord> = {}): RequestLog
     latencyUs: 180,
     origid: randomUUID(),
     passports: 'shaken',
+    rcdProfile: null,
+    rcdVerified: null,
     ...fields,
   };
 }
@@ -66,6 +68,8 @@ export async function seedRequestLog(store: Store, opts: { rows: number; untilMs
         latencyUs: 200 + ((i * 7919) % 5000),
         origid: null,
         passports: seededPassports(i, failed),
+        rcdProfile: null,
+        rcdVerified: null,
       });
     }
     await store.appendRequestLog(records);

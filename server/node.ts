@@ -24,6 +24,7 @@ import { openKeyStores, type KeyStores } from './key-stores.js';
 import { mountOperatorRoutes } from './operator-routes.js';
 import { fanOutSink, RequestMetrics } from './metrics/request-metrics.js';
 import { PrometheusMetrics } from './metrics/prometheus.js';
+import { startRcdRefresh } from './manage/rcd-refresh.js';
 import { clusterMetricsClient } from './metrics/prometheus-cluster.js';
 import { startDashboardJobs } from './dashboard/background.js';
 import { createInsights } from './dashboard/insights.js';
@@ -190,6 +191,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   // Out-of-band SHAKEN (docs/out-of-band.md): request tokens are judged by the same verifier, PASSporTs kept in Redis.
   const cps = config.cps.enabled ? await mountCps(app, { config, verifier, clock, logger, publicUrl: () => publicUrl }) : undefined;
   const dashboardJobs = startDashboardJobs({ store, clock, logger, config });
+  const rcdRefresh = startRcdRefresh({ store, deps: { fetcher: verifier.fetcher, clock }, logger, refreshIntervalMs: config.rcd.refreshIntervalMs, onOutcome: (o) => prometheus.rcdRefreshed(o) });
   let readinessWatch: ReadinessWatch | undefined;
   let grpc: GrpcAdapter | undefined;
   let grpcListener: GrpcListener | undefined;
@@ -206,6 +208,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
       stopLocalChanges();
       siblings?.stop();
       dashboardJobs.stop();
+      rcdRefresh.stop();
       await sip?.close();
       // Half the shutdown budget, so the request-log flush below still has time before serve's own timer fires.
       // insights.close() fails in-flight dashboard queries at once, so app.close() does not wait for them.

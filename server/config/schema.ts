@@ -107,6 +107,8 @@ export interface Config {
   };
   /** SBC heartbeats (docs/oracle-sbc.md): the dummy numbers recognised, answered as calls, kept out of the request log. */
   heartbeat: { enabled: boolean; origTn: string; destTn: string; divTn: string };
+  /** Branded calls (docs/branded-calls.md): how old a profile's fetched logo or jCard may grow before it is fetched again. */
+  rcd: { refreshIntervalMs: number };
   /** This node as an STI-CPS (docs/out-of-band.md): /cps/ on the HTTP listener, PASSporTs in Redis. */
   cps: {
     enabled: boolean;
@@ -248,6 +250,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'heartbeat.origTn', env: 'SHAKENSTACK_HEARTBEAT_ORIG_TN', kind: 'tn', default: '9999999999', doc: 'Calling number of a heartbeat (Oracle `sti-orig-tn-number`).' },
   { path: 'heartbeat.destTn', env: 'SHAKENSTACK_HEARTBEAT_DEST_TN', kind: 'tn', default: '7777777777', doc: 'Called number of a heartbeat (Oracle `sti-dest-tn-number`).' },
   { path: 'heartbeat.divTn', env: 'SHAKENSTACK_HEARTBEAT_DIV_TN', kind: 'tn', default: '3333333333', doc: 'Diverted-from number of a div heartbeat (Oracle `sti-div-tn-number`).' },
+  { path: 'rcd.refreshIntervalMs', env: 'SHAKENSTACK_RCD_REFRESH_INTERVAL_MS', kind: 'int', default: 86400000, doc: 'An RCD profile whose logo or jCard was fetched longer ago than this is fetched again in the background and its `rcdi` digests updated; a failed fetch keeps the old digests. 0 = only by hand.' },
   { path: 'cps.enabled', env: 'SHAKENSTACK_CPS', kind: 'bool', default: false, doc: 'Serve an STI-CPS under `/cps/` on the HTTP listener (publish, retrieve, health; ATIS-1000096 and ATIS-1000105 paths), PASSporTs kept in Redis ([out-of-band SHAKEN](out-of-band.md)). Requests are authenticated with STI certificates chaining to `verify.trustAnchors`.' },
   { path: 'cps.redisUrl', env: 'SHAKENSTACK_CPS_REDIS_URL', kind: 'string', default: 'redis://127.0.0.1:6379', secret: true, doc: 'The Redis the CPS keeps PASSporTs, replay marks and rate counters in (`redis://[:password@]host:port[/db]`, `rediss://` for TLS). Every CPS node of one service uses the same one.' },
   { path: 'cps.redisClusterNodes', env: 'SHAKENSTACK_CPS_REDIS_CLUSTER_NODES', kind: 'string', default: undefined, doc: 'Comma-separated `host:port` seed nodes of a Redis Cluster; when set, used instead of `cps.redisUrl`.' },

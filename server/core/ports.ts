@@ -102,6 +102,10 @@ export interface RequestLogRecord {
    * for a sign record, the Identity headers judged for a verify record (RFC 8224 §6.2). Null when none.
    */
   passports: string | null;
+  /** A signed branded call: the id of the RCD profile it used (RFC 9795). Null without RCD, and in older records. */
+  rcdProfile: string | null;
+  /** A verified call that carried RCD: true when its RCD verified (name, and every rcdi digest), false when not. */
+  rcdVerified: boolean | null;
 }
 
 /** Takes a finished request's record without waiting: writes are batched off the request path. */

@@ -20,6 +20,8 @@ export function blankLogRecord(kind: RequestKind, transport: Transport, time: Da
     latencyUs: 0,
     origid: null,
     passports: null,
+    rcdProfile: null,
+    rcdVerified: null,
   };
 }
 

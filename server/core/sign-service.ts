@@ -149,6 +149,7 @@ function noteShaken(entry: RequestLogRecord, result: SignResult): void {
   entry.origid = result.origid;
   // A separate rcd PASSporT (RFC 9795) is one more PASSporT of the call.
   if (result.rcd?.placement === 'rcd') entry.passports = 'shaken,rcd';
+  entry.rcdProfile = result.rcd?.profile ?? null;
 }
 
 /** A div carries the call's origid (ATIS-1000085) and no attestation. */

@@ -1,4 +1,4 @@
-import type { FailureCountRow, ForwardedCountRow, SignedCountRow, TimeWindow } from '../store/dashboard-store.js';
+import type { BrandedCountRow, FailureCountRow, ForwardedCountRow, SignedCountRow, TimeWindow } from '../store/dashboard-store.js';
 import type { Stats, StatsQuery } from './stats.js';
 
 // The contract apart from its implementations (insights.ts on a connection, threaded-insights.ts on a thread),
@@ -9,6 +9,8 @@ export interface ReportCounts {
   signed: SignedCountRow[];
   /** Successful signatures and verifications of forwarded calls (div, RFC 8946). */
   forwarded: ForwardedCountRow[];
+  /** Branded calls (RCD, RFC 9795): signed by profile, verified by whether their RCD verified. */
+  branded: BrandedCountRow[];
   failures: FailureCountRow[];
 }
 

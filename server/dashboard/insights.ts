@@ -8,12 +8,13 @@ export function storeInsights(store: Store): Insights {
   return {
     stats: (q) => computeStats(store, q),
     reportCounts: async (w) => {
-      const [signed, forwarded, failures] = await Promise.all([
+      const [signed, forwarded, branded, failures] = await Promise.all([
         store.dashboard.signedByAccount(w),
         store.dashboard.forwardedByAccount(w),
+        store.dashboard.brandedByAccount(w),
         store.dashboard.failuresByReason(w),
       ]);
-      return { signed, forwarded, failures };
+      return { signed, forwarded, branded, failures };
     },
   };
 }

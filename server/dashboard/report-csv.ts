@@ -13,13 +13,20 @@ function field(v: string | number | null): string {
 
 const line = (cells: (string | number | null)[]): string => cells.map(field).join(',') + '\r\n';
 
-/** Three sections, each a title row, a header row and its rows, separated by an empty line. */
+/** Five sections, each a title row, a header row and its rows, separated by an empty line. */
 export function reportCsv(r: Report): string {
   const sum = (k: 'A' | 'B' | 'C') => r.signedByAccount.reduce((n, s) => n + s[k], 0);
   let out = line([`Signed calls by account and attestation, and forwarded calls (div or div-o) signed and verified, ${r.from} to ${r.to} (UTC)`]);
   out += line(['account_id', 'account_name', 'A', 'B', 'C', 'total', 'forwarded_signed', 'forwarded_verified']);
   for (const s of r.signedByAccount) out += line([s.accountId, s.accountName, s.A, s.B, s.C, s.total, s.forwardedSigned, s.forwardedVerified]);
   out += line(['TOTAL', '', sum('A'), sum('B'), sum('C'), r.totals.signed, r.totals.forwardedSigned, r.totals.forwardedVerified]);
+  out += '\r\n' + line([`Branded calls (Rich Call Data, RFC 9795) by account: signed, and verified with RCD that verified or failed, ${r.from} to ${r.to} (UTC)`]);
+  out += line(['account_id', 'account_name', 'branded_signed', 'rcd_verified', 'rcd_failed']);
+  for (const s of r.signedByAccount) if (s.brandedSigned + s.rcdVerified + s.rcdFailed > 0) out += line([s.accountId, s.accountName, s.brandedSigned, s.rcdVerified, s.rcdFailed]);
+  out += line(['TOTAL', '', r.totals.brandedSigned, r.totals.rcdVerified, r.totals.rcdFailed]);
+  out += '\r\n' + line([`Branded calls signed by RCD profile, ${r.from} to ${r.to} (UTC)`]);
+  out += line(['account_id', 'account_name', 'profile_id', 'brand', 'signed']);
+  for (const p of r.brandedByProfile) out += line([p.accountId, p.accountName, p.profileId, p.profileName, p.signed]);
   out += '\r\n' + line([`Failed signing requests by reason, ${r.from} to ${r.to} (UTC)`]);
   out += line(['error_code', 'count']);
   for (const f of r.failuresByReason) out += line([f.errorCode, f.count]);

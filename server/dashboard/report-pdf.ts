@@ -56,6 +56,16 @@ export function reportPdf(r: Report): Promise<Buffer> {
       `Forwarded calls carry a div or div-o PASSporT (RFC 8946): ${r.totals.forwardedSigned} among the signed calls, ${r.totals.forwardedVerified} verified successfully.`,
     );
   doc.moveDown(0.8);
+  doc.font('Helvetica-Bold').fontSize(12).text(`Branded calls (Rich Call Data, RFC 9795): ${r.totals.brandedSigned} signed, ${r.totals.rcdVerified} verified, ${r.totals.rcdFailed} failed`);
+  doc.moveDown(0.3);
+  table(
+    doc,
+    ['Account', 'Signed', 'RCD verified', 'RCD failed'],
+    [250, 80, 80, 80],
+    r.signedByAccount.filter((s) => s.brandedSigned + s.rcdVerified + s.rcdFailed > 0).map((s) => [`${s.accountName} (${s.accountId})`, s.brandedSigned, s.rcdVerified, s.rcdFailed]),
+  );
+  table(doc, ['Account', 'Profile', 'Brand', 'Signed'], [150, 130, 130, 80], r.brandedByProfile.map((p) => [p.accountId, p.profileId, p.profileName, p.signed]));
+  doc.moveDown(0.8);
   doc.font('Helvetica-Bold').fontSize(12).text(`Failed signing requests by reason (total ${r.totals.failures})`);
   doc.moveDown(0.3);
   table(doc, ['Error code', 'Count'], [300, 100], r.failuresByReason.map((f) => [f.errorCode, f.count]));

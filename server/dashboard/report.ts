@@ -24,10 +24,16 @@ export interface Report {
     total: number;
     forwardedSigned: number;
     forwardedVerified: number;
+    /** Branded calls (RFC 9795 RCD): signed under one of the account's profiles, verified with RCD that verified, or failed. */
+    brandedSigned: number;
+    rcdVerified: number;
+    rcdFailed: number;
   }[];
+  /** Successful branded signatures per RCD profile; `profileName` is the brand (`nam`) now, empty for a removed profile. */
+  brandedByProfile: { accountId: string; accountName: string; profileId: string; profileName: string; signed: number }[];
   failuresByReason: { errorCode: string; count: number }[];
   certificates: { accountId: string; credentialId: string; subject: string; spc: string | null; notAfter: string; daysLeft: number; state: string }[];
-  totals: { signed: number; failures: number; forwardedSigned: number; forwardedVerified: number };
+  totals: { signed: number; failures: number; forwardedSigned: number; forwardedVerified: number; brandedSigned: number; rcdVerified: number; rcdFailed: number };
 }
 
 function parseDay(v: unknown, field: string): number {
@@ -49,7 +55,8 @@ export function parseReportRange(from: unknown, to: unknown): { from: string; to
  * The numbers of a compliance report, the one source of the JSON, CSV and PDF forms: successful signatures by
  * account and applied attestation, with the forwarded calls signed and verified beside them, refused
  * signatures by error code (all over `from`..`to`, whole UTC days), and the certificate inventory with expiry
- * as of now. An account appears when it signed, or verified a forwarded call, in the range.
+ * as of now, and the branded calls (RCD, RFC 9795) signed per account and profile and verified or failed per
+ * account. An account appears when it signed, or verified a forwarded or branded call, in the range.
  */
 export async function buildReport(
   store: Store,
@@ -59,17 +66,21 @@ export async function buildReport(
   const range = parseReportRange(q.from, q.to);
   const w = { since: range.since, until: range.until, accountId: q.accountId };
   // The request-log aggregates scan the whole range: they run where `insights` runs them. The rest is small.
-  const [{ signed, forwarded, failures }, accounts, credentials] = await Promise.all([
+  const [{ signed, forwarded, branded, failures }, accounts, credentials] = await Promise.all([
     insights.reportCounts(w),
     store.listAccounts(),
     store.listCredentials(q.accountId),
   ]);
+  // The brand names of the profiles that signed, as they are now: one small read per account with branded calls.
+  const brandedAccounts = [...new Set(branded.flatMap((r) => (r.kind === 'sign' && r.accountId !== null ? [r.accountId] : [])))];
+  const profiles = (await Promise.all(brandedAccounts.map((id) => store.listRcdProfiles(id)))).flat();
+  const brands = new Map(profiles.map((p) => [p.id, p.rcd.nam]));
   const names = new Map(accounts.map((a) => [a.id, a.name]));
   const byAccount = new Map<string, Report['signedByAccount'][number]>();
   const rowOf = (accountId: string | null) => {
     const id = accountId ?? '';
     let row = byAccount.get(id);
-    if (!row) byAccount.set(id, (row = { accountId: id, accountName: names.get(id) ?? '', A: 0, B: 0, C: 0, total: 0, forwardedSigned: 0, forwardedVerified: 0 }));
+    if (!row) byAccount.set(id, (row = { accountId: id, accountName: names.get(id) ?? '', A: 0, B: 0, C: 0, total: 0, forwardedSigned: 0, forwardedVerified: 0, brandedSigned: 0, rcdVerified: 0, rcdFailed: 0 }));
     return row;
   };
   for (const r of signed) {
@@ -82,6 +93,20 @@ export async function buildReport(
     if (r.kind === 'sign') row.forwardedSigned += r.count;
     else row.forwardedVerified += r.count;
   }
+  const byProfile = new Map<string, Report['brandedByProfile'][number]>();
+  for (const r of branded) {
+    const row = rowOf(r.accountId);
+    if (r.kind === 'sign' && r.profile !== null) {
+      row.brandedSigned += r.count;
+      let p = byProfile.get(r.profile);
+      if (!p) byProfile.set(r.profile, (p = { accountId: row.accountId, accountName: row.accountName, profileId: r.profile, profileName: brands.get(r.profile) ?? '', signed: 0 }));
+      p.signed += r.count;
+    } else if (r.kind === 'verify' && r.verified !== null) {
+      if (r.verified) row.rcdVerified += r.count;
+      else row.rcdFailed += r.count;
+    }
+  }
+  const brandedByProfile = [...byProfile.values()].sort((a, b) => a.accountName.localeCompare(b.accountName) || a.accountId.localeCompare(b.accountId) || b.signed - a.signed || a.profileId.localeCompare(b.profileId));
   const signedByAccount = [...byAccount.values()].sort((a, b) => a.accountName.localeCompare(b.accountName) || a.accountId.localeCompare(b.accountId));
   const failuresByReason = failures.map((f) => ({ errorCode: f.errorCode ?? 'ERR_INTERNAL', count: f.count }));
   const certificates = sortCredentials(credentials).map((c) => {
@@ -93,6 +118,7 @@ export async function buildReport(
     to: range.to,
     generatedAt: new Date(q.nowMs).toISOString(),
     signedByAccount,
+    brandedByProfile,
     failuresByReason,
     certificates,
     totals: {
@@ -100,6 +126,9 @@ export async function buildReport(
       failures: failuresByReason.reduce((s, r) => s + r.count, 0),
       forwardedSigned: signedByAccount.reduce((s, r) => s + r.forwardedSigned, 0),
       forwardedVerified: signedByAccount.reduce((s, r) => s + r.forwardedVerified, 0),
+      brandedSigned: signedByAccount.reduce((s, r) => s + r.brandedSigned, 0),
+      rcdVerified: signedByAccount.reduce((s, r) => s + r.rcdVerified, 0),
+      rcdFailed: signedByAccount.reduce((s, r) => s + r.rcdFailed, 0),
     },
   };
 }

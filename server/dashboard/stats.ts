@@ -85,8 +85,8 @@ export class StatsCache {
 }
 
 /**
- * `GET /dashboard/api/stats`: volume, errors, latency percentiles, attestation and forwarded calls (div or div-o,
- * RFC 8946) per bucket, and per integration.
+ * `GET /dashboard/api/stats`: volume, errors, latency percentiles, attestation, forwarded calls (div or div-o,
+ * RFC 8946) and branded calls (RCD, RFC 9795) per bucket, and per integration.
  */
 export async function computeStats(store: Store, opts: StatsQuery) {
   const { ms, bucketMs } = WINDOWS[opts.window];
@@ -112,11 +112,13 @@ export async function computeStats(store: Store, opts: StatsQuery) {
       ...summary(byBucket.get(i) ?? []),
       byAttest: { A: r?.A ?? 0, B: r?.B ?? 0, C: r?.C ?? 0 },
       forwarded: r?.forwarded ?? 0,
+      branded: r?.branded ?? 0,
     });
   }
   const count = rows.reduce((s, r) => s + r.count, 0);
   const errors = rows.reduce((s, r) => s + r.errors, 0);
   const forwarded = rows.reduce((s, r) => s + r.forwarded, 0);
+  const branded = rows.reduce((s, r) => s + r.branded, 0);
   const names = new Map(keys.map((k) => [k.id, k.name]));
   const byIntegration = groupBy(samples, (s) => `${s.apiKeyId ?? ''}\0${s.transport}`);
   const integrations = integrationRows.map((r) => ({
@@ -133,7 +135,7 @@ export async function computeStats(store: Store, opts: StatsQuery) {
     window: opts.window,
     bucketSec: bucketMs / 1000,
     buckets,
-    totals: { count, errors, errorRate: rate(errors, count), forwarded, ...summary(samples.map((s) => s.latencyUs)) },
+    totals: { count, errors, errorRate: rate(errors, count), forwarded, branded, ...summary(samples.map((s) => s.latencyUs)) },
     integrations,
   };
 }

@@ -87,6 +87,9 @@ export function logRowView(r: LogRow) {
     origid: r.origid,
     // In order, as the record names them (`["shaken","div"]`); empty when none were recorded (rows before 009).
     passports: r.passports === null ? [] : r.passports.split(','),
+    // Branded calls (RFC 9795): the RCD profile a signature used, whether a verification's RCD verified; null otherwise.
+    rcdProfile: r.rcdProfile,
+    rcdVerified: r.rcdVerified,
   };
 }
 

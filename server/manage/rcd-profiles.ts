@@ -16,7 +16,7 @@ export interface RcdContentDeps {
  * (RFC 9795 §6). Signing uses these and never fetches; content that cannot be fetched, is too large, slow, of
  * the wrong type or redirected is refused here, naming the field, so an operator fixes it before a call is signed.
  */
-async function linkedDigests(rcd: RcdProfile['rcd'], deps: RcdContentDeps): Promise<{ icnDigest: string | null; jclDigest: string | null }> {
+export async function linkedDigests(rcd: RcdProfile['rcd'], deps: RcdContentDeps): Promise<{ icnDigest: string | null; jclDigest: string | null }> {
   const digest = async (url: string | undefined, role: LinkedRole): Promise<string | null> => {
     if (url === undefined) return null;
     const c = await fetchLinkedContent(deps.fetcher, url, role);

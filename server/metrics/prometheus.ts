@@ -52,6 +52,7 @@ export class PrometheusMetrics implements RequestLogSink, HeartbeatSink {
   private readonly refused: Counter<'listener' | 'reason'>;
   private readonly heartbeats: Counter<'kind' | 'transport' | 'outcome' | 'code'>;
   private readonly heartbeatSeen: Gauge<'account'>;
+  private readonly rcdRefresh: Counter<'outcome'>;
   /** Label lookups hash an object; the children are kept per label set so a request costs two map hits. */
   private readonly children = new Map<string, { count: { inc(): void }; observe: { observe(v: number): void } }>();
 
@@ -82,6 +83,12 @@ export class PrometheusMetrics implements RequestLogSink, HeartbeatSink {
       name: 'shakenstack_heartbeats_total',
       help: 'SBC heartbeat requests (the heartbeat.* numbers, from an identified caller) by kind, transport, outcome and error code (none when ok); never in shakenstack_requests_total or the request log.',
       labelNames: ['kind', 'transport', 'outcome', 'code'],
+      registers,
+    });
+    this.rcdRefresh = new Counter({
+      name: 'shakenstack_rcd_refresh_total',
+      help: 'Background refreshes of RCD profiles\' linked content (logo, jCard) by outcome: unchanged, changed (new rcdi digests stored), failed (old digests kept).',
+      labelNames: ['outcome'],
       registers,
     });
     this.heartbeatSeen = new Gauge({
@@ -194,6 +201,11 @@ export class PrometheusMetrics implements RequestLogSink, HeartbeatSink {
     const code = entry.outcome === 'ok' ? 'none' : (entry.errorCode ?? 'ERR_INTERNAL');
     this.heartbeats.inc({ kind: entry.kind, transport: entry.transport, outcome: entry.outcome, code });
     if (entry.accountId !== null) this.heartbeatSeen.set({ account: entry.accountId }, entry.time.getTime() / 1000);
+  }
+
+  /** One profile's linked content fetched again in the background (manage/rcd-refresh.ts). */
+  rcdRefreshed(outcome: 'unchanged' | 'changed' | 'failed'): void {
+    this.rcdRefresh.inc({ outcome });
   }
 
   /** A listener reset a connection over one of its caps (docs/connection-limits.md). */

@@ -86,6 +86,8 @@ export interface StatsBucketRow {
   C: number;
   /** Requests (sign or verify, any outcome) of forwarded calls: a div or div-o among their PASSporTs. */
   forwarded: number;
+  /** Requests of branded calls (RFC 9795): signed under an RCD profile, or verified with RCD. */
+  branded: number;
 }
 
 export interface LatencySample {
@@ -113,6 +115,18 @@ export interface SignedCountRow {
 export interface ForwardedCountRow {
   accountId: string | null;
   kind: RequestKind;
+  count: number;
+}
+
+/**
+ * Branded calls (RFC 9795 Rich Call Data) by account: successful signatures by the RCD profile they used
+ * (`verified` null), and verifications of any outcome by whether their RCD verified (`profile` null).
+ */
+export interface BrandedCountRow {
+  accountId: string | null;
+  kind: RequestKind;
+  profile: string | null;
+  verified: boolean | null;
   count: number;
 }
 
@@ -173,6 +187,8 @@ export interface DashboardStore {
   signedByAccount(w: TimeWindow): Promise<SignedCountRow[]>;
   /** Successful signatures and verifications of forwarded calls (a div or div-o among their PASSporTs), by account and kind. */
   forwardedByAccount(w: TimeWindow): Promise<ForwardedCountRow[]>;
+  /** Branded calls (RFC 9795): signed by RCD profile, and verified by whether their RCD verified, by account. */
+  brandedByAccount(w: TimeWindow): Promise<BrandedCountRow[]>;
   /** Signatures refused, by error code. */
   failuresByReason(w: TimeWindow): Promise<FailureCountRow[]>;
   /** Deletes up to `batch` rows older than `beforeMs`; returns how many went. */

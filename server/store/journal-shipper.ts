@@ -10,7 +10,7 @@ import { withTimeout } from '../core/with-timeout.js';
  * A journal line as JSON gives it back: the time as text, and the fields a record gained after the version
  * that journaled it missing (a segment written before an upgrade, shipped by the upgraded process).
  */
-type JournaledRecord = Omit<RequestLogRecord, 'time' | 'passports'> & { time: string; passports?: string | null };
+type JournaledRecord = Omit<RequestLogRecord, 'time' | 'passports' | 'rcdProfile' | 'rcdVerified'> & { time: string; passports?: string | null; rcdProfile?: string | null; rcdVerified?: boolean | null };
 
 /** Bytes read from a segment at a time; a record is a few hundred. */
 const READ_CHUNK = 1 << 20;
@@ -200,7 +200,8 @@ export class JournalShipper {
     try {
       const r = JSON.parse(line) as JournaledRecord;
       // A segment journaled by a version before issue 14 has no `passports`: nothing was recorded, so null.
-      return { ...r, time: new Date(r.time), passports: r.passports ?? null, journalKey };
+      // One journaled before issue 16 has no RCD fields: null likewise.
+      return { ...r, time: new Date(r.time), passports: r.passports ?? null, rcdProfile: r.rcdProfile ?? null, rcdVerified: r.rcdVerified ?? null, journalKey };
     } catch {
       this.corrupt++;
       this.options.warn({ journalKey }, 'request log journal: a line does not parse; skipped');

@@ -1,9 +1,12 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { PASSPORT_KINDS, type PassportKind } from '../core/verify/verify-result.js';
 
-/** What the request log can be filtered by: one kind the core names, or `forwarded`, any diversion PASSporT (div or div-o). */
-export type PassportFilter = PassportKind | 'forwarded';
-export const PASSPORT_FILTERS: readonly PassportFilter[] = ['forwarded', ...PASSPORT_KINDS];
+/**
+ * What the request log can be filtered by: one kind the core names, `forwarded`, any diversion PASSporT (div or
+ * div-o), or `branded`, a call with Rich Call Data (RFC 9795) signed under a profile or verified.
+ */
+export type PassportFilter = PassportKind | 'forwarded' | 'branded';
+export const PASSPORT_FILTERS: readonly PassportFilter[] = ['forwarded', 'branded', ...PASSPORT_KINDS];
 
 export function isPassportFilter(v: unknown): v is PassportFilter {
   return typeof v === 'string' && (PASSPORT_FILTERS as readonly string[]).includes(v);
@@ -16,6 +19,15 @@ export function isPassportFilter(v: unknown): v is PassportFilter {
  */
 export function carriesDiversion(): RawBuilder<SqlBool> {
   return sql<SqlBool>`passports like '%div%'`;
+}
+
+/**
+ * A branded call (RFC 9795): signed under an RCD profile, or verified with RCD whatever came of it. Word for
+ * word the condition of the partial indexes of migration 013. A call signed with RCD before migration 013 has
+ * neither column and is not counted (nothing was recorded about its profile).
+ */
+export function carriesRcd(): RawBuilder<SqlBool> {
+  return sql<SqlBool>`(rcd_profile is not null or rcd_verified is not null)`;
 }
 
 /** The list names `kind` as a whole: wrapped in commas, one LIKE matches it wherever it stands. */
@@ -31,6 +43,7 @@ function namesKind(kind: PassportKind): RawBuilder<SqlBool> {
  */
 export function passportCondition(filter: PassportFilter): RawBuilder<SqlBool> {
   if (filter === 'forwarded') return carriesDiversion();
+  if (filter === 'branded') return carriesRcd();
   if (filter === 'div' || filter === 'div-o') return sql<SqlBool>`${carriesDiversion()} and ${namesKind(filter)}`;
   return namesKind(filter);
 }

@@ -88,11 +88,13 @@ export function toRequestLogRow(r: StoredRequestLogRecord): Insertable<RequestLo
     kind: r.kind,
     journal_key: r.journalKey ?? null,
     passports: r.passports,
+    rcd_profile: r.rcdProfile,
+    rcd_verified: r.rcdVerified === null ? null : r.rcdVerified ? 1 : 0,
   };
 }
 
 /** Columns bound per request-log row; sizes the multi-row insert chunks. */
-export const REQUEST_LOG_COLUMNS = 16;
+export const REQUEST_LOG_COLUMNS = 18;
 
 export function toRequestLogRecord(r: Selectable<RequestLogTable>): RequestLogRecord {
   return {
@@ -111,5 +113,8 @@ export function toRequestLogRecord(r: Selectable<RequestLogTable>): RequestLogRe
     latencyUs: r.latency_us,
     origid: r.origid,
     passports: r.passports,
+    // pg may hand an integer back as a string; both engines store 1 or 0.
+    rcdProfile: r.rcd_profile,
+    rcdVerified: r.rcd_verified === null ? null : Number(r.rcd_verified) === 1,
   };
 }

@@ -74,6 +74,10 @@ export interface RequestLogTable {
   journal_key: string | null;
   /** The call's PASSporT kinds in order joined by `,` (migration 009); null before it, or when there were none. */
   passports: string | null;
+  /** The RCD profile id a signed call used (migration 013); null before it, or for a call without RCD. */
+  rcd_profile: string | null;
+  /** A verification's RCD (RFC 9795): 1 verified, 0 failed (migration 013); null before it, or without RCD. */
+  rcd_verified: number | null;
 }
 
 export interface MetaTable {

@@ -31,6 +31,8 @@ describe('dashboard in a real browser (admin)', () => {
   // Forwarded calls (div PASSporTs, RFC 8946) among them, and verifications, which count in the totals too.
   const forwarded = { signed: 0, verified: 0 };
   let verifications = 0;
+  /** Branded calls (RCD, RFC 9795) logged: signed under a profile or verified with RCD. */
+  let branded = 0;
 
   async function signOk(attest: 'A' | 'B' | 'C', orig?: string): Promise<string> {
     const r = await signCall(service, token, call(attest, orig));
@@ -51,7 +53,7 @@ describe('dashboard in a real browser (admin)', () => {
    * A record as the core writes it for a call that carries these PASSporTs, put straight into the store: the
    * dashboard reads the store, whichever transport made the record.
    */
-  async function logCall(kind: 'sign' | 'verify', passports: string, attest: 'A' | 'B' | 'C' = 'A'): Promise<string> {
+  async function logCall(kind: 'sign' | 'verify', passports: string, attest: 'A' | 'B' | 'C' = 'A', rcd: Partial<Pick<RequestLogRecord, 'rcdProfile' | 'rcdVerified'>> = {}): Promise<string> {
     const origid = randomUUID();
     const record: RequestLogRecord = {
       kind,
@@ -69,8 +71,11 @@ describe('dashboard in a real browser (admin)', () => {
       latencyUs: 400,
       origid,
       passports,
+      rcdProfile: rcd.rcdProfile ?? null,
+      rcdVerified: rcd.rcdVerified ?? null,
     };
     await service.node.store.appendRequestLog([record]);
+    if (record.rcdProfile !== null || record.rcdVerified !== null) branded++;
     const isForwarded = passports.split(',').some((k) => k === 'div' || k === 'div-o');
     if (kind === 'sign') {
       signed[attest]++;
@@ -270,6 +275,9 @@ describe('dashboard in a real browser (admin)', () => {
     await expectText(page.locator(`tr[data-origid="${forwardedSign}"]`).getByTestId('passports'), 'shaken, div (forwarded)', true);
     await expectText(page.locator(`tr[data-origid="${twiceVerified}"]`).getByTestId('passports'), 'shaken, div, div (forwarded ×2)', true);
     await expectText(page.locator(`tr[data-origid="${twiceVerified}"]`), 'verify');
+    // A branded call (RFC 9795) whose RCD did not verify says so beside its PASSporTs.
+    const brandedVerified = await logCall('verify', 'shaken,rcd', 'A', { rcdVerified: false });
+    await expectText(page.locator(`tr[data-origid="${brandedVerified}"]`).getByTestId('passports'), 'shaken, rcd (RCD failed)', true);
     await page.locator(`tr[data-origid="${plainOrigid}"]`).waitFor();
 
     // Forwarded calls only: the list is fetched again with the filter and the stream lets only such calls through.
@@ -303,6 +311,7 @@ describe('dashboard in a real browser (admin)', () => {
     await expectText(page.getByTestId('total-count'), String(before + 2), true);
     await expectText(page.getByTestId('total-errors'), String(sum(failures)), true);
     await expectText(page.getByTestId('total-forwarded'), String(forwarded.signed + forwarded.verified), true);
+    await expectText(page.getByTestId('total-branded'), String(branded), true);
 
     // The chart's numbers (its table form) add up to the same total; the plot itself is drawn.
     const volume = page.getByRole('figure', { name: 'Volume (requests per bucket)' });

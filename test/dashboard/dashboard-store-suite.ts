@@ -21,6 +21,8 @@ const rec = (over: Partial<RequestLogRecord>): RequestLogRecord => ({
   latencyUs: 100,
   origid: randomUUID(),
   passports: 'shaken',
+  rcdProfile: null,
+  rcdVerified: null,
   ...over,
 });
 
@@ -50,8 +52,8 @@ export function dashboardStoreSuite(open: () => Promise<Store>): void {
 
   it('aggregates per bucket: count, errors, signed calls by applied attestation (verifications not counted as signed) and forwarded calls', async () => {
     expect(await store.dashboard.statsBuckets(w(), 60_000)).toEqual([
-      { bucket: 0, count: 3, errors: 1, A: 2, B: 0, C: 0, forwarded: 0 },
-      { bucket: 2, count: 3, errors: 0, A: 0, B: 1, C: 1, forwarded: 2 },
+      { bucket: 0, count: 3, errors: 1, A: 2, B: 0, C: 0, forwarded: 0, branded: 0 },
+      { bucket: 2, count: 3, errors: 0, A: 0, B: 1, C: 1, forwarded: 2, branded: 0 },
     ]);
     expect(await store.dashboard.countLogRows(w())).toBe(6);
   });

@@ -2,17 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { purgeRequestLog } from '../../server/dashboard/retention.js';
 import type { RequestLogRecord } from '../../server/core/ports.js';
 import type { Provisioned, TestService } from '../helpers/service.js';
-import { DashClient, ENGINES, eventually, makeUser, sign, startDashboardService } from './support.js';
+import { DashClient, ENGINES, eventually, makeUser, pdfText, sign, startDashboardService } from './support.js';
 
 const DAY_MS = 86_400_000;
-
-/** The text a PDF page shows: pdfkit writes uncompressed `[<hex> kern <hex>] TJ` arrays. */
-function pdfText(pdf: Buffer): string {
-  const s = pdf.toString('latin1');
-  return [...s.matchAll(/\[([^\]]*)\]\s*TJ/g)]
-    .map((m) => [...m[1]!.matchAll(/<([0-9a-f]*)>/gi)].map((h) => Buffer.from(h[1]!, 'hex').toString('latin1')).join(''))
-    .join('\n');
-}
 
 /** The CSV's sections: blocks separated by an empty line, each row split on commas (RFC 4180 quotes honoured). */
 function csvSections(text: string): string[][][] {
@@ -132,7 +124,7 @@ describe.each(ENGINES)('dashboard insight (%s store)', (engine) => {
     const r = json.json;
     const mine = r.signedByAccount.find((s: any) => s.accountId === p.account.id);
     const extra = mine.total - 5; // the SSE test's call, when it ran first
-    expect(mine).toEqual({ accountId: p.account.id, accountName: 'insight', A: 3 + extra, B: 2, C: 0, total: 5 + extra, forwardedSigned: 0, forwardedVerified: 0 });
+    expect(mine).toEqual({ accountId: p.account.id, accountName: 'insight', A: 3 + extra, B: 2, C: 0, total: 5 + extra, forwardedSigned: 0, forwardedVerified: 0, brandedSigned: 0, rcdVerified: 0, rcdFailed: 0 });
     expect(r.signedByAccount.find((s: any) => s.accountId === other.account.id)).toMatchObject({ C: 1 });
     expect(r.failuresByReason).toEqual([{ errorCode: 'ERR_TN_INVALID', count: 1 }]);
     expect(r.certificates.map((c: any) => c.accountId).sort()).toEqual([p.account.id, other.account.id].sort());
@@ -140,7 +132,9 @@ describe.each(ENGINES)('dashboard insight (%s store)', (engine) => {
 
     const csv = await admin.get(`${q}&format=csv&account=${p.account.id}`);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
-    const [signed, failures, certs] = csvSections(csv.text);
+    const [signed, branded, profiles, failures, certs] = csvSections(csv.text);
+    expect(branded!.slice(1)).toEqual([['account_id', 'account_name', 'branded_signed', 'rcd_verified', 'rcd_failed'], ['TOTAL', '', '0', '0', '0']]);
+    expect(profiles!.slice(1)).toEqual([['account_id', 'account_name', 'profile_id', 'brand', 'signed']]);
     expect(signed![1]).toEqual(['account_id', 'account_name', 'A', 'B', 'C', 'total', 'forwarded_signed', 'forwarded_verified']);
     expect(signed!.slice(2)).toEqual([
       [p.account.id, 'insight', String(3 + extra), '2', '0', String(5 + extra), '0', '0'],
@@ -190,6 +184,8 @@ describe.each(ENGINES)('dashboard insight (%s store)', (engine) => {
       latencyUs: 300,
       origid: `fwd-${made.length}`,
       passports: 'shaken,div',
+      rcdProfile: null,
+      rcdVerified: null,
       ...over,
     });
 
@@ -216,8 +212,8 @@ describe.each(ENGINES)('dashboard insight (%s store)', (engine) => {
     it('counts forwarded calls signed and verified per account next to the signed counts, in JSON, CSV and PDF', async () => {
       const q = `/dashboard/api/reports?from=${day}&to=${day}&account=${fwd.account.id}`;
       const r = (await admin.get(`${q}&format=json`)).json;
-      expect(r.signedByAccount).toEqual([{ accountId: fwd.account.id, accountName: 'forwarding', A: 3, B: 1, C: 1, total: 5, forwardedSigned: 3, forwardedVerified: 3 }]);
-      expect(r.totals).toEqual({ signed: 5, failures: 2, forwardedSigned: 3, forwardedVerified: 3 });
+      expect(r.signedByAccount).toEqual([{ accountId: fwd.account.id, accountName: 'forwarding', A: 3, B: 1, C: 1, total: 5, forwardedSigned: 3, forwardedVerified: 3, brandedSigned: 0, rcdVerified: 0, rcdFailed: 0 }]);
+      expect(r.totals).toEqual({ signed: 5, failures: 2, forwardedSigned: 3, forwardedVerified: 3, brandedSigned: 0, rcdVerified: 0, rcdFailed: 0 });
       // The overview counts every request of a forwarded call, refused ones included: 8 of the 12 records.
       const st = (await admin.get(`/dashboard/api/stats?window=7d&account=${fwd.account.id}`)).json;
       expect(st.totals.forwarded).toBe(8);
@@ -249,7 +245,7 @@ describe.each(ENGINES)('dashboard insight (%s store)', (engine) => {
         record({ accountId: onlyVerified.account.id, kind: 'verify', time: at(31), passports: 'shaken' }),
       ]);
       const both = (await admin.get(`/dashboard/api/reports?from=${day}&to=${day}`)).json.signedByAccount;
-      expect(both.find((x: any) => x.accountId === onlyVerified.account.id)).toEqual({ accountId: onlyVerified.account.id, accountName: 'verifier', A: 0, B: 0, C: 0, total: 0, forwardedSigned: 0, forwardedVerified: 1 });
+      expect(both.find((x: any) => x.accountId === onlyVerified.account.id)).toEqual({ accountId: onlyVerified.account.id, accountName: 'verifier', A: 0, B: 0, C: 0, total: 0, forwardedSigned: 0, forwardedVerified: 1, brandedSigned: 0, rcdVerified: 0, rcdFailed: 0 });
     });
 
     it('shows each row’s PASSporT kinds in order and filters the list by kind', async () => {
@@ -319,6 +315,8 @@ describe.each(ENGINES)('dashboard insight (%s store)', (engine) => {
       latencyUs: 10,
       origid: null,
       passports: 'shaken',
+      rcdProfile: null,
+      rcdVerified: null,
     });
     await svc.node.store.appendRequestLog([...Array.from({ length: 25 }, () => old(100)), old(89)]);
     const before = await svc.node.store.countRequestLog();
@@ -357,7 +355,7 @@ describe('request-log retention in the background', () => {
     const first = await startDashboardService('postgres');
     const url = first.config.store.url!;
     const p = await first.provision({ name: 'retained' });
-    const rec = (t: number): RequestLogRecord => ({ kind: 'sign', time: new Date(t), accountId: p.account.id, apiKeyId: null, transport: 'http', orig: null, dest: null, attestRequested: null, attestApplied: null, attestReason: null, outcome: 'ok', errorCode: null, latencyUs: 1, origid: null, passports: null });
+    const rec = (t: number): RequestLogRecord => ({ kind: 'sign', time: new Date(t), accountId: p.account.id, apiKeyId: null, transport: 'http', orig: null, dest: null, attestRequested: null, attestApplied: null, attestReason: null, outcome: 'ok', errorCode: null, latencyUs: 1, origid: null, passports: null, rcdProfile: null, rcdVerified: null });
     await first.node.store.appendRequestLog([rec(Date.now() - 3 * DAY_MS), rec(Date.now() - 3 * DAY_MS), rec(Date.now())]);
     // A second node with a 2-day retention on the same database deletes the two old rows by itself.
     const second = await startDashboardService('postgres', { url, overrides: { 'requestLog.retentionDays': 2 } });

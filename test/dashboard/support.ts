@@ -103,3 +103,11 @@ export async function sign(svc: TestService, token: string, body: Record<string,
   });
   return { status: res.status, json: (await res.json()) as any };
 }
+
+/** The text a PDF page shows: pdfkit writes uncompressed `[<hex> kern <hex>] TJ` arrays. */
+export function pdfText(pdf: Buffer): string {
+  const s = pdf.toString('latin1');
+  return [...s.matchAll(/\[([^\]]*)\]\s*TJ/g)]
+    .map((m) => [...m[1]!.matchAll(/<([0-9a-f]*)>/gi)].map((h) => Buffer.from(h[1]!, 'hex').toString('latin1')).join(''))
+    .join('\n');
+}

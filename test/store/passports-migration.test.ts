@@ -90,6 +90,8 @@ const newRecord = (over: Partial<RequestLogRecord>): RequestLogRecord => ({
   latencyUs: 90,
   origid: randomUUID(),
   passports: 'shaken,div',
+  rcdProfile: null,
+  rcdVerified: null,
   ...over,
 });
 

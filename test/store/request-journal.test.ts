@@ -186,6 +186,29 @@ describe('request-log journal', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('ships a segment journaled before branded-call insight: its records are stored with no RCD profile or result (null)', async () => {
+    // Exactly what the version before issue 16 wrote: the record without `rcdProfile` and `rcdVerified`.
+    const before = [rec(), rec()].map(({ rcdProfile: _p, rcdVerified: _v, ...old }) => ({ ...old, passports: 'shaken' }));
+    const signed = { ...rec(), rcdProfile: 'rcd_brand1' };
+    const verified = { ...rec(), kind: 'verify' as const, rcdVerified: false };
+    mkdirSync(dir);
+    const lines = [...before, signed, verified].map((r) => JSON.stringify(r) + '\n').join('');
+    writeFileSync(join(dir, segmentFileName(ownerName(deadPid(), 5), 1)), lines);
+    const handed: RequestLogRecord[] = [];
+    const s = new JournalShipper(
+      { appendRequestLog: (records) => (handed.push(...records), store.appendRequestLog(records)) },
+      { dir, owner, maxBatch: 50, batchTimeoutMs: 10_000, warn: () => undefined },
+    );
+    await s.ship();
+    expect(handed.map((r) => [r.rcdProfile, r.rcdVerified])).toStrictEqual([[null, null], [null, null], ['rcd_brand1', null], [null, false]]);
+    const rows = await store.queryRequestLog({ limit: 10 });
+    const expected = new Map<string | null, [string | null, boolean | null]>([[signed.origid, ['rcd_brand1', null]], [verified.origid, [null, false]]]);
+    for (const r of before) expected.set(r.origid, [null, null]);
+    expect(new Map(rows.map((r) => [r.origid, [r.rcdProfile, r.rcdVerified]]))).toEqual(expected);
+    expect((await store.queryRequestLog({ passport: 'branded' })).map((r) => r.origid).sort()).toEqual([signed.origid, verified.origid].sort());
+    expect(s.corruptLines).toBe(0);
+  });
+
   it('journals the PASSporT list with the record and ships it into the store', async () => {
     const j = journal();
     const r = { ...rec(), passports: 'shaken,div,div' };

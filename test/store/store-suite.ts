@@ -52,6 +52,8 @@ const logRecord = (over: Partial<RequestLogRecord> = {}): RequestLogRecord => ({
   latencyUs: 850,
   origid: randomUUID(),
   passports: 'shaken',
+  rcdProfile: null,
+  rcdVerified: null,
   ...over,
 });
 

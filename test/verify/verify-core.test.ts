@@ -408,6 +408,25 @@ describe('verification core against a local HTTPS certificate repository', () =>
     expectFailure(await verifier.verify({ identity: await token('good'), destTn: ['18009999999'] }), 'dest_mismatch', 438);
   });
 
+  it('records a branded call in the request log: whether its RCD verified, and nothing for a call without RCD', async () => {
+    const f = await coreFixture();
+    const { verifier } = testVerifier(server, [pki.root.certPem], { deps: { authenticator: f.signing.authenticator, log: f.dir } });
+    const logo = Buffer.from('a logo for the log');
+    const icn = server.serve('/rcd/log-logo.png', logo, { 'content-type': 'image/png' });
+    const digest = `sha256-${createHash('sha256').update(logo).digest('base64')}`;
+    const wrong = `sha256-${createHash('sha256').update('other bytes').digest('base64')}`;
+    const branded = (d: string) => joseJws(pki.leaf.keyPem, shakenHeader(url.good!), shakenClaims(now(), { rcd: { nam: 'Example Bank', icn }, rcdi: { '/icn': d } }));
+    const handle = async (jws: string) => verifier.handle({ token: f.token, transport: 'http', input: { identity: identityOf(jws, url.good!) } });
+    expect(await handle(await branded(digest))).toMatchObject({ ok: true, rcd: { ok: true } });
+    expect(await handle(await branded(wrong))).toMatchObject({ ok: true, rcd: { ok: false } });
+    expect(await handle(await joseJws(pki.leaf.keyPem, shakenHeader(url.good!), shakenClaims(now())))).toMatchObject({ ok: true });
+    expect(f.dir.log.map((l) => [l.kind, l.outcome, l.rcdVerified, l.rcdProfile])).toEqual([
+      ['verify', 'ok', true, null],
+      ['verify', 'ok', false, null],
+      ['verify', 'ok', null, null],
+    ]);
+  });
+
   it('answers an identified SBC heartbeat without identity as nothing to verify (identity_absent, 428), and no one else', async () => {
     const f = await coreFixture();
     const beats: RequestLogRecord[] = [];

@@ -120,6 +120,9 @@ export interface LogRow {
   origid: string | null;
   /** The call's PASSporT kinds in order (`["shaken", "div"]`); empty when none were recorded. */
   passports: string[];
+  /** Branded calls (RFC 9795): the RCD profile a signature used; whether a verification's RCD verified. */
+  rcdProfile?: string | null;
+  rcdVerified?: boolean | null;
 }
 
 export type StatsWindow = '15m' | '1h' | '24h' | '7d';
@@ -134,6 +137,8 @@ export interface StatsBucket {
   byAttest: { A: number; B: number; C: number };
   /** Requests whose PASSporTs include a div or div-o (forwarded calls). */
   forwarded: number;
+  /** Requests of branded calls (RCD, RFC 9795). */
+  branded: number;
 }
 
 export interface Integration {
@@ -151,7 +156,7 @@ export interface Stats {
   window: StatsWindow;
   bucketSec: number;
   buckets: StatsBucket[];
-  totals: { count: number; errors: number; errorRate: number; forwarded: number; p50Ms: number | null; p95Ms: number | null; p99Ms: number | null };
+  totals: { count: number; errors: number; errorRate: number; forwarded: number; branded: number; p50Ms: number | null; p95Ms: number | null; p99Ms: number | null };
   integrations: Integration[];
 }
 
@@ -166,7 +171,8 @@ export interface Warning {
 export interface Report {
   from: string;
   to: string;
-  signedByAccount: { accountId: string; accountName: string; A: number; B: number; C: number; total: number; forwardedSigned: number; forwardedVerified: number }[];
+  signedByAccount: { accountId: string; accountName: string; A: number; B: number; C: number; total: number; forwardedSigned: number; forwardedVerified: number; brandedSigned: number; rcdVerified: number; rcdFailed: number }[];
+  brandedByProfile: { accountId: string; accountName: string; profileId: string; profileName: string; signed: number }[];
   failuresByReason: { errorCode: string; count: number }[];
   certificates: { accountId: string; credentialId: string; subject: string; spc: string; notAfter: string; daysLeft: number; state: string }[];
 }

@@ -310,6 +310,9 @@ export function createVerifier(deps: VerifierDeps): Verifier {
       return verifyRead(request, read);
     };
     return withRequestLog(log, entry, work, (result) => {
+      // Branded-call insight: whether the call's RCD (RFC 9795) verified; a failed call names it in its report.
+      const rcd = result.ok ? result.rcd : (result.call?.passports.find((p) => p.rcd !== undefined)?.rcd ?? (result.reason === 'rcd_integrity' ? { ok: false } : undefined));
+      entry.rcdVerified = rcd === undefined ? null : rcd.ok;
       if (result.ok) {
         entry.outcome = 'ok';
         entry.attestApplied = result.attest;

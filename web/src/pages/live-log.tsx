@@ -131,6 +131,7 @@ export function LiveLogPage() {
           <select id="log-passport" value={filters.passport} onChange={(e) => set('passport', e.currentTarget.value)}>
             <option value="">All calls</option>
             <option value="forwarded">Forwarded calls only (div, div-o)</option>
+            <option value="branded">Branded calls only (RCD)</option>
             <option value="shaken">With a shaken PASSporT</option>
           </select>
         </span>
@@ -179,6 +180,7 @@ function LogTable({ rows, accounts }: { rows: LogRow[]; accounts: Account[] }) {
               <td>{r.kind}</td>
               <td class="mono" data-testid="passports">
                 <Passports kinds={r.passports ?? []} />
+                <Branded profile={r.rcdProfile ?? null} verified={r.rcdVerified ?? null} />
               </td>
               <td>{r.accountId ? (names.get(r.accountId) ?? r.accountId) : '—'}</td>
               <td>{r.transport}</td>
@@ -207,6 +209,13 @@ function LogTable({ rows, accounts }: { rows: LogRow[]; accounts: Account[] }) {
       </table>
     </div>
   );
+}
+
+/** A branded call (RFC 9795): the RCD profile it was signed with, or whether its RCD verified. */
+function Branded({ profile, verified }: { profile: string | null; verified: boolean | null }) {
+  if (profile !== null) return <span class="muted" data-testid="rcd"> (branded: {profile})</span>;
+  if (verified !== null) return <span class="muted" data-testid="rcd"> (RCD {verified ? 'verified' : 'failed'})</span>;
+  return null;
 }
 
 /** The call's PASSporT kinds in order; a call that carries a div or div-o (forwarded, RFC 8946) says so in words too. */

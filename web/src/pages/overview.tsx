@@ -86,6 +86,10 @@ function StatsView({ stats }: { stats: Stats }) {
           <dd data-testid="total-forwarded">{t.forwarded}</dd>
         </div>
         <div>
+          <dt title="Requests of calls with Rich Call Data (RFC 9795): signed under an RCD profile, or verified with RCD">Branded calls</dt>
+          <dd data-testid="total-branded">{t.branded}</dd>
+        </div>
+        <div>
           <dt>Latency p50 / p95 / p99</dt>
           <dd>
             {formatMs(t.p50Ms)} / {formatMs(t.p95Ms)} / {formatMs(t.p99Ms)}

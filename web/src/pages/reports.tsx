@@ -44,7 +44,7 @@ export function ReportsPage() {
     <section aria-labelledby="reports-title">
       <h1 id="reports-title">Compliance reports</h1>
       <p class="help">
-        Signed calls by account and attestation, with the forwarded calls (a div or div-o PASSporT, RFC 8946) signed and verified, failures by reason, and the certificate inventory, for whole UTC days (both
+        Signed calls by account and attestation, with the forwarded calls (a div or div-o PASSporT, RFC 8946) signed and verified, branded calls (RCD, RFC 9795) per account and profile, failures by reason, and the certificate inventory, for whole UTC days (both
         inclusive).
       </p>
       <form class="toolbar" onSubmit={preview} aria-label="Report range">
@@ -125,6 +125,55 @@ function ReportView({ report }: { report: Report }) {
           </tr>
         </tfoot>
       </table>
+      <h3>Branded calls (Rich Call Data, RFC 9795)</h3>
+      {report.signedByAccount.every((r) => r.brandedSigned + r.rcdVerified + r.rcdFailed === 0) ? (
+        <p>No branded calls.</p>
+      ) : (
+        <>
+          <table data-testid="report-branded">
+            <thead>
+              <tr>
+                <th scope="col">Account</th>
+                <th scope="col" class="num">Signed</th>
+                <th scope="col" class="num">RCD verified</th>
+                <th scope="col" class="num">RCD failed</th>
+              </tr>
+            </thead>
+            <tbody>
+              {report.signedByAccount
+                .filter((r) => r.brandedSigned + r.rcdVerified + r.rcdFailed > 0)
+                .map((r) => (
+                  <tr key={r.accountId}>
+                    <td>{r.accountName}</td>
+                    <td class="num">{r.brandedSigned}</td>
+                    <td class="num">{r.rcdVerified}</td>
+                    <td class="num">{r.rcdFailed}</td>
+                  </tr>
+                ))}
+            </tbody>
+          </table>
+          <table data-testid="report-branded-profiles">
+            <thead>
+              <tr>
+                <th scope="col">Account</th>
+                <th scope="col">Brand</th>
+                <th scope="col">Profile</th>
+                <th scope="col" class="num">Signed</th>
+              </tr>
+            </thead>
+            <tbody>
+              {report.brandedByProfile.map((p) => (
+                <tr key={p.profileId}>
+                  <td>{p.accountName}</td>
+                  <td>{p.profileName}</td>
+                  <td class="mono">{p.profileId}</td>
+                  <td class="num">{p.signed}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
       <h3>Failures by reason</h3>
       {report.failuresByReason.length === 0 ? (
         <p>No failures.</p>

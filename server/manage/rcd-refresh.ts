@@ -1,0 +1,104 @@
+import type { Logger } from 'pino';
+import type { RcdProfile } from '../core/rcd/rcd-profile.js';
+import { outageLog } from '../store/outage-log.js';
+import type { Store } from '../store/store.js';
+import { linkedDigests, type RcdContentDeps } from './rcd-profiles.js';
+
+/** What one refresh of a profile's linked content came to: the digests kept, replaced, or the fetch failed. */
+export type RcdRefreshOutcome = 'unchanged' | 'changed' | 'failed';
+
+/** Longest pause between two sweeps, so a stale profile waits at most this past `rcd.refreshIntervalMs`. */
+const MAX_SWEEP_MS = 15 * 60_000;
+
+function links(p: RcdProfile): boolean {
+  return p.rcd.icn !== undefined || p.rcd.jcl !== undefined;
+}
+
+export interface RcdRefreshReport {
+  profile: RcdProfile;
+  outcome: RcdRefreshOutcome;
+  /** Why the fetch failed (the linked-content refusal, naming the field). */
+  detail?: string;
+}
+
+/**
+ * Fetches again the linked content (RFC 9795 §6 `icn`, `jcl`) of every profile whose content was fetched more
+ * than `maxAgeMs` ago, and stores the new `rcdi` digests with the time: signatures made after it carry digests
+ * of what a verifier fetches now. A fetch that fails keeps the old digests and time (tried again next sweep).
+ *
+ * Several nodes may sweep at once: each reads the profiles, and one that another node refreshed meanwhile is
+ * left alone (its fetch time is read again just before writing), so a slower node cannot put back the digests
+ * of content that has since changed. The worst a race costs is one extra fetch of the same content.
+ */
+export async function refreshStaleRcdProfiles(store: Store, deps: RcdContentDeps, maxAgeMs: number): Promise<RcdRefreshReport[]> {
+  const nowMs = deps.clock.now();
+  const accounts = await store.listAccounts();
+  const reports: RcdRefreshReport[] = [];
+  for (const account of accounts) {
+    for (const profile of await store.listRcdProfiles(account.id)) {
+      if (!links(profile)) continue;
+      const seen = profile.contentCheckedAt?.getTime() ?? null;
+      if (seen !== null && nowMs - seen < maxAgeMs) continue;
+      let digests: { icnDigest: string | null; jclDigest: string | null };
+      try {
+        digests = await linkedDigests(profile.rcd, deps);
+      } catch (err) {
+        reports.push({ profile, outcome: 'failed', detail: err instanceof Error ? err.message : String(err) });
+        continue;
+      }
+      const now = await store.getRcdProfile(profile.id);
+      if (!now || (now.contentCheckedAt?.getTime() ?? null) !== seen) continue;
+      const updated = await store.updateRcdProfileContent(profile.id, { ...digests, checkedAt: new Date(deps.clock.now()) });
+      const changed = digests.icnDigest !== profile.icnDigest || digests.jclDigest !== profile.jclDigest;
+      reports.push({ profile: updated, outcome: changed ? 'changed' : 'unchanged' });
+    }
+  }
+  return reports;
+}
+
+/**
+ * The background refresh of RCD linked content every `refreshIntervalMs` (0: off), swept at most every 15 minutes.
+ * Every node (and worker) runs it: the refresh is idempotent and guarded as above, and needs no lease; the
+ * first sweep starts at a random point of the first period so nodes started together seldom fetch together.
+ */
+export function startRcdRefresh(o: {
+  store: Store;
+  deps: RcdContentDeps;
+  logger: Logger;
+  refreshIntervalMs: number;
+  onOutcome?: (outcome: RcdRefreshOutcome) => void;
+}): { stop(): void } {
+  if (o.refreshIntervalMs <= 0) return { stop() {} };
+  const sweepMs = Math.max(1000, Math.min(o.refreshIntervalMs, MAX_SWEEP_MS));
+  const log = outageLog(o.logger, 'RCD content refresh');
+  let stopped = false;
+  let running = false;
+  const run = async () => {
+    if (running || stopped) return;
+    running = true;
+    try {
+      for (const r of await refreshStaleRcdProfiles(o.store, o.deps, o.refreshIntervalMs)) {
+        o.onOutcome?.(r.outcome);
+        const fields = { accountId: r.profile.accountId, rcdProfile: r.profile.id };
+        if (r.outcome === 'failed') o.logger.warn({ ...fields, reason: r.detail }, 'RCD profile: linked content could not be fetched again; keeping the digests of the content as last fetched');
+        else if (r.outcome === 'changed') o.logger.info({ ...fields, icnDigest: r.profile.icnDigest, jclDigest: r.profile.jclDigest }, 'RCD profile: linked content changed; new rcdi digests stored');
+      }
+      log.ok();
+    } catch (err) {
+      if (!stopped) log.failed(err);
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void run(), sweepMs);
+  timer.unref();
+  const first = setTimeout(() => void run(), Math.floor(Math.random() * sweepMs));
+  first.unref();
+  return {
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+      clearTimeout(first);
+    },
+  };
+}
