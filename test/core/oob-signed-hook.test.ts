@@ -10,7 +10,7 @@ describe('the signing core tells the out-of-band publisher of each shaken PASSpo
     const signing = createSigningService({ directory: f.dir, keys: f.keys, clock: f.clock, log: f.dir, cacheTtlMs: 60_000, publicUrl: () => 'https://sti.example.test', heartbeats: { numbers, sink: { heartbeat: () => {} } }, onSigned: (s) => seen.push(s) });
     const call = await signing.handle({ token: f.token, transport: 'http', input: { orig: { tn: '+1 404 526 6060' }, dest: { tn: ['1-202-555-0100'] } } });
     await signing.handle({ token: f.token, transport: 'http', input: { orig: { tn: '15550000001' }, dest: { tn: ['15550000002'] } } });
-    expect(seen).toEqual([{ accountId: f.account.id, origTn: '14045266060', destTns: ['12025550100'], passport: call.passport }]);
+    expect(seen).toEqual([{ accountId: f.account.id, origTn: '14045266060', destTns: ['12025550100'], passports: [call.passport] }]);
   });
 
   it('signs a CPS request token with the account credential, naming its SPC', async () => {

@@ -12,6 +12,7 @@ import { requestLogPassports } from './009-request-log-passports.js';
 import { rphNamespaces } from './010-rph-namespaces.js';
 import { sipSourceDialects } from './011-sip-source-dialects.js';
 import { rcdProfiles } from './012-rcd-profiles.js';
+import { oobPublish } from './014-oob-publish.js';
 
 /**
  * Every migration, in order. Names are the sort key kysely records in `kysely_migration`: never rename one
@@ -31,6 +32,7 @@ export function migrationProvider(engine: StoreEngine): MigrationProvider {
     '010-rph-namespaces': rphNamespaces,
     '011-sip-source-dialects': sipSourceDialects,
     '012-rcd-profiles': rcdProfiles,
+    '014-oob-publish': oobPublish,
   };
   return { getMigrations: async () => migrations };
 }
