@@ -12,7 +12,8 @@ import { sipRequest, UdpPeer } from '../helpers/sip-client.js';
  * Identity a TDM hop dropped.
  */
 
-const REDIS_PORT = 46011;
+const REDIS_PORT = 46511;
+const ADMIN = 'admin-token-for-oob-tests-0123456789abcdef';
 const ORIG = '14045266060';
 
 async function publishCount(svc: TestService, outcome: string): Promise<number> {
@@ -38,15 +39,16 @@ describe('out-of-band SHAKEN: signer -> STI-CPS -> verifier', () => {
   let verifier: TestService;
   let carrierA: Provisioned;
   let carrierB: Provisioned;
+  let anchors: string;
   const lab = (anchors: string) => ({ 'grpc.enabled': false, 'verify.trustAnchors': anchors, 'verify.trustReloadMs': 0, 'verify.allowHttpX5u': true, 'verify.allowPrivateAddresses': true, 'verify.crlPolicy': 'off' });
 
   beforeAll(async () => {
     redis = await startRedis(REDIS_PORT);
-    const anchors = await mkdtemp(join(tmpdir(), 'oob-anchors-'));
+    anchors = await mkdtemp(join(tmpdir(), 'oob-anchors-'));
     cps = await startTestService({ overrides: { ...lab(anchors), 'cps.enabled': true, 'cps.redisUrl': redis.url } });
     const client = { 'cpsClient.url': `${cps.url}/cps` };
     [signer, verifier] = await Promise.all([
-      startTestService({ overrides: { ...lab(anchors), ...client, 'cpsClient.publishAccounts': 'carrier-a', 'cpsClient.destPrefixes': '1202' } }),
+      startTestService({ overrides: { ...lab(anchors), ...client, adminToken: ADMIN, 'cpsClient.publishAccounts': 'carrier-a', 'cpsClient.destPrefixes': '1202' } }),
       startTestService({ overrides: { ...lab(anchors), ...client, 'cpsClient.retrieveAccount': 'carrier-b', 'sip.mode': 'verify', 'sip.requireIdentity': true } }),
     ]);
     carrierA = await signer.provision({ name: 'carrier-a', pki: { spc: '1234' } });
@@ -112,6 +114,54 @@ describe('out-of-band SHAKEN: signer -> STI-CPS -> verifier', () => {
     expect(res.json).toMatchObject({ ok: false, reason: 'identity_absent', verstat: 'No-TN-Validation', source: 'out-of-band' });
     expect(res.json.reasonText).toMatch(/holds no PASSporT/);
     expect(await publishCount(signer, 'ok')).toBe(4);
+  });
+
+  it('publishes for an account by its stored choice, picked up by the running node at once, and stops when it is turned off', async () => {
+    const carrierC = await signer.provision({ name: 'carrier-c', pki: { spc: '1234' } });
+    await writeFile(join(anchors, 'c.pem'), carrierC.pki.root.certPem);
+    const admin = (body: unknown) => fetch(`${signer.url}/api/admin/accounts/carrier-c`, { method: 'PATCH', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const sign = (dest: string) => postJson(`${signer.url}/api/stir-shaken/sign`, { orig: { tn: ORIG }, dest: { tn: [dest] }, attest: 'A' }, { authorization: `Bearer ${carrierC.token}` });
+    const verify = (dest: string) => postJson(`${verifier.url}/api/stir-shaken/verify`, { from: ORIG, to: dest }, { authorization: `Bearer ${carrierB.token}` });
+    const ok = await publishCount(signer, 'ok');
+    // Off (not in cpsClient.publishAccounts, nothing stored): signed, nothing published.
+    expect((await sign('13035550100')).status).toBe(200);
+    // Malformed choices are refused naming the field.
+    const bad = await admin({ oobPublish: { destPrefixes: ['1-303'] } });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: unknown }).error).toMatchObject({ code: 'ERR_REQ_FIELD_INVALID', field: 'oobPublish' });
+    // Turned on for 1303 through the admin API: the next call is published without a restart.
+    const on = await admin({ oobPublish: { destPrefixes: ['1303', '1303'] } });
+    expect(((await on.json()) as { oobPublish: unknown }).oobPublish).toEqual({ destPrefixes: ['1303'] });
+    const signed = await sign('13035550101');
+    expect(signed.status).toBe(200);
+    const verified = await eventually(() => verify('13035550101'), (r) => r.json?.ok === true);
+    expect(verified.json).toMatchObject({ ok: true, source: 'out-of-band', origid: signed.json.origid });
+    // The stored prefixes decide, not cpsClient.destPrefixes: a 1202 call of this account is not published.
+    expect((await sign('12025550140')).status).toBe(200);
+    expect(await eventually(() => publishCount(signer, 'ok'), (n) => n >= ok + 1)).toBe(ok + 1);
+    // Off again: the next call is not published.
+    const off = await admin({ oobPublish: null });
+    expect(((await off.json()) as { oobPublish?: unknown }).oobPublish).toBeUndefined();
+    expect((await sign('13035550102')).status).toBe(200);
+    // Asked after the later publishes had time to land: neither call signed while off reached the CPS.
+    await eventually(() => verify('13035550101'), () => false);
+    for (const dest of ['13035550100', '13035550102']) expect((await verify(dest)).json).toMatchObject({ ok: false, reason: 'identity_absent', source: 'out-of-band' });
+    expect(await publishCount(signer, 'ok')).toBe(ok + 1);
+  });
+
+  it('publishes a forwarded call\'s div under the number it was diverted to; the verifier follows it to the shaken one', async () => {
+    const [first, forwarded] = ['12025550150', '12025550151'];
+    const signed = await postJson(`${signer.url}/api/stir-shaken/sign`, { orig: { tn: ORIG }, dest: { tn: [first] }, attest: 'A' }, { authorization: `Bearer ${carrierA.token}` });
+    expect(signed.status).toBe(200);
+    const div = await postJson(`${signer.url}/api/stir-shaken/div`, { identity: signed.json.identity, dest: { tn: [forwarded] } }, { authorization: `Bearer ${carrierA.token}` });
+    expect(div.status).toBe(200);
+    // The forwarded leg crossed TDM: only the parties of the call as it arrives now.
+    const verified = await eventually(
+      () => postJson(`${verifier.url}/api/stir-shaken/verify`, { from: ORIG, to: forwarded }, { authorization: `Bearer ${carrierB.token}` }),
+      (r) => r.json?.ok === true,
+    );
+    expect(verified.json).toMatchObject({ ok: true, verstat: 'TN-Validation-Passed', source: 'out-of-band', origid: signed.json.origid });
+    expect(JSON.stringify(verified.json)).toContain('div');
   });
 
   it('still signs when the CPS cannot take the publish, and counts the failure', async () => {
