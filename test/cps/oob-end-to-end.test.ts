@@ -2,6 +2,11 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { credentials, loadPackageDefinition, type ServiceClientConstructor } from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { bearer, callUnary } from '../grpc/support.js';
 import { startRedis, type RedisProcess } from '../helpers/redis-server.js';
 import { postJson, startTestService, type Provisioned, type TestService } from '../helpers/service.js';
 import { sipRequest, UdpPeer } from '../helpers/sip-client.js';
@@ -49,7 +54,7 @@ describe('out-of-band SHAKEN: signer -> STI-CPS -> verifier', () => {
     const client = { 'cpsClient.url': `${cps.url}/cps` };
     [signer, verifier] = await Promise.all([
       startTestService({ overrides: { ...lab(anchors), ...client, adminToken: ADMIN, 'cpsClient.publishAccounts': 'carrier-a', 'cpsClient.destPrefixes': '1202' } }),
-      startTestService({ overrides: { ...lab(anchors), ...client, 'cpsClient.retrieveAccount': 'carrier-b', 'sip.mode': 'verify', 'sip.requireIdentity': true } }),
+      startTestService({ overrides: { ...lab(anchors), 'grpc.enabled': true, ...client, 'cpsClient.retrieveAccount': 'carrier-b', 'sip.mode': 'verify', 'sip.requireIdentity': true } }),
     ]);
     carrierA = await signer.provision({ name: 'carrier-a', pki: { spc: '1234' } });
     carrierB = await verifier.provision({ name: 'carrier-b', pki: { spc: '5678' }, sipSource: '127.0.0.1' });
@@ -91,6 +96,27 @@ describe('out-of-band SHAKEN: signer -> STI-CPS -> verifier', () => {
     }
   });
 
+  it('answers a gRPC Verify without identity through the CPS, with source out-of-band as over HTTP', async () => {
+    const dest = '12025550126';
+    const signed = await postJson(`${signer.url}/api/stir-shaken/sign`, { orig: { tn: ORIG }, dest: { tn: [dest] }, attest: 'A' }, { authorization: `Bearer ${carrierA.token}` });
+    expect(signed.status).toBe(200);
+    const root = join(dirname(fileURLToPath(import.meta.url)), '../../proto');
+    const pkg = protoLoader.loadSync('shakenstack/v1/signer.proto', { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: false, includeDirs: [root] });
+    const v1 = (loadPackageDefinition(pkg).shakenstack as Record<string, Record<string, ServiceClientConstructor>>).v1!;
+    const client = new v1.Verifier!(verifier.grpcAddress, credentials.createInsecure());
+    try {
+      const verify = (to: string) => callUnary<Record<string, unknown>>(client, 'Verify', { from: ORIG, to: [to] }, bearer(carrierB.token));
+      const r = await eventually(() => verify(dest), (x) => x.value?.ok === true);
+      expect(r.error).toBeUndefined();
+      expect(r.value).toMatchObject({ ok: true, verstat: 'TN-Validation-Passed', origid: signed.json.origid, source: 'out-of-band' });
+      // Nothing at the CPS: still said to come from it, with the cause.
+      const none = await verify('12025550127');
+      expect(none.value).toMatchObject({ ok: false, reason: 'identity_absent', source: 'out-of-band' });
+    } finally {
+      client.close();
+    }
+  });
+
   it('picks this call\'s PASSporT when the CPS also holds an earlier one for the same numbers (newest iat that passes)', async () => {
     const dest = '12025550124';
     const sign = (iat: number) => postJson(`${signer.url}/api/stir-shaken/sign`, { orig: { tn: ORIG }, dest: { tn: [dest] }, attest: 'A', iat }, { authorization: `Bearer ${carrierA.token}` });
@@ -113,7 +139,7 @@ describe('out-of-band SHAKEN: signer -> STI-CPS -> verifier', () => {
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ ok: false, reason: 'identity_absent', verstat: 'No-TN-Validation', source: 'out-of-band' });
     expect(res.json.reasonText).toMatch(/holds no PASSporT/);
-    expect(await publishCount(signer, 'ok')).toBe(4);
+    expect(await publishCount(signer, 'ok')).toBe(5);
   });
 
   it('publishes for an account by its stored choice, picked up by the running node at once, and stops when it is turned off', async () => {
