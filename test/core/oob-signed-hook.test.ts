@@ -13,6 +13,23 @@ describe('the signing core tells the out-of-band publisher of each shaken PASSpo
     expect(seen).toEqual([{ accountId: f.account.id, origTn: '14045266060', destTns: ['12025550100'], passports: [call.passport] }]);
   });
 
+  it('hands over a div PASSporT under the number the call was diverted to, and a separate rcd PASSporT beside its shaken one', async () => {
+    const f = await coreFixture({ policyMode: 'trust' });
+    const seen: SignedPassport[] = [];
+    f.dir.listRcdProfiles = async () => [
+      { id: 'rcd_1', accountId: f.account.id, rcd: { nam: 'Example Bank' }, crn: [], tns: ['14045266060'], prefixes: [], placement: 'rcd', icnDigest: null, jclDigest: null, contentCheckedAt: new Date(0), createdAt: new Date(0) },
+    ];
+    const signing = createSigningService({ directory: f.dir, keys: f.keys, clock: f.clock, log: f.dir, cacheTtlMs: 60_000, publicUrl: () => 'https://sti.example.test', onSigned: (s) => seen.push(s) });
+    const caller = { accountId: f.account.id, apiKeyId: 'key_00000000000000aa', sourceKind: 'customer' as const, transport: 'http' as const };
+    const branded = await signing.signAs(caller, { orig: { tn: '14045266060' }, dest: { tn: ['12025550100'] }, rcd: { profile: 'rcd_1' } });
+    const rcdPassport = branded.rcd!.identity!.split(';')[0]!;
+    const div = await signing.signDiv(caller, { orig: { tn: '14045266060' }, dest: { tn: ['13035550100'] }, div: { tn: '12025550100' } });
+    expect(seen).toEqual([
+      { accountId: f.account.id, origTn: '14045266060', destTns: ['12025550100'], passports: [branded.passport, rcdPassport] },
+      { accountId: f.account.id, origTn: '14045266060', destTns: ['13035550100'], passports: [div.passport] },
+    ]);
+  });
+
   it('signs a CPS request token with the account credential, naming its SPC', async () => {
     const f = await coreFixture({ policyMode: 'trust' });
     const signing = createSigningService({ directory: f.dir, keys: f.keys, clock: f.clock, log: f.dir, cacheTtlMs: 60_000, publicUrl: () => 'https://sti.example.test' });
