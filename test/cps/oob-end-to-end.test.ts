@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { credentials, loadPackageDefinition, type ServiceClientConstructor } from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { bearer, callUnary } from '../grpc/support.js';
+import { runCli } from '../helpers/cli.js';
 import { startRedis, type RedisProcess } from '../helpers/redis-server.js';
 import { postJson, startTestService, type Provisioned, type TestService } from '../helpers/service.js';
 import { sipRequest, UdpPeer } from '../helpers/sip-client.js';
@@ -173,6 +174,20 @@ describe('out-of-band SHAKEN: signer -> STI-CPS -> verifier', () => {
     await eventually(() => verify('13035550101'), () => false);
     for (const dest of ['13035550100', '13035550102']) expect((await verify(dest)).json).toMatchObject({ ok: false, reason: 'identity_absent', source: 'out-of-band' });
     expect(await publishCount(signer, 'ok')).toBe(ok + 1);
+    // Turned on again from another process (the CLI on the node's database): heard by the running node's change
+    // watcher at its next poll, so a call signed a little later is published.
+    const cli = await runCli(['account', 'update', 'carrier-c', '--oob-publish', '1303'], { SHAKENSTACK_DATA_DIR: signer.config.dataDir });
+    expect(cli.code).toBe(0);
+    // Bounded well under cacheTtlMs (60 s): without the watcher dropping the cached account, no call would publish.
+    let published = false;
+    for (let i = 0; i < 3 && !published; i++) {
+      const before = await publishCount(signer, 'ok');
+      expect((await sign('13035550104')).status).toBe(200);
+      published = (await eventually(() => publishCount(signer, 'ok'), (n) => n > before)) > before;
+    }
+    expect(published).toBe(true);
+    const later = await eventually(() => verify('13035550104'), (r) => r.json?.ok === true);
+    expect(later.json).toMatchObject({ ok: true, source: 'out-of-band' });
   });
 
   it('publishes a forwarded call\'s div under the number it was diverted to; the verifier follows it to the shaken one', async () => {
