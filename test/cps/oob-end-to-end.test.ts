@@ -205,6 +205,25 @@ describe('out-of-band SHAKEN: signer -> STI-CPS -> verifier', () => {
     expect(JSON.stringify(verified.json)).toContain('div');
   });
 
+  it('publishes a separate rcd PASSporT with its shaken one; the verifier judges the brand as in band', async () => {
+    const dest = '12025550160';
+    const added = await fetch(`${signer.url}/api/admin/accounts/carrier-a/rcd-profiles`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ rcd: { nam: 'Example Bank' }, tns: [ORIG], placement: 'rcd' }),
+    });
+    expect(added.status).toBe(201);
+    const profile = (await added.json()) as { id: string };
+    const signed = await postJson(`${signer.url}/api/stir-shaken/sign`, { orig: { tn: ORIG }, dest: { tn: [dest] }, attest: 'A', rcd: { profile: profile.id } }, { authorization: `Bearer ${carrierA.token}` });
+    expect(signed.status).toBe(200);
+    expect(signed.json.rcd.identity).toMatch(/ppt=rcd/);
+    const verified = await eventually(
+      () => postJson(`${verifier.url}/api/stir-shaken/verify`, { from: ORIG, to: dest }, { authorization: `Bearer ${carrierB.token}` }),
+      (r) => r.json?.ok === true,
+    );
+    expect(verified.json).toMatchObject({ ok: true, source: 'out-of-band', rcd: { ok: true, placement: 'rcd', verified: { nam: 'Example Bank' } } });
+  });
+
   it('still signs when the CPS cannot take the publish, and counts the failure', async () => {
     await redis.kill();
     const signed = await postJson(`${signer.url}/api/stir-shaken/sign`, { orig: { tn: ORIG }, dest: { tn: ['12025550199'] }, attest: 'A' }, { authorization: `Bearer ${carrierA.token}` });
