@@ -125,7 +125,8 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   const oob = oobClientOptions(config.cpsClient, config.cacheTtlMs);
   let publisher: OobPublisher | undefined;
   const signing = createSigningService({ directory: store, keys: keys.router, clock, log, heartbeats, ...stale, publicUrl: () => publicUrl, onSigned: (s) => publisher?.signed(s) });
-  if (oob && oob.rule.accounts.length > 0) publisher = new OobPublisher({ signing, directory: store, clock, logger, registry: prometheus.registry, options: oob });
+  // Always with a CPS URL: which accounts publish is stored on each account and may change while the node runs.
+  if (oob) publisher = new OobPublisher({ signing, directory: store, clock, logger, registry: prometheus.registry, options: oob });
   const retrieveAccount = config.cpsClient.retrieveAccount;
   const outOfBand = oob && retrieveAccount !== undefined ? new OobRetriever({ signing, accounts: store, clock, options: { ...oob, accountName: retrieveAccount } }) : undefined;
   const certificates = new CertificatePublisher(store, clock);
@@ -134,6 +135,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   const routing = createRoutingService({ signing, directory: store, clock, ...stale });
   const dropCaches = () => {
     signing.invalidate();
+    publisher?.invalidate();
     certificates.invalidate();
     routing.invalidate();
   };

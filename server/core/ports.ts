@@ -32,6 +32,11 @@ export interface AccountRecord {
    * for (RFC 8443); absent or empty: none. Granted by an operator, never by the account itself.
    */
   rphNamespaces?: readonly string[];
+  /**
+   * Out-of-band SHAKEN (ATIS-1000096/1000105): present when this account's signed PASSporTs are also published to
+   * the STI-CPS, for calls to these called-number prefixes (empty: every destination). Absent: off.
+   */
+  oobPublish?: { readonly destPrefixes: readonly string[] };
   createdAt: Date;
 }
 

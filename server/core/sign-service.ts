@@ -43,19 +43,24 @@ export interface SigningServiceDeps {
   /** SBC heartbeats (heartbeat.ts): signed as any request, recorded apart from the request log. */
   heartbeats?: Heartbeats;
   /**
-   * Told of each shaken PASSporT signed, after it is made and before the answer leaves; must not block or throw
+   * Told of each shaken (with its separate rcd PASSporT, if any) and div PASSporT signed, after it is made and
+   * before the answer leaves; must not block or throw
    * (the out-of-band publisher queues it: server/cps/oob-client.ts).
    */
   onSigned?: (signed: SignedPassport) => void;
 }
 
-/** A shaken PASSporT just signed, for an out-of-band copy (RFC 8816). */
+/**
+ * PASSporTs just signed for one call, for an out-of-band copy (RFC 8816): a shaken one and the separate rcd one
+ * its profile asked for (RFC 9795), or a div one (RFC 8946) under the numbers its call was diverted to.
+ */
 export interface SignedPassport {
   accountId: string;
   /** Canonical, undefined for a URI caller. */
   origTn: string | undefined;
+  /** The PASSporT's dest.tn: the called numbers it is filed under at the CPS. */
   destTns: readonly string[];
-  passport: string;
+  passports: readonly string[];
 }
 
 /** What a transport hands over after decoding its wire format. */
@@ -250,13 +255,14 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     const withRcd = shakenPayloadB64(claims, rcd);
     const passport = await signBytes(credential, withRcd === undefined ? signingInput(credential.headerB64, claims) : `${credential.headerB64}.${withRcd}`);
     const rcdSigned: RcdSigned | undefined = rcd && { profile: rcd.profileId, placement: rcd.placement, claims: rcd.assertion };
+    let rcdPassport: string | undefined;
     if (rcd?.placement === 'rcd') {
-      const rcdPassport = await signBytes(credential, rcdSigningInput(claims, rcd, credential.x5u));
+      rcdPassport = await signBytes(credential, rcdSigningInput(claims, rcd, credential.x5u));
       rcdSigned!.identity = rcdPassport + rcdIdentityParams(credential.x5u);
     }
     // An SBC heartbeat is answered as a call but is none: nothing goes out of band for it.
     if (deps.onSigned && !(deps.heartbeats && isIdentitylessHeartbeat(origTn, request.dest.tn, deps.heartbeats.numbers))) {
-      deps.onSigned({ accountId: caller.accountId, origTn, destTns: request.dest.tn ?? [], passport });
+      deps.onSigned({ accountId: caller.accountId, origTn, destTns: request.dest.tn ?? [], passports: rcdPassport === undefined ? [passport] : [passport, rcdPassport] });
     }
     return {
       ...(rcdSigned ? { rcd: rcdSigned } : {}),
@@ -294,6 +300,10 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     if (request.opt !== undefined) claims.opt = request.opt;
     // The div header differs from the shaken one only by ppt; built per call (a short base64url) rather than cached.
     const passport = await signBytes(credential, `${base64url(divHeaderJson(credential.x5u, request.ppt))}.${base64url(divClaimsJson(claims))}`);
+    // A forwarded call that then crosses TDM: the div goes to the CPS beside the shaken one, under its own dest
+    // (the number diverted to), which is what the terminating side asks the CPS for.
+    const divOrigTn = 'tn' in request.orig ? request.orig.tn : undefined;
+    if (deps.onSigned && divOrigTn !== undefined && !(deps.heartbeats && isIdentitylessHeartbeat(divOrigTn, request.dest.tn, deps.heartbeats.numbers))) deps.onSigned({ accountId: caller.accountId, origTn: divOrigTn, destTns: request.dest.tn ?? [], passports: [passport] });
     return { identity: passport + divIdentityParams(credential.x5u, request.ppt), passport, claims, x5u: credential.x5u, credentialId: credential.id, accountId: caller.accountId };
   }
 

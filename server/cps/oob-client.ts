@@ -3,8 +3,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { CachedLoader } from '../core/cached-loader.js';
 import type { CpsMechanism } from '../core/cps/cps-service.js';
-import { cpsPath, publishesAccount, publishesDest, requestClaims, type OobPublishRule } from '../core/cps/oob-policy.js';
-import type { Clock, Directory } from '../core/ports.js';
+import { cpsPath, oobDestinations, requestClaims, type OobPublishRule } from '../core/cps/oob-policy.js';
+import type { AccountRecord, Clock, Directory } from '../core/ports.js';
 import type { SignedPassport, SigningService } from '../core/sign-service.js';
 import type { OutOfBandSource } from '../core/cps/oob-source.js';
 
@@ -31,14 +31,15 @@ export interface OobClientDeps {
 }
 
 /**
- * The signing side of out-of-band SHAKEN (RFC 8816, ATIS-1000096): each signed PASSporT of a selected account
- * and destination is published to the STI-CPS after the answer, with a request token signed by the same
- * credential. A publish never delays or fails the call: its outcome is counted and a failure logged.
+ * The signing side of out-of-band SHAKEN (RFC 8816, ATIS-1000096): each signed PASSporT of an account that
+ * publishes (its stored choice, AccountRecord.oobPublish, or the configuration's names) to a selected destination
+ * is published to the STI-CPS after the answer, with a request token signed by the same credential. A publish
+ * never delays or fails the call: its outcome is counted and a failure logged.
  */
 export class OobPublisher {
   private pending = 0;
   private readonly outcomes: Counter<'outcome'>;
-  private readonly names: CachedLoader<string, string | undefined>;
+  private readonly accounts: CachedLoader<string, AccountRecord | undefined>;
 
   constructor(private readonly deps: OobClientDeps) {
     this.outcomes = new Counter({
@@ -48,34 +49,39 @@ export class OobPublisher {
       registers: [deps.registry],
     });
     for (const o of ['ok', 'failed', 'dropped']) this.outcomes.inc({ outcome: o }, 0);
-    this.names = new CachedLoader(async (id: string) => (await deps.directory.getAccount(id))?.name, deps.clock, { ttlMs: deps.options.cacheTtlMs, staleIfErrorMs: 0 });
+    this.accounts = new CachedLoader(async (id: string) => (await deps.directory.getAccount(id)) ?? undefined, deps.clock, { ttlMs: deps.options.cacheTtlMs, staleIfErrorMs: 0 });
+  }
+
+  /** Drops the cached accounts: called by the node's change watcher, so a changed choice applies to the next call. */
+  invalidate(): void {
+    this.accounts.clear();
   }
 
   /** The signing service's hook: returns at once; the work starts on the next turn of the event loop. */
   readonly signed = (s: SignedPassport): void => {
-    const { rule } = this.deps.options;
-    if (s.origTn === undefined || rule.accounts.length === 0) return;
-    const dests = s.destTns.filter((tn) => publishesDest(rule, tn));
-    if (dests.length === 0) return;
-    for (const destTn of dests) {
-      if (this.pending >= this.deps.options.maxPending) {
-        this.outcomes.inc({ outcome: 'dropped' });
-        continue;
-      }
-      this.pending++;
-      setImmediate(() => {
-        this.publish(s, s.origTn!, destTn)
-          .catch((err: unknown) => this.failed(s, destTn, (err as Error).message))
-          .finally(() => this.pending--);
-      });
+    if (s.origTn === undefined || s.destTns.length === 0) return;
+    if (this.pending >= this.deps.options.maxPending) {
+      this.outcomes.inc({ outcome: 'dropped' });
+      return;
     }
+    this.pending++;
+    setImmediate(() => {
+      this.publishCall(s, s.origTn!)
+        .catch((err: unknown) => this.failed(s, s.destTns.join(','), (err as Error).message))
+        .finally(() => this.pending--);
+    });
   };
 
+  private async publishCall(s: SignedPassport, origTn: string): Promise<void> {
+    const account = this.accounts.peek(s.accountId) ?? (await this.accounts.get(s.accountId));
+    if (account === undefined) return;
+    // One publish per called number: the CPS files PASSporTs under the (dest, orig) pair the terminating side asks for.
+    await Promise.all(oobDestinations(account, this.deps.options.rule, s.destTns).map((destTn) => this.publish(s, origTn, destTn).catch((err: unknown) => this.failed(s, destTn, (err as Error).message))));
+  }
+
   private async publish(s: SignedPassport, origTn: string, destTn: string): Promise<void> {
-    const name = this.names.peek(s.accountId) ?? (await this.names.get(s.accountId));
-    if (name === undefined || !publishesAccount(this.deps.options.rule, name)) return;
     const { options, signing, clock } = this.deps;
-    const passports = [s.passport];
+    const passports = [...s.passports];
     const nowSec = Math.floor(clock.now() / 1000);
     let spc = '';
     const token = await signing.signToken(s.accountId, (certSpc) => {

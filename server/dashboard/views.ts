@@ -58,6 +58,7 @@ export function accountView(a: AccountRecord, active: CredView | null) {
     policyMode: a.policyMode,
     nonNumericOrig: a.nonNumericOrig,
     rphNamespaces: a.rphNamespaces ?? [],
+    oobPublish: a.oobPublish ?? null,
     enabled: a.enabled,
     createdAt: a.createdAt.toISOString(),
     activeCredential: active,

@@ -93,6 +93,7 @@ export interface VerifyResponse {
   claimsJson?: string;
   call?: VerifyCallVerdictMessage;
   rcd?: RcdReportMessage;
+  source?: string;
 }
 
 function certMessage(cert: VerifiedCert): VerifiedCertMessage {
@@ -169,6 +170,7 @@ export function verifyResponse(r: VerifyResult): VerifyResponse {
       claimsJson: JSON.stringify(claims),
       ...(r.rcd === undefined ? {} : { rcd: rcdMessage(r.rcd) }),
       ...(r.call === undefined ? {} : { call: callMessage(r.call) }),
+      ...(r.source === undefined ? {} : { source: r.source }),
     };
   }
   const m: VerifyResponse = {
@@ -183,5 +185,6 @@ export function verifyResponse(r: VerifyResult): VerifyResponse {
   if (r.x5u !== undefined) m.x5u = r.x5u;
   if (r.claims !== undefined) m.claimsJson = JSON.stringify(r.claims);
   if (r.call !== undefined) m.call = callMessage(r.call);
+  if (r.source !== undefined) m.source = r.source;
   return m;
 }

@@ -58,6 +58,25 @@ export interface AccountChange {
   nonNumericOrig?: unknown;
   /** Resource-Priority namespaces the account may sign rph PASSporTs for (RFC 8443); replaces the grant, `[]` clears it. */
   rphNamespaces?: unknown;
+  /**
+   * Out-of-band publishing to the STI-CPS (docs/out-of-band.md): `{"destPrefixes": [...]}` on for those called-number
+   * prefixes (`[]`: every destination), `null` or `false` off, `true` on keeping the prefixes (every destination when it was off).
+   */
+  oobPublish?: unknown;
+}
+
+const PREFIX = /^[0-9]{1,15}$/;
+
+/** The stored out-of-band choice after a change, or undefined when the change does not name it. */
+function parseOobPublish(account: AccountRecord, v: unknown): { destPrefixes: string[] } | null | undefined {
+  if (v === undefined) return undefined;
+  if (v === null || v === false) return null;
+  if (v === true) return { destPrefixes: [...(account.oobPublish?.destPrefixes ?? [])] };
+  const prefixes = typeof v === 'object' && !Array.isArray(v) ? (v as { destPrefixes?: unknown }).destPrefixes ?? [] : undefined;
+  if (!Array.isArray(prefixes) || !prefixes.every((p): p is string => typeof p === 'string' && PREFIX.test(p))) {
+    throw new ShakenError('ERR_REQ_FIELD_INVALID', 'oobPublish must be null, true, false or {"destPrefixes": [called-number prefixes of 1 to 15 digits]}', { field: 'oobPublish' });
+  }
+  return { destPrefixes: [...new Set(prefixes)].sort() };
 }
 
 /** Validates and applies a change; the default may never end up above the maximum. */
@@ -85,6 +104,7 @@ export async function updateAccount(store: Store, account: AccountRecord, change
     policyMode: change.policyMode === undefined ? undefined : parseEnum(change.policyMode, POLICY_MODES, 'policyMode'),
     nonNumericOrig: change.nonNumericOrig === undefined ? undefined : parseEnum(change.nonNumericOrig, NON_NUMERIC_ORIG, 'nonNumericOrig'),
     rphNamespaces: change.rphNamespaces === undefined ? undefined : parseRphNamespaces(change.rphNamespaces),
+    oobPublish: parseOobPublish(account, change.oobPublish),
   });
 }
 

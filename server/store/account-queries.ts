@@ -1,6 +1,6 @@
 import { ShakenError } from '../core/errors.js';
 import type { AccountRecord } from '../core/ports.js';
-import { rphNamespacesColumn, toAccount } from './row-mapping.js';
+import { oobPublishColumn, rphNamespacesColumn, toAccount } from './row-mapping.js';
 import { newId, notFound, type StoreContext } from './store-context.js';
 import { guarded, isUniqueViolation } from './store-errors.js';
 import type { Store } from './store.js';
@@ -41,8 +41,8 @@ export function accountQueries({ db, clock, changes }: StoreContext): AccountQue
           }
           throw err;
         }
-        // A new account has no rph right (migration 010's column is left to its null default).
-        return toAccount({ ...row, rph_namespaces: null });
+        // A new account has no rph right and does not publish out of band (migrations 010, 014: null defaults).
+        return toAccount({ ...row, rph_namespaces: null, oob_publish: null });
       });
     },
 
@@ -55,6 +55,7 @@ export function accountQueries({ db, clock, changes }: StoreContext): AccountQue
         ...(patch.policyMode !== undefined && { policy_mode: patch.policyMode }),
         ...(patch.nonNumericOrig !== undefined && { non_numeric_orig: patch.nonNumericOrig }),
         ...(patch.rphNamespaces !== undefined && { rph_namespaces: rphNamespacesColumn(patch.rphNamespaces) }),
+        ...(patch.oobPublish !== undefined && { oob_publish: oobPublishColumn(patch.oobPublish) }),
       };
       return guarded(async () => {
         if (Object.keys(set).length === 0) {

@@ -21,6 +21,7 @@ export function toAccount(r: Selectable<AccountsTable>): AccountRecord {
     nonNumericOrig: r.non_numeric_orig,
     inventoryVersion: Number(r.inventory_version),
     rphNamespaces: rphNamespacesOf(r.rph_namespaces),
+    oobPublish: oobPublishOf(r.oob_publish),
     createdAt: new Date(r.created_at),
   };
 }
@@ -32,6 +33,17 @@ export function rphNamespacesOf(column: string | null): string[] {
 
 export function rphNamespacesColumn(namespaces: readonly string[]): string | null {
   return namespaces.length === 0 ? null : namespaces.join(',');
+}
+
+/** The `oob_publish` column: null ↔ off (absent), `*` ↔ every destination (`[]`), `1404,1202` ↔ those prefixes. */
+export function oobPublishOf(column: string | null): { destPrefixes: string[] } | undefined {
+  if (column === null) return undefined;
+  return { destPrefixes: column === '*' || column === '' ? [] : column.split(',') };
+}
+
+export function oobPublishColumn(publish: { destPrefixes: readonly string[] } | null): string | null {
+  if (publish === null) return null;
+  return publish.destPrefixes.length === 0 ? '*' : publish.destPrefixes.join(',');
 }
 
 export function toCredential(r: Selectable<CredentialsTable>): CredentialRecord {

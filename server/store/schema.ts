@@ -23,6 +23,8 @@ export interface AccountsTable {
   inventory_version: number;
   /** Granted Resource-Priority namespaces joined by `,` (migration 010); null: none. */
   rph_namespaces: string | null;
+  /** Out-of-band publishing (migration 014): null off, `*` every destination, else called-number prefixes joined by `,`. */
+  oob_publish: string | null;
   created_at: number;
 }
 

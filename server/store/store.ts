@@ -32,6 +32,8 @@ export interface AccountPatch {
   nonNumericOrig?: NonNumericOrigPolicy;
   /** Replaces the granted Resource-Priority namespaces (RFC 8443); `[]` clears them. */
   rphNamespaces?: readonly string[];
+  /** Out-of-band publishing (docs/out-of-band.md): on for these called-number prefixes (`[]`: every one), or `null` off. */
+  oobPublish?: { destPrefixes: readonly string[] } | null;
 }
 
 export interface NewCredential {

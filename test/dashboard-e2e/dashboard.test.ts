@@ -133,6 +133,18 @@ describe('dashboard in a real browser (admin)', () => {
     expect((await service.node.store.getAccount(accountId))?.rphNamespaces).toEqual(['ets']);
   }, E2E_TIMEOUT);
 
+  it('turns out-of-band publishing on for two prefixes with the settings form, and off again', async () => {
+    await page.getByRole('checkbox', { name: 'Publish signed PASSporTs to the STI-CPS' }).check();
+    await page.getByLabel('Out-of-band destination prefixes').fill('1404, 1202');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expectText(page.getByRole('status').filter({ hasText: 'Settings saved' }), 'Settings saved.');
+    expect((await service.node.store.getAccount(accountId))?.oobPublish).toEqual({ destPrefixes: ['1202', '1404'] });
+    await page.getByRole('checkbox', { name: 'Publish signed PASSporTs to the STI-CPS' }).uncheck();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expectText(page.getByRole('status').filter({ hasText: 'Settings saved' }), 'Settings saved.');
+    expect((await service.node.store.getAccount(accountId))?.oobPublish).toBeUndefined();
+  }, E2E_TIMEOUT);
+
   it('explains why a credential is refused: no key, wrong key, expired, wrong curve, no TNAuthList', async () => {
     const upload = page.getByRole('button', { name: 'Upload credential' });
     const chainField = page.getByLabel('Certificate chain (PEM, leaf first)');

@@ -78,6 +78,21 @@ describe('shakenstack CLI', () => {
     expect(JSON.parse(cleared.stdout).rphNamespaces).toEqual([]);
   });
 
+  it('turns out-of-band publishing on for prefixes, on for every destination, and off with account update --oob-publish', async () => {
+    await runCli(['account', 'create', 'tdm'], env);
+    const some = await runCli(['account', 'update', 'tdm', '--oob-publish', '1404, 1202'], env);
+    expect(some.code).toBe(0);
+    expect(some.stdout).toContain('out-of-band 1202,1404');
+    expect((await runCli(['account', 'list'], env)).stdout).toMatch(/tdm .*1202,1404/);
+    const all = await runCli(['account', 'update', 'tdm', '--oob-publish', 'on', '--json'], env);
+    expect(JSON.parse(all.stdout).oobPublish).toEqual({ destPrefixes: [] });
+    const bad = await runCli(['account', 'update', 'tdm', '--oob-publish', 'maybe'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('oobPublish must be');
+    const off = await runCli(['account', 'update', 'tdm', '--oob-publish', 'off', '--json'], env);
+    expect(JSON.parse(off.stdout).oobPublish).toBeUndefined();
+  });
+
   it('makes route remove and apikey revoke name the account they act for', async () => {
     for (const args of [['route', 'remove', 'route_0000000000000000'], ['apikey', 'revoke', 'key_0000000000000000']]) {
       const r = await runCli(args, env);

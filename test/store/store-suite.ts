@@ -123,6 +123,18 @@ export function storeSuite(fixture: StoreFixture): void {
       expect((await store.getAccount(a.id))!.rphNamespaces).toEqual([]);
     });
 
+    it('stores the out-of-band publishing choice (migration 014): off for a new account, every destination, prefixes, off again', async () => {
+      const a = await store.createAccount(newAccount());
+      expect(a.oobPublish).toBeUndefined();
+      expect((await store.updateAccount(a.id, { oobPublish: { destPrefixes: [] } })).oobPublish).toEqual({ destPrefixes: [] });
+      expect((await store.getAccount(a.id))!.oobPublish).toEqual({ destPrefixes: [] });
+      const some = await store.updateAccount(a.id, { oobPublish: { destPrefixes: ['1202', '1404'] } });
+      expect(some).toEqual({ ...a, oobPublish: { destPrefixes: ['1202', '1404'] } });
+      expect(await store.updateAccount(a.id, { maxAttest: 'B' })).toMatchObject({ oobPublish: { destPrefixes: ['1202', '1404'] } });
+      expect((await store.updateAccount(a.id, { oobPublish: null })).oobPublish).toBeUndefined();
+      expect((await store.getAccount(a.id))!.oobPublish).toBeUndefined();
+    });
+
     it('rejects a second account with the same name as ERR_REQ_CONFLICT', async () => {
       const a = await store.createAccount(newAccount());
       const err = await store.createAccount(newAccount({ name: a.name })).catch((e: unknown) => e);

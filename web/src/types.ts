@@ -46,6 +46,8 @@ export interface Account {
   nonNumericOrig: string;
   /** Resource-Priority namespaces granted for priority calls (rph PASSporTs, RFC 8443). */
   rphNamespaces: string[];
+  /** Out-of-band publishing to the STI-CPS: on for these called-number prefixes (`[]`: every one), or null off. */
+  oobPublish: { destPrefixes: string[] } | null;
   enabled: boolean;
   createdAt: string;
   activeCredential: Credential | null;

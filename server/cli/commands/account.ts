@@ -7,6 +7,17 @@ function rphOption(value: string | undefined): string | string[] | undefined {
   return value?.trim().toLowerCase() === 'none' ? [] : value;
 }
 
+/** `--oob-publish on` (every destination), `off`, or called-number prefixes `1404,1202` (routes that cross TDM). */
+function oobPublishOption(value: string | undefined): unknown {
+  if (value === undefined) return undefined;
+  const v = value.trim().toLowerCase();
+  return v === 'on' ? { destPrefixes: [] } : v === 'off' ? null : { destPrefixes: v.split(',').map((x) => x.trim()).filter((x) => x !== '') };
+}
+
+function oobText(publish: { destPrefixes: readonly string[] } | undefined): string {
+  return publish === undefined ? 'off' : publish.destPrefixes.length === 0 ? 'all' : publish.destPrefixes.join(',');
+}
+
 function rphText(namespaces: readonly string[] | undefined): string {
   return namespaces && namespaces.length > 0 ? namespaces.join(',') : 'none';
 }
@@ -31,7 +42,7 @@ export const ACCOUNT_COMMANDS: CommandTable = {
   },
 
   'account update': {
-    summary: 'Change an account: attestation default/maximum, token TTL, policy mode, non-numeric callers, priority-call (rph) namespaces, enabled.',
+    summary: 'Change an account: attestation default/maximum, token TTL, policy mode, non-numeric callers, priority-call (rph) namespaces, out-of-band publishing (--oob-publish on|off|1404,1202), enabled.',
     args: '<name|id>',
     options: {
       default: { type: 'string' },
@@ -40,6 +51,7 @@ export const ACCOUNT_COMMANDS: CommandTable = {
       mode: { type: 'string' },
       'non-numeric': { type: 'string' },
       rph: { type: 'string' },
+      'oob-publish': { type: 'string' },
       enable: { type: 'boolean' },
       disable: { type: 'boolean' },
     },
@@ -54,9 +66,10 @@ export const ACCOUNT_COMMANDS: CommandTable = {
           policyMode: optional(ctx, 'mode'),
           nonNumericOrig: optional(ctx, 'non-numeric'),
           rphNamespaces: rphOption(optional(ctx, 'rph')),
+          oobPublish: oobPublishOption(optional(ctx, 'oob-publish')),
           enabled: flag(ctx, 'enable') ? true : flag(ctx, 'disable') ? false : undefined,
         });
-        out(ctx, a, () => `updated ${a.name}: default ${a.defaultAttest}, maximum ${a.maxAttest}, TTL ${a.tokenTtlSec} s, policy ${a.policyMode}, non-numeric ${a.nonNumericOrig}, rph ${rphText(a.rphNamespaces)}, ${a.enabled ? 'enabled' : 'disabled'}`);
+        out(ctx, a, () => `updated ${a.name}: default ${a.defaultAttest}, maximum ${a.maxAttest}, TTL ${a.tokenTtlSec} s, policy ${a.policyMode}, non-numeric ${a.nonNumericOrig}, rph ${rphText(a.rphNamespaces)}, out-of-band ${oobText(a.oobPublish)}, ${a.enabled ? 'enabled' : 'disabled'}`);
       }),
   },
 
@@ -67,7 +80,7 @@ export const ACCOUNT_COMMANDS: CommandTable = {
       withStore(ctx, async (store) => {
         const list = await store.listAccounts();
         out(ctx, list, () =>
-          table([['ID', 'NAME', 'DEFAULT', 'MAX', 'TTL', 'POLICY', 'NON-NUMERIC', 'RPH', 'ENABLED'], ...list.map((a) => [a.id, a.name, a.defaultAttest, a.maxAttest, String(a.tokenTtlSec), a.policyMode, a.nonNumericOrig, rphText(a.rphNamespaces), String(a.enabled)])]),
+          table([['ID', 'NAME', 'DEFAULT', 'MAX', 'TTL', 'POLICY', 'NON-NUMERIC', 'RPH', 'OOB', 'ENABLED'], ...list.map((a) => [a.id, a.name, a.defaultAttest, a.maxAttest, String(a.tokenTtlSec), a.policyMode, a.nonNumericOrig, rphText(a.rphNamespaces), oobText(a.oobPublish), String(a.enabled)])]),
         );
       }),
   },

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { AccountRecord } from '../ports.js';
 import { passportsDigest, type CpsMechanism } from './cps-service.js';
 
-/** Which signed calls also go to the STI-CPS: by account name and by called-number prefix (routes that cross TDM). */
+/**
+ * The configuration's choice by account name (`cpsClient.publishAccounts`, `cpsClient.destPrefixes`), kept for
+ * setups written before the choice was stored on the account; an account's own choice is the primary one.
+ */
 export interface OobPublishRule {
   /** Account names; `*` for every account; empty for none. */
   accounts: readonly string[];
@@ -9,12 +13,14 @@ export interface OobPublishRule {
   destPrefixes: readonly string[];
 }
 
-export function publishesAccount(rule: OobPublishRule, accountName: string): boolean {
-  return rule.accounts.includes('*') || rule.accounts.includes(accountName);
-}
-
-export function publishesDest(rule: OobPublishRule, destTn: string): boolean {
-  return rule.destPrefixes.length === 0 || rule.destPrefixes.some((p) => destTn.startsWith(p));
+/**
+ * The called numbers of a signed call that go to the STI-CPS: by the account's stored choice
+ * (AccountRecord.oobPublish) when it publishes, else by the configuration's rule for its name.
+ */
+export function oobDestinations(account: Pick<AccountRecord, 'name' | 'oobPublish'>, rule: OobPublishRule, destTns: readonly string[]): string[] {
+  const prefixes = account.oobPublish?.destPrefixes ?? (rule.accounts.includes('*') || rule.accounts.includes(account.name) ? rule.destPrefixes : undefined);
+  if (prefixes === undefined) return [];
+  return destTns.filter((tn) => prefixes.length === 0 || prefixes.some((p) => tn.startsWith(p)));
 }
 
 /** Where a request for this call goes under the CPS base URL (the paths of server/cps/cps-routes.ts). */

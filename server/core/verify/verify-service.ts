@@ -327,10 +327,35 @@ export function createVerifier(deps: VerifierDeps): Verifier {
    * A call that arrived without Identity (a TDM hop dropped it): its PASSporTs from the STI-CPS by calling and
    * first called number (RFC 8816, ATIS-1000096), judged as if in band, the result marked `source: out-of-band`.
    */
+  /**
+   * A forwarded call that crossed TDM: the CPS files each PASSporT under its own dest, so the div found under the
+   * number called now (RFC 8946) points, by its `div`, to where the shaken (or an earlier div) is filed. Followed
+   * a few hops, as many as a call carries in band, and judged together as if they had come in the INVITE.
+   */
+  async function retrieveWithDiversions(source: OutOfBandSource, origTn: string, destTn: string): Promise<{ ok: true; passports: string[] } | { ok: false; detail: string }> {
+    const first = await source.retrieve(origTn, destTn);
+    if (!first.ok) return first;
+    const passports = [...first.passports];
+    const asked = new Set([destTn]);
+    let next = divTargets(first.passports);
+    for (let hop = 0; hop < MAX_OOB_DIVERSIONS && next.length > 0; hop++) {
+      const found: string[] = [];
+      for (const tn of next.filter((t) => !asked.has(t))) {
+        asked.add(tn);
+        const got = await source.retrieve(origTn, tn);
+        // A hop the CPS cannot give leaves the chain short: the div is then judged without its shaken, as in band.
+        if (got.ok) found.push(...got.passports.filter((p) => !passports.includes(p)));
+      }
+      passports.push(...found);
+      next = divTargets(found);
+    }
+    return { ok: true, passports };
+  }
+
   async function verifyOutOfBand(source: OutOfBandSource, request: VerifyRequest, entry: { orig: string | null; dest: string | null; passports: string | null }): Promise<VerifyResult> {
     entry.orig = request.origTn ?? null;
     entry.dest = request.destTn?.join(',') ?? null;
-    const got = await source.retrieve(request.origTn!, request.destTn![0]!);
+    const got = await retrieveWithDiversions(source, request.origTn!, request.destTn![0]!);
     if (!got.ok || got.passports.length === 0) {
       const detail = got.ok ? 'the STI-CPS holds no PASSporT for this call' : `the STI-CPS could not be read: ${got.detail}`;
       return { ...failed('identity_absent', { ...emptyChecks(), identityHeader: false }, detail), source: 'out-of-band' };
@@ -374,4 +399,22 @@ export function createVerifier(deps: VerifierDeps): Verifier {
       linked.clear();
     },
   };
+}
+
+/** Diversion hops followed at the STI-CPS beyond the called number (each is one more retrieval). */
+const MAX_OOB_DIVERSIONS = 4;
+
+/** The canonical numbers the div PASSporTs among these were diverted from (their `div.tn`, RFC 8946 §3). */
+function divTargets(passports: readonly string[]): string[] {
+  const tns: string[] = [];
+  for (const jws of passports) {
+    const d = decodePassport(jws);
+    if (!d.ok || d.value.header.ppt !== 'div') continue;
+    const div = d.value.claims.div as { tn?: unknown } | undefined;
+    if (typeof div?.tn === 'string') {
+      const tn = div.tn.replace(/^\+/, '').replace(/[-.()\s]/g, '');
+      if (/^[0-9]{1,15}$/.test(tn)) tns.push(tn);
+    }
+  }
+  return tns;
 }

@@ -67,7 +67,7 @@ export function registerAccountRoutes(api: FastifyInstance, ctx: DashboardContex
     // settings form sends the current grant back unchanged, which anyone who may write the account may do.
     const rphNamespaces = b.rphNamespaces === undefined ? undefined : parseRphNamespaces(b.rphNamespaces);
     if (rphNamespaces !== undefined && rphNamespaces.join(',') !== (before.rphNamespaces ?? []).join(',')) requireAdmin(user);
-    const change = { defaultAttest: b.defaultAttest, maxAttest: b.maxAttest, tokenTtlSec: b.tokenTtlSec, policyMode: b.policyMode, nonNumericOrig: b.nonNumericOrig, rphNamespaces, enabled: b.enabled };
+    const change = { defaultAttest: b.defaultAttest, maxAttest: b.maxAttest, tokenTtlSec: b.tokenTtlSec, policyMode: b.policyMode, nonNumericOrig: b.nonNumericOrig, rphNamespaces, oobPublish: b.oobPublish, enabled: b.enabled };
     const a = await updateAccount(store, before, change);
     const changed = Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined));
     await audit(ctx, request, { action: 'account.update', target: `account:${a.id}`, accountId: a.id, detail: changed });

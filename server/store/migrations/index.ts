@@ -13,6 +13,7 @@ import { rphNamespaces } from './010-rph-namespaces.js';
 import { sipSourceDialects } from './011-sip-source-dialects.js';
 import { rcdProfiles } from './012-rcd-profiles.js';
 import { requestLogRcd } from './013-request-log-rcd.js';
+import { oobPublish } from './014-oob-publish.js';
 
 /**
  * Every migration, in order. Names are the sort key kysely records in `kysely_migration`: never rename one
@@ -33,6 +34,7 @@ export function migrationProvider(engine: StoreEngine): MigrationProvider {
     '011-sip-source-dialects': sipSourceDialects,
     '012-rcd-profiles': rcdProfiles,
     '013-request-log-rcd': requestLogRcd,
+    '014-oob-publish': oobPublish,
   };
   return { getMigrations: async () => migrations };
 }

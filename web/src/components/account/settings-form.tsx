@@ -18,6 +18,8 @@ function validate(s: Draft): string | null {
   if (!/^\d+$/.test(s.tokenTtlSec) || Number(s.tokenTtlSec) < 1 || Number(s.tokenTtlSec) > TTL_MAX)
     return `Token TTL must be a whole number of seconds from 1 to ${TTL_MAX}.`;
   if (RANK[s.defaultAttest] > RANK[s.maxAttest]) return `The default attestation (${s.defaultAttest}) cannot be above the maximum (${s.maxAttest}).`;
+  if (s.oobPublish && !/^\s*(\d{1,15}\s*(,\s*\d{1,15}\s*)*)?$/.test(s.oobPrefixes))
+    return 'Out-of-band prefixes must be called-number prefixes of digits, separated by commas (empty: every destination).';
   return null;
 }
 
@@ -28,6 +30,9 @@ interface Draft {
   policyMode: string;
   nonNumericOrig: string;
   rphNamespaces: string[];
+  oobPublish: boolean;
+  /** Comma-separated called-number prefixes; empty: every destination. */
+  oobPrefixes: string;
   enabled: boolean;
 }
 
@@ -38,6 +43,8 @@ const draftOf = (a: Account): Draft => ({
   policyMode: a.policyMode,
   nonNumericOrig: a.nonNumericOrig,
   rphNamespaces: a.rphNamespaces ?? [],
+  oobPublish: a.oobPublish != null,
+  oobPrefixes: (a.oobPublish?.destPrefixes ?? []).join(', '),
   enabled: a.enabled,
 });
 
@@ -65,7 +72,9 @@ export function SettingsForm({ account, base, writable, onSaved }: { account: Ac
     setBusy(true);
     setError(null);
     try {
-      await api.patch(base, { ...draft, tokenTtlSec: Number(draft.tokenTtlSec) });
+      const { oobPrefixes, ...rest } = draft;
+      const destPrefixes = oobPrefixes.split(',').map((p) => p.trim()).filter((p) => p !== '');
+      await api.patch(base, { ...rest, tokenTtlSec: Number(draft.tokenTtlSec), oobPublish: draft.oobPublish ? { destPrefixes } : null });
       setSaved(true);
       onSaved();
     } catch (err) {
@@ -113,6 +122,16 @@ export function SettingsForm({ account, base, writable, onSaved }: { account: Ac
             ))}
             <span id="set-rph-help" class="help">
               Resource-Priority namespaces this account may sign rph PASSporTs for (RFC 8443).{grants ? '' : ' Only an admin may change them.'}
+            </span>
+          </div>
+          <span id="set-oob-label">Out-of-band SHAKEN</span>
+          <div role="group" aria-labelledby="set-oob-label" aria-describedby="set-oob-help">
+            <label class="check">
+              <input type="checkbox" name="oob-publish" checked={draft.oobPublish} onChange={(e) => set('oobPublish', e.currentTarget.checked)} /> Publish signed PASSporTs to the STI-CPS
+            </label>
+            <input id="set-oob-prefixes" aria-label="Out-of-band destination prefixes" placeholder="every destination" value={draft.oobPrefixes} disabled={!draft.oobPublish} onInput={(e) => set('oobPrefixes', e.currentTarget.value)} />
+            <span id="set-oob-help" class="help">
+              For calls that cross TDM (ATIS-1000096): called-number prefixes separated by commas, empty for every destination.
             </span>
           </div>
           <span />
