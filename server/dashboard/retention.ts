@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/ports.js';
-import { outageLog } from '../store/outage-log.js';
+import { startPeriodicJob } from '../store/periodic-job.js';
 import type { Store } from '../store/store.js';
 import { LOGIN_WINDOW_MS } from './login-limit.js';
 
@@ -32,34 +32,17 @@ export async function purgeRequestLog(store: Store, o: { retentionDays: number; 
  * idempotent.
  */
 export function startRetention(o: { store: Store; clock: Clock; logger: Logger; retentionDays: number; sessionIdleMs: number; intervalMs?: number }): { stop(): void } {
-  let stopped = false;
-  let running = false;
-  const log = outageLog(o.logger, 'request-log retention');
-  const run = async () => {
-    if (running || stopped) return;
-    running = true;
-    try {
+  return startPeriodicJob({
+    name: 'request-log retention',
+    logger: o.logger,
+    intervalMs: o.intervalMs ?? 3_600_000,
+    firstDelayMs: 1000,
+    work: async (isStopped) => {
       const nowMs = o.clock.now();
-      const purged = await purgeRequestLog(o.store, { retentionDays: o.retentionDays, nowMs, isStopped: () => stopped });
+      const purged = await purgeRequestLog(o.store, { retentionDays: o.retentionDays, nowMs, isStopped });
       if (purged > 0) o.logger.info({ purged, retentionDays: o.retentionDays }, 'request log: old records deleted');
       await o.store.dashboard.purgeSessions(nowMs, o.sessionIdleMs);
       await o.store.dashboard.purgeLoginAttempts(nowMs - LOGIN_WINDOW_MS);
-      log.ok();
-    } catch (err) {
-      if (!stopped) log.failed(err);
-    } finally {
-      running = false;
-    }
-  };
-  const timer = setInterval(() => void run(), o.intervalMs ?? 3_600_000);
-  timer.unref();
-  const first = setTimeout(() => void run(), 1000);
-  first.unref();
-  return {
-    stop() {
-      stopped = true;
-      clearInterval(timer);
-      clearTimeout(first);
     },
-  };
+  });
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { RcdProfile } from '../core/rcd/rcd-profile.js';
-import { outageLog } from '../store/outage-log.js';
+import { startPeriodicJob } from '../store/periodic-job.js';
 import type { Store } from '../store/store.js';
 import { linkedDigests, type RcdContentDeps } from './rcd-profiles.js';
 
@@ -70,35 +70,18 @@ export function startRcdRefresh(o: {
 }): { stop(): void } {
   if (o.refreshIntervalMs <= 0) return { stop() {} };
   const sweepMs = Math.max(1000, Math.min(o.refreshIntervalMs, MAX_SWEEP_MS));
-  const log = outageLog(o.logger, 'RCD content refresh');
-  let stopped = false;
-  let running = false;
-  const run = async () => {
-    if (running || stopped) return;
-    running = true;
-    try {
+  return startPeriodicJob({
+    name: 'RCD content refresh',
+    logger: o.logger,
+    intervalMs: sweepMs,
+    firstDelayMs: Math.floor(Math.random() * sweepMs),
+    work: async () => {
       for (const r of await refreshStaleRcdProfiles(o.store, o.deps, o.refreshIntervalMs)) {
         o.onOutcome?.(r.outcome);
         const fields = { accountId: r.profile.accountId, rcdProfile: r.profile.id };
         if (r.outcome === 'failed') o.logger.warn({ ...fields, reason: r.detail }, 'RCD profile: linked content could not be fetched again; keeping the digests of the content as last fetched');
         else if (r.outcome === 'changed') o.logger.info({ ...fields, icnDigest: r.profile.icnDigest, jclDigest: r.profile.jclDigest }, 'RCD profile: linked content changed; new rcdi digests stored');
       }
-      log.ok();
-    } catch (err) {
-      if (!stopped) log.failed(err);
-    } finally {
-      running = false;
-    }
-  };
-  const timer = setInterval(() => void run(), sweepMs);
-  timer.unref();
-  const first = setTimeout(() => void run(), Math.floor(Math.random() * sweepMs));
-  first.unref();
-  return {
-    stop() {
-      stopped = true;
-      clearInterval(timer);
-      clearTimeout(first);
     },
-  };
+  });
 }
