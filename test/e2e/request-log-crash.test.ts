@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../server/store/open-store.js';
 import { demoApiKey, startServe, type ServeProcess } from '../helpers/cli.js';
-import { childPids, isAlive, startSignLoad, type SignLoad } from '../helpers/sign-load.js';
+import { childPids, killIfStillRunning, processRef, startSignLoad, stillRunning, type ProcessRef, type SignLoad } from '../helpers/sign-load.js';
 
 /*
  * "Answered means recorded" (issue 12) with real processes: sign load with unique origids, kill -9 in the
@@ -15,18 +15,19 @@ import { childPids, isAlive, startSignLoad, type SignLoad } from '../helpers/sig
 let dirs: string[] = [];
 let procs: ServeProcess[] = [];
 let loads: SignLoad[] = [];
-const killed = new Set<number>();
+/** Processes a test killed or orphaned, as refs: the pid alone may belong to another test's process by cleanup time. */
+const killed: ProcessRef[] = [];
 
 afterEach(async () => {
   await Promise.all(loads.map((l) => l.stop()));
   for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-  for (const pid of killed) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  for (const ref of killed) killIfStillRunning(ref);
   await Promise.all(procs.map((p) => p.exited));
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   dirs = [];
   procs = [];
   loads = [];
-  killed.clear();
+  killed.length = 0;
 });
 
 async function serve(dataDir: string, extra: Record<string, string> = {}): Promise<ServeProcess> {
@@ -100,8 +101,9 @@ describe('request log: answered means recorded, across kill -9', { timeout: 90_0
     loads.push(load);
     await until(() => load.answered.size >= 600, 15_000);
     const [victim] = childPids(primary.child.pid!);
-    killed.add(victim!);
-    process.kill(victim!, 'SIGKILL');
+    const ref = processRef(victim!);
+    killed.push(ref);
+    killIfStillRunning(ref);
     await until(() => load.sent >= 4000 || load.answered.size >= 1500, 10_000);
     await load.stop();
     await expect.poll(() => missing(dataDir, load.answered), { timeout: 20_000, interval: 250 }).toEqual([]);
@@ -114,18 +116,18 @@ describe('request log: answered means recorded, across kill -9', { timeout: 90_0
   it('cluster: kill -9 of the primary (then of any worker left); after the next start every answered request is in the store', async () => {
     const dataDir = await freshDir();
     const primary = await serve(dataDir, { SHAKENSTACK_WORKERS: '2', SHAKENSTACK_SIP: 'false', SHAKENSTACK_GRPC: 'false' });
-    const workers = childPids(primary.child.pid!);
+    const workers = childPids(primary.child.pid!).map(processRef);
     expect(workers).toHaveLength(2);
-    for (const w of workers) killed.add(w);
+    killed.push(...workers);
     const load = startSignLoad({ url: primary.url, token: await demoApiKey(primary.output), http: 8, maxRequests: 4000 });
     loads.push(load);
     await until(() => load.answered.size >= 600, 15_000);
     primary.child.kill('SIGKILL');
     await primary.exited;
     // Workers notice the primary is gone and shut down; any still running after a moment is killed too.
-    await until(() => workers.every((w) => !isAlive(w)), 3000);
-    for (const w of workers) if (isAlive(w)) process.kill(w, 'SIGKILL');
-    await until(() => workers.every((w) => !isAlive(w)), 5000);
+    await until(() => workers.every((w) => !stillRunning(w)), 3000);
+    for (const w of workers) killIfStillRunning(w);
+    await until(() => workers.every((w) => !stillRunning(w)), 5000);
     await load.stop();
     expect(load.answered.size).toBeGreaterThanOrEqual(600);
 

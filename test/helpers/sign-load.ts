@@ -1,3 +1,4 @@
+import { processStartTime } from '../../bench/cleanup.js';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Metadata } from '@grpc/grpc-js';
@@ -133,6 +134,35 @@ export function childPids(pid: number): number[] {
     }
   }
   return out;
+}
+
+/**
+ * A process as it was when first seen: its pid and its start time. This machine's pid_max is 32768 and a test run
+ * starts thousands of processes, so a pid comes back within minutes; signalling a bare pid later could hit another
+ * test's sipp or Kamailio. Signal a ProcessRef only while the pid still has the start time it had.
+ */
+export interface ProcessRef {
+  pid: number;
+  started: string | undefined;
+}
+
+export function processRef(pid: number): ProcessRef {
+  return { pid, started: processStartTime(pid) };
+}
+
+/** The same process is still running (not a later one given its pid). */
+export function stillRunning(ref: ProcessRef): boolean {
+  return ref.started !== undefined && processStartTime(ref.pid) === ref.started;
+}
+
+/** SIGKILL, only if `ref` is still the process it was. */
+export function killIfStillRunning(ref: ProcessRef): void {
+  if (!stillRunning(ref)) return;
+  try {
+    process.kill(ref.pid, 'SIGKILL');
+  } catch {
+    // Gone between the check and the signal.
+  }
 }
 
 export function isAlive(pid: number): boolean {

@@ -1,3 +1,4 @@
+import { processStartTime } from '../../bench/cleanup.js';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,8 +23,12 @@ async function waitFor(output: () => string, re: RegExp, what: string, timeoutMs
 describe('a change made through one cluster worker', () => {
   let dataDir: string | undefined;
   let pid: number | undefined;
+  let started: string | undefined;
   afterAll(async () => {
-    if (pid !== undefined) {
+    // The group is ours while its number names no process, or names our primary still (same start time): once
+    // every member is gone, pid_max 32768 lets the number come back as another test's detached process group.
+    const now = pid === undefined ? undefined : processStartTime(pid);
+    if (pid !== undefined && (now === undefined || now === started)) {
       try {
         process.kill(-pid, 'SIGKILL');
       } catch {
@@ -53,6 +58,7 @@ describe('a change made through one cluster worker', () => {
       detached: true,
     });
     pid = child.pid;
+    started = pid === undefined ? undefined : processStartTime(pid);
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
