@@ -22,19 +22,14 @@ export interface Heartbeats {
   sink: HeartbeatSink;
 }
 
-/** Every called number is a heartbeat number: the dest, or (a div heartbeat) the div number. */
-function heartbeatDest(dest: string | null, n: HeartbeatNumbers): boolean {
-  if (dest === null || dest === '') return false;
-  return dest.split(',').every((tn) => tn === n.dest || tn === n.div);
-}
-
 /**
  * A heartbeat is an authenticated request (the record names an account: an unidentified caller gets no
  * special path) from the heartbeat orig to heartbeat dest numbers. The parties are read from the record the
  * core filled in after validating the request, so every transport is judged by the same canonical numbers.
  */
 export function isHeartbeat(record: RequestLogRecord, numbers: HeartbeatNumbers): boolean {
-  return record.accountId !== null && record.orig === numbers.orig && heartbeatDest(record.dest, numbers);
+  // Every record of every call passes here: the orig is compared first, so only a heartbeat's dest is split.
+  return record.accountId !== null && record.orig === numbers.orig && record.dest !== null && isHeartbeatCall(record.orig, record.dest.split(','), numbers);
 }
 
 /**
@@ -57,10 +52,10 @@ export function withoutHeartbeats(log: RequestLogSink | undefined, heartbeats: H
 }
 
 /**
- * A verification heartbeat: Oracle's ATIS verification heartbeat carries only `time`, `from` and `to`, no
- * `identity` (unless `sti-identity` is configured). Recognised after the caller is identified, by its canonical
- * numbers, so only an authenticated heartbeat is answered instead of refused for the missing identity.
+ * The heartbeat's parties: orig the heartbeat orig, and every called number the heartbeat dest or (a div
+ * heartbeat) the div number. The one test of the numbers, for a log record, a verification without identity
+ * (Oracle's ATIS verification heartbeat carries only `time`, `from` and `to`) and a signature not to publish.
  */
-export function isIdentitylessHeartbeat(origTn: string | undefined, destTn: readonly string[] | undefined, numbers: HeartbeatNumbers): boolean {
-  return origTn === numbers.orig && destTn !== undefined && destTn.length > 0 && destTn.every((tn) => tn === numbers.dest || tn === numbers.div);
+export function isHeartbeatCall(origTn: string | undefined, destTns: readonly string[] | undefined, numbers: HeartbeatNumbers): boolean {
+  return origTn === numbers.orig && destTns !== undefined && destTns.length > 0 && destTns.every((tn) => tn === numbers.dest || tn === numbers.div);
 }

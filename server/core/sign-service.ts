@@ -7,7 +7,7 @@ import { createSourceResolver, type SourceResolver } from './source-caller.js';
 import { CachedLoader } from './cached-loader.js';
 import { InventoryCache } from './inventory-cache.js';
 import { blankLogRecord, withRequestLog } from './request-log-record.js';
-import { isIdentitylessHeartbeat, withoutHeartbeats, type Heartbeats } from './heartbeat.js';
+import { isHeartbeatCall, withoutHeartbeats, type Heartbeats } from './heartbeat.js';
 import { ShakenError, isShakenError } from './errors.js';
 import { base64url, signingInput } from './passport.js';
 import type { AccountRecord, Clock, Directory, KeySigner, RequestLogRecord, RequestLogSink } from './ports.js';
@@ -197,6 +197,11 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     cache,
   );
 
+  /** Hands signed PASSporTs to the out-of-band publisher; an SBC heartbeat is answered as a call but is none. */
+  function published(signed: SignedPassport): void {
+    if (deps.onSigned && !(deps.heartbeats && isHeartbeatCall(signed.origTn, signed.destTns, deps.heartbeats.numbers))) deps.onSigned(signed);
+  }
+
   /** The caller's enabled account and a credential that may sign now, or the refusal. */
   async function signer(caller: Pick<CallerContext, 'accountId'>): Promise<{ account: AccountRecord; credential: SigningCredential; now: number }> {
     const state = accounts.peek(caller.accountId) ?? (await accounts.get(caller.accountId));
@@ -260,10 +265,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
       rcdPassport = await signBytes(credential, rcdSigningInput(claims, rcd, credential.x5u));
       rcdSigned!.identity = rcdPassport + rcdIdentityParams(credential.x5u);
     }
-    // An SBC heartbeat is answered as a call but is none: nothing goes out of band for it.
-    if (deps.onSigned && !(deps.heartbeats && isIdentitylessHeartbeat(origTn, request.dest.tn, deps.heartbeats.numbers))) {
-      deps.onSigned({ accountId: caller.accountId, origTn, destTns: request.dest.tn ?? [], passports: rcdPassport === undefined ? [passport] : [passport, rcdPassport] });
-    }
+    published({ accountId: caller.accountId, origTn, destTns: request.dest.tn ?? [], passports: rcdPassport === undefined ? [passport] : [passport, rcdPassport] });
     return {
       ...(rcdSigned ? { rcd: rcdSigned } : {}),
       identity: passport + credential.identityParams,
@@ -302,8 +304,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     const passport = await signBytes(credential, `${base64url(divHeaderJson(credential.x5u, request.ppt))}.${base64url(divClaimsJson(claims))}`);
     // A forwarded call that then crosses TDM: the div goes to the CPS beside the shaken one, under its own dest
     // (the number diverted to), which is what the terminating side asks the CPS for.
-    const divOrigTn = 'tn' in request.orig ? request.orig.tn : undefined;
-    if (deps.onSigned && divOrigTn !== undefined && !(deps.heartbeats && isIdentitylessHeartbeat(divOrigTn, request.dest.tn, deps.heartbeats.numbers))) deps.onSigned({ accountId: caller.accountId, origTn: divOrigTn, destTns: request.dest.tn ?? [], passports: [passport] });
+    if ('tn' in request.orig) published({ accountId: caller.accountId, origTn: request.orig.tn, destTns: request.dest.tn ?? [], passports: [passport] });
     return { identity: passport + divIdentityParams(credential.x5u, request.ppt), passport, claims, x5u: credential.x5u, credentialId: credential.id, accountId: caller.accountId };
   }
 

@@ -15,7 +15,7 @@ import { decodePassport, HeaderMemo, judgeHeader, SHAKEN_PROFILE, type PassportP
 import { RevocationChecker, type CrlPolicy } from './revocation.js';
 import { checkFetchUrl } from './url-policy.js';
 import { identitylessParties, parseVerifyInput, type VerifyRequest } from './verify-request.js';
-import { isIdentitylessHeartbeat, withoutHeartbeats, type Heartbeats } from '../heartbeat.js';
+import { isHeartbeatCall, withoutHeartbeats, type Heartbeats } from '../heartbeat.js';
 import { emptyChecks, failed, type RevocationStatus, type TokenVerdict, type VerifyChecks, type VerifyResult } from './verify-result.js';
 import type { CertificateFetcher, TrustAnchorSource } from './verify-ports.js';
 import type { TokenVerifier } from './token-verifier.js';
@@ -293,7 +293,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
         // which an SBC with sti-in-service-response-code 200 would take for an outage; an identified caller's
         // heartbeat is answered instead as a verification of a call without Identity: No-TN-Validation, 428.
         const heartbeat = deps.heartbeats && identitylessParties(call.input);
-        if (heartbeat && isIdentitylessHeartbeat(heartbeat.origTn, heartbeat.destTn, deps.heartbeats!.numbers)) {
+        if (heartbeat && isHeartbeatCall(heartbeat.origTn, heartbeat.destTn, deps.heartbeats!.numbers)) {
           entry.orig = heartbeat.origTn ?? null;
           entry.dest = heartbeat.destTn?.join(',') ?? null;
           return failed('identity_absent', { ...emptyChecks(), identityHeader: false });
