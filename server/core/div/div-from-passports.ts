@@ -1,6 +1,6 @@
 import { ShakenError } from '../errors.js';
 import { identityValues, kindOf, MAX_IDENTITY_HEADERS, parseIdentityHeader } from '../verify/identity-header.js';
-import { decodePassport, SHAKEN_PROFILE, type JudgedClaims } from '../verify/passport-decode.js';
+import { claimsOf, SHAKEN_PROFILE, type JudgedClaims } from '../verify/passport-decode.js';
 import type { Orig } from '../types.js';
 import { judgeDivClaims, type JudgedDiv } from './div-claims.js';
 import { linkDivChain } from './div-chain.js';
@@ -27,11 +27,6 @@ const FIELD = 'identity';
 
 function refuse(reason: string): never {
   throw new ShakenError('ERR_REQ_FIELD_INVALID', reason, { field: FIELD });
-}
-
-function claimsOf(jws: string): Record<string, unknown> | undefined {
-  const d = decodePassport(jws);
-  return d.ok ? d.value.claims : undefined;
 }
 
 /**

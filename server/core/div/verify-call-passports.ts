@@ -1,5 +1,5 @@
 import { kindOf, MAX_IDENTITY_HEADERS, readIdentities, type IdentityHeader, type ReadIdentities } from '../verify/identity-header.js';
-import { SHAKEN_PROFILE, type JudgedClaims } from '../verify/passport-decode.js';
+import { claimsOf, SHAKEN_PROFILE, type JudgedClaims } from '../verify/passport-decode.js';
 import { emptyChecks, failed, type Verstat } from '../verify/verify-result.js';
 import type { TokenVerifier } from '../verify/token-verifier.js';
 import { DIV_PROFILE, judgeDivClaims, type JudgedDiv } from './div-claims.js';
@@ -7,7 +7,7 @@ import { linkDivChain } from './div-chain.js';
 import { DIV_O_PROFILE, withNestedPassports } from './nested-passports.js';
 import { RPH_PROFILE } from '../rph/rph-claims.js';
 import { judgeRph, priorityOf } from '../rph/rph-verdict.js';
-import { RCD_PROFILE, claimsOf, type JudgedRcd } from '../rcd/rcd-verify.js';
+import { RCD_PROFILE, type JudgedRcd } from '../rcd/rcd-verify.js';
 import type { RcdReport } from '../rcd/rcd-types.js';
 import { failed as failedVerdict } from '../verify/verify-result.js';
 import { MAX_DIV_HOPS, type CallPassportsVerdict, type ChainProblem, type PassportOutcome, type PassportVerdict } from './passport-set.js';

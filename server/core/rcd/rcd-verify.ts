@@ -1,4 +1,4 @@
-import { decodePassport, judgeDest, judgeOrig, type Judged, type PassportProfile } from '../verify/passport-decode.js';
+import { judgeDest, judgeOrig, type Judged, type PassportProfile } from '../verify/passport-decode.js';
 import type { Dest, Orig } from '../types.js';
 import type { LinkedContentCache, LinkedRole } from './linked-content.js';
 import { integrityMatches, parseIntegrity, resolvePointer } from './rcd-integrity.js';
@@ -33,10 +33,6 @@ export const RCD_PROFILE: PassportProfile<JudgedRcd> = {
 };
 
 /** The raw claims of a PASSporT already verified (its signature covers them), or undefined when they do not decode. */
-export function claimsOf(jws: string): Record<string, unknown> | undefined {
-  const d = decodePassport(jws);
-  return d.ok ? d.value.claims : undefined;
-}
 
 const LINKED: Record<string, LinkedRole> = { '/icn': 'icn', '/jcl': 'jcl' };
 

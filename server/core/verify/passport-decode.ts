@@ -64,6 +64,12 @@ export function decodePassport(jws: string, memo?: HeaderMemo): Judged<DecodedPa
   return { ok: true, value: { signingInput: `${h}.${p}`, header, claims, signature: Buffer.from(s, 'base64url') } };
 }
 
+/** The claims of a compact JWS as decoded, unjudged (no signature checked), or undefined when they do not decode. */
+export function claimsOf(jws: string): Record<string, unknown> | undefined {
+  const d = decodePassport(jws);
+  return d.ok ? d.value.claims : undefined;
+}
+
 /** What the verifier needs of the protected header once it passed. */
 export interface PassportHeader {
   x5u: string;

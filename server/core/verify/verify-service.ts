@@ -11,7 +11,7 @@ import { buildTrustedPath, validityAt } from './cert-path.js';
 import { ChainCache } from './chain-cache.js';
 import { callVerifyResult } from './call-result.js';
 import { readIdentities, selectShaken, type IdentityHeader, type ReadIdentities } from './identity-header.js';
-import { decodePassport, HeaderMemo, judgeHeader, SHAKEN_PROFILE, type PassportProfile } from './passport-decode.js';
+import { claimsOf, decodePassport, HeaderMemo, judgeHeader, SHAKEN_PROFILE, type PassportProfile } from './passport-decode.js';
 import { RevocationChecker, type CrlPolicy } from './revocation.js';
 import { checkFetchUrl } from './url-policy.js';
 import { identitylessParties, parseVerifyInput, type VerifyRequest } from './verify-request.js';
@@ -20,7 +20,7 @@ import { emptyChecks, failed, type RevocationStatus, type TokenVerdict, type Ver
 import type { CertificateFetcher, TrustAnchorSource } from './verify-ports.js';
 import type { TokenVerifier } from './token-verifier.js';
 import { LinkedContentCache } from '../rcd/linked-content.js';
-import { checkRcd as judgeRcd, claimsOf } from '../rcd/rcd-verify.js';
+import { checkRcd as judgeRcd } from '../rcd/rcd-verify.js';
 import type { RcdReport } from '../rcd/rcd-types.js';
 import { identityOfPassport, type OutOfBandSource } from '../cps/oob-source.js';
 
@@ -281,6 +281,8 @@ export function createVerifier(deps: VerifierDeps): Verifier {
   function verifyCall(call: VerifyCall, identified?: (caller: CallerContext) => void): Promise<VerifyResult> {
     const entry = blankLogRecord('verify', call.transport, new Date(clock.now()));
     const work = async (): Promise<VerifyResult> => {
+      // The parties of a request without identity, read once for the two features that answer one.
+      const parties = deps.heartbeats || deps.outOfBand ? identitylessParties(call.input) : undefined;
       if (identifies || call.sourceAddress !== undefined) {
         const caller = await identify(call, deps, (apiKeyId, accountId) => {
           entry.apiKeyId = apiKeyId;
@@ -292,15 +294,13 @@ export function createVerifier(deps: VerifierDeps): Verifier {
         // Oracle's verification heartbeat carries no identity. ATIS-1000082 makes identity mandatory (SVC4001),
         // which an SBC with sti-in-service-response-code 200 would take for an outage; an identified caller's
         // heartbeat is answered instead as a verification of a call without Identity: No-TN-Validation, 428.
-        const heartbeat = deps.heartbeats && identitylessParties(call.input);
-        if (heartbeat && isHeartbeatCall(heartbeat.origTn, heartbeat.destTn, deps.heartbeats!.numbers)) {
-          entry.orig = heartbeat.origTn ?? null;
-          entry.dest = heartbeat.destTn?.join(',') ?? null;
+        if (parties && deps.heartbeats && isHeartbeatCall(parties.origTn, parties.destTn, deps.heartbeats.numbers)) {
+          entry.orig = parties.origTn ?? null;
+          entry.dest = parties.destTn?.join(',') ?? null;
           return failed('identity_absent', { ...emptyChecks(), identityHeader: false });
         }
       }
-      const oob = deps.outOfBand && identitylessParties(call.input);
-      if (oob && oob.origTn !== undefined && oob.destTn?.[0] !== undefined) return verifyOutOfBand(deps.outOfBand!, { ...oob, identity: [] }, entry);
+      if (parties && deps.outOfBand && parties.origTn !== undefined && parties.destTn?.[0] !== undefined) return verifyOutOfBand(deps.outOfBand, { ...parties, identity: [] }, entry);
       const request = parseVerifyInput(call.input);
       entry.orig = request.origTn ?? null;
       entry.dest = request.destTn?.join(',') ?? null;
@@ -368,12 +368,13 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     const shaken = read.values.filter((_, i) => read.kinds[i] === 'shaken');
     if (shaken.length <= 1) return { ...(await verifyRead({ ...request, identity: read.values }, read)), source: 'out-of-band' };
     const rest = read.values.filter((_, i) => read.kinds[i] !== 'shaken');
-    const iatOf = (h: string) => {
-      const d = decodePassport(h.split(';')[0]!);
-      return d.ok && typeof d.value.claims.iat === 'number' ? d.value.claims.iat : 0;
-    };
+    // Each candidate's iat is read once, not once per comparison of the sort.
+    const byIat = shaken.map((h) => {
+      const iat = claimsOf(h.split(';')[0]!)?.iat;
+      return { h, iat: typeof iat === 'number' ? iat : 0 };
+    });
     let newest: VerifyResult | undefined;
-    for (const candidate of shaken.sort((x, y) => iatOf(y) - iatOf(x))) {
+    for (const candidate of byIat.sort((x, y) => y.iat - x.iat).map((c) => c.h)) {
       const identity = [candidate, ...rest];
       const result = await verifyRead({ ...request, identity }, readIdentities(identity));
       if (result.ok) return { ...result, source: 'out-of-band' };
