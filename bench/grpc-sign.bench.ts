@@ -40,13 +40,16 @@ async function measured(server: RunningServer, load: (latencies: number[]) => Pr
   const t0 = performance.now();
   const s0 = server.sampler.take();
   const c0 = process.cpuUsage();
+  const sampling0 = server.sampler.tickCpuSeconds;
   const latencies: number[] = [];
   const { requests, errors, seconds } = await load(latencies);
   const c = process.cpuUsage(c0);
+  const sampling = server.sampler.tickCpuSeconds - sampling0;
   const s1 = server.sampler.take();
   const wall = (performance.now() - t0) / 1000;
   const serverCores = s0 && s1 ? coresBetween(s0, s1) : 0;
-  const clientCores = (c.user + c.system) / 1e6 / wall;
+  // This process is the client and also samples the server's /proc; the sampling is not the client's cost.
+  const clientCores = Math.max(0, (c.user + c.system) / 1e6 - sampling) / wall;
   const sorted = Float64Array.from(latencies).sort();
   return {
     requests,
@@ -57,7 +60,7 @@ async function measured(server: RunningServer, load: (latencies: number[]) => Pr
     maxMs: sorted.length ? sorted[sorted.length - 1]! : 0,
     serverCores,
     clientCores,
-    otherCores: Math.max(0, (machineBusySeconds() - busy0) / wall - serverCores - clientCores),
+    otherCores: Math.max(0, (machineBusySeconds() - busy0) / wall - serverCores - clientCores - sampling / wall),
   };
 }
 
@@ -233,7 +236,7 @@ export const grpcSign: Scenario = {
       ],
       notes: [
         'Each mode signed once and its PASSporT was verified against the certificate at its x5u before loading it.',
-        'The client is this process (@shakenstack/client), so "client µs/req" is the load generator\'s cost: compare it with wrk\'s in http-sign.',
+        'The client is this process (@shakenstack/client), so "client µs/req" is the load generator\'s cost (less the CPU this process spends sampling the server\'s /proc): compare it with wrk\'s in http-sign.',
         'Targets: stream req/s at least 1.2x http-sign workers=1 req/s; unary p99 under 2 ms at half load.',
         "Server loop delay is prom-client's (10 ms timer resolution, reset by the scrape before the pass); its GC pauses are known only to their histogram bucket. A p99 above both processes' loop delay is time spent waiting for one of the two cores.",
       ],
