@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { join } from 'node:path';
 import { freePort } from './free-port.js';
 import { createSignerClient, type SignerClient, type SignRequest } from '../clients/node/src/index.js';
 import { checkIdentity } from './identity-check.js';
@@ -136,7 +137,12 @@ async function runMode(ctx: BenchContext, mode: 'stream' | 'unary'): Promise<Mod
   const label = `grpc-sign ${mode}`;
   const port = await freePort();
   ctx.progress(`${label}: starting shakenstack (gRPC on ${port})`);
-  const server = await startShakenstack(1, ctx.cleanup, { SHAKENSTACK_GRPC_PORT: String(port) });
+  // SHAKENSTACK_BENCH_CPU_PROF=<dir>: the server writes V8 CPU profiles into <dir>/grpc-<mode>-server/ when it
+  // stops, for `node dist/bench/cpu-budget.js` (docs/performance.md, "gRPC: per-request budget"). One file per
+  // thread (CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile); the event loop's is thread 0.
+  const profDir = process.env.SHAKENSTACK_BENCH_CPU_PROF;
+  const nodeArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profDir, `grpc-${mode}-server`)}`] : [];
+  const server = await startShakenstack(1, ctx.cleanup, { SHAKENSTACK_GRPC_PORT: String(port) }, nodeArgs);
   const client = createSignerClient({ address: `127.0.0.1:${port}`, apiKey: server.apiKey, mode, deadlineMs: 30_000 });
   try {
     const first = await client.sign(REQUEST);
