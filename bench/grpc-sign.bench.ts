@@ -1,7 +1,9 @@
 import { X509Certificate } from 'node:crypto';
+import { join } from 'node:path';
 import { freePort } from './free-port.js';
 import { createSignerClient, type SignerClient, type SignRequest } from '../clients/node/src/index.js';
 import { checkIdentity } from './identity-check.js';
+import { watchOwnPauses, watchServerPauses, type Pauses } from './pause-probe.js';
 import { MEASURE_SEC, WARMUP_SEC } from './measured-load.js';
 import { coresBetween, machineBusySeconds } from './process-tree.js';
 import { fmtInt, fmtMs, round } from './report.js';
@@ -39,13 +41,16 @@ async function measured(server: RunningServer, load: (latencies: number[]) => Pr
   const t0 = performance.now();
   const s0 = server.sampler.take();
   const c0 = process.cpuUsage();
+  const sampling0 = server.sampler.tickCpuSeconds;
   const latencies: number[] = [];
   const { requests, errors, seconds } = await load(latencies);
   const c = process.cpuUsage(c0);
+  const sampling = server.sampler.tickCpuSeconds - sampling0;
   const s1 = server.sampler.take();
   const wall = (performance.now() - t0) / 1000;
   const serverCores = s0 && s1 ? coresBetween(s0, s1) : 0;
-  const clientCores = (c.user + c.system) / 1e6 / wall;
+  // This process is the client and also samples the server's /proc; the sampling is not the client's cost.
+  const clientCores = Math.max(0, (c.user + c.system) / 1e6 - sampling) / wall;
   const sorted = Float64Array.from(latencies).sort();
   return {
     requests,
@@ -56,7 +61,7 @@ async function measured(server: RunningServer, load: (latencies: number[]) => Pr
     maxMs: sorted.length ? sorted[sorted.length - 1]! : 0,
     serverCores,
     clientCores,
-    otherCores: Math.max(0, (machineBusySeconds() - busy0) / wall - serverCores - clientCores),
+    otherCores: Math.max(0, (machineBusySeconds() - busy0) / wall - serverCores - clientCores - sampling / wall),
   };
 }
 
@@ -123,13 +128,21 @@ interface ModeResult {
   byConcurrency: [number, Run][];
   halfTarget: number;
   half: Run;
+  /** Stalls and GC pauses during the half-load pass: what the p99 is made of. */
+  halfServerPauses: Pauses;
+  halfClientPauses: Pauses;
 }
 
 async function runMode(ctx: BenchContext, mode: 'stream' | 'unary'): Promise<ModeResult> {
   const label = `grpc-sign ${mode}`;
   const port = await freePort();
   ctx.progress(`${label}: starting shakenstack (gRPC on ${port})`);
-  const server = await startShakenstack(1, ctx.cleanup, { SHAKENSTACK_GRPC_PORT: String(port) });
+  // SHAKENSTACK_BENCH_CPU_PROF=<dir>: the server writes V8 CPU profiles into <dir>/grpc-<mode>-server/ when it
+  // stops, for `node dist/bench/cpu-budget.js` (docs/performance.md, "gRPC: per-request budget"). One file per
+  // thread (CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile); the event loop's is thread 0.
+  const profDir = process.env.SHAKENSTACK_BENCH_CPU_PROF;
+  const nodeArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profDir, `grpc-${mode}-server`)}`] : [];
+  const server = await startShakenstack(1, ctx.cleanup, { SHAKENSTACK_GRPC_PORT: String(port) }, nodeArgs);
   const client = createSignerClient({ address: `127.0.0.1:${port}`, apiKey: server.apiKey, mode, deadlineMs: 30_000 });
   try {
     const first = await client.sign(REQUEST);
@@ -149,8 +162,12 @@ async function runMode(ctx: BenchContext, mode: 'stream' | 'unary'): Promise<Mod
     // are small and each costs more than in a 256-deep closed loop (measured: about 2x the server CPU per call).
     const halfTarget = Math.max(1, Math.floor(byConcurrency[0]![1].rps / 2));
     ctx.progress(`${label}: half load, ${fmtInt(halfTarget)} req/s, ${MEASURE_SEC} s`);
+    const serverPauses = await watchServerPauses(server.url);
+    const clientPauses = watchOwnPauses();
     const half = await measured(server, paced(client, halfTarget, MEASURE_SEC));
-    return { mode, byConcurrency, halfTarget, half };
+    const halfClientPauses = clientPauses.stop();
+    const halfServerPauses = await serverPauses.stop();
+    return { mode, byConcurrency, halfTarget, half, halfServerPauses, halfClientPauses };
   } finally {
     await client.close();
     await server.stop();
@@ -166,6 +183,7 @@ export const grpcSign: Scenario = {
     const figures: Record<string, Figure> = {};
     const maxRows: string[][] = [];
     const halfRows: string[][] = [];
+    const pauseRows: string[][] = [];
     for (const mode of ['stream', 'unary'] as const) {
       const r = await runMode(ctx, mode);
       for (const [c, run] of r.byConcurrency) {
@@ -189,8 +207,19 @@ export const grpcSign: Scenario = {
         [`${mode}.half_p99_ms`]: round(r.half.p99Ms, 3),
         [`${mode}.half_errors`]: r.half.errors,
         [`${mode}.half_other_cores`]: round(r.half.otherCores, 2),
+        [`${mode}.half_server_lag_p99_ms`]: round(r.halfServerPauses.lagP99Ms, 2),
+        [`${mode}.half_server_lag_max_ms`]: round(r.halfServerPauses.lagMaxMs, 2),
+        [`${mode}.half_server_gc_over_1ms`]: r.halfServerPauses.gcOver1Ms,
+        [`${mode}.half_server_gc_max_ms_bound`]: r.halfServerPauses.gcMaxMs,
+        [`${mode}.half_client_lag_p99_ms`]: round(r.halfClientPauses.lagP99Ms, 2),
+        [`${mode}.half_client_lag_max_ms`]: round(r.halfClientPauses.lagMaxMs, 2),
+        [`${mode}.half_client_gc_over_1ms`]: r.halfClientPauses.gcOver1Ms,
+        [`${mode}.half_client_gc_max_ms`]: round(r.halfClientPauses.gcMaxMs, 2),
       });
       halfRows.push([mode, fmtInt(r.halfTarget), fmtInt(r.half.rps), fmtMs(r.half.p50Ms), fmtMs(r.half.p99Ms), fmtMs(r.half.maxMs), String(r.half.errors), r.half.serverCores.toFixed(2), r.half.clientCores.toFixed(2), r.half.otherCores.toFixed(2)]);
+      const s = r.halfServerPauses;
+      const c = r.halfClientPauses;
+      pauseRows.push([mode, fmtMs(r.half.p99Ms), fmtMs(s.lagP99Ms), fmtMs(s.lagMaxMs), `${s.gcOver1Ms} (≤ ${s.gcMaxMs} ms)`, fmtMs(c.lagP99Ms), fmtMs(c.lagMaxMs), `${c.gcOver1Ms} (max ${fmtMs(c.gcMaxMs)})`]);
     }
     return {
       figures,
@@ -205,11 +234,17 @@ export const grpcSign: Scenario = {
           columns: ['mode', 'target req/s', 'got req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'server CPU', 'client CPU', 'other CPU'],
           rows: halfRows,
         },
+        {
+          title: 'What the half-load p99 is made of: event-loop delay and GC pauses over 1 ms in each process (ms)',
+          columns: ['mode', 'p99', 'server loop p99', 'server loop max', 'server GC > 1 ms', 'client loop p99', 'client loop max', 'client GC > 1 ms'],
+          rows: pauseRows,
+        },
       ],
       notes: [
         'Each mode signed once and its PASSporT was verified against the certificate at its x5u before loading it.',
-        'The client is this process (@shakenstack/client), so "client µs/req" is the load generator\'s cost: compare it with wrk\'s in http-sign.',
+        'The client is this process (@shakenstack/client), so "client µs/req" is the load generator\'s cost (less the CPU this process spends sampling the server\'s /proc): compare it with wrk\'s in http-sign.',
         'Targets: stream req/s at least 1.2x http-sign workers=1 req/s; unary p99 under 2 ms at half load.',
+        "Server loop delay is prom-client's (10 ms timer resolution, reset by the scrape before the pass); its GC pauses are known only to their histogram bucket. A p99 above both processes' loop delay is time spent waiting for one of the two cores.",
       ],
     };
   },

@@ -33,13 +33,14 @@ export function parseBanner(text: string): { url: string; apiKey: string } | und
 /**
  * Starts `shakenstack serve` on a fresh data dir and port 0 and waits for the banner. The environment is
  * built from scratch (PATH only) so a developer's own SHAKENSTACK_* settings cannot point the bench at a
- * real data dir. `extraEnv` adds settings (e.g. SHAKENSTACK_LOG_FLUSH_MS) for experiments.
+ * real data dir. `extraEnv` adds settings (e.g. SHAKENSTACK_LOG_FLUSH_MS) for experiments; `nodeArgs` go to node
+ * before the CLI (e.g. `--cpu-prof`: Node refuses it in NODE_OPTIONS).
  */
-export async function startShakenstack(workers: number, cleanup: Cleanup, extraEnv: Record<string, string> = {}): Promise<RunningServer> {
+export async function startShakenstack(workers: number, cleanup: Cleanup, extraEnv: Record<string, string> = {}, nodeArgs: string[] = []): Promise<RunningServer> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm run bench does it first)`);
   const dataDir = mkdtempSync(join(tmpdir(), 'shakenstack-bench-'));
   cleanup.trackDir(dataDir);
-  const child = spawn(process.execPath, [CLI, 'serve'], {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve'], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       SHAKENSTACK_DATA_DIR: dataDir,

@@ -73,14 +73,19 @@ function channelCredentials(tls: TlsOptions | undefined): ChannelCredentials {
 
 type UnaryCallback<T> = (err: ServiceError | null, value?: T) => void;
 type Unary<Req, Res> = (request: Req, metadata: Metadata, options: object, callback: UnaryCallback<Res>) => void;
+type UnaryCall<Req, Res> = (request: Req, metadata: Metadata, deadlineMs: number) => Promise<Res>;
 
-function unary<Req, Res>(client: Client, method: string, request: Req, metadata: Metadata, deadlineMs: number): Promise<Res> {
+/**
+ * One unary method of `client` as a promise-returning function, looked up and bound once rather than per call.
+ * The metadata is passed as is: grpc-js copies it when a call starts (its ResolvingCall clones it, and the
+ * load-balancing call clones again before adding `grpc-timeout`), so the shared object is never written to.
+ */
+function unaryMethod<Req, Res>(client: Client, method: string): UnaryCall<Req, Res> {
   const call = (client as unknown as Record<string, Unary<Req, Res>>)[method]!.bind(client);
-  return new Promise((resolve, reject) => {
-    call(request, metadata, { deadline: Date.now() + deadlineMs }, (err, value) =>
-      err ? reject(fromStatus(err)) : resolve(value as Res),
-    );
-  });
+  return (request, metadata, deadlineMs) =>
+    new Promise((resolve, reject) => {
+      call(request, metadata, { deadline: Date.now() + deadlineMs }, (err, value) => (err ? reject(fromStatus(err)) : resolve(value as Res)));
+    });
 }
 
 /**
@@ -112,6 +117,13 @@ export function createSignerClient(options: SignerClientOptions): SignerClient {
   metadata.set('authorization', `Bearer ${options.apiKey}`);
   if (options.attestOverride) metadata.set('x-attestation', options.attestOverride);
   const stream = options.mode === 'unary' ? undefined : new StreamSigner(signer, metadata, options.maxBatch ?? 500);
+  const unarySign = unaryMethod<SignRequest, SignResponse>(signer, 'Sign');
+  const unarySignDiv = unaryMethod<SignDivRequest, SignDivResponse>(signer, 'SignDiv');
+  const unarySignRph = unaryMethod<SignRphRequest, SignRphResponse>(signer, 'SignRph');
+  const healthCheck = unaryMethod<{ service: string }, { status?: ServingStatus }>(healthClient, 'Check');
+  const getMetrics = unaryMethod<object, MetricsResponse>(metricsClient, 'GetMetrics');
+  // A health probe should learn at once that the server cannot be reached: no waitForReady, no API key.
+  const healthMetadata = new Metadata();
   let closed: Promise<void> | undefined;
 
   const refuseClosed = () => Promise.reject(new SignerError(status.CANCELLED, 'the client is closed'));
@@ -120,27 +132,25 @@ export function createSignerClient(options: SignerClientOptions): SignerClient {
     sign(request, callOptions = {}) {
       if (closed) return refuseClosed();
       const ms = callOptions.deadlineMs ?? deadlineMs;
-      // grpc-js may add to the metadata of a call, so each call gets its own copy.
-      return stream ? stream.sign(request, ms) : unary<SignRequest, SignResponse>(signer, 'Sign', request, metadata.clone(), ms);
+      return stream ? stream.sign(request, ms) : unarySign(request, metadata, ms);
     },
     signDiv(request, callOptions = {}) {
       if (closed) return refuseClosed();
       const ms = callOptions.deadlineMs ?? deadlineMs;
-      return stream ? stream.signDiv(request, ms) : unary<SignDivRequest, SignDivResponse>(signer, 'SignDiv', request, metadata.clone(), ms);
+      return stream ? stream.signDiv(request, ms) : unarySignDiv(request, metadata, ms);
     },
     signRph(request, callOptions = {}) {
       if (closed) return refuseClosed();
-      return unary<SignRphRequest, SignRphResponse>(signer, 'SignRph', request, metadata.clone(), callOptions.deadlineMs ?? deadlineMs);
+      return unarySignRph(request, metadata, callOptions.deadlineMs ?? deadlineMs);
     },
     async health(service = '', callOptions = {}) {
       if (closed) return refuseClosed();
-      // No waitForReady here: a health probe should learn at once that the server cannot be reached.
-      const r = await unary<{ service: string }, { status?: ServingStatus }>(healthClient, 'Check', { service }, new Metadata(), callOptions.deadlineMs ?? deadlineMs);
+      const r = await healthCheck({ service }, healthMetadata, callOptions.deadlineMs ?? deadlineMs);
       return r.status ?? 'UNKNOWN';
     },
     async metrics(callOptions = {}) {
       if (closed) return refuseClosed();
-      return unary<object, MetricsResponse>(metricsClient, 'GetMetrics', {}, metadata.clone(), callOptions.deadlineMs ?? deadlineMs);
+      return getMetrics({}, metadata, callOptions.deadlineMs ?? deadlineMs);
     },
     close() {
       closed ??= (async () => {
