@@ -3,6 +3,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { parseTrustAnchors, staticTrustSource } from '../server/core/verify/trust-anchors.js';
 import { createVerifier } from '../server/core/verify/verify-service.js';
 
+const IN_FLIGHT = 8;
+
 /** Input of one worker: the chain its verifier "fetches" (from memory), the root it trusts, the leaf key to sign with. */
 export interface CoreWorkerData {
   chainPem: string;
@@ -13,7 +15,8 @@ export interface CoreWorkerData {
 
 /**
  * One thread running the verification core as the transports call it, warm cache: the chain comes from memory
- * once, then every call parses the header, judges it and verifies the signature. Posts verifications per second.
+ * once, then every call parses the header, judges it and verifies the signature, 8 calls in flight. Posts
+ * verifications per second.
  */
 async function main(): Promise<void> {
   const d = workerData as CoreWorkerData;
@@ -32,13 +35,18 @@ async function main(): Promise<void> {
   const request = { identity, origTn: '14045266060', destTn: ['18001234567'] };
   const first = await verifier.verify(request);
   if (!first.ok) throw new Error(`the core refused the bench token: ${first.reason} ${first.reasonText}`);
+  // Several calls in flight, as a transport has: the signature check runs on libuv's pool, so one call at a
+  // time would measure the hand-off's latency rather than what the core can do per second.
   const run = async (ms: number) => {
     const t0 = performance.now();
     let n = 0;
-    while (performance.now() - t0 < ms) {
-      for (let i = 0; i < 32; i++) await verifier.verify(request);
-      n += 32;
-    }
+    const loop = async () => {
+      while (performance.now() - t0 < ms) {
+        for (let i = 0; i < 32; i++) await verifier.verify(request);
+        n += 32;
+      }
+    };
+    await Promise.all(Array.from({ length: IN_FLIGHT }, loop));
     return n / ((performance.now() - t0) / 1000);
   };
   await run(300);

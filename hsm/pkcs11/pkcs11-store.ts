@@ -5,6 +5,7 @@ import { ckrName } from './pkcs11-errors.js';
 import { Pkcs11Module } from './pkcs11-module.js';
 import { parseKeyRef, PKCS11_SCHEME, type Pkcs11KeyRef } from './pkcs11-uri.js';
 import { SessionPool, type PooledKey, type TokenState } from './session-pool.js';
+import { SignThreads } from './sign-threads.js';
 import { generateKey, listKeys, type TokenKeyListing } from './token-keys.js';
 
 export interface Pkcs11Options {
@@ -49,12 +50,15 @@ export class Pkcs11KeyStore implements KeyStore {
   private readonly lost = new Set<string>();
   private wake: (() => void) | undefined;
   private closed = false;
+  /** As many threads as a token has sessions, shared by the tokens' pools: each session can be signing at once. */
+  private readonly signer: SignThreads;
 
   private constructor(
     private readonly module: Pkcs11Module,
     private readonly opts: Pkcs11Options,
   ) {
-    for (const label of opts.tokens) this.pools.set(label, new SessionPool(label, opts.sessions, (pool) => this.onFault(pool)));
+    this.signer = new SignThreads(module.path, opts.sessions);
+    for (const label of opts.tokens) this.pools.set(label, new SessionPool(label, opts.sessions, (pool) => this.onFault(pool), this.signer));
   }
 
   /** Loads the module, finds every token by label and logs in; throws ERR_KEYSTORE_CONFIG or ERR_KEYSTORE_LOGIN_FAILED. */
@@ -130,6 +134,8 @@ export class Pkcs11KeyStore implements KeyStore {
     await this.recovering;
     for (const pool of this.pools.values()) pool.suspend();
     await Promise.all([...this.pools.values()].map((p) => p.drained()));
+    // The threads hold the library open too; they end before the store finalises it.
+    await this.signer.close();
     for (const pool of this.pools.values()) pool.closeSessions();
     this.module.close();
   }

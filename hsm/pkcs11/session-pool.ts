@@ -1,6 +1,7 @@
 import { SessionFlag, UserType, type Session, type Slot } from 'graphene-pk11';
 import { ShakenError } from '../../server/core/errors.js';
 import { ckrName, isKeyUnfit, isPinRefused, isPkcs11Failure, loginFailed, tokenUnavailable } from './pkcs11-errors.js';
+import type { SignThreads } from './sign-threads.js';
 import { findKey, type TokenKey } from './token-keys.js';
 import type { Pkcs11KeyRef } from './pkcs11-uri.js';
 
@@ -40,6 +41,7 @@ export class SessionPool {
     readonly label: string,
     private readonly size: number,
     private readonly onFault: (pool: SessionPool) => void,
+    private readonly signer: SignThreads,
   ) {}
 
   /** Opens the sessions and logs in once: login state belongs to the application, not the session (PKCS#11 §5.6). */
@@ -114,17 +116,16 @@ export class SessionPool {
     return found;
   }
 
-  /** CKM_ECDSA over a SHA-256 digest; the token answers raw R||S, the JWS ES256 form (RFC 7518 §3.4). */
+  /**
+   * CKM_ECDSA over a SHA-256 digest; the token answers raw R||S, the JWS ES256 form (RFC 7518 §3.4). C_SignInit
+   * and C_Sign both run on a signing thread (sign-threads.ts): SoftHSM does most of its work in C_SignInit.
+   */
   sign(key: PooledKey, digest: Buffer): Promise<Buffer> {
-    return this.withSession(
-      (s) =>
-        new Promise<Buffer>((resolve, reject) => {
-          // A handle found before a reconnection may name another object now; the caller asks again.
-          if (key.generation !== this.generation) throw tokenUnavailable(this.label);
-          // C_SignInit runs here; C_Sign runs on libuv's thread pool (pkcs11js's callback form), off the event loop.
-          s.createSign('ECDSA', key.privateKey).once(digest, (err, signature) => (err ? reject(err) : resolve(signature)));
-        }),
-    );
+    return this.withSession(async (s) => {
+      // A handle found before a reconnection may name another object now; the caller asks again.
+      if (key.generation !== this.generation) throw tokenUnavailable(this.label);
+      return this.signer.sign(s.handle, key.privateKey.handle, digest);
+    });
   }
 
   /** A session opened for one administrative task (key generation needs read/write). */

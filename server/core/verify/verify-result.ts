@@ -265,7 +265,8 @@ export interface CallReport {
 
 /** One PASSporT judged on its own (any ppt): its judged claims and certificate, or the failure. */
 export type TokenVerdict<T> =
-  | { ok: true; value: T; x5u: string; cert: VerifiedCert; checks: VerifyChecks; warnings: string[] }
+  /** `passportClaims`: the claims object as decoded (unjudged), for what reads members the profile does not (RCD). */
+  | { ok: true; value: T; x5u: string; cert: VerifiedCert; checks: VerifyChecks; warnings: string[]; passportClaims: Record<string, unknown> }
   | VerifyFailed;
 
 /** STYLE.md §3: a failed verification is a value, not an exception. */
