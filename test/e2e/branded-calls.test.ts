@@ -183,6 +183,63 @@ describe('branded calls (RFC 9795 Rich Call Data): vetted profiles, signing, ver
     expect(verified.json.call.passports[1]).toMatchObject({ kind: 'rcd', ok: false, reason: 'rcd_integrity', rcd: { failed: [{ field: 'rcd.jcl' }] } });
   });
 
+  it('digests a photo nested in an inline jCard under its JSON pointer; changed content fails exactly that pointer', async () => {
+    const PHOTO = Buffer.concat([LOGO, Buffer.from('photo')]);
+    // no-store: the verifier keeps content no longer than its Cache-Control allows, so a change shows at once.
+    content.serve('/photo.png', PHOTO, { 'content-type': 'image/png', 'cache-control': 'no-store' });
+    content.serve('/card-logo.png', LOGO, { 'content-type': 'image/png' });
+    const jcd = ['vcard', [['fn', {}, 'text', 'Nested Bank'], ['photo', {}, 'uri', content.url('/photo.png')], ['logo', { mediatype: 'image/png' }, 'uri', content.url('/card-logo.png')]]];
+    const { json: profile, status } = await addProfile({ rcd: { nam: 'Nested Bank', jcd }, tns: [ORIG], placement: 'rcd' });
+    expect(status).toBe(201);
+    expect(profile.nestedDigests).toEqual({ '/jcd/1/1/3': sri(PHOTO), '/jcd/1/2/3': sri(LOGO) });
+    const signed = await sign({ profile: profile.id });
+    const rcd = checkPassport(signed.json.rcd.identity, acct.pki.leaf.certPem, 'rcd');
+    // Recomputed here from the served bytes, and each pointer resolved by hand into the signed rcd claim.
+    expect(rcd.rcdi).toEqual({ '/jcd': sri(deterministic(jcd)), '/jcd/1/1/3': sri(PHOTO), '/jcd/1/2/3': sri(LOGO) });
+    expect(rcd.rcd.jcd[1][1][3]).toBe(content.url('/photo.png'));
+    expect(rcd.rcd.jcd[1][2][3]).toBe(content.url('/card-logo.png'));
+    const { payload } = await compactVerify(signed.json.rcd.identity.split(';')[0], await importX509(acct.pki.leaf.certPem, 'ES256'));
+    expect(JSON.parse(new TextDecoder().decode(payload))).toEqual(rcd);
+
+    const ok = await verify([signed.json.identity, signed.json.rcd.identity]);
+    expect(ok.json.rcd).toMatchObject({ ok: true, verified: { nam: 'Nested Bank', jcd }, failed: [] });
+
+    content.serve('/photo.png', Buffer.concat([PHOTO, Buffer.from([0])]), { 'content-type': 'image/png', 'cache-control': 'no-store' });
+    const bad = await verify([signed.json.identity, signed.json.rcd.identity]);
+    expect(bad.json).toMatchObject({ ok: true, verstat: 'TN-Validation-Passed', rcd: { ok: false, verified: { nam: 'Nested Bank' } } });
+    expect(bad.json.rcd.verified.jcd).toBeUndefined();
+    expect(bad.json.rcd.failed).toEqual([{ field: 'rcdi./jcd/1/1/3', detail: expect.stringContaining('does not match its rcdi digest') }]);
+  });
+
+  it('digests a logo nested in a linked jCard (/jcl/…) and fails exactly that pointer when it changes', async () => {
+    const CARD_LOGO = Buffer.concat([LOGO, Buffer.from('jcl logo')]);
+    content.serve('/jcl-logo.png', CARD_LOGO, { 'content-type': 'image/png', 'cache-control': 'no-store' });
+    const card = JSON.stringify(['vcard', [['version', {}, 'text', '4.0'], ['fn', {}, 'text', 'Linked Bank'], ['logo', {}, 'uri', content.url('/jcl-logo.png')]]]);
+    content.serve('/card-nested.json', card, { 'content-type': 'application/json' });
+    const { json: profile, status } = await addProfile({ rcd: { nam: 'Linked Bank', jcl: content.url('/card-nested.json') }, tns: [ORIG] });
+    expect(status).toBe(201);
+    const signed = await sign({ profile: profile.id });
+    const claims = checkPassport(signed.json.identity, acct.pki.leaf.certPem, 'shaken');
+    expect(claims.rcdi).toEqual({ '/jcl': sri(card), '/jcl/1/2/3': sri(CARD_LOGO) });
+    expect(JSON.parse(card)[1][2][3]).toBe(content.url('/jcl-logo.png'));
+    expect((await verify(signed.json.identity)).json.rcd).toMatchObject({ ok: true, verified: { jcl: content.url('/card-nested.json') } });
+
+    content.serve('/jcl-logo.png', LOGO, { 'content-type': 'image/png', 'cache-control': 'no-store' });
+    const bad = (await verify(signed.json.identity)).json.rcd;
+    expect(bad).toMatchObject({ ok: false, verified: { nam: 'Linked Bank' } });
+    expect(bad.verified.jcl).toBeUndefined();
+    expect(bad.failed).toEqual([{ field: 'rcdi./jcl/1/2/3', detail: expect.stringContaining('does not match its rcdi digest') }]);
+  });
+
+  it('refuses a linked jCard whose photo cannot be fetched, naming the pointer', async () => {
+    content.serve('/card-missing-photo.json', JSON.stringify(['vcard', [['fn', {}, 'text', 'X'], ['photo', {}, 'uri', content.url('/no-such-photo.png')]]]), { 'content-type': 'application/json' });
+    content.routes.set('/no-such-photo.png', { status: 404 });
+    const r = await addProfile({ rcd: { nam: 'X', jcl: content.url('/card-missing-photo.json') }, tns: [ORIG] });
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatchObject({ code: 'ERR_REQ_FIELD_INVALID', field: 'rcd.jcl[1][1][3]' });
+    expect(r.json.error.reason).toContain('HTTP 404');
+  });
+
   it.each([
     ['oversized', { body: Buffer.alloc(300_000), headers: { 'content-type': 'image/png' } }, 'limit'],
     ['slow', { hang: true }, 'no complete answer'],
