@@ -77,7 +77,7 @@ describe('branded calls (RFC 9795 Rich Call Data): vetted profiles, signing, ver
     const anchors = await mkdtemp(join(tmpdir(), 'shakenstack-rcd-anchors-'));
     svc = await startTestService({
       tlsCa: content.tlsCaPem,
-      overrides: { adminToken: ADMIN, 'verify.trustAnchors': anchors, 'verify.trustReloadMs': 0, 'verify.allowHttpX5u': true, 'verify.allowPrivateAddresses': true, 'verify.fetchTimeoutMs': 1000 },
+      overrides: { adminToken: ADMIN, 'verify.trustAnchors': anchors, 'verify.trustReloadMs': 0, 'verify.allowHttpX5u': true, 'verify.allowPrivateAddresses': true, 'verify.fetchTimeoutMs': 2500 },
     });
     acct = await svc.provision();
     await writeFile(join(anchors, 'root.pem'), acct.pki.root.certPem);
