@@ -69,7 +69,7 @@ export async function verifyReadPassports(verifier: TokenVerifier, read: ReadIde
       const { kind, ppt } = kindOf(ident);
       if (kind === 'shaken') {
         const result = await verifyShaken(verifier, ident, request);
-        const rcd = result.ok ? await verifier.checkRcd?.(claimsOf(ident.jws) ?? {}, 'shaken') : undefined;
+        const rcd = result.ok ? await verifier.checkRcd?.(claimsOf(ident.jws) ?? {}, 'shaken', result.x5u) : undefined;
         return { index, ...where, kind, ppt, result, ...(rcd ? { rcd } : {}) };
       }
       if (kind === 'rcd') return { index, ...where, kind, ppt, ...(await verifyRcd(verifier, ident, request)) };
@@ -164,7 +164,7 @@ async function verifyShaken(verifier: TokenVerifier, ident: IdentityHeader, requ
 async function verifyRcd(verifier: TokenVerifier, ident: IdentityHeader, request: Omit<CallPassportsRequest, 'identity'>): Promise<{ result: PassportOutcome<JudgedRcd>; rcd?: RcdReport }> {
   const r = await verifier.verifyToken(ident, RCD_PROFILE, request.dateSec, emptyChecks());
   if (!r.ok || !verifier.checkRcd) return { result: r };
-  const rcd = (await verifier.checkRcd(r.value.claims, 'rcd'))!;
+  const rcd = (await verifier.checkRcd(r.value.claims, 'rcd', r.x5u))!;
   if (rcd.ok) return { result: r, rcd };
   const detail = rcd.failed.map((f) => `${f.field}: ${f.detail}`).join('; ');
   return { result: failedVerdict('rcd_integrity', r.checks, detail, { claims: r.value.claims, x5u: r.x5u }), rcd };

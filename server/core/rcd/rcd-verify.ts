@@ -2,6 +2,7 @@ import { judgeDest, judgeOrig, type Judged, type PassportProfile } from '../veri
 import type { Dest, Orig } from '../types.js';
 import type { LinkedContentCache } from './linked-content.js';
 import { renderedLinks } from './jcard-links.js';
+import { rcdConstraintFailures, type SignerConstraints } from './claim-constraints.js';
 import { integrityMatches, parseIntegrity, resolvePointer } from './rcd-integrity.js';
 import { canonicalJson } from './canonical-json.js';
 import type { RcdReport } from './rcd-types.js';
@@ -44,9 +45,16 @@ const LINKED: Record<string, 'icn' | 'jcl'> = { '/icn': 'icn', '/jcl': 'jcl' };
  * `/jcd/1/<i>/<j>` or `/jcl/1/<i>/<j>` against the photo or logo that URI of the jCard (inline, or as fetched from
  * `jcl`) serves now. A link without a digest is not verified (anyone on the path could have swapped the content),
  * and neither is a jCard whose rendered content (photo, logo, sound) lacks a digest or fails one: the card is then
- * left out of `verified`, and the failure names the exact pointer. Returns undefined when the claims carry no `rcd`.
+ * left out of `verified`, and the failure names the exact pointer. RCD claims outside the JWT Claim Constraints of
+ * the signing certificate (`constraints`) fail as `jcc.<claim>` and nothing is verified. Returns undefined when the
+ * claims carry no `rcd`.
  */
-export async function checkRcd(claims: Record<string, unknown>, placement: 'shaken' | 'rcd', content: LinkedContentCache): Promise<RcdReport | undefined> {
+export async function checkRcd(
+  claims: Record<string, unknown>,
+  placement: 'shaken' | 'rcd',
+  content: LinkedContentCache,
+  constraints: SignerConstraints = { ok: true, list: [] },
+): Promise<RcdReport | undefined> {
   if (claims.rcd === undefined) return undefined;
   const report: RcdReport = { ok: false, placement, verified: {}, failed: [] };
   const fail = (field: string, detail: string): void => {
@@ -138,6 +146,12 @@ export async function checkRcd(claims: Record<string, unknown>, placement: 'shak
     if (card.ok) await uncovered('jcl', card.card);
   }
   for (const where of spoiled) delete report.verified[where];
+  // RFC 8226 §8 / RFC 9118: RCD outside the signing certificate's claim constraints is not backed by it at all.
+  const broken = constraints.ok ? rcdConstraintFailures(claims, constraints.list) : [{ field: 'jcc', detail: `the certificate's JWT Claim Constraints do not decode: ${constraints.detail}` }];
+  if (broken.length > 0) {
+    report.failed.push(...broken);
+    report.verified = {};
+  }
   report.failed.sort((a, b) => a.field.localeCompare(b.field));
   report.ok = report.failed.length === 0;
   return report;
