@@ -1,4 +1,5 @@
-import { createHash, createPublicKey, verify as cryptoVerify, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify, X509Certificate } from 'node:crypto';
+import * as asn1js from 'asn1js';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +57,7 @@ describe('branded calls (RFC 9795 Rich Call Data): vetted profiles, signing, ver
   let svc: TestService;
   let acct: Provisioned;
   let content: CertServer;
+  let anchors: string;
   const auth = () => ({ authorization: `Bearer ${acct.token}` });
   const admin = (path: string, body?: unknown) =>
     fetch(`${svc.url}/api/admin${path}`, {
@@ -74,7 +76,7 @@ describe('branded calls (RFC 9795 Rich Call Data): vetted profiles, signing, ver
     content = await CertServer.start();
     content.serve('/logo.png', LOGO, { 'content-type': 'image/png' });
     content.serve('/card.json', JCARD, { 'content-type': 'application/json' });
-    const anchors = await mkdtemp(join(tmpdir(), 'shakenstack-rcd-anchors-'));
+    anchors = await mkdtemp(join(tmpdir(), 'shakenstack-rcd-anchors-'));
     svc = await startTestService({
       tlsCa: content.tlsCaPem,
       overrides: { adminToken: ADMIN, 'verify.trustAnchors': anchors, 'verify.trustReloadMs': 0, 'verify.allowHttpX5u': true, 'verify.allowPrivateAddresses': true, 'verify.fetchTimeoutMs': 2500 },
@@ -238,6 +240,42 @@ describe('branded calls (RFC 9795 Rich Call Data): vetted profiles, signing, ver
     expect(r.status).toBe(400);
     expect(r.json.error).toMatchObject({ code: 'ERR_REQ_FIELD_INVALID', field: 'rcd.jcl[1][1][3]' });
     expect(r.json.error.reason).toContain('HTTP 404');
+  });
+
+  it('holds RCD to the JWT Claim Constraints of the certificate (RFC 8226 §8): the signer refuses, the verifier reports jcc.rcd', async () => {
+    // A leaf whose issuer allowed one brand: rcd must be present and be exactly {"nam":"Constrained Bank"}.
+    const tagged = (tagNumber: number, value: asn1js.AsnType[]) => new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber }, value });
+    const jcc = new asn1js.Sequence({
+      value: [
+        tagged(0, [new asn1js.Sequence({ value: [new asn1js.IA5String({ value: 'rcd' })] })]),
+        tagged(1, [new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [new asn1js.IA5String({ value: 'rcd' }), new asn1js.Sequence({ value: [new asn1js.Utf8String({ value: '{"nam":"Constrained Bank"}' })] })] })] })]),
+      ],
+    });
+    const b = await svc.provision({ pki: { leafExtensions: [{ oid: '1.3.6.1.5.5.7.1.27', der: new Uint8Array(jcc.toBER()) }] } });
+    await writeFile(join(anchors, 'root-b.pem'), b.pki.root.certPem);
+    const addB = async (rcd: unknown) => (await admin(`/accounts/${b.account.id}/rcd-profiles`, { rcd, tns: [ORIG] })).json();
+    const allowed = await addB({ nam: 'Constrained Bank' });
+    const other = await addB({ nam: 'Other Brand' });
+    const signB = (profile: string) => postJson(`${svc.url}/api/stir-shaken/sign`, { ...CALL, rcd: { profile } }, { authorization: `Bearer ${b.token}` });
+
+    const ok = await signB(allowed.id);
+    expect(ok.status).toBe(200);
+    expect((await verify(ok.json.identity)).json.rcd).toMatchObject({ ok: true, verified: { nam: 'Constrained Bank' } });
+
+    const refused = await signB(other.id);
+    expect(refused.status).toBe(403);
+    expect(refused.json.error).toMatchObject({ code: 'ERR_ATTEST_REFUSED', field: 'rcd.profile' });
+    expect(refused.json.error.reason).toContain('claim constraints');
+
+    // A PASSporT another signer made with that certificate, outside its constraints: the call passes, its RCD does not.
+    const x5u = ok.json.x5u as string;
+    const header = deterministic({ alg: 'ES256', ppt: 'shaken', typ: 'passport', x5u });
+    const claims = deterministic({ attest: 'A', dest: CALL.dest, iat: Math.floor(Date.now() / 1000), orig: CALL.orig, origid: '8f0c6e1e-6d3f-4b36-8f2a-0b6f3a1c2d4e', rcd: { nam: 'Other Brand' } });
+    const input = `${Buffer.from(header).toString('base64url')}.${Buffer.from(claims).toString('base64url')}`;
+    const sig = cryptoSign('sha256', Buffer.from(input), { key: createPrivateKey(b.pki.leaf.keyPem), dsaEncoding: 'ieee-p1363' }).toString('base64url');
+    const forged = await verify(`${input}.${sig};info=<${x5u}>;alg=ES256;ppt=shaken`);
+    expect(forged.json).toMatchObject({ ok: true, verstat: 'TN-Validation-Passed', rcd: { ok: false, verified: {} } });
+    expect(forged.json.rcd.failed).toEqual([{ field: 'jcc.rcd', detail: expect.stringContaining('permits rcd only as "{\\"nam\\":\\"Constrained Bank\\"}"') }]);
   });
 
   it.each([
