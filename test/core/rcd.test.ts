@@ -165,7 +165,7 @@ describe('RCD a SIP call asks for (RFC 9796 Call-Info)', () => {
       jcl: 'https://a.example/c.json',
       crn: 'Late; "really"',
     });
-    expect(rcdOfCallInfo(['<data:>;purpose=rcd-jcard;call-reason="Delivery"'], undefined)).toEqual({ crn: 'Delivery' });
+    expect(rcdOfCallInfo(['<data:>;purpose=jcard;call-reason="Delivery"'], undefined)).toEqual({ crn: 'Delivery' });
   });
 
   it('asks for nothing without an RCD purpose: a display name or another Call-Info is every call\'s', async () => {
