@@ -1,9 +1,9 @@
 import type { RcdReport, RcdSigned } from '../core/rcd/rcd-types.js';
 
 /**
- * What the verify-mode 302 says of a call's Rich Call Data (RFC 9796): only what verified (RFC 9795 §6) goes
+ * What the verify-mode 302 says of a call's Rich Call Data (RFC 9796): only what verified (RFC 9795 §4) goes
  * on, so the terminating side can replace the call's own Call-Info with it and unverified RCD is dropped.
- *  - the verified name as the display name of the P-Asserted-Identity carrying verstat (RFC 9796 §3: the
+ *  - the verified name as the display name of the P-Asserted-Identity carrying verstat (RFC 9796: the
  *    calling name is a display name);
  *  - one Call-Info: `<icn>;purpose=icon`, `<jcl>;purpose=jcard` (the token RFC 9796 registers; its drafts said
  *    `rcd-jcard`), and `call-reason="…"`; a reason without a link goes on the null data URI, `<data:>;purpose=jcard`.

@@ -1,6 +1,6 @@
 /**
  * Rich Call Data a SIP call asks to have signed, read from the signalling (RFC 9796): the calling name is the
- * display name of the calling party (P-Asserted-Identity, else From; RFC 9796 §3), the logo a Call-Info entry with
+ * display name of the calling party (P-Asserted-Identity, else From; RFC 9796), the logo a Call-Info entry with
  * `purpose=icon`, the jCard one with `purpose=jcard` (the token RFC 9796 registers; `rcd-jcard`, its drafts'
  * name, is still read from older SBCs; the null `<data:>` URI carries no jCard), and
  * the reason its `call-reason` parameter (§5). Only a call whose Call-Info carries one of these asks for RCD: a

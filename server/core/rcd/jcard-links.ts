@@ -1,7 +1,7 @@
 /**
  * URIs nested in a jCard (RFC 7095) that name content a called party's device would fetch and render: the values
- * of its PHOTO, LOGO and SOUND properties (RFC 9796 §8.2 names the media a jCard may carry, §8.4.4 photo, §8.8.3
- * logo, §8.9.3 sound). RFC 9795 asks that such content be integrity protected like `icn` and `jcl`: an `rcdi` member
+ * of its PHOTO, LOGO and SOUND properties (RFC 9796, in its guidance on jCard properties and multimedia data: photo,
+ * logo, sound). RFC 9795 asks that such content be integrity protected like `icn` and `jcl`: an `rcdi` member
  * whose JSON pointer (RFC 6901) goes from the `rcd` claim through `jcd` (the inline card) or `jcl` (the card as
  * fetched) down to the URI string, e.g. `/jcd/1/2/3` for the value of the third property of an inline card.
  *
@@ -12,7 +12,7 @@
 /** Properties whose URI value is content to render; a jCard `url` (a web site) is a link shown, not content. */
 export const RENDERED_PROPERTIES: ReadonlySet<string> = new Set(['photo', 'logo', 'sound']);
 
-/** The properties this signer digests: images, fetched with the `icn` media types (RFC 9796 §8.2). */
+/** The properties this signer digests: images, fetched with the `icn` media types (RFC 9796). */
 export const DIGESTED_PROPERTIES: ReadonlySet<string> = new Set(['photo', 'logo']);
 
 export interface JcardLink {

@@ -3,14 +3,14 @@ import type { CertificateFetcher } from '../verify/verify-ports.js';
 import { integrityDigest, integrityMatches } from './rcd-integrity.js';
 
 /**
- * What an RCD URL points at: a logo (`icn`, RFC 9795 §5.1.3), a jCard (`jcl`, §5.1.5), or a photo or logo nested
+ * What an RCD URL points at: a logo (`icn`, RFC 9795 §5.1), a jCard (`jcl`, §5.1), or a photo or logo nested
  * in a jCard (`jcard-image`, jcard-links.ts), an image like `icn`.
  */
 export type LinkedRole = 'icn' | 'jcl' | 'jcard-image';
 
 /**
- * Media types accepted per role. RFC 9796 §8.2 names PNG, JPEG and SVG (SVG Tiny 1.2) for RCD images; a jCard is
- * JSON (RFC 9796 §4: application/json; RFC 7095 §7 registers application/vcard+json).
+ * Media types accepted per role. RFC 9796 names PNG, JPEG and SVG (SVG Tiny 1.2) for RCD images; a jCard is
+ * JSON (RFC 9796: application/json; RFC 7095 §7 registers application/vcard+json).
  */
 const TYPES: Record<LinkedRole, readonly string[]> = {
   icn: ['image/png', 'image/jpeg', 'image/svg+xml'],

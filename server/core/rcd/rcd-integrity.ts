@@ -4,7 +4,7 @@ import { renderedLinks } from './jcard-links.js';
 import type { RcdClaim } from './rcd-types.js';
 
 /**
- * `rcdi` values (RFC 9795 §6): a digest string `<alg>-<base64 digest>` in the form of W3C Subresource Integrity,
+ * `rcdi` values (RFC 9795 §4): a digest string `<alg>-<base64 digest>` in the form of W3C Subresource Integrity,
  * alg one of sha256, sha384, sha512. This signer writes sha256; a verifier accepts the three.
  */
 const ALGS = { sha256: 32, sha384: 48, sha512: 64 } as const;

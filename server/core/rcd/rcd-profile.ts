@@ -38,7 +38,7 @@ export interface RcdProfile {
 /** A profile as an operator writes it, validated; digests come from fetching the content (manage layer). */
 export type RcdProfileInput = Pick<RcdProfile, 'rcd' | 'crn' | 'tns' | 'prefixes' | 'placement'>;
 
-// RFC 9796 §5 asks a call reason to stay within 64 characters so a display need not cut it; a display name is
+// RFC 9796 asks a call reason to stay within 64 characters so a display need not cut it; a display name is
 // held to the same bound (RFC 9795 sets none; handsets show far fewer).
 export const MAX_NAM = 64;
 export const MAX_CRN = 64;
@@ -144,7 +144,7 @@ export function parseRcdClaim(raw: unknown, field = 'rcd'): RcdClaim {
   if (r.icn !== undefined && r.icn !== null) rcd.icn = contentUrl(r.icn, `${field}.icn`);
   const hasJcd = r.jcd !== undefined && r.jcd !== null;
   const hasJcl = r.jcl !== undefined && r.jcl !== null;
-  // RFC 9795 §5.1.4-§5.1.5: a jCard is given inline or by URL, not both.
+  // RFC 9795 §5.1: a jCard is given inline or by URL, not both.
   if (hasJcd && hasJcl) throw invalid(`${field}.jcl`, `${field} may hold jcd or jcl, not both (RFC 9795)`);
   if (hasJcd) rcd.jcd = jcard(r.jcd, `${field}.jcd`);
   if (hasJcl) rcd.jcl = contentUrl(r.jcl, `${field}.jcl`);

@@ -9,7 +9,7 @@ import type { RcdReport } from './rcd-types.js';
 
 
 
-/** The claims of an rcd PASSporT once judged (RFC 9795 §4): orig, dest, iat as RFC 8225, and the raw claims. */
+/** The claims of an rcd PASSporT once judged (RFC 9795 (ppt "rcd")): orig, dest, iat as RFC 8225, and the raw claims. */
 export interface JudgedRcd {
   claims: Record<string, unknown>;
   orig: Orig;
@@ -18,7 +18,7 @@ export interface JudgedRcd {
   iat: number;
 }
 
-/** RFC 9795 §4: an rcd PASSporT has orig, dest, iat and an `rcd` object; attest and origid are not its claims. */
+/** RFC 9795 (ppt "rcd"): an rcd PASSporT has orig, dest, iat and an `rcd` object; attest and origid are not its claims. */
 export const RCD_PROFILE: PassportProfile<JudgedRcd> = {
   ppt: 'rcd',
   judge(c): Judged<JudgedRcd> {
