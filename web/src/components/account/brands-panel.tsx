@@ -123,7 +123,7 @@ export function BrandsPanel({ profiles, base, admin, onChanged }: Props) {
                 <td>{p.placement === 'rcd' ? 'separate rcd' : 'in shaken'}</td>
                 {admin && (
                   <td>
-                    {(p.rcd.icn || p.rcd.jcl) && (
+                    {(p.rcd.icn || p.rcd.jcl || Object.keys(p.nestedDigests ?? {}).length > 0) && (
                       <button type="button" class="small" onClick={() => act(() => api.post(`${base}/rcd-profiles/${encodeURIComponent(p.id)}/refresh`, {}))} aria-label={`Fetch the logo of ${p.rcd.nam} again`}>
                         Refresh
                       </button>
