@@ -21,6 +21,7 @@ import { rphClaimsJson, rphHeaderJson, rphIdentityParams, type RphClaims, type R
 import { assertMaySignRph } from './rph/rph-policy.js';
 import { parseRphInput } from './rph/rph-request.js';
 import { decideRcd, type RcdDecision } from './rcd/rcd-policy.js';
+import { rcdConstraintFailures } from './rcd/claim-constraints.js';
 import type { RcdProfile } from './rcd/rcd-profile.js';
 import { rcdIdentityParams } from './rcd/rcd-claims.js';
 import { rcdSigningInput, shakenPayloadB64 } from './rcd/rcd-sign.js';
@@ -227,6 +228,24 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     return iat;
   }
 
+  /**
+   * Refuses RCD the account's own certificate does not allow: a verifier would find the PASSporT outside the
+   * certificate's JWT Claim Constraints and show none of it (rcd-verify.ts), so it is not signed (ERR_ATTEST_REFUSED,
+   * as the attestation cap refuses what the signer cannot back). A constraints extension that does not decode is
+   * refused as well: no verifier could read what it allows either.
+   */
+  function assertWithinClaimConstraints(rcd: RcdDecision, credential: SigningCredential): void {
+    const constraints = credential.rcdConstraints ?? { ok: true, list: [] };
+    if (!constraints.ok) {
+      throw new ShakenError('ERR_ATTEST_REFUSED', `the signing certificate's JWT Claim Constraints do not decode (${constraints.detail}); RCD cannot be signed with it`, { field: 'rcd' });
+    }
+    const broken = rcdConstraintFailures({ ...rcd.assertion }, constraints.list);
+    if (broken.length > 0) {
+      const field = broken[0]!.field === 'jcc.crn' ? 'rcd.crn' : 'rcd.profile';
+      throw new ShakenError('ERR_ATTEST_REFUSED', `RCD profile ${rcd.profileId} is outside the signing certificate's claim constraints: ${broken.map((b) => b.detail).join('; ')}`, { field });
+    }
+  }
+
   async function signBytes(credential: SigningCredential, input: string): Promise<string> {
     const signature = await keys.sign(credential.keyRef, Buffer.from(input, 'latin1'));
     if (signature.byteLength !== 64) {
@@ -255,6 +274,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     if (request.rcd !== undefined) {
       const profiles = rcdProfiles.peek(caller.accountId) ?? (await rcdProfiles.get(caller.accountId));
       rcd = decideRcd(request.rcd, profiles, origTn);
+      assertWithinClaimConstraints(rcd, credential);
     }
     const claims = { attest: decision.applied, dest: request.dest, iat, orig: request.orig, origid };
     const withRcd = shakenPayloadB64(claims, rcd);

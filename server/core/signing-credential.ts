@@ -1,4 +1,5 @@
 import { assertCredentialUsable, parseCertificateChain, type CertInfo } from './cert-chain.js';
+import { claimConstraintsOfPem, type SignerConstraints } from './rcd/claim-constraints.js';
 import { resolveX5u } from './certificate-publisher.js';
 import { ShakenError } from './errors.js';
 import type { CredentialRecord, KeySigner } from './ports.js';
@@ -18,6 +19,12 @@ export interface SigningCredential {
   leaf: CertInfo;
   notBeforeMs: number;
   notAfterMs: number;
+  /**
+   * The leaf's JWT Claim Constraints (RFC 8226 §8, RFC 9118), read once when the credential is loaded; RCD outside
+   * them is refused (sign-service.ts). Absent: none. Kept as data: an extension that does not decode refuses RCD
+   * only, not every call.
+   */
+  rcdConstraints?: SignerConstraints;
 }
 
 // The x5u goes inside `<...>` in a SIP header: no white space, controls, angle brackets or quotes.
@@ -44,6 +51,14 @@ export function assertValidX5u(x5u: string, field = 'x5u'): void {
  * (expired, not yet valid, key/certificate mismatch, not P-256). Runs once per credential load, never per call.
  * `publicUrl` is the serving node's base URL, which a hosted credential's x5u path is resolved against.
  */
+function readConstraints(chainPem: string): SignerConstraints {
+  try {
+    return { ok: true, list: claimConstraintsOfPem(chainPem) };
+  } catch (err) {
+    return { ok: false, detail: err instanceof Error ? err.message : String(err) };
+  }
+}
+
 export async function prepareSigningCredential(
   record: CredentialRecord,
   keys: KeySigner,
@@ -65,6 +80,7 @@ export async function prepareSigningCredential(
     leaf: chain.leaf,
     notBeforeMs: chain.leaf.notBefore.getTime(),
     notAfterMs: chain.leaf.notAfter.getTime(),
+    rcdConstraints: readConstraints(record.chainPem),
   };
 }
 

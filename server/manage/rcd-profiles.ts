@@ -1,7 +1,8 @@
 import { ShakenError } from '../core/errors.js';
 import type { Clock } from '../core/ports.js';
 import { fetchLinkedContent, type LinkedRole } from '../core/rcd/linked-content.js';
-import { parseRcdProfileInput, type RcdProfile } from '../core/rcd/rcd-profile.js';
+import type { JcardLink } from '../core/rcd/jcard-links.js';
+import { jcardContentLinks, parseRcdProfileInput, type RcdProfile } from '../core/rcd/rcd-profile.js';
 import type { CertificateFetcher } from '../core/verify/verify-ports.js';
 import type { Store } from '../store/store.js';
 
@@ -11,27 +12,49 @@ export interface RcdContentDeps {
   clock: Clock;
 }
 
+/** The `rcdi` digests of a profile's linked content, as fetched now (RFC 9795). */
+export interface LinkedDigests {
+  icnDigest: string | null;
+  jclDigest: string | null;
+  /** Photos and logos nested in the jCard (inline or linked): pointer → digest (jcard-links.ts). */
+  nestedDigests: Record<string, string>;
+}
+
 /**
- * Fetches a profile's linked content (logo at `icn`, jCard at `jcl`) now and returns its `rcdi` digests
- * (RFC 9795 §6). Signing uses these and never fetches; content that cannot be fetched, is too large, slow, of
- * the wrong type or redirected is refused here, naming the field, so an operator fixes it before a call is signed.
+ * Fetches a profile's linked content (logo at `icn`, jCard at `jcl`, and the photos and logos either jCard links)
+ * now and returns its `rcdi` digests (RFC 9795). Signing uses these and never fetches; content that cannot be
+ * fetched, is too large, slow, of the wrong type or redirected is refused here, naming the field, so an operator
+ * fixes it before a call is signed. A linked jCard is held to the inline one's rule on nested links.
  */
-export async function linkedDigests(rcd: RcdProfile['rcd'], deps: RcdContentDeps): Promise<{ icnDigest: string | null; jclDigest: string | null }> {
-  const digest = async (url: string | undefined, role: LinkedRole): Promise<string | null> => {
-    if (url === undefined) return null;
+export async function linkedDigests(rcd: RcdProfile['rcd'], deps: RcdContentDeps): Promise<LinkedDigests> {
+  const fetchOk = async (url: string, role: LinkedRole, field: string) => {
     const c = await fetchLinkedContent(deps.fetcher, url, role);
-    if (!c.ok) throw new ShakenError('ERR_REQ_FIELD_INVALID', `linked content refused: ${c.detail}`, { field: `rcd.${role}` });
-    return c.digest;
+    if (!c.ok) throw new ShakenError('ERR_REQ_FIELD_INVALID', `linked content refused: ${c.detail}`, { field });
+    return c;
   };
-  const [icnDigest, jclDigest] = await Promise.all([digest(rcd.icn, 'icn'), digest(rcd.jcl, 'jcl')]);
-  return { icnDigest, jclDigest };
+  const nestedDigests: Record<string, string> = {};
+  const nested = async (links: JcardLink[], field: string): Promise<void> => {
+    await Promise.all(
+      links.map(async (l) => {
+        nestedDigests[l.pointer] = (await fetchOk(l.url, 'jcard-image', `${field}${l.pointer.slice(4).replace(/\/(\d+)/g, '[$1]')}`)).digest;
+      }),
+    );
+  };
+  const icn = rcd.icn === undefined ? undefined : fetchOk(rcd.icn, 'icn', 'rcd.icn');
+  const jcl = rcd.jcl === undefined ? undefined : fetchOk(rcd.jcl, 'jcl', 'rcd.jcl');
+  const fromCard = (async () => {
+    if (rcd.jcd !== undefined) await nested(jcardContentLinks(rcd.jcd, '/jcd', 'rcd.jcd'), 'rcd.jcd');
+    if (jcl !== undefined) await nested(jcardContentLinks((await jcl).card, '/jcl', 'rcd.jcl'), 'rcd.jcl');
+  })();
+  const [icnC, jclC] = await Promise.all([icn, jcl, fromCard]);
+  return { icnDigest: icnC?.digest ?? null, jclDigest: jclC?.digest ?? null, nestedDigests };
 }
 
 /** Vets a brand for an account: validates it, fetches and digests its linked content, stores it. */
 export async function addRcdProfile(store: Store, accountId: string, input: unknown, deps: RcdContentDeps): Promise<RcdProfile> {
   const parsed = parseRcdProfileInput(input);
   const digests = await linkedDigests(parsed.rcd, deps);
-  const links = parsed.rcd.icn !== undefined || parsed.rcd.jcl !== undefined;
+  const links = parsed.rcd.icn !== undefined || parsed.rcd.jcl !== undefined || Object.keys(digests.nestedDigests).length > 0;
   return store.addRcdProfile({ accountId, ...parsed, ...digests, contentCheckedAt: links ? new Date(deps.clock.now()) : null });
 }
 

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { RcdProfile } from '../core/rcd/rcd-profile.js';
 import { startPeriodicJob } from '../store/periodic-job.js';
 import type { Store } from '../store/store.js';
-import { linkedDigests, type RcdContentDeps } from './rcd-profiles.js';
+import { canonicalJson } from '../core/rcd/canonical-json.js';
+import { linkedDigests, type LinkedDigests, type RcdContentDeps } from './rcd-profiles.js';
 
 /** What one refresh of a profile's linked content came to: the digests kept, replaced, or the fetch failed. */
 export type RcdRefreshOutcome = 'unchanged' | 'changed' | 'failed';
@@ -10,8 +11,13 @@ export type RcdRefreshOutcome = 'unchanged' | 'changed' | 'failed';
 /** Longest pause between two sweeps, so a stale profile waits at most this past `rcd.refreshIntervalMs`. */
 const MAX_SWEEP_MS = 15 * 60_000;
 
+/** Whether the profile links content to fetch: a logo, a jCard URL, or photos and logos in its inline jCard. */
 function links(p: RcdProfile): boolean {
-  return p.rcd.icn !== undefined || p.rcd.jcl !== undefined;
+  return p.rcd.icn !== undefined || p.rcd.jcl !== undefined || Object.keys(p.nestedDigests ?? {}).length > 0;
+}
+
+function sameDigests(a: Record<string, string>, b: Record<string, string>): boolean {
+  return canonicalJson(a) === canonicalJson(b);
 }
 
 export interface RcdRefreshReport {
@@ -22,7 +28,7 @@ export interface RcdRefreshReport {
 }
 
 /**
- * Fetches again the linked content (RFC 9795 §6 `icn`, `jcl`) of every profile whose content was fetched more
+ * Fetches again the linked content (RFC 9795 `icn`, `jcl`, and photos and logos a jCard links) of every profile whose content was fetched more
  * than `maxAgeMs` ago, and stores the new `rcdi` digests with the time: signatures made after it carry digests
  * of what a verifier fetches now. A fetch that fails keeps the old digests and time (tried again next sweep).
  *
@@ -39,7 +45,7 @@ export async function refreshStaleRcdProfiles(store: Store, deps: RcdContentDeps
       if (!links(profile)) continue;
       const seen = profile.contentCheckedAt?.getTime() ?? null;
       if (seen !== null && nowMs - seen < maxAgeMs) continue;
-      let digests: { icnDigest: string | null; jclDigest: string | null };
+      let digests: LinkedDigests;
       try {
         digests = await linkedDigests(profile.rcd, deps);
       } catch (err) {
@@ -49,7 +55,7 @@ export async function refreshStaleRcdProfiles(store: Store, deps: RcdContentDeps
       const now = await store.getRcdProfile(profile.id);
       if (!now || (now.contentCheckedAt?.getTime() ?? null) !== seen) continue;
       const updated = await store.updateRcdProfileContent(profile.id, { ...digests, checkedAt: new Date(deps.clock.now()) });
-      const changed = digests.icnDigest !== profile.icnDigest || digests.jclDigest !== profile.jclDigest;
+      const changed = digests.icnDigest !== profile.icnDigest || digests.jclDigest !== profile.jclDigest || !sameDigests(digests.nestedDigests, profile.nestedDigests ?? {});
       reports.push({ profile: updated, outcome: changed ? 'changed' : 'unchanged' });
     }
   }
@@ -80,7 +86,7 @@ export function startRcdRefresh(o: {
         o.onOutcome?.(r.outcome);
         const fields = { accountId: r.profile.accountId, rcdProfile: r.profile.id };
         if (r.outcome === 'failed') o.logger.warn({ ...fields, reason: r.detail }, 'RCD profile: linked content could not be fetched again; keeping the digests of the content as last fetched');
-        else if (r.outcome === 'changed') o.logger.info({ ...fields, icnDigest: r.profile.icnDigest, jclDigest: r.profile.jclDigest }, 'RCD profile: linked content changed; new rcdi digests stored');
+        else if (r.outcome === 'changed') o.logger.info({ ...fields, icnDigest: r.profile.icnDigest, jclDigest: r.profile.jclDigest, nestedDigests: r.profile.nestedDigests }, 'RCD profile: linked content changed; new rcdi digests stored');
       }
     },
   });

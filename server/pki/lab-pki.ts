@@ -42,6 +42,8 @@ export interface LabPkiOptions {
   leafKeyCurve?: 'P-256' | 'P-384';
   /** Leave out the TNAuthList extension. */
   omitTnAuthList?: boolean;
+  /** More leaf extensions, as OID and DER value (tests: JWT Claim Constraints, RFC 8226 §8). Not critical. */
+  leafExtensions?: { oid: string; der: Uint8Array }[];
 }
 
 // Passed to every @peculiar/x509 call rather than set globally with cryptoProvider.set().
@@ -149,6 +151,7 @@ export async function issueLeaf(
     new x509.CRLDistributionPointsExtension([d.crlUrl]),
   ];
   if (opts.omitTnAuthList !== true) extensions.push(tnAuthList(d.spc));
+  for (const e of opts.leafExtensions ?? []) extensions.push(new x509.Extension(e.oid, false, new Uint8Array(e.der)));
 
   const cert = await x509.X509CertificateGenerator.create(
     {

@@ -1,12 +1,14 @@
 import type { RcdReport, RcdSigned } from '../core/rcd/rcd-types.js';
 
 /**
- * What the verify-mode 302 says of a call's Rich Call Data (RFC 9796): only what verified (RFC 9795 §6) goes
+ * What the verify-mode 302 says of a call's Rich Call Data (RFC 9796): only what verified (RFC 9795 §4) goes
  * on, so the terminating side can replace the call's own Call-Info with it and unverified RCD is dropped.
- *  - the verified name as the display name of the P-Asserted-Identity carrying verstat (RFC 9796 §3: the
+ *  - the verified name as the display name of the P-Asserted-Identity carrying verstat (RFC 9796: the
  *    calling name is a display name);
- *  - one Call-Info: `<icn>;purpose=icon`, `<jcl>;purpose=rcd-jcard`, and `call-reason="…"` (RFC 9796 §4-§6);
- *    a reason without a link goes on the null data URI, `<data:>;purpose=rcd-jcard` (RFC 9796 §5). An inline
+ *  - one Call-Info: `<icn>;purpose=icon`, `<jcl>;purpose=jcard` (the token RFC 9796 registers; its drafts said
+ *    `rcd-jcard`), and `call-reason="…"`; a reason without a link goes on the null data URI, `<data:>;purpose=jcard`.
+ *    RFC 9796 also defines `verified` and `integrity` parameters; their text could not be read here, so they are not
+ *    written (docs/branded-calls.md, Standards): the verified items are told apart by being the only ones. An inline
  *    jCard (`jcd`) is not passed on (a data URI of JSON would need percent-encoding that RFC 9796 does not show).
  * Everything comes from a PASSporT someone else signed: text with control characters and URLs that are not plain
  * https are left out rather than escaped into a header.
@@ -39,10 +41,10 @@ export function rcdSipHeaders(report: RcdReport | undefined): RcdSipHeaders {
   const icn = v.icn === undefined ? undefined : plainHttps(v.icn);
   if (icn !== undefined) entries.push(`<${icn}>;purpose=icon`);
   const jcl = v.jcl === undefined ? undefined : plainHttps(v.jcl);
-  if (jcl !== undefined) entries.push(`<${jcl}>;purpose=rcd-jcard`);
+  if (jcl !== undefined) entries.push(`<${jcl}>;purpose=jcard`);
   const reason = v.crn === undefined ? undefined : quoted(v.crn);
   if (reason !== undefined) {
-    if (entries.length === 0) entries.push('<data:>;purpose=rcd-jcard');
+    if (entries.length === 0) entries.push('<data:>;purpose=jcard');
     entries[entries.length - 1] += `;call-reason=${reason}`;
   }
   if (entries.length > 0) out.callInfo = `Call-Info: ${entries.join(', ')}`;

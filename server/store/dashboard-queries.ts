@@ -380,7 +380,7 @@ export class KyselyDashboardStore implements DashboardStore {
   brandedByAccount(w: TimeWindow): Promise<BrandedCountRow[]> {
     // Like forwardedByAccount, only the branded rows (migration 013's condition) are grouped. A signature counts
     // when it succeeded (a refused one used no profile); a verification whatever its outcome, since an RCD
-    // integrity failure fails the call (RFC 9795 §6).
+    // integrity failure fails the call (RFC 9795 §4).
     return guarded(async () => {
       const rows = await this.db
         .selectFrom('request_log')

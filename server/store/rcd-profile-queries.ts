@@ -19,9 +19,15 @@ function profileOf(r: RcdProfilesTable): RcdProfile {
     placement: r.placement,
     icnDigest: r.icn_digest,
     jclDigest: r.jcl_digest,
+    nestedDigests: r.nested_digests === null ? {} : (JSON.parse(r.nested_digests) as Record<string, string>),
     contentCheckedAt: r.content_checked_at === null ? null : new Date(Number(r.content_checked_at)),
     createdAt: new Date(Number(r.created_at)),
   };
+}
+
+/** Nested-content digests as stored: canonical JSON, or null when there are none. */
+function nestedColumn(d: Record<string, string> | undefined): string | null {
+  return d === undefined || Object.keys(d).length === 0 ? null : canonicalJson(d);
 }
 
 export function rcdProfileQueries({ db, clock, changes }: StoreContext): RcdProfileQueries {
@@ -38,6 +44,7 @@ export function rcdProfileQueries({ db, clock, changes }: StoreContext): RcdProf
           placement: p.placement,
           icn_digest: p.icnDigest,
           jcl_digest: p.jclDigest,
+          nested_digests: nestedColumn(p.nestedDigests),
           content_checked_at: p.contentCheckedAt === null ? null : p.contentCheckedAt.getTime(),
           created_at: clock.now(),
         };
@@ -54,7 +61,7 @@ export function rcdProfileQueries({ db, clock, changes }: StoreContext): RcdProf
         changes.mutate(async (trx) => {
           const row = await trx
             .updateTable('rcd_profiles')
-            .set({ icn_digest: content.icnDigest, jcl_digest: content.jclDigest, content_checked_at: content.checkedAt.getTime() })
+            .set({ icn_digest: content.icnDigest, jcl_digest: content.jclDigest, nested_digests: nestedColumn(content.nestedDigests), content_checked_at: content.checkedAt.getTime() })
             .where('id', '=', id)
             .returningAll()
             .executeTakeFirst();

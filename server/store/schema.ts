@@ -130,6 +130,8 @@ export interface RcdProfilesTable {
   placement: 'shaken' | 'rcd';
   icn_digest: string | null;
   jcl_digest: string | null;
+  /** Digests of photos and logos nested in the jCard (migration 015): canonical JSON pointer → digest; null: none. */
+  nested_digests: string | null;
   content_checked_at: number | null;
   created_at: number;
 }

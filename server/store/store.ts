@@ -132,7 +132,7 @@ export interface Store extends Directory {
   /** Adds an RCD profile (RFC 9795 brand) an operator vetted; ERR_REQ_NOT_FOUND when the account does not exist. */
   addRcdProfile(profile: Omit<RcdProfile, 'id' | 'createdAt'>): Promise<RcdProfile>;
   /** Records the digests of a profile's linked content as just fetched; ERR_REQ_NOT_FOUND when there is none. */
-  updateRcdProfileContent(id: string, content: { icnDigest: string | null; jclDigest: string | null; checkedAt: Date }): Promise<RcdProfile>;
+  updateRcdProfileContent(id: string, content: { icnDigest: string | null; jclDigest: string | null; nestedDigests?: Record<string, string>; checkedAt: Date }): Promise<RcdProfile>;
   /** Removes a profile; ERR_REQ_NOT_FOUND when there is none with that id. */
   removeRcdProfile(id: string): Promise<RcdProfile>;
   getRcdProfile(id: string): Promise<RcdProfile | undefined>;

@@ -152,7 +152,7 @@ export function createHttpsFetcher(opts: HttpsFetcherOptions): CertificateFetche
   return {
     async fetch(raw, kind) {
       const limit = kind === 'crl' ? (opts.crlMaxBytes ?? 1_048_576) : kind === 'rcd' ? (opts.rcdMaxBytes ?? 262_144) : opts.maxBytes;
-      // RCD content is digested as served at the URL the signer named (RFC 9795 §6): a redirect is not followed.
+      // RCD content is digested as served at the URL the signer named (RFC 9795 §4): a redirect is not followed.
       const redirects = kind === 'rcd' ? 0 : maxRedirects;
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(codedError(TIMEOUT, `no complete answer within ${opts.timeoutMs} ms`)), opts.timeoutMs);

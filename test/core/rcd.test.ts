@@ -102,7 +102,9 @@ describe('RCD profile input', () => {
     ['a logo URL with a query', { rcd: { nam: 'B', icn: 'https://a.example/l.png?x=1' } }, 'rcd.icn'],
     ['a jCard URL that is not a URL', { rcd: { nam: 'B', jcl: 'card.json' } }, 'rcd.jcl'],
     ['both jcd and jcl', { rcd: { nam: 'B', jcd: JCARD, jcl: 'https://a.example/c.json' } }, 'rcd.jcl'],
-    ['a jCard linking https content', { rcd: { nam: 'B', jcd: ['vcard', [['tel', {}, 'uri', 'tel:+12025550100'], ['logo', {}, 'uri', 'https://a.example/l.png']]] } }, 'rcd.jcd[1][1]'],
+    ['a jCard linking a web page it would not digest', { rcd: { nam: 'B', jcd: ['vcard', [['tel', {}, 'uri', 'tel:+12025550100'], ['url', {}, 'uri', 'https://a.example/']]] } }, 'rcd.jcd[1][1][3]'],
+    ['a jCard linking a sound', { rcd: { nam: 'B', jcd: ['vcard', [['sound', {}, 'uri', 'https://a.example/s.mp3']]] } }, 'rcd.jcd[1][0][3]'],
+    ['a jCard photo over plain http', { rcd: { nam: 'B', jcd: ['vcard', [['fn', {}, 'text', 'B'], ['photo', {}, 'uri', 'http://a.example/p.png']]] } }, 'rcd.jcd[1][1][3]'],
     ['something that is not a jCard', { rcd: { nam: 'B', jcd: { fn: 'B' } } }, 'rcd.jcd'],
     ['a call reason over 64 characters', { crn: ['r'.repeat(65)] }, 'crn[0]'],
     ['no numbers', { tns: [], prefixes: [] }, 'tns'],
@@ -163,7 +165,7 @@ describe('RCD a SIP call asks for (RFC 9796 Call-Info)', () => {
       jcl: 'https://a.example/c.json',
       crn: 'Late; "really"',
     });
-    expect(rcdOfCallInfo(['<data:>;purpose=rcd-jcard;call-reason="Delivery"'], undefined)).toEqual({ crn: 'Delivery' });
+    expect(rcdOfCallInfo(['<data:>;purpose=jcard;call-reason="Delivery"'], undefined)).toEqual({ crn: 'Delivery' });
   });
 
   it('asks for nothing without an RCD purpose: a display name or another Call-Info is every call\'s', async () => {

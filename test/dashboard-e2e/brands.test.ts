@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestService, type Provisioned, type TestService } from '../helpers/service.js';
+import { postJson, startTestService, type Provisioned, type TestService } from '../helpers/service.js';
 import { CertServer } from '../verify/support.js';
 import { expectText, launchChromium, newContext, screenshot, signIn } from './browser.js';
 import { createUser, type DashboardLogin } from './fixture.js';
@@ -21,6 +21,7 @@ describe('dashboard in a real browser: an admin vets a brand and sees its logo',
   beforeAll(async () => {
     content = await CertServer.start();
     content.serve('/logo-1x1.png', PNG, { 'content-type': 'image/png' });
+    content.serve('/photo-1x1.png', PNG, { 'content-type': 'image/png' });
     service = await startTestService({ tlsCa: content.tlsCaPem, overrides: { 'verify.allowPrivateAddresses': true } });
     acct = await service.provision();
     admin = await createUser(service, 'admin');
@@ -49,6 +50,39 @@ describe('dashboard in a real browser: an admin vets a brand and sees its logo',
     await screenshot(page, 'brands');
     const [profile] = await service.node.store.listRcdProfiles(acct.account.id);
     expect(profile).toMatchObject({ rcd: { nam: 'Example Bank', icn: content.url('/logo-1x1.png') }, tns: ['12025550100'], prefixes: ['1303555'], crn: ['Fraud alert'] });
+    expect(pageErrors).toEqual([]);
+  }, E2E_TIMEOUT);
+
+  it('takes a jCard in the brand form, naming one that is not RFC 7095, and digests the photo it links', async () => {
+    const form = page.getByRole('form', { name: 'Vet a brand' });
+    await page.getByLabel('Brand name').fill('Card Bank');
+    await page.getByLabel('Numbers (prefix*)').fill('12025550177');
+    await page.getByLabel('jCard (JSON or https URL)').fill('{"fn":"Card Bank"}');
+    await form.getByRole('button', { name: 'Add' }).click();
+    await expectText(page.getByRole('alert'), 'must be ["vcard", [properties]] (RFC 7095)');
+
+    const jcd = ['vcard', [['fn', {}, 'text', 'Card Bank'], ['photo', {}, 'uri', content.url('/photo-1x1.png')]]];
+    await page.getByLabel('jCard (JSON or https URL)').fill(JSON.stringify(jcd));
+    await form.getByRole('button', { name: 'Add' }).click();
+    await expectText(page.getByTestId('brands'), 'Card Bank');
+    const profile = (await service.node.store.listRcdProfiles(acct.account.id)).find((p) => p.rcd.nam === 'Card Bank');
+    expect(profile).toMatchObject({ rcd: { nam: 'Card Bank', jcd }, tns: ['12025550177'] });
+    expect(Object.keys(profile!.nestedDigests ?? {})).toEqual(['/jcd/1/1/3']);
+    expect(pageErrors).toEqual([]);
+  }, E2E_TIMEOUT);
+
+  it('charts branded calls per bucket beside all requests on the overview', async () => {
+    const [profile] = await service.node.store.listRcdProfiles(acct.account.id);
+    const signed = await postJson(`${service.url}/api/stir-shaken/sign`, { orig: { tn: '12025550100' }, dest: { tn: ['18001234567'] }, rcd: { profile: profile!.id } }, { authorization: `Bearer ${acct.token}` });
+    expect(signed.status).toBe(200);
+    await postJson(`${service.url}/api/stir-shaken/sign`, { orig: { tn: '12025550100' }, dest: { tn: ['18001234567'] } }, { authorization: `Bearer ${acct.token}` });
+    await page.getByRole('link', { name: 'Overview' }).click();
+    const chart = page.getByRole('figure', { name: 'Branded calls (requests per bucket)' });
+    await expect.poll(() => chart.locator('canvas').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await chart.getByText('as a table').click();
+    const column = async (n: number) => (await chart.locator(`details tbody tr td:nth-child(${n})`).allTextContents()).map(Number).reduce((a, b) => a + b, 0);
+    await expect.poll(() => column(3), { timeout: 10_000 }).toBe(1);
+    expect(await column(2)).toBe(2);
     expect(pageErrors).toEqual([]);
   }, E2E_TIMEOUT);
 });

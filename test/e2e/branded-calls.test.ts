@@ -1,4 +1,5 @@
-import { createHash, createPublicKey, verify as cryptoVerify, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify, X509Certificate } from 'node:crypto';
+import * as asn1js from 'asn1js';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +57,7 @@ describe('branded calls (RFC 9795 Rich Call Data): vetted profiles, signing, ver
   let svc: TestService;
   let acct: Provisioned;
   let content: CertServer;
+  let anchors: string;
   const auth = () => ({ authorization: `Bearer ${acct.token}` });
   const admin = (path: string, body?: unknown) =>
     fetch(`${svc.url}/api/admin${path}`, {
@@ -74,10 +76,10 @@ describe('branded calls (RFC 9795 Rich Call Data): vetted profiles, signing, ver
     content = await CertServer.start();
     content.serve('/logo.png', LOGO, { 'content-type': 'image/png' });
     content.serve('/card.json', JCARD, { 'content-type': 'application/json' });
-    const anchors = await mkdtemp(join(tmpdir(), 'shakenstack-rcd-anchors-'));
+    anchors = await mkdtemp(join(tmpdir(), 'shakenstack-rcd-anchors-'));
     svc = await startTestService({
       tlsCa: content.tlsCaPem,
-      overrides: { adminToken: ADMIN, 'verify.trustAnchors': anchors, 'verify.trustReloadMs': 0, 'verify.allowHttpX5u': true, 'verify.allowPrivateAddresses': true, 'verify.fetchTimeoutMs': 1000 },
+      overrides: { adminToken: ADMIN, 'verify.trustAnchors': anchors, 'verify.trustReloadMs': 0, 'verify.allowHttpX5u': true, 'verify.allowPrivateAddresses': true, 'verify.fetchTimeoutMs': 2500 },
     });
     acct = await svc.provision();
     await writeFile(join(anchors, 'root.pem'), acct.pki.root.certPem);
@@ -181,6 +183,99 @@ describe('branded calls (RFC 9795 Rich Call Data): vetted profiles, signing, ver
     const verified = await verify([signed.json.identity, signed.json.rcd.identity]);
     expect(verified.json).toMatchObject({ ok: true, verstat: 'TN-Validation-Passed', rcd: { ok: false, placement: 'rcd', verified: { nam: 'Card Holder' } } });
     expect(verified.json.call.passports[1]).toMatchObject({ kind: 'rcd', ok: false, reason: 'rcd_integrity', rcd: { failed: [{ field: 'rcd.jcl' }] } });
+  });
+
+  it('digests a photo nested in an inline jCard under its JSON pointer; changed content fails exactly that pointer', async () => {
+    const PHOTO = Buffer.concat([LOGO, Buffer.from('photo')]);
+    // no-store: the verifier keeps content no longer than its Cache-Control allows, so a change shows at once.
+    content.serve('/photo.png', PHOTO, { 'content-type': 'image/png', 'cache-control': 'no-store' });
+    content.serve('/card-logo.png', LOGO, { 'content-type': 'image/png' });
+    const jcd = ['vcard', [['fn', {}, 'text', 'Nested Bank'], ['photo', {}, 'uri', content.url('/photo.png')], ['logo', { mediatype: 'image/png' }, 'uri', content.url('/card-logo.png')]]];
+    const { json: profile, status } = await addProfile({ rcd: { nam: 'Nested Bank', jcd }, tns: [ORIG], placement: 'rcd' });
+    expect(status).toBe(201);
+    expect(profile.nestedDigests).toEqual({ '/jcd/1/1/3': sri(PHOTO), '/jcd/1/2/3': sri(LOGO) });
+    const signed = await sign({ profile: profile.id });
+    const rcd = checkPassport(signed.json.rcd.identity, acct.pki.leaf.certPem, 'rcd');
+    // Recomputed here from the served bytes, and each pointer resolved by hand into the signed rcd claim.
+    expect(rcd.rcdi).toEqual({ '/jcd': sri(deterministic(jcd)), '/jcd/1/1/3': sri(PHOTO), '/jcd/1/2/3': sri(LOGO) });
+    expect(rcd.rcd.jcd[1][1][3]).toBe(content.url('/photo.png'));
+    expect(rcd.rcd.jcd[1][2][3]).toBe(content.url('/card-logo.png'));
+    const { payload } = await compactVerify(signed.json.rcd.identity.split(';')[0], await importX509(acct.pki.leaf.certPem, 'ES256'));
+    expect(JSON.parse(new TextDecoder().decode(payload))).toEqual(rcd);
+
+    const ok = await verify([signed.json.identity, signed.json.rcd.identity]);
+    expect(ok.json.rcd).toMatchObject({ ok: true, verified: { nam: 'Nested Bank', jcd }, failed: [] });
+
+    content.serve('/photo.png', Buffer.concat([PHOTO, Buffer.from([0])]), { 'content-type': 'image/png', 'cache-control': 'no-store' });
+    const bad = await verify([signed.json.identity, signed.json.rcd.identity]);
+    expect(bad.json).toMatchObject({ ok: true, verstat: 'TN-Validation-Passed', rcd: { ok: false, verified: { nam: 'Nested Bank' } } });
+    expect(bad.json.rcd.verified.jcd).toBeUndefined();
+    expect(bad.json.rcd.failed).toEqual([{ field: 'rcdi./jcd/1/1/3', detail: expect.stringContaining('does not match its rcdi digest') }]);
+  });
+
+  it('digests a logo nested in a linked jCard (/jcl/…) and fails exactly that pointer when it changes', async () => {
+    const CARD_LOGO = Buffer.concat([LOGO, Buffer.from('jcl logo')]);
+    content.serve('/jcl-logo.png', CARD_LOGO, { 'content-type': 'image/png', 'cache-control': 'no-store' });
+    const card = JSON.stringify(['vcard', [['version', {}, 'text', '4.0'], ['fn', {}, 'text', 'Linked Bank'], ['logo', {}, 'uri', content.url('/jcl-logo.png')]]]);
+    content.serve('/card-nested.json', card, { 'content-type': 'application/json' });
+    const { json: profile, status } = await addProfile({ rcd: { nam: 'Linked Bank', jcl: content.url('/card-nested.json') }, tns: [ORIG] });
+    expect(status).toBe(201);
+    const signed = await sign({ profile: profile.id });
+    const claims = checkPassport(signed.json.identity, acct.pki.leaf.certPem, 'shaken');
+    expect(claims.rcdi).toEqual({ '/jcl': sri(card), '/jcl/1/2/3': sri(CARD_LOGO) });
+    expect(JSON.parse(card)[1][2][3]).toBe(content.url('/jcl-logo.png'));
+    expect((await verify(signed.json.identity)).json.rcd).toMatchObject({ ok: true, verified: { jcl: content.url('/card-nested.json') } });
+
+    content.serve('/jcl-logo.png', LOGO, { 'content-type': 'image/png', 'cache-control': 'no-store' });
+    const bad = (await verify(signed.json.identity)).json.rcd;
+    expect(bad).toMatchObject({ ok: false, verified: { nam: 'Linked Bank' } });
+    expect(bad.verified.jcl).toBeUndefined();
+    expect(bad.failed).toEqual([{ field: 'rcdi./jcl/1/2/3', detail: expect.stringContaining('does not match its rcdi digest') }]);
+  });
+
+  it('refuses a linked jCard whose photo cannot be fetched, naming the pointer', async () => {
+    content.serve('/card-missing-photo.json', JSON.stringify(['vcard', [['fn', {}, 'text', 'X'], ['photo', {}, 'uri', content.url('/no-such-photo.png')]]]), { 'content-type': 'application/json' });
+    content.routes.set('/no-such-photo.png', { status: 404 });
+    const r = await addProfile({ rcd: { nam: 'X', jcl: content.url('/card-missing-photo.json') }, tns: [ORIG] });
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatchObject({ code: 'ERR_REQ_FIELD_INVALID', field: 'rcd.jcl[1][1][3]' });
+    expect(r.json.error.reason).toContain('HTTP 404');
+  });
+
+  it('holds RCD to the JWT Claim Constraints of the certificate (RFC 8226 §8): the signer refuses, the verifier reports jcc.rcd', async () => {
+    // A leaf whose issuer allowed one brand: rcd must be present and be exactly {"nam":"Constrained Bank"}.
+    const tagged = (tagNumber: number, value: asn1js.AsnType[]) => new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber }, value });
+    const jcc = new asn1js.Sequence({
+      value: [
+        tagged(0, [new asn1js.Sequence({ value: [new asn1js.IA5String({ value: 'rcd' })] })]),
+        tagged(1, [new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [new asn1js.IA5String({ value: 'rcd' }), new asn1js.Sequence({ value: [new asn1js.Utf8String({ value: '{"nam":"Constrained Bank"}' })] })] })] })]),
+      ],
+    });
+    const b = await svc.provision({ pki: { leafExtensions: [{ oid: '1.3.6.1.5.5.7.1.27', der: new Uint8Array(jcc.toBER()) }] } });
+    await writeFile(join(anchors, 'root-b.pem'), b.pki.root.certPem);
+    const addB = async (rcd: unknown) => (await admin(`/accounts/${b.account.id}/rcd-profiles`, { rcd, tns: [ORIG] })).json();
+    const allowed = await addB({ nam: 'Constrained Bank' });
+    const other = await addB({ nam: 'Other Brand' });
+    const signB = (profile: string) => postJson(`${svc.url}/api/stir-shaken/sign`, { ...CALL, rcd: { profile } }, { authorization: `Bearer ${b.token}` });
+
+    const ok = await signB(allowed.id);
+    expect(ok.status).toBe(200);
+    expect((await verify(ok.json.identity)).json.rcd).toMatchObject({ ok: true, verified: { nam: 'Constrained Bank' } });
+
+    const refused = await signB(other.id);
+    expect(refused.status).toBe(403);
+    expect(refused.json.error).toMatchObject({ code: 'ERR_ATTEST_REFUSED', field: 'rcd.profile' });
+    expect(refused.json.error.reason).toContain('claim constraints');
+
+    // A PASSporT another signer made with that certificate, outside its constraints: the call passes, its RCD does not.
+    const x5u = ok.json.x5u as string;
+    const header = deterministic({ alg: 'ES256', ppt: 'shaken', typ: 'passport', x5u });
+    const claims = deterministic({ attest: 'A', dest: CALL.dest, iat: Math.floor(Date.now() / 1000), orig: CALL.orig, origid: '8f0c6e1e-6d3f-4b36-8f2a-0b6f3a1c2d4e', rcd: { nam: 'Other Brand' } });
+    const input = `${Buffer.from(header).toString('base64url')}.${Buffer.from(claims).toString('base64url')}`;
+    const sig = cryptoSign('sha256', Buffer.from(input), { key: createPrivateKey(b.pki.leaf.keyPem), dsaEncoding: 'ieee-p1363' }).toString('base64url');
+    const forged = await verify(`${input}.${sig};info=<${x5u}>;alg=ES256;ppt=shaken`);
+    expect(forged.json).toMatchObject({ ok: true, verstat: 'TN-Validation-Passed', rcd: { ok: false, verified: {} } });
+    expect(forged.json.rcd.failed).toEqual([{ field: 'jcc.rcd', detail: expect.stringContaining('permits rcd only as "{\\"nam\\":\\"Constrained Bank\\"}"') }]);
   });
 
   it.each([

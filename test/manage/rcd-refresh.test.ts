@@ -62,6 +62,19 @@ describe('refreshStaleRcdProfiles: linked content fetched again once older than 
     expect(await store.getRcdProfile(b.id)).toMatchObject({ icnDigest: sri('logo b, redrawn') });
   });
 
+  it('fetches again the photo an inline jCard links and stores its new digest under its pointer', async () => {
+    const acc = await store.createAccount({ name: 'nested', defaultAttest: 'A', maxAttest: 'A', tokenTtlSec: 60, policyMode: 'trust', nonNumericOrig: 'B' });
+    content.serve('/face.png', 'face v1', png);
+    const jcd = ['vcard', [['fn', {}, 'text', 'Face Co'], ['photo', {}, 'uri', content.url('/face.png')]]];
+    const p = await addRcdProfile(store, acc.id, { rcd: { nam: 'Face Co', jcd }, tns: ['12025550100'] }, { fetcher, clock });
+    expect(p.nestedDigests).toEqual({ '/jcd/1/1/3': sri('face v1') });
+    clock.advance(HOUR);
+    content.serve('/face.png', 'face v2', png);
+    const r = (await refreshStaleRcdProfiles(store, { fetcher, clock }, HOUR)).filter((x) => x.profile.id === p.id);
+    expect(r.map((x) => x.outcome)).toEqual(['changed']);
+    expect((await store.getRcdProfile(p.id))?.nestedDigests).toEqual({ '/jcd/1/1/3': sri('face v2') });
+  });
+
   it('does not overwrite what another node stored while it was fetching', async () => {
     const acc = await store.createAccount({ name: 'race', defaultAttest: 'A', maxAttest: 'A', tokenTtlSec: 60, policyMode: 'trust', nonNumericOrig: 'B' });
     content.serve('/race.png', 'old logo', png);

@@ -60,12 +60,12 @@ describe('SIP redirect server (sign mode): Rich Call Data from Call-Info', () =>
   });
 
   it('adds the rcd PASSporT when the profile asks for one; a reason alone comes on the null data URI', async () => {
-    const r = await invite('"Plain Brand" <sip:+14045266061@pbx.example.net;user=phone>', '<data:>;purpose=rcd-jcard;call-reason="Delivery"');
+    const r = await invite('"Plain Brand" <sip:+14045266061@pbx.example.net;user=phone>', '<data:>;purpose=jcard;call-reason="Delivery"');
     expect(r.status).toBe(302);
     const identities = h(r, 'Identity')!;
     expect(identities.map((i) => i.slice(i.lastIndexOf(';')))).toEqual([';ppt=shaken', ';ppt=rcd']);
     expect(claimsOf(identities[1]!)).toMatchObject({ orig: { tn: '14045266061' }, crn: 'Delivery', rcd: { nam: 'Plain Brand' } });
-    expect(h(r, 'Call-Info')).toEqual(['<data:>;purpose=rcd-jcard;call-reason="Delivery"']);
+    expect(h(r, 'Call-Info')).toEqual(['<data:>;purpose=jcard;call-reason="Delivery"']);
   });
 
   it('refuses a brand no profile vets for the caller (ERR_ATTEST_REFUSED: unsigned, with its Reason), and signs a call without RCD Call-Info as before', async () => {

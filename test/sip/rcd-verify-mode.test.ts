@@ -70,7 +70,7 @@ describe('SIP redirect server (verify mode): Rich Call Data', () => {
     const r = await invite(await sign({ profile: id, crn: 'Fraud alert' }));
     expect(r.status).toBe(302);
     expect(h(r, 'P-Asserted-Identity')).toEqual([`"Crédit \\"Exemple\\"" <tel:+${ORIG};verstat=TN-Validation-Passed>`]);
-    expect(h(r, 'Call-Info')).toEqual([`<${content.url('/logo.png')}>;purpose=icon, <${content.url('/card.json')}>;purpose=rcd-jcard;call-reason="Fraud alert"`]);
+    expect(h(r, 'Call-Info')).toEqual([`<${content.url('/logo.png')}>;purpose=icon, <${content.url('/card.json')}>;purpose=jcard;call-reason="Fraud alert"`]);
   });
 
   it('passes the RCD of a separate rcd PASSporT, a reason alone on the null data URI', async () => {
@@ -79,7 +79,7 @@ describe('SIP redirect server (verify mode): Rich Call Data', () => {
     expect(identities).toHaveLength(2);
     const r = await invite(identities);
     expect(h(r, 'P-Asserted-Identity')).toEqual([`"Plain Brand" <tel:+${ORIG};verstat=TN-Validation-Passed>`]);
-    expect(h(r, 'Call-Info')).toEqual(['<data:>;purpose=rcd-jcard;call-reason="Delivery"']);
+    expect(h(r, 'Call-Info')).toEqual(['<data:>;purpose=jcard;call-reason="Delivery"']);
   });
 
   it('drops a logo that no longer matches its digest and keeps the rest', async () => {
@@ -89,7 +89,7 @@ describe('SIP redirect server (verify mode): Rich Call Data', () => {
     content.serve('/moving.png', Buffer.from('another logo'), { 'content-type': 'image/png' });
     const r = await invite(identities);
     expect(h(r, 'P-Asserted-Identity')).toEqual([`"Moving Logo Inc" <tel:+${ORIG};verstat=TN-Validation-Passed>`]);
-    expect(h(r, 'Call-Info')).toEqual(['<data:>;purpose=rcd-jcard;call-reason="Appointment"']);
+    expect(h(r, 'Call-Info')).toEqual(['<data:>;purpose=jcard;call-reason="Appointment"']);
   });
 
   it('passes no RCD for a call that did not verify, nor for a call without RCD', async () => {

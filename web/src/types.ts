@@ -100,6 +100,8 @@ export interface RcdProfile {
   placement: 'shaken' | 'rcd';
   icnDigest: string | null;
   jclDigest: string | null;
+  /** Digests of the photos and logos its jCard links: JSON pointer (`/jcd/1/1/3`) → digest. */
+  nestedDigests?: Record<string, string>;
   contentCheckedAt: string | null;
   logo: string | null;
 }

@@ -29,6 +29,7 @@ function describe(p: RcdProfile): string {
   if (p.rcd.icn) lines.push(`  logo:     ${p.rcd.icn} ${p.icnDigest ?? '(not fetched)'}`);
   if (p.rcd.jcl) lines.push(`  jCard:    ${p.rcd.jcl} ${p.jclDigest ?? '(not fetched)'}`);
   if (p.rcd.jcd) lines.push('  jCard:    inline');
+  for (const [pointer, digest] of Object.entries(p.nestedDigests ?? {})) lines.push(`  in card:  ${pointer} ${digest}`);
   if (p.contentCheckedAt) lines.push(`  fetched:  ${p.contentCheckedAt.toISOString()}`);
   return lines.join('\n');
 }

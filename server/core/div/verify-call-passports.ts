@@ -1,5 +1,5 @@
 import { kindOf, MAX_IDENTITY_HEADERS, readIdentities, type IdentityHeader, type ReadIdentities } from '../verify/identity-header.js';
-import { claimsOf, SHAKEN_PROFILE, type JudgedClaims } from '../verify/passport-decode.js';
+import { SHAKEN_PROFILE, type JudgedClaims } from '../verify/passport-decode.js';
 import { emptyChecks, failed, type Verstat } from '../verify/verify-result.js';
 import type { TokenVerifier } from '../verify/token-verifier.js';
 import { DIV_PROFILE, judgeDivClaims, type JudgedDiv } from './div-claims.js';
@@ -41,7 +41,7 @@ function divForLinking(r: PassportOutcome<JudgedDiv>): JudgedDiv | undefined {
  * Verifies all of a call's PASSporTs (shaken plus div, RFC 8946) and decides the call:
  *  1. each Identity header is judged on its own by the verifier's single-PASSporT pipeline (signature,
  *     certificate chain, revocation, freshness; RFC 8224 §6.2); an rcd PASSporT and the RCD claims of a shaken one are
- *     also checked against their rcdi digests (RFC 9795 §6) without changing the verstat; an rph (RFC 8443) is
+ *     also checked against their rcdi digests (RFC 9795 §4) without changing the verstat; an rph (RFC 8443) is
  *     judged too, then against the shaken PASSporT and the caller (rph/rph-verdict.ts): it decides the call's
  *     `priority`, and its failure never changes the verstat; unknown ppt are listed;
  *  2. the shaken and div PASSporTs are linked into one chain whatever order they arrived in (div-chain.ts);
@@ -69,7 +69,7 @@ export async function verifyReadPassports(verifier: TokenVerifier, read: ReadIde
       const { kind, ppt } = kindOf(ident);
       if (kind === 'shaken') {
         const result = await verifyShaken(verifier, ident, request);
-        const rcd = result.ok ? await verifier.checkRcd?.(claimsOf(ident.jws) ?? {}, 'shaken') : undefined;
+        const rcd = result.ok ? await verifier.checkRcd?.(result.passportClaims, 'shaken', result.x5u) : undefined;
         return { index, ...where, kind, ppt, result, ...(rcd ? { rcd } : {}) };
       }
       if (kind === 'rcd') return { index, ...where, kind, ppt, ...(await verifyRcd(verifier, ident, request)) };
@@ -81,7 +81,7 @@ export async function verifyReadPassports(verifier: TokenVerifier, read: ReadIde
       return { index, ...where, kind, ppt, result: { ok: null, detail: `ppt ${ppt ?? '(none)'} is not supported; ignored (RFC 8224 §6.2)` } };
     }),
   );
-  // RFC 9795 §4: an rcd PASSporT is about the same call: its orig is the shaken one's.
+  // RFC 9795 (ppt "rcd"): an rcd PASSporT is about the same call: its orig is the shaken one's.
   const shakenOrig = passports.find((p) => p.kind === 'shaken' && p.result.ok);
   const origTn = shakenOrig?.kind === 'shaken' && shakenOrig.result.ok ? shakenOrig.result.value.origTn : undefined;
   for (const p of passports) {
@@ -157,14 +157,14 @@ async function verifyShaken(verifier: TokenVerifier, ident: IdentityHeader, requ
 }
 
 /**
- * An rcd PASSporT (RFC 9795 §4): judged as any PASSporT (signature, certificate, freshness, claims), then its
+ * An rcd PASSporT (RFC 9795 (ppt "rcd")): judged as any PASSporT (signature, certificate, freshness, claims), then its
  * RCD (rcd/rcd-verify.ts). Content that does not verify fails it with `rcd_integrity`; the call's verstat is the
- * shaken chain's and does not depend on it (RFC 9795 §8: RCD that fails is not shown, the call goes on).
+ * shaken chain's and does not depend on it (RFC 9795: RCD that fails is not shown, the call goes on).
  */
 async function verifyRcd(verifier: TokenVerifier, ident: IdentityHeader, request: Omit<CallPassportsRequest, 'identity'>): Promise<{ result: PassportOutcome<JudgedRcd>; rcd?: RcdReport }> {
   const r = await verifier.verifyToken(ident, RCD_PROFILE, request.dateSec, emptyChecks());
   if (!r.ok || !verifier.checkRcd) return { result: r };
-  const rcd = (await verifier.checkRcd(r.value.claims, 'rcd'))!;
+  const rcd = (await verifier.checkRcd(r.value.claims, 'rcd', r.x5u))!;
   if (rcd.ok) return { result: r, rcd };
   const detail = rcd.failed.map((f) => `${f.field}: ${f.detail}`).join('; ');
   return { result: failedVerdict('rcd_integrity', r.checks, detail, { claims: r.value.claims, x5u: r.x5u }), rcd };

@@ -1,11 +1,15 @@
 /**
  * Rich Call Data a SIP call asks to have signed, read from the signalling (RFC 9796): the calling name is the
- * display name of the calling party (P-Asserted-Identity, else From; RFC 9796 §3), the logo a Call-Info entry with
- * `purpose=icon`, the jCard one with `purpose=rcd-jcard` (§4; the null `<data:>` URI carries no jCard, §5), and
+ * display name of the calling party (P-Asserted-Identity, else From; RFC 9796), the logo a Call-Info entry with
+ * `purpose=icon`, the jCard one with `purpose=jcard` (the token RFC 9796 registers; `rcd-jcard`, its drafts'
+ * name, is still read from older SBCs; the null `<data:>` URI carries no jCard), and
  * the reason its `call-reason` parameter (§5). Only a call whose Call-Info carries one of these asks for RCD: a
  * display name alone is every call's and asks for nothing. The signer then checks the fields against the
  * account's profiles exactly as a request body's (rcd-policy.ts).
  */
+
+/** The jCard purpose: `jcard` in RFC 9796 as published, `rcd-jcard` in its drafts up to 2024. */
+const JCARD_PURPOSES: ReadonlySet<string> = new Set(['jcard', 'rcd-jcard']);
 
 /** SIP text arrives as latin1 (one char per byte); a display name or reason in UTF-8 is decoded here. */
 function utf8(latin1: string): string {
@@ -75,12 +79,12 @@ export function rcdOfCallInfo(entries: readonly string[] | undefined, callingAdd
     if (purpose === 'icon') {
       rcd.icn = e.uri;
       asked = true;
-    } else if (purpose === 'rcd-jcard') {
+    } else if (purpose !== undefined && JCARD_PURPOSES.has(purpose)) {
       if (!e.uri.toLowerCase().startsWith('data:')) rcd.jcl = e.uri;
       asked = true;
     }
     const reason = e.params.get('call-reason');
-    if (reason !== undefined && (purpose === 'icon' || purpose === 'rcd-jcard')) rcd.crn = utf8(reason);
+    if (reason !== undefined && purpose !== undefined && (purpose === 'icon' || JCARD_PURPOSES.has(purpose))) rcd.crn = utf8(reason);
   }
   if (!asked) return undefined;
   const nam = displayNameOf(callingAddress);

@@ -2,20 +2,25 @@ import type { Clock } from '../ports.js';
 import type { CertificateFetcher } from '../verify/verify-ports.js';
 import { integrityDigest, integrityMatches } from './rcd-integrity.js';
 
-/** What an RCD URL points at: a logo (`icn`, RFC 9795 §5.1.3) or a jCard (`jcl`, §5.1.5). */
-export type LinkedRole = 'icn' | 'jcl';
+/**
+ * What an RCD URL points at: a logo (`icn`, RFC 9795 §5.1), a jCard (`jcl`, §5.1), or a photo or logo nested
+ * in a jCard (`jcard-image`, jcard-links.ts), an image like `icn`.
+ */
+export type LinkedRole = 'icn' | 'jcl' | 'jcard-image';
 
 /**
- * Media types accepted per role. RFC 9796 §8.2 names PNG, JPEG and SVG (SVG Tiny 1.2) for RCD images; a jCard is
- * JSON (RFC 9796 §4: application/json; RFC 7095 §7 registers application/vcard+json).
+ * Media types accepted per role. RFC 9796 names PNG, JPEG and SVG (SVG Tiny 1.2) for RCD images; a jCard is
+ * JSON (RFC 9796: application/json; RFC 7095 §7 registers application/vcard+json).
  */
 const TYPES: Record<LinkedRole, readonly string[]> = {
   icn: ['image/png', 'image/jpeg', 'image/svg+xml'],
   jcl: ['application/json', 'application/vcard+json'],
+  'jcard-image': ['image/png', 'image/jpeg', 'image/svg+xml'],
 };
 
 export type LinkedContent =
-  | { ok: true; body: Buffer; contentType: string; digest: string; maxAgeMs: number | undefined }
+  /** `card`: a jCard's parsed JSON (role `jcl`), for the pointers to content nested in it. */
+  | { ok: true; body: Buffer; contentType: string; digest: string; maxAgeMs: number | undefined; card?: unknown[] }
   | { ok: false; detail: string };
 
 /**
@@ -30,15 +35,18 @@ export async function fetchLinkedContent(fetcher: CertificateFetcher, url: strin
   if (type === undefined || !TYPES[role].includes(type)) {
     return { ok: false, detail: `${role} ${url}: content type ${type ?? '(none)'}, expected ${TYPES[role].join(' or ')}` };
   }
+  const ok: LinkedContent = { ok: true, body: r.body, contentType: type, digest: integrityDigest(r.body), maxAgeMs: r.maxAgeMs };
   if (role === 'jcl') {
+    let card: unknown;
     try {
-      const card = JSON.parse(r.body.toString('utf8')) as unknown;
-      if (!Array.isArray(card) || card[0] !== 'vcard') return { ok: false, detail: `jcl ${url}: not a jCard (RFC 7095)` };
+      card = JSON.parse(r.body.toString('utf8')) as unknown;
     } catch {
       return { ok: false, detail: `jcl ${url}: not JSON` };
     }
+    if (!Array.isArray(card) || card[0] !== 'vcard') return { ok: false, detail: `jcl ${url}: not a jCard (RFC 7095)` };
+    ok.card = card;
   }
-  return { ok: true, body: r.body, contentType: type, digest: integrityDigest(r.body), maxAgeMs: r.maxAgeMs };
+  return ok;
 }
 
 interface CachedContent {

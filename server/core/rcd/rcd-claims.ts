@@ -3,7 +3,7 @@ import type { Dest, ShakenClaims, Orig } from '../types.js';
 import { canonicalJson } from './canonical-json.js';
 import type { RcdAssertion } from './rcd-types.js';
 
-/** Claims of a separate `rcd` PASSporT (RFC 9795 §4, `ppt: rcd`): orig, dest, iat, plus the assertion. */
+/** Claims of a separate `rcd` PASSporT (RFC 9795 (ppt "rcd"), `ppt: rcd`): orig, dest, iat, plus the assertion. */
 export interface RcdPassportClaims extends RcdAssertion {
   dest: Dest;
   iat: number;
@@ -33,7 +33,7 @@ export function rcdClaimsJson(c: RcdPassportClaims): string {
   return `{${crnMember(c)}"dest":${destJson(c.dest)},"iat":${c.iat},"orig":${origJson(c.orig)}${rcdMembers(c)}}`;
 }
 
-/** RFC 9795 §4: the header of an rcd PASSporT names `"ppt":"rcd"`; otherwise as RFC 8588 §3. */
+/** RFC 9795 (ppt "rcd"): the header of an rcd PASSporT names `"ppt":"rcd"`; otherwise as RFC 8588 §3. */
 export function rcdHeaderJson(x5u: string): string {
   return `{"alg":"ES256","ppt":"rcd","typ":"passport","x5u":${JSON.stringify(x5u)}}`;
 }

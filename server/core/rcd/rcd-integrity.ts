@@ -1,9 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
+import { renderedLinks } from './jcard-links.js';
 import type { RcdClaim } from './rcd-types.js';
 
 /**
- * `rcdi` values (RFC 9795 §6): a digest string `<alg>-<base64 digest>` in the form of W3C Subresource Integrity,
+ * `rcdi` values (RFC 9795 §4): a digest string `<alg>-<base64 digest>` in the form of W3C Subresource Integrity,
  * alg one of sha256, sha384, sha512. This signer writes sha256; a verifier accepts the three.
  */
 const ALGS = { sha256: 32, sha384: 48, sha512: 64 } as const;
@@ -57,20 +58,31 @@ export function resolvePointer(document: unknown, pointer: string): unknown {
 }
 
 /**
- * The `rcdi` of an rcd claim (RFC 9795 §6): one member per piece of content `rcd` refers to, keyed by the JSON
- * pointer to it within `rcd`: `/icn` and `/jcl` digest the bytes served at those URLs, `/jcd` the inline jCard.
- * `linked` holds the served bytes' digests, computed when the content was fetched (never per call).
+ * The `rcdi` of an rcd claim (RFC 9795 §4 overview, "rcdi" claim): one member per piece of content `rcd` refers to, keyed by the JSON
+ * pointer to it within `rcd`: `/icn` and `/jcl` digest the bytes served at those URLs, `/jcd` the inline jCard,
+ * and `/jcd/1/<i>/<j>` or `/jcl/1/<i>/<j>` a photo or logo the jCard links (jcard-links.ts). `linked` holds the
+ * served bytes' digests, computed when the content was fetched (never per call); every photo or logo the inline
+ * card links must have one, and the linked card's are taken as fetched with it.
  */
-export function rcdiFor(rcd: RcdClaim, linked: { icn?: string; jcl?: string }): Record<string, string> {
+export function rcdiFor(rcd: RcdClaim, linked: { icn?: string; jcl?: string; nested?: Record<string, string> }): Record<string, string> {
   const rcdi: Record<string, string> = {};
   if (rcd.icn !== undefined) {
     if (linked.icn === undefined) throw new Error('the icn content has no digest');
     rcdi['/icn'] = linked.icn;
   }
-  if (rcd.jcd !== undefined) rcdi['/jcd'] = jcdDigest(rcd.jcd);
+  const nested = linked.nested ?? {};
+  if (rcd.jcd !== undefined) {
+    rcdi['/jcd'] = jcdDigest(rcd.jcd);
+    for (const l of renderedLinks(rcd.jcd, '/jcd')) {
+      const d = nested[l.pointer];
+      if (d === undefined) throw new Error(`the jCard's ${l.property} at ${l.pointer} has no digest`);
+      rcdi[l.pointer] = d;
+    }
+  }
   if (rcd.jcl !== undefined) {
     if (linked.jcl === undefined) throw new Error('the jcl content has no digest');
     rcdi['/jcl'] = linked.jcl;
+    for (const [pointer, d] of Object.entries(nested)) if (pointer.startsWith('/jcl/')) rcdi[pointer] = d;
   }
   return rcdi;
 }

@@ -61,7 +61,7 @@ export function decideRcd(request: RcdRequest, profiles: readonly RcdProfile[], 
   if (request.crn !== undefined && !profile.crn.includes(request.crn)) {
     throw refused('rcd.crn', profile.crn.length === 0 ? `RCD profile ${profile.id} allows no call reason` : `call reason not allowed by RCD profile ${profile.id} (allowed: ${profile.crn.map((c) => JSON.stringify(c)).join(', ')})`);
   }
-  const linked: { icn?: string; jcl?: string } = {};
+  const linked: { icn?: string; jcl?: string; nested?: Record<string, string> } = { nested: profile.nestedDigests ?? {} };
   if (profile.icnDigest !== null) linked.icn = profile.icnDigest;
   if (profile.jclDigest !== null) linked.jcl = profile.jclDigest;
   let rcdi: Record<string, string>;

@@ -2,6 +2,7 @@ import { ShakenError } from '../errors.js';
 import { canonicalTn } from '../tn.js';
 import { checkFetchUrl } from '../verify/url-policy.js';
 import { canonicalJson } from './canonical-json.js';
+import { DIGESTED_PROPERTIES, jcardLinks, type JcardLink } from './jcard-links.js';
 import type { RcdClaim, RcdPlacement } from './rcd-types.js';
 
 
@@ -24,6 +25,11 @@ export interface RcdProfile {
   placement: RcdPlacement;
   icnDigest: string | null;
   jclDigest: string | null;
+  /**
+   * `rcdi` members of content nested in the jCard (RFC 9795): JSON pointer (`/jcd/1/<i>/<j>` or `/jcl/1/<i>/<j>`)
+   * → digest of the photo or logo served at that URI, as last fetched. Absent or empty: the card links none.
+   */
+  nestedDigests?: Record<string, string>;
   /** When the linked content was last fetched and digested; null when the profile links nothing. */
   contentCheckedAt: Date | null;
   createdAt: Date;
@@ -32,7 +38,7 @@ export interface RcdProfile {
 /** A profile as an operator writes it, validated; digests come from fetching the content (manage layer). */
 export type RcdProfileInput = Pick<RcdProfile, 'rcd' | 'crn' | 'tns' | 'prefixes' | 'placement'>;
 
-// RFC 9796 §5 asks a call reason to stay within 64 characters so a display need not cut it; a display name is
+// RFC 9796 asks a call reason to stay within 64 characters so a display need not cut it; a display name is
 // held to the same bound (RFC 9795 sets none; handsets show far fewer).
 export const MAX_NAM = 64;
 export const MAX_CRN = 64;
@@ -68,11 +74,34 @@ export function contentUrl(raw: unknown, field: string): string {
   return raw;
 }
 
+/** At most this many photo/logo URIs in one jCard: each is fetched when the profile is saved and by verifiers. */
+export const MAX_JCARD_LINKS = 4;
+
 /**
- * An inline jCard (RFC 7095 §3.2: `["vcard", [[name, params, type, value…], …]]`). A `uri` value that links
- * content to fetch (http, https: a PHOTO, a LOGO, a SOUND) is refused: RFC 9795 §6 would need a digest of each
- * such resource too, which this signer does not compute yet; use `icn` for the logo. Other URIs (`tel:`,
- * `mailto:`, `geo:`, `urn:`, inline `data:`) fetch nothing and are covered by the jCard's own digest.
+ * The http(s) content a jCard links and this signer digests (RFC 9795 `rcdi` members under `/jcd/…` or `/jcl/…`):
+ * the https URIs of PHOTO and LOGO properties (jcard-links.ts), each held to the fetcher's URL rule. Any other
+ * http(s) link of a `uri` property (a SOUND, a URL…) is refused rather than signed without a digest, and so is
+ * plain http: what a verifier fetches must be what was vetted. `field` names the card in a refusal.
+ */
+export function jcardContentLinks(card: unknown, base: '/jcd' | '/jcl', field: string): JcardLink[] {
+  const links = jcardLinks(card, base);
+  for (const l of links) {
+    const at = `${field}${l.pointer.slice(4).replace(/\/(\d+)/g, '[$1]')}`;
+    if (!DIGESTED_PROPERTIES.has(l.property)) {
+      throw invalid(at, `the jCard's ${l.property} links http(s) content, which this signer does not digest (only photo and logo are; RFC 9795 rcdi): remove it or inline it as a data: URI`);
+    }
+    const verdict = checkFetchUrl(l.url, 'rcd');
+    if (!verdict.ok) throw invalid(at, `the jCard's ${l.property}: ${verdict.detail}`);
+  }
+  if (links.length > MAX_JCARD_LINKS) throw invalid(field, `the jCard links ${links.length} photos or logos; at most ${MAX_JCARD_LINKS}`);
+  return links;
+}
+
+/**
+ * An inline jCard (RFC 7095 §3.2: `["vcard", [[name, params, type, value…], …]]`). An https PHOTO or LOGO is
+ * fetched and digested when the profile is saved (its `rcdi` member `/jcd/1/<i>/<j>`); other http(s) content
+ * links are refused (jcardContentLinks). Other URIs (`tel:`, `mailto:`, `geo:`, `urn:`, inline `data:`) fetch
+ * nothing and are covered by the jCard's own digest.
  */
 export function jcard(raw: unknown, field: string): unknown[] {
   if (!Array.isArray(raw) || raw.length !== 2 || raw[0] !== 'vcard' || !Array.isArray(raw[1])) {
@@ -82,10 +111,8 @@ export function jcard(raw: unknown, field: string): unknown[] {
     if (!Array.isArray(p) || p.length < 4 || typeof p[0] !== 'string' || record(p[1]) === undefined || typeof p[2] !== 'string') {
       throw invalid(`${field}[1][${i}]`, 'each jCard property is [name, {params}, type, value…] (RFC 7095 §3.3)');
     }
-    if (p[2].toLowerCase() === 'uri' && p.slice(3).some((v) => typeof v === 'string' && /^https?:/i.test(v))) {
-      throw invalid(`${field}[1][${i}]`, 'jCard properties linking http(s) content are not signed yet (each would need its own rcdi digest); give the logo as icn');
-    }
   });
+  jcardContentLinks(raw, '/jcd', field);
   if (Buffer.byteLength(canonicalJson(raw), 'utf8') > MAX_JCARD_BYTES) throw invalid(field, `${field} is larger than ${MAX_JCARD_BYTES} bytes`);
   return raw as unknown[];
 }
@@ -117,7 +144,7 @@ export function parseRcdClaim(raw: unknown, field = 'rcd'): RcdClaim {
   if (r.icn !== undefined && r.icn !== null) rcd.icn = contentUrl(r.icn, `${field}.icn`);
   const hasJcd = r.jcd !== undefined && r.jcd !== null;
   const hasJcl = r.jcl !== undefined && r.jcl !== null;
-  // RFC 9795 §5.1.4-§5.1.5: a jCard is given inline or by URL, not both.
+  // RFC 9795 §5.1: a jCard is given inline or by URL, not both.
   if (hasJcd && hasJcl) throw invalid(`${field}.jcl`, `${field} may hold jcd or jcl, not both (RFC 9795)`);
   if (hasJcd) rcd.jcd = jcard(r.jcd, `${field}.jcd`);
   if (hasJcl) rcd.jcl = contentUrl(r.jcl, `${field}.jcl`);

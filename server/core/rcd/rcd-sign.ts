@@ -12,7 +12,7 @@ export function shakenPayloadB64(claims: ShakenClaims, rcd: RcdDecision | undefi
   return rcd?.placement === 'shaken' ? base64url(shakenRcdClaimsJson(claims, rcd.assertion)) : undefined;
 }
 
-/** The signing input of a separate rcd PASSporT (RFC 9795 §4) with the shaken one's orig, dest and iat. */
+/** The signing input of a separate rcd PASSporT (RFC 9795 (ppt "rcd")) with the shaken one's orig, dest and iat. */
 export function rcdSigningInput(claims: ShakenClaims, rcd: RcdDecision, x5u: string): string {
   return `${base64url(rcdHeaderJson(x5u))}.${base64url(rcdClaimsJson({ ...rcd.assertion, dest: claims.dest, iat: claims.iat, orig: claims.orig }))}`;
 }

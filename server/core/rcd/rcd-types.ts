@@ -4,9 +4,9 @@
  */
 
 /**
- * The `rcd` claim (RFC 9795 §5): what the called party is shown. `nam` is the display name (§5.1.1), `apn` an
- * alternate presentation number (§5.1.2), `icn` the URL of an icon or logo (§5.1.3), `jcd` an inline jCard
- * (RFC 7095) and `jcl` the URL of one (§5.1.4, §5.1.5; one or the other, never both).
+ * The `rcd` claim (RFC 9795 §5): what the called party is shown. `nam` is the display name, `apn` an
+ * alternate presentation number, `icn` the URL of an icon or logo, `jcd` an inline jCard
+ * (RFC 7095) and `jcl` the URL of one (one or the other, never both).
  */
 export interface RcdClaim {
   nam: string;
@@ -18,7 +18,7 @@ export interface RcdClaim {
 
 /**
  * What a signer asserts about a branded call: `rcd`, the `rcdi` integrity digests of what `rcd` links to or
- * embeds (RFC 9795 §6: JSON pointer into `rcd` → `sha256-<base64>`), and the call reason `crn` (RFC 9795 §7), a
+ * embeds (RFC 9795 §4: JSON pointer into `rcd` → `sha256-<base64>`), and the call reason `crn` (RFC 9795 ("crn" claim)), a
  * top-level claim beside `rcd`.
  */
 export interface RcdAssertion {
@@ -27,7 +27,7 @@ export interface RcdAssertion {
   crn?: string;
 }
 
-/** Where a profile's claims go: inside the shaken PASSporT (ATIS-1000094) or a separate `rcd` PASSporT (RFC 9795 §4). */
+/** Where a profile's claims go: inside the shaken PASSporT (ATIS-1000094) or a separate `rcd` PASSporT (RFC 9795 (ppt "rcd")). */
 export type RcdPlacement = 'shaken' | 'rcd';
 
 /** The `rcd` member of a sign request: a profile by id, or the RCD fields themselves; either with a call reason. */
@@ -51,14 +51,14 @@ export interface RcdFailure {
 }
 
 /**
- * What a verifier can tell a terminating switch about a call's Rich Call Data (RFC 9795 §6, §8): the items whose
+ * What a verifier can tell a terminating switch about a call's Rich Call Data (RFC 9795 §4): the items whose
  * integrity holds (`verified`: the name and call reason are covered by the PASSporT signature itself; a logo or
  * jCard only when its `rcdi` digest matches the content fetched now), and the items that failed. A switch shows
  * only what is in `verified`. `ok` is true when nothing failed.
  */
 export interface RcdReport {
   ok: boolean;
-  /** Which PASSporT carried the RCD: the shaken one (ATIS-1000094) or a separate `rcd` PASSporT (RFC 9795 §4). */
+  /** Which PASSporT carried the RCD: the shaken one (ATIS-1000094) or a separate `rcd` PASSporT (RFC 9795 (ppt "rcd")). */
   placement: 'shaken' | 'rcd';
   verified: { nam?: string; apn?: string; crn?: string; icn?: string; jcl?: string; jcd?: unknown[] };
   failed: RcdFailure[];

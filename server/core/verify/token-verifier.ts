@@ -10,6 +10,6 @@ import type { RcdReport } from '../rcd/rcd-types.js';
  */
 export interface TokenVerifier {
   verifyToken<T extends { iat: number }>(ident: IdentityHeader, profile: PassportProfile<T>, dateSec: number | undefined, checks: VerifyChecks): Promise<TokenVerdict<T>>;
-  /** The Rich Call Data of a verified PASSporT's claims judged (RFC 9795 §6); undefined when it carries none. Absent: not judged. */
-  checkRcd?(claims: Record<string, unknown>, placement: 'shaken' | 'rcd'): Promise<RcdReport | undefined>;
+  /** The Rich Call Data of a verified PASSporT's claims judged (RFC 9795 §4); undefined when it carries none. Absent: not judged. */
+  checkRcd?(claims: Record<string, unknown>, placement: 'shaken' | 'rcd', x5u: string): Promise<RcdReport | undefined>;
 }

@@ -20,7 +20,7 @@ function schemeRefusal(url: URL, kind: FetchKind, allowHttpX5u: boolean): string
   if (kind === 'crl') {
     return scheme === 'https' || scheme === 'http' ? undefined : `scheme rule: a CRL distribution point is fetched over http or https, not ${scheme}`;
   }
-  // RFC 9795 §5.1.3, §5.1.5 and RFC 9796 §4: linked RCD content comes over https, with no lab exception.
+  // RFC 9795 §5.1, §5.1.5 and RFC 9796: linked RCD content comes over https, with no lab exception.
   if (kind === 'rcd') return scheme === 'https' ? undefined : `scheme rule: RCD content (icn, jcl) is https only, not ${scheme}`;
   if (scheme === 'https' || (scheme === 'http' && allowHttpX5u)) return undefined;
   return scheme === 'http'

@@ -75,7 +75,7 @@ export const VERIFY_REASONS = {
   div_orig_mismatch: { sip: 438, kind: 'other', text: 'a div PASSporT\'s orig is not the shaken orig' },
   not_connected: { sip: 438, kind: 'other', text: 'the chain of PASSporTs does not end at the number called now (ruri, else the first to)' },
   too_many: { sip: 438, kind: 'other', text: 'more Identity headers or div hops than the verifier follows' },
-  // RFC 9795 §6: an rcd PASSporT whose linked content (logo, jCard) does not match its rcdi, cannot be fetched, or has no digest.
+  // RFC 9795 §4: an rcd PASSporT whose linked content (logo, jCard) does not match its rcdi, cannot be fetched, or has no digest.
   rcd_integrity: { sip: 438, kind: 'other', text: 'the Rich Call Data does not verify (a logo or jCard does not match its rcdi digest, could not be fetched, or has none)' },
 } as const satisfies Record<string, ReasonSpec>;
 

@@ -21,6 +21,8 @@ import type { CertificateFetcher, TrustAnchorSource } from './verify-ports.js';
 import type { TokenVerifier } from './token-verifier.js';
 import { LinkedContentCache } from '../rcd/linked-content.js';
 import { checkRcd as judgeRcd } from '../rcd/rcd-verify.js';
+import { claimConstraintsOf, type SignerConstraints } from '../rcd/claim-constraints.js';
+import type { FetchedChain } from './x5u-credential.js';
 import type { RcdReport } from '../rcd/rcd-types.js';
 import { identityOfPassport, type OutOfBandSource } from '../cps/oob-source.js';
 
@@ -119,7 +121,24 @@ export function createVerifier(deps: VerifierDeps): Verifier {
   // Logos and jCards RCD links to (RFC 9795): fetched through the same fetcher, kept 5 min (or less, per
   // Cache-Control), a failure 30 s, so a brand calling all day is fetched a few times an hour.
   const linked = new LinkedContentCache(fetcher, clock, { ttlMs: 300_000, failureTtlMs: 30_000, maxEntries });
-  const checkRcd = (claims: Record<string, unknown>, placement: 'shaken' | 'rcd'): Promise<RcdReport | undefined> => judgeRcd(claims, placement, linked);
+  // The JWT Claim Constraints of a chain's leaf (RFC 8226 §8, RFC 9118), read once per cached chain, when RCD asks.
+  const constraintsOf = new WeakMap<FetchedChain, SignerConstraints>();
+  const signerConstraints = async (x5u: string): Promise<SignerConstraints> => {
+    const { value } = await chains.get(x5u);
+    if (!value.ok) return { ok: false, detail: value.detail };
+    let known = constraintsOf.get(value.chain);
+    if (known === undefined) {
+      try {
+        known = { ok: true, list: claimConstraintsOf(value.chain.leaf.x509.raw) };
+      } catch (err) {
+        known = { ok: false, detail: err instanceof Error ? err.message : String(err) };
+      }
+      constraintsOf.set(value.chain, known);
+    }
+    return known;
+  };
+  const checkRcd = async (claims: Record<string, unknown>, placement: 'shaken' | 'rcd', x5u: string): Promise<RcdReport | undefined> =>
+    claims.rcd === undefined ? undefined : judgeRcd(claims, placement, linked, await signerConstraints(x5u));
   const log = withoutHeartbeats(deps.log, deps.heartbeats);
 
   async function verifyToken<T extends { iat: number }>(ident: IdentityHeader, profile: PassportProfile<T>, dateSec: number | undefined, checks: VerifyChecks): Promise<TokenVerdict<T>> {
@@ -281,7 +300,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     };
     // RCD claims in the shaken PASSporT (ATIS-1000094): judged once the call passed; they never fail it.
     // The claims as decoded for the verdict, not decoded a second time.
-    const rcd = await checkRcd(token.passportClaims, 'shaken');
+    const rcd = await checkRcd(token.passportClaims, 'shaken', token.x5u);
     if (rcd !== undefined) passed.rcd = rcd;
     return passed;
   }

@@ -14,6 +14,7 @@ import { sipSourceDialects } from './011-sip-source-dialects.js';
 import { rcdProfiles } from './012-rcd-profiles.js';
 import { requestLogRcd } from './013-request-log-rcd.js';
 import { oobPublish } from './014-oob-publish.js';
+import { rcdNestedDigests } from './015-rcd-nested-digests.js';
 
 /**
  * Every migration, in order. Names are the sort key kysely records in `kysely_migration`: never rename one
@@ -35,6 +36,7 @@ export function migrationProvider(engine: StoreEngine): MigrationProvider {
     '012-rcd-profiles': rcdProfiles,
     '013-request-log-rcd': requestLogRcd,
     '014-oob-publish': oobPublish,
+    '015-rcd-nested-digests': rcdNestedDigests,
   };
   return { getMigrations: async () => migrations };
 }

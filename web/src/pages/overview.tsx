@@ -110,6 +110,16 @@ function StatsView({ stats }: { stats: Stats }) {
           ]}
         />
         <TimeChart
+          title="Branded calls (requests per bucket)"
+          unit="requests"
+          x={x}
+          format={(v) => (v === null ? '—' : String(v))}
+          series={[
+            { label: 'Requests', values: stats.buckets.map((b) => b.count), stroke: '#1f5fa8' },
+            { label: 'Branded (RCD)', values: stats.buckets.map((b) => b.branded), stroke: '#00796b', dash: [6, 3] },
+          ]}
+        />
+        <TimeChart
           title="Latency"
           unit="ms"
           x={x}

@@ -17,6 +17,31 @@ const list = (text: string) =>
     .map((s) => s.trim())
     .filter((s) => s !== '');
 
+/**
+ * The jCard field: empty (none), the https URL of a jCard (`jcl`), or an inline jCard (`jcd`) checked here for the
+ * RFC 7095 §3.2 shape, `["vcard", [[name, {params}, type, value…], …]]`, so a typo is named before the server is
+ * asked; the server checks the rest (the links it must fetch and digest).
+ */
+export function jcardField(text: string): { ok: true; value: { jcd?: unknown[]; jcl?: string } } | { ok: false; message: string } {
+  const t = text.trim();
+  if (t === '') return { ok: true, value: {} };
+  if (/^https:\/\//i.test(t)) return { ok: true, value: { jcl: t } };
+  let card: unknown;
+  try {
+    card = JSON.parse(t);
+  } catch {
+    return { ok: false, message: 'The jCard is neither JSON nor an https URL.' };
+  }
+  if (!Array.isArray(card) || card.length !== 2 || card[0] !== 'vcard' || !Array.isArray(card[1])) {
+    return { ok: false, message: 'The jCard must be ["vcard", [properties]] (RFC 7095).' };
+  }
+  const bad = (card[1] as unknown[]).findIndex(
+    (p) => !Array.isArray(p) || p.length < 4 || typeof p[0] !== 'string' || typeof p[1] !== 'object' || p[1] === null || Array.isArray(p[1]) || typeof p[2] !== 'string',
+  );
+  if (bad >= 0) return { ok: false, message: `jCard property ${bad + 1} must be [name, {params}, type, value] (RFC 7095 §3.3).` };
+  return { ok: true, value: { jcd: card } };
+}
+
 /** Branded calls: the brands (name, logo, call reasons) vetted for this account and the numbers they cover. */
 export function BrandsPanel({ profiles, base, admin, onChanged }: Props) {
   const { api } = useApp();
@@ -24,6 +49,7 @@ export function BrandsPanel({ profiles, base, admin, onChanged }: Props) {
   const [icn, setIcn] = useState('');
   const [numbers, setNumbers] = useState('');
   const [reasons, setReasons] = useState('');
+  const [card, setCard] = useState('');
   const [separate, setSeparate] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
@@ -34,14 +60,21 @@ export function BrandsPanel({ profiles, base, admin, onChanged }: Props) {
     // A number ending in * is a prefix; anything else a number.
     const tns = all.filter((n) => !n.endsWith('*'));
     const prefixes = all.filter((n) => n.endsWith('*')).map((n) => n.slice(0, -1));
-    const rcd: Record<string, string> = { nam: nam.trim() };
+    const rcd: Record<string, unknown> = { nam: nam.trim() };
     if (icn.trim() !== '') rcd.icn = icn.trim();
+    const jcard = jcardField(card);
+    if (!jcard.ok) {
+      setError(new Error(jcard.message));
+      return;
+    }
+    Object.assign(rcd, jcard.value);
     try {
       await api.post(`${base}/rcd-profiles`, { rcd, tns, prefixes, crn: list(reasons), placement: separate ? 'rcd' : 'shaken' });
       setNam('');
       setIcn('');
       setNumbers('');
       setReasons('');
+      setCard('');
       onChanged();
     } catch (err) {
       setError(err);
@@ -90,7 +123,7 @@ export function BrandsPanel({ profiles, base, admin, onChanged }: Props) {
                 <td>{p.placement === 'rcd' ? 'separate rcd' : 'in shaken'}</td>
                 {admin && (
                   <td>
-                    {(p.rcd.icn || p.rcd.jcl) && (
+                    {(p.rcd.icn || p.rcd.jcl || Object.keys(p.nestedDigests ?? {}).length > 0) && (
                       <button type="button" class="small" onClick={() => act(() => api.post(`${base}/rcd-profiles/${encodeURIComponent(p.id)}/refresh`, {}))} aria-label={`Fetch the logo of ${p.rcd.nam} again`}>
                         Refresh
                       </button>
@@ -122,6 +155,11 @@ export function BrandsPanel({ profiles, base, admin, onChanged }: Props) {
           <span class="field">
             <label for="brand-crn">Call reasons</label>
             <input id="brand-crn" value={reasons} onInput={(e) => setReasons(e.currentTarget.value)} placeholder="Fraud alert, Delivery" />
+          </span>
+          <span class="field">
+            <label for="brand-jcard">jCard (JSON or https URL)</label>
+            <textarea id="brand-jcard" rows={2} value={card} onInput={(e) => setCard(e.currentTarget.value)} placeholder='["vcard",[["fn",{},"text","Example Bank"]]]' aria-describedby="brand-jcard-help" />
+            <small id="brand-jcard-help">An inline jCard (RFC 7095) or the https URL of one; its photo and logo URLs are fetched and digested.</small>
           </span>
           <label>
             <input type="checkbox" checked={separate} onChange={(e) => setSeparate(e.currentTarget.checked)} /> separate rcd PASSporT
