@@ -81,6 +81,8 @@ export async function startThreadedSipServer(calls: CallService, handler: Redire
     async close() {
       closing = true;
       const w = worker;
+      // Between an unexpected end and its restart there is no thread to stop (an ended Worker has threadId -1).
+      if (w.threadId === -1) return;
       const ended = new Promise<void>((resolve) => {
         w.once('exit', () => resolve());
         w.on('message', (m: FromSipThread) => m.type === 'closed' && resolve());
