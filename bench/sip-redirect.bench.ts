@@ -35,19 +35,24 @@ export const sipRedirect: Scenario = {
         onTrial: (r) => ctx.progress(`sip-redirect ${who}: offered ${r.offeredRate}/s → ${Math.round(r.callsPerSec)}/s, ${r.failed} failed, p99 ${r.p99Ms} ms`),
       });
 
-    const sipPort = await freeUdpPort();
-    const server = await startShakenstack(1, ctx.cleanup, { SHAKENSTACK_SIP_PORT: String(sipPort) });
-    let ours: MaxRateResult;
-    let serverCpuUsPerCall: number | undefined;
-    try {
-      const before = server.sampler.take(true);
-      ours = await search('shakenstack', `127.0.0.1:${sipPort}`);
-      const after = server.sampler.take(true);
-      const calls = ours.trials.reduce((n, t) => n + t.successful, 0);
-      if (before && after && calls > 0) serverCpuUsPerCall = ((after.cpuSeconds - before.cpuSeconds) * 1e6) / calls;
-    } finally {
-      await server.stop();
-    }
+    // Both `sip.thread` settings in the same run, the default (main) first: their calls/s and CPU per call
+    // compare only within one run on this shared machine.
+    const measureOurs = async (thread: 'main' | 'worker') => {
+      const sipPort = await freeUdpPort();
+      const server = await startShakenstack(1, ctx.cleanup, { SHAKENSTACK_SIP_PORT: String(sipPort), SHAKENSTACK_SIP_THREAD: thread });
+      try {
+        const before = server.sampler.take(true);
+        const result = await search(thread === 'main' ? 'shakenstack' : 'shakenstack sip.thread=worker', `127.0.0.1:${sipPort}`);
+        const after = server.sampler.take(true);
+        const calls = result.trials.reduce((n, t) => n + t.successful, 0);
+        const cpuUsPerCall = before && after && calls > 0 ? ((after.cpuSeconds - before.cpuSeconds) * 1e6) / calls : undefined;
+        return { result, cpuUsPerCall };
+      } finally {
+        await server.stop();
+      }
+    };
+    const { result: ours, cpuUsPerCall: serverCpuUsPerCall } = await measureOurs('main');
+    const { result: threaded, cpuUsPerCall: threadedCpuUsPerCall } = await measureOurs('worker');
 
     let reference: MaxRateResult | undefined;
     if (kamailioPath()) {
@@ -59,6 +64,7 @@ export const sipRedirect: Scenario = {
       }
     }
     const oursRate = ours.best?.callsPerSec;
+    const threadedRate = threaded.best?.callsPerSec;
     const refRate = reference?.best?.callsPerSec;
     return {
       figures: {
@@ -69,10 +75,15 @@ export const sipRedirect: Scenario = {
         kamailio_calls_per_s: refRate === undefined ? null : round(refRate, 0),
         kamailio_p99_ms: reference?.best?.p99Ms ?? null,
         over_kamailio: oursRate !== undefined && refRate ? round(oursRate / refRate, 2) : null,
+        thread_worker_calls_per_s: threadedRate === undefined ? null : round(threadedRate, 0),
+        thread_worker_p99_ms: threaded.best?.p99Ms ?? null,
+        thread_worker_server_cpu_us_per_call: threadedCpuUsPerCall === undefined ? null : round(threadedCpuUsPerCall, 0),
+        thread_worker_over_kamailio: threadedRate !== undefined && refRate ? round(threadedRate / refRate, 2) : null,
       },
-      tables: [trialsTable('shakenstack redirect server: trials', ours), ...(reference ? [trialsTable('Kamailio secsipid 302: trials', reference)] : [])],
+      tables: [trialsTable('shakenstack redirect server: trials', ours), trialsTable('shakenstack redirect server, sip.thread=worker: trials', threaded), ...(reference ? [trialsTable('Kamailio secsipid 302: trials', reference)] : [])],
       notes: [
         oursRate === undefined ? 'shakenstack: no rate finished without failed calls' : `shakenstack: ${fmtInt(oursRate)} calls/s at 0 failed, p99 ${ours.best!.p99Ms} ms`,
+        threadedRate === undefined ? 'shakenstack sip.thread=worker: no rate finished without failed calls' : `shakenstack sip.thread=worker: ${fmtInt(threadedRate)} calls/s at 0 failed, p99 ${threaded.best!.p99Ms} ms`,
         refRate === undefined ? 'Kamailio secsipid: not measured (kamailio not installed, or no clean rate)' : `Kamailio secsipid: ${fmtInt(refRate)} calls/s at 0 failed, p99 ${reference!.best!.p99Ms} ms`,
       ],
     };

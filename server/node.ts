@@ -18,6 +18,8 @@ import { createCallService } from './core/call/call-service.js';
 import { sipCallPolicy } from './sip/invite-call.js';
 import { RedirectHandler } from './sip/redirect-handler.js';
 import { startSipServer, type SipServer } from './sip/sip-server.js';
+import { startThreadedSipServer } from './sip/threaded-sip-server.js';
+import type { RefusedReason } from './net/connection-guard.js';
 import { createConfiguredVerifier } from './verify-fetch/node-verifier.js';
 import { createAdminCheck } from './manage/admin-auth.js';
 import { openKeyStores, type KeyStores } from './key-stores.js';
@@ -257,11 +259,21 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
     if (config.sip.enabled) {
       const s = config.sip;
       const calls = withSourceDialects(createCallService({ signing, routing, verifier, policy: sipCallPolicy(s) }), signing.sources);
-      const handler = new RedirectHandler(
-        { calls, logger },
-        { ...s, limits: { maxMessageBytes: s.maxMessageBytes, maxHeaders: 100 } },
-      );
-      sip = await startSipServer(handler, { ...s, onConnectionRefused: (reason) => prometheus.connectionRefused('sip', reason) }, logger);
+      const handlerOptions = { mode: s.mode, onSignFailure: s.onSignFailure, reasonProtocol: s.reasonProtocol, maxPending: s.maxPending, maxTransactions: s.maxTransactions, limits: { maxMessageBytes: s.maxMessageBytes, maxHeaders: 100 } };
+      const serverOptions = {
+        host: s.host,
+        port: s.port,
+        maxMessageBytes: s.maxMessageBytes,
+        maxConnections: s.maxConnections,
+        maxConnectionsPerSource: s.maxConnectionsPerSource,
+        idleTimeoutMs: s.idleTimeoutMs,
+        messageTimeoutMs: s.messageTimeoutMs,
+        onConnectionRefused: (reason: RefusedReason) => prometheus.connectionRefused('sip', reason),
+      };
+      sip =
+        s.thread === 'worker'
+          ? await startThreadedSipServer(calls, handlerOptions, serverOptions, logger)
+          : await startSipServer(new RedirectHandler({ calls, logger }, handlerOptions), serverOptions, logger);
     }
   } catch (e) {
     await close();

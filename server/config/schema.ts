@@ -104,6 +104,8 @@ export interface Config {
     maxConnectionsPerSource: number;
     idleTimeoutMs: number;
     messageTimeoutMs: number;
+    /** `worker`: the SIP work (sockets, parsing, transactions, answers) on a thread of its own; `main`: on the event loop. */
+    thread: 'main' | 'worker';
   };
   /** SBC heartbeats (docs/oracle-sbc.md): the dummy numbers recognised, answered as calls, kept out of the request log. */
   heartbeat: { enabled: boolean; origTn: string; destTn: string; divTn: string };
@@ -246,6 +248,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'sip.maxConnectionsPerSource', env: 'SHAKENSTACK_SIP_MAX_CONNECTIONS_PER_SOURCE', kind: 'int', default: 64, doc: 'Open SIP TCP connections from one source address (IPv6: one /64) at most, so one peer cannot take all of `sip.maxConnections`; beyond it reset at once. 0 = no cap.' },
   { path: 'sip.idleTimeoutMs', env: 'SHAKENSTACK_SIP_IDLE_TIMEOUT_MS', kind: 'int', default: 120000, doc: 'A SIP TCP connection silent this long is closed.' },
   { path: 'sip.messageTimeoutMs', env: 'SHAKENSTACK_SIP_MESSAGE_TIMEOUT_MS', kind: 'int', default: 10000, doc: 'A SIP TCP connection must complete its first message within this of connecting, and each later message within this of its first byte; else it is closed. 0 = no limit.' },
+  { path: 'sip.thread', env: 'SHAKENSTACK_SIP_THREAD', kind: 'enum', values: ['main', 'worker'], default: 'main', doc: '`main`: the SIP redirect server runs on the main event loop. `worker`: its sockets, parsing, transactions and answer writing run on a thread of their own and only each INVITE\'s call goes to the core on the main thread (a quarter to a half of the main thread\'s work per call moves off it, for more CPU in all).' },
   { path: 'heartbeat.enabled', env: 'SHAKENSTACK_HEARTBEAT', kind: 'bool', default: true, doc: 'Recognise SBC heartbeats (an identified caller\'s requests from `heartbeat.origTn` to `heartbeat.destTn`): answered as any request, counted in `shakenstack_heartbeats_total` instead of the request log, statistics and reports ([Oracle SBC](oracle-sbc.md)).' },
   { path: 'heartbeat.origTn', env: 'SHAKENSTACK_HEARTBEAT_ORIG_TN', kind: 'tn', default: '9999999999', doc: 'Calling number of a heartbeat (Oracle `sti-orig-tn-number`).' },
   { path: 'heartbeat.destTn', env: 'SHAKENSTACK_HEARTBEAT_DEST_TN', kind: 'tn', default: '7777777777', doc: 'Called number of a heartbeat (Oracle `sti-dest-tn-number`).' },

@@ -89,7 +89,8 @@ function parseHead(head: string, limits: SipLimits): { start: string; headers: M
   if (/[\r\n\0]/.test(start)) throw new SipParseError('bare CR, LF or NUL in the start line');
   const headers = new Map<string, string[]>();
   let count = 0;
-  let last: { name: string; list: string[] } | undefined;
+  // The list the previous header line went into, for a continuation line (undefined after a defect).
+  let last: string[] | undefined;
   // One scan of the whole head; lines are looked at one by one only when it finds something.
   const suspect = BARE_CR_LF_NUL.test(head);
   for (let i = 1; i < lines.length; i++) {
@@ -102,7 +103,7 @@ function parseHead(head: string, limits: SipLimits): { start: string; headers: M
     if (line.startsWith(' ') || line.startsWith('\t')) {
       // Header folding (RFC 3261 §7.3.1): a continuation line joins the previous value with one space.
       if (!last) throw new SipParseError('continuation line before any header');
-      last.list[last.list.length - 1] = `${last.list[last.list.length - 1]} ${line.trim()}`;
+      last[last.length - 1] = `${last[last.length - 1]} ${line.trim()}`;
       continue;
     }
     const colon = line.indexOf(':');
@@ -117,9 +118,9 @@ function parseHead(head: string, limits: SipLimits): { start: string; headers: M
     const name = COMPACT[lower] ?? lower;
     const value = line.slice(colon + 1).trim();
     let list = headers.get(name);
-    if (!list) headers.set(name, (list = []));
-    list.push(value);
-    last = { name, list };
+    if (list) list.push(value);
+    else headers.set(name, (list = [value]));
+    last = list;
   }
   return { start, headers, defect };
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
+import type { Call } from '../core/call/call.js';
 import type { CallService } from '../core/call/call-service.js';
 import { responseOf } from './call-response.js';
 import { callOfInvite } from './invite-call.js';
@@ -21,6 +22,27 @@ export type RedirectOptions = Pick<Config['sip'], 'mode' | 'onSignFailure' | 're
 
 const ALLOW = 'Allow: INVITE, ACK, CANCEL, OPTIONS';
 
+/** The log lines the SIP transport writes (a pino Logger, or the SIP thread's hand-off to the main thread's). */
+export type SipLog = Pick<Logger, 'error' | 'warn' | 'debug'>;
+
+/** An INVITE's call, asked of the core and written as the answer's status and headers (never throws). */
+export type CallDecider = (call: Call) => Promise<ResponseParts>;
+
+/**
+ * The core's answer to a call, in this thread: the call service once, its result written by `responseOf`. A
+ * fault (anything the core throws: ShakenErrors come back as results) is logged here and answered with 500.
+ */
+export function decideInProcess(calls: CallService, opts: Pick<RedirectOptions, 'mode' | 'onSignFailure' | 'reasonProtocol'>, logger: SipLog): CallDecider {
+  return async (call) => {
+    try {
+      return responseOf(await (opts.mode === 'sign' ? calls.signCall(call) : calls.verifyCall(call)), opts);
+    } catch (e) {
+      logger.error({ err: e }, 'SIP INVITE failed unexpectedly');
+      return { code: 500, phrase: 'Server Internal Error' };
+    }
+  };
+}
+
 /**
  * The SIP redirect server's request handling (issue 5, issue 6): decode an INVITE into a core call, ask the
  * call service once, write its result as a 302 or an error status (`responseOf`). Transactions make
@@ -30,11 +52,14 @@ const ALLOW = 'Allow: INVITE, ACK, CANCEL, OPTIONS';
 export class RedirectHandler {
   private readonly transactions: TransactionTable;
   private pending = 0;
+  private readonly decide: CallDecider;
 
+  /** `calls`: the core in this thread; `decide`: the core elsewhere (the main thread, for the SIP thread). */
   constructor(
-    private readonly deps: { calls: CallService; logger: Logger },
+    deps: { calls: CallService; logger: SipLog } | { decide: CallDecider },
     private readonly opts: RedirectOptions,
   ) {
+    this.decide = 'decide' in deps ? deps.decide : decideInProcess(deps.calls, opts, deps.logger);
     this.transactions = new TransactionTable({ ttlMs: 32_000, maxEntries: opts.maxTransactions });
   }
 
@@ -107,23 +132,17 @@ export class RedirectHandler {
       cancelled = true;
       finish({ code: 487, phrase: 'Request Terminated' });
     };
-    const call = callOfInvite(request, peer);
-    const decided = this.opts.mode === 'sign' ? this.deps.calls.signCall(call) : this.deps.calls.verifyCall(call);
-    decided
-      .then((result) => responseOf(result, this.opts))
-      .catch((e: unknown) => {
-        this.deps.logger.error({ err: e }, 'SIP INVITE failed unexpectedly');
-        return { code: 500, phrase: 'Server Internal Error' } satisfies ResponseParts;
-      })
-      .then((parts) => {
-        this.pending--;
-        if (!cancelled) finish(parts);
-      });
+    void this.decide(callOfInvite(request, peer)).then((parts) => {
+      this.pending--;
+      if (!cancelled) finish(parts);
+    });
   }
 
   /** RFC 3261 §8.2.2.3: option tags in Require we do not support (none: a redirect server needs none). */
   private unsupportedExtensions(request: SipRequest): string | undefined {
-    const tags = (request.headers.get('require') ?? []).flatMap((v) => v.split(',')).map((t) => t.trim()).filter((t) => t !== '');
+    const require = request.headers.get('require');
+    if (require === undefined) return undefined;
+    const tags = require.flatMap((v) => v.split(',')).map((t) => t.trim()).filter((t) => t !== '');
     if (tags.length === 0) return undefined;
     // Echoed back, so only well-formed tokens are: anything else is replaced, never copied.
     return tags.map((t) => (/^[A-Za-z0-9\-.!%*_+`'~]{1,64}$/.test(t) ? t : 'invalid')).join(', ');

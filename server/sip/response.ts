@@ -51,21 +51,25 @@ function topVia(via: string, peer: PeerAddress): string {
  * parser; every other line is ours.
  */
 export function buildResponse(request: SipRequest, peer: PeerAddress, parts: ResponseParts, toTag: string): Buffer {
-  const lines = [`SIP/2.0 ${parts.code} ${parts.phrase}`];
+  // One string, written once into one Buffer: no array of lines, no join.
   const vias = request.headers.get('via')!;
-  // One Via line may hold several hops; only the topmost gets the socket facts.
-  const [first, ...rest] = splitCommaList(vias[0]!);
-  lines.push(`Via: ${[topVia(first!, peer), ...rest].join(', ')}`);
-  for (let i = 1; i < vias.length; i++) lines.push(`Via: ${vias[i]}`);
-  lines.push(`From: ${request.headers.get('from')![0]}`);
+  const topLine = vias[0]!;
+  // One Via line may hold several hops; only the topmost gets the socket facts. A line without a comma (every
+  // common client) is one hop and is not split.
+  let head = `SIP/2.0 ${parts.code} ${parts.phrase}\r\nVia: `;
+  if (topLine.includes(',')) {
+    const [first, ...rest] = splitCommaList(topLine);
+    head += [topVia(first!, peer), ...rest].join(', ');
+  } else head += topVia(topLine.trim(), peer);
+  head += '\r\n';
+  for (let i = 1; i < vias.length; i++) head += `Via: ${vias[i]}\r\n`;
   const to = request.headers.get('to')![0]!;
   // 100 Trying carries no tag (RFC 3261 §8.2.6.2); every other response of ours does.
-  lines.push(`To: ${parts.code === 100 || addressTag(to) !== undefined ? to : `${to};tag=${toTag}`}`);
-  lines.push(`Call-ID: ${request.headers.get('call-id')![0]}`);
-  lines.push(`CSeq: ${request.headers.get('cseq')![0]}`);
-  if (parts.headers) lines.push(...parts.headers);
-  lines.push('Server: shakenstack', 'Content-Length: 0', '', '');
-  return Buffer.from(lines.join('\r\n'), 'latin1');
+  const toLine = parts.code === 100 || addressTag(to) !== undefined ? to : `${to};tag=${toTag}`;
+  head += `From: ${request.headers.get('from')![0]}\r\nTo: ${toLine}\r\nCall-ID: ${request.headers.get('call-id')![0]}\r\nCSeq: ${request.headers.get('cseq')![0]}\r\n`;
+  if (parts.headers) for (const h of parts.headers) head += `${h}\r\n`;
+  head += 'Server: shakenstack\r\nContent-Length: 0\r\n\r\n';
+  return Buffer.from(head, 'latin1');
 }
 
 /** `Reason: SIP;cause=…;text="…"` (RFC 3326), or the RFC 9410 `STIR` protocol form. Text is ours, never input. */

@@ -1,10 +1,10 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Logger } from 'pino';
 import { ConnectionGuard, type RefusedReason } from '../net/connection-guard.js';
 import { headEnd } from './message.js';
-import type { RedirectHandler, SipPeer } from './redirect-handler.js';
+import type { RedirectHandler, SipLog, SipPeer } from './redirect-handler.js';
 
 export interface SipServerOptions {
   host: string;
@@ -31,9 +31,20 @@ export interface SipServer {
 /** A peer that does not read its answers gets no more than this queued before the connection is dropped. */
 const MAX_QUEUED_WRITE_BYTES = 1 << 20;
 
+/**
+ * dgram resolves every destination, even an address literal, through `dns.lookup`, which answers a literal on
+ * the next tick: one extra tick and closure per answer. Ours always sends to the datagram's source address (a
+ * literal), so it is answered at once; a name (never ours) still goes to the resolver.
+ */
+function literalLookup(hostname: string, options: LookupOneOptions, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dnsLookup(hostname, options, callback);
+}
+
 function bindUdp(host: string, port: number, onMessage: (msg: Buffer, address: string, port: number) => void): Promise<UdpSocket> {
   return new Promise((resolve, reject) => {
-    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: 4 << 20 });
+    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: 4 << 20, lookup: literalLookup });
     const onBindError = (e: Error) => reject(new Error(`SIP cannot listen on UDP ${host}:${port}: ${e.message} (set sip.port, or sip.enabled=false)`, { cause: e }));
     socket.once('error', onBindError);
     socket.on('message', (msg, rinfo) => onMessage(msg, rinfo.address, rinfo.port));
@@ -118,7 +129,7 @@ function tcpConnection(socket: Socket, handler: RedirectHandler, opts: SipServer
 }
 
 /** The redirect server's listeners: UDP and TCP on one port (RFC 3261 §18: a server MUST do both). */
-export async function startSipServer(handler: RedirectHandler, opts: SipServerOptions, logger: Logger): Promise<SipServer> {
+export async function startSipServer(handler: RedirectHandler, opts: SipServerOptions, logger: SipLog): Promise<SipServer> {
   let udp: UdpSocket | undefined;
   const open = new Set<Socket>();
   // One peer holding connections up to its own cap still leaves the rest of `maxConnections` to the others.
@@ -136,7 +147,10 @@ export async function startSipServer(handler: RedirectHandler, opts: SipServerOp
         address,
         port,
         transport: 'udp',
-        send: (buf) => udp!.send(buf, port, address, (err) => err && logger.debug({ err }, 'SIP UDP send failed')),
+        // No callback: dgram then tries the send at once (uv_udp_try_send) instead of queueing a request and
+        // completing it on a later tick; a failure (full socket buffer) loses the datagram either way, and the
+        // UDP client retransmits (RFC 3261 §17.1.1.2).
+        send: (buf) => udp!.send(buf, port, address),
       }),
     );
     const port = udp.address().port;

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compactVerify, importX509 } from 'jose';
@@ -81,7 +82,7 @@ describe.skipIf(missing !== undefined)('SBC dialects of the SIP redirect server 
   }
 
   beforeAll(async () => {
-    dir = mkdtempSync(join('/tmp/sbc', 'dialects-'));
+    dir = mkdtempSync(join(tmpdir(), 'sbc-dialects-'));
     plain = await startTestService({ sip: true });
     plainAcct = await plain.provision({ defaultAttest: 'A', maxAttest: 'A', sipSource: '127.0.0.1' });
     sbc = await startTestService({ sip: true });

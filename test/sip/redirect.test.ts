@@ -307,3 +307,29 @@ describe('SIP redirect server: what a call that cannot be signed gets', () => {
     }
   });
 });
+
+describe('SIP redirect server: sip.thread', () => {
+  // The default (worker) is what every other test here runs; `main` keeps the SIP work on the event loop.
+  for (const thread of ['main', 'worker'] as const) {
+    it(`sip.thread=${thread}: signs, logs the call, answers a retransmission identically and stops resending at the ACK`, async () => {
+      const svc = await startTestService({ overrides: { 'sip.thread': thread } });
+      const uac = await UdpPeer.open();
+      try {
+        const pbx = await svc.provision({ defaultAttest: 'A', maxAttest: 'A', sipSource: '127.0.0.1' });
+        const invite = sipRequest({ branch: `z9hG4bK-thread-${thread}`, callId: `thread-${thread}`, pai: '<tel:+14045266098>' });
+        const first = await uac.request(svc.node.sipPort!, invite);
+        expect(first.status).toBe(302);
+        expect(await claimsOf(h(first, 'Identity')![0]!)).toMatchObject({ attest: 'A', orig: { tn: '14045266098' } });
+        const again = await uac.request(svc.node.sipPort!, invite);
+        expect(again.raw).toBe(first.raw);
+        uac.send(svc.node.sipPort!, sipRequest({ method: 'ACK', branch: `z9hG4bK-thread-${thread}`, callId: `thread-${thread}`, to: h(first, 'To')![0] }));
+        expect(await uac.quiet(1200)).toEqual([]);
+        const rows = await svc.node.store.queryRequestLog({ accountId: pbx.account.id, transport: 'sip' });
+        expect(rows.filter((r) => r.kind === 'sign' && r.orig === '14045266098' && r.outcome === 'ok')).toHaveLength(1);
+      } finally {
+        uac.close();
+        await svc.stop();
+      }
+    });
+  }
+});
