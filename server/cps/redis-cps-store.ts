@@ -60,11 +60,8 @@ export class RedisCpsStore implements CpsStore {
 
   constructor(opts: RedisCpsOptions) {
     // No offline queue: while Redis is away a command fails at once (503, Retry-After) instead of piling up.
-    // Auto-pipelining: the commands of every request in one event-loop turn go out in one write (and their
-    // answers come back in one read), instead of a syscall pair per command.
     const common = {
       enableOfflineQueue: false,
-      enableAutoPipelining: true,
       commandTimeout: opts.commandTimeoutMs,
       maxRetriesPerRequest: 0,
       retryStrategy: (times: number) => Math.min(100 * times, 1000),
@@ -76,9 +73,14 @@ export class RedisCpsStore implements CpsStore {
               const [host, port] = n.split(':');
               return { host: host!, port: Number(port) };
             }),
-            { enableOfflineQueue: false, enableAutoPipelining: true, clusterRetryStrategy: common.retryStrategy, redisOptions: common },
+            // Not auto-pipelined: ioredis picks a cluster pipeline's slot from a command's first argument, which for
+            // a script is its SHA, not its key (redis/ioredis#2109: "All keys in the pipeline should belong to the
+            // same slots allocation group"). Each request is still one script: one round trip.
+            { enableOfflineQueue: false, clusterRetryStrategy: common.retryStrategy, redisOptions: common },
           )
-        : new Redis(opts.url ?? 'redis://127.0.0.1:6379', common);
+        : // Auto-pipelining: the scripts of every request in one event-loop turn go out in one socket write (and their
+          // answers come back in one read), instead of a write and a read per request.
+          new Redis(opts.url ?? 'redis://127.0.0.1:6379', { ...common, enableAutoPipelining: true });
     // EVALSHA after the first call (ioredis falls back to EVAL when a node has not seen the script, e.g. after a restart).
     this.client.defineCommand('cpsPut', { numberOfKeys: 2, lua: PUT_SCRIPT });
     this.client.defineCommand('cpsGet', { numberOfKeys: 2, lua: GET_SCRIPT });
