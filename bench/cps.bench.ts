@@ -8,25 +8,27 @@ import { createLabPki } from '../server/pki/lab-pki.js';
 import type { Cleanup } from './cleanup.js';
 import { findOnPath } from './executable.js';
 import { freePort } from './free-port.js';
-import { coresBetween, sampleProcesses } from './process-tree.js';
+import { machineBusySeconds, sampleProcesses, TreeSampler } from './process-tree.js';
 import { fmtInt, fmtMs, round } from './report.js';
 import type { BenchContext, Figure, Scenario, ScenarioReport, Table } from './scenario.js';
 import { startShakenstack, type RunningServer } from './shakenstack-server.js';
+import { runRequestList, type ListedRequest } from './wrk-request-list.js';
 
 /*
  * The STI-CPS: publishes/s and retrievals/s through 1 node on one Redis, and 3 nodes on a 3-shard Redis Cluster,
  * all on this machine. Every request carries its own signed token (a jti is accepted once), so the tokens and
- * bodies are made before the clock starts; the client is a closed loop of `connections` fetches.
+ * bodies are made before the clock starts and sent in order by wrk (one per node, a closed loop over the
+ * `connections` sockets shared among them): a few µs of client CPU per request, so the client is not what limits
+ * the nodes. CPU is read from /proc for the nodes, the Redis servers and the wrk processes apart.
  */
 
 const MEASURE_SEC = 5;
+/** Publish requests signed per node before the publish phase: more than MEASURE_SEC at 10,000/s per node. */
+const PUBLISH_PER_NODE = 50_000;
+/** Retrievals signed per stored call: retrieving is faster than publishing, so each call is asked for a few times. */
+const RETRIEVALS_PER_CALL = 3;
 const AUD = '127.0.0.1';
 
-interface Prepared {
-  path: string;
-  token: string;
-  body?: string;
-}
 
 function jwt(header: object, payload: object, key: KeyObject): string {
   const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -51,32 +53,58 @@ async function startRedis(cleanup: Cleanup, dir: string, cluster: boolean): Prom
   throw new Error(`redis-server on ${port} did not start`);
 }
 
-/** Closed loop: `connections` workers, each sending its next prepared request as the previous one is answered. */
-async function drive(urls: readonly string[], reqs: Prepared[], connections: number, durationSec: number, expect: number) {
-  const latencies: number[] = [];
-  let next = 0;
-  let bad = 0;
-  const until = performance.now() + durationSec * 1000;
-  const worker = async (w: number) => {
-    while (performance.now() < until && next < reqs.length) {
-      const r = reqs[next++]!;
-      const t = performance.now();
-      const res = await fetch(urls[w % urls.length]! + r.path, {
-        method: r.body ? 'POST' : 'GET',
-        headers: r.body ? { authorization: `Bearer ${r.token}`, 'content-type': 'application/json' } : { authorization: `Bearer ${r.token}` },
-        body: r.body,
-      });
-      await res.arrayBuffer();
-      latencies.push(performance.now() - t);
-      if (res.status !== expect) bad++;
-    }
+interface Phase {
+  requests: number;
+  wallSec: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Answers other than the phase's expected status (wrk: status >= 400) and socket errors. */
+  unexpected: number;
+  nodeCpuSec: number;
+  redisCpuSec: number;
+  clientCpuSec: number;
+  /** Cores busy in processes that are none of these (the machine is shared). */
+  otherCores: number;
+  /** A node's list ran out before the time was up (the figures are then for fewer requests, still valid). */
+  exhausted: boolean;
+  /** Requests of each node's list that were answered (retrievals ask for exactly these). */
+  perNode: number[];
+}
+
+/** One phase: a wrk per node sending that node's list, CPU read for the nodes, Redis and the wrk processes. */
+async function runPhase(wrk: string, urls: readonly string[], lists: readonly ListedRequest[][], connections: number, nodePids: number[], redisPids: number[], ctx: BenchContext): Promise<Phase> {
+  const busy0 = machineBusySeconds();
+  const s0 = sampleProcesses(nodePids);
+  const r0 = sampleProcesses(redisPids);
+  const perNode = Math.max(1, Math.round(connections / urls.length));
+  const runs = urls.map((u, i) => runRequestList(wrk, u, lists[i]!, perNode, MEASURE_SEC, ctx.cleanup));
+  // wrk's CPU from its own start (list reading included) to its last sample before it exits (100 ms apart).
+  const samplers = runs.map((r) => new TreeSampler(r.pid, 100, { descendants: false }));
+  const results = await Promise.all(runs.map((r) => r.result)).finally(() => samplers.forEach((x) => x.stop()));
+  const s1 = sampleProcesses(nodePids);
+  const r1 = sampleProcesses(redisPids);
+  const wallSec = (s1.atMs - s0.atMs) / 1000;
+  const nodeCpuSec = s1.cpuSeconds - s0.cpuSeconds;
+  const redisCpuSec = r1.cpuSeconds - r0.cpuSeconds;
+  const clientCpuSec = samplers.reduce((a, x) => a + (x.first && x.last ? x.last.cpuSeconds - x.first.cpuSeconds : 0), 0);
+  const requests = results.reduce((a, r) => a + r.requests, 0);
+  // wrk's own clock: from its start to its last answer (the list ran out, or the time was up).
+  const durationSec = Math.max(...results.map((r) => r.durationUs)) / 1e6;
+  return {
+    requests,
+    wallSec,
+    rps: requests / durationSec,
+    p50Ms: Math.max(...results.map((r) => r.p50Us)) / 1000,
+    p99Ms: Math.max(...results.map((r) => r.p99Us)) / 1000,
+    unexpected: results.reduce((a, r) => a + r.status + r.socket, 0),
+    nodeCpuSec,
+    redisCpuSec,
+    clientCpuSec,
+    otherCores: Math.max(0, (machineBusySeconds() - busy0 - nodeCpuSec - redisCpuSec - clientCpuSec) / wallSec),
+    exhausted: results.some((r) => r.exhausted),
+    perNode: results.map((r) => r.requests),
   };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: connections }, (_, w) => worker(w)));
-  const wall = (performance.now() - t0) / 1000;
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-  return { rps: latencies.length / wall, p50: q(0.5), p99: q(0.99), bad, done: latencies.length };
 }
 
 export const cps: Scenario = {
@@ -124,54 +152,84 @@ export const cps: Scenario = {
                 SHAKENSTACK_VERIFY_ALLOW_HTTP_X5U: 'true',
                 SHAKENSTACK_VERIFY_ALLOW_PRIVATE_ADDRESSES: 'true',
                 SHAKENSTACK_VERIFY_CRL_POLICY: 'off',
+                // Tokens are signed before the clock starts, up to a minute or so ahead of their use on a busy machine.
+                SHAKENSTACK_VERIFY_MAX_AGE_SEC: '300',
                 ...redisEnv,
               }),
             );
           }
           const urls = servers.map((s) => s.url);
-          // Enough for MEASURE_SEC at a rate well above what one machine reaches; made before the clock starts.
-          const n = 30_000 * setup.nodes;
-          ctx.progress(`cps: ${setup.label}: signing ${n} publish and ${n} retrieve requests`);
-          const calls = Array.from({ length: n }, (_, i) => ({ orig: `1404${String(i).padStart(7, '0')}`, dest: '12025550100' }));
+          const nodePids = servers.flatMap((s) => s.sampler.pids);
+          const redisPids = redis.map((r) => r.pid);
           const now = () => Math.floor(Date.now() / 1000);
+          const callOf = (node: number, i: number) => ({ orig: `14${node}${String(i).padStart(8, '0')}`, dest: '12025550100' });
           const claims = (action: string, c: { orig: string; dest: string }) => ({ action, aud: AUD, dest: { tn: [c.dest] }, iat: now(), iss: '1234', jti: randomUUID(), orig: { tn: c.orig }, spc: '1234' });
-          const publishes: Prepared[] = calls.map((c) => {
+          const publish = (c: { orig: string; dest: string }): ListedRequest => {
             const passports = [jwt({ alg: 'ES256', ppt: 'shaken', typ: 'passport', x5u }, { attest: 'A', dest: { tn: [c.dest] }, iat: now(), orig: { tn: c.orig }, origid: randomUUID() }, key)];
             const digest = `sha256-${createHash('sha256').update(JSON.stringify(passports)).digest('base64')}`;
-            return { path: `/cps/passports/${c.dest}/${c.orig}`, token: jwt({ alg: 'ES256', x5u }, { ...claims('publish', c), passports: digest }, key), body: JSON.stringify({ passports }) };
-          });
-          const retrievals: Prepared[] = calls.map((c) => ({ path: `/cps/passports/${c.dest}/${c.orig}`, token: jwt({ alg: 'ES256', x5u }, claims('retrieve', c), key) }));
-          // A few requests per node first: each fetches the chain once and caches its path verdict, outside the measurement.
-          const warm = 4 * setup.nodes;
-          await drive(urls, publishes.slice(0, warm), setup.nodes, MEASURE_SEC, 201);
-          await drive(urls, retrievals.slice(0, warm), setup.nodes, MEASURE_SEC, 200);
-          let published = 0;
-          for (const [phase, all, expect] of [['publish', publishes.slice(warm), 201], ['retrieve', retrievals.slice(warm), 200]] as const) {
-            // Only what was published is retrieved (in the same order), so every retrieval should find its call.
-            const reqs = phase === 'retrieve' ? all.slice(0, published) : all;
-            ctx.progress(`cps: ${setup.label}: ${phase} for ${MEASURE_SEC} s`);
-            const serverPids = servers.flatMap((s) => s.sampler.pids);
-            const redisPids = redis.map((r) => r.pid);
-            const a = { s: sampleProcesses(serverPids), r: sampleProcesses(redisPids), c: sampleProcesses([process.pid]) };
-            const r = await drive(urls, reqs, ctx.connections, MEASURE_SEC, expect);
-            if (phase === 'publish') published = r.done;
-            const b = { s: sampleProcesses(serverPids), r: sampleProcesses(redisPids), c: sampleProcesses([process.pid]) };
-            const nodeCores = coresBetween(a.s, b.s);
-            const redisCores = coresBetween(a.r, b.r);
-            const clientCores = coresBetween(a.c, b.c);
+            return { method: 'POST', path: `/cps/passports/${c.dest}/${c.orig}`, authorization: `Bearer ${jwt({ alg: 'ES256', x5u }, { ...claims('publish', c), passports: digest }, key)}`, body: JSON.stringify({ passports }) };
+          };
+          const retrieve = (c: { orig: string; dest: string }): ListedRequest => ({ method: 'GET', path: `/cps/passports/${c.dest}/${c.orig}`, authorization: `Bearer ${jwt({ alg: 'ES256', x5u }, claims('retrieve', c), key)}` });
+          const wrkPath = findOnPath('wrk')!;
+
+          // A few requests per node first (not measured): each node fetches the chain once and caches its path verdict.
+          const warm = urls.map((_, node) => Array.from({ length: 8 }, (_, i) => callOf(node, PUBLISH_PER_NODE + i)));
+          await runPhase(wrkPath, urls, warm.map((cs) => cs.map(publish)), urls.length, nodePids, redisPids, ctx);
+          await runPhase(wrkPath, urls, warm.map((cs) => cs.map(retrieve)), urls.length, nodePids, redisPids, ctx);
+
+          // Enough for MEASURE_SEC at well above what this machine reaches (a list that runs out ends the phase early).
+          ctx.progress(`cps: ${setup.label}: signing ${PUBLISH_PER_NODE} publish requests per node`);
+          const publishes = urls.map((_, node) => Array.from({ length: PUBLISH_PER_NODE }, (_, i) => publish(callOf(node, i))));
+          ctx.progress(`cps: ${setup.label}: publish for ${MEASURE_SEC} s`);
+          const pub = await runPhase(wrkPath, urls, publishes, ctx.connections, nodePids, redisPids, ctx);
+          // Retrieve only calls whose publish was answered (less the requests that were in flight when wrk stopped,
+          // which may have been refused unanswered): every retrieval should find its call. Each call is retrieved
+          // RETRIEVALS_PER_CALL times at most, each time with its own token.
+          const inFlight = Math.ceil(ctx.connections / urls.length);
+          const stored = pub.perNode.map((n) => Math.max(0, n - inFlight));
+          ctx.progress(`cps: ${setup.label}: signing retrieve requests for ${stored.join('+')} stored calls`);
+          const retrievals = stored.map((n, node) => Array.from({ length: n * RETRIEVALS_PER_CALL }, (_, i) => retrieve(callOf(node, i % n))));
+          ctx.progress(`cps: ${setup.label}: retrieve for ${MEASURE_SEC} s`);
+          const ret = await runPhase(wrkPath, urls, retrievals, ctx.connections, nodePids, redisPids, ctx);
+
+          for (const [phase, r] of [['publish', pub], ['retrieve', ret]] as const) {
             const key = `${setup.nodes}n.${phase}`;
+            const us = (cpuSec: number) => (r.requests > 0 ? (cpuSec / r.requests) * 1e6 : 0);
+            const perCore = (cpuSec: number) => (cpuSec > 0 ? r.requests / cpuSec : 0);
+            const durationSec = r.requests / Math.max(r.rps, 1e-9);
             Object.assign(figures, {
               [`${key}.rps`]: Math.round(r.rps),
-              [`${key}.p50_ms`]: round(r.p50, 3),
-              [`${key}.p99_ms`]: round(r.p99, 3),
-              [`${key}.unexpected`]: r.bad,
-              [`${key}.node_cores`]: round(nodeCores, 2),
-              [`${key}.redis_cores`]: round(redisCores, 2),
-              [`${key}.client_cores`]: round(clientCores, 2),
-              [`${key}.per_node_core`]: Math.round(r.rps / Math.max(nodeCores, 0.01)),
-              [`${key}.per_core_all`]: Math.round(r.rps / Math.max(nodeCores + redisCores, 0.01)),
+              [`${key}.requests`]: r.requests,
+              [`${key}.p50_ms`]: round(r.p50Ms, 3),
+              [`${key}.p99_ms`]: round(r.p99Ms, 3),
+              [`${key}.unexpected`]: r.unexpected,
+              [`${key}.list_ran_out`]: r.exhausted,
+              [`${key}.node_cores`]: round(r.nodeCpuSec / durationSec, 2),
+              [`${key}.redis_cores`]: round(r.redisCpuSec / durationSec, 2),
+              [`${key}.client_cores`]: round(r.clientCpuSec / durationSec, 2),
+              [`${key}.other_cores`]: round(r.otherCores, 2),
+              [`${key}.node_cpu_us_per_req`]: Math.round(us(r.nodeCpuSec)),
+              [`${key}.redis_cpu_us_per_req`]: Math.round(us(r.redisCpuSec)),
+              [`${key}.client_cpu_us_per_req`]: Math.round(us(r.clientCpuSec)),
+              [`${key}.per_node_core`]: Math.round(perCore(r.nodeCpuSec)),
+              [`${key}.per_redis_core`]: Math.round(perCore(r.redisCpuSec)),
+              [`${key}.per_core_all`]: Math.round(perCore(r.nodeCpuSec + r.redisCpuSec)),
             });
-            rows.push([setup.label, phase, fmtInt(r.rps), fmtMs(r.p50), fmtMs(r.p99), String(r.bad), nodeCores.toFixed(2), redisCores.toFixed(2), clientCores.toFixed(2), fmtInt(r.rps / Math.max(nodeCores, 0.01)), fmtInt(r.rps / Math.max(nodeCores + redisCores, 0.01))]);
+            rows.push([
+              setup.label,
+              phase,
+              fmtInt(r.rps),
+              fmtMs(r.p50Ms),
+              fmtMs(r.p99Ms),
+              String(r.unexpected),
+              fmtInt(us(r.nodeCpuSec)),
+              fmtInt(us(r.redisCpuSec)),
+              fmtInt(us(r.clientCpuSec)),
+              fmtInt(perCore(r.nodeCpuSec)),
+              fmtInt(perCore(r.redisCpuSec)),
+              fmtInt(perCore(r.nodeCpuSec + r.redisCpuSec)),
+              r.otherCores.toFixed(2),
+            ]);
           }
         } finally {
           await Promise.all(servers.map((s) => s.stop()));
@@ -186,10 +244,17 @@ export const cps: Scenario = {
       ctx.cleanup.removeDir(dir);
     }
     const table: Table = {
-      title: `STI-CPS closed loop (${ctx.connections} concurrent fetches from this process, ${MEASURE_SEC} s per phase, every request with its own signed token)`,
-      columns: ['setup', 'phase', 'req/s', 'p50 ms', 'p99 ms', 'unexpected', 'node CPU', 'redis CPU', 'client CPU', 'req/s per node core', 'req/s per core (nodes+redis)'],
+      title: `STI-CPS closed loop (wrk, ${ctx.connections} connections shared by the nodes, ${MEASURE_SEC} s per phase, every request with its own signed token)`,
+      columns: ['setup', 'phase', 'req/s', 'p50 ms', 'p99 ms', 'unexpected', 'node µs/req', 'redis µs/req', 'client µs/req', 'req/s per node core', 'req/s per redis core', 'req/s per core (nodes+redis)', 'other CPU'],
       rows,
     };
-    return { figures, tables: [table], notes: ['Client, CPS nodes and Redis share this machine: the per-core columns are the figures to scale from.'] };
+    return {
+      figures,
+      tables: [table],
+      notes: [
+        'Client (wrk), CPS nodes and Redis share this machine: CPU is read for each apart, so the per-core columns are the figures to scale from.',
+        '"other CPU": cores busy in other processes during the phase; well above 0 means the figures are low.',
+      ],
+    };
   },
 };

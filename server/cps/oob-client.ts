@@ -7,6 +7,7 @@ import { cpsPath, oobDestinations, requestClaims, type OobPublishRule } from '..
 import type { AccountRecord, Clock, Directory } from '../core/ports.js';
 import type { SignedPassport, SigningService } from '../core/sign-service.js';
 import type { OutOfBandSource } from '../core/cps/oob-source.js';
+import { CpsHttp } from './cps-http.js';
 
 export interface OobClientOptions {
   /** Base URL of the STI-CPS (`https://cps.example.net/cps`); the paths are appended to it. */
@@ -40,8 +41,10 @@ export class OobPublisher {
   private pending = 0;
   private readonly outcomes: Counter<'outcome'>;
   private readonly accounts: CachedLoader<string, AccountRecord | undefined>;
+  private readonly http: CpsHttp;
 
   constructor(private readonly deps: OobClientDeps) {
+    this.http = new CpsHttp(deps.options.maxPending);
     this.outcomes = new Counter({
       name: 'shakenstack_cps_publish_total',
       help: 'Out-of-band publishes of signed PASSporTs to the STI-CPS, by outcome (ok, failed, dropped).',
@@ -88,14 +91,13 @@ export class OobPublisher {
       spc = certSpc ?? '';
       return requestClaims('publish', { audience: options.audience, spc, origTn, destTn, nowSec, expSec: options.expSec, passports });
     });
-    const res = await fetch(options.url + cpsPath(options.mechanism, spc, destTn, origTn), {
+    const res = await this.http.send(options.url + cpsPath(options.mechanism, spc, destTn, origTn), {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ passports }),
-      signal: AbortSignal.timeout(options.timeoutMs),
+      timeoutMs: options.timeoutMs,
     });
-    const text = await res.text();
-    if (res.status !== 201 && res.status !== 200) return this.failed(s, destTn, `HTTP ${res.status} ${text.slice(0, 200)}`);
+    if (res.status !== 201 && res.status !== 200) return this.failed(s, destTn, `HTTP ${res.status} ${res.text.slice(0, 200)}`);
     this.outcomes.inc({ outcome: 'ok' });
   }
 
@@ -112,6 +114,17 @@ export interface OobRetrieverDeps {
   options: Pick<OobClientOptions, 'url' | 'mechanism' | 'audience' | 'timeoutMs' | 'cacheTtlMs'> & { accountName: string };
 }
 
+/** Sockets kept to the CPS for retrievals (each verification without Identity holds one while it waits). */
+const RETRIEVE_SOCKETS = 256;
+
+function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Most PASSporTs taken from one retrieval: a call has a shaken, some divs, an rcd. */
 const MAX_RETRIEVED = 16;
 
@@ -121,6 +134,7 @@ const MAX_RETRIEVED = 16;
  */
 export class OobRetriever implements OutOfBandSource {
   private readonly ids: CachedLoader<string, string | undefined>;
+  private readonly http = new CpsHttp(RETRIEVE_SOCKETS);
 
   constructor(private readonly deps: OobRetrieverDeps) {
     this.ids = new CachedLoader(async (name: string) => (await deps.accounts.listAccounts()).find((a) => a.name === name)?.id, deps.clock, { ttlMs: deps.options.cacheTtlMs, staleIfErrorMs: 0 });
@@ -137,8 +151,8 @@ export class OobRetriever implements OutOfBandSource {
         spc = certSpc ?? '';
         return requestClaims('retrieve', { audience: options.audience, spc, origTn, destTn, nowSec });
       });
-      const res = await fetch(options.url + cpsPath(options.mechanism, spc, destTn, origTn), { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(options.timeoutMs) });
-      const body = (await res.json().catch(() => undefined)) as { passports?: unknown; code?: unknown } | undefined;
+      const res = await this.http.send(options.url + cpsPath(options.mechanism, spc, destTn, origTn), { method: 'GET', headers: { authorization: `Bearer ${token}` }, timeoutMs: options.timeoutMs });
+      const body = jsonOrUndefined(res.text) as { passports?: unknown; code?: unknown } | undefined;
       if (res.status === 404) return { ok: true, passports: [] };
       if (res.status !== 200 || !Array.isArray(body?.passports)) return { ok: false, detail: `HTTP ${res.status}${typeof body?.code === 'string' ? ` ${body.code}` : ''}` };
       return { ok: true, passports: body.passports.filter((p): p is string => typeof p === 'string').slice(0, MAX_RETRIEVED) };

@@ -1,5 +1,5 @@
 import { Cluster, Redis } from 'ioredis';
-import { CpsStoreUnavailable, type CallKey, type CpsStore } from '../core/cps/cps-ports.js';
+import { CpsStoreUnavailable, type CallKey, type CpsStore, type OnceMark } from '../core/cps/cps-ports.js';
 
 export interface RedisCpsOptions {
   /** One Redis (`redis://host:port/db`), or undefined when `clusterNodes` is set. */
@@ -13,21 +13,43 @@ export interface RedisCpsOptions {
 }
 
 /*
- * Keys. The braces are Redis Cluster hash tags (cluster-spec "Hash tags"): the set of a call and its writes stay
- * on one shard, so the Lua script below touches one slot.
- *   cps:{<dest>:<orig>}         sorted set: PASSporT -> expiry (ms); the key itself expires with its last member
- *   cps:rl:{<bucket>}:<second>  INCR counter, expires after 2 s
- *   cps:jti:{<spc>:<jti>}       replay mark, SET NX PX
+ * Keys. The braces are Redis Cluster hash tags (cluster-spec "Hash tags"): a call's set and the replay marks of
+ * the tokens that name it share one slot, so each request is one script on one shard, one round trip.
+ *   cps:{<dest>:<orig>}                sorted set: PASSporT -> expiry (ms); the key expires with its last member
+ *   cps:{<dest>:<orig>}:jti:<spc>:<jti> replay mark of a request token for this call, SET NX PX
+ *   cps:rl:{<bucket>}:<second>         INCR counter, expires after 2 s
+ * A replay mark lives beside the call it was used for, so a token is single-use per call: one that names several
+ * called numbers may be used once for each of them (it grants nothing its signer did not sign for).
  */
+// KEYS: call, mark. ARGV: now (ms), expiry (ms), mark ttl (ms), PASSporT... Returns -1 for a replay, else the count.
 const PUT_SCRIPT = `
+if not redis.call('SET', KEYS[2], '1', 'PX', ARGV[3], 'NX') then return -1 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-for i = 3, #ARGV do redis.call('ZADD', KEYS[1], ARGV[2], ARGV[i]) end
+for i = 4, #ARGV do redis.call('ZADD', KEYS[1], ARGV[2], ARGV[i]) end
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 redis.call('PEXPIREAT', KEYS[1], last[2])
-return #ARGV - 2`;
+return #ARGV - 3`;
+
+// KEYS: call, mark. ARGV: now (ms), mark ttl (ms). Returns -1 for a replay, else the unexpired PASSporTs.
+// Exclusive lower bound: a PASSporT whose expiry is now is gone, as PEXPIREAT would have it.
+const GET_SCRIPT = `
+if not redis.call('SET', KEYS[2], '1', 'PX', ARGV[2], 'NX') then return -1 end
+return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')`;
+
+// KEYS: counter. The window's count; the counter outlives its second by one.
+const HIT_SCRIPT = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], 2000) end
+return n`;
 
 function callKey(k: CallKey): string {
   return `cps:{${k.destTn}:${k.origTn}}`;
+}
+
+interface Scripts {
+  cpsPut(call: string, mark: string, nowMs: number, expiresAtMs: number, ttlMs: number, ...passports: string[]): Promise<number>;
+  cpsGet(call: string, mark: string, nowMs: number, ttlMs: number): Promise<string[] | number>;
+  cpsHit(counter: string): Promise<number>;
 }
 
 type Client = Redis | Cluster;
@@ -51,11 +73,18 @@ export class RedisCpsStore implements CpsStore {
               const [host, port] = n.split(':');
               return { host: host!, port: Number(port) };
             }),
+            // Not auto-pipelined: ioredis picks a cluster pipeline's slot from a command's first argument, which for
+            // a script is its SHA, not its key (redis/ioredis#2109: "All keys in the pipeline should belong to the
+            // same slots allocation group"). Each request is still one script: one round trip.
             { enableOfflineQueue: false, clusterRetryStrategy: common.retryStrategy, redisOptions: common },
           )
-        : new Redis(opts.url ?? 'redis://127.0.0.1:6379', common);
+        : // Auto-pipelining: the scripts of every request in one event-loop turn go out in one socket write (and their
+          // answers come back in one read), instead of a write and a read per request.
+          new Redis(opts.url ?? 'redis://127.0.0.1:6379', { ...common, enableAutoPipelining: true });
     // EVALSHA after the first call (ioredis falls back to EVAL when a node has not seen the script, e.g. after a restart).
-    this.client.defineCommand('cpsPut', { numberOfKeys: 1, lua: PUT_SCRIPT });
+    this.client.defineCommand('cpsPut', { numberOfKeys: 2, lua: PUT_SCRIPT });
+    this.client.defineCommand('cpsGet', { numberOfKeys: 2, lua: GET_SCRIPT });
+    this.client.defineCommand('cpsHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
     let up = false;
     this.client.on('ready', () => {
       if (!up) opts.onState?.('up');
@@ -92,29 +121,25 @@ export class RedisCpsStore implements CpsStore {
     }
   }
 
-  put(key: CallKey, passports: readonly string[], expiresAtMs: number, nowMs: number): Promise<void> {
-    return this.run('put', async () => {
-      await (this.client as unknown as { cpsPut(...args: (string | number)[]): Promise<number> }).cpsPut(callKey(key), nowMs, expiresAtMs, ...passports);
-    });
+  private get scripts(): Scripts {
+    return this.client as unknown as Scripts;
   }
 
-  get(key: CallKey, nowMs: number): Promise<string[]> {
-    // Exclusive lower bound: a PASSporT whose expiry is now is gone, as PEXPIREAT would have it.
-    return this.run('get', () => this.client.zrangebyscore(callKey(key), `(${nowMs}`, '+inf'));
+  put(key: CallKey, passports: readonly string[], expiresAtMs: number, nowMs: number, once: OnceMark): Promise<boolean> {
+    const call = callKey(key);
+    return this.run('put', async () => (await this.scripts.cpsPut(call, `${call}:jti:${once.id}`, nowMs, expiresAtMs, once.ttlMs, ...passports)) >= 0);
+  }
+
+  get(key: CallKey, nowMs: number, once: OnceMark): Promise<string[] | undefined> {
+    const call = callKey(key);
+    return this.run('get', async () => {
+      const res = await this.scripts.cpsGet(call, `${call}:jti:${once.id}`, nowMs, once.ttlMs);
+      return typeof res === 'number' ? undefined : res;
+    });
   }
 
   hit(bucket: string, nowMs: number): Promise<number> {
-    const key = `cps:rl:{${bucket}}:${Math.floor(nowMs / 1000)}`;
-    return this.run('rate', async () => {
-      const res = await this.client.multi().incr(key).pexpire(key, 2000).exec();
-      const err = res?.find(([e]) => e)?.[0];
-      if (!res || err) throw err ?? new Error('transaction aborted');
-      return res[0]![1] as number;
-    });
-  }
-
-  claimOnce(id: string, ttlMs: number): Promise<boolean> {
-    return this.run('replay', async () => (await this.client.set(`cps:jti:{${id}}`, '1', 'PX', ttlMs, 'NX')) === 'OK');
+    return this.run('rate', () => this.scripts.cpsHit(`cps:rl:{${bucket}}:${Math.floor(nowMs / 1000)}`));
   }
 
   ping(): Promise<void> {

@@ -68,7 +68,7 @@ export interface AccountChange {
 const PREFIX = /^[0-9]{1,15}$/;
 
 /** The stored out-of-band choice after a change, or undefined when the change does not name it. */
-function parseOobPublish(account: AccountRecord, v: unknown): { destPrefixes: string[] } | null | undefined {
+export function parseOobPublish(account: AccountRecord, v: unknown): { destPrefixes: string[] } | null | undefined {
   if (v === undefined) return undefined;
   if (v === null || v === false) return null;
   if (v === true) return { destPrefixes: [...(account.oobPublish?.destPrefixes ?? [])] };

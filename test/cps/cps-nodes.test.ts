@@ -205,6 +205,12 @@ describe('STI-CPS on two nodes sharing one Redis', () => {
     // A publish token cannot be used to read.
     const pubToken = await fetch(`${b.url}/cps/passports/${DEST}/${ORIG}`, { headers: { authorization: `Bearer ${token(terminator, 'publish')}` } });
     expect(pubToken.status).toBe(403);
+    // A retrieval token is used once, on any node: its jti is marked in the same Redis step that reads the call.
+    const once = token(terminator, 'retrieve');
+    expect([200, 404]).toContain((await fetch(`${a.url}/cps/passports/${DEST}/${ORIG}`, { headers: { authorization: `Bearer ${once}` } })).status);
+    const replay = await fetch(`${b.url}/cps/passports/${DEST}/${ORIG}`, { headers: { authorization: `Bearer ${once}` } });
+    expect(replay.status).toBe(403);
+    expect(((await replay.json()) as { code: string }).code).toBe('token_replayed');
   });
 
   it('forgets a PASSporT at the token\'s exp: the retrieval after it is 404', async () => {

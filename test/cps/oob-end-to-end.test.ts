@@ -82,6 +82,23 @@ describe('out-of-band SHAKEN: signer -> STI-CPS -> verifier', () => {
     expect(await publishCount(signer, 'ok')).toBe(1);
   });
 
+  it('answers the ATIS-1000082 verification shape without identity through the CPS: the standard body, nothing added', async () => {
+    const dest = '12025550131';
+    const signed = await postJson(`${signer.url}/api/stir-shaken/sign`, { orig: { tn: ORIG }, dest: { tn: [dest] }, attest: 'A' }, { authorization: `Bearer ${carrierA.token}` });
+    expect(signed.status).toBe(200);
+    const atis = (to: string) =>
+      postJson(`${verifier.url}/stir/v1/verification`, { verificationRequest: { from: { tn: ORIG }, to: { tn: [to] }, time: Math.floor(Date.now() / 1000) } }, { authorization: `Bearer ${carrierB.token}` });
+    const verified = await eventually(() => atis(dest), (r) => r.json?.verificationResponse?.verstat === 'TN-Validation-Passed');
+    // ATIS-1000082's verificationResponse has verstat (and reasoncode/reasontext on failure) only: no member says
+    // where the PASSporT came from, so none is added (the HTTP and gRPC shapes carry `source`).
+    expect(verified.status).toBe(200);
+    expect(verified.json).toEqual({ verificationResponse: { verstat: 'TN-Validation-Passed' } });
+    // Nothing at the CPS for the pair: the failure the standard shape has for a call without Identity.
+    const none = await atis('12025550132');
+    expect(none.status).toBe(200);
+    expect(none.json).toEqual({ verificationResponse: { verstat: 'No-TN-Validation', reasoncode: 428, reasontext: 'Use Identity Header' } });
+  });
+
   it('verifies an INVITE without Identity in SIP verify mode through the CPS: 302 with verstat, even with requireIdentity', async () => {
     const dest = '12025550125';
     const signed = await postJson(`${signer.url}/api/stir-shaken/sign`, { orig: { tn: ORIG }, dest: { tn: [dest] }, attest: 'A' }, { authorization: `Bearer ${carrierA.token}` });
@@ -140,7 +157,7 @@ describe('out-of-band SHAKEN: signer -> STI-CPS -> verifier', () => {
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ ok: false, reason: 'identity_absent', verstat: 'No-TN-Validation', source: 'out-of-band' });
     expect(res.json.reasonText).toMatch(/holds no PASSporT/);
-    expect(await publishCount(signer, 'ok')).toBe(5);
+    expect(await publishCount(signer, 'ok')).toBe(6);
   });
 
   it('publishes for an account by its stored choice, picked up by the running node at once, and stops when it is turned off', async () => {

@@ -80,6 +80,26 @@ describe('dashboard roles', () => {
     expect((await admin.patch(`/dashboard/api/accounts/${x.account.id}`, { rphNamespaces: [] })).json.account.rphNamespaces).toEqual([]);
   });
 
+  it('lets only an admin turn out-of-band publishing on, off or change its prefixes; an operator may save the form with it unchanged', async () => {
+    const url = `/dashboard/api/accounts/${x.account.id}`;
+    // Publishing sends the account's signed calls to a third party (the STI-CPS): the service's operator decides.
+    const refused = await operatorX.patch(url, { oobPublish: { destPrefixes: [] } });
+    expect(refused.status).toBe(403);
+    expect(refused.json.error.code).toBe('ERR_ROLE_FORBIDDEN');
+    expect((await operatorX.patch(url, { oobPublish: true })).status).toBe(403);
+    const on = await admin.patch(url, { oobPublish: { destPrefixes: ['1404', '1202'] } });
+    expect(on.status).toBe(200);
+    expect(on.json.account.oobPublish).toEqual({ destPrefixes: ['1202', '1404'] });
+    expect((await operatorX.patch(url, { oobPublish: { destPrefixes: ['1202'] } })).status).toBe(403);
+    expect((await operatorX.patch(url, { oobPublish: null })).status).toBe(403);
+    // The form sends the stored choice back (in any order): unchanged is no change.
+    const same = await operatorX.patch(url, { oobPublish: { destPrefixes: ['1404', '1202'] }, tokenTtlSec: 95 });
+    expect(same.status).toBe(200);
+    expect((await operatorX.get(url)).json.account).toMatchObject({ oobPublish: { destPrefixes: ['1202', '1404'] }, tokenTtlSec: 95 });
+    expect((await admin.patch(url, { oobPublish: null })).json.account.oobPublish).toBeNull();
+    expect((await operatorX.patch(url, { oobPublish: false, tokenTtlSec: 96 })).status).toBe(200);
+  });
+
   it('lets a viewer read but not write, and scopes a bound viewer to its account', async () => {
     expect((await viewerX.get(`/dashboard/api/accounts/${x.account.id}`)).status).toBe(200);
     expect((await viewerX.get(`/dashboard/api/accounts/${y.account.id}`)).status).toBe(404);

@@ -111,15 +111,17 @@ export function createCpsService(deps: CpsDeps): CpsService {
     return { ok: true, key: { destTn, origTn }, claims, spc };
   }
 
-  /** Rate limit, then replay: both shared by every node through the store. */
-  async function admit(action: 'publish' | 'retrieve', a: { claims: CpsTokenClaims; spc: string }, nowMs: number): Promise<CpsResult | undefined> {
+  /** The rate limit, shared by every node through the store; the replay check rides on the store's read or write. */
+  async function overRate(action: 'publish' | 'retrieve', spc: string, nowMs: number): Promise<CpsResult | undefined> {
     const limit = action === 'publish' ? options.publishRatePerSec : options.retrieveRatePerSec;
-    if (limit > 0 && (await store.hit(`${action}:${a.spc}`, nowMs)) > limit) {
-      return refused('rate_limited', `more than ${limit} ${action} requests in one second from SPC ${a.spc}`, RETRY_AFTER_SEC);
+    if (limit > 0 && (await store.hit(`${action}:${spc}`, nowMs)) > limit) {
+      return refused('rate_limited', `more than ${limit} ${action} requests in one second from SPC ${spc}`, RETRY_AFTER_SEC);
     }
-    if (!(await store.claimOnce(`${a.spc}:${a.claims.jti}`, options.replayWindowSec * 1000))) return refused('token_replayed', 'this token (jti) was used before');
     return undefined;
   }
+
+  const onceOf = (a: { claims: CpsTokenClaims; spc: string }) => ({ id: `${a.spc}:${a.claims.jti}`, ttlMs: options.replayWindowSec * 1000 });
+  const replayed = () => refused('token_replayed', 'this token (jti) was used before');
 
   function judgeBody(body: unknown, key: CallKey, claims: CpsTokenClaims): { ok: true; passports: string[] } | { ok: false; result: CpsResult } {
     const list = (body as { passports?: unknown } | null)?.passports;
@@ -177,9 +179,9 @@ export function createCpsService(deps: CpsDeps): CpsService {
         if (!exp.ok) return exp.result;
         const judged = judgeBody(body, a.key, a.claims);
         if (!judged.ok) return judged.result;
-        const stop = await admit('publish', a, nowMs);
+        const stop = await overRate('publish', a.spc, nowMs);
         if (stop) return stop;
-        await store.put(a.key, judged.passports, exp.expSec * 1000, nowMs);
+        if (!(await store.put(a.key, judged.passports, exp.expSec * 1000, nowMs, onceOf(a)))) return replayed();
         return { ok: true, kind: 'stored', count: judged.passports.length, exp: exp.expSec };
       }),
     retrieve: (request) =>
@@ -187,9 +189,10 @@ export function createCpsService(deps: CpsDeps): CpsService {
         const a = await authorize(request, 'retrieve');
         if (!a.ok) return a.result;
         const nowMs = clock.now();
-        const stop = await admit('retrieve', a, nowMs);
+        const stop = await overRate('retrieve', a.spc, nowMs);
         if (stop) return stop;
-        const passports = await store.get(a.key, nowMs);
+        const passports = await store.get(a.key, nowMs, onceOf(a));
+        if (passports === undefined) return replayed();
         if (passports.length === 0) return refused('not_found', `no PASSporT from ${a.key.origTn} to ${a.key.destTn}`);
         return { ok: true, kind: 'found', passports };
       }),

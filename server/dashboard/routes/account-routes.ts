@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AccountRecord } from '../../core/ports.js';
 import { parseRphNamespaces } from '../../core/rph/rph-namespaces.js';
-import { createAccount, updateAccount } from '../../manage/accounts.js';
+import { createAccount, parseOobPublish, updateAccount } from '../../manage/accounts.js';
 import { createApiKey, revokeApiKey } from '../../manage/api-keys.js';
 import { importCredential } from '../../manage/credentials.js';
 import { addRoutingRule, removeRoutingRule } from '../../manage/routing-rules.js';
@@ -17,6 +17,9 @@ import { accountView, apiKeyView, credView, sortCredentials } from '../views.js'
 
 /** A PEM chain and key fit many times over; the API's usual 16 KiB limit would refuse a long chain. */
 const CREDENTIAL_BODY_LIMIT = 256 * 1024;
+
+/** An out-of-band choice as one comparable string: off, or on for these (sorted) prefixes. */
+const oobKey = (o: { readonly destPrefixes: readonly string[] } | null) => (o === null ? 'off' : `on:${[...o.destPrefixes].sort().join(',')}`);
 
 type Params = { Params: { id: string } };
 
@@ -67,7 +70,13 @@ export function registerAccountRoutes(api: FastifyInstance, ctx: DashboardContex
     // settings form sends the current grant back unchanged, which anyone who may write the account may do.
     const rphNamespaces = b.rphNamespaces === undefined ? undefined : parseRphNamespaces(b.rphNamespaces);
     if (rphNamespaces !== undefined && rphNamespaces.join(',') !== (before.rphNamespaces ?? []).join(',')) requireAdmin(user);
-    const change = { defaultAttest: b.defaultAttest, maxAttest: b.maxAttest, tokenTtlSec: b.tokenTtlSec, policyMode: b.policyMode, nonNumericOrig: b.nonNumericOrig, rphNamespaces, oobPublish: b.oobPublish, enabled: b.enabled };
+    // Out-of-band publishing sends every signed call of the account (its numbers, its customers' calls) to a third
+    // party, the STI-CPS, and is an interconnect arrangement of the service provider: the operator of this service
+    // (an admin) turns it on, off or changes its prefixes, never the account's own operators. Like rph, the form
+    // sends the stored choice back unchanged, which anyone who may write the account may do.
+    const oob = parseOobPublish(before, b.oobPublish);
+    if (oob !== undefined && oobKey(oob) !== oobKey(before.oobPublish ?? null)) requireAdmin(user);
+    const change = { defaultAttest: b.defaultAttest, maxAttest: b.maxAttest, tokenTtlSec: b.tokenTtlSec, policyMode: b.policyMode, nonNumericOrig: b.nonNumericOrig, rphNamespaces, oobPublish: oob, enabled: b.enabled };
     const a = await updateAccount(store, before, change);
     const changed = Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined));
     await audit(ctx, request, { action: 'account.update', target: `account:${a.id}`, accountId: a.id, detail: changed });

@@ -50,7 +50,7 @@ const draftOf = (a: Account): Draft => ({
 
 export function SettingsForm({ account, base, writable, onSaved }: { account: Account; base: string; writable: boolean; onSaved(): void }) {
   const { api, user } = useApp();
-  // Only an admin grants the priority-call right; others see it read-only.
+  // Only an admin grants the priority-call right or turns out-of-band publishing on or off; others see them read-only.
   const grants = isAdmin(user);
   const toggleRph = (ns: string, on: boolean) =>
     set('rphNamespaces', RPH_NAMESPACES.map(([n]) => n).filter((n) => (n === ns ? on : draft.rphNamespaces.includes(n))));
@@ -127,11 +127,12 @@ export function SettingsForm({ account, base, writable, onSaved }: { account: Ac
           <span id="set-oob-label">Out-of-band SHAKEN</span>
           <div role="group" aria-labelledby="set-oob-label" aria-describedby="set-oob-help">
             <label class="check">
-              <input type="checkbox" name="oob-publish" checked={draft.oobPublish} onChange={(e) => set('oobPublish', e.currentTarget.checked)} /> Publish signed PASSporTs to the STI-CPS
+              <input type="checkbox" name="oob-publish" checked={draft.oobPublish} disabled={!grants} onChange={(e) => set('oobPublish', e.currentTarget.checked)} /> Publish signed PASSporTs to the STI-CPS
             </label>
-            <input id="set-oob-prefixes" aria-label="Out-of-band destination prefixes" placeholder="every destination" value={draft.oobPrefixes} disabled={!draft.oobPublish} onInput={(e) => set('oobPrefixes', e.currentTarget.value)} />
+            <input id="set-oob-prefixes" aria-label="Out-of-band destination prefixes" placeholder="every destination" value={draft.oobPrefixes} disabled={!grants || !draft.oobPublish} onInput={(e) => set('oobPrefixes', e.currentTarget.value)} />
             <span id="set-oob-help" class="help">
               For calls that cross TDM (ATIS-1000096): called-number prefixes separated by commas, empty for every destination.
+              {grants ? '' : ' Only an admin may change it: it sends this account\'s calls to a third party.'}
             </span>
           </div>
           <span />
