@@ -6,14 +6,17 @@ import { resolvePublicUrl } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { openKeyStores, type KeyStores } from './key-stores.js';
 import { ensureDemoAccount, type DemoSetup } from './manage/demo.js';
-import { startNode } from './node.js';
 import { dashboardBanner } from './dashboard-banner.js';
+import { releaseSharedPasswordHasher } from './dashboard/password-hasher.js';
 import { serveClusterMetrics } from './metrics/prometheus-cluster.js';
 import { shellQuote } from './shell-quote.js';
 import { storeOptions } from './config/store-options.js';
 import { openStore } from './store/open-store.js';
 import { announceToWorkers, relayClusterChanges } from './store/cluster-changes.js';
 import type { Store } from './store/store.js';
+
+/** A cluster worker's V8 semi-space, in MB (V8's default on 64-bit is 16). */
+const WORKER_SEMI_SPACE_MB = 4;
 
 /**
  * The start banner, for a person at a terminal. Standard output also carries the JSON log, so the one-time
@@ -83,6 +86,9 @@ function onShutdownSignal(handler: (signal: string) => void): void {
 }
 
 async function serveSingle(config: Config, logger: Logger): Promise<void> {
+  // Loaded here, not at the top: a cluster primary never serves, and the service's modules (fastify, gRPC, SIP,
+  // the dashboard) cost it about 45 MB of RSS it would keep for its whole life (docs/performance.md).
+  const { startNode } = await import('./node.js');
   const node = await startNode(config, logger);
   onShutdownSignal((signal) => {
     logger.info({ signal }, 'shutting down');
@@ -151,6 +157,11 @@ async function servePrimary(config: Config, logger: Logger): Promise<void> {
     }
     fork(sipWorkers.delete(worker.id));
   });
+  // A worker's young generation is capped unless the operator chose a size: V8's default lets each one grow to
+  // about 16 MB per semi-space under load, some 40 MB of RSS per worker (docs/performance.md, "HTTP sign: memory").
+  if (!process.execArgv.some((a) => a.startsWith('--max-semi-space-size'))) {
+    cluster.setupPrimary({ execArgv: [...process.execArgv, `--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`] });
+  }
   // /metrics on any worker answers for the whole node: the primary collects every worker's counters.
   serveClusterMetrics();
   // A change made through one worker reaches the others at once, not at their next poll.
@@ -170,6 +181,7 @@ async function servePrimary(config: Config, logger: Logger): Promise<void> {
     logger.error({ err }, 'demo bootstrap or dashboard first-user setup failed; the node serves without it');
   } finally {
     await store.close().catch(() => undefined);
+    await releaseSharedPasswordHasher();
   }
   logDemoKey(logger, demo);
   logger.info({ url: publicUrl, workers: config.workers }, 'listening');
