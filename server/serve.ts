@@ -15,9 +15,6 @@ import { openStore } from './store/open-store.js';
 import { announceToWorkers, relayClusterChanges } from './store/cluster-changes.js';
 import type { Store } from './store/store.js';
 
-/** A cluster worker's V8 semi-space, in MB (V8's default on 64-bit is 16). */
-const WORKER_SEMI_SPACE_MB = 4;
-
 /**
  * The start banner, for a person at a terminal. Standard output also carries the JSON log, so the one-time
  * demo API key appears only when it is a terminal (`tty`); otherwise the banner names the 0600 file that holds
@@ -157,11 +154,6 @@ async function servePrimary(config: Config, logger: Logger): Promise<void> {
     }
     fork(sipWorkers.delete(worker.id));
   });
-  // A worker's young generation is capped unless the operator chose a size: V8's default lets each one grow to
-  // about 16 MB per semi-space under load, some 40 MB of RSS per worker (docs/performance.md, "HTTP sign: memory").
-  if (!process.execArgv.some((a) => a.startsWith('--max-semi-space-size'))) {
-    cluster.setupPrimary({ execArgv: [...process.execArgv, `--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`] });
-  }
   // /metrics on any worker answers for the whole node: the primary collects every worker's counters.
   serveClusterMetrics();
   // A change made through one worker reaches the others at once, not at their next poll.
