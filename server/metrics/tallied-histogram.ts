@@ -24,7 +24,8 @@ interface ExportedValue {
  *
  * The exported series are the ones prom-client writes for a histogram (cumulative `_bucket` series with `le` first,
  * `+Inf`, `_sum`, `_count`), in its text and JSON forms, so a scrape and the cluster primary's `aggregate` read it
- * as any other histogram.
+ * as any other histogram. Observations go through `observeInto`: what prom-client's own `observe` records is not
+ * exported.
  */
 export class TalliedHistogram<T extends string> extends Histogram<T> {
   private readonly tallies: Tally[] = [];
