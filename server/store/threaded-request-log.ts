@@ -54,7 +54,6 @@ export interface RequestLogStats {
 }
 
 const SEGMENT_BYTES = 8 << 20;
-const THREAD_YOUNG_GENERATION_MB = 4;
 /** Restarts back off up to this: a store back from an outage is used again within seconds. */
 const MAX_RESTART_DELAY_MS = 10_000;
 
@@ -158,9 +157,7 @@ export class ThreadedRequestLog implements RequestLogSink {
 
   /** Resolves once the thread is ready; rejects if it fails first. Its listeners stay for its whole life. */
   private spawn(): Promise<Worker> {
-    // Its garbage is a few batches of 200 records at a time: a small young generation is plenty, where V8's default
-    // would let it grow to tens of MB per process (docs/performance.md, "HTTP sign: memory").
-    const worker = new Worker(threadScript('store/request-log-thread.js'), { workerData: this.thread, resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB } });
+    const worker = new Worker(threadScript('store/request-log-thread.js'), { workerData: this.thread });
     return new Promise((resolve, reject) => {
       let ready = false;
       // Opening the store runs queries (migrations) that a dead network can hold forever.
