@@ -12,6 +12,8 @@ interface VariantResult {
   half: MeasuredLoad;
   halfTarget: number;
   peakRssMb: number;
+  /** Peak PSS: shared pages (the node binary, what workers share with the primary) counted once. */
+  peakPssMb: number;
   idleRssMb: number;
   /** The cluster primary alone (with workers=1 it is the whole server). */
   primaryPeakRssMb: number;
@@ -35,6 +37,7 @@ async function runVariant(ctx: BenchContext, workers: number): Promise<VariantRe
       half,
       halfTarget,
       peakRssMb: server.sampler.peakRssKb / 1024,
+      peakPssMb: server.sampler.peakPssKb / 1024,
       idleRssMb,
       primaryPeakRssMb: server.sampler.peakRootRssKb / 1024,
     };
@@ -74,6 +77,7 @@ export const httpSign: Scenario = {
         [`${k}.half_other_cores`]: round(r.half.otherCores, 2),
         [`${k}.idle_rss_mb`]: round(r.idleRssMb, 1),
         [`${k}.peak_rss_mb`]: round(r.peakRssMb, 1),
+        [`${k}.peak_pss_mb`]: round(r.peakPssMb, 1),
         [`${k}.primary_peak_rss_mb`]: round(r.primaryPeakRssMb, 1),
       });
       maxRows.push([
@@ -89,6 +93,7 @@ export const httpSign: Scenario = {
         r.max.cores.toFixed(2),
         r.max.otherCores.toFixed(2),
         `${r.idleRssMb.toFixed(0)} / ${r.peakRssMb.toFixed(0)}`,
+        r.peakPssMb.toFixed(0),
         workers > 1 ? r.primaryPeakRssMb.toFixed(0) : '-',
       ]);
       halfRows.push([
@@ -111,7 +116,7 @@ export const httpSign: Scenario = {
       tables: [
         {
           title: `Maximum throughput (closed loop; ${gen})`,
-          columns: ['workers', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'sock err', 'server CPU', 'CPU µs/req', 'loadgen CPU', 'other CPU', 'RSS MB idle/peak', 'primary MB'],
+          columns: ['workers', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'sock err', 'server CPU', 'CPU µs/req', 'loadgen CPU', 'other CPU', 'RSS MB idle/peak', 'PSS MB peak', 'primary MB'],
           rows: maxRows,
         },
         {

@@ -28,6 +28,15 @@ function readRssKb(pid: number): number {
   }
 }
 
+function readPssKb(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** `root` and all its descendants that are alive now (cluster workers are children of the primary). */
 export function processTree(root: number): number[] {
   const children = new Map<number, number[]>();
@@ -61,6 +70,12 @@ export function machineBusySeconds(): number {
 export interface TreeSample {
   atMs: number;
   rssKb: number;
+  /**
+   * Proportional set size: each page shared by n processes counted 1/n in each. RSS counts the `node` binary's
+   * pages (and everything a cluster worker shares with its primary) once per process; PSS sums to what the
+   * tree really holds.
+   */
+  pssKb: number;
   /** RSS of the first pid (the root of a tree). */
   firstRssKb: number;
   cpuSeconds: number;
@@ -70,6 +85,7 @@ export interface TreeSample {
 /** Sum of resident memory and CPU time over `pids`, read from /proc; pids that have exited are left out. */
 export function sampleProcesses(pids: readonly number[]): TreeSample {
   let rssKb = 0;
+  let pssKb = 0;
   let firstRssKb = 0;
   let ticks = 0;
   const alive: number[] = [];
@@ -81,8 +97,9 @@ export function sampleProcesses(pids: readonly number[]): TreeSample {
     const rss = readRssKb(pid);
     if (pid === pids[0]) firstRssKb = rss;
     rssKb += rss;
+    pssKb += readPssKb(pid);
   }
-  return { atMs: performance.now(), rssKb, firstRssKb, cpuSeconds: ticks / TICKS_PER_SECOND, pids: alive };
+  return { atMs: performance.now(), rssKb, pssKb, firstRssKb, cpuSeconds: ticks / TICKS_PER_SECOND, pids: alive };
 }
 
 /** CPU cores a tree used between two samples (1.0 = one core busy all the time). */
@@ -102,6 +119,8 @@ const RESCAN_EVERY_TICKS = 8;
  */
 export class TreeSampler {
   peakRssKb = 0;
+  /** Peak PSS, the sum over the tree at one instant (shared pages counted once in all). */
+  peakPssKb = 0;
   /** Peak RSS of the root process alone (the cluster primary). */
   peakRootRssKb = 0;
   first: TreeSample | undefined;
@@ -148,6 +167,7 @@ export class TreeSampler {
     this.first ??= s;
     this.last = s;
     this.peakRssKb = Math.max(this.peakRssKb, s.rssKb);
+    this.peakPssKb = Math.max(this.peakPssKb, s.pssKb);
     this.peakRootRssKb = Math.max(this.peakRootRssKb, s.firstRssKb);
     for (const pid of s.pids) {
       if (!this.seen.has(pid)) {

@@ -6,8 +6,8 @@ import { resolvePublicUrl } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { openKeyStores, type KeyStores } from './key-stores.js';
 import { ensureDemoAccount, type DemoSetup } from './manage/demo.js';
-import { startNode } from './node.js';
 import { dashboardBanner } from './dashboard-banner.js';
+import { releaseSharedPasswordHasher } from './dashboard/password-hasher.js';
 import { serveClusterMetrics } from './metrics/prometheus-cluster.js';
 import { shellQuote } from './shell-quote.js';
 import { storeOptions } from './config/store-options.js';
@@ -83,6 +83,9 @@ function onShutdownSignal(handler: (signal: string) => void): void {
 }
 
 async function serveSingle(config: Config, logger: Logger): Promise<void> {
+  // Loaded here, not at the top: a cluster primary never serves, and the service's modules (fastify, gRPC, SIP,
+  // the dashboard) cost it about 45 MB of RSS it would keep for its whole life (docs/performance.md).
+  const { startNode } = await import('./node.js');
   const node = await startNode(config, logger);
   onShutdownSignal((signal) => {
     logger.info({ signal }, 'shutting down');
@@ -170,6 +173,7 @@ async function servePrimary(config: Config, logger: Logger): Promise<void> {
     logger.error({ err }, 'demo bootstrap or dashboard first-user setup failed; the node serves without it');
   } finally {
     await store.close().catch(() => undefined);
+    await releaseSharedPasswordHasher();
   }
   logDemoKey(logger, demo);
   logger.info({ url: publicUrl, workers: config.workers }, 'listening');

@@ -137,3 +137,14 @@ export function sharedPasswordHasher(): PasswordHasher {
   shared ??= new PasswordHasher(1);
   return shared;
 }
+
+/**
+ * Ends the shared hasher's thread, if one was started; the next `sharedPasswordHasher()` makes a new one. A
+ * cluster primary hashes once at start (the first admin) and never again: an idle thread is a V8 heap of its own
+ * that it would otherwise keep for its whole life.
+ */
+export async function releaseSharedPasswordHasher(): Promise<void> {
+  const hasher = shared;
+  shared = undefined;
+  await hasher?.close();
+}

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { daysUntilExpiry, parseCertificateChain } from '../core/cert-chain.js';
 import type { Clock, RequestLogRecord, RequestLogSink } from '../core/ports.js';
 import type { HeartbeatSink } from '../core/heartbeat.js';
@@ -7,6 +7,7 @@ import type { ReadinessCheck } from '../health/readiness.js';
 import type { Store } from '../store/store.js';
 import type { RequestLogStats } from '../store/threaded-request-log.js';
 import { withTimeout } from '../core/with-timeout.js';
+import { TalliedHistogram, type Tally } from './tallied-histogram.js';
 
 /** Seconds; from well under a software signature (~0.1 ms) to an HSM or x5u fetch that is struggling. */
 const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -46,26 +47,33 @@ export interface PrometheusDeps {
  */
 export class PrometheusMetrics implements RequestLogSink, HeartbeatSink {
   readonly registry = new Registry();
-  private readonly requests: Counter<'kind' | 'transport' | 'outcome' | 'attest'>;
   private readonly errors: Counter<'kind' | 'transport' | 'code'>;
-  private readonly duration: Histogram<'kind' | 'transport' | 'outcome'>;
+  private readonly duration: TalliedHistogram<'kind' | 'transport' | 'outcome'>;
   private readonly refused: Counter<'listener' | 'reason'>;
   private readonly heartbeats: Counter<'kind' | 'transport' | 'outcome' | 'code'>;
   private readonly heartbeatSeen: Gauge<'account'>;
   private readonly rcdRefresh: Counter<'outcome'>;
-  /** Label lookups hash an object; the children are kept per label set so a request costs two map hits. */
-  private readonly children = new Map<string, { count: { inc(): void }; observe: { observe(v: number): void } }>();
+  /**
+   * A request is counted into plain numbers kept per label set (one map hit), read into prom-client when scraped:
+   * prom-client validates and hashes the labels on every `inc`/`observe`, even on a `labels()` child.
+   */
+  private readonly tallies = new Map<string, { labels: Record<'kind' | 'transport' | 'outcome' | 'attest', string>; requests: number; duration: Tally }>();
 
   constructor(deps: PrometheusDeps) {
     const registers = [this.registry];
-    this.requests = new Counter({
+    const tallies = this.tallies;
+    new Counter({
       name: 'shakenstack_requests_total',
       help: 'Sign and verify requests finished, by kind, transport, outcome and applied attestation (none when not signed).',
       labelNames: ['kind', 'transport', 'outcome', 'attest'],
       registers,
+      collect() {
+        this.reset();
+        for (const t of tallies.values()) this.inc(t.labels, t.requests);
+      },
     });
     this.errors = new Counter({ name: 'shakenstack_request_errors_total', help: 'Refused requests by error code.', labelNames: ['kind', 'transport', 'code'], registers });
-    this.duration = new Histogram({
+    this.duration = new TalliedHistogram({
       name: 'shakenstack_request_duration_seconds',
       help: "The core's time per request (validation, policy, signing or verifying), the same clock for every transport.",
       labelNames: ['kind', 'transport', 'outcome'],
@@ -180,16 +188,17 @@ export class PrometheusMetrics implements RequestLogSink, HeartbeatSink {
   record(entry: RequestLogRecord): void {
     const attest = entry.outcome === 'ok' && entry.attestApplied !== null ? entry.attestApplied : 'none';
     const key = `${entry.kind}|${entry.transport}|${entry.outcome}|${attest}`;
-    let c = this.children.get(key);
-    if (!c) {
-      c = {
-        count: this.requests.labels(entry.kind, entry.transport, entry.outcome, attest),
-        observe: this.duration.labels(entry.kind, entry.transport, entry.outcome),
-      };
-      this.children.set(key, c);
+    let t = this.tallies.get(key);
+    if (!t) {
+      const durationKey = `${entry.kind}|${entry.transport}|${entry.outcome}`;
+      // Label sets that differ only by attest share one duration series.
+      const duration = [...this.tallies.values()].find((o) => `${o.labels.kind}|${o.labels.transport}|${o.labels.outcome}` === durationKey)?.duration
+        ?? this.duration.tally({ kind: entry.kind, transport: entry.transport, outcome: entry.outcome });
+      t = { labels: { kind: entry.kind, transport: entry.transport, outcome: entry.outcome, attest }, requests: 0, duration };
+      this.tallies.set(key, t);
     }
-    c.count.inc();
-    c.observe.observe(entry.latencyUs / 1e6);
+    t.requests++;
+    this.duration.observeInto(t.duration, entry.latencyUs / 1e6);
     if (entry.outcome === 'error') this.errors.inc({ kind: entry.kind, transport: entry.transport, code: entry.errorCode ?? 'ERR_INTERNAL' });
   }
 

@@ -7,7 +7,6 @@ import { sessionOf, userOf, type DashboardContext } from '../context.js';
 import { invalid } from '../errors.js';
 import { certificateWarnings } from '../expiry.js';
 import { reportCsv } from '../report-csv.js';
-import { reportPdf } from '../report-pdf.js';
 import { buildReport } from '../report.js';
 import { StatsCache, parseWindow } from '../stats.js';
 import { auditView, logRowView } from '../views.js';
@@ -92,7 +91,11 @@ export function registerInsightRoutes(api: FastifyInstance, ctx: DashboardContex
     const name = `shakenstack-report-${report.from}-to-${report.to}${accountId ? `-${accountId}` : ''}.${format}`;
     reply.header('content-disposition', `attachment; filename="${name}"`).header('cache-control', 'no-store');
     if (format === 'csv') return reply.header('content-type', 'text/csv; charset=utf-8').send(reportCsv(report));
-    if (format === 'pdf') return reply.header('content-type', 'application/pdf').send(await reportPdf(report));
+    if (format === 'pdf') {
+      // pdfkit (its fonts) costs each worker about 11 MB of RSS: loaded by the first PDF report, not at start.
+      const { reportPdf } = await import('../report-pdf.js');
+      return reply.header('content-type', 'application/pdf').send(await reportPdf(report));
+    }
     return reply.header('content-type', 'application/json; charset=utf-8').send(report);
   });
 
