@@ -1,5 +1,6 @@
+import { X509Certificate } from 'node:crypto';
 import { assertCredentialUsable, parseCertificateChain, type CertInfo } from './cert-chain.js';
-import { claimConstraintsOfPem, type SignerConstraints } from './rcd/claim-constraints.js';
+import { signerConstraintsOf, type SignerConstraints } from './rcd/claim-constraints.js';
 import { resolveX5u } from './certificate-publisher.js';
 import { ShakenError } from './errors.js';
 import type { CredentialRecord, KeySigner } from './ports.js';
@@ -51,14 +52,6 @@ export function assertValidX5u(x5u: string, field = 'x5u'): void {
  * (expired, not yet valid, key/certificate mismatch, not P-256). Runs once per credential load, never per call.
  * `publicUrl` is the serving node's base URL, which a hosted credential's x5u path is resolved against.
  */
-function readConstraints(chainPem: string): SignerConstraints {
-  try {
-    return { ok: true, list: claimConstraintsOfPem(chainPem) };
-  } catch (err) {
-    return { ok: false, detail: err instanceof Error ? err.message : String(err) };
-  }
-}
-
 export async function prepareSigningCredential(
   record: CredentialRecord,
   keys: KeySigner,
@@ -80,7 +73,7 @@ export async function prepareSigningCredential(
     leaf: chain.leaf,
     notBeforeMs: chain.leaf.notBefore.getTime(),
     notAfterMs: chain.leaf.notAfter.getTime(),
-    rcdConstraints: readConstraints(record.chainPem),
+    rcdConstraints: signerConstraintsOf(new X509Certificate(record.chainPem).raw),
   };
 }
 

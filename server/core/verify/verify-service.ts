@@ -21,7 +21,7 @@ import type { CertificateFetcher, TrustAnchorSource } from './verify-ports.js';
 import type { TokenVerifier } from './token-verifier.js';
 import { LinkedContentCache } from '../rcd/linked-content.js';
 import { checkRcd as judgeRcd } from '../rcd/rcd-verify.js';
-import { claimConstraintsOf, type SignerConstraints } from '../rcd/claim-constraints.js';
+import { signerConstraintsOf, type SignerConstraints } from '../rcd/claim-constraints.js';
 import type { FetchedChain } from './x5u-credential.js';
 import type { RcdReport } from '../rcd/rcd-types.js';
 import { identityOfPassport, type OutOfBandSource } from '../cps/oob-source.js';
@@ -128,11 +128,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     if (!value.ok) return { ok: false, detail: value.detail };
     let known = constraintsOf.get(value.chain);
     if (known === undefined) {
-      try {
-        known = { ok: true, list: claimConstraintsOf(value.chain.leaf.x509.raw) };
-      } catch (err) {
-        known = { ok: false, detail: err instanceof Error ? err.message : String(err) };
-      }
+      known = signerConstraintsOf(value.chain.leaf.x509.raw);
       constraintsOf.set(value.chain, known);
     }
     return known;
