@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { threadScript } from '../../server/store/thread-script.js';
 
 /** Where a sign call's inputs and output sit in a thread's shared block (each handle length-prefixed). */
 export const SIGN_SLOT = {
@@ -32,12 +33,6 @@ interface Thread {
   worker: Worker;
   bytes: Uint8Array;
   job: Job | undefined;
-}
-
-/** The script of a thread: compiled JavaScript, taken from dist/ when this module runs as TypeScript (tests). */
-function threadScript(): URL {
-  const here = import.meta.url;
-  return here.endsWith('.ts') ? new URL('../../dist/hsm/pkcs11/sign-thread.js', here) : new URL('./sign-thread.js', here);
 }
 
 /**
@@ -94,7 +89,7 @@ export class SignThreads {
 
   private spawn(i: number): Thread {
     const shared = new SharedArrayBuffer(SHARED_BYTES);
-    const worker = new Worker(threadScript(), { workerData: { modulePath: this.modulePath, shared } satisfies SignThreadData });
+    const worker = new Worker(threadScript('../hsm/pkcs11/sign-thread.js'), { workerData: { modulePath: this.modulePath, shared } satisfies SignThreadData });
     const t: Thread = { worker, bytes: new Uint8Array(shared), job: undefined };
     worker.on('message', (reply: SignThreadReply) => {
       const job = t.job!;
