@@ -190,10 +190,8 @@ export class PrometheusMetrics implements RequestLogSink, HeartbeatSink {
     const key = `${entry.kind}|${entry.transport}|${entry.outcome}|${attest}`;
     let t = this.tallies.get(key);
     if (!t) {
-      const durationKey = `${entry.kind}|${entry.transport}|${entry.outcome}`;
-      // Label sets that differ only by attest share one duration series.
-      const duration = [...this.tallies.values()].find((o) => `${o.labels.kind}|${o.labels.transport}|${o.labels.outcome}` === durationKey)?.duration
-        ?? this.duration.tally({ kind: entry.kind, transport: entry.transport, outcome: entry.outcome });
+      // Label sets that differ only by attest share one duration series (tally() gives the same one back).
+      const duration = this.duration.tally({ kind: entry.kind, transport: entry.transport, outcome: entry.outcome });
       t = { labels: { kind: entry.kind, transport: entry.transport, outcome: entry.outcome, attest }, requests: 0, duration };
       this.tallies.set(key, t);
     }

@@ -28,7 +28,9 @@ interface ExportedValue {
  * exported.
  */
 export class TalliedHistogram<T extends string> extends Histogram<T> {
-  private readonly tallies: Tally[] = [];
+  /** One tally per label set, keyed by its values in `keyOrder`. */
+  private readonly tallies = new Map<string, Tally>();
+  private readonly keyOrder: readonly T[];
   private readonly bounds: readonly number[];
   private readonly metricName: string;
 
@@ -36,18 +38,23 @@ export class TalliedHistogram<T extends string> extends Histogram<T> {
     super({ ...config, buckets: [...config.buckets] });
     this.bounds = [...config.buckets].sort((a, b) => a - b);
     this.metricName = config.name;
+    this.keyOrder = config.labelNames;
   }
 
-  /** The tally of one label set, to keep and `observeInto` per request; one series from here on. */
+  /** The tally of one label set, to keep and `observeInto` per request: the same one for the same labels, one series. */
   tally(labels: Record<T, string>): Tally {
-    const t: Tally = { labels: { ...labels }, buckets: new Float64Array(this.bounds.length), sum: 0, count: 0 };
-    this.tallies.push(t);
+    const key = this.keyOrder.map((n) => labels[n]).join('\u0000');
+    let t = this.tallies.get(key);
+    if (t === undefined) {
+      t = { labels: { ...labels }, buckets: new Float64Array(this.bounds.length), sum: 0, count: 0 };
+      this.tallies.set(key, t);
+    }
     return t;
   }
 
   override reset(): void {
     // prom-client's constructor calls reset() before this class's fields exist.
-    for (const t of (this.tallies as Tally[] | undefined) ?? []) {
+    for (const t of (this.tallies as Map<string, Tally> | undefined)?.values() ?? []) {
       t.buckets.fill(0);
       t.sum = 0;
       t.count = 0;
@@ -70,7 +77,7 @@ export class TalliedHistogram<T extends string> extends Histogram<T> {
   private exported(): ExportedValue[] {
     const out: ExportedValue[] = [];
     const bucketName = `${this.metricName}_bucket`;
-    for (const t of this.tallies) {
+    for (const t of this.tallies.values()) {
       let acc = 0;
       for (let i = 0; i < this.bounds.length; i++) {
         acc += t.buckets[i]!;
