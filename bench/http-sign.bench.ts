@@ -1,5 +1,5 @@
 import { SIGN_PATH, signOnceAndCheck, signRequestSpec } from './identity-check.js';
-import { cpuUsPerRequest, MEASURE_SEC, maxThroughput, measuredLoad, type MeasuredLoad } from './measured-load.js';
+import { cpuUsPerRequest, halfLoad, MEASURE_SEC, maxThroughput, type MeasuredLoad } from './measured-load.js';
 import { fmtInt, fmtMs, round } from './report.js';
 import type { BenchContext, Figure, Scenario, ScenarioReport } from './scenario.js';
 import { startShakenstack } from './shakenstack-server.js';
@@ -28,10 +28,8 @@ async function runVariant(ctx: BenchContext, workers: number): Promise<VariantRe
     const idleRssMb = (server.sampler.take()?.rssKb ?? 0) / 1024;
     const spec = signRequestSpec(server.url, server.apiKey);
     const max = await maxThroughput(ctx, spec, server.sampler, label);
-    // Half of the measured maximum: the latency a deployment sized at 2x headroom sees.
-    const halfTarget = Math.max(1, Math.floor(max.rps / 2));
-    ctx.progress(`${label}: half load, ${fmtInt(halfTarget)} req/s, ${MEASURE_SEC} s`);
-    const half = await measuredLoad(ctx, { ...spec, connections: ctx.connections, durationSec: MEASURE_SEC, rate: halfTarget }, server.sampler);
+    const half = await halfLoad(ctx, spec, server.sampler, label, max.rps);
+    const halfTarget = half.target;
     return {
       max,
       half,

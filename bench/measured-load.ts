@@ -36,6 +36,16 @@ export async function maxThroughput(ctx: BenchContext, spec: Omit<LoadSpec, 'dur
   return measuredLoad(ctx, { ...spec, connections: ctx.connections, durationSec: MEASURE_SEC }, server);
 }
 
+/**
+ * The paced pass at half of `maxRps` (open loop): the latency a deployment sized at 2x headroom sees. The same pass
+ * runs on the service and on its baselines (the Node floor, secsipidx), so a half-load p99 has a peer in the run.
+ */
+export async function halfLoad(ctx: BenchContext, spec: Omit<LoadSpec, 'durationSec' | 'connections' | 'rate'>, server: TreeSampler, label: string, maxRps: number): Promise<MeasuredLoad & { target: number }> {
+  const target = Math.max(1, Math.floor(maxRps / 2));
+  ctx.progress(`${label}: half load, ${Math.round(target).toLocaleString('en-US')} req/s, ${MEASURE_SEC} s`);
+  return { ...(await measuredLoad(ctx, { ...spec, connections: ctx.connections, durationSec: MEASURE_SEC, rate: target }, server)), target };
+}
+
 /** CPU time per request in µs. It moves less than req/s on a busy machine, though contention inflates it too. */
 export function cpuUsPerRequest(cores: number, rps: number): number {
   return rps > 0 ? (cores / rps) * 1e6 : 0;

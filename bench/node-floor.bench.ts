@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.js';
 import { checkIdentity, SIGN_BODY, SIGN_PATH } from './identity-check.js';
-import { maxThroughput } from './measured-load.js';
+import { halfLoad, maxThroughput } from './measured-load.js';
 import { oneServerReport } from './one-server-report.js';
 import { TreeSampler } from './process-tree.js';
 import type { Scenario, ScenarioReport } from './scenario.js';
@@ -57,12 +57,14 @@ export const nodeFloor: Scenario = {
       sampler = new TreeSampler(pid, 250, { descendants: false });
       const url = `http://127.0.0.1:${port}${SIGN_PATH}`;
       checkIdentity(await firstIdentity(url), publicKey);
-      const r = await maxThroughput(ctx, { url, method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: SIGN_BODY }, sampler, 'node-floor');
+      const spec = { url, method: 'POST' as const, headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: SIGN_BODY };
+      const r = await maxThroughput(ctx, spec, sampler, 'node-floor');
+      const half = await halfLoad(ctx, spec, sampler, 'node-floor', r.rps);
       return oneServerReport(ctx, r, sampler.peakRssKb, {
         title: 'Node floor',
         server: 'node:http + node:crypto',
         note: 'One floor answer was verified as an ES256 PASSporT signed by its key before its numbers were taken.',
-      });
+      }, half);
     } finally {
       sampler?.stop();
       if (pid !== undefined) {

@@ -98,6 +98,7 @@ function checks(f: Record<string, Record<string, Figure>>): Check[] {
         op: 'info',
       },
       { id: `w${w}.half_p99_ms`, name: `workers=${w}: p99 at half load`, value: num(f, 'http-sign', `w${w}.half_p99_ms`), unit: 'ms', op: '<', bound: 5 },
+      { id: `w${w}.half_p99_over_node_floor`, name: `workers=${w}: p99 at half load ÷ the Node floor's at its half load`, value: div(num(f, 'http-sign', `w${w}.half_p99_ms`), num(f, 'node-floor', 'half_p99_ms')), unit: 'x', op: 'info' },
       { id: `w${w}.peak_rss_mb`, name: `workers=${w}: peak RSS, primary + workers`, value: num(f, 'http-sign', `w${w}.peak_rss_mb`), unit: 'MB', op: '<', bound: 200 },
       { id: `w${w}.peak_pss_mb`, name: `workers=${w}: peak PSS (shared pages counted once), primary + workers`, value: num(f, 'http-sign', `w${w}.peak_pss_mb`), unit: 'MB', op: 'info' },
       { id: `w${w}.non2xx`, name: `workers=${w}: non-2xx responses`, value: num(f, 'http-sign', `w${w}.non2xx`), unit: '', op: '=', bound: 0 },

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findOnPath } from './executable.js';
 import { checkIdentity } from './identity-check.js';
-import { maxThroughput } from './measured-load.js';
+import { halfLoad, maxThroughput } from './measured-load.js';
 import { oneServerReport } from './one-server-report.js';
 import { TreeSampler } from './process-tree.js';
 import type { Scenario, ScenarioReport } from './scenario.js';
@@ -70,7 +70,9 @@ export const secsipidx: Scenario = {
       const identity = await firstSignature(url);
       const { header } = checkIdentity(identity, createPublicKey(readFileSync(key)));
       if (header.x5u !== X5U) throw new Error(`secsipidx put x5u ${String(header.x5u)}, expected ${X5U}`);
-      const r = await maxThroughput(ctx, { url, method: 'POST', headers: { 'content-type': 'text/plain' }, body: CSV_BODY }, sampler, 'secsipidx');
+      const spec = { url, method: 'POST' as const, headers: { 'content-type': 'text/plain' }, body: CSV_BODY };
+      const r = await maxThroughput(ctx, spec, sampler, 'secsipidx');
+      const half = await halfLoad(ctx, spec, sampler, 'secsipidx', r.rps);
       sampler.stop();
       ctx.cleanup.signal(pid, 'SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 3_000).unref())]);
@@ -78,7 +80,7 @@ export const secsipidx: Scenario = {
         title: 'secsipidx',
         server: 'secsipidx',
         note: 'One secsipidx answer was verified as an ES256 PASSporT signed by its key before its numbers were taken.',
-      });
+      }, half);
     } finally {
       sampler?.stop();
       if (pid !== undefined) {
