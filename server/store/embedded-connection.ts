@@ -6,6 +6,9 @@ export interface EmbeddedHandle extends SqliteDatabase {
   close(): void;
 }
 
+/** Write statements kept prepared per connection (see `writes`). */
+const MAX_KEPT_WRITES = 64;
+
 /** Lock errors after which a handle may keep a stale read snapshot (SQLITE_BUSY, _SNAPSHOT, _RECOVERY; LOCKED). */
 const LOCK_ERROR = /^SQLITE_(BUSY|LOCKED)/;
 
@@ -23,6 +26,13 @@ export class ReopeningConnection implements SqliteDatabase {
   private handle: EmbeddedHandle;
   private inTransaction = false;
   private stale = false;
+  /**
+   * Write statements prepared on `handle`, by their SQL. kysely prepares every query it runs, and compiling a
+   * 200-row INSERT of the request log was a fifth of the log thread's time (issue 17); the shipper's batches repeat
+   * the same text. Readers are not kept: `iterate` leaves a cursor open on its statement, which a second user of
+   * the same text would reset. A statement belongs to its handle, so a reopen drops them all.
+   */
+  private readonly writes = new Map<string, SqliteStatement>();
 
   constructor(private readonly open: () => EmbeddedHandle) {
     this.handle = open();
@@ -30,7 +40,7 @@ export class ReopeningConnection implements SqliteDatabase {
 
   prepare(sql: string): SqliteStatement {
     const verb = /^\s*(\w+)/.exec(sql)?.[1]?.toLowerCase();
-    const stmt = this.guard(() => this.handle.prepare(sql));
+    const stmt = this.prepared(sql);
     const execute = <T>(run: () => T): T =>
       this.guard(() => {
         const result = run();
@@ -65,7 +75,20 @@ export class ReopeningConnection implements SqliteDatabase {
   }
 
   close(): void {
+    this.writes.clear();
     this.handle.close();
+  }
+
+  private prepared(sql: string): SqliteStatement {
+    const kept = this.writes.get(sql);
+    if (kept) return kept;
+    const stmt = this.guard(() => this.handle.prepare(sql));
+    if (!stmt.reader) {
+      // The texts are few (one per query shape and batch size); the bound stops a caller that builds them freely.
+      if (this.writes.size >= MAX_KEPT_WRITES) this.writes.clear();
+      this.writes.set(sql, stmt);
+    }
+    return stmt;
   }
 
   private reopen(): void {
@@ -79,6 +102,7 @@ export class ReopeningConnection implements SqliteDatabase {
     }
     const old = this.handle;
     this.handle = fresh;
+    this.writes.clear();
     try {
       old.close();
     } catch {
