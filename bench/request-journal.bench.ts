@@ -19,8 +19,8 @@ interface Cost {
 }
 
 /**
- * `perRun` records finish in one microtask run and share one write; then the run ends, as a request's work
- * does when it next waits for I/O. 1 is the journal's worst case (and the usual one at low concurrency).
+ * `perRun` records finish in one event-loop turn and share one write, awaited as the core awaits it. 1 is the
+ * journal's worst case (and the usual one at low concurrency).
  */
 async function measure(dir: string, perRun: number, n: number): Promise<Cost> {
   const records = Array.from({ length: n }, () => signedRecord());
@@ -41,8 +41,9 @@ async function measure(dir: string, perRun: number, n: number): Promise<Cost> {
   const busy = machineBusySeconds();
   const t0 = performance.now();
   for (let i = 0; i < n; i += perRun) {
-    for (let j = i; j < Math.min(i + perRun, n); j++) journal.record(records[j]!);
-    await Promise.resolve();
+    let written: Promise<void> = Promise.resolve();
+    for (let j = i; j < Math.min(i + perRun, n); j++) written = journal.record(records[j]!);
+    await written;
   }
   const wallMs = performance.now() - t0;
   journal.close();
@@ -52,7 +53,7 @@ async function measure(dir: string, perRun: number, n: number): Promise<Cost> {
   return { wallUs: (wallMs * 1000) / n, cpuUs: (d.user + d.system) / n, otherCores: Math.max(0, machineCores - cores), bytes: bytes / n };
 }
 
-/** What journaling costs the event loop per request-log record: JSON, and one `writeSync` per microtask run. */
+/** What journaling costs the event loop per request-log record: JSON, and one `writeSync` per event-loop turn. */
 export const requestJournal: Scenario = {
   name: 'request-journal',
   title: 'request-log journal: cost per record on the request path',

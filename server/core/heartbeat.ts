@@ -45,8 +45,9 @@ export function withoutHeartbeats(log: RequestLogSink | undefined, heartbeats: H
   const { numbers, sink } = heartbeats;
   return {
     record(entry) {
-      if (isHeartbeat(entry, numbers)) sink.heartbeat(entry);
-      else log?.record(entry);
+      if (!isHeartbeat(entry, numbers)) return log?.record(entry);
+      sink.heartbeat(entry);
+      return undefined;
     },
   };
 }

@@ -113,9 +113,13 @@ export interface RequestLogRecord {
   rcdVerified: boolean | null;
 }
 
-/** Takes a finished request's record without waiting: writes are batched off the request path. */
+/**
+ * Takes a finished request's record. A sink that makes the record durable before the answer leaves (the request
+ * journal) returns a promise that settles, and never rejects, once the record is written; the core awaits it, so
+ * every transport answers after the write. Other sinks (the metrics) return nothing and are not waited for.
+ */
 export interface RequestLogSink {
-  record(entry: RequestLogRecord): void;
+  record(entry: RequestLogRecord): void | Promise<void>;
 }
 
 export interface Clock {

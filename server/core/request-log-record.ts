@@ -45,6 +45,7 @@ export async function withRequestLog<T>(
     throw e;
   } finally {
     entry.latencyUs = Number((process.hrtime.bigint() - started) / 1000n);
-    log?.record(entry);
+    const written = log?.record(entry);
+    if (written) await written;
   }
 }

@@ -74,11 +74,16 @@ export class RequestMetrics implements RequestLogSink {
   }
 }
 
-/** One record to several sinks (the request-log writer and the metrics), in order; none waits. */
+/** One record to several sinks (the request log and the metrics), in order; settles when every sink that waits has. */
 export function fanOutSink(...sinks: RequestLogSink[]): RequestLogSink {
   return {
     record(entry) {
-      for (const s of sinks) s.record(entry);
+      let written: Promise<void> | undefined;
+      for (const s of sinks) {
+        const w = s.record(entry);
+        if (w) written = written ? Promise.all([written, w]).then(() => undefined) : w;
+      }
+      return written;
     },
   };
 }

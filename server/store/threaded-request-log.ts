@@ -126,9 +126,9 @@ export class ThreadedRequestLog implements RequestLogSink {
     return this.reportedBytes + this.writtenSinceReport;
   }
 
-  record(entry: RequestLogRecord): void {
+  record(entry: RequestLogRecord): Promise<void> | undefined {
     if (this.closed) return;
-    this.journal.record(entry);
+    return this.journal.record(entry);
   }
 
   private unjournaled(records: RequestLogRecord[], reason: 'full' | 'write-failed', err: unknown): void {

@@ -28,7 +28,7 @@ describe('heartbeat recognition', () => {
   it('sends heartbeat records to the heartbeat sink and every other record to the log; none without heartbeats', () => {
     const logged: RequestLogRecord[] = [];
     const beats: RequestLogRecord[] = [];
-    const log = { record: (r: RequestLogRecord) => logged.push(r) };
+    const log = { record: (r: RequestLogRecord) => void logged.push(r) };
     const split = withoutHeartbeats(log, { numbers: ORACLE, sink: { heartbeat: (r) => beats.push(r) } });
     split.record(record('acc_1', '9999999999', '7777777777'));
     split.record(record('acc_1', '12025550100', '7777777777'));

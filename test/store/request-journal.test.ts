@@ -91,14 +91,22 @@ describe('request-log journal', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ kind: 'sign', outcome: 'ok' });
   });
 
-  it('groups the records finished in one microtask run into one write', async () => {
+  it('groups the records finished in one event-loop turn into one write, and settles each record promise once it is written', async () => {
     const writes: number[] = [];
     const j = journal({ onWritten: (_bytes, records) => writes.push(records) });
-    for (let i = 0; i < 5; i++) j.record(rec());
+    const settled: number[] = [];
+    // Three records in one microtask run and one in a later run of the same turn: one write, nothing before it.
+    const first = [0, 1, 2].map(() => j.record(rec()));
     await Promise.resolve();
-    j.record(rec());
-    await Promise.resolve();
-    expect(writes).toEqual([5, 1]);
+    first.push(j.record(rec()));
+    expect(writes).toEqual([]);
+    for (const p of first) void p.then(() => settled.push(writes.length));
+    await Promise.all(first);
+    expect(writes).toEqual([4]);
+    expect(settled).toEqual([1, 1, 1, 1]);
+    // A record in a later turn is a write of its own.
+    await j.record(rec());
+    expect(writes).toEqual([4, 1]);
     j.close();
   });
 

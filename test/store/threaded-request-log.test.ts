@@ -72,12 +72,10 @@ describe('request log on its own thread', () => {
   it('when the journal is full, keeps signing-side records in memory, counts them, and still stores them', async () => {
     const log = await ThreadedRequestLog.start(options({ journalMaxBytes: 1 }), logger);
     const accountId = randomUUID();
-    log.record(rec(accountId));
-    await Promise.resolve();
+    await log.record(rec(accountId));
     // The first record fills the 1-byte journal; the rest cannot be journaled.
     // Forwarded calls among them: the PASSporT list crosses to the thread with the rest of the record.
-    for (let i = 0; i < 5; i++) log.record({ ...rec(accountId), passports: i % 2 === 0 ? 'shaken,div' : null });
-    await Promise.resolve();
+    await Promise.all(Array.from({ length: 5 }, (_, i) => log.record({ ...rec(accountId), passports: i % 2 === 0 ? 'shaken,div' : null })));
     expect(log.stats.unjournaled).toBe(5);
     expect(log.stats.journalBytes).toBeGreaterThan(0);
     await log.close();

@@ -96,7 +96,7 @@ describe('verifying forwarded calls (RFC 8946) through the core, HTTP, gRPC and 
       fetcher: createHttpsFetcher({ allowHttpX5u: true, allowPrivateAddresses: true, timeoutMs: 2000, maxBytes: 65536 }),
       trust: staticTrustSource(parseTrustAnchors(fx.trustedRoots.map((text, i) => ({ name: `root${i}`, text })), 1)),
       clock: { now: () => Date.now() },
-      log: { record: (e) => coreLog.push({ ...e }) },
+      log: { record: (e) => void coreLog.push({ ...e }) },
       options: { maxAgeSec: 60, allowHttpX5u: true, crlPolicy: 'soft-fail' },
     });
     grpc = verifierClient(svc.grpcAddress);
