@@ -126,12 +126,12 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   // Out-of-band SHAKEN as a client (docs/out-of-band.md): signed PASSporTs copied to an STI-CPS after the answer.
   const oob = oobClientOptions(config.cpsClient, config.cacheTtlMs);
   let publisher: OobPublisher | undefined;
-  const signing = createSigningService({ directory: store, keys: keys.router, clock, log, heartbeats, ...stale, publicUrl: () => publicUrl, onSigned: (s) => publisher?.signed(s) });
+  const certificates = new CertificatePublisher(store, clock);
+  const signing = createSigningService({ directory: store, keys: keys.router, clock, log, heartbeats, ...stale, publicUrl: () => publicUrl, onSigned: (s) => publisher?.signed(s), onCredentialLoaded: (pem) => certificates.publish(pem) });
   // Always with a CPS URL: which accounts publish is stored on each account and may change while the node runs.
   if (oob) publisher = new OobPublisher({ signing, directory: store, clock, logger, registry: prometheus.registry, options: oob });
   const retrieveAccount = config.cpsClient.retrieveAccount;
   const outOfBand = oob && retrieveAccount !== undefined ? new OobRetriever({ signing, accounts: store, clock, options: { ...oob, accountName: retrieveAccount } }) : undefined;
-  const certificates = new CertificatePublisher(store, clock);
   // The dashboard's request-log scans: a thread of their own on the embedded engine, started by the first query.
   const insights = createInsights(store, config.dataDir, logger);
   const routing = createRoutingService({ signing, directory: store, clock, ...stale });

@@ -65,6 +65,17 @@ export class CertificatePublisher {
     void this.reload().catch(() => undefined);
   }
 
+  /**
+   * Serves `chainPem` at its x5u now, ahead of the next reload: the signer calls this for each credential it loads,
+   * so a token is never signed with a chain its x5u does not serve yet (a credential another process imported since
+   * the last reload). A reload later rebuilds the map from the store, which holds the chain too.
+   */
+  publish(chainPem: string): void {
+    const chain = parseCertificateChain(chainPem);
+    const path = x5uPath(chain.leaf);
+    if (!this.byPath.has(path)) this.byPath.set(path, { pem: chain.pem, notAfterMs: chain.leaf.notAfter.getTime() });
+  }
+
   private reload(): Promise<void> {
     this.loading ??= (async () => {
       try {

@@ -49,6 +49,12 @@ export interface SigningServiceDeps {
    * (the out-of-band publisher queues it: server/cps/oob-client.ts).
    */
   onSigned?: (signed: SignedPassport) => void;
+  /**
+   * A credential just loaded to sign with: the node publishes its chain at its x5u at once (certificate-publisher.ts).
+   * Without it, a credential imported by another process signed from the next call while its x5u answered 404 until
+   * the publisher's next reload (up to a second), so the first tokens signed with it could not be verified.
+   */
+  onCredentialLoaded?: (chainPem: string) => void;
 }
 
 /**
@@ -187,7 +193,9 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
         return { account, credential: undefined, refusal };
       }
       try {
-        return { account, credential: await prepareSigningCredential(record, keys, clock.now(), deps.publicUrl()), refusal: undefined };
+        const credential = await prepareSigningCredential(record, keys, clock.now(), deps.publicUrl());
+        deps.onCredentialLoaded?.(record.chainPem);
+        return { account, credential, refusal: undefined };
       } catch (e) {
         // A key store that is down is a passing fault: rethrow so the next call retries instead of caching it.
         if (isShakenError(e) && e.code.startsWith('ERR_CRED_')) return { account, credential: undefined, refusal: e };
