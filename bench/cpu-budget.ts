@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 
 /*
  * Splits a V8 CPU profile (`node --cpu-prof`, or the server's with SHAKENSTACK_BENCH_CPU_PROF set for
- * `grpc-sign`) into the parts of a request's budget in docs/performance.md ("gRPC: per-request budget"):
+ * `grpc-sign`) into the parts of a request's budget in docs/performance.md (the gRPC and HTTP budgets):
  *
  *   node dist/bench/cpu-budget.js <file.cpuprofile> [--us-per-req N] [--from-s S] [--to-s S]
  *
@@ -27,7 +27,10 @@ interface Profile {
 /** The parts, tried on each frame from the innermost outwards; the first that matches takes the sample. */
 const PARTS: [string, (f: CallFrame) => boolean][] = [
   ['ES256 signature (node:crypto)', (f) => f.functionName === 'signOneShot' || f.url === 'node:internal/crypto/sig'],
-  ['HTTP/2 framing and socket (node:http2, nghttp2)', (f) => /^node:(internal\/(http2|net|stream_base_commons)|net$|http2$)/.test(f.url)],
+  ['HTTP/2 framing and socket (node:http2, nghttp2)', (f) => /^node:(internal\/http2|http2$)/.test(f.url)],
+  ['HTTP/1.1 parse and answer (node:http, llhttp)', (f) => /^node:(_http_|http$)/.test(f.url)],
+  ['socket writes and reads (node:net, stream_base)', (f) => /^node:(internal\/(net|stream_base_commons)|net$)/.test(f.url)],
+  ['fastify (routing, hooks, body parse, reply)', (f) => /\/node_modules\/(fastify|find-my-way|secure-json-parse|fast-json-stringify|@fastify\/[^/]+|avvio|light-my-request)\//.test(f.url)],
   ['grpc-js call objects, filters, state', (f) => f.url.includes('/@grpc/grpc-js/')],
   ['protobuf decode/encode (protobufjs)', (f) => f.url.includes('/protobufjs/') || f.url.includes('/@grpc/proto-loader/')],
   ['request log (journal write, log-thread hand-off)', (f) => /\/server\/(store\/(request-journal|threaded-request-log)|core\/request-log-record)\./.test(f.url)],
