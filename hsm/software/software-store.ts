@@ -83,8 +83,9 @@ export class SoftwareKeyStore implements KeyStore {
     const priv = this.ready.get(ref) ?? (await this.loadKey(ref)).priv;
     // On the event loop, not libuv's pool (issue 17, measured on 2 cores): handing a signature to a pool thread
     // cost the loop about as much as signing (SignJob, waking a thread) and the pool thread 12 µs more than the
-    // signature, so the pool added CPU per request, and its thread competing with the loop for a core tripled
-    // the half-load p99 of HTTP. Throughput comes from more workers, not from the pool (docs/performance.md).
+    // signature, so the pool added CPU per request, and its thread competing with the loop for a core raised the
+    // HTTP half-load p99 (26-37 ms against 8-23 in A/B runs). More workers, not the pool, buy a second core
+    // (docs/performance.md#signing-on-the-event-loop).
     return cryptoSign('sha256', data, { key: priv, dsaEncoding: 'ieee-p1363' });
   }
 
