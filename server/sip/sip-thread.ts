@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Call } from '../core/call/call.js';
+import { TurnBatch } from '../core/turn-batch.js';
 import { RedirectHandler, type SipLog } from './redirect-handler.js';
 import type { ResponseParts } from './response.js';
 import { startSipServer, type SipServer } from './sip-server.js';
@@ -35,23 +36,15 @@ const MAX_IN_FLIGHT = 256;
 // Calls handed over in one turn of this thread's loop go in one message; each waits for its answer by id.
 let nextId = 0;
 const waiting = new Map<number, (parts: ResponseParts) => void>();
-let outbox: { id: number; call: Call }[] = [];
+const outbox = new TurnBatch<{ id: number; call: Call }>((calls) => send({ type: 'calls', calls }));
 // At most `sip.maxPending` long, so shift() stays cheap.
 const held: { id: number; call: Call }[] = [];
-function flush(): void {
-  const calls = outbox;
-  outbox = [];
-  send({ type: 'calls', calls });
-}
-function handOver(item: { id: number; call: Call }): void {
-  if (outbox.push(item) === 1) setImmediate(flush);
-}
 function decide(call: Call): Promise<ResponseParts> {
   return new Promise((resolve) => {
     const id = nextId++;
     const inFlight = waiting.size - held.length;
     waiting.set(id, resolve);
-    if (inFlight < MAX_IN_FLIGHT && held.length === 0) handOver({ id, call });
+    if (inFlight < MAX_IN_FLIGHT && held.length === 0) outbox.push({ id, call });
     else held.push({ id, call });
   });
 }
@@ -61,7 +54,7 @@ function answered(id: number, parts: ResponseParts): void {
   waiting.delete(id);
   resolve(parts);
   const next = held.shift();
-  if (next) handOver(next);
+  if (next) outbox.push(next);
 }
 
 let server: SipServer | undefined;

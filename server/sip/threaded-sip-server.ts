@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { CallService } from '../core/call/call-service.js';
+import { TurnBatch } from '../core/turn-batch.js';
 import { threadScript } from '../store/thread-script.js';
 import { decideInProcess, type RedirectOptions } from './redirect-handler.js';
 import type { ResponseParts } from './response.js';
@@ -26,14 +27,9 @@ export async function startThreadedSipServer(calls: CallService, handler: Redire
     new Promise((resolve, reject) => {
       const w = new Worker(threadScript('sip/sip-thread.js'), { workerData: { handler, server: { ...server, port } } satisfies SipThreadData });
       let ready = false;
-      let answers: { id: number; parts: ResponseParts }[] = [];
-      const flush = () => {
-        const batch = answers;
-        answers = [];
-        w.postMessage({ type: 'answers', answers: batch } satisfies ToSipThread);
-      };
-      const answer = (id: number, parts: ResponseParts) => {
-        if (answers.push({ id, parts }) === 1) setImmediate(flush);
+      const answers = new TurnBatch<{ id: number; parts: ResponseParts }>((batch) => w.postMessage({ type: 'answers', answers: batch } satisfies ToSipThread));
+      const answer = (id: number, parts: ResponseParts): void => {
+        answers.push({ id, parts });
       };
       w.on('message', (m: FromSipThread) => {
         switch (m.type) {

@@ -1,6 +1,7 @@
 import { chmodSync, closeSync, fchmodSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RequestLogRecord, RequestLogSink } from '../core/ports.js';
+import { TurnBatch } from '../core/turn-batch.js';
 import { segmentFileName } from './journal-segments.js';
 
 export interface RequestJournalOptions {
@@ -36,14 +37,19 @@ export interface RequestJournalOptions {
  * flush per request.
  */
 export class RequestJournal implements RequestLogSink {
-  private batch: RequestLogRecord[] = [];
-  /** Settles when `batch` has been written (or handed to `onUnjournaled`). */
+  private readonly batch = new TurnBatch<RequestLogRecord>((records) => {
+    try {
+      this.write(records);
+    } finally {
+      this.settleWritten();
+    }
+  });
+  /** Settles when the batch being collected has been written (or handed to `onUnjournaled`). */
   private written: Promise<void> = Promise.resolve();
   private settleWritten: () => void = () => {};
   private fd = -1;
   private seq = 0;
   private size = 0;
-  private readonly flushBound = () => this.flush();
 
   constructor(private readonly options: RequestJournalOptions) {
     mkdirSync(options.dir, { recursive: true, mode: 0o700 });
@@ -53,24 +59,13 @@ export class RequestJournal implements RequestLogSink {
 
   /** Settles (never rejects) once the record is in the file, or handed to `onUnjournaled`. */
   record(entry: RequestLogRecord): Promise<void> {
-    this.batch.push(entry);
-    if (this.batch.length === 1) {
-      this.written = new Promise((resolve) => (this.settleWritten = resolve));
-      setImmediate(this.flushBound);
-    }
+    if (this.batch.push(entry)) this.written = new Promise((resolve) => (this.settleWritten = resolve));
     return this.written;
   }
 
-  /** Writes what is batched now (also run by `close`); normally the scheduled immediate does it. */
+  /** Writes what is batched now (also run by `close`); normally the batch's turn ends and writes it. */
   flush(): void {
-    if (this.batch.length === 0) return;
-    const records = this.batch;
-    this.batch = [];
-    try {
-      this.write(records);
-    } finally {
-      this.settleWritten();
-    }
+    this.batch.flush();
   }
 
   private write(records: RequestLogRecord[]): void {
