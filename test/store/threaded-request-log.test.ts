@@ -70,7 +70,10 @@ describe('request log on its own thread', () => {
   });
 
   it('when the journal is full, keeps signing-side records in memory, counts them, and still stores them', async () => {
-    const log = await ThreadedRequestLog.start(options({ journalMaxBytes: 1 }), logger);
+    // No report of the thread may reset the journal's count between the first record and the rest: no timed
+    // pass (only close() ships), and the report of its start-up pass (measured before any record) lands first.
+    const log = await ThreadedRequestLog.start(options({ journalMaxBytes: 1, flushIntervalMs: 60_000 }), logger);
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const accountId = randomUUID();
     await log.record(rec(accountId));
     // The first record fills the 1-byte journal; the rest cannot be journaled.
