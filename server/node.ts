@@ -127,7 +127,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   const oob = oobClientOptions(config.cpsClient, config.cacheTtlMs);
   let publisher: OobPublisher | undefined;
   const certificates = new CertificatePublisher(store, clock);
-  const signing = createSigningService({ directory: store, keys: keys.router, clock, log, heartbeats, ...stale, publicUrl: () => publicUrl, onSigned: (s) => publisher?.signed(s), onCredentialLoaded: (pem) => certificates.publish(pem) });
+  const signing = createSigningService({ directory: store, keys: keys.router, clock, log, heartbeats, ...stale, publicUrl: () => publicUrl, onSigned: (s) => publisher?.signed(s), onCredentialLoaded: (c) => certificates.publish({ leaf: c.leaf, pem: c.chainPem }) });
   // Always with a CPS URL: which accounts publish is stored on each account and may change while the node runs.
   if (oob) publisher = new OobPublisher({ signing, directory: store, clock, logger, registry: prometheus.registry, options: oob });
   const retrieveAccount = config.cpsClient.retrieveAccount;

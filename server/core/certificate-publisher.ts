@@ -1,4 +1,4 @@
-import { parseCertificateChain, type CertInfo } from './cert-chain.js';
+import { parseCertificateChain, type CertInfo, type ParsedChain } from './cert-chain.js';
 import { isStoreUnavailable } from './errors.js';
 import type { Clock, CredentialRecord } from './ports.js';
 
@@ -11,6 +11,10 @@ export interface CredentialLister {
 interface PublishedChain {
   pem: string;
   notAfterMs: number;
+}
+
+function published(chain: Pick<ParsedChain, 'leaf' | 'pem'>): PublishedChain {
+  return { pem: chain.pem, notAfterMs: chain.leaf.notAfter.getTime() };
 }
 
 /**
@@ -66,14 +70,13 @@ export class CertificatePublisher {
   }
 
   /**
-   * Serves `chainPem` at its x5u now, ahead of the next reload: the signer calls this for each credential it loads,
+   * Serves `chain` at its x5u now, ahead of the next reload: the signer calls this for each credential it loads,
    * so a token is never signed with a chain its x5u does not serve yet (a credential another process imported since
    * the last reload). A reload later rebuilds the map from the store, which holds the chain too.
    */
-  publish(chainPem: string): void {
-    const chain = parseCertificateChain(chainPem);
+  publish(chain: Pick<ParsedChain, 'leaf' | 'pem'>): void {
     const path = x5uPath(chain.leaf);
-    if (!this.byPath.has(path)) this.byPath.set(path, { pem: chain.pem, notAfterMs: chain.leaf.notAfter.getTime() });
+    if (!this.byPath.has(path)) this.byPath.set(path, published(chain));
   }
 
   private reload(): Promise<void> {
@@ -82,7 +85,7 @@ export class CertificatePublisher {
         const next = new Map<string, PublishedChain>();
         for (const c of await this.credentials.listCredentials()) {
           const chain = parseCertificateChain(c.chainPem);
-          next.set(x5uPath(chain.leaf), { pem: chain.pem, notAfterMs: chain.leaf.notAfter.getTime() });
+          next.set(x5uPath(chain.leaf), published(chain));
         }
         this.byPath = next;
         this.loadedAt = this.clock.now();

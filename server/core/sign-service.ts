@@ -54,7 +54,7 @@ export interface SigningServiceDeps {
    * Without it, a credential imported by another process signed from the next call while its x5u answered 404 until
    * the publisher's next reload (up to a second), so the first tokens signed with it could not be verified.
    */
-  onCredentialLoaded?: (chainPem: string) => void;
+  onCredentialLoaded?: (credential: SigningCredential) => void;
 }
 
 /**
@@ -194,7 +194,7 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
       }
       try {
         const credential = await prepareSigningCredential(record, keys, clock.now(), deps.publicUrl());
-        deps.onCredentialLoaded?.(record.chainPem);
+        deps.onCredentialLoaded?.(credential);
         return { account, credential, refusal: undefined };
       } catch (e) {
         // A key store that is down is a passing fault: rethrow so the next call retries instead of caching it.

@@ -18,6 +18,8 @@ export interface SigningCredential {
   /** `;info=<x5u>;alg=ES256;ppt=shaken`, fixed per credential. */
   identityParams: string;
   leaf: CertInfo;
+  /** The chain as its x5u serves it (cert-chain.ts `ParsedChain.pem`). */
+  chainPem: string;
   notBeforeMs: number;
   notAfterMs: number;
   /**
@@ -71,6 +73,7 @@ export async function prepareSigningCredential(
     headerB64: base64url(protectedHeaderJson(x5u)),
     identityParams: identityParams(x5u),
     leaf: chain.leaf,
+    chainPem: chain.pem,
     notBeforeMs: chain.leaf.notBefore.getTime(),
     notAfterMs: chain.leaf.notAfter.getTime(),
     rcdConstraints: signerConstraintsOf(new X509Certificate(record.chainPem).raw),
