@@ -26,6 +26,8 @@ export interface ParsedChain {
   /** Leaf first, then intermediates, in the order given. */
   certs: CertInfo[];
   leafPublicKey: KeyObject;
+  /** The leaf's DER, for what reads its extensions further (JWT Claim Constraints). */
+  leafDer: Buffer;
   /** CERTIFICATE blocks only, leaf first, ending in one newline: what the x5u URL serves. */
   pem: string;
 }
@@ -69,7 +71,7 @@ export function parseCertificateChain(pem: string): ParsedChain {
   }
   const leaf = certs[0];
   if (leaf === undefined || leafPublicKey === undefined) throw invalid('the chain holds no certificate');
-  return { leaf, certs, leafPublicKey, pem: ders.map(toPem).join('') };
+  return { leaf, certs, leafPublicKey, leafDer: ders[0]!, pem: ders.map(toPem).join('') };
 }
 
 /** Whole days from `nowMs` until the certificate's notAfter, rounded down; negative once expired. */

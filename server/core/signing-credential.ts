@@ -1,4 +1,3 @@
-import { X509Certificate } from 'node:crypto';
 import { assertCredentialUsable, parseCertificateChain, type CertInfo } from './cert-chain.js';
 import { signerConstraintsOf, type SignerConstraints } from './rcd/claim-constraints.js';
 import { resolveX5u } from './certificate-publisher.js';
@@ -76,7 +75,7 @@ export async function prepareSigningCredential(
     chainPem: chain.pem,
     notBeforeMs: chain.leaf.notBefore.getTime(),
     notAfterMs: chain.leaf.notAfter.getTime(),
-    rcdConstraints: signerConstraintsOf(new X509Certificate(record.chainPem).raw),
+    rcdConstraints: signerConstraintsOf(chain.leafDer),
   };
 }
 
