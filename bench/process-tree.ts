@@ -19,18 +19,10 @@ function readStat(pid: number): ProcStat | undefined {
   }
 }
 
-function readRssKb(pid: number): number {
+/** One `<field>: <n> kB` line of a /proc file of `pid`; 0 when the process is gone or the line is absent. */
+function readProcKb(pid: number, file: 'status' | 'smaps_rollup', field: 'VmRSS' | 'Pss'): number {
   try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-function readPssKb(pid: number): number {
-  try {
-    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1'));
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/${file}`, 'latin1'));
     return m ? Number(m[1]) : 0;
   } catch {
     return 0;
@@ -94,10 +86,10 @@ export function sampleProcesses(pids: readonly number[]): TreeSample {
     if (!st) continue;
     alive.push(pid);
     ticks += st.cpuTicks;
-    const rss = readRssKb(pid);
+    const rss = readProcKb(pid, 'status', 'VmRSS');
     if (pid === pids[0]) firstRssKb = rss;
     rssKb += rss;
-    pssKb += readPssKb(pid);
+    pssKb += readProcKb(pid, 'smaps_rollup', 'Pss');
   }
   return { atMs: performance.now(), rssKb, pssKb, firstRssKb, cpuSeconds: ticks / TICKS_PER_SECOND, pids: alive };
 }
