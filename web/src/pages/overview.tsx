@@ -66,6 +66,9 @@ export function OverviewPage() {
 function StatsView({ stats }: { stats: Stats }) {
   const x = stats.buckets.map((b) => toEpochSeconds(b.t));
   const t = stats.totals;
+  // The volume and branded-calls charts both draw every request as their first line, on the same scale.
+  const requests = { label: 'Requests', values: stats.buckets.map((b) => b.count), stroke: '#1f5fa8' };
+  const formatCount = (v: number | null) => (v === null ? '—' : String(v));
   return (
     <>
       <dl class="totals" aria-label="Totals for the window">
@@ -101,9 +104,9 @@ function StatsView({ stats }: { stats: Stats }) {
           title="Volume (requests per bucket)"
           unit="requests"
           x={x}
-          format={(v) => (v === null ? '—' : String(v))}
+          format={formatCount}
           series={[
-            { label: 'Requests', values: stats.buckets.map((b) => b.count), stroke: '#1f5fa8' },
+            requests,
             { label: 'Signed A', values: stats.buckets.map((b) => b.byAttest.A), stroke: '#2e7d32', dash: [6, 3] },
             { label: 'Signed B', values: stats.buckets.map((b) => b.byAttest.B), stroke: '#8d6e00', dash: [2, 3] },
             { label: 'Signed C', values: stats.buckets.map((b) => b.byAttest.C), stroke: '#6a1b9a', dash: [10, 3, 2, 3] },
@@ -113,9 +116,9 @@ function StatsView({ stats }: { stats: Stats }) {
           title="Branded calls (requests per bucket)"
           unit="requests"
           x={x}
-          format={(v) => (v === null ? '—' : String(v))}
+          format={formatCount}
           series={[
-            { label: 'Requests', values: stats.buckets.map((b) => b.count), stroke: '#1f5fa8' },
+            requests,
             { label: 'Branded (RCD)', values: stats.buckets.map((b) => b.branded), stroke: '#00796b', dash: [6, 3] },
           ]}
         />
