@@ -199,9 +199,29 @@ export class JournalShipper {
   private parse(line: string, journalKey: string): StoredRequestLogRecord | undefined {
     try {
       const r = JSON.parse(line) as JournaledRecord;
-      // A segment journaled by a version before issue 14 has no `passports`: nothing was recorded, so null.
-      // One journaled before issue 16 has no RCD fields: null likewise.
-      return { ...r, time: new Date(r.time), passports: r.passports ?? null, rcdProfile: r.rcdProfile ?? null, rcdVerified: r.rcdVerified ?? null, journalKey };
+      // Field by field rather than a spread of the parsed line: every record then has one shape, which the
+      // store's per-record mapping reads several times faster (issue 17). A segment journaled by a version
+      // before issue 14 has no `passports`: nothing was recorded, so null; one before issue 16 has no RCD fields.
+      return {
+        kind: r.kind,
+        time: new Date(r.time),
+        accountId: r.accountId,
+        apiKeyId: r.apiKeyId,
+        transport: r.transport,
+        orig: r.orig,
+        dest: r.dest,
+        attestRequested: r.attestRequested,
+        attestApplied: r.attestApplied,
+        attestReason: r.attestReason,
+        outcome: r.outcome,
+        errorCode: r.errorCode,
+        latencyUs: r.latencyUs,
+        origid: r.origid,
+        passports: r.passports ?? null,
+        rcdProfile: r.rcdProfile ?? null,
+        rcdVerified: r.rcdVerified ?? null,
+        journalKey,
+      };
     } catch {
       this.corrupt++;
       this.options.warn({ journalKey }, 'request log journal: a line does not parse; skipped');

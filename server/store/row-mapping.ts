@@ -82,31 +82,66 @@ export function blobParam(blob: Uint8Array): Buffer {
   return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
 }
 
-export function toRequestLogRow(r: StoredRequestLogRecord): Insertable<RequestLogTable> {
-  return {
-    time: r.time.getTime(),
-    account_id: r.accountId,
-    api_key_id: r.apiKeyId,
-    transport: r.transport,
-    orig: r.orig,
-    dest: r.dest,
-    attest_requested: r.attestRequested,
-    attest_applied: r.attestApplied,
-    attest_reason: r.attestReason,
-    outcome: r.outcome,
-    error_code: r.errorCode,
-    latency_us: r.latencyUs,
-    origid: r.origid,
-    kind: r.kind,
-    journal_key: r.journalKey ?? null,
-    passports: r.passports,
-    rcd_profile: r.rcdProfile,
-    rcd_verified: r.rcdVerified === null ? null : r.rcdVerified ? 1 : 0,
-  };
+/** The request_log columns a record fills, in the order `requestLogValues` gives their values. */
+export const REQUEST_LOG_COLUMNS = [
+  'time',
+  'account_id',
+  'api_key_id',
+  'transport',
+  'orig',
+  'dest',
+  'attest_requested',
+  'attest_applied',
+  'attest_reason',
+  'outcome',
+  'error_code',
+  'latency_us',
+  'origid',
+  'kind',
+  'journal_key',
+  'passports',
+  'rcd_profile',
+  'rcd_verified',
+] as const satisfies readonly (keyof RequestLogRow)[];
+
+type RequestLogRow = Required<Insertable<RequestLogTable>>;
+/** One value per column of `C`, typed as that column (a mapped tuple type, so the order is checked too). */
+type ValuesOf<C extends readonly (keyof RequestLogRow)[]> = { -readonly [I in keyof C]: C[I] extends keyof RequestLogRow ? RequestLogRow[C[I]] : never };
+type RequestLogValues = ValuesOf<typeof REQUEST_LOG_COLUMNS>;
+
+/**
+ * A record's values in column order. Positional, not an object keyed by column: the request-log thread binds
+ * these for every request the service answers, and going through a row object per record cost it several µs
+ * (issue 17).
+ */
+export function requestLogValues(r: StoredRequestLogRecord): RequestLogValues {
+  return [
+    r.time.getTime(),
+    r.accountId,
+    r.apiKeyId,
+    r.transport,
+    r.orig,
+    r.dest,
+    r.attestRequested,
+    r.attestApplied,
+    r.attestReason,
+    r.outcome,
+    r.errorCode,
+    r.latencyUs,
+    r.origid,
+    r.kind,
+    r.journalKey ?? null,
+    r.passports,
+    r.rcdProfile,
+    r.rcdVerified === null ? null : r.rcdVerified ? 1 : 0,
+  ];
 }
 
-/** Columns bound per request-log row; sizes the multi-row insert chunks. */
-export const REQUEST_LOG_COLUMNS = 18;
+/** The same values as a row object, for kysely's builder. */
+export function toRequestLogRow(r: StoredRequestLogRecord): Insertable<RequestLogTable> {
+  const values = requestLogValues(r);
+  return Object.fromEntries(REQUEST_LOG_COLUMNS.map((column, i) => [column, values[i]])) as Insertable<RequestLogTable>;
+}
 
 export function toRequestLogRecord(r: Selectable<RequestLogTable>): RequestLogRecord {
   return {
