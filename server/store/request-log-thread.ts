@@ -3,7 +3,7 @@ import { openStore, type OpenStoreOptions } from './open-store.js';
 import { JournalShipper, ShipTimeout } from './journal-shipper.js';
 import { RequestLogWriter } from './request-log-writer.js';
 import type { RequestLogRecord } from '../core/ports.js';
-import type { ThreadMessage, ThreadOptions, ToThread } from './threaded-request-log.js';
+import type { JournalMeasure, ThreadMessage, ThreadOptions, ToThread } from './threaded-request-log.js';
 import { withTimeout } from '../core/with-timeout.js';
 
 /*
@@ -23,9 +23,14 @@ const MAX_BACKOFF_MS = 30_000;
 
 const store = await openStore(options.store as OpenStoreOptions);
 let lastProgress = 0;
+/** The count is read first: every byte it includes is then in the files measured, so the report never undercounts. */
+const measure = (): JournalMeasure => {
+  const writtenAtMeasure = Number(Atomics.load(options.journalWritten, 0));
+  return { pendingBytes: shipper.pendingBytes, writtenAtMeasure };
+};
 const progress = () => {
   lastProgress = Date.now();
-  send({ type: 'progress', pendingBytes: shipper.pendingBytes, dropped: writer.dropped });
+  send({ type: 'progress', dropped: writer.dropped, ...measure() });
 };
 const shipper = new JournalShipper(store, {
   dir: options.journal.dir,
@@ -89,7 +94,7 @@ async function close(deadlineMs: number): Promise<void> {
   await withTimeout(finish().then(() => writer.close()), deadlineMs, () => undefined);
   // A store whose connections hang would hold close() forever; a second is plenty for a healthy one.
   await withTimeout(store.close().catch(() => undefined), 1000, () => undefined);
-  send({ type: 'closed', dropped: writer.dropped, pendingBytes: shipper.pendingBytes });
+  send({ type: 'closed', dropped: writer.dropped, ...measure() });
 }
 
 port.on('message', (m: ToThread) => {

@@ -14,6 +14,11 @@ export interface ThreadOptions {
   /** A batch insert slower than this fails and the thread is replaced (its connections may be hung). */
   storeTimeoutMs: number;
   journal: { dir: string; owner: string };
+  /**
+   * Bytes the main thread has journaled, ever (one element, written only by the main thread). Shared, so a
+   * report can say how much of the journal it had seen: see `ThreadedRequestLog.journalBytes`.
+   */
+  journalWritten: BigInt64Array;
 }
 
 export interface RequestLogOptions {
@@ -33,8 +38,14 @@ export interface RequestLogOptions {
 export type ThreadMessage =
   | { type: 'ready' }
   | { type: 'warn'; msg: string; detail: unknown }
-  | { type: 'progress'; pendingBytes: number; dropped: number }
-  | { type: 'closed'; dropped: number; pendingBytes: number };
+  | ({ type: 'progress'; dropped: number } & JournalMeasure)
+  | ({ type: 'closed'; dropped: number } & JournalMeasure);
+
+/** The thread's measure of the journal: `writtenAtMeasure` is `journalWritten`, read before `pendingBytes` was measured. */
+export interface JournalMeasure {
+  pendingBytes: number;
+  writtenAtMeasure: number;
+}
 
 export type ToThread = { type: 'records'; records: RequestLogRecord[] } | { type: 'nudge' } | { type: 'close'; deadlineMs: number };
 
@@ -73,9 +84,10 @@ export class ThreadedRequestLog implements RequestLogSink {
   private closed = false;
   private restarts = 0;
   private restartTimer: NodeJS.Timeout | undefined;
-  /** Bytes the thread last said were waiting, plus what was written since. */
-  private reportedBytes = 0;
-  private writtenSinceReport = 0;
+  /** The thread's last report; before the first, an empty journal seen before anything was written. */
+  private reported: JournalMeasure = { pendingBytes: 0, writtenAtMeasure: 0 };
+  /** Bytes journaled, ever; mirrored into `thread.journalWritten` for the thread to read. */
+  private written = 0;
   private recordsSinceNudge = 0;
   private unjournaledCount = 0;
   private droppedHere = 0;
@@ -92,7 +104,9 @@ export class ThreadedRequestLog implements RequestLogSink {
       segmentBytes: options.segmentBytes ?? SEGMENT_BYTES,
       isFull: () => this.journalBytes() >= options.journalMaxBytes,
       onWritten: (bytes, records) => {
-        this.writtenSinceReport += bytes;
+        // Counted once writeSync has returned: a thread that reads this count finds those bytes in the files.
+        this.written += bytes;
+        Atomics.store(thread.journalWritten, 0, BigInt(this.written));
         this.recordsSinceNudge += records;
         if (this.recordsSinceNudge >= options.maxBatch) {
           this.recordsSinceNudge = 0;
@@ -111,6 +125,8 @@ export class ThreadedRequestLog implements RequestLogSink {
       maxBatch: options.maxBatch,
       storeTimeoutMs: options.storeTimeoutMs,
       journal: { dir: join(options.dataDir, JOURNAL_DIR), owner: selfOwnerName() },
+      // Handed to every thread this log starts, so a replacement reads the same count.
+      journalWritten: new BigInt64Array(new SharedArrayBuffer(BigInt64Array.BYTES_PER_ELEMENT)),
     };
     const log = new ThreadedRequestLog(options, thread, logger);
     log.adopt(await log.spawn());
@@ -121,9 +137,16 @@ export class ThreadedRequestLog implements RequestLogSink {
     return { unjournaled: this.unjournaledCount, journalBytes: this.journalBytes(), dropped: this.droppedHere + this.droppedThread };
   }
 
-  /** Journaled and not yet stored: what the thread last reported, plus what was written since. */
+  /**
+   * Journaled and not yet stored: what the thread last measured, plus what was written here since the count it
+   * read before measuring. A byte counted by then was in the files it measured; one counted after is added here.
+   * So what this process journaled is never undercounted (the "full" bound must hold); a byte written between the
+   * read and the measure is counted twice, until the next report. Orphans the thread adopts show from its next
+   * report, as before. Reports are applied in the order they were measured (a port delivers in order; a thread
+   * is replaced once it has exited), and any one of them, even a late one, bounds what was written here.
+   */
   private journalBytes(): number {
-    return this.reportedBytes + this.writtenSinceReport;
+    return this.reported.pendingBytes + this.written - this.reported.writtenAtMeasure;
   }
 
   record(entry: RequestLogRecord): Promise<void> | undefined {
@@ -178,8 +201,7 @@ export class ThreadedRequestLog implements RequestLogSink {
           resolve(worker);
         } else if (m.type === 'warn') this.logger.warn({ detail: m.detail }, m.msg);
         else if (m.type === 'progress') {
-          this.reportedBytes = m.pendingBytes;
-          this.writtenSinceReport = 0;
+          this.reported = { pendingBytes: m.pendingBytes, writtenAtMeasure: m.writtenAtMeasure };
           this.droppedThread = m.dropped;
           this.restarts = 0;
         }
@@ -235,7 +257,12 @@ export class ThreadedRequestLog implements RequestLogSink {
     const worker = this.worker;
     if (!worker) return { dropped: this.stats.dropped + this.pending.length, pendingBytes: this.journalBytes() };
     const done = new Promise<{ dropped: number; pendingBytes: number }>((resolve) => {
-      worker.on('message', (m: ThreadMessage) => m.type === 'closed' && resolve({ dropped: this.droppedHere + m.dropped, pendingBytes: m.pendingBytes }));
+      worker.on('message', (m: ThreadMessage) => {
+        if (m.type !== 'closed') return;
+        // Nothing is journaled after journal.close() above, so this measure is exact; `stats` shows it from now on.
+        this.reported = { pendingBytes: m.pendingBytes, writtenAtMeasure: m.writtenAtMeasure };
+        resolve({ dropped: this.droppedHere + m.dropped, pendingBytes: m.pendingBytes });
+      });
       worker.once('exit', () => resolve({ dropped: -1, pendingBytes: -1 }));
     });
     worker.postMessage({ type: 'close', deadlineMs } satisfies ToThread);

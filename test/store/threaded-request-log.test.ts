@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RequestLogRecord } from '../../server/core/ports.js';
 import { openStore } from '../../server/store/open-store.js';
@@ -70,8 +71,8 @@ describe('request log on its own thread', () => {
   });
 
   it('when the journal is full, keeps signing-side records in memory, counts them, and still stores them', async () => {
-    // No report of the thread may reset the journal's count between the first record and the rest: no timed
-    // pass (only close() ships), and the report of its start-up pass (measured before any record) lands first.
+    // The journal must stay full from the first record to the rest, so no pass may ship that record in between:
+    // no timed pass (only close() ships), and the start-up pass is over before the first record.
     const log = await ThreadedRequestLog.start(options({ journalMaxBytes: 1, flushIntervalMs: 60_000 }), logger);
     await new Promise((resolve) => setTimeout(resolve, 500));
     const accountId = randomUUID();
@@ -85,5 +86,31 @@ describe('request log on its own thread', () => {
     expect(await count(accountId)).toBe(6);
     expect(await passportsOf(accountId)).toEqual([null, null, 'shaken', 'shaken,div', 'shaken,div', 'shaken,div']);
     expect(log.stats.dropped).toBe(0);
+  });
+
+  it('counts what was journaled after the thread measured the journal, when its report arrives after the write', async () => {
+    // Its own journal folder (the store is shared), so the segment files hold this log's records only.
+    const ownDir = await mkdtemp(join(tmpdir(), 'log-thread-journal-'));
+    try {
+      const log = await ThreadedRequestLog.start(options({ dataDir: ownDir, journalMaxBytes: 1, flushIntervalMs: 60_000 }), logger);
+      const internals = log as unknown as { worker: Worker; journal: { flush(): void } };
+      const accountId = randomUUID();
+      await log.record(rec(accountId));
+      const journaled = readdirSync(join(ownDir, 'journal')).reduce((n, f) => n + statSync(join(ownDir, 'journal', f)).size, 0);
+      expect(journaled).toBeGreaterThan(0);
+      // The race made deterministic: a report the thread measured before that record (an empty journal, nothing
+      // written yet) arrives only now. Until `next` is awaited all runs in this turn: no real report lands between.
+      internals.worker.emit('message', { type: 'progress', pendingBytes: 0, writtenAtMeasure: 0, dropped: 0 });
+      expect(log.stats.journalBytes).toBe(journaled);
+      // So the 1-byte journal is still full: the next record is kept in memory, not journaled.
+      const next = log.record(rec(accountId));
+      internals.journal.flush();
+      expect(log.stats.unjournaled).toBe(1);
+      await next;
+      await log.close();
+      expect(await count(accountId)).toBe(2);
+    } finally {
+      await rm(ownDir, { recursive: true, force: true });
+    }
   });
 });
