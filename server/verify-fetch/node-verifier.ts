@@ -1,10 +1,11 @@
+import { availableParallelism } from 'node:os';
 import type { OutOfBandSource } from '../core/cps/oob-source.js';
 import type { Config } from '../config/schema.js';
 import type { Authenticator } from '../core/authenticate.js';
 import type { SourceResolver } from '../core/source-caller.js';
 import { systemClock, type Clock, type RequestLogSink } from '../core/ports.js';
 import type { CertificateFetcher, TrustAnchorSource } from '../core/verify/verify-ports.js';
-import { createVerifier, type Verifier } from '../core/verify/verify-service.js';
+import { createVerifier, type SignatureCheckPlace, type Verifier } from '../core/verify/verify-service.js';
 import type { Heartbeats } from '../core/heartbeat.js';
 import { createHttpsFetcher } from './https-fetcher.js';
 import { trustAnchorSource } from './trust-anchor-file.js';
@@ -45,9 +46,17 @@ export function createConfiguredVerifier(config: Config, opts: ConfiguredVerifie
     log: opts.log,
     heartbeats: opts.heartbeats,
     outOfBand: opts.outOfBand,
-    options: { maxAgeSec: v.maxAgeSec, allowHttpX5u: v.allowHttpX5u, crlPolicy: v.crlPolicy },
+    options: { maxAgeSec: v.maxAgeSec, allowHttpX5u: v.allowHttpX5u, crlPolicy: v.crlPolicy, signatureCheck: signatureCheckPlace(config.workers) },
   });
   return { ...verifier, trust, fetcher };
+}
+
+/**
+ * The pool buys a verification a second core only when one is idle: with as many workers as cores, every core
+ * already runs an event loop, and the hand-off is pure cost. (The CLI's one-shot verify has workers 1.)
+ */
+export function signatureCheckPlace(workers: number, cores = availableParallelism()): SignatureCheckPlace {
+  return workers < cores ? 'pool' : 'loop';
 }
 
 /**

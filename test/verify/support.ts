@@ -157,7 +157,7 @@ export function testVerifier(server: CertServer, roots: string[], opts: TestVeri
     fetcher,
     trust,
     clock,
-    options: { maxAgeSec: opts.maxAgeSec ?? 60, allowHttpX5u, crlPolicy: opts.crlPolicy ?? 'soft-fail' },
+    options: { maxAgeSec: opts.maxAgeSec ?? 60, allowHttpX5u, crlPolicy: opts.crlPolicy ?? 'soft-fail', signatureCheck: opts.signatureCheck },
     ...opts.deps,
   });
   return { verifier, fetcher, clock };

@@ -262,6 +262,20 @@ describe('verification core against a local HTTPS certificate repository', () =>
     expect(fetcher.calls.get(url.good!) ?? 0).toBe(before);
   });
 
+  it('gives the same signature verdicts when it checks on the event loop as on the pool', async () => {
+    for (const signatureCheck of ['pool', 'loop'] as const) {
+      const { verifier } = testVerifier(server, [pki.root.certPem], { signatureCheck });
+      const good = await verifier.verify({ identity: await token('good') });
+      expect(good, `${signatureCheck}: ${JSON.stringify(good)}`).toMatchObject({ ok: true, checks: { signature: true } });
+      expectFailure(await verifier.verify({ identity: await token('good', {}, other.leaf.keyPem) }), 'signature_invalid', 438, 'TN-Validation-Failed');
+      // A signature of the right length whose bytes were changed: the curve check itself says no.
+      const [h, p, sig] = (await joseJws(pki.leaf.keyPem, shakenHeader(url.good!), shakenClaims(now()))).split('.');
+      const bytes = Buffer.from(sig!, 'base64url');
+      bytes[40]! ^= 1;
+      expectFailure(await verifier.verify({ identity: identityOf(`${h}.${p}.${bytes.toString('base64url')}`, url.good!) }), 'signature_invalid', 438, 'TN-Validation-Failed');
+    }
+  });
+
   it('answers 436 when the certificate cannot be fetched or is not a certificate, and reads DER with an intermediate as anchor', async () => {
     const { verifier } = testVerifier(server, [pki.root.certPem]);
     const k = pki.leaf.keyPem;
