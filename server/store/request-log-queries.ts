@@ -1,7 +1,7 @@
-import { CompiledQuery, type Kysely } from 'kysely';
+import { CompiledQuery, type Insertable, type Kysely } from 'kysely';
 import { passportCondition } from './passport-filter.js';
-import { REQUEST_LOG_COLUMNS, requestLogValues, toRequestLogRecord, toRequestLogRow } from './row-mapping.js';
-import type { Database } from './schema.js';
+import { REQUEST_LOG_COLUMNS, requestLogValues, toRequestLogRecord } from './row-mapping.js';
+import type { Database, RequestLogTable } from './schema.js';
 import { rowsPerStatement, type StoreContext } from './store-context.js';
 import { guarded } from './store-errors.js';
 import type { Store, StoredRequestLogRecord } from './store.js';
@@ -31,13 +31,14 @@ class RequestLogInsert {
   private text(rows: number): string {
     let text = this.texts.get(rows);
     if (text === undefined) {
-      // toRequestLogRow keeps REQUEST_LOG_COLUMNS' order, which is the order kysely binds the values in.
       const compiled = this.db
         .insertInto('request_log')
-        .values(Array.from({ length: rows }, () => toRequestLogRow(SAMPLE)))
+        .values(Array.from({ length: rows }, () => PLACEHOLDER_ROW))
         // A journal replay meets the rows its first shipping stored; null keys never conflict.
         .onConflict((oc) => oc.column('journal_key').doNothing())
         .compile();
+      // kysely binds every value, in the order of the first row's keys: the order requestLogValues gives them.
+      if (compiled.parameters.length !== rows * REQUEST_LOG_COLUMNS.length) throw new Error('request_log INSERT: kysely did not bind one value per column');
       text = compiled.sql;
       // Row counts are few (the batch size, tails); the bound only stops an unusual caller from growing it freely.
       if (this.texts.size >= 32) this.texts.clear();
@@ -47,27 +48,8 @@ class RequestLogInsert {
   }
 }
 
-/** Any record: only its keys matter when compiling the statement. */
-const SAMPLE: StoredRequestLogRecord = {
-  kind: 'sign',
-  time: new Date(0),
-  accountId: null,
-  apiKeyId: null,
-  transport: 'http',
-  orig: null,
-  dest: null,
-  attestRequested: null,
-  attestApplied: null,
-  attestReason: null,
-  outcome: 'ok',
-  errorCode: null,
-  latencyUs: 0,
-  origid: null,
-  passports: null,
-  rcdProfile: null,
-  rcdVerified: null,
-  journalKey: '',
-};
+/** Every column of REQUEST_LOG_COLUMNS, in that order; the values are bound per batch, so these are never stored. */
+const PLACEHOLDER_ROW = Object.fromEntries(REQUEST_LOG_COLUMNS.map((column) => [column, null])) as unknown as Insertable<RequestLogTable>;
 
 export function requestLogQueries({ db, engine }: StoreContext): RequestLogQueries {
   const chunkRows = rowsPerStatement(engine, REQUEST_LOG_COLUMNS.length);

@@ -137,12 +137,6 @@ export function requestLogValues(r: StoredRequestLogRecord): RequestLogValues {
   ];
 }
 
-/** The same values as a row object, for kysely's builder. */
-export function toRequestLogRow(r: StoredRequestLogRecord): Insertable<RequestLogTable> {
-  const values = requestLogValues(r);
-  return Object.fromEntries(REQUEST_LOG_COLUMNS.map((column, i) => [column, values[i]])) as Insertable<RequestLogTable>;
-}
-
 export function toRequestLogRecord(r: Selectable<RequestLogTable>): RequestLogRecord {
   return {
     kind: r.kind,
