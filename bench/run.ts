@@ -72,6 +72,7 @@ function checks(f: Record<string, Record<string, Figure>>): Check[] {
     { id: 'hsm.rps_over_raw_async', name: 'HTTP-HSM req/s ÷ raw PKCS#11 async sign/s', value: num(f, 'hsm-sign', 'hsm_over_raw_async'), unit: 'x', op: '>=', bound: 0.7 },
     { id: 'hsm.rps_over_software', name: 'HTTP-HSM req/s ÷ HTTP software-key req/s', value: num(f, 'hsm-sign', 'hsm_over_sw'), unit: 'x', op: 'info' },
     { id: 'sip.over_kamailio', name: 'SIP 302 calls/s at 0 failed ÷ Kamailio secsipid 302', value: num(f, 'sip-redirect', 'over_kamailio'), unit: 'x', op: '>=', bound: 1.0 },
+    { id: 'sip.cpu_per_call_over_kamailio', name: 'SIP 302 server CPU per call ÷ Kamailio secsipid 302 (both at their max clean rate)', value: num(f, 'sip-redirect', 'cpu_per_call_over_kamailio'), unit: 'x', op: 'info' },
     { id: 'sip.p99_ms', name: 'SIP 302 p99 at the max clean rate', value: num(f, 'sip-redirect', 'p99_ms'), unit: 'ms', op: 'info' },
     { id: 'sip.calls_over_raw_sync', name: 'SIP 302 calls/s ÷ raw sync sign/s', value: div(num(f, 'sip-redirect', 'calls_per_s'), rawSync), unit: 'x', op: 'info' },
     { id: 'div.over_sign_cpu', name: 'HTTP div hop CPU/req ÷ HTTP sign CPU/req', value: num(f, 'div-hop', 'div_over_sign_cpu'), unit: 'x', op: 'info' },

@@ -3,10 +3,21 @@ import type { Scenario, ScenarioReport } from './scenario.js';
 import { startShakenstack } from './shakenstack-server.js';
 import { startSecsipid302 } from './sip/kamailio-secsipid-302.bench.js';
 import { kamailioPath } from './sip/kamailio.js';
-import { findMaxSipp302Rate, sippPath, type MaxRateResult } from './sip/sipp.js';
+import { findMaxSipp302Rate, sippPath, type MaxRateResult, type Sipp302Result } from './sip/sipp.js';
+import { machineBusySeconds, TreeSampler, type TreeSample } from './process-tree.js';
 import { freeUdpPort } from './sip/udp.js';
 
 const TRIAL_SEC = 5;
+
+/** One trial's CPU: the server's per answered call, and the cores the rest of the machine used meanwhile. */
+interface TrialCost {
+  serverCpuUsPerCall: number;
+  otherCores: number;
+}
+
+function costText(c: TrialCost | undefined): string {
+  return c ? `, ${Math.round(c.serverCpuUsPerCall)} µs of server CPU per call, other processes (sipp) ${c.otherCores.toFixed(2)} cores` : '';
+}
 
 function trialsTable(title: string, r: MaxRateResult) {
   return {
@@ -26,14 +37,34 @@ export const sipRedirect: Scenario = {
   title: 'SIP 302 redirect: shakenstack vs Kamailio secsipid (sipp, UDP, max calls/s at 0 failed)',
   async run(ctx): Promise<ScenarioReport> {
     if (!sippPath()) return { figures: { skipped: 'sipp not installed' }, tables: [], notes: ['skipped: install sip-tester'] };
-    const search = async (who: string, target: string) =>
-      findMaxSipp302Rate(target, {
+    /**
+     * The search, with each trial's CPU: the server's per answered call, and the cores everything else on the
+     * machine used meanwhile (sipp, mostly). On 2 cores sipp needs most of a core at these rates, so the best
+     * rate says how the server and sipp share the machine; CPU per call compares the servers' own work.
+     */
+    const search = async (who: string, target: string, server: TreeSampler) => {
+      const costs = new Map<Sipp302Result, TrialCost>();
+      let start: { sample: TreeSample | undefined; busy: number; atMs: number } | undefined;
+      const result = await findMaxSipp302Rate(target, {
         startRate: 1_000,
         maxRate: 32_000,
         durationSec: TRIAL_SEC,
         onPid: (p) => ctx.cleanup.trackPid(p),
-        onTrial: (r) => ctx.progress(`sip-redirect ${who}: offered ${r.offeredRate}/s → ${Math.round(r.callsPerSec)}/s, ${r.failed} failed, p99 ${r.p99Ms} ms`),
+        beforeTrial: () => {
+          start = { sample: server.take(true), busy: machineBusySeconds(), atMs: performance.now() };
+        },
+        onTrial: (r) => {
+          const end = server.take(true);
+          if (start?.sample && end && r.successful > 0) {
+            const serverS = end.cpuSeconds - start.sample.cpuSeconds;
+            const wallS = (performance.now() - start.atMs) / 1000;
+            costs.set(r, { serverCpuUsPerCall: (serverS * 1e6) / r.successful, otherCores: Math.max(0, (machineBusySeconds() - start.busy - serverS) / wallS) });
+          }
+          ctx.progress(`sip-redirect ${who}: offered ${r.offeredRate}/s → ${Math.round(r.callsPerSec)}/s, ${r.failed} failed, p99 ${r.p99Ms} ms`);
+        },
       });
+      return { result, atBest: result.best ? costs.get(result.best) : undefined };
+    };
 
     // Both `sip.thread` settings in the same run, the default (main) first: their calls/s and CPU per call
     // compare only within one run on this shared machine.
@@ -41,25 +72,23 @@ export const sipRedirect: Scenario = {
       const sipPort = await freeUdpPort();
       const server = await startShakenstack(1, ctx.cleanup, { SHAKENSTACK_SIP_PORT: String(sipPort), SHAKENSTACK_SIP_THREAD: thread });
       try {
-        const before = server.sampler.take(true);
-        const result = await search(thread === 'main' ? 'shakenstack' : 'shakenstack sip.thread=worker', `127.0.0.1:${sipPort}`);
-        const after = server.sampler.take(true);
-        const calls = result.trials.reduce((n, t) => n + t.successful, 0);
-        const cpuUsPerCall = before && after && calls > 0 ? ((after.cpuSeconds - before.cpuSeconds) * 1e6) / calls : undefined;
-        return { result, cpuUsPerCall };
+        return await search(thread === 'main' ? 'shakenstack' : 'shakenstack sip.thread=worker', `127.0.0.1:${sipPort}`, server.sampler);
       } finally {
         await server.stop();
       }
     };
-    const { result: ours, cpuUsPerCall: serverCpuUsPerCall } = await measureOurs('main');
-    const { result: threaded, cpuUsPerCall: threadedCpuUsPerCall } = await measureOurs('worker');
+    const { result: ours, atBest: oursCost } = await measureOurs('main');
+    const { result: threaded, atBest: threadedCost } = await measureOurs('worker');
 
     let reference: MaxRateResult | undefined;
+    let referenceCost: TrialCost | undefined;
     if (kamailioPath()) {
       const kam = await startSecsipid302({ onPid: (p) => ctx.cleanup.trackPid(p), onDir: (d) => ctx.cleanup.trackDir(d) });
+      const sampler = new TreeSampler(kam.pid, 250, { descendants: true, onPid: (p) => ctx.cleanup.trackPid(p) });
       try {
-        reference = await search('kamailio-secsipid', kam.address);
+        ({ result: reference, atBest: referenceCost } = await search('kamailio-secsipid', kam.address, sampler));
       } finally {
+        sampler.stop();
         await kam.stop();
       }
     }
@@ -71,20 +100,25 @@ export const sipRedirect: Scenario = {
         calls_per_s: oursRate === undefined ? null : round(oursRate, 0),
         p99_ms: ours.best?.p99Ms ?? null,
         p50_ms: ours.best?.p50Ms ?? null,
-        server_cpu_us_per_call: serverCpuUsPerCall === undefined ? null : round(serverCpuUsPerCall, 0),
+        // At the best rate: the server's CPU per answered call, and the cores the rest of the machine (sipp) used.
+        server_cpu_us_per_call: oursCost ? round(oursCost.serverCpuUsPerCall, 0) : null,
+        other_cores: oursCost ? round(oursCost.otherCores, 2) : null,
         kamailio_calls_per_s: refRate === undefined ? null : round(refRate, 0),
         kamailio_p99_ms: reference?.best?.p99Ms ?? null,
+        kamailio_cpu_us_per_call: referenceCost ? round(referenceCost.serverCpuUsPerCall, 0) : null,
+        kamailio_other_cores: referenceCost ? round(referenceCost.otherCores, 2) : null,
         over_kamailio: oursRate !== undefined && refRate ? round(oursRate / refRate, 2) : null,
+        cpu_per_call_over_kamailio: oursCost && referenceCost ? round(oursCost.serverCpuUsPerCall / referenceCost.serverCpuUsPerCall, 2) : null,
         thread_worker_calls_per_s: threadedRate === undefined ? null : round(threadedRate, 0),
         thread_worker_p99_ms: threaded.best?.p99Ms ?? null,
-        thread_worker_server_cpu_us_per_call: threadedCpuUsPerCall === undefined ? null : round(threadedCpuUsPerCall, 0),
+        thread_worker_server_cpu_us_per_call: threadedCost ? round(threadedCost.serverCpuUsPerCall, 0) : null,
         thread_worker_over_kamailio: threadedRate !== undefined && refRate ? round(threadedRate / refRate, 2) : null,
       },
       tables: [trialsTable('shakenstack redirect server: trials', ours), trialsTable('shakenstack redirect server, sip.thread=worker: trials', threaded), ...(reference ? [trialsTable('Kamailio secsipid 302: trials', reference)] : [])],
       notes: [
-        oursRate === undefined ? 'shakenstack: no rate finished without failed calls' : `shakenstack: ${fmtInt(oursRate)} calls/s at 0 failed, p99 ${ours.best!.p99Ms} ms`,
+        oursRate === undefined ? 'shakenstack: no rate finished without failed calls' : `shakenstack: ${fmtInt(oursRate)} calls/s at 0 failed, p99 ${ours.best!.p99Ms} ms${costText(oursCost)}`,
         threadedRate === undefined ? 'shakenstack sip.thread=worker: no rate finished without failed calls' : `shakenstack sip.thread=worker: ${fmtInt(threadedRate)} calls/s at 0 failed, p99 ${threaded.best!.p99Ms} ms`,
-        refRate === undefined ? 'Kamailio secsipid: not measured (kamailio not installed, or no clean rate)' : `Kamailio secsipid: ${fmtInt(refRate)} calls/s at 0 failed, p99 ${reference!.best!.p99Ms} ms`,
+        refRate === undefined ? 'Kamailio secsipid: not measured (kamailio not installed, or no clean rate)' : `Kamailio secsipid: ${fmtInt(refRate)} calls/s at 0 failed, p99 ${reference!.best!.p99Ms} ms${costText(referenceCost)}`,
       ],
     };
   },

@@ -200,11 +200,21 @@ export interface MaxRateResult {
  */
 export async function findMaxSipp302Rate(
   target: string,
-  opts: { startRate: number; maxRate: number; durationSec: number; resolution?: number; onTrial?: (r: Sipp302Result) => void; onPid?: (pid: number) => void },
+  opts: {
+    startRate: number;
+    maxRate: number;
+    durationSec: number;
+    resolution?: number;
+    /** Before each trial starts (a caller measuring CPU per trial samples here, and again in `onTrial`). */
+    beforeTrial?: () => void;
+    onTrial?: (r: Sipp302Result) => void;
+    onPid?: (pid: number) => void;
+  },
 ): Promise<MaxRateResult> {
   const trials: Sipp302Result[] = [];
   const good = (r: Sipp302Result) => r.failed === 0 && r.callsPerSec >= 0.97 * r.offeredRate;
   const trial = async (rate: number) => {
+    opts.beforeTrial?.();
     const r = await measureSipp302(target, { rate, durationSec: opts.durationSec, onPid: opts.onPid });
     trials.push(r);
     opts.onTrial?.(r);
