@@ -9,7 +9,8 @@ import { checkIdentity, SIGN_BODY, SIGN_PATH } from './identity-check.js';
 import { halfLoad, maxThroughput } from './measured-load.js';
 import { oneServerReport } from './one-server-report.js';
 import { TreeSampler } from './process-tree.js';
-import type { Scenario, ScenarioReport } from './scenario.js';
+import type { LoadSpec } from './load-generator.js';
+import type { BenchContext, Scenario, ScenarioReport } from './scenario.js';
 
 const READY_TIMEOUT_MS = 5_000;
 const X5U = 'https://cert.example.net/sti/floor.pem';
@@ -32,6 +33,47 @@ async function firstIdentity(url: string): Promise<string> {
   throw new Error(`the Node floor server did not sign within ${READY_TIMEOUT_MS} ms: ${last}`);
 }
 
+export interface RunningFloor {
+  /** The sign request, loaded exactly as http-sign loads the service. */
+  spec: Omit<LoadSpec, 'durationSec' | 'connections'>;
+  sampler: TreeSampler;
+  stop(): void;
+}
+
+/** Starts the Node floor server (node-floor-server.ts) on a free port with a fresh key, and checks one answer. */
+export async function startNodeFloor(ctx: BenchContext): Promise<RunningFloor> {
+  const dir = mkdtempSync(join(tmpdir(), 'shakenstack-bench-floor-'));
+  ctx.cleanup.trackDir(dir);
+  let pid: number | undefined;
+  let sampler: TreeSampler | undefined;
+  const stop = () => {
+    sampler?.stop();
+    if (pid !== undefined) {
+      ctx.cleanup.signal(pid, 'SIGKILL');
+      ctx.cleanup.untrackPid(pid);
+    }
+    ctx.cleanup.removeDir(dir);
+  };
+  try {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const keyPath = join(dir, 'key.pem');
+    writeFileSync(keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    const port = await freePort();
+    const script = join(dirname(fileURLToPath(import.meta.url)), 'node-floor-server.js');
+    const child = spawn(process.execPath, [script, String(port), keyPath, X5U, API_KEY], { stdio: ['ignore', 'ignore', 'inherit'] });
+    pid = child.pid!;
+    ctx.cleanup.trackPid(pid);
+    sampler = new TreeSampler(pid, 250, { descendants: false });
+    const url = `http://127.0.0.1:${port}${SIGN_PATH}`;
+    checkIdentity(await firstIdentity(url), publicKey);
+    const spec = { url, method: 'POST' as const, headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: SIGN_BODY };
+    return { spec, sampler, stop };
+  } catch (e) {
+    stop();
+    throw e;
+  }
+}
+
 /**
  * Baseline: the physical floor of an HTTP signer in Node on this machine (node-floor-server.ts), loaded exactly as
  * http-sign loads the service (same body, same bearer header, same connections and generator).
@@ -40,38 +82,18 @@ export const nodeFloor: Scenario = {
   name: 'node-floor',
   title: `baseline: bare node:http + node:crypto sign of the same request (POST ${SIGN_PATH}), one process`,
   async run(ctx): Promise<ScenarioReport> {
-    const dir = mkdtempSync(join(tmpdir(), 'shakenstack-bench-floor-'));
-    ctx.cleanup.trackDir(dir);
-    let pid: number | undefined;
-    let sampler: TreeSampler | undefined;
+    ctx.progress('node-floor: starting');
+    const floor = await startNodeFloor(ctx);
     try {
-      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      const keyPath = join(dir, 'key.pem');
-      writeFileSync(keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-      const port = await freePort();
-      const script = join(dirname(fileURLToPath(import.meta.url)), 'node-floor-server.js');
-      ctx.progress('node-floor: starting');
-      const child = spawn(process.execPath, [script, String(port), keyPath, X5U, API_KEY], { stdio: ['ignore', 'ignore', 'inherit'] });
-      pid = child.pid!;
-      ctx.cleanup.trackPid(pid);
-      sampler = new TreeSampler(pid, 250, { descendants: false });
-      const url = `http://127.0.0.1:${port}${SIGN_PATH}`;
-      checkIdentity(await firstIdentity(url), publicKey);
-      const spec = { url, method: 'POST' as const, headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: SIGN_BODY };
-      const r = await maxThroughput(ctx, spec, sampler, 'node-floor');
-      const half = await halfLoad(ctx, spec, sampler, 'node-floor', r.rps);
-      return oneServerReport(ctx, r, sampler.peakRssKb, {
+      const r = await maxThroughput(ctx, floor.spec, floor.sampler, 'node-floor');
+      const half = await halfLoad(ctx, floor.spec, floor.sampler, 'node-floor', r.rps);
+      return oneServerReport(ctx, r, floor.sampler.peakRssKb, {
         title: 'Node floor',
         server: 'node:http + node:crypto',
         note: 'One floor answer was verified as an ES256 PASSporT signed by its key before its numbers were taken.',
       }, half);
     } finally {
-      sampler?.stop();
-      if (pid !== undefined) {
-        ctx.cleanup.signal(pid, 'SIGKILL');
-        ctx.cleanup.untrackPid(pid);
-      }
-      ctx.cleanup.removeDir(dir);
+      floor.stop();
     }
   },
 };
