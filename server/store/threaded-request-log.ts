@@ -47,6 +47,11 @@ export interface JournalMeasure {
   writtenAtMeasure: number;
 }
 
+/** The measure alone, not the message that carried it. */
+function measureOf(m: JournalMeasure): JournalMeasure {
+  return { pendingBytes: m.pendingBytes, writtenAtMeasure: m.writtenAtMeasure };
+}
+
 export type ToThread = { type: 'records'; records: RequestLogRecord[] } | { type: 'nudge' } | { type: 'close'; deadlineMs: number };
 
 export interface ThreadLogger {
@@ -86,8 +91,6 @@ export class ThreadedRequestLog implements RequestLogSink {
   private restartTimer: NodeJS.Timeout | undefined;
   /** The thread's last report; before the first, an empty journal seen before anything was written. */
   private reported: JournalMeasure = { pendingBytes: 0, writtenAtMeasure: 0 };
-  /** Bytes journaled, ever; mirrored into `thread.journalWritten` for the thread to read. */
-  private written = 0;
   private recordsSinceNudge = 0;
   private unjournaledCount = 0;
   private droppedHere = 0;
@@ -105,8 +108,7 @@ export class ThreadedRequestLog implements RequestLogSink {
       isFull: () => this.journalBytes() >= options.journalMaxBytes,
       onWritten: (bytes, records) => {
         // Counted once writeSync has returned: a thread that reads this count finds those bytes in the files.
-        this.written += bytes;
-        Atomics.store(thread.journalWritten, 0, BigInt(this.written));
+        Atomics.add(thread.journalWritten, 0, BigInt(bytes));
         this.recordsSinceNudge += records;
         if (this.recordsSinceNudge >= options.maxBatch) {
           this.recordsSinceNudge = 0;
@@ -146,7 +148,7 @@ export class ThreadedRequestLog implements RequestLogSink {
    * is replaced once it has exited), and any one of them, even a late one, bounds what was written here.
    */
   private journalBytes(): number {
-    return this.reported.pendingBytes + this.written - this.reported.writtenAtMeasure;
+    return this.reported.pendingBytes + Number(Atomics.load(this.thread.journalWritten, 0)) - this.reported.writtenAtMeasure;
   }
 
   record(entry: RequestLogRecord): Promise<void> | undefined {
@@ -201,7 +203,7 @@ export class ThreadedRequestLog implements RequestLogSink {
           resolve(worker);
         } else if (m.type === 'warn') this.logger.warn({ detail: m.detail }, m.msg);
         else if (m.type === 'progress') {
-          this.reported = { pendingBytes: m.pendingBytes, writtenAtMeasure: m.writtenAtMeasure };
+          this.reported = measureOf(m);
           this.droppedThread = m.dropped;
           this.restarts = 0;
         }
@@ -260,7 +262,7 @@ export class ThreadedRequestLog implements RequestLogSink {
       worker.on('message', (m: ThreadMessage) => {
         if (m.type !== 'closed') return;
         // Nothing is journaled after journal.close() above, so this measure is exact; `stats` shows it from now on.
-        this.reported = { pendingBytes: m.pendingBytes, writtenAtMeasure: m.writtenAtMeasure };
+        this.reported = measureOf(m);
         resolve({ dropped: this.droppedHere + m.dropped, pendingBytes: m.pendingBytes });
       });
       worker.once('exit', () => resolve({ dropped: -1, pendingBytes: -1 }));
