@@ -60,9 +60,14 @@ function coerce(s: Setting, raw: unknown, where: string): unknown {
       return tn.replace(/^\+/, '');
     }
     case 'workers':
-      if (str === 'auto') return Math.max(1, cpus().length);
+      if (str === 'auto') return cpuCores();
       return int(1, 256);
   }
+}
+
+/** The cores `workers: auto` runs one worker each on; also what tells a node whether it has a core to spare. */
+export function cpuCores(): number {
+  return Math.max(1, cpus().length);
 }
 
 /** Deprecated settings already warned about in this process: one warning each, however often config is loaded. */

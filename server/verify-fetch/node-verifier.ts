@@ -1,5 +1,5 @@
-import { availableParallelism } from 'node:os';
 import type { OutOfBandSource } from '../core/cps/oob-source.js';
+import { cpuCores } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { Authenticator } from '../core/authenticate.js';
 import type { SourceResolver } from '../core/source-caller.js';
@@ -55,7 +55,7 @@ export function createConfiguredVerifier(config: Config, opts: ConfiguredVerifie
  * The pool buys a verification a second core only when one is idle: with as many workers as cores, every core
  * already runs an event loop, and the hand-off is pure cost. (The CLI's one-shot verify has workers 1.)
  */
-export function signatureCheckPlace(workers: number, cores = availableParallelism()): SignatureCheckPlace {
+export function signatureCheckPlace(workers: number, cores = cpuCores()): SignatureCheckPlace {
   return workers < cores ? 'pool' : 'loop';
 }
 
