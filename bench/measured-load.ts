@@ -15,15 +15,31 @@ export interface MeasuredLoad extends LoadResult {
   otherCores: number;
 }
 
-/** One load-generator run with the server's CPU time read just before and just after it. */
-export async function measuredLoad(ctx: BenchContext, spec: LoadSpec, server: TreeSampler): Promise<MeasuredLoad> {
+/** What a window of time cost: the server's CPU seconds and cores, and the cores the whole machine used. */
+export interface CpuWindow {
+  serverSeconds: number;
+  serverCores: number;
+  machineCores: number;
+}
+
+/** Starts a window on `server` and the machine; the function it returns closes it. */
+export function cpuWindow(server: TreeSampler, rescan = false): () => CpuWindow {
   const busy0 = machineBusySeconds();
   const t0 = performance.now();
-  const before = server.take();
+  const before = server.take(rescan);
+  return () => {
+    const after = server.take(rescan);
+    const wallS = (performance.now() - t0) / 1000;
+    const serverSeconds = before && after ? after.cpuSeconds - before.cpuSeconds : 0;
+    return { serverSeconds, serverCores: before && after ? coresBetween(before, after) : 0, machineCores: (machineBusySeconds() - busy0) / wallS };
+  };
+}
+
+/** One load-generator run with the server's CPU time read just before and just after it. */
+export async function measuredLoad(ctx: BenchContext, spec: LoadSpec, server: TreeSampler): Promise<MeasuredLoad> {
+  const end = cpuWindow(server);
   const result = await ctx.loadGenerator.run(spec, ctx.cleanup);
-  const after = server.take();
-  const machineCores = (machineBusySeconds() - busy0) / ((performance.now() - t0) / 1000);
-  const serverCores = before && after ? coresBetween(before, after) : 0;
+  const { serverCores, machineCores } = end();
   // The bench process itself (sampling, and autocannon when it is the generator) counts as load generator.
   return { ...result, serverCores, otherCores: Math.max(0, machineCores - serverCores - result.cores) };
 }

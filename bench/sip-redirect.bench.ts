@@ -4,7 +4,8 @@ import { startShakenstack } from './shakenstack-server.js';
 import { startSecsipid302 } from './sip/kamailio-secsipid-302.bench.js';
 import { kamailioPath } from './sip/kamailio.js';
 import { findMaxSipp302Rate, sippPath, type MaxRateResult, type Sipp302Result } from './sip/sipp.js';
-import { machineBusySeconds, TreeSampler, type TreeSample } from './process-tree.js';
+import { cpuWindow, type CpuWindow } from './measured-load.js';
+import { TreeSampler } from './process-tree.js';
 import { freeUdpPort } from './sip/udp.js';
 
 const TRIAL_SEC = 5;
@@ -45,21 +46,19 @@ export const sipRedirect: Scenario = {
      */
     const search = async (who: string, target: string, server: TreeSampler) => {
       const costs = new Map<Sipp302Result, TrialCost>();
-      let start: { sample: TreeSample | undefined; busy: number; atMs: number } | undefined;
+      let end: (() => CpuWindow) | undefined;
       const result = await findMaxSipp302Rate(target, {
         startRate: 1_000,
         maxRate: 32_000,
         durationSec: TRIAL_SEC,
         onPid: (p) => ctx.cleanup.trackPid(p),
         beforeTrial: () => {
-          start = { sample: server.take(true), busy: machineBusySeconds(), atMs: performance.now() };
+          end = cpuWindow(server, true);
         },
         onTrial: (r) => {
-          const end = server.take(true);
-          if (start?.sample && end && r.successful > 0) {
-            const serverS = end.cpuSeconds - start.sample.cpuSeconds;
-            const wallS = (performance.now() - start.atMs) / 1000;
-            costs.set(r, { serverCpuUsPerCall: (serverS * 1e6) / r.successful, otherCores: Math.max(0, (machineBusySeconds() - start.busy - serverS) / wallS) });
+          const w = end?.();
+          if (w && w.serverSeconds > 0 && r.successful > 0) {
+            costs.set(r, { serverCpuUsPerCall: (w.serverSeconds * 1e6) / r.successful, otherCores: Math.max(0, w.machineCores - w.serverCores) });
           }
           ctx.progress(`sip-redirect ${who}: offered ${r.offeredRate}/s → ${Math.round(r.callsPerSec)}/s, ${r.failed} failed, p99 ${r.p99Ms} ms`);
         },
