@@ -133,6 +133,55 @@ async function runVariant(ctx: BenchContext, workers: number): Promise<VariantRe
 }
 
 
+/**
+ * The Node floor for verification (verify-floor-server.ts) with `workers` processes, given the public key the
+ * way secsipidx is: the most a Node verifier can answer here with the service's checks but no x5u, chain, store
+ * or framework. Loaded with the service's own request body and header.
+ */
+async function verifyFloor(ctx: BenchContext, workers: number): Promise<MeasuredLoad> {
+  const label = `verify-floor workers=${workers}`;
+  const dir = mkdtempSync(join(tmpdir(), 'shakenstack-bench-verify-floor-'));
+  ctx.cleanup.trackDir(dir);
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const pubPath = join(dir, 'pub.pem');
+  writeFileSync(pubPath, publicKey.export({ type: 'spki', format: 'pem' }));
+  const x5u = 'https://cert.example.net/sti/cert.pem';
+  const apiKey = 'verify-floor-bench-key';
+  const body = JSON.stringify({ identity: passport(privateKey, x5u).identity, from: '14045266060', to: '18001234567' });
+  const port = await freePort();
+  ctx.progress(`${label}: starting`);
+  const script = new URL('./verify-floor-server.js', import.meta.url).pathname;
+  const child = spawn(process.execPath, [script, String(port), pubPath, x5u, apiKey, String(workers)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const pid = child.pid!;
+  ctx.cleanup.trackPid(pid);
+  const sampler = new TreeSampler(pid, 250, { descendants: workers > 1, onPid: (p) => ctx.cleanup.trackPid(p) });
+  try {
+    const url = `http://127.0.0.1:${port}${VERIFY_PATH}`;
+    const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+    const deadline = performance.now() + READY_TIMEOUT_MS;
+    // Every worker must be listening before the load; a passing answer from each cannot be told apart, so
+    // wait for several in a row.
+    for (let ok = 0; ok < 2 * workers; ) {
+      try {
+        const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(1_000) });
+        const json = (await res.json()) as { ok?: boolean; reason?: string };
+        if (res.status === 200 && json.ok === true) ok++;
+        else throw new Error(`the verify floor failed the token: ${JSON.stringify(json)}`);
+      } catch (e) {
+        if ((e as Error).message.startsWith('the verify floor')) throw e;
+        if (performance.now() > deadline) throw new Error(`the verify floor did not answer within ${READY_TIMEOUT_MS} ms`);
+        await sleep(100);
+      }
+    }
+    return await maxThroughput(ctx, { url, method: 'POST', headers, body }, sampler, label);
+  } finally {
+    sampler.stop();
+    for (const p of sampler.pids) ctx.cleanup.signal(p, 'SIGKILL');
+    for (const p of sampler.pids) ctx.cleanup.untrackPid(p);
+    ctx.cleanup.removeDir(dir);
+  }
+}
+
 /** secsipidx -http-srv POST /v1/check with the public key given (-fpubkey): signature and expiry only, no fetch, no chain. */
 async function secsipidxCheck(ctx: BenchContext): Promise<MeasuredLoad | undefined> {
   const bin = findOnPath('secsipidx');
@@ -172,7 +221,7 @@ async function secsipidxCheck(ctx: BenchContext): Promise<MeasuredLoad | undefin
 
 export const httpVerify: Scenario = {
   name: 'http-verify',
-  title: `POST ${VERIFY_PATH} (warm cache) on the real service, workers ${WORKER_VARIANTS.join(' and ')}; raw node:crypto ES256 verify and secsipidx /v1/check in the same run`,
+  title: `POST ${VERIFY_PATH} (warm cache) on the real service, workers ${WORKER_VARIANTS.join(' and ')}; raw node:crypto ES256 verify, the Node floor and secsipidx /v1/check in the same run`,
   async run(ctx): Promise<ScenarioReport> {
     ctx.progress('http-verify: raw ES256 verify, 3 s');
     const busy0 = machineBusySeconds();
@@ -193,7 +242,18 @@ export const httpVerify: Scenario = {
     Object.assign(figures, { 'core.t1_per_s': Math.round(core1), 'core.t2_per_s': Math.round(core2) });
     rows.push(['core verify, 1 thread', fmtInt(core1), '-', '-', '-', '-', '-', '-', '-', '-'], ['core verify, 2 threads', fmtInt(core2), '-', '-', '-', '-', '-', '-', '-', '-']);
     const results = new Map<number, VariantResult>();
+    const floors = new Map<number, MeasuredLoad>();
     for (const workers of WORKER_VARIANTS) {
+      // The floor with as many workers just before the service: the pair shares the VM's minute.
+      const floor = await verifyFloor(ctx, workers);
+      floors.set(workers, floor);
+      Object.assign(figures, {
+        [`floor.w${workers}.rps`]: Math.round(floor.rps),
+        [`floor.w${workers}.p99_ms`]: round(floor.p99Ms, 3),
+        [`floor.w${workers}.server_cpu_us_per_req`]: Math.round(cpuUsPerRequest(floor.serverCores, floor.rps)),
+        [`floor.w${workers}.other_cores`]: round(floor.otherCores, 2),
+      });
+      rows.push([`Node floor workers=${workers}`, fmtInt(floor.rps), fmtMs(floor.p50Ms), fmtMs(floor.p99Ms), '-', String(floor.non2xx), String(floor.socketErrors), floor.serverCores.toFixed(2), fmtInt(cpuUsPerRequest(floor.serverCores, floor.rps)), floor.otherCores.toFixed(2)]);
       const r = await runVariant(ctx, workers);
       results.set(workers, r);
       const k = `w${workers}`;
@@ -223,7 +283,11 @@ export const httpVerify: Scenario = {
       { id: 'core.t1_over_raw', name: 'core verify, 1 thread ÷ raw 1-core verify/s', value: core1 / raw.perSec, unit: 'x', op: 'info' },
       { id: 'core.t2_over_raw', name: 'core verify, 2 threads ÷ raw 1-core verify/s', value: core2 / raw.perSec, unit: 'x', op: '>=', bound: TARGET_OVER_RAW },
     ];
+    for (const [w, floor] of floors) {
+      checks.push({ id: `floor.w${w}_over_secsipidx`, name: `Node floor, workers=${w}: verify/s ÷ secsipidx check/s`, value: ref ? floor.rps / ref.rps : undefined, unit: 'x', op: 'info' });
+    }
     for (const [w, r] of results) {
+      checks.push({ id: `w${w}.verify_over_floor`, name: `workers=${w}: HTTP verify/s ÷ the Node floor's with as many workers`, value: r.max.rps / floors.get(w)!.rps, unit: 'x', op: 'info' });
       checks.push({ id: `w${w}.verify_over_raw`, name: `workers=${w}: HTTP verify/s ÷ raw 1-core verify/s`, value: r.max.rps / raw.perSec, unit: 'x', op: 'info' });
       checks.push({ id: `w${w}.verify_over_secsipidx`, name: `workers=${w}: HTTP verify/s ÷ secsipidx check/s`, value: ref ? r.max.rps / ref.rps : undefined, unit: 'x', op: w === 2 ? '>=' : 'info', bound: TARGET_OVER_SECSIPIDX });
     }
@@ -239,6 +303,7 @@ export const httpVerify: Scenario = {
         'Each variant signed one PASSporT with the demo account, trusted the demo root, and checked that it passes before and after the load (every verification answers HTTP 200, passed or not).',
         'Warm cache: the chain, its key and its path verdict come from memory; the signature is verified on every request. CRL checks are off (the demo CRL URL has no server).',
         'secsipidx is given the public key (-fpubkey): it checks signature and expiry only, no x5u fetch, no chain, no claims against the call.',
+        'The Node floor (verify-floor-server.ts) is given the key too: bare node:http with the Identity parameters, header, iat, TN and signature checks, the signature checked where the service checks it (pool with fewer workers than cores), under node:cluster with 2 workers. Each floor ran just before the service with as many workers.',
         rawOtherCores > 0.3 ? `note: other processes kept ${rawOtherCores.toFixed(2)} cores busy during the raw baseline; ratios are noisy.` : 'The raw baseline ran on an otherwise quiet core.',
       ],
     };
