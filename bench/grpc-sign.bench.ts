@@ -1,14 +1,18 @@
-import { X509Certificate } from 'node:crypto';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.js';
 import { createSignerClient, type SignerClient, type SignRequest } from '../clients/node/src/index.js';
 import { checkIdentity } from './identity-check.js';
 import { watchOwnPauses, watchServerPauses, type Pauses } from './pause-probe.js';
 import { MEASURE_SEC, WARMUP_SEC } from './measured-load.js';
-import { coresBetween, machineBusySeconds } from './process-tree.js';
+import { coresBetween, machineBusySeconds, TreeSampler } from './process-tree.js';
 import { fmtInt, fmtMs, round } from './report.js';
 import type { BenchContext, Figure, Scenario, ScenarioReport } from './scenario.js';
-import { startShakenstack, type RunningServer } from './shakenstack-server.js';
+import { startShakenstack } from './shakenstack-server.js';
 
 const REQUEST: SignRequest = { orig: { tn: '14045266060' }, dest: { tn: ['18001234567'] }, attest: 'A' };
 /**
@@ -16,6 +20,9 @@ const REQUEST: SignRequest = { orig: { tn: '14045266060' }, dest: { tn: ['180012
  * request falls as batches grow, which is the point of it.
  */
 const STREAM_DEEP = 256;
+const FLOOR_X5U = 'https://cert.example.net/sti/floor.pem';
+const FLOOR_API_KEY = 'floor-bench-key';
+const FLOOR_READY_MS = 5_000;
 
 interface Run {
   requests: number;
@@ -35,18 +42,18 @@ function percentile(sorted: Float64Array, q: number): number {
 }
 
 
-/** Runs `load` and reads server, client and machine CPU around it. */
-async function measured(server: RunningServer, load: (latencies: number[]) => Promise<{ requests: number; errors: number; seconds: number }>): Promise<Run> {
+/** Runs `load` and reads server (`sampler`'s process), client and machine CPU around it. */
+async function measured(sampler: TreeSampler, load: (latencies: number[]) => Promise<{ requests: number; errors: number; seconds: number }>): Promise<Run> {
   const busy0 = machineBusySeconds();
   const t0 = performance.now();
-  const s0 = server.sampler.take();
+  const s0 = sampler.take();
   const c0 = process.cpuUsage();
-  const sampling0 = server.sampler.tickCpuSeconds;
+  const sampling0 = sampler.tickCpuSeconds;
   const latencies: number[] = [];
   const { requests, errors, seconds } = await load(latencies);
   const c = process.cpuUsage(c0);
-  const sampling = server.sampler.tickCpuSeconds - sampling0;
-  const s1 = server.sampler.take();
+  const sampling = sampler.tickCpuSeconds - sampling0;
+  const s1 = sampler.take();
   const wall = (performance.now() - t0) / 1000;
   const serverCores = s0 && s1 ? coresBetween(s0, s1) : 0;
   // This process is the client and also samples the server's /proc; the sampling is not the client's cost.
@@ -155,7 +162,7 @@ async function runMode(ctx: BenchContext, mode: 'stream' | 'unary'): Promise<Mod
     for (const c of levels) {
       ctx.progress(`${label}: warm-up ${WARMUP_SEC} s, then ${MEASURE_SEC} s closed loop, ${c} in flight`);
       await closedLoop(client, c, WARMUP_SEC)([]);
-      byConcurrency.push([c, await measured(server, closedLoop(client, c, MEASURE_SEC))]);
+      byConcurrency.push([c, await measured(server.sampler, closedLoop(client, c, MEASURE_SEC))]);
     }
     // Half of the maximum at the HTTP scenario's concurrency: the latency a deployment sized at 2x headroom
     // sees. Not half of the deep stream's maximum: paced calls arrive a few per millisecond, so their batches
@@ -164,7 +171,7 @@ async function runMode(ctx: BenchContext, mode: 'stream' | 'unary'): Promise<Mod
     ctx.progress(`${label}: half load, ${fmtInt(halfTarget)} req/s, ${MEASURE_SEC} s`);
     const serverPauses = await watchServerPauses(server.url);
     const clientPauses = watchOwnPauses();
-    const half = await measured(server, paced(client, halfTarget, MEASURE_SEC));
+    const half = await measured(server.sampler, paced(client, halfTarget, MEASURE_SEC));
     const halfClientPauses = clientPauses.stop();
     const halfServerPauses = await serverPauses.stop();
     return { mode, byConcurrency, halfTarget, half, halfServerPauses, halfClientPauses };
@@ -174,16 +181,73 @@ async function runMode(ctx: BenchContext, mode: 'stream' | 'unary'): Promise<Mod
   }
 }
 
+/**
+ * The floor (grpc-floor-server.ts: bare grpc-js + node:crypto, one process) with a fresh key, checked once, then
+ * loaded like the service's stream mode: same client, same closed-loop levels, same measuring.
+ */
+async function runFloor(ctx: BenchContext): Promise<[number, Run][]> {
+  const label = 'grpc-sign stream floor';
+  const dir = mkdtempSync(join(tmpdir(), 'shakenstack-bench-grpc-floor-'));
+  ctx.cleanup.trackDir(dir);
+  let pid: number | undefined;
+  let sampler: TreeSampler | undefined;
+  let client: SignerClient | undefined;
+  try {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const keyPath = join(dir, 'key.pem');
+    writeFileSync(keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    const port = await freePort();
+    ctx.progress(`${label}: starting grpc-floor-server (gRPC on ${port})`);
+    const script = join(dirname(fileURLToPath(import.meta.url)), 'grpc-floor-server.js');
+    const child = spawn(process.execPath, [script, String(port), keyPath, FLOOR_X5U, FLOOR_API_KEY], { stdio: ['ignore', 'ignore', 'inherit'] });
+    pid = child.pid!;
+    ctx.cleanup.trackPid(pid);
+    sampler = new TreeSampler(pid, 250, { descendants: false });
+    client = createSignerClient({ address: `127.0.0.1:${port}`, apiKey: FLOOR_API_KEY, mode: 'stream', deadlineMs: 30_000 });
+    // waitForReady: the first item waits for the listener, up to its own deadline.
+    checkIdentity((await client.sign(REQUEST, { deadlineMs: FLOOR_READY_MS })).identity, publicKey);
+    const byConcurrency: [number, Run][] = [];
+    for (const c of [ctx.connections, STREAM_DEEP]) {
+      ctx.progress(`${label}: warm-up ${WARMUP_SEC} s, then ${MEASURE_SEC} s closed loop, ${c} in flight`);
+      await closedLoop(client, c, WARMUP_SEC)([]);
+      byConcurrency.push([c, await measured(sampler, closedLoop(client, c, MEASURE_SEC))]);
+    }
+    return byConcurrency;
+  } finally {
+    await client?.close();
+    sampler?.stop();
+    if (pid !== undefined) {
+      ctx.cleanup.signal(pid, 'SIGKILL');
+      ctx.cleanup.untrackPid(pid);
+    }
+    ctx.cleanup.removeDir(dir);
+  }
+}
+
 const usPerReq = (cores: number, rps: number) => (rps > 0 ? (cores / rps) * 1e6 : 0);
 
 export const grpcSign: Scenario = {
   name: 'grpc-sign',
-  title: 'shakenstack.v1.Signer over loopback with @shakenstack/client: SignStream (batched) and unary Sign, workers 1',
+  title: 'shakenstack.v1.Signer over loopback with @shakenstack/client: SignStream (batched) and unary Sign, workers 1, and a bare grpc-js SignStream floor',
   async run(ctx): Promise<ScenarioReport> {
     const figures: Record<string, Figure> = {};
     const maxRows: string[][] = [];
     const halfRows: string[][] = [];
     const pauseRows: string[][] = [];
+    // The floor first: the service's stream figures are read against it (stream.over_floor).
+    const floor = await runFloor(ctx);
+    for (const [c, run] of floor) {
+      const k = `floor.stream.c${c}`;
+      Object.assign(figures, {
+        [`${k}.rps`]: Math.round(run.rps),
+        [`${k}.server_cpu_us_per_req`]: Math.round(usPerReq(run.serverCores, run.rps)),
+        [`${k}.client_cpu_us_per_req`]: Math.round(usPerReq(run.clientCores, run.rps)),
+        [`${k}.other_cores`]: round(run.otherCores, 2),
+      });
+      maxRows.push(['stream floor', String(c), fmtInt(run.rps), fmtMs(run.p50Ms), fmtMs(run.p99Ms), fmtMs(run.maxMs), String(run.errors), run.serverCores.toFixed(2), fmtInt(usPerReq(run.serverCores, run.rps)), fmtInt(usPerReq(run.clientCores, run.rps)), run.otherCores.toFixed(2)]);
+    }
+    const floorRps = Math.max(...floor.map(([, run]) => run.rps));
+    figures['floor.stream.rps'] = Math.round(floorRps);
     for (const mode of ['stream', 'unary'] as const) {
       const r = await runMode(ctx, mode);
       for (const [c, run] of r.byConcurrency) {
@@ -221,6 +285,7 @@ export const grpcSign: Scenario = {
       const c = r.halfClientPauses;
       pauseRows.push([mode, fmtMs(r.half.p99Ms), fmtMs(s.lagP99Ms), fmtMs(s.lagMaxMs), `${s.gcOver1Ms} (≤ ${s.gcMaxMs} ms)`, fmtMs(c.lagP99Ms), fmtMs(c.lagMaxMs), `${c.gcOver1Ms} (max ${fmtMs(c.gcMaxMs)})`]);
     }
+    figures['stream.over_floor'] = floorRps > 0 ? round((figures['stream.rps'] as number) / floorRps, 2) : null;
     return {
       figures,
       tables: [
@@ -243,6 +308,7 @@ export const grpcSign: Scenario = {
       notes: [
         'Each mode signed once and its PASSporT was verified against the certificate at its x5u before loading it.',
         'The client is this process (@shakenstack/client), so "client µs/req" is the load generator\'s cost (less the CPU this process spends sampling the server\'s /proc): compare it with wrk\'s in http-sign.',
+        'stream floor: grpc-floor-server.ts, a bare grpc-js server (the service\'s proto and loader options) that checks the API key once per stream and signs each item synchronously with node:crypto, one answer message per request message; no store, policy, log or metrics. Loaded by the same client at the same levels; one of its answers was verified as an ES256 PASSporT signed by its key first. stream.over_floor = stream.rps / floor.stream.rps.',
         'Targets: stream req/s at least 1.2x http-sign workers=1 req/s; unary p99 under 2 ms at half load.',
         "Server loop delay is prom-client's (10 ms timer resolution, reset by the scrape before the pass); its GC pauses are known only to their histogram bucket. A p99 above both processes' loop delay is time spent waiting for one of the two cores.",
       ],
