@@ -152,6 +152,10 @@ export async function measureSipp302(target: string, opts: Sipp302Options): Prom
       // Each call is one INVITE/302/ACK: sipp's default limit of open calls is enough headroom, but its
       // default scheduling caps (1000 per loop) would pace it below a few thousand calls/s.
       '-max_recv_loops', '10000', '-max_sched_loops', '10000',
+      // sipp's socket buffers default to 64 KB: from about 8,000 calls/s (the SIP floor) the kernel dropped 302s
+      // at sipp's own socket (/proc/net/udp drops) whenever sipp fell a few ms behind, failing calls the server
+      // had answered. 4 MB (net.core.rmem_max here) leaves the failures to the server.
+      '-buff_size', String(4 << 20),
       '-trace_stat', '-stf', join(dir, 'stat.csv'), '-fd', '1',
       '-trace_rtt', '-rtt_freq', String(rttDumpEvery(calls)),
       target,
