@@ -7,6 +7,7 @@ import { findMaxSipp302Rate, sippPath, type MaxRateResult, type Sipp302Result } 
 import { cpuWindow, type CpuWindow } from './measured-load.js';
 import { TreeSampler } from './process-tree.js';
 import { freeUdpPort } from './sip/udp.js';
+import { startNodeFloorSip } from './sip/node-floor-sip.js';
 
 const TRIAL_SEC = 5;
 
@@ -31,11 +32,14 @@ function trialsTable(title: string, r: MaxRateResult) {
 /**
  * Issue 5's benchmark: sipp (INVITE → 302 with Identity → ACK over UDP) against our redirect server, and in
  * the same run against Kamailio's own secsipid signer answering 302: the highest rate each keeps with 0
- * failed calls, and its p99. The demo account owns 127.0.0.1, so sipp's calls are signed at once.
+ * failed calls, and its p99. The demo account owns 127.0.0.1, so sipp's calls are signed at once. First, as
+ * a baseline, the same search against the SIP floor (sip/node-floor-sip-server.ts: bare node:dgram + node:crypto
+ * sign, one process, no transactions): what a 302 signer in Node can reach on this machine, and where issue 17's
+ * ≥ 1.2 × Kamailio stands against it.
  */
 export const sipRedirect: Scenario = {
   name: 'sip-redirect',
-  title: 'SIP 302 redirect: shakenstack vs Kamailio secsipid (sipp, UDP, max calls/s at 0 failed)',
+  title: 'SIP 302 redirect: shakenstack vs Kamailio secsipid, over the bare node:dgram floor (sipp, UDP, max calls/s at 0 failed)',
   async run(ctx): Promise<ScenarioReport> {
     if (!sippPath()) return { figures: { skipped: 'sipp not installed' }, tables: [], notes: ['skipped: install sip-tester'] };
     /**
@@ -66,6 +70,10 @@ export const sipRedirect: Scenario = {
       return { result, atBest: result.best ? costs.get(result.best) : undefined };
     };
 
+    ctx.progress('sip-redirect: starting the SIP floor');
+    const sipFloor = await startNodeFloorSip(ctx);
+    const { result: floor, atBest: floorCost } = await search('node-floor-sip', sipFloor.address, sipFloor.sampler).finally(() => sipFloor.stop());
+
     // Both `sip.thread` settings in the same run, the default (main) first: their calls/s and CPU per call
     // compare only within one run on this shared machine.
     const measureOurs = async (thread: 'main' | 'worker') => {
@@ -95,6 +103,7 @@ export const sipRedirect: Scenario = {
     const oursRate = ours.best?.callsPerSec;
     const threadedRate = threaded.best?.callsPerSec;
     const refRate = reference?.best?.callsPerSec;
+    const floorRate = floor.best?.callsPerSec;
     return {
       figures: {
         calls_per_s: oursRate === undefined ? null : round(oursRate, 0),
@@ -113,9 +122,18 @@ export const sipRedirect: Scenario = {
         thread_worker_p99_ms: threaded.best?.p99Ms ?? null,
         thread_worker_server_cpu_us_per_call: threadedCost ? round(threadedCost.serverCpuUsPerCall, 0) : null,
         thread_worker_over_kamailio: threadedRate !== undefined && refRate ? round(threadedRate / refRate, 2) : null,
+        floor_calls_per_s: floorRate === undefined ? null : round(floorRate, 0),
+        floor_p99_ms: floor.best?.p99Ms ?? null,
+        floor_cpu_us_per_call: floorCost ? round(floorCost.serverCpuUsPerCall, 0) : null,
+        floor_other_cores: floorCost ? round(floorCost.otherCores, 2) : null,
+        floor_over_kamailio: floorRate !== undefined && refRate ? round(floorRate / refRate, 2) : null,
+        floor_cpu_per_call_over_kamailio: floorCost && referenceCost ? round(floorCost.serverCpuUsPerCall / referenceCost.serverCpuUsPerCall, 2) : null,
+        over_floor: oursRate !== undefined && floorRate ? round(oursRate / floorRate, 2) : null,
+        cpu_per_call_over_floor: oursCost && floorCost ? round(oursCost.serverCpuUsPerCall / floorCost.serverCpuUsPerCall, 2) : null,
       },
-      tables: [trialsTable('shakenstack redirect server: trials', ours), trialsTable('shakenstack redirect server, sip.thread=worker: trials', threaded), ...(reference ? [trialsTable('Kamailio secsipid 302: trials', reference)] : [])],
+      tables: [trialsTable('SIP floor (node:dgram + node:crypto): trials', floor), trialsTable('shakenstack redirect server: trials', ours), trialsTable('shakenstack redirect server, sip.thread=worker: trials', threaded), ...(reference ? [trialsTable('Kamailio secsipid 302: trials', reference)] : [])],
       notes: [
+        floorRate === undefined ? 'SIP floor: no rate finished without failed calls' : `SIP floor (node:dgram + node:crypto, one 302 verified as an ES256 PASSporT of its key first): ${fmtInt(floorRate)} calls/s at 0 failed, p99 ${floor.best!.p99Ms} ms${costText(floorCost)}`,
         oursRate === undefined ? 'shakenstack: no rate finished without failed calls' : `shakenstack: ${fmtInt(oursRate)} calls/s at 0 failed, p99 ${ours.best!.p99Ms} ms${costText(oursCost)}`,
         threadedRate === undefined ? 'shakenstack sip.thread=worker: no rate finished without failed calls' : `shakenstack sip.thread=worker: ${fmtInt(threadedRate)} calls/s at 0 failed, p99 ${threaded.best!.p99Ms} ms${costText(threadedCost)}`,
         refRate === undefined ? 'Kamailio secsipid: not measured (kamailio not installed, or no clean rate)' : `Kamailio secsipid: ${fmtInt(refRate)} calls/s at 0 failed, p99 ${reference!.best!.p99Ms} ms${costText(referenceCost)}`,
