@@ -74,19 +74,19 @@ export const sipRedirect: Scenario = {
     const sipFloor = await startNodeFloorSip(ctx);
     const { result: floor, atBest: floorCost } = await search('node-floor-sip', sipFloor.address, sipFloor.sampler).finally(() => sipFloor.stop());
 
-    // Both `sip.thread` settings in the same run, the default (main) first: their calls/s and CPU per call
+    // Both `sip.thread` settings in the same run, the default (worker) first: their calls/s and CPU per call
     // compare only within one run on this shared machine.
     const measureOurs = async (thread: 'main' | 'worker') => {
       const sipPort = await freeUdpPort();
       const server = await startShakenstack(1, ctx.cleanup, { SHAKENSTACK_SIP_PORT: String(sipPort), SHAKENSTACK_SIP_THREAD: thread });
       try {
-        return await search(thread === 'main' ? 'shakenstack' : 'shakenstack sip.thread=worker', `127.0.0.1:${sipPort}`, server.sampler);
+        return await search(thread === 'worker' ? 'shakenstack' : 'shakenstack sip.thread=main', `127.0.0.1:${sipPort}`, server.sampler);
       } finally {
         await server.stop();
       }
     };
-    const { result: ours, atBest: oursCost } = await measureOurs('main');
-    const { result: threaded, atBest: threadedCost } = await measureOurs('worker');
+    const { result: ours, atBest: oursCost } = await measureOurs('worker');
+    const { result: onMain, atBest: onMainCost } = await measureOurs('main');
 
     let reference: MaxRateResult | undefined;
     let referenceCost: TrialCost | undefined;
@@ -101,7 +101,7 @@ export const sipRedirect: Scenario = {
       }
     }
     const oursRate = ours.best?.callsPerSec;
-    const threadedRate = threaded.best?.callsPerSec;
+    const onMainRate = onMain.best?.callsPerSec;
     const refRate = reference?.best?.callsPerSec;
     const floorRate = floor.best?.callsPerSec;
     return {
@@ -118,10 +118,10 @@ export const sipRedirect: Scenario = {
         kamailio_other_cores: referenceCost ? round(referenceCost.otherCores, 2) : null,
         over_kamailio: oursRate !== undefined && refRate ? round(oursRate / refRate, 2) : null,
         cpu_per_call_over_kamailio: oursCost && referenceCost ? round(oursCost.serverCpuUsPerCall / referenceCost.serverCpuUsPerCall, 2) : null,
-        thread_worker_calls_per_s: threadedRate === undefined ? null : round(threadedRate, 0),
-        thread_worker_p99_ms: threaded.best?.p99Ms ?? null,
-        thread_worker_server_cpu_us_per_call: threadedCost ? round(threadedCost.serverCpuUsPerCall, 0) : null,
-        thread_worker_over_kamailio: threadedRate !== undefined && refRate ? round(threadedRate / refRate, 2) : null,
+        thread_main_calls_per_s: onMainRate === undefined ? null : round(onMainRate, 0),
+        thread_main_p99_ms: onMain.best?.p99Ms ?? null,
+        thread_main_server_cpu_us_per_call: onMainCost ? round(onMainCost.serverCpuUsPerCall, 0) : null,
+        thread_main_over_kamailio: onMainRate !== undefined && refRate ? round(onMainRate / refRate, 2) : null,
         floor_calls_per_s: floorRate === undefined ? null : round(floorRate, 0),
         floor_p99_ms: floor.best?.p99Ms ?? null,
         floor_cpu_us_per_call: floorCost ? round(floorCost.serverCpuUsPerCall, 0) : null,
@@ -131,11 +131,11 @@ export const sipRedirect: Scenario = {
         over_floor: oursRate !== undefined && floorRate ? round(oursRate / floorRate, 2) : null,
         cpu_per_call_over_floor: oursCost && floorCost ? round(oursCost.serverCpuUsPerCall / floorCost.serverCpuUsPerCall, 2) : null,
       },
-      tables: [trialsTable('SIP floor (node:dgram + node:crypto): trials', floor), trialsTable('shakenstack redirect server: trials', ours), trialsTable('shakenstack redirect server, sip.thread=worker: trials', threaded), ...(reference ? [trialsTable('Kamailio secsipid 302: trials', reference)] : [])],
+      tables: [trialsTable('SIP floor (node:dgram + node:crypto): trials', floor), trialsTable('shakenstack redirect server: trials', ours), trialsTable('shakenstack redirect server, sip.thread=main: trials', onMain), ...(reference ? [trialsTable('Kamailio secsipid 302: trials', reference)] : [])],
       notes: [
         floorRate === undefined ? 'SIP floor: no rate finished without failed calls' : `SIP floor (node:dgram + node:crypto, one 302 verified as an ES256 PASSporT of its key first): ${fmtInt(floorRate)} calls/s at 0 failed, p99 ${floor.best!.p99Ms} ms${costText(floorCost)}`,
         oursRate === undefined ? 'shakenstack: no rate finished without failed calls' : `shakenstack: ${fmtInt(oursRate)} calls/s at 0 failed, p99 ${ours.best!.p99Ms} ms${costText(oursCost)}`,
-        threadedRate === undefined ? 'shakenstack sip.thread=worker: no rate finished without failed calls' : `shakenstack sip.thread=worker: ${fmtInt(threadedRate)} calls/s at 0 failed, p99 ${threaded.best!.p99Ms} ms${costText(threadedCost)}`,
+        onMainRate === undefined ? 'shakenstack sip.thread=main: no rate finished without failed calls' : `shakenstack sip.thread=main: ${fmtInt(onMainRate)} calls/s at 0 failed, p99 ${onMain.best!.p99Ms} ms${costText(onMainCost)}`,
         refRate === undefined ? 'Kamailio secsipid: not measured (kamailio not installed, or no clean rate)' : `Kamailio secsipid: ${fmtInt(refRate)} calls/s at 0 failed, p99 ${reference!.best!.p99Ms} ms${costText(referenceCost)}`,
       ],
     };
