@@ -4,6 +4,7 @@ import { header, topViaHop, type SipRequest } from './message.js';
 /** RFC 3261 §17.2.1 timers for unreliable transports. */
 const T1_MS = 500;
 const T2_MS = 4000;
+const T4_MS = 5000;
 const TIMER_H_MS = 64 * T1_MS;
 const TICK_MS = 50;
 
@@ -42,11 +43,17 @@ export function transactionKey(request: SipRequest, method = request.method): st
 
 /**
  * Server transactions of the redirect server, bounded in number and time: a retransmitted INVITE gets the
- * identical answer, the ACK stops resends, and nothing outlives Timer H. When full, the oldest goes first,
- * so a flood costs at most `maxEntries` entries of memory.
+ * identical answer, the ACK stops resends, and nothing outlives Timer H. An ACKed INVITE transaction is
+ * Confirmed and ends after Timer I (RFC 3261 §17.2.1: T4 over UDP, at once over TCP) instead of waiting out
+ * Timer H: at thousands of calls a second, 32 s of ACKed calls would fill `maxEntries` and push out the
+ * transactions still waiting for their ACK. When full, the oldest Confirmed one goes first, then the oldest
+ * of the rest, so a flood costs at most `maxEntries` entries of memory.
  */
 export class TransactionTable {
+  /** Not yet ACKed, in the order begun: each expires `ttlMs` after it began. */
   private readonly entries = new Map<string, ServerTransaction>();
+  /** ACKed (Confirmed), in the order ACKed: each expires T4 after its ACK. */
+  private readonly confirmed = new Map<string, ServerTransaction>();
   private readonly resends = new Map<number, ServerTransaction[]>();
   private readonly timer: NodeJS.Timeout;
 
@@ -62,17 +69,17 @@ export class TransactionTable {
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.entries.size + this.confirmed.size;
   }
 
   get(key: string): ServerTransaction | undefined {
-    return this.entries.get(key);
+    return this.entries.get(key) ?? this.confirmed.get(key);
   }
 
   begin(key: string, send: (buf: Buffer) => void, reliable: boolean): ServerTransaction {
-    while (this.entries.size >= this.opts.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
+    while (this.size >= this.opts.maxEntries) {
+      const from = this.confirmed.size > 0 ? this.confirmed : this.entries;
+      from.delete(from.keys().next().value as string);
     }
     const now = this.now();
     const tx: ServerTransaction = { key, state: 'proceeding', response: undefined, send, reliable, acked: false, expiresAt: now + this.opts.ttlMs, nextSendAt: 0, interval: T1_MS, giveUpAt: 0 };
@@ -94,10 +101,16 @@ export class TransactionTable {
     }
   }
 
+  /** The ACK of a completed INVITE: no more resends, and the transaction ends after Timer I. */
   ack(key: string): boolean {
-    const tx = this.entries.get(key);
+    const tx = this.get(key);
     if (!tx) return false;
+    if (tx.acked || tx.state !== 'completed') return true;
     tx.acked = true;
+    this.entries.delete(key);
+    if (tx.reliable) return true;
+    tx.expiresAt = this.now() + T4_MS;
+    this.confirmed.set(key, tx);
     return true;
   }
 
@@ -111,16 +124,18 @@ export class TransactionTable {
 
   /** Expires old transactions and resends unacknowledged final responses that are due. */
   sweep(now = this.now()): void {
-    for (const [key, tx] of this.entries) {
-      if (tx.expiresAt > now) break;
-      this.entries.delete(key);
+    for (const table of [this.entries, this.confirmed]) {
+      for (const [key, tx] of table) {
+        if (tx.expiresAt > now) break;
+        table.delete(key);
+      }
     }
     const due = Math.floor(now / TICK_MS);
     for (const [slot, list] of this.resends) {
       if (slot > due) continue;
       this.resends.delete(slot);
       for (const tx of list) {
-        if (tx.acked || now >= tx.giveUpAt || !this.entries.has(tx.key)) continue;
+        if (tx.acked || now >= tx.giveUpAt || this.entries.get(tx.key) !== tx) continue;
         tx.send(tx.response!);
         tx.interval = Math.min(tx.interval * 2, T2_MS);
         this.schedule(tx, now + tx.interval);
@@ -131,6 +146,7 @@ export class TransactionTable {
   close(): void {
     clearInterval(this.timer);
     this.entries.clear();
+    this.confirmed.clear();
     this.resends.clear();
   }
 }
