@@ -1,15 +1,12 @@
-import { spawn } from 'node:child_process';
-import { generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { X509Certificate } from 'node:crypto';
+import { join } from 'node:path';
+import { startFloorProcess } from './floor-process.js';
 import { freePort } from './free-port.js';
 import { createSignerClient, type SignerClient, type SignRequest } from '../clients/node/src/index.js';
 import { checkIdentity } from './identity-check.js';
 import { watchOwnPauses, watchServerPauses, type Pauses } from './pause-probe.js';
 import { MEASURE_SEC, WARMUP_SEC } from './measured-load.js';
-import { coresBetween, machineBusySeconds, TreeSampler } from './process-tree.js';
+import { coresBetween, machineBusySeconds, type TreeSampler } from './process-tree.js';
 import { fmtInt, fmtMs, round } from './report.js';
 import type { BenchContext, Figure, Scenario, ScenarioReport } from './scenario.js';
 import { startShakenstack } from './shakenstack-server.js';
@@ -187,40 +184,27 @@ async function runMode(ctx: BenchContext, mode: 'stream' | 'unary'): Promise<Mod
  */
 async function runFloor(ctx: BenchContext): Promise<[number, Run][]> {
   const label = 'grpc-sign stream floor';
-  const dir = mkdtempSync(join(tmpdir(), 'shakenstack-bench-grpc-floor-'));
-  ctx.cleanup.trackDir(dir);
-  let pid: number | undefined;
-  let sampler: TreeSampler | undefined;
+  ctx.progress(`${label}: starting grpc-floor-server`);
   let client: SignerClient | undefined;
-  try {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const keyPath = join(dir, 'key.pem');
-    writeFileSync(keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    const port = await freePort();
-    ctx.progress(`${label}: starting grpc-floor-server (gRPC on ${port})`);
-    const script = join(dirname(fileURLToPath(import.meta.url)), 'grpc-floor-server.js');
-    const child = spawn(process.execPath, [script, String(port), keyPath, FLOOR_X5U, FLOOR_API_KEY], { stdio: ['ignore', 'ignore', 'inherit'] });
-    pid = child.pid!;
-    ctx.cleanup.trackPid(pid);
-    sampler = new TreeSampler(pid, 250, { descendants: false });
-    client = createSignerClient({ address: `127.0.0.1:${port}`, apiKey: FLOOR_API_KEY, mode: 'stream', deadlineMs: 30_000 });
+  const floor = await startFloorProcess(ctx, { script: 'grpc-floor-server.js', port: freePort, args: (keys, port) => [String(port), keys.privateKeyPath, FLOOR_X5U, FLOOR_API_KEY] }, async (f) => {
+    client = createSignerClient({ address: `127.0.0.1:${f.port}`, apiKey: FLOOR_API_KEY, mode: 'stream', deadlineMs: 30_000 });
     // waitForReady: the first item waits for the listener, up to its own deadline.
-    checkIdentity((await client.sign(REQUEST, { deadlineMs: FLOOR_READY_MS })).identity, publicKey);
+    checkIdentity((await client.sign(REQUEST, { deadlineMs: FLOOR_READY_MS })).identity, f.publicKey);
+  }).catch(async (e: unknown) => {
+    await client?.close();
+    throw e;
+  });
+  try {
     const byConcurrency: [number, Run][] = [];
     for (const c of [ctx.connections, STREAM_DEEP]) {
       ctx.progress(`${label}: warm-up ${WARMUP_SEC} s, then ${MEASURE_SEC} s closed loop, ${c} in flight`);
-      await closedLoop(client, c, WARMUP_SEC)([]);
-      byConcurrency.push([c, await measured(sampler, closedLoop(client, c, MEASURE_SEC))]);
+      await closedLoop(client!, c, WARMUP_SEC)([]);
+      byConcurrency.push([c, await measured(floor.sampler, closedLoop(client!, c, MEASURE_SEC))]);
     }
     return byConcurrency;
   } finally {
     await client?.close();
-    sampler?.stop();
-    if (pid !== undefined) {
-      ctx.cleanup.signal(pid, 'SIGKILL');
-      ctx.cleanup.untrackPid(pid);
-    }
-    ctx.cleanup.removeDir(dir);
+    floor.stop();
   }
 }
 

@@ -1,14 +1,9 @@
-import { spawn } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startFloorProcess } from './floor-process.js';
 import { freePort } from './free-port.js';
 import { checkIdentity, SIGN_BODY, SIGN_PATH } from './identity-check.js';
 import { halfLoad, maxThroughput } from './measured-load.js';
 import { oneServerReport } from './one-server-report.js';
-import { TreeSampler } from './process-tree.js';
+import type { TreeSampler } from './process-tree.js';
 import type { LoadSpec } from './load-generator.js';
 import type { BenchContext, Scenario, ScenarioReport } from './scenario.js';
 
@@ -42,36 +37,11 @@ export interface RunningFloor {
 
 /** Starts the Node floor server (node-floor-server.ts) on a free port with a fresh key, and checks one answer. */
 export async function startNodeFloor(ctx: BenchContext): Promise<RunningFloor> {
-  const dir = mkdtempSync(join(tmpdir(), 'shakenstack-bench-floor-'));
-  ctx.cleanup.trackDir(dir);
-  let pid: number | undefined;
-  let sampler: TreeSampler | undefined;
-  const stop = () => {
-    sampler?.stop();
-    if (pid !== undefined) {
-      ctx.cleanup.signal(pid, 'SIGKILL');
-      ctx.cleanup.untrackPid(pid);
-    }
-    ctx.cleanup.removeDir(dir);
-  };
-  try {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const keyPath = join(dir, 'key.pem');
-    writeFileSync(keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    const port = await freePort();
-    const script = join(dirname(fileURLToPath(import.meta.url)), 'node-floor-server.js');
-    const child = spawn(process.execPath, [script, String(port), keyPath, X5U, API_KEY], { stdio: ['ignore', 'ignore', 'inherit'] });
-    pid = child.pid!;
-    ctx.cleanup.trackPid(pid);
-    sampler = new TreeSampler(pid, 250, { descendants: false });
-    const url = `http://127.0.0.1:${port}${SIGN_PATH}`;
-    checkIdentity(await firstIdentity(url), publicKey);
-    const spec = { url, method: 'POST' as const, headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: SIGN_BODY };
-    return { spec, sampler, stop };
-  } catch (e) {
-    stop();
-    throw e;
-  }
+  const floor = await startFloorProcess(ctx, { script: 'node-floor-server.js', port: freePort, args: (keys, port) => [String(port), keys.privateKeyPath, X5U, API_KEY] }, async (f) => {
+    checkIdentity(await firstIdentity(`http://127.0.0.1:${f.port}${SIGN_PATH}`), f.publicKey);
+  });
+  const spec = { url: `http://127.0.0.1:${floor.port}${SIGN_PATH}`, method: 'POST' as const, headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: SIGN_BODY };
+  return { spec, sampler: floor.sampler, stop: floor.stop };
 }
 
 /**

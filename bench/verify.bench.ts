@@ -1,3 +1,4 @@
+import { startFloorProcess } from './floor-process.js';
 import { freePort } from './free-port.js';
 import { spawn } from 'node:child_process';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
@@ -143,45 +144,38 @@ async function runVariant(ctx: BenchContext, workers: number): Promise<VariantRe
  */
 async function verifyFloor(ctx: BenchContext, workers: number): Promise<MeasuredLoad> {
   const label = `verify-floor workers=${workers}`;
-  const dir = mkdtempSync(join(tmpdir(), 'shakenstack-bench-verify-floor-'));
-  ctx.cleanup.trackDir(dir);
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const pubPath = join(dir, 'pub.pem');
-  writeFileSync(pubPath, publicKey.export({ type: 'spki', format: 'pem' }));
   const x5u = 'https://cert.example.net/sti/cert.pem';
   const apiKey = 'verify-floor-bench-key';
-  const body = JSON.stringify({ identity: passport(privateKey, x5u).identity, from: '14045266060', to: '18001234567' });
-  const port = await freePort();
+  const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+  let body = '';
   ctx.progress(`${label}: starting`);
-  const script = new URL('./verify-floor-server.js', import.meta.url).pathname;
-  const child = spawn(process.execPath, [script, String(port), pubPath, x5u, apiKey, String(workers)], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const pid = child.pid!;
-  ctx.cleanup.trackPid(pid);
-  const sampler = new TreeSampler(pid, 250, { descendants: workers > 1, onPid: (p) => ctx.cleanup.trackPid(p) });
-  try {
-    const url = `http://127.0.0.1:${port}${VERIFY_PATH}`;
-    const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
-    const deadline = performance.now() + READY_TIMEOUT_MS;
-    // Every worker must be listening before the load; a passing answer from each cannot be told apart, so
-    // wait for several in a row.
-    for (let ok = 0; ok < 2 * workers; ) {
-      try {
-        const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(1_000) });
-        const json = (await res.json()) as { ok?: boolean; reason?: string };
-        if (res.status === 200 && json.ok === true) ok++;
-        else throw new Error(`the verify floor failed the token: ${JSON.stringify(json)}`);
-      } catch (e) {
-        if ((e as Error).message.startsWith('the verify floor')) throw e;
-        if (performance.now() > deadline) throw new Error(`the verify floor did not answer within ${READY_TIMEOUT_MS} ms`);
-        await sleep(100);
+  const floor = await startFloorProcess(
+    ctx,
+    { script: 'verify-floor-server.js', port: freePort, args: (keys, port) => [String(port), keys.publicKeyPath, x5u, apiKey, String(workers)], forks: workers > 1 },
+    async (f) => {
+      body = JSON.stringify({ identity: passport(f.privateKey, x5u).identity, from: '14045266060', to: '18001234567' });
+      const deadline = performance.now() + READY_TIMEOUT_MS;
+      // Every worker must be listening before the load; a passing answer from each cannot be told apart, so
+      // wait for several in a row.
+      for (let ok = 0; ok < 2 * workers; ) {
+        let json: { ok?: boolean } | undefined;
+        try {
+          const res = await fetch(`http://127.0.0.1:${f.port}${VERIFY_PATH}`, { method: 'POST', headers, body, signal: AbortSignal.timeout(1_000) });
+          json = res.status === 200 ? ((await res.json()) as { ok?: boolean }) : undefined;
+        } catch {
+          // not listening yet
+        }
+        if (json?.ok === true) ok++;
+        else if (json) throw new Error(`the verify floor failed the token: ${JSON.stringify(json)}`);
+        else if (performance.now() > deadline) throw new Error(`the verify floor did not answer within ${READY_TIMEOUT_MS} ms`);
+        else await sleep(100);
       }
-    }
-    return await maxThroughput(ctx, { url, method: 'POST', headers, body }, sampler, label);
+    },
+  );
+  try {
+    return await maxThroughput(ctx, { url: `http://127.0.0.1:${floor.port}${VERIFY_PATH}`, method: 'POST', headers, body }, floor.sampler, label);
   } finally {
-    sampler.stop();
-    for (const p of sampler.pids) ctx.cleanup.signal(p, 'SIGKILL');
-    for (const p of sampler.pids) ctx.cleanup.untrackPid(p);
-    ctx.cleanup.removeDir(dir);
+    floor.stop();
   }
 }
 
