@@ -7,7 +7,7 @@ import { checkIdentity } from './identity-check.js';
 import { watchOwnPauses, watchServerPauses, type Pauses } from './pause-probe.js';
 import { MEASURE_SEC, WARMUP_SEC } from './measured-load.js';
 import { coresBetween, machineBusySeconds, type TreeSampler } from './process-tree.js';
-import { fmtInt, fmtMs, round } from './report.js';
+import { fmtInt, fmtMs, percentile, round } from './report.js';
 import type { BenchContext, Figure, Scenario, ScenarioReport } from './scenario.js';
 import { startShakenstack } from './shakenstack-server.js';
 
@@ -34,11 +34,6 @@ interface Run {
   otherCores: number;
 }
 
-function percentile(sorted: Float64Array, q: number): number {
-  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
-
-
 /** Runs `load` and reads server (`sampler`'s process), client and machine CPU around it. */
 async function measured(sampler: TreeSampler, load: (latencies: number[]) => Promise<{ requests: number; errors: number; seconds: number }>): Promise<Run> {
   const busy0 = machineBusySeconds();
@@ -60,8 +55,8 @@ async function measured(sampler: TreeSampler, load: (latencies: number[]) => Pro
     requests,
     errors,
     rps: requests / seconds,
-    p50Ms: percentile(sorted, 0.5),
-    p99Ms: percentile(sorted, 0.99),
+    p50Ms: percentile(sorted, 0.5, 0),
+    p99Ms: percentile(sorted, 0.99, 0),
     maxMs: sorted.length ? sorted[sorted.length - 1]! : 0,
     serverCores,
     clientCores,

@@ -1,7 +1,7 @@
 import { SIGN_PATH, signOnceAndCheck, signRequestSpec } from './identity-check.js';
 import { cpuUsPerRequest, halfLoad, MEASURE_SEC, maxThroughput, measuredLoad, WARMUP_SEC, type MeasuredLoad } from './measured-load.js';
 import { startNodeFloor, type RunningFloor } from './node-floor.bench.js';
-import { fmtInt, fmtMs, round } from './report.js';
+import { fmtInt, fmtMs, median, round } from './report.js';
 import type { LoadSpec } from './load-generator.js';
 import { coresBetween, type TreeSampler } from './process-tree.js';
 import type { BenchContext, Figure, Scenario, ScenarioReport } from './scenario.js';
@@ -23,12 +23,6 @@ interface Paired {
   cpuRatio: number;
   floorRps: number;
   floorCpuUsPerReq: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Waits (at most 10 s) until `server` uses under 0.05 cores over a quarter of a second. */

@@ -9,6 +9,17 @@ export function fmtMs(x: number): string {
   return x < 10 ? x.toFixed(2) : x.toFixed(1);
 }
 
+/** The `q` quantile (0 to 1) of ascending `sorted` values, by nearest rank below; `empty` when there are none. */
+export function percentile(sorted: ArrayLike<number>, q: number, empty = Number.NaN): number {
+  return sorted.length === 0 ? empty : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 export function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;

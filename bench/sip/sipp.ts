@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findOnPath } from '../executable.js';
 import { processStartTime } from '../cleanup.js';
+import { percentile } from '../report.js';
 import { benchSipFile } from './kamailio.js';
 import { freeUdpPort } from './udp.js';
 
@@ -116,11 +117,6 @@ function epochOf(field: string | undefined): number {
   return v;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
-}
-
 /**
  * sipp writes response times to its -trace_rtt file in batches of -rtt_freq calls and drops a last
  * partial batch, so the batch must divide the number of calls: the largest divisor up to 1000.
@@ -180,8 +176,8 @@ export async function measureSipp302(target: string, opts: Sipp302Options): Prom
     return {
       callsPerSec: elapsed > 0 ? successful / elapsed : 0,
       failed: calls - successful,
-      p99Ms: percentile(rtts, 99),
-      p50Ms: percentile(rtts, 50),
+      p99Ms: percentile(rtts, 0.99),
+      p50Ms: percentile(rtts, 0.5),
       offeredRate: opts.rate,
       calls,
       successful,
