@@ -135,7 +135,8 @@ export class TransactionTable {
       if (slot > due) continue;
       this.resends.delete(slot);
       for (const tx of list) {
-        if (tx.acked || now >= tx.giveUpAt || this.entries.get(tx.key) !== tx) continue;
+        // An ACKed transaction has left `entries` (Confirmed), so this also stops its resends.
+        if (now >= tx.giveUpAt || this.entries.get(tx.key) !== tx) continue;
         tx.send(tx.response!);
         tx.interval = Math.min(tx.interval * 2, T2_MS);
         this.schedule(tx, now + tx.interval);
