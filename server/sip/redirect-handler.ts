@@ -116,7 +116,8 @@ export class RedirectHandler {
     const key = transactionKey(request);
     const existing = this.transactions.get(key);
     if (existing) {
-      // A retransmission: the same final answer again, or nothing while the first copy is still being worked on.
+      // A retransmission: the same final answer again (Completed), or nothing while the first copy is still being
+      // worked on (Proceeding) or once it was ACKed (Confirmed absorbs it).
       if (existing.response) peer.send(existing.response);
       return;
     }

@@ -7,11 +7,12 @@ const T2_MS = 4000;
 const T4_MS = 5000;
 const TIMER_H_MS = 64 * T1_MS;
 const TICK_MS = 50;
+const absorb = (): void => {};
 
 export interface ServerTransaction {
   key: string;
   state: 'proceeding' | 'completed';
-  /** The final response, sent again for every retransmitted request. */
+  /** The final response, sent again for every retransmitted request until the ACK (then undefined: Confirmed). */
   response: Buffer | undefined;
   send: (buf: Buffer) => void;
   /** UDP resends the final response until the ACK comes (Timer G); TCP does not. */
@@ -101,12 +102,20 @@ export class TransactionTable {
     }
   }
 
-  /** The ACK of a completed INVITE: no more resends, and the transaction ends after Timer I. */
+  /**
+   * The ACK of a completed INVITE: no more resends, and the transaction ends after Timer I. Confirmed only
+   * absorbs what still arrives, ACKs and INVITE retransmissions alike (RFC 3261 §17.2.1, figure 7: nothing is
+   * sent from it), so the answer and the peer are let go here. Why it matters: at 6,500 calls/s, 5 s of
+   * Confirmed answers kept alive (each a slice pinning an 8 KB Buffer pool slab) cost the SIP thread's GC
+   * 18 µs per call (issue 17).
+   */
   ack(key: string): boolean {
     const tx = this.get(key);
     if (!tx) return false;
     if (tx.acked || tx.state !== 'completed') return true;
     tx.acked = true;
+    tx.response = undefined;
+    tx.send = absorb;
     this.entries.delete(key);
     if (tx.reliable) return true;
     tx.expiresAt = this.now() + T4_MS;

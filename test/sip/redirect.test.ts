@@ -108,6 +108,8 @@ describe('SIP redirect server (sign mode)', () => {
     expect(resent[0]!.raw).toBe(first.raw);
     const ack = sipRequest({ method: 'ACK', branch: 'z9hG4bK-retrans-1', callId: h(first, 'Call-ID')![0], to: h(first, 'To')![0] });
     uac.send(port, ack);
+    // Confirmed (RFC 3261 §17.2.1): an INVITE retransmission that crossed the ACK is absorbed, not answered or signed again.
+    uac.send(port, invite);
     expect(await uac.quiet(1500)).toEqual([]);
   });
 

@@ -28,8 +28,9 @@ describe('SIP server transaction table', () => {
     expect(t.ack('a')).toBe(true);
     now += 4_900;
     t.sweep(now);
-    // Confirmed: a retransmitted ACK (or INVITE) still finds the transaction.
+    // Confirmed: a retransmitted ACK (or INVITE) still finds the transaction, and has nothing sent again.
     expect(t.get('a')?.acked).toBe(true);
+    expect(t.get('a')?.response).toBeUndefined();
     now += 200;
     t.sweep(now);
     expect(t.get('a')).toBeUndefined();
