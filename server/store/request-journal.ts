@@ -74,7 +74,10 @@ export class RequestJournal implements RequestLogSink {
       return;
     }
     let text = '';
-    for (const r of records) text += JSON.stringify(r) + '\n';
+    // The time as epoch milliseconds, not the Date's ISO text: toISOString was a third of the record's JSON
+    // (3.1-3.6 µs per record against 2.1-2.4 in a microbenchmark), and the shipper's `new Date(time)` takes
+    // either, so segments journaled before read as before.
+    for (const r of records) text += JSON.stringify({ ...r, time: r.time.getTime() }) + '\n';
     const buf = Buffer.from(text);
     try {
       if (this.fd < 0 || this.size >= this.options.segmentBytes) this.rotate();

@@ -217,6 +217,29 @@ describe('request-log journal', () => {
     expect(s.corruptLines).toBe(0);
   });
 
+  it('journals the time as epoch milliseconds, and ships both that and the ISO text of older segments as the same time', async () => {
+    const at = new Date('2026-12-07T09:15:30.123Z');
+    const now = { ...rec(), time: at };
+    const j = journal();
+    j.record(now);
+    j.close();
+    const [file] = readdirSync(dir);
+    expect(JSON.parse(readFileSync(join(dir, file!), 'utf8')).time).toBe(at.getTime());
+    // What versions before wrote: the Date as JSON gives it, ISO text.
+    const older = { ...rec(), time: new Date(at.getTime() - 1) };
+    const line = JSON.stringify(older);
+    expect(line).toContain('"time":"2026-12-07T09:15:30.122Z"');
+    writeFileSync(join(dir, segmentFileName(ownerName(deadPid(), 6), 1)), `${line}\n`);
+    await shipper().ship(true);
+    const rows = await store.queryRequestLog({ limit: 10 });
+    expect(new Map(rows.map((r) => [r.origid, r.time.getTime()]))).toEqual(
+      new Map([
+        [now.origid, at.getTime()],
+        [older.origid, at.getTime() - 1],
+      ]),
+    );
+  });
+
   it('journals the PASSporT list with the record and ships it into the store', async () => {
     const j = journal();
     const r = { ...rec(), passports: 'shaken,div,div' };
