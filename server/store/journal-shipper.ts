@@ -7,10 +7,11 @@ import type { Store, StoredRequestLogRecord } from './store.js';
 import { withTimeout } from '../core/with-timeout.js';
 
 /**
- * A journal line as JSON gives it back: the time as text, and the fields a record gained after the version
- * that journaled it missing (a segment written before an upgrade, shipped by the upgraded process).
+ * A journal line as JSON gives it back: the time as epoch milliseconds (ISO text in segments journaled before
+ * issue 17 changed it; `new Date` reads both), and the fields a record gained after the version that journaled
+ * it missing (a segment written before an upgrade, shipped by the upgraded process).
  */
-type JournaledRecord = Omit<RequestLogRecord, 'time' | 'passports' | 'rcdProfile' | 'rcdVerified'> & { /** Epoch ms; ISO text in segments journaled before issue 17's change. */ time: number | string; passports?: string | null; rcdProfile?: string | null; rcdVerified?: boolean | null };
+type JournaledRecord = Omit<RequestLogRecord, 'time' | 'passports' | 'rcdProfile' | 'rcdVerified'> & { time: number | string; passports?: string | null; rcdProfile?: string | null; rcdVerified?: boolean | null };
 
 /** Bytes read from a segment at a time; a record is a few hundred. */
 const READ_CHUNK = 1 << 20;
