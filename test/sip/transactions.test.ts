@@ -90,6 +90,42 @@ describe('SIP server transaction table', () => {
     expect(t.size).toBe(3);
   });
 
+  it('when full, lets the oldest 1/64 of the table go at once, ACKed ones first', () => {
+    // 640 entries: a batch of 10. Taken one at a time, each new call paid a scan past the Map's deleted slots.
+    const t = table(640);
+    for (let i = 0; i < 5; i++) answered(t, `waiting-${i}`);
+    for (let i = 0; i < 635; i++) {
+      answered(t, `acked-${i}`);
+      t.ack(`acked-${i}`);
+    }
+    answered(t, 'new');
+    // The 10 oldest Confirmed went (and only they), so the next 9 calls need no room made.
+    expect(t.size).toBe(631);
+    expect(t.get('acked-9')).toBeUndefined();
+    expect(t.get('acked-10')).toBeDefined();
+    expect(t.get('waiting-0')).toBeDefined();
+
+    // Fewer Confirmed than a batch: the oldest still waiting for their ACK make up the rest.
+    const few = table(640);
+    for (let i = 0; i < 3; i++) {
+      answered(few, `acked-${i}`);
+      few.ack(`acked-${i}`);
+    }
+    for (let i = 0; i < 637; i++) answered(few, `waiting-${i}`);
+    answered(few, 'new');
+    expect(few.size).toBe(631);
+    expect(few.get('acked-2')).toBeUndefined();
+    expect(few.get('waiting-6')).toBeUndefined();
+    expect(few.get('waiting-7')).toBeDefined();
+
+    // Below 64 entries the batch is one: exactly the oldest goes.
+    const small = table(64);
+    for (let i = 0; i < 65; i++) answered(small, `w-${i}`);
+    expect(small.get('w-0')).toBeUndefined();
+    expect(small.get('w-1')).toBeDefined();
+    expect(small.size).toBe(64);
+  });
+
   it('an ACK for an unknown or unanswered transaction changes nothing', () => {
     const t = table();
     expect(t.ack('none')).toBe(false);
