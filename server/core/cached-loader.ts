@@ -1,4 +1,5 @@
 import { isStoreUnavailable } from './errors.js';
+import { makeRoom } from './oldest-first.js';
 import type { Clock } from './ports.js';
 import { withTimeout } from './with-timeout.js';
 
@@ -39,7 +40,7 @@ export interface CachedLoaderOptions {
   staleIfErrorMs?: number;
   /** Default RELOAD_PATIENCE_MS. */
   reloadPatienceMs?: number;
-  /** Default 100 000; when full, the entry loaded longest ago goes first. */
+  /** Default 100 000; when full, the entries loaded longest ago go first (`makeRoom`). */
   maxEntries?: number;
 }
 
@@ -96,7 +97,7 @@ export class CachedLoader<K, V> {
       return entry.settled!.promise;
     }
     if (!entry) {
-      if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+      makeRoom([this.entries], this.maxEntries);
       entry = {};
       this.entries.set(key, entry);
     }

@@ -1,6 +1,7 @@
 import type { Clock } from '../core/ports.js';
 import { ShakenError } from '../core/errors.js';
 import { sourceKey } from '../net/connection-guard.js';
+import { makeRoom } from '../core/oldest-first.js';
 
 export interface LoginGateOptions {
   /** Logins in progress at once; at least 1. */
@@ -65,6 +66,8 @@ export class LoginGate {
     const tokens = old ? Math.min(rate, old.tokens + Math.max(0, now - old.atMs) * perMs) : rate;
     // Re-inserted at the end: the Map's order is then least recently seen first.
     this.buckets.delete(key);
+    // Bounded memory however many addresses a flood comes from: a forgotten source starts with a full bucket.
+    makeRoom([this.buckets], this.maxSources);
     if (tokens < 1) {
       this.buckets.set(key, { tokens, atMs: now });
       throw new ShakenError('ERR_LOGIN_RATE_LIMITED', 'too many logins from this address; try again later', {
@@ -72,7 +75,5 @@ export class LoginGate {
       });
     }
     this.buckets.set(key, { tokens: tokens - 1, atMs: now });
-    // Bounded memory however many addresses a flood comes from: a forgotten source starts with a full bucket.
-    while (this.buckets.size > this.maxSources) this.buckets.delete(this.buckets.keys().next().value!);
   }
 }

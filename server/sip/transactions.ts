@@ -1,5 +1,6 @@
 import { addressTag } from './address.js';
 import { header, topViaHop, type SipRequest } from './message.js';
+import { makeRoom } from '../core/oldest-first.js';
 
 /** RFC 3261 §17.2.1 timers for unreliable transports. */
 const T1_MS = 500;
@@ -48,7 +49,7 @@ export function transactionKey(request: SipRequest, method = request.method): st
  * Confirmed and ends after Timer I (RFC 3261 §17.2.1: T4 over UDP, at once over TCP) instead of waiting out
  * Timer H: at thousands of calls a second, 32 s of ACKed calls would fill `maxEntries` and push out the
  * transactions still waiting for their ACK. When full, the oldest Confirmed ones go first, then the oldest
- * of the rest (`makeRoom`), so a flood costs at most `maxEntries` entries of memory.
+ * of the rest, a batch at a time (`makeRoom`), so a flood costs at most `maxEntries` entries of memory.
  */
 export class TransactionTable {
   /** Not yet ACKed, in the order begun: each expires `ttlMs` after it began. */
@@ -78,7 +79,8 @@ export class TransactionTable {
   }
 
   begin(key: string, send: (buf: Buffer) => void, reliable: boolean): ServerTransaction {
-    if (this.size >= this.opts.maxEntries) this.makeRoom();
+    // Confirmed ones first: they only absorb what still arrives.
+    makeRoom([this.confirmed, this.entries], this.opts.maxEntries);
     const now = this.now();
     const tx: ServerTransaction = { key, state: 'proceeding', response: undefined, send, reliable, acked: false, expiresAt: now + this.opts.ttlMs, nextSendAt: 0, interval: T1_MS, giveUpAt: 0 };
     this.entries.set(key, tx);
@@ -118,25 +120,6 @@ export class TransactionTable {
     tx.expiresAt = this.now() + T4_MS;
     this.confirmed.set(key, tx);
     return true;
-  }
-
-  /**
-   * A full table lets its oldest go, ACKed (Confirmed) ones first, a batch at a time: 1/64 of the table (at
-   * least one). Why a batch: a Map finds its oldest entry by stepping over the slots its earlier deletions left
-   * at the front, until it next rehashes, so taking the oldest one call at a time cost 19 µs per call at 50,000
-   * entries. Above 10,000 calls/s (50,000 entries over Timer I's 5 s) the table is always full, and that took the
-   * SIP thread from 28 to about 90 µs per call and failed thousands of calls once it fell behind (issue 17). One
-   * pass per batch pays the step-over once for 1/64 of the table.
-   */
-  private makeRoom(): void {
-    let n = this.size - this.opts.maxEntries + Math.max(1, Math.floor(this.opts.maxEntries / 64));
-    for (const table of [this.confirmed, this.entries]) {
-      for (const key of table.keys()) {
-        if (n === 0) return;
-        table.delete(key);
-        n--;
-      }
-    }
   }
 
   private schedule(tx: ServerTransaction, at: number): void {

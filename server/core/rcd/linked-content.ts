@@ -1,6 +1,7 @@
 import type { Clock } from '../ports.js';
 import type { CertificateFetcher } from '../verify/verify-ports.js';
 import { integrityDigest, integrityMatches } from './rcd-integrity.js';
+import { makeRoom } from '../oldest-first.js';
 
 /**
  * What an RCD URL points at: a logo (`icn`, RFC 9795 §5.1), a jCard (`jcl`, §5.1), or a photo or logo nested
@@ -78,8 +79,8 @@ export class LinkedContentCache {
     const content = await pending;
     const ttl = content.ok ? Math.min(this.opts.ttlMs, content.maxAgeMs ?? Infinity) : this.opts.failureTtlMs;
     this.entries.delete(key);
+    makeRoom([this.entries], this.opts.maxEntries);
     this.entries.set(key, { content, until: this.clock.now() + ttl });
-    while (this.entries.size > this.opts.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     return content;
   }
 

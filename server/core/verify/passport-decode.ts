@@ -1,6 +1,7 @@
 import { canonicalTn } from '../tn.js';
 import type { Attestation, Dest, Orig, ShakenClaims } from '../types.js';
 import type { VerifyReason } from './verify-result.js';
+import { makeRoom } from '../oldest-first.js';
 
 /** A PASSporT split as received. Nothing in it is trusted yet. */
 export interface DecodedPassport {
@@ -40,7 +41,7 @@ export class HeaderMemo {
     if (this.entries.has(segment)) return this.entries.get(segment);
     const h = jsonObject(segment);
     if (segment.length <= 1024) {
-      if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+      makeRoom([this.entries], this.maxEntries);
       this.entries.set(segment, h && Object.freeze(h));
     }
     return h;
