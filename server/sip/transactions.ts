@@ -57,6 +57,8 @@ export class TransactionTable {
   /** ACKed (Confirmed), in the order ACKed: each expires T4 after its ACK. */
   private readonly confirmed = new Map<string, ServerTransaction>();
   private readonly resends = new Map<number, ServerTransaction[]>();
+  /** Where a full table makes room: Confirmed ones first, as they only absorb what still arrives. */
+  private readonly oldestFirst = [this.confirmed, this.entries];
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -79,8 +81,7 @@ export class TransactionTable {
   }
 
   begin(key: string, send: (buf: Buffer) => void, reliable: boolean): ServerTransaction {
-    // Confirmed ones first: they only absorb what still arrives.
-    makeRoom([this.confirmed, this.entries], this.opts.maxEntries);
+    makeRoom(this.oldestFirst, this.opts.maxEntries);
     const now = this.now();
     const tx: ServerTransaction = { key, state: 'proceeding', response: undefined, send, reliable, acked: false, expiresAt: now + this.opts.ttlMs, nextSendAt: 0, interval: T1_MS, giveUpAt: 0 };
     this.entries.set(key, tx);
