@@ -1,3 +1,5 @@
+import { dropConsumed } from './consumed-prefix.js';
+
 /**
  * Starts the items it is given a slice per turn of the event loop: `perTurn` at once, the rest on later turns
  * (`setImmediate`), in order. Work a slice starts (its promises, its request-log records, its answers) can then
@@ -5,7 +7,7 @@
  * the last one is done.
  */
 export class TurnSlices<T> {
-  private queue: T[] = [];
+  private readonly queue: T[] = [];
   private head = 0;
   private scheduled = false;
 
@@ -23,13 +25,9 @@ export class TurnSlices<T> {
   private readonly run = (): void => {
     const end = Math.min(this.queue.length, this.head + this.perTurn);
     while (this.head < end) this.start(this.queue[this.head++]!);
-    if (this.head < this.queue.length) {
-      this.scheduled = true;
-      setImmediate(this.run);
-    } else {
-      this.scheduled = false;
-      this.queue = [];
-      this.head = 0;
-    }
+    this.scheduled = this.head < this.queue.length;
+    if (this.scheduled) setImmediate(this.run);
+    // Under steady load new items can arrive before the queue ever empties: let started ones go all the same.
+    this.head = dropConsumed(this.queue, this.head);
   };
 }

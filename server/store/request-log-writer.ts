@@ -1,4 +1,5 @@
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import { dropConsumed } from '../core/consumed-prefix.js';
 import { isStoreUnavailable } from '../core/errors.js';
 import type { RequestLogRecord, RequestLogSink } from '../core/ports.js';
 import type { Store } from './store.js';
@@ -197,13 +198,7 @@ export class RequestLogWriter implements RequestLogSink {
 
   /** Keeps the consumed prefix from growing without bound; amortised O(1) per record. */
   private compact(): void {
-    if (this.head === this.queue.length) {
-      this.queue = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
+    this.head = dropConsumed(this.queue, this.head);
   }
 
   /** A logger that throws must not turn a flush into an unhandled rejection. */
