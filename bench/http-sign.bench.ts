@@ -17,12 +17,18 @@ export const WORKER_VARIANTS = [1, 2];
  */
 const PAIRED_ROUNDS = 3;
 const PAIRED_SEC = 4;
+/** Long enough for a p99 of a few thousand req/s to rest on well over a hundred slow answers. */
+const PAIRED_HALF_SEC = 6;
 
 interface Paired {
   rpsRatio: number;
   cpuRatio: number;
   floorRps: number;
   floorCpuUsPerReq: number;
+  /** The paced passes at the service's half-load rate: p99 ÷ the floor's at the same rate, and both p99s (ms). */
+  halfP99Ratio: number;
+  halfFloorP99Ms: number;
+  halfP99Ms: number;
 }
 
 /** Waits (at most 10 s) until `server` uses under 0.05 cores over a quarter of a second. */
@@ -37,23 +43,44 @@ async function untilIdle(server: TreeSampler): Promise<void> {
   }
 }
 
-async function pairedWithFloor(ctx: BenchContext, floor: RunningFloor, spec: Omit<LoadSpec, 'durationSec' | 'connections'>, server: TreeSampler, label: string): Promise<Paired> {
+/**
+ * Rounds of (Node floor, then the service), back to back: at maximum throughput, then paced at `halfRate` (the
+ * service's half-load rate) for both. Why the paced pair: a half-load p99 moved from 3 to 18 ms between passes of
+ * the same build on one VM (2026-12-07), far more than any change under test, and the floor's own half-load pass
+ * runs minutes earlier and at its own rate; neighbours at one rate compare like with like.
+ */
+async function pairedWithFloor(ctx: BenchContext, floor: RunningFloor, spec: Omit<LoadSpec, 'durationSec' | 'connections'>, server: TreeSampler, label: string, halfRate: number): Promise<Paired> {
   const rounds: Paired[] = [];
   for (let i = 1; i <= PAIRED_ROUNDS; i++) {
-    ctx.progress(`${label}: paired round ${i}/${PAIRED_ROUNDS}, Node floor then the service, ${PAIRED_SEC} s each`);
+    ctx.progress(`${label}: paired round ${i}/${PAIRED_ROUNDS}, Node floor then the service, ${PAIRED_SEC} s each at max, then ${PAIRED_HALF_SEC} s each at ${halfRate} req/s`);
     // The service's request-log threads store the last pass's records after it ends: let them finish, so the
     // floor's round does not share the cores with them.
     await untilIdle(server);
     const f = await measuredLoad(ctx, { ...floor.spec, connections: ctx.connections, durationSec: PAIRED_SEC }, floor.sampler);
     const s = await measuredLoad(ctx, { ...spec, connections: ctx.connections, durationSec: PAIRED_SEC }, server);
+    await untilIdle(server);
+    const fHalf = await measuredLoad(ctx, { ...floor.spec, connections: ctx.connections, durationSec: PAIRED_HALF_SEC, rate: halfRate }, floor.sampler);
+    const sHalf = await measuredLoad(ctx, { ...spec, connections: ctx.connections, durationSec: PAIRED_HALF_SEC, rate: halfRate }, server);
     const floorCpu = cpuUsPerRequest(f.serverCores, f.rps);
-    rounds.push({ rpsRatio: s.rps / f.rps, cpuRatio: cpuUsPerRequest(s.serverCores, s.rps) / floorCpu, floorRps: f.rps, floorCpuUsPerReq: floorCpu });
+    rounds.push({
+      rpsRatio: s.rps / f.rps,
+      cpuRatio: cpuUsPerRequest(s.serverCores, s.rps) / floorCpu,
+      floorRps: f.rps,
+      floorCpuUsPerReq: floorCpu,
+      halfP99Ratio: sHalf.p99Ms / fHalf.p99Ms,
+      halfFloorP99Ms: fHalf.p99Ms,
+      halfP99Ms: sHalf.p99Ms,
+    });
   }
+  const mid = (pick: (r: Paired) => number) => median(rounds.map(pick));
   return {
-    rpsRatio: median(rounds.map((r) => r.rpsRatio)),
-    cpuRatio: median(rounds.map((r) => r.cpuRatio)),
-    floorRps: median(rounds.map((r) => r.floorRps)),
-    floorCpuUsPerReq: median(rounds.map((r) => r.floorCpuUsPerReq)),
+    rpsRatio: mid((r) => r.rpsRatio),
+    cpuRatio: mid((r) => r.cpuRatio),
+    floorRps: mid((r) => r.floorRps),
+    floorCpuUsPerReq: mid((r) => r.floorCpuUsPerReq),
+    halfP99Ratio: mid((r) => r.halfP99Ratio),
+    halfFloorP99Ms: mid((r) => r.halfFloorP99Ms),
+    halfP99Ms: mid((r) => r.halfP99Ms),
   };
 }
 
@@ -82,7 +109,7 @@ async function runVariant(ctx: BenchContext, workers: number, floor: RunningFloo
     const max = await maxThroughput(ctx, spec, server.sampler, label);
     const half = await halfLoad(ctx, spec, server.sampler, label, max.rps);
     const halfTarget = half.target;
-    const paired = await pairedWithFloor(ctx, floor, spec, server.sampler, label);
+    const paired = await pairedWithFloor(ctx, floor, spec, server.sampler, label, halfTarget);
     return {
       paired,
       max,
@@ -140,8 +167,21 @@ export const httpSign: Scenario = {
           [`${k}.paired_cpu_over_floor`]: round(r.paired.cpuRatio, 3),
           [`${k}.paired_floor_rps`]: Math.round(r.paired.floorRps),
           [`${k}.paired_floor_cpu_us_per_req`]: Math.round(r.paired.floorCpuUsPerReq),
+          [`${k}.paired_half_p99_over_floor`]: round(r.paired.halfP99Ratio, 3),
+          [`${k}.paired_half_p99_ms`]: round(r.paired.halfP99Ms, 3),
+          [`${k}.paired_half_floor_p99_ms`]: round(r.paired.halfFloorP99Ms, 3),
         });
-        pairedRows.push([String(workers), r.paired.rpsRatio.toFixed(2), r.paired.cpuRatio.toFixed(2), fmtInt(r.paired.floorRps), fmtInt(r.paired.floorCpuUsPerReq)]);
+        pairedRows.push([
+          String(workers),
+          r.paired.rpsRatio.toFixed(2),
+          r.paired.cpuRatio.toFixed(2),
+          fmtInt(r.paired.floorRps),
+          fmtInt(r.paired.floorCpuUsPerReq),
+          fmtInt(r.halfTarget),
+          fmtMs(r.paired.halfP99Ms),
+          fmtMs(r.paired.halfFloorP99Ms),
+          r.paired.halfP99Ratio.toFixed(2),
+        ]);
         maxRows.push([
           String(workers),
           fmtInt(r.max.rps),
@@ -190,8 +230,8 @@ export const httpSign: Scenario = {
           rows: halfRows,
         },
         {
-          title: `Against the Node floor, back to back (median of ${PAIRED_ROUNDS} rounds of ${PAIRED_SEC} s each)`,
-          columns: ['workers', 'req/s ÷ floor', 'CPU µs/req ÷ floor', 'floor req/s', 'floor CPU µs/req'],
+          title: `Against the Node floor, back to back (median of ${PAIRED_ROUNDS} rounds: ${PAIRED_SEC} s each at max, then ${PAIRED_HALF_SEC} s each paced at the service's half-load rate)`,
+          columns: ['workers', 'req/s ÷ floor', 'CPU µs/req ÷ floor', 'floor req/s', 'floor CPU µs/req', 'paced req/s', 'p99 ms', 'floor p99 ms', 'p99 ÷ floor'],
           rows: pairedRows,
         },
       ],
