@@ -21,11 +21,15 @@ interface PairedTrial {
   serverCpuUsPerCall: number;
 }
 
+/** The server's CPU time over a trial, per call it answered. */
+function cpuUsPerAnsweredCall(w: CpuWindow, r: Sipp302Result): number {
+  return r.successful > 0 ? (w.serverSeconds * 1e6) / r.successful : 0;
+}
+
 async function fixedRateTrial(target: string, server: TreeSampler, rate: number, onPid: (pid: number) => void): Promise<PairedTrial> {
   const end = cpuWindow(server, true);
   const result = await measureSipp302(target, { rate, durationSec: TRIAL_SEC, onPid });
-  const w = end();
-  return { result, serverCpuUsPerCall: result.successful > 0 ? (w.serverSeconds * 1e6) / result.successful : 0 };
+  return { result, serverCpuUsPerCall: cpuUsPerAnsweredCall(end(), result) };
 }
 
 /** One trial's CPU: the server's per answered call, and the cores the rest of the machine used meanwhile. */
@@ -79,7 +83,7 @@ export const sipRedirect: Scenario = {
         onTrial: (r) => {
           const w = end?.();
           if (w && w.serverSeconds > 0 && r.successful > 0) {
-            costs.set(r, { serverCpuUsPerCall: (w.serverSeconds * 1e6) / r.successful, otherCores: Math.max(0, w.machineCores - w.serverCores) });
+            costs.set(r, { serverCpuUsPerCall: cpuUsPerAnsweredCall(w, r), otherCores: Math.max(0, w.machineCores - w.serverCores) });
           }
           ctx.progress(`sip-redirect ${who}: offered ${r.offeredRate}/s → ${Math.round(r.callsPerSec)}/s, ${r.failed} failed, p99 ${r.p99Ms} ms`);
         },
@@ -187,7 +191,11 @@ export const sipRedirect: Scenario = {
         paired_failed: paired.length > 0 ? paired.reduce((n, p) => n + p.ours.result.failed, 0) : null,
         paired_kamailio_failed: paired.length > 0 ? paired.reduce((n, p) => n + p.kamailio.result.failed, 0) : null,
       },
-      tables: [trialsTable('SIP floor (node:dgram + node:crypto): trials', floor), trialsTable('shakenstack redirect server: trials', ours), trialsTable('shakenstack redirect server, sip.thread=main: trials', onMain), ...(reference ? [trialsTable('Kamailio secsipid 302: trials', reference)] : []),
+      tables: [
+        trialsTable('SIP floor (node:dgram + node:crypto): trials', floor),
+        trialsTable('shakenstack redirect server: trials', ours),
+        trialsTable('shakenstack redirect server, sip.thread=main: trials', onMain),
+        ...(reference ? [trialsTable('Kamailio secsipid 302: trials', reference)] : []),
         ...(paired.length > 0
           ? [
               {
@@ -205,7 +213,8 @@ export const sipRedirect: Scenario = {
                 ]),
               },
             ]
-          : [])],
+          : []),
+      ],
       notes: [
         floorRate === undefined ? 'SIP floor: no rate finished without failed calls' : `SIP floor (node:dgram + node:crypto, one 302 verified as an ES256 PASSporT of its key first): ${fmtInt(floorRate)} calls/s at 0 failed, p99 ${floor.best!.p99Ms} ms${costText(floorCost)}`,
         oursRate === undefined ? 'shakenstack: no rate finished without failed calls' : `shakenstack: ${fmtInt(oursRate)} calls/s at 0 failed, p99 ${ours.best!.p99Ms} ms${costText(oursCost)}`,
