@@ -26,9 +26,16 @@ function cpuUsPerAnsweredCall(w: CpuWindow, r: Sipp302Result): number {
   return r.successful > 0 ? (w.serverSeconds * 1e6) / r.successful : 0;
 }
 
-async function fixedRateTrial(target: string, server: TreeSampler, rate: number, onPid: (pid: number) => void): Promise<PairedTrial> {
-  const end = cpuWindow(server, true);
-  const result = await measureSipp302(target, { rate, durationSec: TRIAL_SEC, onPid });
+/** A SIP server a search or a paired round loads: where sipp sends, whose CPU is read, how it ends. */
+interface SipServerUnderTest {
+  target: string;
+  sampler: TreeSampler;
+  stop(): Promise<void>;
+}
+
+async function fixedRateTrial(server: SipServerUnderTest, rate: number, onPid: (pid: number) => void): Promise<PairedTrial> {
+  const end = cpuWindow(server.sampler, true);
+  const result = await measureSipp302(server.target, { rate, durationSec: TRIAL_SEC, onPid });
   return { result, serverCpuUsPerCall: cpuUsPerAnsweredCall(end(), result) };
 }
 
@@ -63,6 +70,7 @@ export const sipRedirect: Scenario = {
   title: 'SIP 302 redirect: shakenstack vs Kamailio secsipid, over the bare node:dgram floor (sipp, UDP, max calls/s at 0 failed)',
   async run(ctx): Promise<ScenarioReport> {
     if (!sippPath()) return { figures: { skipped: 'sipp not installed' }, tables: [], notes: ['skipped: install sip-tester'] };
+    const onPid = (p: number) => ctx.cleanup.trackPid(p);
     /**
      * The search, with each trial's CPU: the server's per answered call, and the cores everything else on the
      * machine used meanwhile (sipp, mostly: about a third of a core at 5,000-6,000 calls/s). The best rate moves
@@ -76,7 +84,7 @@ export const sipRedirect: Scenario = {
         startRate: 1_000,
         maxRate: 32_000,
         durationSec: TRIAL_SEC,
-        onPid: (p) => ctx.cleanup.trackPid(p),
+        onPid,
         beforeTrial: () => {
           end = cpuWindow(server, true);
         },
@@ -95,32 +103,41 @@ export const sipRedirect: Scenario = {
     const sipFloor = await startNodeFloorSip(ctx);
     const { result: floor, atBest: floorCost } = await search('node-floor-sip', sipFloor.address, sipFloor.sampler).finally(() => sipFloor.stop());
 
-    // Both `sip.thread` settings in the same run, the default (worker) first: their calls/s and CPU per call
-    // compare only within one run on this shared machine.
-    const measureOurs = async (thread: 'main' | 'worker') => {
+    /** A fresh server of ours (workers 1) with its SIP listener on a free port. */
+    const startOurs = async (thread: 'main' | 'worker'): Promise<SipServerUnderTest> => {
       const sipPort = await freeUdpPort();
       const server = await startShakenstack(1, ctx.cleanup, { SHAKENSTACK_SIP_PORT: String(sipPort), SHAKENSTACK_SIP_THREAD: thread });
+      return { target: `127.0.0.1:${sipPort}`, sampler: server.sampler, stop: () => server.stop() };
+    };
+    /** A fresh Kamailio answering 302 with secsipid, its process tree sampled. */
+    const startKamailio = async (): Promise<SipServerUnderTest> => {
+      const kam = await startSecsipid302({ onPid, onDir: (d) => ctx.cleanup.trackDir(d) });
+      const sampler = new TreeSampler(kam.pid, 250, { descendants: true, onPid });
+      return {
+        target: kam.address,
+        sampler,
+        stop: async () => {
+          sampler.stop();
+          await kam.stop();
+        },
+      };
+    };
+    const searchOn = async (who: string, started: SipServerUnderTest) => {
       try {
-        return await search(thread === 'worker' ? 'shakenstack' : 'shakenstack sip.thread=main', `127.0.0.1:${sipPort}`, server.sampler);
+        return await search(who, started.target, started.sampler);
       } finally {
-        await server.stop();
+        await started.stop();
       }
     };
-    const { result: ours, atBest: oursCost } = await measureOurs('worker');
-    const { result: onMain, atBest: onMainCost } = await measureOurs('main');
+
+    // Both `sip.thread` settings in the same run, the default (worker) first: their calls/s and CPU per call
+    // compare only within one run on this shared machine.
+    const { result: ours, atBest: oursCost } = await searchOn('shakenstack', await startOurs('worker'));
+    const { result: onMain, atBest: onMainCost } = await searchOn('shakenstack sip.thread=main', await startOurs('main'));
 
     let reference: MaxRateResult | undefined;
     let referenceCost: TrialCost | undefined;
-    if (kamailioPath()) {
-      const kam = await startSecsipid302({ onPid: (p) => ctx.cleanup.trackPid(p), onDir: (d) => ctx.cleanup.trackDir(d) });
-      const sampler = new TreeSampler(kam.pid, 250, { descendants: true, onPid: (p) => ctx.cleanup.trackPid(p) });
-      try {
-        ({ result: reference, atBest: referenceCost } = await search('kamailio-secsipid', kam.address, sampler));
-      } finally {
-        sampler.stop();
-        await kam.stop();
-      }
-    }
+    if (kamailioPath()) ({ result: reference, atBest: referenceCost } = await searchOn('kamailio-secsipid', await startKamailio()));
     /**
      * The searches' best rates move with the VM's minute and with where each bisection stops (one dropped call, or a
      * trial a few per cent short of its pace), so their ratio can swing by a fifth between runs of the same code.
@@ -130,25 +147,22 @@ export const sipRedirect: Scenario = {
     const lowerBest = Math.min(ours.best?.callsPerSec ?? 0, reference?.best?.callsPerSec ?? 0);
     const pairedRate = Math.round((lowerBest * PAIRED_SHARE) / 100) * 100;
     if (pairedRate > 0) {
-      const onPid = (p: number) => ctx.cleanup.trackPid(p);
-      const sipPort = await freeUdpPort();
-      const server = await startShakenstack(1, ctx.cleanup, { SHAKENSTACK_SIP_PORT: String(sipPort), SHAKENSTACK_SIP_THREAD: 'worker' });
-      const kam = await startSecsipid302({ onPid, onDir: (d) => ctx.cleanup.trackDir(d) });
-      const kamSampler = new TreeSampler(kam.pid, 250, { descendants: true, onPid });
+      const server = await startOurs('worker');
       try {
-        // Fresh servers: a short pass each first (JIT, buffers), as the searches' low rates were for them.
-        ctx.progress(`sip-redirect: paired warm-up, ${pairedRate}/s for 2 s each`);
-        await measureSipp302(kam.address, { rate: pairedRate, durationSec: 2, onPid });
-        await measureSipp302(`127.0.0.1:${sipPort}`, { rate: pairedRate, durationSec: 2, onPid });
-        for (let i = 1; i <= PAIRED_ROUNDS; i++) {
-          ctx.progress(`sip-redirect: paired round ${i}/${PAIRED_ROUNDS}, Kamailio then shakenstack, ${pairedRate}/s for ${TRIAL_SEC} s each`);
-          const kamailio = await fixedRateTrial(kam.address, kamSampler, pairedRate, onPid);
-          const oursTrial = await fixedRateTrial(`127.0.0.1:${sipPort}`, server.sampler, pairedRate, onPid);
-          paired.push({ kamailio, ours: oursTrial });
+        const kam = await startKamailio();
+        try {
+          // Fresh servers: a short pass each first (JIT, buffers), as the searches' low rates were for them.
+          ctx.progress(`sip-redirect: paired warm-up, ${pairedRate}/s for 2 s each`);
+          for (const s of [kam, server]) await measureSipp302(s.target, { rate: pairedRate, durationSec: 2, onPid });
+          for (let i = 1; i <= PAIRED_ROUNDS; i++) {
+            ctx.progress(`sip-redirect: paired round ${i}/${PAIRED_ROUNDS}, Kamailio then shakenstack, ${pairedRate}/s for ${TRIAL_SEC} s each`);
+            const kamailio = await fixedRateTrial(kam, pairedRate, onPid);
+            paired.push({ kamailio, ours: await fixedRateTrial(server, pairedRate, onPid) });
+          }
+        } finally {
+          await kam.stop();
         }
       } finally {
-        kamSampler.stop();
-        await kam.stop();
         await server.stop();
       }
     }
