@@ -4,7 +4,7 @@ import { TurnBatch } from '../core/turn-batch.js';
 import { RedirectHandler, type SipLog } from './redirect-handler.js';
 import type { ResponseParts } from './response.js';
 import { startSipServer, type SipServer } from './sip-server.js';
-import type { FromSipThread, SipThreadData, ToSipThread } from './sip-thread-protocol.js';
+import { decodeAnswer, encodeCall, type FromSipThread, type SipThreadData, type ToSipThread, type WireCall } from './sip-thread-protocol.js';
 
 /**
  * The SIP thread (`sip.thread: worker`): the listeners, parser, transaction table and answer writer of the
@@ -36,16 +36,17 @@ const MAX_IN_FLIGHT = 256;
 // Calls handed over in one turn of this thread's loop go in one message; each waits for its answer by id.
 let nextId = 0;
 const waiting = new Map<number, (parts: ResponseParts) => void>();
-const outbox = new TurnBatch<{ id: number; call: Call }>((calls) => send({ type: 'calls', calls }));
+const outbox = new TurnBatch<WireCall>((calls) => send({ type: 'calls', calls }));
 // At most `sip.maxPending` long, so shift() stays cheap.
-const held: { id: number; call: Call }[] = [];
+const held: WireCall[] = [];
 function decide(call: Call): Promise<ResponseParts> {
   return new Promise((resolve) => {
     const id = nextId++;
     const inFlight = waiting.size - held.length;
     waiting.set(id, resolve);
-    if (inFlight < MAX_IN_FLIGHT && held.length === 0) outbox.push({ id, call });
-    else held.push({ id, call });
+    const wire = encodeCall(id, call);
+    if (inFlight < MAX_IN_FLIGHT && held.length === 0) outbox.push(wire);
+    else held.push(wire);
   });
 }
 function answered(id: number, parts: ResponseParts): void {
@@ -60,7 +61,7 @@ function answered(id: number, parts: ResponseParts): void {
 let server: SipServer | undefined;
 port.on('message', (m: ToSipThread) => {
   if (m.type === 'answers') {
-    for (const { id, parts } of m.answers) answered(id, parts);
+    for (const a of m.answers) answered(a[0], decodeAnswer(a));
   } else if (m.type === 'close') {
     void (server?.close() ?? Promise.resolve()).then(() => {
       send({ type: 'closed' });

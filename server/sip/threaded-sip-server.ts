@@ -1,14 +1,12 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { CallService } from '../core/call/call-service.js';
-import type { Call } from '../core/call/call.js';
 import { TurnBatch } from '../core/turn-batch.js';
 import { TurnSlices } from '../core/turn-slices.js';
 import { threadScript } from '../store/thread-script.js';
 import { decideInProcess, type RedirectOptions } from './redirect-handler.js';
-import type { ResponseParts } from './response.js';
 import type { SipServer, SipServerOptions } from './sip-server.js';
-import type { FromSipThread, SipThreadData, ToSipThread } from './sip-thread-protocol.js';
+import { decodeCall, encodeAnswer, type FromSipThread, type SipThreadData, type ToSipThread, type WireAnswer, type WireCall } from './sip-thread-protocol.js';
 
 const CLOSE_TIMEOUT_MS = 5_000;
 const RESTART_DELAY_MS = 1_000;
@@ -38,8 +36,8 @@ export async function startThreadedSipServer(calls: CallService, handler: Redire
     new Promise((resolve, reject) => {
       const w = new Worker(threadScript('sip/sip-thread.js'), { workerData: { handler, server: { ...server, port } } satisfies SipThreadData });
       let ready = false;
-      const answers = new TurnBatch<{ id: number; parts: ResponseParts }>((batch) => w.postMessage({ type: 'answers', answers: batch } satisfies ToSipThread));
-      const incoming = new TurnSlices<{ id: number; call: Call }>(CALLS_PER_TURN, ({ id, call }) => void decide(call).then((parts) => answers.push({ id, parts })));
+      const answers = new TurnBatch<WireAnswer>((batch) => w.postMessage({ type: 'answers', answers: batch } satisfies ToSipThread));
+      const incoming = new TurnSlices<WireCall>(CALLS_PER_TURN, (call) => void decide(decodeCall(call)).then((parts) => answers.push(encodeAnswer(call[0], parts))));
       w.on('message', (m: FromSipThread) => {
         switch (m.type) {
           case 'calls':
