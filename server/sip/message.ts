@@ -64,6 +64,22 @@ const BARE_CR_LF_NUL = /\r(?!\n)|(?<!\r)\n|\0/;
 const REQUEST_LINE = /^([A-Za-z0-9\-.!%*_+`'~]+) (\S+) SIP\/2\.0$/;
 const STATUS_LINE = /^SIP\/2\.0 ([1-6]\d\d) [^\r\n]*$/;
 
+/**
+ * Header names as sent (a token) → the name the parser files them under: lower case, compact forms expanded. Why:
+ * the same dozen names, spelt the same way by each client, head every message, and checking, lower-casing and
+ * expanding each anew was a good part of parsing one (issue 17). Names enter only once checked, up to a bound, so
+ * a flood of made-up names cannot grow it.
+ */
+const headerNames = new Map<string, string>();
+const MAX_HEADER_NAMES = 512;
+
+function canonicalName(rawName: string): string {
+  const lower = rawName.toLowerCase();
+  const name = COMPACT[lower] ?? lower;
+  if (headerNames.size < MAX_HEADER_NAMES) headerNames.set(rawName, name);
+  return name;
+}
+
 /** Where the head ends (index of the blank line's CRLFCRLF), or -1. */
 export function headEnd(buf: Buffer, from = 0): number {
   return buf.indexOf('\r\n\r\n', from, 'latin1');
@@ -108,14 +124,16 @@ function parseHead(head: string, limits: SipLimits): { start: string; headers: M
     }
     const colon = line.indexOf(':');
     const rawName = colon <= 0 ? '' : line.slice(0, colon).trimEnd();
-    if (!TOKEN.test(rawName)) {
-      defect ??= colon <= 0 ? 'header line without a name and colon' : 'header name is not a token';
-      last = undefined;
-      continue;
+    let name = headerNames.get(rawName);
+    if (name === undefined) {
+      if (!TOKEN.test(rawName)) {
+        defect ??= colon <= 0 ? 'header line without a name and colon' : 'header name is not a token';
+        last = undefined;
+        continue;
+      }
+      name = canonicalName(rawName);
     }
     if (++count > limits.maxHeaders) throw new SipParseError(`more than ${limits.maxHeaders} header fields`);
-    const lower = rawName.toLowerCase();
-    const name = COMPACT[lower] ?? lower;
     const value = line.slice(colon + 1).trim();
     let list = headers.get(name);
     if (list) list.push(value);

@@ -70,6 +70,22 @@ describe('SIP message parser', () => {
     expect(() => parseMessage(Buffer.from(sipRequest({ body: 'x'.repeat(20_000) })))).toThrow(/larger than 16384/);
   });
 
+  it('files a header name the same way on every sight, however many distinct names came before', () => {
+    const spelt = () => parse(sipRequest({ extra: ['X-Custom: a', 'x-CUSTOM: b', 'k: 100rel'] }).replace('Via:', 'VIA:').replace('Call-ID:', 'i:'));
+    const filedAlike = (m: SipRequest) => {
+      expect(m.headers.get('via')).toHaveLength(1);
+      expect(m.headers.get('call-id')).toHaveLength(1);
+      expect(m.headers.get('x-custom')).toEqual(['a', 'b']);
+      expect(m.headers.get('supported')).toEqual(['100rel']);
+    };
+    filedAlike(spelt());
+    // 720 made-up names, past the bound on the names the parser keeps.
+    for (let batch = 0; batch < 8; batch++) parse(sipRequest({ extra: Array.from({ length: 90 }, (_, i) => `X-Made-Up-${batch}-${i}: ${i}`) }));
+    filedAlike(spelt());
+    expect(parse(sipRequest({ extra: ['X-Late-Name: 1', 'x-late-name: 2'] })).headers.get('x-late-name')).toEqual(['1', '2']);
+    expect(() => parse(sipRequest({ extra: ['X-Bad Name: 3'] }))).toThrow(/header name is not a token/);
+  });
+
   it('never throws anything but SipParseError on mutated input (fuzz)', () => {
     const base = Buffer.from(sipRequest({ pai: '<tel:+14045266060>', extra: ['Identity: a.b.c;info=<https://x>'] }), 'latin1');
     let seed = 42;
