@@ -76,7 +76,8 @@ const MAX_HEADER_NAMES = 512;
 function canonicalName(rawName: string): string {
   const lower = rawName.toLowerCase();
   const name = COMPACT[lower] ?? lower;
-  if (headerNames.size < MAX_HEADER_NAMES) headerNames.set(rawName, name);
+  // Kept as a copy: a name cut from the message may be a slice that would keep the whole message alive.
+  if (headerNames.size < MAX_HEADER_NAMES) headerNames.set(Buffer.from(rawName, 'latin1').toString('latin1'), name);
   return name;
 }
 

@@ -17,7 +17,7 @@ const DEFAULT_LOG_LIMIT = 100;
  * about as much as SQLite's insert (issue 17).
  *
  * A batch goes in as statements whose row counts are powers of two (`statementRows`), so the texts, and the
- * prepared statements the embedded connection keeps by text, are at most a dozen for good. Why: the thread ships
+ * prepared statements the embedded connection keeps by text, are nine (1 to 256 rows) for good. Why: the thread ships
  * a full batch and then a tail of whatever was journaled since, a different length every pass, and each new length
  * cost a kysely compile and an SQLite prepare, 2.5-5 ms for 200-500 rows, at every pass (issue 17).
  */
@@ -44,7 +44,7 @@ class RequestLogInsert {
       // kysely binds every value, in the order of the first row's keys: the order requestLogValues gives them.
       if (compiled.parameters.length !== rows * REQUEST_LOG_COLUMNS.length) throw new Error('request_log INSERT: kysely did not bind one value per column');
       text = compiled.sql;
-      // Powers of two only (statementRows): a dozen texts at most, kept for good.
+      // Powers of two only (statementRows): nine texts at most, kept for good.
       this.texts.set(rows, text);
     }
     return text;
@@ -62,9 +62,9 @@ const MAX_STATEMENT_ROWS = 256;
  * and never more than `maxRows` (the engine's bound on bound parameters) or MAX_STATEMENT_ROWS.
  */
 export function statementRows(left: number, maxRows: number): number {
-  maxRows = Math.min(maxRows, MAX_STATEMENT_ROWS);
+  const most = Math.min(maxRows, MAX_STATEMENT_ROWS);
   let rows = 1;
-  while (rows * 2 <= left && rows * 2 <= maxRows) rows *= 2;
+  while (rows * 2 <= left && rows * 2 <= most) rows *= 2;
   return rows;
 }
 
