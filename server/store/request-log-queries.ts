@@ -26,9 +26,22 @@ const DEFAULT_LOG_LIMIT = 100;
 class RequestLogInsert {
   private readonly texts = new Map<number, string>();
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** The engine's bound on rows per statement (its bound on bound parameters). */
+    private readonly maxRows: number,
+  ) {}
 
-  query(records: readonly StoredRequestLogRecord[]): CompiledQuery {
+  /** The batch's statements, in order: row counts from `statementRows` only, so the texts stay nine. */
+  *statements(records: readonly StoredRequestLogRecord[]): Generator<CompiledQuery> {
+    for (let i = 0; i < records.length; ) {
+      const rows = statementRows(records.length - i, this.maxRows);
+      yield this.query(records.slice(i, i + rows));
+      i += rows;
+    }
+  }
+
+  private query(records: readonly StoredRequestLogRecord[]): CompiledQuery {
     const parameters: unknown[] = [];
     for (const record of records) parameters.push(...requestLogValues(record));
     return CompiledQuery.raw(this.text(records.length), parameters);
@@ -46,7 +59,7 @@ class RequestLogInsert {
       // kysely binds every value, in the order of the first row's keys: the order requestLogValues gives them.
       if (compiled.parameters.length !== rows * REQUEST_LOG_COLUMNS.length) throw new Error('request_log INSERT: kysely did not bind one value per column');
       text = compiled.sql;
-      // Powers of two only (statementRows): nine texts at most, kept for good.
+      // Powers of two only (statements): nine texts at most, kept for good.
       this.texts.set(rows, text);
     }
     return text;
@@ -74,18 +87,13 @@ export function statementRows(left: number, maxRows: number): number {
 const PLACEHOLDER_ROW = Object.fromEntries(REQUEST_LOG_COLUMNS.map((column) => [column, null])) as unknown as Insertable<RequestLogTable>;
 
 export function requestLogQueries({ db, engine }: StoreContext): RequestLogQueries {
-  const chunkRows = rowsPerStatement(engine, REQUEST_LOG_COLUMNS.length);
-  const insert = new RequestLogInsert(db);
+  const insert = new RequestLogInsert(db, rowsPerStatement(engine, REQUEST_LOG_COLUMNS.length));
   return {
     appendRequestLog(records) {
       if (records.length === 0) return Promise.resolve();
       return guarded(async () => {
         await db.transaction().execute(async (trx) => {
-          for (let i = 0; i < records.length; ) {
-            const rows = statementRows(records.length - i, chunkRows);
-            await trx.executeQuery(insert.query(records.slice(i, i + rows)));
-            i += rows;
-          }
+          for (const statement of insert.statements(records)) await trx.executeQuery(statement);
         });
       });
     },
