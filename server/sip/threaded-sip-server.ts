@@ -37,7 +37,7 @@ export async function startThreadedSipServer(calls: CallService, handler: Redire
       const w = new Worker(threadScript('sip/sip-thread.js'), { workerData: { handler, server: { ...server, port } } satisfies SipThreadData });
       let ready = false;
       const answers = new TurnBatch<WireAnswer>((batch) => w.postMessage({ type: 'answers', answers: batch } satisfies ToSipThread));
-      const incoming = new TurnSlices<WireCall>(CALLS_PER_TURN, (call) => void decide(decodeCall(call)).then((parts) => answers.push(encodeAnswer(call[0], parts))));
+      const incoming = new TurnSlices<WireCall>(CALLS_PER_TURN, (wire) => void decide(decodeCall(wire)).then((parts) => answers.push(encodeAnswer(wire[0], parts))));
       w.on('message', (m: FromSipThread) => {
         switch (m.type) {
           case 'calls':
