@@ -143,7 +143,7 @@ export const sipRedirect: Scenario = {
      * trial a few per cent short of its pace), so their ratio can swing by a fifth between runs of the same code.
      * Fresh servers then take the same fixed rate in turn, Kamailio first: CPU per call from neighbouring minutes.
      */
-    const paired: { kamailio: PairedTrial; ours: PairedTrial }[] = [];
+    const paired: { kamailio: PairedTrial; ours: PairedTrial; ratio: number }[] = [];
     const lowerBest = Math.min(ours.best?.callsPerSec ?? 0, reference?.best?.callsPerSec ?? 0);
     const pairedRate = Math.round((lowerBest * PAIRED_SHARE) / 100) * 100;
     if (pairedRate > 0) {
@@ -157,7 +157,8 @@ export const sipRedirect: Scenario = {
           for (let i = 1; i <= PAIRED_ROUNDS; i++) {
             ctx.progress(`sip-redirect: paired round ${i}/${PAIRED_ROUNDS}, Kamailio then shakenstack, ${pairedRate}/s for ${TRIAL_SEC} s each`);
             const kamailio = await fixedRateTrial(kam, pairedRate, onPid);
-            paired.push({ kamailio, ours: await fixedRateTrial(server, pairedRate, onPid) });
+            const ours = await fixedRateTrial(server, pairedRate, onPid);
+            paired.push({ kamailio, ours, ratio: ours.serverCpuUsPerCall / kamailio.serverCpuUsPerCall });
           }
         } finally {
           await kam.stop();
@@ -166,7 +167,7 @@ export const sipRedirect: Scenario = {
         await server.stop();
       }
     }
-    const pairedCpuRatio = paired.length > 0 ? median(paired.map((p) => p.ours.serverCpuUsPerCall / p.kamailio.serverCpuUsPerCall)) : undefined;
+    const pairedCpuRatio = paired.length > 0 ? median(paired.map((p) => p.ratio)) : undefined;
 
     const oursRate = ours.best?.callsPerSec;
     const onMainRate = onMain.best?.callsPerSec;
@@ -223,7 +224,7 @@ export const sipRedirect: Scenario = {
                   fmtInt(p.ours.serverCpuUsPerCall),
                   String(p.ours.result.failed),
                   String(p.ours.result.p99Ms),
-                  (p.ours.serverCpuUsPerCall / p.kamailio.serverCpuUsPerCall).toFixed(2),
+                  p.ratio.toFixed(2),
                 ]),
               },
             ]
