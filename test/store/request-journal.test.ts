@@ -4,7 +4,7 @@ import { appendFileSync, copyFileSync, mkdirSync, readFileSync, readdirSync, sta
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RequestLogRecord } from '../../server/core/ports.js';
 import { blankLogRecord, withRequestLog } from '../../server/core/request-log-record.js';
 import { ownerName, segmentFileName, selfOwnerName } from '../../server/store/journal-segments.js';
@@ -130,6 +130,34 @@ describe('request-log journal', () => {
     await s.ship(true);
     expect(await stored()).toContain(later.origid);
     expect(readdirSync(dir)).toHaveLength(0);
+  });
+
+  it('reads every segment and pass into one kept buffer, and never ships bytes a longer earlier read left in it', async () => {
+    const reads = vi.spyOn(Buffer, 'allocUnsafe');
+    try {
+      // Segments of several lengths (the first ones longest), then a pass that finds a half-written line.
+      const j = journal({ segmentBytes: 3000 });
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const r = rec(i < 12 ? `${randomUUID()}-${'x'.repeat(60)}` : randomUUID());
+        ids.push(r.origid!);
+        j.record(r);
+        j.flush();
+      }
+      const s = shipper();
+      await s.ship();
+      const [open] = readdirSync(dir);
+      const tail = JSON.stringify({ ...rec('tail'), time: Date.now() });
+      appendFileSync(join(dir, open!), tail.slice(0, 40));
+      await s.ship();
+      expect((await stored()).sort()).toEqual([...ids].sort());
+      appendFileSync(join(dir, open!), `${tail.slice(40)}\n`);
+      await s.ship(true);
+      expect((await stored()).sort()).toEqual([...ids, 'tail'].sort());
+      expect(reads.mock.calls.filter(([size]) => size === 1 << 20)).toHaveLength(1);
+    } finally {
+      reads.mockRestore();
+    }
   });
 
   it('replays the segments of a dead process once: adopted, stored, deleted, and never twice on a second replay', async () => {
