@@ -86,6 +86,39 @@ describe('SIP message parser', () => {
     expect(() => parse(sipRequest({ extra: ['X-Bad Name: 3'] }))).toThrow(/header name is not a token/);
   });
 
+  it('cuts every name and value where trimming its part of the line would, whatever whitespace a latin1 head holds', () => {
+    // The reference: the line cut at its first colon, the name trimmed at its end, the value at both.
+    const pads = ['', ' ', '  ', '\t', ' \t ', '\v', '\f', '\xa0', ' \xa0\t'];
+    const mirrored = [
+      ['Via', 'SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-1'],
+      ['From', '<sip:a@example.com>;tag=1'],
+      ['To', '<sip:b@example.com>'],
+      ['Call-ID', 'c\xa0d@example.com'],
+      ['CSeq', '1 OPTIONS'],
+    ];
+    const extra = [
+      ['X-Note', 'x: y'],
+      ['Subject', ''],
+      ['Via', 'SIP/2.0/TCP 192.0.2.2'],
+      ['X-Note', 'a\xa0b'],
+    ];
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const pad = () => pads[rand(pads.length)]!;
+    for (let i = 0; i < 2000; i++) {
+      const fields = [...mirrored, ...Array.from({ length: rand(5) }, () => extra[rand(extra.length)]!)];
+      const lines = fields.map(([name, value]) => `${name}${pad()}:${pad()}${value}${pad()}`);
+      const expected = new Map<string, string[]>();
+      for (const line of lines) {
+        const colon = line.indexOf(':');
+        const name = line.slice(0, colon).trimEnd().toLowerCase();
+        expected.set(name, [...(expected.get(name) ?? []), line.slice(colon + 1).trim()]);
+      }
+      const head = ['OPTIONS sip:b@example.com SIP/2.0', ...lines].join('\r\n');
+      expect(parseMessage(Buffer.from(`${head}\r\n\r\n`, 'latin1')).headers).toEqual(expected);
+    }
+  });
+
   it('never throws anything but SipParseError on mutated input (fuzz)', () => {
     const base = Buffer.from(sipRequest({ pai: '<tel:+14045266060>', extra: ['Identity: a.b.c;info=<https://x>'] }), 'latin1');
     let seed = 42;
