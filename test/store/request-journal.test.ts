@@ -147,13 +147,14 @@ describe('request-log journal', () => {
       const s = shipper();
       await s.ship();
       const [open] = readdirSync(dir);
-      const tail = JSON.stringify({ ...rec('tail'), time: Date.now() });
+      const tailId = randomUUID();
+      const tail = JSON.stringify({ ...rec(tailId), time: Date.now() });
       appendFileSync(join(dir, open!), tail.slice(0, 40));
       await s.ship();
       expect((await stored()).sort()).toEqual([...ids].sort());
       appendFileSync(join(dir, open!), `${tail.slice(40)}\n`);
       await s.ship(true);
-      expect((await stored()).sort()).toEqual([...ids, 'tail'].sort());
+      expect((await stored()).sort()).toEqual([...ids, tailId].sort());
       expect(reads.mock.calls.filter(([size]) => size === 1 << 20)).toHaveLength(1);
     } finally {
       reads.mockRestore();
