@@ -71,38 +71,6 @@ export const sipRedirect: Scenario = {
   async run(ctx): Promise<ScenarioReport> {
     if (!sippPath()) return { figures: { skipped: 'sipp not installed' }, tables: [], notes: ['skipped: install sip-tester'] };
     const onPid = (p: number) => ctx.cleanup.trackPid(p);
-    /**
-     * The search, with each trial's CPU: the server's per answered call, and the cores everything else on the
-     * machine used meanwhile (sipp, mostly: about a third of a core at 5,000-6,000 calls/s). The best rate moves
-     * with the VM's minute (a slow one drops a call and stops the bisection); CPU per call at that rate compares
-     * the servers' own work.
-     */
-    const search = async (who: string, target: string, server: TreeSampler) => {
-      const costs = new Map<Sipp302Result, TrialCost>();
-      let end: (() => CpuWindow) | undefined;
-      const result = await findMaxSipp302Rate(target, {
-        startRate: 1_000,
-        maxRate: 32_000,
-        durationSec: TRIAL_SEC,
-        onPid,
-        beforeTrial: () => {
-          end = cpuWindow(server, true);
-        },
-        onTrial: (r) => {
-          const w = end?.();
-          if (w && w.serverSeconds > 0 && r.successful > 0) {
-            costs.set(r, { serverCpuUsPerCall: cpuUsPerAnsweredCall(w, r), otherCores: Math.max(0, w.machineCores - w.serverCores) });
-          }
-          ctx.progress(`sip-redirect ${who}: offered ${r.offeredRate}/s → ${Math.round(r.callsPerSec)}/s, ${r.failed} failed, p99 ${r.p99Ms} ms`);
-        },
-      });
-      return { result, atBest: result.best ? costs.get(result.best) : undefined };
-    };
-
-    ctx.progress('sip-redirect: starting the SIP floor');
-    const sipFloor = await startNodeFloorSip(ctx);
-    const { result: floor, atBest: floorCost } = await search('node-floor-sip', sipFloor.address, sipFloor.sampler).finally(() => sipFloor.stop());
-
     /** A fresh server of ours (workers 1) with its SIP listener on a free port. */
     const startOurs = async (thread: 'main' | 'worker'): Promise<SipServerUnderTest> => {
       const sipPort = await freeUdpPort();
@@ -122,22 +90,62 @@ export const sipRedirect: Scenario = {
         },
       };
     };
-    const searchOn = async (who: string, started: SipServerUnderTest) => {
+    /** A fresh SIP floor. */
+    const startFloor = async (): Promise<SipServerUnderTest> => {
+      const f = await startNodeFloorSip(ctx);
+      return { target: f.address, sampler: f.sampler, stop: async () => f.stop() };
+    };
+
+    /**
+     * The search, with each trial's CPU: the server's per answered call, and the cores everything else on the
+     * machine used meanwhile (sipp, mostly: about a third of a core at 5,000-6,000 calls/s). The best rate moves
+     * with the VM's minute (a slow one drops a call and stops the bisection); CPU per call at that rate compares
+     * the servers' own work. A trial that fails or falls behind is followed by a fresh server (`fresh` in
+     * findMaxSipp302Rate), for every server alike.
+     */
+    const search = async (who: string, start: () => Promise<SipServerUnderTest>) => {
+      const costs = new Map<Sipp302Result, TrialCost>();
+      let end: (() => CpuWindow) | undefined;
+      let server = await start();
       try {
-        return await search(who, started.target, started.sampler);
+        const result = await findMaxSipp302Rate(server.target, {
+          startRate: 1_000,
+          maxRate: 32_000,
+          durationSec: TRIAL_SEC,
+          onPid,
+          beforeTrial: () => {
+            end = cpuWindow(server.sampler, true);
+          },
+          onTrial: (r) => {
+            const w = end?.();
+            if (w && w.serverSeconds > 0 && r.successful > 0) {
+              costs.set(r, { serverCpuUsPerCall: cpuUsPerAnsweredCall(w, r), otherCores: Math.max(0, w.machineCores - w.serverCores) });
+            }
+            ctx.progress(`sip-redirect ${who}: offered ${r.offeredRate}/s → ${Math.round(r.callsPerSec)}/s, ${r.failed} failed, p99 ${r.p99Ms} ms`);
+          },
+          fresh: async () => {
+            await server.stop();
+            server = await start();
+            return server.target;
+          },
+        });
+        return { result, atBest: result.best ? costs.get(result.best) : undefined };
       } finally {
-        await started.stop();
+        await server.stop();
       }
     };
 
+    ctx.progress('sip-redirect: starting the SIP floor');
+    const { result: floor, atBest: floorCost } = await search('node-floor-sip', startFloor);
+
     // Both `sip.thread` settings in the same run, the default (worker) first: their calls/s and CPU per call
     // compare only within one run on this shared machine.
-    const { result: ours, atBest: oursCost } = await searchOn('shakenstack', await startOurs('worker'));
-    const { result: onMain, atBest: onMainCost } = await searchOn('shakenstack sip.thread=main', await startOurs('main'));
+    const { result: ours, atBest: oursCost } = await search('shakenstack', () => startOurs('worker'));
+    const { result: onMain, atBest: onMainCost } = await search('shakenstack sip.thread=main', () => startOurs('main'));
 
     let reference: MaxRateResult | undefined;
     let referenceCost: TrialCost | undefined;
-    if (kamailioPath()) ({ result: reference, atBest: referenceCost } = await searchOn('kamailio-secsipid', await startKamailio()));
+    if (kamailioPath()) ({ result: reference, atBest: referenceCost } = await search('kamailio-secsipid', startKamailio));
     /**
      * The searches' best rates move with the VM's minute and with where each bisection stops (one dropped call, or a
      * trial a few per cent short of its pace), so their ratio can swing by a fifth between runs of the same code.

@@ -194,9 +194,18 @@ export interface MaxRateResult {
   trials: Sipp302Result[];
 }
 
+/** Seconds of the pass a fresh server gets at the last good rate before the search's next trial. */
+const FRESH_WARMUP_SEC = 2;
+
 /**
  * Finds the highest rate at 0 failed calls: doubles from `startRate` until a trial fails or falls behind,
  * then bisects between the last good and the first bad rate down to `resolution` (default 5 %).
+ *
+ * `fresh`, when given, replaces the server after every trial that failed or fell behind, and the new one gets a
+ * short pass at the last good rate (JIT, buffers) before the next trial. Why: an overloaded trial leaves a server
+ * worse off than a fresh one for the trials after it (unanswered INVITEs resent for 32 s, Timer H; Kamailio in one
+ * run then failed at 12,000 and 10,000 calls/s after passing 8,000, and its search stopped at 9,657 where the run
+ * before reached 15,753), so where the bisection stopped depended on what the earlier trials had left behind.
  */
 export async function findMaxSipp302Rate(
   target: string,
@@ -209,20 +218,30 @@ export async function findMaxSipp302Rate(
     beforeTrial?: () => void;
     onTrial?: (r: Sipp302Result) => void;
     onPid?: (pid: number) => void;
+    /** Stops the server and starts a fresh one; resolves to where the fresh one listens. */
+    fresh?: () => Promise<string>;
   },
 ): Promise<MaxRateResult> {
   const trials: Sipp302Result[] = [];
   const good = (r: Sipp302Result) => r.failed === 0 && r.callsPerSec >= 0.97 * r.offeredRate;
-  const trial = async (rate: number) => {
-    opts.beforeTrial?.();
-    const r = await measureSipp302(target, { rate, durationSec: opts.durationSec, onPid: opts.onPid });
-    trials.push(r);
-    opts.onTrial?.(r);
-    return r;
-  };
   let best: Sipp302Result | undefined;
   let low = 0;
   let high = 0;
+  let at = target;
+  // Set by a trial that failed or fell behind: the next trial first replaces the server (never after the last).
+  let worn = false;
+  const trial = async (rate: number) => {
+    if (worn && opts.fresh) {
+      at = await opts.fresh();
+      await measureSipp302(at, { rate: low > 0 ? low : opts.startRate, durationSec: FRESH_WARMUP_SEC, onPid: opts.onPid });
+    }
+    opts.beforeTrial?.();
+    const r = await measureSipp302(at, { rate, durationSec: opts.durationSec, onPid: opts.onPid });
+    trials.push(r);
+    opts.onTrial?.(r);
+    worn = !good(r);
+    return r;
+  };
   for (let rate = opts.startRate; rate <= opts.maxRate; rate *= 2) {
     const r = await trial(rate);
     if (good(r)) {
