@@ -203,9 +203,10 @@ const FRESH_WARMUP_SEC = 2;
  *
  * `fresh`, when given, replaces the server after every trial that failed or fell behind, and the new one gets a
  * short pass at the last good rate (JIT, buffers) before the next trial. Why: an overloaded trial leaves a server
- * worse off than a fresh one for the trials after it (unanswered INVITEs resent for 32 s, Timer H; Kamailio in one
- * run then failed at 12,000 and 10,000 calls/s after passing 8,000, and its search stopped at 9,657 where the run
- * before reached 15,753), so where the bisection stopped depended on what the earlier trials had left behind.
+ * worse off than a fresh one for the trials after it (the 302s of calls sipp gave up on are resent without an ACK
+ * until Timer H, 32 s; Kamailio in one run then failed at 12,000 and 10,000 calls/s after passing 8,000, and its
+ * search stopped at 9,657 where the run before reached 15,753), so where the bisection stopped depended on what
+ * the earlier trials had left behind.
  */
 export async function findMaxSipp302Rate(
   target: string,
