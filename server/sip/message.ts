@@ -102,6 +102,13 @@ function trimmed(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 11 || c === 12 || c === 13 || c === 160;
 }
 
+/** `s.slice(start, end).trim()`, without the untrimmed string. */
+function trimmedSlice(s: string, start: number, end: number): string {
+  while (start < end && trimmed(s.charCodeAt(start))) start++;
+  while (end > start && trimmed(s.charCodeAt(end - 1))) end--;
+  return s.slice(start, end);
+}
+
 /**
  * Splits the head into the start line and headers. A line holding a bare CR or LF (left after splitting on
  * CRLF) or a NUL is a defect: the line is left out, never repaired or copied, and the message is refused
@@ -137,7 +144,7 @@ function parseHead(head: string, limits: SipLimits): { start: string; headers: M
     if (first === 32 || first === 9) {
       // Header folding (RFC 3261 §7.3.1): a continuation line joins the previous value with one space.
       if (!last) throw new SipParseError('continuation line before any header');
-      last[last.length - 1] = `${last[last.length - 1]} ${head.slice(from, eol).trim()}`;
+      last[last.length - 1] = `${last[last.length - 1]} ${trimmedSlice(head, from, eol)}`;
       continue;
     }
     let colon = head.indexOf(':', from);
@@ -155,11 +162,7 @@ function parseHead(head: string, limits: SipLimits): { start: string; headers: M
       name = canonicalName(rawName);
     }
     if (++count > limits.maxHeaders) throw new SipParseError(`more than ${limits.maxHeaders} header fields`);
-    let valueStart = colon + 1;
-    let valueEnd = eol;
-    while (valueStart < valueEnd && trimmed(head.charCodeAt(valueStart))) valueStart++;
-    while (valueEnd > valueStart && trimmed(head.charCodeAt(valueEnd - 1))) valueEnd--;
-    const value = head.slice(valueStart, valueEnd);
+    const value = trimmedSlice(head, colon + 1, eol);
     let list = headers.get(name);
     if (list) list.push(value);
     else headers.set(name, (list = [value]));
