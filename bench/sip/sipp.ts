@@ -229,10 +229,10 @@ export async function findMaxSipp302Rate(
   let low = 0;
   let high = 0;
   let at = target;
-  // Set by a trial that failed or fell behind: the next trial first replaces the server (never after the last).
-  let worn = false;
   const trial = async (rate: number) => {
-    if (worn && opts.fresh) {
+    // After a trial that failed or fell behind, the next one first replaces the server (so never after the last).
+    const last = trials.at(-1);
+    if (last && !good(last) && opts.fresh) {
       at = await opts.fresh();
       await measureSipp302(at, { rate: low > 0 ? low : opts.startRate, durationSec: FRESH_WARMUP_SEC, onPid: opts.onPid });
     }
@@ -240,7 +240,6 @@ export async function findMaxSipp302Rate(
     const r = await measureSipp302(at, { rate, durationSec: opts.durationSec, onPid: opts.onPid });
     trials.push(r);
     opts.onTrial?.(r);
-    worn = !good(r);
     return r;
   };
   for (let rate = opts.startRate; rate <= opts.maxRate; rate *= 2) {
