@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: it must hold a nextTick entry before any full GC can free that entry's maps (see the module).
+import './next-tick-shape.js';
 import cluster from 'node:cluster';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isShakenError, type ErrorCode } from '../core/errors.js';
