@@ -29,7 +29,9 @@ export function createSignerService(signing: SigningService, logger: InternalErr
         callback({ code: status.DEADLINE_EXCEEDED, details: 'the deadline passed before signing started' });
         return;
       }
-      signing.handle({ ...callerOf(call.metadata), transport: 'grpc', input: call.request }).then(
+      // The caller's fields written out, not spread: see SignStreamSession.start.
+      const caller = callerOf(call.metadata);
+      signing.handle({ token: caller.token, headerAttest: caller.headerAttest, transport: 'grpc', input: call.request }).then(
         (r) => callback(null, signReply(r)),
         (err: unknown) => callback(grpcStatus(refusal(err, logger))),
       );

@@ -109,8 +109,10 @@ export class SignStreamSession {
       this.signing.handleDiv({ token: this.caller.token, transport: 'grpc', input: item.div }).then((r) => this.complete({ id, divResponse: divReply(r) }), failed);
       return;
     }
-    // An absent message field is an empty message in proto3: the core then names the missing fields.
-    this.signing.handle({ ...this.caller, transport: 'grpc', input: item.request ?? {} }).then((r) => this.complete({ id, response: signReply(r) }), failed);
+    // An absent message field is an empty message in proto3: the core then names the missing fields. The caller's
+    // fields are written out, not spread: V8 (Node 20) builds `{ ...caller, transport, input }` (a spread followed by
+    // properties it did not have) on a slow path, about 1 µs per item against 11 ns (docs/performance.md).
+    this.signing.handle({ token: this.caller.token, headerAttest: this.caller.headerAttest, transport: 'grpc', input: item.request ?? {} }).then((r) => this.complete({ id, response: signReply(r) }), failed);
   }
 
   private complete(result: SignItemResult): void {

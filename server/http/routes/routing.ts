@@ -29,6 +29,8 @@ export function registerRoutingRoute(app: FastifyInstance, routing: RoutingServi
       headerAttest: request.headers['x-attestation'],
       requestUri: typeof body === 'object' && body !== null ? body.requestUri : undefined,
     });
-    return { ...signReply(r.signed), routes: r.routes, routeSource: r.source };
+    // Added to the fresh reply, not spread into a new object: V8 (Node 20) builds a spread followed by properties
+    // it did not have on a slow path, 1.7 µs here against 0.1 (docs/performance.md).
+    return Object.assign(signReply(r.signed), { routes: r.routes, routeSource: r.source });
   });
 }
