@@ -15,7 +15,7 @@ export type CallResponseOptions = Pick<Config['sip'], 'onSignFailure' | 'reasonP
 /**
  * A 302 with these headers. Written out, not `{ ...MOVED, headers }`: V8 (Node 20) builds an object spread followed by
  * a property the spread did not have on a slow path, about 0.5 µs per answer against 10 ns for this literal, and it
- * was 2.3 % of the main thread's samples in a SIP profile (issue 17, docs/performance.md).
+ * was in 1.3 % of the main thread's samples in a SIP profile (issue 17, docs/performance.md).
  */
 function moved(headers: string[]): ResponseParts {
   return { code: 302, phrase: 'Moved Temporarily', headers };
