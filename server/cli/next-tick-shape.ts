@@ -10,9 +10,9 @@ import { createHook } from 'node:async_hooks';
  * frees the whole chain. The next entry then starts from a new map, the literal's feedback turns megamorphic, and
  * from then on every `nextTick` defines its properties through V8's runtime instead of the optimised code: 2.4 %
  * of the event loop's samples in a paced HTTP profile. Measured in the running service (w1, 3,000 req/s, six
- * `nextTick`s per HTTP request, mostly Node's own streams): 458-707 ns per `nextTick` without this, 138-213 ns
- * with it (docs/performance.md). An entry held alive keeps its map chain, and with it the map every literal of
- * that shape starts from.
+ * `nextTick`s per HTTP request, mostly Node's own streams; ten per gRPC unary call): 458-707 ns per `nextTick`
+ * without this, 152-375 ns with it (docs/performance.md). An entry held alive keeps its map chain, and with it
+ * the map every literal of that shape starts from.
  *
  * The entry is taken from a one-shot async hook (its `init` receives the entry itself as the resource), which is
  * disabled again before this module returns: no hook stays installed.
