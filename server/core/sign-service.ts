@@ -295,7 +295,6 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
     }
     published({ accountId: caller.accountId, origTn, destTns: request.dest.tn ?? [], passports: rcdPassport === undefined ? [passport] : [passport, rcdPassport] });
     return {
-      ...(rcdSigned ? { rcd: rcdSigned } : {}),
       identity: passport + credential.identityParams,
       passport,
       attest: decision.applied,
@@ -308,6 +307,9 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
       credentialId: credential.id,
       accountId: caller.accountId,
       dest: request.dest,
+      // Last, not first: a non-empty spread first and properties after it is V8's slow case (5.9 µs for this
+      // object in a microbenchmark, 36 ns with the spread last; docs/performance.md, ninth session).
+      ...(rcdSigned ? { rcd: rcdSigned } : {}),
     };
   }
 
