@@ -46,6 +46,26 @@ function isClientAbort(err: unknown, request: FastifyRequest): boolean {
   return (err as { code?: unknown } | null)?.code === 'ECONNRESET' && request.raw.readableAborted;
 }
 
+/** How often a closing server looks for keep-alive connections that have finished their last answer. */
+const IDLE_REAP_MS = 50;
+
+/**
+ * On close, closes every keep-alive connection as soon as it is idle, not only those idle when close began.
+ *
+ * Why: Node's `server.close()` closes the connections idle at that moment and then waits for the rest to end. A
+ * connection whose request was past routing when close began gets its answer without `Connection: close` and then
+ * sits idle, holding `close()` open until the keep-alive timeout (72 s), well past the shutdown timer: a SIGTERM
+ * under load then ended the node with exit code 1 from that timer (test/e2e/quick-start.test.ts, "graceful shutdown
+ * with two cluster workers", failed so in one CI run of three).
+ */
+function closeConnectionsAsTheyGoIdle(app: FastifyInstance): void {
+  app.addHook('preClose', (done) => {
+    const reaper = setInterval(() => app.server.closeIdleConnections(), IDLE_REAP_MS).unref();
+    app.server.once('close', () => clearInterval(reaper));
+    done();
+  });
+}
+
 /**
  * Builds the HTTP adapter without listening; `main` (or a test) calls `listen`. The operator's routes (admin
  * API, dashboard, metrics) are mounted on the returned app by the node (server/operator-routes.ts): they
@@ -61,6 +81,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     ...httpServerOptions(deps.connections),
   });
   guardHttpConnections(app.server, deps.connections, deps.onConnectionRefused);
+  closeConnectionsAsTheyGoIdle(app);
 
   // Only JSON is accepted; fastify's built-in text/plain parser would let a text body reach the handlers.
   app.removeContentTypeParser('text/plain');
