@@ -29,7 +29,8 @@ export function createSignerService(signing: SigningService, logger: InternalErr
         callback({ code: status.DEADLINE_EXCEEDED, details: 'the deadline passed before signing started' });
         return;
       }
-      // The caller's fields written out, not spread: see SignStreamSession.start.
+      // The caller's fields written out, not a non-empty spread followed by properties it lacks (V8's slow case:
+      // docs/architecture.md, "Nothing slow on the hot path").
       const caller = callerOf(call.metadata);
       signing.handle({ token: caller.token, headerAttest: caller.headerAttest, transport: 'grpc', input: call.request }).then(
         (r) => callback(null, signReply(r)),

@@ -110,8 +110,8 @@ export class SignStreamSession {
       return;
     }
     // An absent message field is an empty message in proto3: the core then names the missing fields. The caller's
-    // fields are written out, not spread: V8 (Node 20) builds `{ ...caller, transport, input }` (a spread followed by
-    // properties it did not have) on a slow path, about 1 µs per item against 11 ns (docs/performance.md).
+    // fields are written out, not a non-empty spread followed by properties it lacks (V8's slow case:
+    // docs/architecture.md, "Nothing slow on the hot path").
     this.signing.handle({ token: this.caller.token, headerAttest: this.caller.headerAttest, transport: 'grpc', input: item.request ?? {} }).then((r) => this.complete({ id, response: signReply(r) }), failed);
   }
 

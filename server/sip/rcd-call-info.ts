@@ -59,8 +59,8 @@ export function rcdSipHeaders(report: RcdReport | undefined): RcdSipHeaders {
 export function signedCallInfo(signed: RcdSigned | undefined): string[] {
   if (signed === undefined) return [];
   const { rcd, crn } = signed.claims;
-  // Object.assign, not `{ ...rcd, ...{ crn } }`: a non-empty spread first and a property it lacks after it is V8's slow
-  // case (docs/performance.md, ninth session).
+  // Object.assign, not a non-empty spread followed by properties it lacks (V8's slow case: docs/architecture.md,
+  // "Nothing slow on the hot path").
   const verified = crn === undefined ? rcd : Object.assign({}, rcd, { crn });
   const info = rcdSipHeaders({ ok: true, placement: signed.placement, verified, failed: [] }).callInfo;
   return info === undefined ? [] : [info];

@@ -15,8 +15,8 @@ export function withSourceDialects(calls: CallService, sources: Pick<SourceResol
     // A stranger (no account) gets the plain refusal: what its address's block wants is not its business.
     if (call.sourceAddress === undefined || result.accountId === undefined) return result;
     const dialect = await sources.dialectOf(call.sourceAddress);
-    // Copied with Object.assign, not `{ ...result, dialect }`: V8 (Node 20) builds a spread followed by a property it
-    // did not have on a slow path, 1.7 µs for a result against 0.23 (docs/performance.md, ninth session).
+    // Copied with Object.assign, not a non-empty spread followed by properties it lacks (V8's slow case:
+    // docs/architecture.md, "Nothing slow on the hot path").
     return isPlainDialect(dialect) ? result : Object.assign({}, result, { dialect });
   }
   return {

@@ -14,8 +14,8 @@ export function shakenPayloadB64(claims: ShakenClaims, rcd: RcdDecision | undefi
 
 /** The signing input of a separate rcd PASSporT (RFC 9795 (ppt "rcd")) with the shaken one's orig, dest and iat. */
 export function rcdSigningInput(claims: ShakenClaims, rcd: RcdDecision, x5u: string): string {
-  // Object.assign, not `{ ...rcd.assertion, dest, iat, orig }`: a non-empty spread first and properties it lacks after
-  // it is V8's slow case (docs/performance.md, ninth session). The JSON's member order is rcdClaimsJson's own.
+  // Object.assign, not a non-empty spread followed by properties it lacks (V8's slow case: docs/architecture.md,
+  // "Nothing slow on the hot path"). The JSON's member order is rcdClaimsJson's own.
   const c = Object.assign({}, rcd.assertion, { dest: claims.dest, iat: claims.iat, orig: claims.orig });
   return `${base64url(rcdHeaderJson(x5u))}.${base64url(rcdClaimsJson(c))}`;
 }

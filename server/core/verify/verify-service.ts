@@ -167,7 +167,8 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     }
     checks.passportHeader = true;
     const x5u = header.value.x5u;
-    // Written out, not `{ ...extra, x5u }` (V8's slow path for a spread followed by a new property: passport-decode.ts).
+    // Written out, not a non-empty spread followed by properties it lacks (V8's slow case: docs/architecture.md,
+    // "Nothing slow on the hot path").
     const withX5u = { claims: extra.claims, x5u };
 
     const judged = profile.judge(passport.claims);

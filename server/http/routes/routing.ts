@@ -29,8 +29,8 @@ export function registerRoutingRoute(app: FastifyInstance, routing: RoutingServi
       headerAttest: request.headers['x-attestation'],
       requestUri: typeof body === 'object' && body !== null ? body.requestUri : undefined,
     });
-    // Added to the fresh reply, not spread into a new object: V8 (Node 20) builds a spread followed by properties
-    // it did not have on a slow path, 1.7 µs here against 0.1 (docs/performance.md).
+    // Added to the fresh reply, not a non-empty spread followed by properties it lacks (V8's slow case:
+    // docs/architecture.md, "Nothing slow on the hot path").
     return Object.assign(signReply(r.signed), { routes: r.routes, routeSource: r.source });
   });
 }
