@@ -79,6 +79,7 @@ function checks(f: Record<string, Record<string, Figure>>): Check[] {
     { id: 'grpc.floor_over_http_w1', name: 'SignStream floor req/s ÷ HTTP sign workers=1 req/s (what grpc-js itself reaches here)', value: div(num(f, 'grpc-sign', 'floor.stream.rps'), num(f, 'http-sign', 'w1.rps')), unit: 'x', op: 'info' },
     { id: 'sip.cpu_per_call_over_kamailio', name: 'SIP 302 server CPU per call ÷ Kamailio secsipid 302 (both at their max clean rate)', value: num(f, 'sip-redirect', 'cpu_per_call_over_kamailio'), unit: 'x', op: 'info' },
     { id: 'sip.paired_cpu_per_call_over_kamailio', name: 'SIP 302 server CPU per call ÷ Kamailio secsipid 302 (one fixed rate in turn, median of rounds)', value: num(f, 'sip-redirect', 'paired_cpu_per_call_over_kamailio'), unit: 'x', op: 'info' },
+    { id: 'sip.floor_kept_cpu_per_call_over_kamailio', name: "SIP floor with the service's transactions and request log, CPU per call ÷ Kamailio's (one fixed rate in turn, median): the least our obligations cost", value: num(f, 'sip-redirect', 'paired_floor_kept_cpu_per_call_over_kamailio'), unit: 'x', op: 'info' },
     { id: 'sip.p99_ms', name: 'SIP 302 p99 at the max clean rate', value: num(f, 'sip-redirect', 'p99_ms'), unit: 'ms', op: 'info' },
     { id: 'sip.calls_over_raw_sync', name: 'SIP 302 calls/s ÷ raw sync sign/s', value: div(num(f, 'sip-redirect', 'calls_per_s'), rawSync), unit: 'x', op: 'info' },
     { id: 'div.over_sign_cpu', name: 'HTTP div hop CPU/req ÷ HTTP sign CPU/req', value: num(f, 'div-hop', 'div_over_sign_cpu'), unit: 'x', op: 'info' },

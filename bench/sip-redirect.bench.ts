@@ -90,9 +90,9 @@ export const sipRedirect: Scenario = {
         },
       };
     };
-    /** A fresh SIP floor. */
-    const startFloor = async (): Promise<SipServerUnderTest> => {
-      const f = await startNodeFloorSip(ctx);
+    /** A fresh SIP floor; `kept`: with the service's transactions and request log. */
+    const startFloor = async (kept = false): Promise<SipServerUnderTest> => {
+      const f = await startNodeFloorSip(ctx, { kept });
       return { target: f.address, sampler: f.sampler, stop: async () => f.stop() };
     };
 
@@ -136,7 +136,7 @@ export const sipRedirect: Scenario = {
     };
 
     ctx.progress('sip-redirect: starting the SIP floor');
-    const { result: floor, atBest: floorCost } = await search('node-floor-sip', startFloor);
+    const { result: floor, atBest: floorCost } = await search('node-floor-sip', () => startFloor());
 
     // Both `sip.thread` settings in the same run, the default (worker) first: their calls/s and CPU per call
     // compare only within one run on this shared machine.
@@ -151,28 +151,29 @@ export const sipRedirect: Scenario = {
      * trial a few per cent short of its pace), so their ratio can swing by a fifth between runs of the same code.
      * Fresh servers then take the same fixed rate in turn, Kamailio first: CPU per call from neighbouring minutes.
      */
-    const paired: { kamailio: PairedTrial; ours: PairedTrial; ratio: number }[] = [];
+    const paired: { kamailio: PairedTrial; ours: PairedTrial; floor: PairedTrial; kept: PairedTrial; ratio: number }[] = [];
     const lowerBest = Math.min(ours.best?.callsPerSec ?? 0, reference?.best?.callsPerSec ?? 0);
     const pairedRate = Math.round((lowerBest * PAIRED_SHARE) / 100) * 100;
     if (pairedRate > 0) {
-      const server = await startOurs('worker');
+      // The two floors take the same rate after ours: the bare one, and the one that keeps the service's
+      // transactions and request log (`kept`), which is what a redirect signer with our obligations costs at least.
+      const started: SipServerUnderTest[] = [];
       try {
-        const kam = await startKamailio();
-        try {
-          // Fresh servers: a short pass each first (JIT, buffers), as the searches' low rates were for them.
-          ctx.progress(`sip-redirect: paired warm-up, ${pairedRate}/s for 2 s each`);
-          for (const s of [kam, server]) await measureSipp302(s.target, { rate: pairedRate, durationSec: 2, onPid });
-          for (let i = 1; i <= PAIRED_ROUNDS; i++) {
-            ctx.progress(`sip-redirect: paired round ${i}/${PAIRED_ROUNDS}, Kamailio then shakenstack, ${pairedRate}/s for ${TRIAL_SEC} s each`);
-            const kamailio = await fixedRateTrial(kam, pairedRate, onPid);
-            const ours = await fixedRateTrial(server, pairedRate, onPid);
-            paired.push({ kamailio, ours, ratio: ours.serverCpuUsPerCall / kamailio.serverCpuUsPerCall });
-          }
-        } finally {
-          await kam.stop();
+        for (const start of [startKamailio, () => startOurs('worker'), startFloor, () => startFloor(true)]) started.push(await start());
+        const [kam, server, bare, kept] = started as [SipServerUnderTest, SipServerUnderTest, SipServerUnderTest, SipServerUnderTest];
+        // Fresh servers: a short pass each first (JIT, buffers), as the searches' low rates were for them.
+        ctx.progress(`sip-redirect: paired warm-up, ${pairedRate}/s for 2 s each`);
+        for (const s of started) await measureSipp302(s.target, { rate: pairedRate, durationSec: 2, onPid });
+        for (let i = 1; i <= PAIRED_ROUNDS; i++) {
+          ctx.progress(`sip-redirect: paired round ${i}/${PAIRED_ROUNDS}, Kamailio, shakenstack, the floor and the kept floor, ${pairedRate}/s for ${TRIAL_SEC} s each`);
+          const kamailio = await fixedRateTrial(kam, pairedRate, onPid);
+          const ours = await fixedRateTrial(server, pairedRate, onPid);
+          const floor = await fixedRateTrial(bare, pairedRate, onPid);
+          const keptTrial = await fixedRateTrial(kept, pairedRate, onPid);
+          paired.push({ kamailio, ours, floor, kept: keptTrial, ratio: ours.serverCpuUsPerCall / kamailio.serverCpuUsPerCall });
         }
       } finally {
-        await server.stop();
+        for (const s of started) await s.stop();
       }
     }
     const pairedCpuRatio = paired.length > 0 ? median(paired.map((p) => p.ratio)) : undefined;
@@ -212,6 +213,11 @@ export const sipRedirect: Scenario = {
         paired_kamailio_cpu_us_per_call: paired.length > 0 ? Math.round(median(paired.map((p) => p.kamailio.serverCpuUsPerCall))) : null,
         paired_cpu_per_call_over_kamailio: pairedCpuRatio === undefined ? null : round(pairedCpuRatio, 2),
         paired_failed: paired.length > 0 ? paired.reduce((n, p) => n + p.ours.result.failed, 0) : null,
+        paired_floor_cpu_us_per_call: paired.length > 0 ? Math.round(median(paired.map((p) => p.floor.serverCpuUsPerCall))) : null,
+        paired_floor_cpu_per_call_over_kamailio: paired.length > 0 ? round(median(paired.map((p) => p.floor.serverCpuUsPerCall / p.kamailio.serverCpuUsPerCall)), 2) : null,
+        paired_floor_kept_cpu_us_per_call: paired.length > 0 ? Math.round(median(paired.map((p) => p.kept.serverCpuUsPerCall))) : null,
+        paired_floor_kept_cpu_per_call_over_kamailio: paired.length > 0 ? round(median(paired.map((p) => p.kept.serverCpuUsPerCall / p.kamailio.serverCpuUsPerCall)), 2) : null,
+        paired_floor_kept_failed: paired.length > 0 ? paired.reduce((n, p) => n + p.kept.result.failed, 0) : null,
         paired_kamailio_failed: paired.length > 0 ? paired.reduce((n, p) => n + p.kamailio.result.failed, 0) : null,
       },
       tables: [
@@ -223,7 +229,7 @@ export const sipRedirect: Scenario = {
           ? [
               {
                 title: `At one fixed rate in turn, fresh servers (${fmtInt(pairedRate)} calls/s, ${PAIRED_SHARE} x the lower best rate, ${TRIAL_SEC} s each): server CPU per answered call`,
-                columns: ['round', 'Kamailio µs/call', 'failed', 'p99 ms', 'shakenstack µs/call', 'failed', 'p99 ms', 'ours ÷ Kamailio'],
+                columns: ['round', 'Kamailio µs/call', 'failed', 'p99 ms', 'shakenstack µs/call', 'failed', 'p99 ms', 'ours ÷ Kamailio', 'floor µs/call', 'kept floor µs/call', 'failed', 'kept ÷ Kamailio'],
                 rows: paired.map((p, i) => [
                   String(i + 1),
                   fmtInt(p.kamailio.serverCpuUsPerCall),
@@ -233,6 +239,10 @@ export const sipRedirect: Scenario = {
                   String(p.ours.result.failed),
                   String(p.ours.result.p99Ms),
                   p.ratio.toFixed(2),
+                  fmtInt(p.floor.serverCpuUsPerCall),
+                  fmtInt(p.kept.serverCpuUsPerCall),
+                  String(p.kept.result.failed),
+                  (p.kept.serverCpuUsPerCall / p.kamailio.serverCpuUsPerCall).toFixed(2),
                 ]),
               },
             ]
@@ -242,6 +252,11 @@ export const sipRedirect: Scenario = {
         floorRate === undefined ? 'SIP floor: no rate finished without failed calls' : `SIP floor (node:dgram + node:crypto, one 302 verified as an ES256 PASSporT of its key first): ${fmtInt(floorRate)} calls/s at 0 failed, p99 ${floor.best!.p99Ms} ms${costText(floorCost)}`,
         oursRate === undefined ? 'shakenstack: no rate finished without failed calls' : `shakenstack: ${fmtInt(oursRate)} calls/s at 0 failed, p99 ${ours.best!.p99Ms} ms${costText(oursCost)}`,
         onMainRate === undefined ? 'shakenstack sip.thread=main: no rate finished without failed calls' : `shakenstack sip.thread=main: ${fmtInt(onMainRate)} calls/s at 0 failed, p99 ${onMain.best!.p99Ms} ms${costText(onMainCost)}`,
+        ...(paired.length > 0
+          ? [
+              `At ${fmtInt(pairedRate)} calls/s in turn (medians): shakenstack ${fmtInt(median(paired.map((p) => p.ours.serverCpuUsPerCall)))} µs of CPU per call, the SIP floor ${fmtInt(median(paired.map((p) => p.floor.serverCpuUsPerCall)))}, the floor keeping the service's transactions and request log ${fmtInt(median(paired.map((p) => p.kept.serverCpuUsPerCall)))}, Kamailio ${fmtInt(median(paired.map((p) => p.kamailio.serverCpuUsPerCall)))}`,
+            ]
+          : []),
         refRate === undefined ? 'Kamailio secsipid: not measured (kamailio not installed, or no clean rate)' : `Kamailio secsipid: ${fmtInt(refRate)} calls/s at 0 failed, p99 ${reference!.best!.p99Ms} ms${costText(referenceCost)}`,
       ],
     };

@@ -10,13 +10,25 @@
  * metrics. That is what makes it a floor: the SIP redirect server's calls/s and CPU per call are also reported
  * as a ratio to this one, measured in the same run.
  *
- * usage: node node-floor-sip-server.js <port> <key.pem> <x5u>
+ * With `kept` as the fourth argument the floor also keeps what the redirect server owes every call besides its
+ * 302, with the service's own code for each: RFC 3261 §17.2.1 server transactions (`TransactionTable`: a
+ * retransmitted INVITE gets the stored 302, the ACK ends its resends, Timer G, H and I), and the request-log
+ * record written before the answer leaves and shipped into the store (`ThreadedRequestLog`: the journal's
+ * `writeSync` per loop turn, the log thread's SQLite insert with its indexes; reliability.md). Still no parser
+ * beyond these lines, no policy, no core, no metrics and no second SIP thread: what a redirect signer with the
+ * service's obligations costs at least (issue 17's SIP target is weighed against it).
+ *
+ * usage: node node-floor-sip-server.js <port> <key.pem> <x5u> [kept <dataDir>]
  */
 import { createPrivateKey, randomUUID, sign } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
+import type { RequestLogRecord } from '../../server/core/ports.js';
+import { TransactionTable } from '../../server/sip/transactions.js';
+import { openStore } from '../../server/store/open-store.js';
+import { ThreadedRequestLog } from '../../server/store/threaded-request-log.js';
 
-const [portArg, keyPath, x5u] = process.argv.slice(2) as [string, string, string];
+const [portArg, keyPath, x5u, mode, dataDir] = process.argv.slice(2) as [string, string, string, string?, string?];
 const key = createPrivateKey(readFileSync(keyPath));
 const headerB64 = Buffer.from(JSON.stringify({ alg: 'ES256', ppt: 'shaken', typ: 'passport', x5u })).toString('base64url');
 const params = `;info=<${x5u}>;alg=ES256;ppt=shaken`;
@@ -37,13 +49,26 @@ function passport(orig: string, dest: string, origid: string): string {
   return `${input}.${sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
 }
 
-/** The answer to one datagram, or undefined for none (ACK, or not a request we can mirror). */
-function answer(text: string): Buffer | undefined {
+/** The lines of a request the floor reads; undefined for a response or without the lines a reply needs. */
+interface FloorRequest {
+  method: string;
+  requestLine: string;
+  vias: string;
+  /** The top Via's branch and sent-by: the RFC 3261 §17.2.3 transaction key (kept mode). */
+  topVia: string;
+  from: string;
+  to: string;
+  callId: string;
+  cseq: string;
+}
+
+function read(text: string): FloorRequest | undefined {
   const lines = text.split('\r\n');
   const requestLine = lines[0]!;
   const method = requestLine.slice(0, requestLine.indexOf(' '));
-  if (method === 'ACK' || method.startsWith('SIP/')) return undefined;
+  if (method.startsWith('SIP/')) return undefined;
   let vias = '';
+  let topVia: string | undefined;
   let from: string | undefined;
   let to: string | undefined;
   let callId: string | undefined;
@@ -54,7 +79,7 @@ function answer(text: string): Buffer | undefined {
     if (colon < 0) continue;
     const value = line.slice(colon + 1).trim();
     switch (line.slice(0, colon).trim().toLowerCase()) {
-      case 'via': vias += `Via: ${value}\r\n`; break;
+      case 'via': vias += `Via: ${value}\r\n`; topVia ??= value; break;
       case 'from': from = value; break;
       case 'to': to = value; break;
       case 'call-id': callId = value; break;
@@ -62,18 +87,43 @@ function answer(text: string): Buffer | undefined {
     }
   }
   // Without these a response cannot be matched to its request (RFC 3261 §8.1.1): nothing to answer.
-  if (vias === '' || from === undefined || to === undefined || callId === undefined || cseq === undefined) return undefined;
+  if (topVia === undefined || from === undefined || to === undefined || callId === undefined || cseq === undefined) return undefined;
+  return { method, requestLine, vias, topVia, from, to, callId, cseq };
+}
+
+/** The answer to a request other than ACK, with the PASSporT's numbers and origid when it is a signed INVITE's. */
+function answer(r: FloorRequest): { buf: Buffer; signed?: { orig: string; dest: string; origid: string } } {
   // The origid's first 8 hex digits serve as the To tag (RFC 3261 §19.3 asks 32 random bits): no second random draw.
   const origid = randomUUID();
-  const head = (status: string) => `SIP/2.0 ${status}\r\n${vias}From: ${from}\r\nTo: ${/;\s*tag=/i.test(to) ? to : `${to};tag=${origid.slice(0, 8)}`}\r\nCall-ID: ${callId}\r\nCSeq: ${cseq}\r\n`;
-  if (method !== 'INVITE') return Buffer.from(`${head('200 OK')}Content-Length: 0\r\n\r\n`, 'latin1');
-  const dest = uriUser(requestLine.slice(method.length + 1, requestLine.lastIndexOf(' ')));
-  const orig = uriUser(from);
-  if (dest === undefined || orig === undefined) return Buffer.from(`${head('400 Bad Request')}Content-Length: 0\r\n\r\n`, 'latin1');
-  return Buffer.from(
+  const head = (status: string) => `SIP/2.0 ${status}\r\n${r.vias}From: ${r.from}\r\nTo: ${/;\s*tag=/i.test(r.to) ? r.to : `${r.to};tag=${origid.slice(0, 8)}`}\r\nCall-ID: ${r.callId}\r\nCSeq: ${r.cseq}\r\n`;
+  if (r.method !== 'INVITE') return { buf: Buffer.from(`${head('200 OK')}Content-Length: 0\r\n\r\n`, 'latin1') };
+  const dest = uriUser(r.requestLine.slice(r.method.length + 1, r.requestLine.lastIndexOf(' ')));
+  const orig = uriUser(r.from);
+  if (dest === undefined || orig === undefined) return { buf: Buffer.from(`${head('400 Bad Request')}Content-Length: 0\r\n\r\n`, 'latin1') };
+  const buf = Buffer.from(
     `${head('302 Moved Temporarily')}Contact: <sip:${dest}@${CONTACT_HOST}>\r\nIdentity: ${passport(orig, dest, origid)}${params}\r\nContent-Length: 0\r\n\r\n`,
     'latin1',
   );
+  return { buf, signed: { orig, dest, origid } };
+}
+
+/** The top Via's branch and sent-by with the method, as the redirect server keys transactions (RFC 3261 §17.2.3). */
+function transactionKey(topVia: string, method: string): string | undefined {
+  const branch = /;\s*branch\s*=\s*([^;\s,]+)/i.exec(topVia)?.[1];
+  const sentBy = /^SIP\s*\/\s*2\.0\s*\/\s*\S+\s+([^;\s]+)/i.exec(topVia)?.[1];
+  return branch && sentBy ? `${branch}\u0000${sentBy.toLowerCase()}\u0000${method === 'ACK' ? 'INVITE' : method}` : undefined;
+}
+
+/** What kept mode owes each call: the service's transaction table and request log, as `serve` sets them up. */
+async function obligations(dir: string) {
+  const store = { engine: 'embedded', dataDir: dir } as const;
+  // The log thread opens its own connection to a migrated store.
+  await (await openStore(store)).close();
+  const log = await ThreadedRequestLog.start(
+    { store, dataDir: dir, flushIntervalMs: 200, maxBatch: 500, storeTimeoutMs: 30_000, journalMaxBytes: 1 << 30 },
+    { warn: (o, m) => console.error(m, o), error: (o, m) => console.error(m, o) },
+  );
+  return { log, transactions: new TransactionTable({ ttlMs: 32_000, maxEntries: 50_000 }) };
 }
 
 const socket = createSocket({
@@ -85,10 +135,39 @@ const socket = createSocket({
   // `dns.lookup`, which answers a literal one tick later.
   lookup: (hostname, _options, callback) => callback(null, hostname, 4),
 });
+const kept = mode === 'kept' ? await obligations(dataDir!) : undefined;
+// A Buffer, and no callback: dgram then tries the send at once (uv_udp_try_send) instead of queueing a request
+// completed on a later tick. A full socket buffer loses the datagram either way; sipp retransmits.
+const sendTo = (port: number, address: string) => (buf: Buffer) => socket.send(buf, port, address);
 socket.on('message', (msg, rinfo) => {
-  const out = answer(msg.toString('latin1'));
-  // A Buffer, and no callback: dgram then tries the send at once (uv_udp_try_send) instead of queueing a
-  // request completed on a later tick. A full socket buffer loses the datagram either way; sipp retransmits.
-  if (out) socket.send(out, rinfo.port, rinfo.address);
+  const request = read(msg.toString('latin1'));
+  if (!request) return;
+  if (!kept) {
+    if (request.method !== 'ACK') socket.send(answer(request).buf, rinfo.port, rinfo.address);
+    return;
+  }
+  const key = transactionKey(request.topVia, request.method);
+  if (request.method === 'ACK') {
+    if (key) kept.transactions.ack(key);
+    return;
+  }
+  if (request.method !== 'INVITE' || !key) return void socket.send(answer(request).buf, rinfo.port, rinfo.address);
+  const existing = kept.transactions.get(key);
+  if (existing) {
+    if (existing.response) existing.send(existing.response);
+    return;
+  }
+  const tx = kept.transactions.begin(key, sendTo(rinfo.port, rinfo.address), false);
+  const started = performance.now();
+  const { buf, signed } = answer(request);
+  const record: RequestLogRecord = {
+    kind: 'sign', time: new Date(), accountId: 'acc_floor', apiKeyId: null, transport: 'sip',
+    orig: signed?.orig ?? null, dest: signed?.dest ?? null, attestRequested: null, attestApplied: signed ? 'A' : null,
+    attestReason: signed ? 'requested' : null, outcome: signed ? 'ok' : 'error', errorCode: signed ? null : 'ERR_BAD_REQUEST',
+    latencyUs: Math.round((performance.now() - started) * 1000), origid: signed?.origid ?? null, passports: signed ? 'shaken' : null,
+    rcdProfile: null, rcdVerified: null,
+  };
+  // Answered means recorded: the 302 leaves once the journal has the record (its turn's writeSync).
+  void kept.log.record(record)?.then(() => kept.transactions.complete(tx, buf, true));
 });
 socket.bind(Number(portArg), '127.0.0.1');

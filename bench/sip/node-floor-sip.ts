@@ -1,8 +1,12 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { checkIdentity } from '../identity-check.js';
 import { startFloorProcess } from '../floor-process.js';
 import type { TreeSampler } from '../process-tree.js';
 import type { BenchContext } from '../scenario.js';
-import { freeUdpPort, sipInviteOnce, sipOptionsPing } from './udp.js';
+import { freeUdpPort, sipInvite, sipOptionsPing } from './udp.js';
+import { JOURNAL_DIR } from '../../server/store/journal-segments.js';
 
 const READY_TIMEOUT_MS = 5_000;
 const X5U = 'https://cert.example.net/sti/floor.pem';
@@ -20,22 +24,41 @@ export interface RunningSipFloor {
 /**
  * Starts the SIP floor (node-floor-sip-server.ts) on a free UDP port with a fresh key, waits for it to answer
  * OPTIONS, and checks that one INVITE gets a 302 whose Identity is an ES256 PASSporT of sipp's numbers signed by
- * that key.
+ * that key. `kept`: the floor also keeps the service's transactions and request log, in a data folder of its own.
  */
-export async function startNodeFloorSip(ctx: BenchContext): Promise<RunningSipFloor> {
-  const floor = await startFloorProcess(ctx, { script: 'sip/node-floor-sip-server.js', port: freeUdpPort, args: (keys, port) => [String(port), keys.privateKeyPath, X5U] }, async (f) => {
+export async function startNodeFloorSip(ctx: BenchContext, opts: { kept?: boolean } = {}): Promise<RunningSipFloor> {
+  const dataDir = opts.kept ? mkdtempSync(join(tmpdir(), 'shakenstack-bench-floor-kept-')) : undefined;
+  if (dataDir) ctx.cleanup.trackDir(dataDir);
+  const args = (keys: { privateKeyPath: string }, port: number) => [String(port), keys.privateKeyPath, X5U, ...(dataDir ? ['kept', dataDir] : [])];
+  const floor = await startFloorProcess(ctx, { script: 'sip/node-floor-sip-server.js', port: freeUdpPort, args }, async (f) => {
     const deadline = performance.now() + READY_TIMEOUT_MS;
     // A port free when picked may be bound by someone else first: the floor then exits at once.
     while (!(await sipOptionsPing('127.0.0.1', f.port, 300))) {
       if (f.child.exitCode !== null || performance.now() > deadline) throw new Error(`the SIP floor did not answer OPTIONS on 127.0.0.1:${f.port} (exit ${f.child.exitCode})`);
     }
-    const answer = await sipInviteOnce('127.0.0.1', f.port, { orig: ORIG, dest: DEST, timeoutMs: 2_000 });
+    // Kept mode: the INVITE is sent again once answered, and the retransmission must get the stored 302.
+    const [answer, resent] = await sipInvite('127.0.0.1', f.port, { orig: ORIG, dest: DEST, timeoutMs: 2_000, sends: dataDir ? 2 : 1 });
     const identity = answer?.startsWith('SIP/2.0 302 ') ? /^Identity:[ \t]*(.+)$/im.exec(answer)?.[1] : undefined;
     if (identity === undefined) throw new Error(`the SIP floor did not answer an INVITE with a 302 carrying Identity: ${answer?.slice(0, 200)}`);
     const { claims } = checkIdentity(identity, f.publicKey);
     if (JSON.stringify([claims.orig, claims.dest]) !== JSON.stringify([{ tn: ORIG }, { tn: [DEST] }])) {
       throw new Error(`the SIP floor signed the wrong numbers: ${JSON.stringify(claims)}`);
     }
+    if (dataDir) {
+      if (resent !== answer) throw new Error('the kept SIP floor did not answer a retransmitted INVITE with its stored 302');
+      // The 302 leaves after the journal's write: its record is in the segment by the time the answer came.
+      const journal = join(dataDir, JOURNAL_DIR);
+      if (!readdirSync(journal).some((file) => readFileSync(join(journal, file), 'utf8').includes(`"origid":"${String(claims.origid)}"`))) {
+        throw new Error('the kept SIP floor answered before its request-log record was journaled');
+      }
+    }
   });
-  return { address: `127.0.0.1:${floor.port}`, sampler: floor.sampler, stop: floor.stop };
+  return {
+    address: `127.0.0.1:${floor.port}`,
+    sampler: floor.sampler,
+    stop: () => {
+      floor.stop();
+      if (dataDir) ctx.cleanup.removeDir(dataDir);
+    },
+  };
 }
