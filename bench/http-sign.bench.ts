@@ -28,6 +28,8 @@ interface Paired {
   /** The paced passes at the service's half-load rate: p99 ÷ the floor's at the same rate, and both p99s (ms). */
   halfP99Ratio: number;
   halfFloorP99Ms: number;
+  /** The floor that keeps the service's request log (`kept`), paced at the same rate: its p99 (ms). */
+  halfKeptFloorP99Ms: number;
   halfP99Ms: number;
 }
 
@@ -49,10 +51,11 @@ async function untilIdle(server: TreeSampler): Promise<void> {
  * passes of the same build on one VM (2026-12-07), far more than any change under test, and the floor's own
  * half-load pass runs minutes earlier and at its own rate; neighbours at one rate compare like with like.
  */
-async function pairedWithFloor(ctx: BenchContext, floor: RunningFloor, spec: Omit<LoadSpec, 'durationSec' | 'connections'>, server: TreeSampler, label: string, halfRate: number): Promise<Paired> {
+async function pairedWithFloor(ctx: BenchContext, floors: Floors, spec: Omit<LoadSpec, 'durationSec' | 'connections'>, server: TreeSampler, label: string, halfRate: number): Promise<Paired> {
+  const { floor, kept } = floors;
   const rounds: Paired[] = [];
   for (let i = 1; i <= PAIRED_ROUNDS; i++) {
-    ctx.progress(`${label}: paired round ${i}/${PAIRED_ROUNDS}, Node floor then the service, ${PAIRED_SEC} s each at max, then ${PAIRED_HALF_SEC} s each at ${halfRate} req/s`);
+    ctx.progress(`${label}: paired round ${i}/${PAIRED_ROUNDS}, Node floor then the service, ${PAIRED_SEC} s each at max, then the floor, the kept floor and the service, ${PAIRED_HALF_SEC} s each at ${halfRate} req/s`);
     // The service's request-log threads store the last pass's records after it ends: let them finish, so the
     // floor's round does not share the cores with them.
     await untilIdle(server);
@@ -60,6 +63,9 @@ async function pairedWithFloor(ctx: BenchContext, floor: RunningFloor, spec: Omi
     const s = await measuredLoad(ctx, { ...spec, connections: ctx.connections, durationSec: PAIRED_SEC }, server);
     await untilIdle(server);
     const fHalf = await measuredLoad(ctx, { ...floor.spec, connections: ctx.connections, durationSec: PAIRED_HALF_SEC, rate: halfRate }, floor.sampler);
+    const kHalf = await measuredLoad(ctx, { ...kept.spec, connections: ctx.connections, durationSec: PAIRED_HALF_SEC, rate: halfRate }, kept.sampler);
+    // The kept floor's log thread stores the pass's records after it: not beside the service's pass.
+    await untilIdle(kept.sampler);
     const sHalf = await measuredLoad(ctx, { ...spec, connections: ctx.connections, durationSec: PAIRED_HALF_SEC, rate: halfRate }, server);
     const floorCpu = cpuUsPerRequest(f.serverCores, f.rps);
     rounds.push({
@@ -69,6 +75,7 @@ async function pairedWithFloor(ctx: BenchContext, floor: RunningFloor, spec: Omi
       floorCpuUsPerReq: floorCpu,
       halfP99Ratio: sHalf.p99Ms / fHalf.p99Ms,
       halfFloorP99Ms: fHalf.p99Ms,
+      halfKeptFloorP99Ms: kHalf.p99Ms,
       halfP99Ms: sHalf.p99Ms,
     });
   }
@@ -80,6 +87,7 @@ async function pairedWithFloor(ctx: BenchContext, floor: RunningFloor, spec: Omi
     floorCpuUsPerReq: mid((r) => r.floorCpuUsPerReq),
     halfP99Ratio: mid((r) => r.halfP99Ratio),
     halfFloorP99Ms: mid((r) => r.halfFloorP99Ms),
+    halfKeptFloorP99Ms: mid((r) => r.halfKeptFloorP99Ms),
     halfP99Ms: mid((r) => r.halfP99Ms),
   };
 }
@@ -98,18 +106,30 @@ interface VariantResult {
   paired: Paired;
 }
 
+/**
+ * The two floors the paired rounds load: the bare one (one process, for every variant), and the one that keeps the
+ * service's request log, with the variant's number of workers.
+ */
+interface Floors {
+  floor: RunningFloor;
+  kept: RunningFloor;
+}
+
 async function runVariant(ctx: BenchContext, workers: number, floor: RunningFloor): Promise<VariantResult> {
   const label = `http-sign workers=${workers}`;
-  ctx.progress(`${label}: starting shakenstack`);
-  const server = await startShakenstack(workers, ctx.cleanup);
+  ctx.progress(`${label}: starting the kept floor (${workers} workers) and shakenstack`);
+  const kept = await startNodeFloor(ctx, { kept: { workers } });
+  let server: Awaited<ReturnType<typeof startShakenstack>> | undefined;
   try {
+    await ctx.loadGenerator.run({ ...kept.spec, connections: ctx.connections, durationSec: WARMUP_SEC }, ctx.cleanup);
+    server = await startShakenstack(workers, ctx.cleanup);
     await signOnceAndCheck(server.url, server.apiKey);
     const idleRssMb = (server.sampler.take()?.rssKb ?? 0) / 1024;
     const spec = signRequestSpec(server.url, server.apiKey);
     const max = await maxThroughput(ctx, spec, server.sampler, label);
     const half = await halfLoad(ctx, spec, server.sampler, label, max.rps);
     const halfTarget = half.target;
-    const paired = await pairedWithFloor(ctx, floor, spec, server.sampler, label, halfTarget);
+    const paired = await pairedWithFloor(ctx, { floor, kept }, spec, server.sampler, label, halfTarget);
     return {
       paired,
       max,
@@ -121,7 +141,8 @@ async function runVariant(ctx: BenchContext, workers: number, floor: RunningFloo
       primaryPeakRssMb: server.sampler.peakRootRssKb / 1024,
     };
   } finally {
-    await server.stop();
+    await server?.stop();
+    kept.stop();
   }
 }
 
@@ -170,6 +191,7 @@ export const httpSign: Scenario = {
           [`${k}.paired_half_p99_over_floor`]: round(r.paired.halfP99Ratio, 3),
           [`${k}.paired_half_p99_ms`]: round(r.paired.halfP99Ms, 3),
           [`${k}.paired_half_floor_p99_ms`]: round(r.paired.halfFloorP99Ms, 3),
+          [`${k}.paired_half_kept_floor_p99_ms`]: round(r.paired.halfKeptFloorP99Ms, 3),
         });
         pairedRows.push([
           String(workers),
@@ -180,6 +202,7 @@ export const httpSign: Scenario = {
           fmtInt(r.halfTarget),
           fmtMs(r.paired.halfP99Ms),
           fmtMs(r.paired.halfFloorP99Ms),
+          fmtMs(r.paired.halfKeptFloorP99Ms),
           r.paired.halfP99Ratio.toFixed(2),
         ]);
         maxRows.push([
@@ -231,7 +254,7 @@ export const httpSign: Scenario = {
         },
         {
           title: `Against the Node floor, back to back (median of ${PAIRED_ROUNDS} rounds: ${PAIRED_SEC} s each at max, then ${PAIRED_HALF_SEC} s each paced at the service's half-load rate)`,
-          columns: ['workers', 'req/s ÷ floor', 'CPU µs/req ÷ floor', 'floor req/s', 'floor CPU µs/req', 'paced req/s', 'p99 ms', 'floor p99 ms', 'p99 ÷ floor'],
+          columns: ['workers', 'req/s ÷ floor', 'CPU µs/req ÷ floor', 'floor req/s', 'floor CPU µs/req', 'paced req/s', 'p99 ms', 'floor p99 ms', 'kept floor p99 ms', 'p99 ÷ floor'],
           rows: pairedRows,
         },
       ],
@@ -239,6 +262,7 @@ export const httpSign: Scenario = {
         'Every variant signed once and its PASSporT was verified against the certificate at its x5u before loading it.',
         'CPU columns are cores busy during the run: "other" is the rest of the machine (tests, builds); well above 0, the run shared its cores.',
         'CPU µs/req is server CPU time per answered request: less sensitive to a busy machine than req/s.',
+        "The kept floor is the Node floor answering each request once the service's request log has journaled its record (bench/floor-request-log.ts): the least the half-load p99 can be with that obligation.",
       ],
     };
   },

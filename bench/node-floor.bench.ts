@@ -1,4 +1,8 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startFloorProcess } from './floor-process.js';
+import { assertJournaled } from './floor-request-log.js';
 import { freePort } from './free-port.js';
 import { checkIdentity, SIGN_BODY, SIGN_PATH } from './identity-check.js';
 import { halfLoad, maxThroughput } from './measured-load.js';
@@ -35,13 +39,29 @@ export interface RunningFloor {
   stop(): void;
 }
 
-/** Starts the Node floor server (node-floor-server.ts) on a free port with a fresh key, and checks one answer. */
-export async function startNodeFloor(ctx: BenchContext): Promise<RunningFloor> {
-  const floor = await startFloorProcess(ctx, { script: 'node-floor-server.js', port: freePort, args: (keys, port) => [String(port), keys.privateKeyPath, X5U, API_KEY] }, async (f) => {
-    checkIdentity(await firstIdentity(`http://127.0.0.1:${f.port}${SIGN_PATH}`), f.publicKey);
+/**
+ * Starts the Node floor server (node-floor-server.ts) on a free port with a fresh key, and checks one answer.
+ * `kept`: the floor also writes each request's record through the service's request log, in a data folder of its
+ * own, with `workers` processes under `node:cluster`, and the check also finds the answer's record in the journal.
+ */
+export async function startNodeFloor(ctx: BenchContext, opts: { kept?: { workers: number } } = {}): Promise<RunningFloor> {
+  const dataDir = opts.kept ? mkdtempSync(join(tmpdir(), 'shakenstack-bench-floor-kept-')) : undefined;
+  if (dataDir) ctx.cleanup.trackDir(dataDir);
+  const workers = opts.kept?.workers ?? 1;
+  const args = (keys: { privateKeyPath: string }, port: number) => [String(port), keys.privateKeyPath, X5U, API_KEY, ...(dataDir ? ['kept', dataDir, String(workers)] : [])];
+  const floor = await startFloorProcess(ctx, { script: 'node-floor-server.js', port: freePort, args, forks: workers > 1 }, async (f) => {
+    const { claims } = checkIdentity(await firstIdentity(`http://127.0.0.1:${f.port}${SIGN_PATH}`), f.publicKey);
+    if (dataDir) assertJournaled(dataDir, String(claims.origid), 'the kept Node floor');
   });
   const spec = { url: `http://127.0.0.1:${floor.port}${SIGN_PATH}`, method: 'POST' as const, headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: SIGN_BODY };
-  return { spec, sampler: floor.sampler, stop: floor.stop };
+  return {
+    spec,
+    sampler: floor.sampler,
+    stop: () => {
+      floor.stop();
+      if (dataDir) ctx.cleanup.removeDir(dataDir);
+    },
+  };
 }
 
 /**

@@ -23,10 +23,8 @@
 import { createPrivateKey, randomUUID, sign } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import type { RequestLogRecord } from '../../server/core/ports.js';
 import { TransactionTable } from '../../server/sip/transactions.js';
-import { openStore } from '../../server/store/open-store.js';
-import { ThreadedRequestLog } from '../../server/store/threaded-request-log.js';
+import { floorRecord, migratedFloorStore, startFloorRequestLog } from '../floor-request-log.js';
 
 const [portArg, keyPath, x5u, mode, dataDir] = process.argv.slice(2) as [string, string, string, string?, string?];
 const key = createPrivateKey(readFileSync(keyPath));
@@ -92,7 +90,7 @@ function read(text: string): FloorRequest | undefined {
 }
 
 /** The answer to a request other than ACK, with the PASSporT's numbers and origid when it is a signed INVITE's. */
-function answer(r: FloorRequest): { buf: Buffer; signed?: { orig: string; dest: string; origid: string } } {
+function answer(r: FloorRequest): { buf: Buffer; signed?: { orig: string; dest: string; origid: string; attest: 'A' } } {
   // The origid's first 8 hex digits serve as the To tag (RFC 3261 §19.3 asks 32 random bits): no second random draw.
   const origid = randomUUID();
   const head = (status: string) => `SIP/2.0 ${status}\r\n${r.vias}From: ${r.from}\r\nTo: ${/;\s*tag=/i.test(r.to) ? r.to : `${r.to};tag=${origid.slice(0, 8)}`}\r\nCall-ID: ${r.callId}\r\nCSeq: ${r.cseq}\r\n`;
@@ -104,7 +102,7 @@ function answer(r: FloorRequest): { buf: Buffer; signed?: { orig: string; dest: 
     `${head('302 Moved Temporarily')}Contact: <sip:${dest}@${CONTACT_HOST}>\r\nIdentity: ${passport(orig, dest, origid)}${params}\r\nContent-Length: 0\r\n\r\n`,
     'latin1',
   );
-  return { buf, signed: { orig, dest, origid } };
+  return { buf, signed: { orig, dest, origid, attest: 'A' } };
 }
 
 /** The top Via's branch and sent-by with the method, as the redirect server keys transactions (RFC 3261 §17.2.3). */
@@ -116,14 +114,8 @@ function transactionKey(topVia: string, method: string): string | undefined {
 
 /** What kept mode owes each call: the service's transaction table and request log, as `serve` sets them up. */
 async function obligations(dir: string) {
-  const store = { engine: 'embedded', dataDir: dir } as const;
-  // The log thread opens its own connection to a migrated store.
-  await (await openStore(store)).close();
-  const log = await ThreadedRequestLog.start(
-    { store, dataDir: dir, flushIntervalMs: 200, maxBatch: 500, storeTimeoutMs: 30_000, journalMaxBytes: 1 << 30 },
-    { warn: (o, m) => console.error(m, o), error: (o, m) => console.error(m, o) },
-  );
-  return { log, transactions: new TransactionTable({ ttlMs: 32_000, maxEntries: 50_000 }) };
+  await migratedFloorStore(dir);
+  return { log: await startFloorRequestLog(dir), transactions: new TransactionTable({ ttlMs: 32_000, maxEntries: 50_000 }) };
 }
 
 const socket = createSocket({
@@ -160,14 +152,9 @@ socket.on('message', (msg, rinfo) => {
   const tx = kept.transactions.begin(key, sendTo(rinfo.port, rinfo.address), false);
   const started = performance.now();
   const { buf, signed } = answer(request);
-  const record: RequestLogRecord = {
-    kind: 'sign', time: new Date(), accountId: 'acc_floor', apiKeyId: null, transport: 'sip',
-    orig: signed?.orig ?? null, dest: signed?.dest ?? null, attestRequested: null, attestApplied: signed ? 'A' : null,
-    attestReason: signed ? 'requested' : null, outcome: signed ? 'ok' : 'error', errorCode: signed ? null : 'ERR_BAD_REQUEST',
-    latencyUs: Math.round((performance.now() - started) * 1000), origid: signed?.origid ?? null, passports: signed ? 'shaken' : null,
-    rcdProfile: null, rcdVerified: null,
-  };
+  // A 400 (no numbers to sign) is answered as it is: the load signs every call.
+  if (!signed) return void kept.transactions.complete(tx, buf, true);
   // Answered means recorded: the 302 leaves once the journal has the record (its turn's writeSync).
-  void kept.log.record(record)?.then(() => kept.transactions.complete(tx, buf, true));
+  void kept.log.record(floorRecord('sip', signed, started))?.then(() => kept.transactions.complete(tx, buf, true));
 });
 socket.bind(Number(portArg), '127.0.0.1');

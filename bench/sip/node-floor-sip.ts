@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkIdentity } from '../identity-check.js';
@@ -6,7 +6,7 @@ import { startFloorProcess } from '../floor-process.js';
 import type { TreeSampler } from '../process-tree.js';
 import type { BenchContext } from '../scenario.js';
 import { freeUdpPort, sipInvite, sipOptionsPing } from './udp.js';
-import { JOURNAL_DIR } from '../../server/store/journal-segments.js';
+import { assertJournaled } from '../floor-request-log.js';
 
 const READY_TIMEOUT_MS = 5_000;
 const X5U = 'https://cert.example.net/sti/floor.pem';
@@ -46,11 +46,7 @@ export async function startNodeFloorSip(ctx: BenchContext, opts: { kept?: boolea
     }
     if (dataDir) {
       if (resent !== answer) throw new Error('the kept SIP floor did not answer a retransmitted INVITE with its stored 302');
-      // The 302 leaves after the journal's write: its record is in the segment by the time the answer came.
-      const journal = join(dataDir, JOURNAL_DIR);
-      if (!readdirSync(journal).some((file) => readFileSync(join(journal, file), 'utf8').includes(`"origid":"${String(claims.origid)}"`))) {
-        throw new Error('the kept SIP floor answered before its request-log record was journaled');
-      }
+      assertJournaled(dataDir, String(claims.origid), 'the kept SIP floor');
     }
   });
   return {

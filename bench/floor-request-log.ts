@@ -1,0 +1,62 @@
+/**
+ * The service's request log as a floor server keeps it in `kept` mode (issue 17): what every answer of the service
+ * owes besides its signature, with the service's own code, so a floor that keeps it shows what these obligations
+ * cost at least. `ThreadedRequestLog` writes each record to the journal before the answer may leave (one
+ * `writeSync` per event-loop turn) and its thread ships the journal into the embedded store with the request
+ * log's indexes (reliability.md).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RequestLogRecord } from '../server/core/ports.js';
+import type { Transport } from '../server/core/types.js';
+import { JOURNAL_DIR } from '../server/store/journal-segments.js';
+import { openStore } from '../server/store/open-store.js';
+import { ThreadedRequestLog } from '../server/store/threaded-request-log.js';
+
+/** Creates the embedded store in `dataDir` and applies the migrations (once, before any log thread opens it). */
+export async function migratedFloorStore(dataDir: string): Promise<void> {
+  await (await openStore({ engine: 'embedded', dataDir })).close();
+}
+
+/** Starts the request log with `serve`'s defaults on the store `migratedFloorStore` made in `dataDir`. */
+export async function startFloorRequestLog(dataDir: string): Promise<ThreadedRequestLog> {
+  const store = { engine: 'embedded', dataDir } as const;
+  return ThreadedRequestLog.start(
+    { store, dataDir, flushIntervalMs: 200, maxBatch: 500, storeTimeoutMs: 30_000, journalMaxBytes: 1 << 30 },
+    { warn: (o, m) => console.error(m, o), error: (o, m) => console.error(m, o) },
+  );
+}
+
+/** A signed call's record, as the core writes one (account, attestation, numbers, origid, latency). */
+export function floorRecord(transport: Transport, call: { orig: string; dest: string; origid: string; attest: 'A' | 'B' | 'C' }, startedMs: number): RequestLogRecord {
+  return {
+    kind: 'sign',
+    time: new Date(),
+    accountId: 'acc_floor',
+    apiKeyId: transport === 'sip' ? null : 'key_floor',
+    transport,
+    orig: call.orig,
+    dest: call.dest,
+    attestRequested: call.attest,
+    attestApplied: call.attest,
+    attestReason: 'requested',
+    outcome: 'ok',
+    errorCode: null,
+    latencyUs: Math.round((performance.now() - startedMs) * 1000),
+    origid: call.origid,
+    passports: 'shaken',
+    rcdProfile: null,
+    rcdVerified: null,
+  };
+}
+
+/**
+ * A kept floor's start check: the answer leaves after the journal's write, so by the time it came the record of
+ * `origid` is in a segment of `dataDir`'s journal. Throws otherwise.
+ */
+export function assertJournaled(dataDir: string, origid: string, who: string): void {
+  const journal = join(dataDir, JOURNAL_DIR);
+  if (!readdirSync(journal).some((file) => readFileSync(join(journal, file), 'utf8').includes(`"origid":"${origid}"`))) {
+    throw new Error(`${who} answered before its request-log record was journaled`);
+  }
+}
