@@ -173,33 +173,60 @@ async function runMode(ctx: BenchContext, mode: 'stream' | 'unary'): Promise<Mod
   }
 }
 
-/**
- * The floor (grpc-floor-server.ts: bare grpc-js + node:crypto, one process) with a fresh key, checked once, then
- * loaded like the service's stream mode: same client, same closed-loop levels, same measuring.
- */
-async function runFloor(ctx: BenchContext): Promise<[number, Run][]> {
-  const label = 'grpc-sign stream floor';
-  ctx.progress(`${label}: starting grpc-floor-server`);
+/** The floor (grpc-floor-server.ts: bare grpc-js + node:crypto, one process) with a fresh key, checked once. */
+async function startGrpcFloor(ctx: BenchContext, mode: 'stream' | 'unary'): Promise<{ client: SignerClient; sampler: TreeSampler; stop(): Promise<void> }> {
   let client: SignerClient | undefined;
   const floor = await startFloorProcess(ctx, { script: 'grpc-floor-server.js', port: freePort, args: (keys, port) => [String(port), keys.privateKeyPath, FLOOR_X5U, FLOOR_API_KEY] }, async (f) => {
-    client = createSignerClient({ address: `127.0.0.1:${f.port}`, apiKey: FLOOR_API_KEY, mode: 'stream', deadlineMs: 30_000 });
-    // waitForReady: the first item waits for the listener, up to its own deadline.
+    client = createSignerClient({ address: `127.0.0.1:${f.port}`, apiKey: FLOOR_API_KEY, mode, deadlineMs: 30_000 });
+    // waitForReady: the first call waits for the listener, up to its own deadline.
     checkIdentity((await client.sign(REQUEST, { deadlineMs: FLOOR_READY_MS })).identity, f.publicKey);
   }).catch(async (e: unknown) => {
     await client?.close();
     throw e;
   });
+  return {
+    client: client!,
+    sampler: floor.sampler,
+    stop: async () => {
+      await client?.close();
+      floor.stop();
+    },
+  };
+}
+
+/** The stream floor, loaded like the service's stream mode: same client, same closed-loop levels, same measuring. */
+async function runFloor(ctx: BenchContext): Promise<[number, Run][]> {
+  const label = 'grpc-sign stream floor';
+  ctx.progress(`${label}: starting grpc-floor-server`);
+  const floor = await startGrpcFloor(ctx, 'stream');
   try {
     const byConcurrency: [number, Run][] = [];
     for (const c of [ctx.connections, STREAM_DEEP]) {
       ctx.progress(`${label}: warm-up ${WARMUP_SEC} s, then ${MEASURE_SEC} s closed loop, ${c} in flight`);
-      await closedLoop(client!, c, WARMUP_SEC)([]);
-      byConcurrency.push([c, await measured(floor.sampler, closedLoop(client!, c, MEASURE_SEC))]);
+      await closedLoop(floor.client, c, WARMUP_SEC)([]);
+      byConcurrency.push([c, await measured(floor.sampler, closedLoop(floor.client, c, MEASURE_SEC))]);
     }
     return byConcurrency;
   } finally {
-    await client?.close();
-    floor.stop();
+    await floor.stop();
+  }
+}
+
+/**
+ * The unary floor by the same client: a closed loop at the service's unary level (its server CPU per call is what
+ * grpc-js itself costs here), then paced at the service's unary half-load rate (the p99 grpc-js on both sides gives
+ * at that rate here, which the unary half-load target, < 2 ms, is read against).
+ */
+async function runUnaryFloor(ctx: BenchContext, concurrency: number, rate: number): Promise<{ closed: Run; half: Run }> {
+  const label = 'grpc-sign unary floor';
+  ctx.progress(`${label}: warm-up ${WARMUP_SEC} s, ${MEASURE_SEC} s closed loop at ${concurrency} in flight, then ${fmtInt(rate)} req/s paced, ${MEASURE_SEC} s`);
+  const floor = await startGrpcFloor(ctx, 'unary');
+  try {
+    await closedLoop(floor.client, concurrency, WARMUP_SEC)([]);
+    const closed = await measured(floor.sampler, closedLoop(floor.client, concurrency, MEASURE_SEC));
+    return { closed, half: await measured(floor.sampler, paced(floor.client, rate, MEASURE_SEC)) };
+  } finally {
+    await floor.stop();
   }
 }
 
@@ -207,7 +234,7 @@ const usPerReq = (cores: number, rps: number) => (rps > 0 ? (cores / rps) * 1e6 
 
 export const grpcSign: Scenario = {
   name: 'grpc-sign',
-  title: 'shakenstack.v1.Signer over loopback with @shakenstack/client: SignStream (batched) and unary Sign, workers 1, and a bare grpc-js SignStream floor',
+  title: 'shakenstack.v1.Signer over loopback with @shakenstack/client: SignStream (batched) and unary Sign, workers 1, and a bare grpc-js floor (SignStream, and unary at the half-load rate)',
   async run(ctx): Promise<ScenarioReport> {
     const figures: Record<string, Figure> = {};
     const maxRows: string[][] = [];
@@ -263,6 +290,20 @@ export const grpcSign: Scenario = {
       const s = r.halfServerPauses;
       const c = r.halfClientPauses;
       pauseRows.push([mode, fmtMs(r.half.p99Ms), fmtMs(s.lagP99Ms), fmtMs(s.lagMaxMs), `${s.gcOver1Ms} (≤ ${s.gcMaxMs} ms)`, fmtMs(c.lagP99Ms), fmtMs(c.lagMaxMs), `${c.gcOver1Ms} (max ${fmtMs(c.gcMaxMs)})`]);
+      if (mode === 'unary') {
+        const [c, service] = r.byConcurrency[0]!;
+        const { closed, half: f } = await runUnaryFloor(ctx, c, r.halfTarget);
+        Object.assign(figures, {
+          [`floor.unary.c${c}.rps`]: Math.round(closed.rps),
+          [`floor.unary.c${c}.server_cpu_us_per_req`]: Math.round(usPerReq(closed.serverCores, closed.rps)),
+          [`floor.unary.c${c}.client_cpu_us_per_req`]: Math.round(usPerReq(closed.clientCores, closed.rps)),
+          'unary.server_cpu_over_floor': round(usPerReq(service.serverCores, service.rps) / usPerReq(closed.serverCores, closed.rps), 2),
+          'unary.half_floor_p99_ms': round(f.p99Ms, 3),
+          'unary.half_p99_over_floor': f.p99Ms > 0 ? round(r.half.p99Ms / f.p99Ms, 2) : null,
+        });
+        maxRows.push(['unary floor', String(c), fmtInt(closed.rps), fmtMs(closed.p50Ms), fmtMs(closed.p99Ms), fmtMs(closed.maxMs), String(closed.errors), closed.serverCores.toFixed(2), fmtInt(usPerReq(closed.serverCores, closed.rps)), fmtInt(usPerReq(closed.clientCores, closed.rps)), closed.otherCores.toFixed(2)]);
+        halfRows.push(['unary floor', fmtInt(r.halfTarget), fmtInt(f.rps), fmtMs(f.p50Ms), fmtMs(f.p99Ms), fmtMs(f.maxMs), String(f.errors), f.serverCores.toFixed(2), f.clientCores.toFixed(2), f.otherCores.toFixed(2)]);
+      }
     }
     figures['stream.over_floor'] = floorRps > 0 ? round((figures['stream.rps'] as number) / floorRps, 2) : null;
     return {
@@ -288,6 +329,7 @@ export const grpcSign: Scenario = {
         'Each mode signed once and its PASSporT was verified against the certificate at its x5u before loading it.',
         'The client is this process (@shakenstack/client), so "client µs/req" is the load generator\'s cost (less the CPU this process spends sampling the server\'s /proc): compare it with wrk\'s in http-sign.',
         'stream floor: grpc-floor-server.ts, a bare grpc-js server (the service\'s proto and loader options) that checks the API key once per stream and signs each item synchronously with node:crypto, one answer message per request message; no store, policy, log or metrics. Loaded by the same client at the same levels; one of its answers was verified as an ES256 PASSporT signed by its key first. stream.over_floor = stream.rps / floor.stream.rps.',
+        "unary floor: the same bare server's unary Sign after the service's passes, by the same client, closed loop at the service's unary level (floor.unary.*) and paced at the service's unary half-load rate (unary.half_floor_p99_ms): what grpc-js on both sides costs and gives here.",
         'Targets: stream req/s at least 1.2x http-sign workers=1 req/s; unary p99 under 2 ms at half load.',
         "Server loop delay is prom-client's (10 ms timer resolution, reset by the scrape before the pass); its GC pauses are known only to their histogram bucket. A p99 above both processes' loop delay is time spent waiting for one of the two cores.",
       ],
