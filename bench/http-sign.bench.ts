@@ -117,7 +117,7 @@ interface Floors {
 
 async function runVariant(ctx: BenchContext, workers: number, floor: RunningFloor): Promise<VariantResult> {
   const label = `http-sign workers=${workers}`;
-  ctx.progress(`${label}: starting the kept floor (${workers} workers) and shakenstack`);
+  ctx.progress(`${label}: starting the kept floor (workers=${workers}) and shakenstack`);
   const kept = await startNodeFloor(ctx, { kept: { workers } });
   let server: Awaited<ReturnType<typeof startShakenstack>> | undefined;
   try {
