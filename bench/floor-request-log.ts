@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RequestLogRecord } from '../server/core/ports.js';
 import type { Transport } from '../server/core/types.js';
+import { loadConfig } from '../server/config/load.js';
 import { JOURNAL_DIR } from '../server/store/journal-segments.js';
 import { openStore } from '../server/store/open-store.js';
 import { ThreadedRequestLog } from '../server/store/threaded-request-log.js';
@@ -18,11 +19,12 @@ export async function migratedFloorStore(dataDir: string): Promise<void> {
   await (await openStore({ engine: 'embedded', dataDir })).close();
 }
 
-/** Starts the request log with `serve`'s defaults on the store `migratedFloorStore` made in `dataDir`. */
+/** Starts the request log with `serve`'s default settings on the store `migratedFloorStore` made in `dataDir`. */
 export async function startFloorRequestLog(dataDir: string): Promise<ThreadedRequestLog> {
   const store = { engine: 'embedded', dataDir } as const;
+  const { flushIntervalMs, maxBatch, storeTimeoutMs, journalMaxBytes } = loadConfig({ env: {} }).requestLog;
   return ThreadedRequestLog.start(
-    { store, dataDir, flushIntervalMs: 200, maxBatch: 500, storeTimeoutMs: 30_000, journalMaxBytes: 1 << 30 },
+    { store, dataDir, flushIntervalMs, maxBatch, storeTimeoutMs, journalMaxBytes },
     { warn: (o, m) => console.error(m, o), error: (o, m) => console.error(m, o) },
   );
 }

@@ -1,8 +1,11 @@
 import { X509Certificate } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFloorProcess } from './floor-process.js';
 import { freePort } from './free-port.js';
 import { createSignerClient, type SignerClient, type SignRequest } from '../clients/node/src/index.js';
+import { assertJournaled } from './floor-request-log.js';
 import { checkIdentity } from './identity-check.js';
 import { watchOwnPauses, watchServerPauses, type Pauses } from './pause-probe.js';
 import { MEASURE_SEC, WARMUP_SEC } from './measured-load.js';
@@ -173,15 +176,25 @@ async function runMode(ctx: BenchContext, mode: 'stream' | 'unary'): Promise<Mod
   }
 }
 
-/** The floor (grpc-floor-server.ts: bare grpc-js + node:crypto, one process) with a fresh key, checked once. */
-async function startGrpcFloor(ctx: BenchContext, mode: 'stream' | 'unary'): Promise<{ client: SignerClient; sampler: TreeSampler; stop(): Promise<void> }> {
+/**
+ * The floor (grpc-floor-server.ts: bare grpc-js + node:crypto, one process) with a fresh key, checked once. `kept`:
+ * it also keeps the service's request log, in a data folder of its own, and the check finds the answer's record in
+ * the journal.
+ */
+export async function startGrpcFloor(ctx: BenchContext, mode: 'stream' | 'unary', kept = false): Promise<{ client: SignerClient; sampler: TreeSampler; stop(): Promise<void> }> {
+  const dataDir = kept ? mkdtempSync(join(tmpdir(), 'shakenstack-bench-floor-kept-')) : undefined;
+  if (dataDir) ctx.cleanup.trackDir(dataDir);
   let client: SignerClient | undefined;
-  const floor = await startFloorProcess(ctx, { script: 'grpc-floor-server.js', port: freePort, args: (keys, port) => [String(port), keys.privateKeyPath, FLOOR_X5U, FLOOR_API_KEY] }, async (f) => {
+  const args = (keys: { privateKeyPath: string }, port: number) => [String(port), keys.privateKeyPath, FLOOR_X5U, FLOOR_API_KEY, ...(dataDir ? ['kept', dataDir] : [])];
+  const floor = await startFloorProcess(ctx, { script: 'grpc-floor-server.js', port: freePort, args }, async (f) => {
     client = createSignerClient({ address: `127.0.0.1:${f.port}`, apiKey: FLOOR_API_KEY, mode, deadlineMs: 30_000 });
     // waitForReady: the first call waits for the listener, up to its own deadline.
-    checkIdentity((await client.sign(REQUEST, { deadlineMs: FLOOR_READY_MS })).identity, f.publicKey);
+    const first = await client.sign(REQUEST, { deadlineMs: FLOOR_READY_MS });
+    checkIdentity(first.identity, f.publicKey);
+    if (dataDir) assertJournaled(dataDir, first.origid, 'the kept gRPC floor');
   }).catch(async (e: unknown) => {
     await client?.close();
+    if (dataDir) ctx.cleanup.removeDir(dataDir);
     throw e;
   });
   return {
@@ -190,15 +203,19 @@ async function startGrpcFloor(ctx: BenchContext, mode: 'stream' | 'unary'): Prom
     stop: async () => {
       await client?.close();
       floor.stop();
+      if (dataDir) ctx.cleanup.removeDir(dataDir);
     },
   };
 }
 
-/** The stream floor, loaded like the service's stream mode: same client, same closed-loop levels, same measuring. */
-async function runFloor(ctx: BenchContext): Promise<[number, Run][]> {
-  const label = 'grpc-sign stream floor';
+/**
+ * The stream floor, loaded like the service's stream mode: same client, same closed-loop levels, same measuring.
+ * `kept`: the floor that keeps the service's request log.
+ */
+async function runFloor(ctx: BenchContext, kept = false): Promise<[number, Run][]> {
+  const label = `grpc-sign stream ${kept ? 'kept ' : ''}floor`;
   ctx.progress(`${label}: starting grpc-floor-server`);
-  const floor = await startGrpcFloor(ctx, 'stream');
+  const floor = await startGrpcFloor(ctx, 'stream', kept);
   try {
     const byConcurrency: [number, Run][] = [];
     for (const c of [ctx.connections, STREAM_DEEP]) {
@@ -234,26 +251,32 @@ const usPerReq = (cores: number, rps: number) => (rps > 0 ? (cores / rps) * 1e6 
 
 export const grpcSign: Scenario = {
   name: 'grpc-sign',
-  title: 'shakenstack.v1.Signer over loopback with @shakenstack/client: SignStream (batched) and unary Sign, workers 1, and a bare grpc-js floor (SignStream, and unary at the half-load rate)',
+  title: 'shakenstack.v1.Signer over loopback with @shakenstack/client: SignStream (batched) and unary Sign, workers 1, and bare grpc-js floors (SignStream with and without the request log, and unary)',
   async run(ctx): Promise<ScenarioReport> {
     const figures: Record<string, Figure> = {};
     const maxRows: string[][] = [];
     const halfRows: string[][] = [];
     const pauseRows: string[][] = [];
-    // The floor first: the service's stream figures are read against it (stream.over_floor).
-    const floor = await runFloor(ctx);
-    for (const [c, run] of floor) {
-      const k = `floor.stream.c${c}`;
-      Object.assign(figures, {
-        [`${k}.rps`]: Math.round(run.rps),
-        [`${k}.server_cpu_us_per_req`]: Math.round(usPerReq(run.serverCores, run.rps)),
-        [`${k}.client_cpu_us_per_req`]: Math.round(usPerReq(run.clientCores, run.rps)),
-        [`${k}.other_cores`]: round(run.otherCores, 2),
-      });
-      maxRows.push(['stream floor', String(c), fmtInt(run.rps), fmtMs(run.p50Ms), fmtMs(run.p99Ms), fmtMs(run.maxMs), String(run.errors), run.serverCores.toFixed(2), fmtInt(usPerReq(run.serverCores, run.rps)), fmtInt(usPerReq(run.clientCores, run.rps)), run.otherCores.toFixed(2)]);
+    // The floors first: the service's stream figures are read against them (stream.over_floor, stream.over_kept_floor).
+    const floorRates: Record<string, number> = {};
+    for (const kept of [false, true]) {
+      const name = kept ? 'floor_kept' : 'floor';
+      const floor = await runFloor(ctx, kept);
+      for (const [c, run] of floor) {
+        const k = `${name}.stream.c${c}`;
+        Object.assign(figures, {
+          [`${k}.rps`]: Math.round(run.rps),
+          [`${k}.server_cpu_us_per_req`]: Math.round(usPerReq(run.serverCores, run.rps)),
+          [`${k}.client_cpu_us_per_req`]: Math.round(usPerReq(run.clientCores, run.rps)),
+          [`${k}.other_cores`]: round(run.otherCores, 2),
+        });
+        maxRows.push([`stream ${kept ? 'kept ' : ''}floor`, String(c), fmtInt(run.rps), fmtMs(run.p50Ms), fmtMs(run.p99Ms), fmtMs(run.maxMs), String(run.errors), run.serverCores.toFixed(2), fmtInt(usPerReq(run.serverCores, run.rps)), fmtInt(usPerReq(run.clientCores, run.rps)), run.otherCores.toFixed(2)]);
+      }
+      floorRates[name] = Math.max(...floor.map(([, run]) => run.rps));
+      figures[`${name}.stream.rps`] = Math.round(floorRates[name]);
     }
-    const floorRps = Math.max(...floor.map(([, run]) => run.rps));
-    figures['floor.stream.rps'] = Math.round(floorRps);
+    const floorRps = floorRates.floor!;
+    const keptFloorRps = floorRates.floor_kept!;
     for (const mode of ['stream', 'unary'] as const) {
       const r = await runMode(ctx, mode);
       for (const [c, run] of r.byConcurrency) {
@@ -306,6 +329,7 @@ export const grpcSign: Scenario = {
       }
     }
     figures['stream.over_floor'] = floorRps > 0 ? round((figures['stream.rps'] as number) / floorRps, 2) : null;
+    figures['stream.over_kept_floor'] = keptFloorRps > 0 ? round((figures['stream.rps'] as number) / keptFloorRps, 2) : null;
     return {
       figures,
       tables: [
@@ -329,6 +353,7 @@ export const grpcSign: Scenario = {
         'Each mode signed once and its PASSporT was verified against the certificate at its x5u before loading it.',
         'The client is this process (@shakenstack/client), so "client µs/req" is the load generator\'s cost (less the CPU this process spends sampling the server\'s /proc): compare it with wrk\'s in http-sign.',
         'stream floor: grpc-floor-server.ts, a bare grpc-js server (the service\'s proto and loader options) that checks the API key once per stream and signs each item synchronously with node:crypto, one answer message per request message; no store, policy, log or metrics. Loaded by the same client at the same levels; one of its answers was verified as an ES256 PASSporT signed by its key first. stream.over_floor = stream.rps / floor.stream.rps.',
+        "stream kept floor: the same floor writing each item's record through the service's request log, a message's answer leaving once its records are journaled (bench/floor-request-log.ts); stream.over_kept_floor = stream.rps / floor_kept.stream.rps.",
         "unary floor: the same bare server's unary Sign after the service's passes, by the same client, closed loop at the service's unary level (floor.unary.*) and paced at the service's unary half-load rate (unary.half_floor_p99_ms): what grpc-js on both sides costs and gives here.",
         'Targets: stream req/s at least 1.2x http-sign workers=1 req/s; unary p99 under 2 ms at half load.',
         "Server loop delay is prom-client's (10 ms timer resolution, reset by the scrape before the pass); its GC pauses are known only to their histogram bucket. A p99 above both processes' loop delay is time spent waiting for one of the two cores.",

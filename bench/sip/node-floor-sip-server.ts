@@ -27,6 +27,8 @@ import { TransactionTable } from '../../server/sip/transactions.js';
 import { floorRecord, migratedFloorStore, startFloorRequestLog } from '../floor-request-log.js';
 
 const [portArg, keyPath, x5u, mode, dataDir] = process.argv.slice(2) as [string, string, string, string?, string?];
+/** Kept mode reads an ACK to end its transaction; the bare floor drops it unread. */
+const keptMode = mode === 'kept';
 const key = createPrivateKey(readFileSync(keyPath));
 const headerB64 = Buffer.from(JSON.stringify({ alg: 'ES256', ppt: 'shaken', typ: 'passport', x5u })).toString('base64url');
 const params = `;info=<${x5u}>;alg=ES256;ppt=shaken`;
@@ -47,7 +49,10 @@ function passport(orig: string, dest: string, origid: string): string {
   return `${input}.${sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
 }
 
-/** The lines of a request the floor reads; undefined for a response or without the lines a reply needs. */
+/**
+ * The lines of a request the floor reads; undefined for a response, for an ACK unless kept, or without the lines a
+ * reply needs.
+ */
 interface FloorRequest {
   method: string;
   requestLine: string;
@@ -64,7 +69,7 @@ function read(text: string): FloorRequest | undefined {
   const lines = text.split('\r\n');
   const requestLine = lines[0]!;
   const method = requestLine.slice(0, requestLine.indexOf(' '));
-  if (method.startsWith('SIP/')) return undefined;
+  if (method.startsWith('SIP/') || (method === 'ACK' && !keptMode)) return undefined;
   let vias = '';
   let topVia: string | undefined;
   let from: string | undefined;
@@ -127,17 +132,14 @@ const socket = createSocket({
   // `dns.lookup`, which answers a literal one tick later.
   lookup: (hostname, _options, callback) => callback(null, hostname, 4),
 });
-const kept = mode === 'kept' ? await obligations(dataDir!) : undefined;
+const kept = keptMode ? await obligations(dataDir!) : undefined;
 // A Buffer, and no callback: dgram then tries the send at once (uv_udp_try_send) instead of queueing a request
 // completed on a later tick. A full socket buffer loses the datagram either way; sipp retransmits.
 const sendTo = (port: number, address: string) => (buf: Buffer) => socket.send(buf, port, address);
 socket.on('message', (msg, rinfo) => {
   const request = read(msg.toString('latin1'));
   if (!request) return;
-  if (!kept) {
-    if (request.method !== 'ACK') socket.send(answer(request).buf, rinfo.port, rinfo.address);
-    return;
-  }
+  if (!kept) return void socket.send(answer(request).buf, rinfo.port, rinfo.address);
   const key = transactionKey(request.topVia, request.method);
   if (request.method === 'ACK') {
     if (key) kept.transactions.ack(key);

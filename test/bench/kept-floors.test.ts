@@ -8,10 +8,11 @@ const { Cleanup } = (await import(built('cleanup.js'))) as typeof import('../../
 const { startNodeFloorSip } = (await import(built('sip/node-floor-sip.js'))) as typeof import('../../bench/sip/node-floor-sip.js');
 const { startNodeFloor } = (await import(built('node-floor.bench.js'))) as typeof import('../../bench/node-floor.bench.js');
 const { sipInvite } = (await import(built('sip/udp.js'))) as typeof import('../../bench/sip/udp.js');
+const { startGrpcFloor } = (await import(built('grpc-sign.bench.js'))) as typeof import('../../bench/grpc-sign.bench.js');
 
 /**
  * The bench's kept floors (issue 17): each start checks that an answer's request-log record is in the journal when
- * the answer arrives, and the SIP one that a retransmitted INVITE gets its stored 302. These tests start them as
+ * the answer arrives (HTTP, gRPC, SIP), and the SIP one that a retransmitted INVITE gets its stored 302. These tests start them as
  * the bench does, so a change to the request log or the transaction table that breaks a floor fails here.
  */
 describe('the kept floors (bench)', () => {
@@ -51,6 +52,18 @@ describe('the kept floors (bench)', () => {
       expect(kept.sampler.take(true)?.pids.length).toBe(3);
     } finally {
       kept.stop();
+    }
+  });
+
+  it('the gRPC floor in kept mode answers a stream and unary calls once their records are journaled', async () => {
+    for (const mode of ['stream', 'unary'] as const) {
+      const kept = await startGrpcFloor(ctx, mode, true);
+      try {
+        const answers = await Promise.all(Array.from({ length: 8 }, () => kept.client.sign({ orig: { tn: '14045266060' }, dest: { tn: ['18001234567'] }, attest: 'A' })));
+        expect(new Set(answers.map((a) => a.origid)).size).toBe(8);
+      } finally {
+        await kept.stop();
+      }
     }
   });
 });
