@@ -9,6 +9,8 @@ import type { BenchContext } from './scenario.js';
 
 export interface FloorProcess {
   port: number;
+  /** The floor's own temp folder (its key files; a kept floor's store and journal): removed by `stop`. */
+  dir: string;
   /** The key pair made for this floor: the bench signs or checks with it. */
   privateKey: KeyObject;
   publicKey: KeyObject;
@@ -24,8 +26,8 @@ export interface FloorSpec {
   script: string;
   /** A free port of the kind the floor listens on. */
   port: () => Promise<number>;
-  /** The floor's arguments, given the PEM files of its fresh key pair (the private one mode 0600). */
-  args: (files: { privateKeyPath: string; publicKeyPath: string }, port: number) => string[];
+  /** The floor's arguments, given the PEM files of its fresh key pair (the private one mode 0600) and its folder. */
+  args: (files: { privateKeyPath: string; publicKeyPath: string; dir: string }, port: number) => string[];
   /** Sample (and kill) the floor's children too: a floor that forks workers. */
   forks?: boolean;
 }
@@ -56,11 +58,11 @@ export async function startFloorProcess(ctx: BenchContext, spec: FloorSpec, read
     writeFileSync(publicKeyPath, publicKey.export({ type: 'spki', format: 'pem' }));
     const port = await spec.port();
     const script = fileURLToPath(new URL(spec.script, import.meta.url));
-    const child = spawn(process.execPath, [script, ...spec.args({ privateKeyPath, publicKeyPath }, port)], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [script, ...spec.args({ privateKeyPath, publicKeyPath, dir }, port)], { stdio: ['ignore', 'ignore', 'inherit'] });
     pid = child.pid!;
     ctx.cleanup.trackPid(pid);
     sampler = new TreeSampler(pid, 250, { descendants: spec.forks === true, onPid: (p) => ctx.cleanup.trackPid(p) });
-    const floor = { port, privateKey, publicKey, child, sampler, stop };
+    const floor = { port, dir, privateKey, publicKey, child, sampler, stop };
     await ready(floor);
     return floor;
   } catch (e) {

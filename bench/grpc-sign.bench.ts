@@ -1,6 +1,4 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFloorProcess } from './floor-process.js';
 import { freePort } from './free-port.js';
@@ -178,23 +176,20 @@ async function runMode(ctx: BenchContext, mode: 'stream' | 'unary'): Promise<Mod
 
 /**
  * The floor (grpc-floor-server.ts: bare grpc-js + node:crypto, one process) with a fresh key, checked once. `kept`:
- * it also keeps the service's request log, in a data folder of its own, and the check finds the answer's record in
- * the journal.
+ * it also keeps the service's request log, its store and journal in the floor's own folder, and the check finds the
+ * answer's record in the journal.
  */
 export async function startGrpcFloor(ctx: BenchContext, mode: 'stream' | 'unary', kept = false): Promise<{ client: SignerClient; sampler: TreeSampler; stop(): Promise<void> }> {
-  const dataDir = kept ? mkdtempSync(join(tmpdir(), 'shakenstack-bench-floor-kept-')) : undefined;
-  if (dataDir) ctx.cleanup.trackDir(dataDir);
   let client: SignerClient | undefined;
-  const args = (keys: { privateKeyPath: string }, port: number) => [String(port), keys.privateKeyPath, FLOOR_X5U, FLOOR_API_KEY, ...(dataDir ? ['kept', dataDir] : [])];
+  const args = (files: { privateKeyPath: string; dir: string }, port: number) => [String(port), files.privateKeyPath, FLOOR_X5U, FLOOR_API_KEY, ...(kept ? ['kept', files.dir] : [])];
   const floor = await startFloorProcess(ctx, { script: 'grpc-floor-server.js', port: freePort, args }, async (f) => {
     client = createSignerClient({ address: `127.0.0.1:${f.port}`, apiKey: FLOOR_API_KEY, mode, deadlineMs: 30_000 });
     // waitForReady: the first call waits for the listener, up to its own deadline.
     const first = await client.sign(REQUEST, { deadlineMs: FLOOR_READY_MS });
     checkIdentity(first.identity, f.publicKey);
-    if (dataDir) assertJournaled(dataDir, first.origid, 'the kept gRPC floor');
+    if (kept) assertJournaled(f.dir, first.origid, 'the kept gRPC floor');
   }).catch(async (e: unknown) => {
     await client?.close();
-    if (dataDir) ctx.cleanup.removeDir(dataDir);
     throw e;
   });
   return {
@@ -203,7 +198,6 @@ export async function startGrpcFloor(ctx: BenchContext, mode: 'stream' | 'unary'
     stop: async () => {
       await client?.close();
       floor.stop();
-      if (dataDir) ctx.cleanup.removeDir(dataDir);
     },
   };
 }

@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startFloorProcess } from './floor-process.js';
 import { assertJournaled } from './floor-request-log.js';
 import { freePort } from './free-port.js';
@@ -41,27 +38,18 @@ export interface RunningFloor {
 
 /**
  * Starts the Node floor server (node-floor-server.ts) on a free port with a fresh key, and checks one answer.
- * `kept`: the floor also writes each request's record through the service's request log, in a data folder of its
- * own, with `workers` processes under `node:cluster`, and the check also finds the answer's record in the journal.
+ * `kept`: the floor also writes each request's record through the service's request log, its store and journal in
+ * the floor's own folder, with `workers` processes under `node:cluster`, and the check also finds the answer's record in the journal.
  */
 export async function startNodeFloor(ctx: BenchContext, opts: { kept?: { workers: number } } = {}): Promise<RunningFloor> {
-  const dataDir = opts.kept ? mkdtempSync(join(tmpdir(), 'shakenstack-bench-floor-kept-')) : undefined;
-  if (dataDir) ctx.cleanup.trackDir(dataDir);
-  const workers = opts.kept?.workers ?? 1;
-  const args = (keys: { privateKeyPath: string }, port: number) => [String(port), keys.privateKeyPath, X5U, API_KEY, ...(dataDir ? ['kept', dataDir, String(workers)] : [])];
-  const floor = await startFloorProcess(ctx, { script: 'node-floor-server.js', port: freePort, args, forks: workers > 1 }, async (f) => {
+  const kept = opts.kept;
+  const args = (files: { privateKeyPath: string; dir: string }, port: number) => [String(port), files.privateKeyPath, X5U, API_KEY, ...(kept ? ['kept', files.dir, String(kept.workers)] : [])];
+  const floor = await startFloorProcess(ctx, { script: 'node-floor-server.js', port: freePort, args, forks: (kept?.workers ?? 1) > 1 }, async (f) => {
     const { claims } = checkIdentity(await firstIdentity(`http://127.0.0.1:${f.port}${SIGN_PATH}`), f.publicKey);
-    if (dataDir) assertJournaled(dataDir, String(claims.origid), 'the kept Node floor');
+    if (kept) assertJournaled(f.dir, String(claims.origid), 'the kept Node floor');
   });
   const spec = { url: `http://127.0.0.1:${floor.port}${SIGN_PATH}`, method: 'POST' as const, headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: SIGN_BODY };
-  return {
-    spec,
-    sampler: floor.sampler,
-    stop: () => {
-      floor.stop();
-      if (dataDir) ctx.cleanup.removeDir(dataDir);
-    },
-  };
+  return { spec, sampler: floor.sampler, stop: floor.stop };
 }
 
 /**
