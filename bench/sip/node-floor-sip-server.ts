@@ -23,7 +23,8 @@
 import { createPrivateKey, randomUUID, sign } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { TransactionTable } from '../../server/sip/transactions.js';
+import { TransactionTable, viaTransactionKey } from '../../server/sip/transactions.js';
+import { loadConfig } from '../../server/config/load.js';
 import { floorRecord, migratedFloorStore, startFloorRequestLog } from '../floor-request-log.js';
 
 const [portArg, keyPath, x5u, mode, dataDir] = process.argv.slice(2) as [string, string, string, string?, string?];
@@ -110,17 +111,11 @@ function answer(r: FloorRequest): { buf: Buffer; signed?: { orig: string; dest: 
   return { buf, signed: { orig, dest, origid, attest: 'A' } };
 }
 
-/** The top Via's branch and sent-by with the method, as the redirect server keys transactions (RFC 3261 §17.2.3). */
-function transactionKey(topVia: string, method: string): string | undefined {
-  const branch = /;\s*branch\s*=\s*([^;\s,]+)/i.exec(topVia)?.[1];
-  const sentBy = /^SIP\s*\/\s*2\.0\s*\/\s*\S+\s+([^;\s]+)/i.exec(topVia)?.[1];
-  return branch && sentBy ? `${branch}\u0000${sentBy.toLowerCase()}\u0000${method === 'ACK' ? 'INVITE' : method}` : undefined;
-}
-
 /** What kept mode owes each call: the service's transaction table and request log, as `serve` sets them up. */
 async function obligations(dir: string) {
   await migratedFloorStore(dir);
-  return { log: await startFloorRequestLog(dir), transactions: new TransactionTable({ ttlMs: 32_000, maxEntries: 50_000 }) };
+  // Timer H (64 × T1) and the table's bound as the redirect server sets them (redirect-handler.ts, sip.maxTransactions).
+  return { log: await startFloorRequestLog(dir), transactions: new TransactionTable({ ttlMs: 32_000, maxEntries: loadConfig({ env: {} }).sip.maxTransactions }) };
 }
 
 const socket = createSocket({
@@ -140,7 +135,7 @@ socket.on('message', (msg, rinfo) => {
   const request = read(msg.toString('latin1'));
   if (!request) return;
   if (!kept) return void socket.send(answer(request).buf, rinfo.port, rinfo.address);
-  const key = transactionKey(request.topVia, request.method);
+  const key = viaTransactionKey(request.topVia, request.method);
   if (request.method === 'ACK') {
     if (key) kept.transactions.ack(key);
     return;

@@ -29,16 +29,26 @@ export interface ServerTransaction {
 }
 
 /**
- * The request's server-transaction key (RFC 3261 §17.2.3): the top Via's branch and sent-by with the method,
- * an ACK matching its INVITE. Requests from RFC 2543 peers (no magic cookie) are keyed by Call-ID, CSeq
- * number, From tag and top Via instead.
+ * The RFC 3261 §17.2.3 server-transaction key read from a top Via hop: its branch and sent-by with the method, an
+ * ACK matching its INVITE; undefined when the branch lacks the magic cookie (an RFC 2543 peer). The bench's SIP
+ * floor keys its transactions with it too.
+ */
+export function viaTransactionKey(topVia: string, method: string): string | undefined {
+  const branch = /;\s*branch\s*=\s*([^;\s,]+)/i.exec(topVia)?.[1];
+  if (!branch?.startsWith('z9hG4bK')) return undefined;
+  const sentBy = /^SIP\s*\/\s*2\.0\s*\/\s*\S+\s+([^;\s]+)/i.exec(topVia)?.[1] ?? '';
+  return `${branch}\u0000${sentBy.toLowerCase()}\u0000${method === 'ACK' ? 'INVITE' : method}`;
+}
+
+/**
+ * The request's server-transaction key (RFC 3261 §17.2.3): `viaTransactionKey` of its top Via. Requests from RFC
+ * 2543 peers (no magic cookie) are keyed by Call-ID, CSeq number, From tag and top Via instead.
  */
 export function transactionKey(request: SipRequest, method = request.method): string {
-  const m = method === 'ACK' ? 'INVITE' : method;
   const top = topViaHop(request) ?? '';
-  const branch = /;\s*branch\s*=\s*([^;\s,]+)/i.exec(top)?.[1];
-  const sentBy = /^SIP\s*\/\s*2\.0\s*\/\s*\S+\s+([^;\s]+)/i.exec(top)?.[1] ?? '';
-  if (branch?.startsWith('z9hG4bK')) return `${branch}\u0000${sentBy.toLowerCase()}\u0000${m}`;
+  const key = viaTransactionKey(top, method);
+  if (key !== undefined) return key;
+  const m = method === 'ACK' ? 'INVITE' : method;
   const cseq = header(request, 'cseq')!.split(/\s+/)[0];
   return `${header(request, 'call-id')}\u0000${cseq}\u0000${addressTag(header(request, 'from')!) ?? ''}\u0000${top}\u0000${m}`;
 }
