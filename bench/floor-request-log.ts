@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RequestLogRecord } from '../server/core/ports.js';
-import type { Transport } from '../server/core/types.js';
+import type { RequestKind, Transport } from '../server/core/types.js';
 import { loadConfig } from '../server/config/load.js';
 import { JOURNAL_DIR } from '../server/store/journal-segments.js';
 import { openStore } from '../server/store/open-store.js';
@@ -29,19 +29,23 @@ export async function startFloorRequestLog(dataDir: string): Promise<ThreadedReq
   );
 }
 
-/** A signed call's record, as the core writes one (account, attestation, numbers, origid, latency). */
-export function floorRecord(transport: Transport, call: { orig: string; dest: string; origid: string; attest: 'A' | 'B' | 'C' }, startedMs: number): RequestLogRecord {
+/**
+ * A call's record, as the core writes one (account, attestation, numbers, origid, latency): a signed call's, or with
+ * `verify` a passed verification's (the attestation it carried; nothing requested, no policy's reason).
+ */
+export function floorRecord(transport: Transport, call: { orig: string; dest: string; origid: string; attest: 'A' | 'B' | 'C' }, startedMs: number, kind: RequestKind = 'sign'): RequestLogRecord {
+  const signed = kind === 'sign';
   return {
-    kind: 'sign',
+    kind,
     time: new Date(),
     accountId: 'acc_floor',
     apiKeyId: transport === 'sip' ? null : 'key_floor',
     transport,
     orig: call.orig,
     dest: call.dest,
-    attestRequested: call.attest,
+    attestRequested: signed ? call.attest : null,
     attestApplied: call.attest,
-    attestReason: 'requested',
+    attestReason: signed ? 'requested' : null,
     outcome: 'ok',
     errorCode: null,
     latencyUs: Math.round((performance.now() - startedMs) * 1000),

@@ -226,18 +226,31 @@ async function runFloor(ctx: BenchContext, kept = false): Promise<[number, Run][
 /**
  * The unary floor by the same client: a closed loop at the service's unary level (its server CPU per call is what
  * grpc-js itself costs here), then paced at the service's unary half-load rate (the p99 grpc-js on both sides gives
- * at that rate here, which the unary half-load target, < 2 ms, is read against).
+ * at that rate here, which the unary half-load target, < 2 ms, is read against). Then the kept floor in a closed
+ * loop at the same level: its server CPU per call is the least a unary call costs with the record the service
+ * journals before each answer.
  */
-async function runUnaryFloor(ctx: BenchContext, concurrency: number, rate: number): Promise<{ closed: Run; half: Run }> {
+async function runUnaryFloor(ctx: BenchContext, concurrency: number, rate: number): Promise<{ closed: Run; half: Run; kept: Run }> {
   const label = 'grpc-sign unary floor';
-  ctx.progress(`${label}: warm-up ${WARMUP_SEC} s, ${MEASURE_SEC} s closed loop at ${concurrency} in flight, then ${fmtInt(rate)} req/s paced, ${MEASURE_SEC} s`);
-  const floor = await startGrpcFloor(ctx, 'unary');
-  try {
+  ctx.progress(`${label}: warm-up ${WARMUP_SEC} s, ${MEASURE_SEC} s closed loop at ${concurrency} in flight, then ${fmtInt(rate)} req/s paced, ${MEASURE_SEC} s; then the kept floor's closed loop`);
+  const closedRun = async (floor: Awaited<ReturnType<typeof startGrpcFloor>>) => {
     await closedLoop(floor.client, concurrency, WARMUP_SEC)([]);
-    const closed = await measured(floor.sampler, closedLoop(floor.client, concurrency, MEASURE_SEC));
-    return { closed, half: await measured(floor.sampler, paced(floor.client, rate, MEASURE_SEC)) };
+    return measured(floor.sampler, closedLoop(floor.client, concurrency, MEASURE_SEC));
+  };
+  const floor = await startGrpcFloor(ctx, 'unary');
+  let closed: Run;
+  let half: Run;
+  try {
+    closed = await closedRun(floor);
+    half = await measured(floor.sampler, paced(floor.client, rate, MEASURE_SEC));
   } finally {
     await floor.stop();
+  }
+  const keptFloor = await startGrpcFloor(ctx, 'unary', true);
+  try {
+    return { closed, half, kept: await closedRun(keptFloor) };
+  } finally {
+    await keptFloor.stop();
   }
 }
 
@@ -309,16 +322,26 @@ export const grpcSign: Scenario = {
       pauseRows.push([mode, fmtMs(r.half.p99Ms), fmtMs(s.lagP99Ms), fmtMs(s.lagMaxMs), `${s.gcOver1Ms} (≤ ${s.gcMaxMs} ms)`, fmtMs(c.lagP99Ms), fmtMs(c.lagMaxMs), `${c.gcOver1Ms} (max ${fmtMs(c.gcMaxMs)})`]);
       if (mode === 'unary') {
         const [c, service] = r.byConcurrency[0]!;
-        const { closed, half: f } = await runUnaryFloor(ctx, c, r.halfTarget);
+        const { closed, half: f, kept } = await runUnaryFloor(ctx, c, r.halfTarget);
         Object.assign(figures, {
           [`floor.unary.c${c}.rps`]: Math.round(closed.rps),
           [`floor.unary.c${c}.server_cpu_us_per_req`]: Math.round(usPerReq(closed.serverCores, closed.rps)),
           [`floor.unary.c${c}.client_cpu_us_per_req`]: Math.round(usPerReq(closed.clientCores, closed.rps)),
+          [`floor_kept.unary.c${c}.rps`]: Math.round(kept.rps),
+          [`floor_kept.unary.c${c}.server_cpu_us_per_req`]: Math.round(usPerReq(kept.serverCores, kept.rps)),
+          [`floor_kept.unary.c${c}.client_cpu_us_per_req`]: Math.round(usPerReq(kept.clientCores, kept.rps)),
+          'unary.server_cpu_us_per_req': Math.round(usPerReq(service.serverCores, service.rps)),
+          'unary.client_cpu_us_per_req': Math.round(usPerReq(service.clientCores, service.rps)),
+          'floor_kept.unary.server_cpu_us_per_req': Math.round(usPerReq(kept.serverCores, kept.rps)),
+          'floor.unary.client_cpu_us_per_req': Math.round(usPerReq(closed.clientCores, closed.rps)),
           'unary.server_cpu_over_floor': round(usPerReq(service.serverCores, service.rps) / usPerReq(closed.serverCores, closed.rps), 2),
+          'unary.server_cpu_over_kept_floor': round(usPerReq(service.serverCores, service.rps) / usPerReq(kept.serverCores, kept.rps), 2),
           'unary.half_floor_p99_ms': round(f.p99Ms, 3),
           'unary.half_p99_over_floor': f.p99Ms > 0 ? round(r.half.p99Ms / f.p99Ms, 2) : null,
         });
-        maxRows.push(['unary floor', String(c), fmtInt(closed.rps), fmtMs(closed.p50Ms), fmtMs(closed.p99Ms), fmtMs(closed.maxMs), String(closed.errors), closed.serverCores.toFixed(2), fmtInt(usPerReq(closed.serverCores, closed.rps)), fmtInt(usPerReq(closed.clientCores, closed.rps)), closed.otherCores.toFixed(2)]);
+        for (const [name, run] of [['unary floor', closed], ['unary kept floor', kept]] as const) {
+          maxRows.push([name, String(c), fmtInt(run.rps), fmtMs(run.p50Ms), fmtMs(run.p99Ms), fmtMs(run.maxMs), String(run.errors), run.serverCores.toFixed(2), fmtInt(usPerReq(run.serverCores, run.rps)), fmtInt(usPerReq(run.clientCores, run.rps)), run.otherCores.toFixed(2)]);
+        }
         halfRows.push(['unary floor', fmtInt(r.halfTarget), fmtInt(f.rps), fmtMs(f.p50Ms), fmtMs(f.p99Ms), fmtMs(f.maxMs), String(f.errors), f.serverCores.toFixed(2), f.clientCores.toFixed(2), f.otherCores.toFixed(2)]);
       }
     }
@@ -348,7 +371,7 @@ export const grpcSign: Scenario = {
         'The client is this process (@shakenstack/client), so "client µs/req" is the load generator\'s cost (less the CPU this process spends sampling the server\'s /proc): compare it with wrk\'s in http-sign.',
         'stream floor: grpc-floor-server.ts, a bare grpc-js server (the service\'s proto and loader options) that checks the API key once per stream and signs each item synchronously with node:crypto, one answer message per request message; no store, policy, log or metrics. Loaded by the same client at the same levels; one of its answers was verified as an ES256 PASSporT signed by its key first. stream.over_floor = stream.rps / floor.stream.rps.',
         "stream kept floor: the same floor writing each item's record through the service's request log, a message's answer leaving once its records are journaled (bench/floor-request-log.ts); stream.over_kept_floor = stream.rps / floor_kept.stream.rps.",
-        "unary floor: the same bare server's unary Sign after the service's passes, by the same client, closed loop at the service's unary level (floor.unary.*) and paced at the service's unary half-load rate (unary.half_floor_p99_ms): what grpc-js on both sides costs and gives here.",
+        "unary floor: the same bare server's unary Sign after the service's passes, by the same client, closed loop at the service's unary level (floor.unary.*) and paced at the service's unary half-load rate (unary.half_floor_p99_ms): what grpc-js on both sides costs and gives here. unary kept floor: the same with the request log kept, closed loop only (floor_kept.unary.*).",
         'Targets: stream req/s at least 1.2x http-sign workers=1 req/s; unary p99 under 2 ms at half load.',
         "Server loop delay is prom-client's (10 ms timer resolution, reset by the scrape before the pass); its GC pauses are known only to their histogram bucket. A p99 above both processes' loop delay is time spent waiting for one of the two cores.",
       ],

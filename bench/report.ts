@@ -61,7 +61,7 @@ export interface Check {
   value: number | undefined;
   /** Printed unit of the value, e.g. `ms`, `x`. */
   unit: string;
-  op: '>=' | '<' | '=' | 'info';
+  op: '>=' | '<' | '<=' | '=' | 'info';
   bound?: number;
 }
 
@@ -70,7 +70,7 @@ export type Verdict = 'PASS' | 'MISS' | 'n/a' | '';
 export function verdict(c: Check): Verdict {
   if (c.op === 'info') return '';
   if (c.value === undefined || !Number.isFinite(c.value)) return 'n/a';
-  const ok = c.op === '>=' ? c.value >= c.bound! : c.op === '<' ? c.value < c.bound! : c.value === c.bound;
+  const ok = c.op === '>=' ? c.value >= c.bound! : c.op === '<' ? c.value < c.bound! : c.op === '<=' ? c.value <= c.bound! : c.value === c.bound;
   return ok ? 'PASS' : 'MISS';
 }
 

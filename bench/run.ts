@@ -78,6 +78,10 @@ function checks(f: Record<string, Record<string, Figure>>): Check[] {
     { id: 'grpc.stream_over_floor', name: 'gRPC SignStream req/s ÷ the bare grpc-js SignStream floor', value: num(f, 'grpc-sign', 'stream.over_floor'), unit: 'x', op: 'info' },
     { id: 'grpc.unary_half_p99_ms', name: 'gRPC unary Sign p99 at half load', value: num(f, 'grpc-sign', 'unary.half_p99_ms'), unit: 'ms', op: '<', bound: 2 },
     { id: 'grpc.unary_half_floor_p99_ms', name: 'the bare grpc-js unary floor p99 at the same rate, same client (what grpc-js itself gives here)', value: num(f, 'grpc-sign', 'unary.half_floor_p99_ms'), unit: 'ms', op: 'info' },
+    { id: 'grpc.unary_server_cpu_us', name: 'gRPC unary Sign server CPU per call, closed loop', value: num(f, 'grpc-sign', 'unary.server_cpu_us_per_req'), unit: 'µs', op: '<=', bound: 150 },
+    { id: 'grpc.unary_kept_floor_server_cpu_us', name: "the bare grpc-js unary floor keeping the service's request log, server CPU per call, same client and level (the least it costs here)", value: num(f, 'grpc-sign', 'floor_kept.unary.server_cpu_us_per_req'), unit: 'µs', op: 'info' },
+    { id: 'grpc.unary_client_cpu_us', name: 'gRPC unary Sign client CPU per call (@shakenstack/client), closed loop', value: num(f, 'grpc-sign', 'unary.client_cpu_us_per_req'), unit: 'µs', op: '<=', bound: 100 },
+    { id: 'grpc.unary_floor_client_cpu_us', name: 'the same client against the bare grpc-js unary floor, CPU per call', value: num(f, 'grpc-sign', 'floor.unary.client_cpu_us_per_req'), unit: 'µs', op: 'info' },
     { id: 'grpc.unary_server_cpu_over_floor', name: "gRPC unary Sign server CPU per call ÷ the bare grpc-js unary floor's, same client and level", value: num(f, 'grpc-sign', 'unary.server_cpu_over_floor'), unit: 'x', op: 'info' },
     { id: 'grpc.kept_floor_over_http_w1', name: "SignStream floor keeping the service's request log, req/s ÷ HTTP sign workers=1 req/s", value: div(num(f, 'grpc-sign', 'floor_kept.stream.rps'), num(f, 'http-sign', 'w1.rps')), unit: 'x', op: 'info' },
     { id: 'grpc.floor_over_http_w1', name: 'SignStream floor req/s ÷ HTTP sign workers=1 req/s (what grpc-js itself reaches here)', value: div(num(f, 'grpc-sign', 'floor.stream.rps'), num(f, 'http-sign', 'w1.rps')), unit: 'x', op: 'info' },
@@ -92,6 +96,9 @@ function checks(f: Record<string, Record<string, Figure>>): Check[] {
     { id: 'journal.over_raw_sign_cpu', name: 'journal CPU per record ÷ raw CPU per sign', value: div(num(f, 'request-journal', 'per_write_1.cpu_us_per_record'), signCpu), unit: 'x', op: 'info' },
     { id: 'login.flood_over_quiet_p99', name: 'sign p99 at half load, 8-loop login flood ÷ quiet', value: num(f, 'login-flood', 'defaults.flood_over_quiet_p99'), unit: 'x', op: '<', bound: 2 },
     { id: 'login.rate_off_flood_over_quiet_p99', name: 'the same with the per-address login rate off', value: num(f, 'login-flood', 'rate_off.flood_over_quiet_p99'), unit: 'x', op: '<', bound: 2 },
+    // Issue 17's bounds for the HTTP signer against secsipidx and for the second worker.
+    { id: 'w1.cpu_per_req_over_secsipidx', name: "workers=1: server CPU per request ÷ secsipidx's", value: div(num(f, 'http-sign', 'w1.server_cpu_us_per_req'), num(f, 'secsipidx', 'server_cpu_us_per_req')), unit: 'x', op: '<=', bound: 1.1 },
+    { id: 'w2.rps_over_w1', name: 'workers=2: HTTP req/s ÷ workers=1 req/s', value: div(num(f, 'http-sign', 'w2.rps'), num(f, 'http-sign', 'w1.rps')), unit: 'x', op: '>=', bound: 1.1 },
     { id: 'hsm.non2xx', name: 'HTTP-HSM non-2xx responses', value: num(f, 'hsm-sign', 'hsm.non2xx'), unit: '', op: '=', bound: 0 },
   ];
   for (const w of WORKER_VARIANTS) {

@@ -10,16 +10,24 @@
  * The signature is checked where the service checks it (server/verify-fetch/node-verifier.ts,
  * `signatureCheckPlace`): on libuv's pool while there are fewer workers than cores, on the loop otherwise.
  *
- * usage: node verify-floor-server.js <port> <pub.pem> <x5u> <api-key> <workers>
+ * With `kept` the floor also writes each verification's record through the service's own request log before it
+ * answers (floor-request-log.ts), each serving process with its own journal and log thread as `serve`'s workers
+ * have: what the service owes every answer besides the checks, at the least it costs (issue 17).
+ *
+ * usage: node verify-floor-server.js <port> <pub.pem> <x5u> <api-key> <workers> [kept <dataDir>]
  */
 import cluster from 'node:cluster';
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import { cpuCores } from '../server/config/load.js';
+import { floorRecord, migratedFloorStore, startFloorRequestLog } from './floor-request-log.js';
 
-const [portArg, keyPath, x5u, apiKey, workersArg] = process.argv.slice(2) as [string, string, string, string, string];
+const [portArg, keyPath, x5u, apiKey, workersArg, mode, dataDir] = process.argv.slice(2) as [string, string, string, string, string, string?, string?];
 const workers = Math.max(1, Number(workersArg) || 1);
+const forks = workers > 1 && cluster.isPrimary;
+if (mode === 'kept' && cluster.isPrimary) await migratedFloorStore(dataDir!);
+const log = mode === 'kept' && !forks ? await startFloorRequestLog(dataDir!) : undefined;
 const MAX_AGE_SEC = 60;
 
 function answer(res: ServerResponse, status: number, body: string): void {
@@ -42,6 +50,7 @@ function decodeJson(part: string): Record<string, any> | undefined {
 function serve(key: KeyObject, onPool: boolean): void {
   const expectedAuth = `Bearer ${apiKey}`;
   const server = createServer((req, res) => {
+    const started = log ? performance.now() : 0;
     if (req.method !== 'POST' || req.url !== '/api/stir-shaken/verify') return answer(res, 404, '{"error":"not found"}');
     if (req.headers.authorization !== expectedAuth) return answer(res, 401, '{"error":"unauthorized"}');
     const chunks: Buffer[] = [];
@@ -70,7 +79,16 @@ function serve(key: KeyObject, onPool: boolean): void {
       if (!['A', 'B', 'C'].includes(claims.attest)) return answer(res, 200, failed('attest'));
       const signature = Buffer.from(s, 'base64url');
       const input = Buffer.from(`${h}.${p}`, 'ascii');
-      const verdict = (ok: boolean) => answer(res, 200, ok ? JSON.stringify({ ok: true, verstat: 'TN-Validation-Passed', attest: claims.attest, origid: claims.origid }) : failed('signature'));
+      const send = (ok: boolean) => answer(res, 200, ok ? JSON.stringify({ ok: true, verstat: 'TN-Validation-Passed', attest: claims.attest, origid: claims.origid }) : failed('signature'));
+      const verdict = (ok: boolean) => {
+        if (!log) return send(ok);
+        const record = floorRecord('http', { orig: from, dest: to, origid: claims.origid, attest: claims.attest }, started, 'verify');
+        if (!ok) {
+          record.outcome = 'error';
+          record.errorCode = 'VERIFY_438_signature';
+        }
+        void log.record(record)?.then(() => send(ok));
+      };
       const opts = { key, dsaEncoding: 'ieee-p1363' as const };
       if (onPool) verify('sha256', input, opts, signature, (err, ok) => verdict(!err && ok));
       else verdict(verify('sha256', input, opts, signature));
@@ -81,7 +99,7 @@ function serve(key: KeyObject, onPool: boolean): void {
   server.listen(Number(portArg), '127.0.0.1');
 }
 
-if (workers > 1 && cluster.isPrimary) {
+if (forks) {
   // The service's own topology for workers > 1: node:cluster, the primary hands out connections.
   for (let i = 0; i < workers; i++) cluster.fork();
 } else {

@@ -1,4 +1,5 @@
 import { startFloorProcess } from './floor-process.js';
+import { assertJournaled } from './floor-request-log.js';
 import { freePort } from './free-port.js';
 import { spawn } from 'node:child_process';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
@@ -140,28 +141,27 @@ async function runVariant(ctx: BenchContext, workers: number): Promise<VariantRe
 /**
  * The Node floor for verification (verify-floor-server.ts) with `workers` processes, given the public key the
  * way secsipidx is: the most a Node verifier can answer here with the service's checks but no x5u, chain, store
- * or framework. Loaded with the service's own request body and header.
+ * or framework, checked until each worker passed a token. `kept`: it also writes each verification's record
+ * through the service's request log before answering, its store and journal in the floor's own folder, and the
+ * check finds the answer's record in the journal.
  */
-async function verifyFloor(ctx: BenchContext, workers: number): Promise<MeasuredLoad> {
-  const label = `verify-floor workers=${workers}`;
+export async function startVerifyFloor(ctx: BenchContext, workers: number, kept = false): Promise<{ spec: { url: string; method: 'POST'; headers: Record<string, string>; body: string }; sampler: TreeSampler; stop(): void }> {
+  const who = `verify floor, workers=${workers}`;
   const x5u = 'https://cert.example.net/sti/cert.pem';
   const apiKey = 'verify-floor-bench-key';
   const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
   let body = '';
-  ctx.progress(`${label}: starting`);
   const floor = await startFloorProcess(
     ctx,
-    { script: 'verify-floor-server.js', port: freePort, args: (keys, port) => [String(port), keys.publicKeyPath, x5u, apiKey, String(workers)], forks: workers > 1 },
+    { script: 'verify-floor-server.js', port: freePort, args: (files, port) => [String(port), files.publicKeyPath, x5u, apiKey, String(workers), ...(kept ? ['kept', files.dir] : [])], forks: workers > 1 },
     async (f) => {
       body = JSON.stringify({ identity: passport(f.privateKey, x5u).identity, from: '14045266060', to: '18001234567' });
       const deadline = performance.now() + READY_TIMEOUT_MS;
-      // Every worker must be listening before the load; a passing answer from each cannot be told apart, so
-      // wait for several in a row.
       for (let ok = 0; ok < 2 * workers; ) {
-        let json: { ok?: boolean } | undefined;
+        let json: { ok?: boolean; origid?: string } | undefined;
         try {
           const res = await fetch(`http://127.0.0.1:${f.port}${VERIFY_PATH}`, { method: 'POST', headers, body, signal: AbortSignal.timeout(1_000) });
-          json = res.status === 200 ? ((await res.json()) as { ok?: boolean }) : undefined;
+          json = res.status === 200 ? ((await res.json()) as typeof json) : undefined;
         } catch {
           // not listening yet
         }
@@ -169,11 +169,20 @@ async function verifyFloor(ctx: BenchContext, workers: number): Promise<Measured
         else if (json) throw new Error(`the verify floor failed the token: ${JSON.stringify(json)}`);
         else if (performance.now() > deadline) throw new Error(`the verify floor did not answer within ${READY_TIMEOUT_MS} ms`);
         else await sleep(100);
+        if (json?.ok === true && kept) assertJournaled(f.dir, json.origid!, `the kept ${who}`);
       }
     },
   );
+  return { spec: { url: `http://127.0.0.1:${floor.port}${VERIFY_PATH}`, method: 'POST', headers, body }, sampler: floor.sampler, stop: floor.stop };
+}
+
+/** The verify floor (`startVerifyFloor`) at its maximum, loaded with the service's own request body and header. */
+async function verifyFloor(ctx: BenchContext, workers: number, kept = false): Promise<MeasuredLoad> {
+  const label = `verify-floor workers=${workers}${kept ? ' kept' : ''}`;
+  ctx.progress(`${label}: starting`);
+  const floor = await startVerifyFloor(ctx, workers, kept);
   try {
-    return await maxThroughput(ctx, { url: `http://127.0.0.1:${floor.port}${VERIFY_PATH}`, method: 'POST', headers, body }, floor.sampler, label);
+    return await maxThroughput(ctx, floor.spec, floor.sampler, label);
   } finally {
     floor.stop();
   }
@@ -240,17 +249,21 @@ export const httpVerify: Scenario = {
     rows.push(['core verify, 1 thread', fmtInt(core1), '-', '-', '-', '-', '-', '-', '-', '-'], ['core verify, 2 threads', fmtInt(core2), '-', '-', '-', '-', '-', '-', '-', '-']);
     const results = new Map<number, VariantResult>();
     const floors = new Map<number, MeasuredLoad>();
+    const keptFloors = new Map<number, MeasuredLoad>();
     for (const workers of WORKER_VARIANTS) {
-      // The floor with as many workers just before the service: the pair shares the VM's minute.
-      const floor = await verifyFloor(ctx, workers);
-      floors.set(workers, floor);
-      Object.assign(figures, {
-        [`floor.w${workers}.rps`]: Math.round(floor.rps),
-        [`floor.w${workers}.p99_ms`]: round(floor.p99Ms, 3),
-        [`floor.w${workers}.server_cpu_us_per_req`]: Math.round(cpuUsPerRequest(floor.serverCores, floor.rps)),
-        [`floor.w${workers}.other_cores`]: round(floor.otherCores, 2),
-      });
-      rows.push([`Node floor workers=${workers}`, fmtInt(floor.rps), fmtMs(floor.p50Ms), fmtMs(floor.p99Ms), '-', String(floor.non2xx), String(floor.socketErrors), floor.serverCores.toFixed(2), fmtInt(cpuUsPerRequest(floor.serverCores, floor.rps)), floor.otherCores.toFixed(2)]);
+      // The floors with as many workers just before the service: the three share the VM's minute.
+      for (const kept of [false, true]) {
+        const floor = await verifyFloor(ctx, workers, kept);
+        (kept ? keptFloors : floors).set(workers, floor);
+        const k = `${kept ? 'floor_kept' : 'floor'}.w${workers}`;
+        Object.assign(figures, {
+          [`${k}.rps`]: Math.round(floor.rps),
+          [`${k}.p99_ms`]: round(floor.p99Ms, 3),
+          [`${k}.server_cpu_us_per_req`]: Math.round(cpuUsPerRequest(floor.serverCores, floor.rps)),
+          [`${k}.other_cores`]: round(floor.otherCores, 2),
+        });
+        rows.push([`Node ${kept ? 'kept ' : ''}floor workers=${workers}`, fmtInt(floor.rps), fmtMs(floor.p50Ms), fmtMs(floor.p99Ms), '-', String(floor.non2xx), String(floor.socketErrors), floor.serverCores.toFixed(2), fmtInt(cpuUsPerRequest(floor.serverCores, floor.rps)), floor.otherCores.toFixed(2)]);
+      }
       const r = await runVariant(ctx, workers);
       results.set(workers, r);
       const k = `w${workers}`;
@@ -282,9 +295,12 @@ export const httpVerify: Scenario = {
     ];
     for (const [w, floor] of floors) {
       checks.push({ id: `floor.w${w}_over_secsipidx`, name: `Node floor, workers=${w}: verify/s ÷ secsipidx check/s`, value: ref ? floor.rps / ref.rps : undefined, unit: 'x', op: 'info' });
+      const kept = keptFloors.get(w)!;
+      checks.push({ id: `floor_kept.w${w}_over_secsipidx`, name: `Node floor keeping the request log, workers=${w}: verify/s ÷ secsipidx check/s`, value: ref ? kept.rps / ref.rps : undefined, unit: 'x', op: 'info' });
     }
     for (const [w, r] of results) {
       checks.push({ id: `w${w}.verify_over_floor`, name: `workers=${w}: HTTP verify/s ÷ the Node floor's with as many workers`, value: r.max.rps / floors.get(w)!.rps, unit: 'x', op: 'info' });
+      checks.push({ id: `w${w}.verify_over_kept_floor`, name: `workers=${w}: HTTP verify/s ÷ the kept Node floor's with as many workers`, value: r.max.rps / keptFloors.get(w)!.rps, unit: 'x', op: 'info' });
       checks.push({ id: `w${w}.verify_over_raw`, name: `workers=${w}: HTTP verify/s ÷ raw 1-core verify/s`, value: r.max.rps / raw.perSec, unit: 'x', op: 'info' });
       checks.push({ id: `w${w}.verify_over_secsipidx`, name: `workers=${w}: HTTP verify/s ÷ secsipidx check/s`, value: ref ? r.max.rps / ref.rps : undefined, unit: 'x', op: '>=', bound: TARGET_OVER_SECSIPIDX });
     }
@@ -300,7 +316,7 @@ export const httpVerify: Scenario = {
         'Each variant signed one PASSporT with the demo account, trusted the demo root, and checked that it passes before and after the load (every verification answers HTTP 200, passed or not).',
         'Warm cache: the chain, its key and its path verdict come from memory; the signature is verified on every request. CRL checks are off (the demo CRL URL has no server).',
         'secsipidx is given the public key (-fpubkey): it checks signature and expiry only, no x5u fetch, no chain, no claims against the call.',
-        'The Node floor (verify-floor-server.ts) is given the key too: bare node:http with the Identity parameters, header, iat, TN and signature checks, the signature checked where the service checks it (pool with fewer workers than cores), under node:cluster with 2 workers. Each floor ran just before the service with as many workers.',
+        "The Node floor (verify-floor-server.ts) is given the key too: bare node:http with the Identity parameters, header, iat, TN and signature checks, the signature checked where the service checks it (pool with fewer workers than cores), under node:cluster with 2 workers. The kept floor is the same floor answering each verification once the service's request log has journaled its record (bench/floor-request-log.ts). Each floor ran just before the service with as many workers.",
         rawOtherCores > 0.3 ? `note: other processes kept ${rawOtherCores.toFixed(2)} cores busy during the raw baseline; ratios are noisy.` : 'The raw baseline ran on an otherwise quiet core.',
       ],
     };

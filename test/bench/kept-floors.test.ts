@@ -9,10 +9,11 @@ const { startNodeFloorSip } = (await import(built('sip/node-floor-sip.js'))) as 
 const { startNodeFloor } = (await import(built('node-floor.bench.js'))) as typeof import('../../bench/node-floor.bench.js');
 const { sipInvite } = (await import(built('sip/udp.js'))) as typeof import('../../bench/sip/udp.js');
 const { startGrpcFloor } = (await import(built('grpc-sign.bench.js'))) as typeof import('../../bench/grpc-sign.bench.js');
+const { startVerifyFloor } = (await import(built('verify.bench.js'))) as typeof import('../../bench/verify.bench.js');
 
 /**
  * The bench's kept floors (issue 17): each start checks that an answer's request-log record is in the journal when
- * the answer arrives (HTTP, gRPC, SIP), and the SIP one that a retransmitted INVITE gets its stored 302. These tests start them as
+ * the answer arrives (HTTP sign and verify, gRPC, SIP), and the SIP one that a retransmitted INVITE gets its stored 302. These tests start them as
  * the bench does, so a change to the request log or the transaction table that breaks a floor fails here.
  */
 describe('the kept floors (bench)', () => {
@@ -64,6 +65,19 @@ describe('the kept floors (bench)', () => {
       } finally {
         await kept.stop();
       }
+    }
+  });
+
+  it('the verify floor in kept mode starts with two workers and passes tokens once their records are journaled', async () => {
+    const kept = await startVerifyFloor(ctx, 2, true);
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => fetch(kept.spec.url, { method: 'POST', headers: kept.spec.headers, body: kept.spec.body }).then((r) => r.json() as Promise<{ ok?: boolean }>)),
+      );
+      expect(answers.map((a) => a.ok)).toEqual(Array(8).fill(true));
+      expect(kept.sampler.take(true)?.pids.length).toBe(3);
+    } finally {
+      kept.stop();
     }
   });
 });
