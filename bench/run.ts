@@ -57,7 +57,7 @@ function parseArgs(argv: string[]): Args | 'help' {
   return args;
 }
 
-function checks(f: Record<string, Record<string, Figure>>): Check[] {
+function checks(f: Record<string, Record<string, Figure>>, connections: number): Check[] {
   const rawSync = num(f, 'raw-sign', 'sync_per_s');
   const rawAsync = num(f, 'raw-sign', 'async16_per_s');
   const ref = num(f, 'secsipidx', 'rps');
@@ -78,10 +78,10 @@ function checks(f: Record<string, Record<string, Figure>>): Check[] {
     { id: 'grpc.stream_over_floor', name: 'gRPC SignStream req/s ÷ the bare grpc-js SignStream floor', value: num(f, 'grpc-sign', 'stream.over_floor'), unit: 'x', op: 'info' },
     { id: 'grpc.unary_half_p99_ms', name: 'gRPC unary Sign p99 at half load', value: num(f, 'grpc-sign', 'unary.half_p99_ms'), unit: 'ms', op: '<', bound: 2 },
     { id: 'grpc.unary_half_floor_p99_ms', name: 'the bare grpc-js unary floor p99 at the same rate, same client (what grpc-js itself gives here)', value: num(f, 'grpc-sign', 'unary.half_floor_p99_ms'), unit: 'ms', op: 'info' },
-    { id: 'grpc.unary_server_cpu_us', name: 'gRPC unary Sign server CPU per call, closed loop', value: num(f, 'grpc-sign', 'unary.server_cpu_us_per_req'), unit: 'µs', op: '<=', bound: 150 },
-    { id: 'grpc.unary_kept_floor_server_cpu_us', name: "the bare grpc-js unary floor keeping the service's request log, server CPU per call, same client and level (the least it costs here)", value: num(f, 'grpc-sign', 'floor_kept.unary.server_cpu_us_per_req'), unit: 'µs', op: 'info' },
-    { id: 'grpc.unary_client_cpu_us', name: 'gRPC unary Sign client CPU per call (@shakenstack/client), closed loop', value: num(f, 'grpc-sign', 'unary.client_cpu_us_per_req'), unit: 'µs', op: '<=', bound: 100 },
-    { id: 'grpc.unary_floor_client_cpu_us', name: 'the same client against the bare grpc-js unary floor, CPU per call', value: num(f, 'grpc-sign', 'floor.unary.client_cpu_us_per_req'), unit: 'µs', op: 'info' },
+    { id: 'grpc.unary_server_cpu_us', name: 'gRPC unary Sign server CPU per call, closed loop', value: num(f, 'grpc-sign', `unary.c${connections}.server_cpu_us_per_req`), unit: 'µs', op: '<=', bound: 150 },
+    { id: 'grpc.unary_kept_floor_server_cpu_us', name: "the bare grpc-js unary floor keeping the service's request log, server CPU per call, same client and level (the least it costs here)", value: num(f, 'grpc-sign', `floor_kept.unary.c${connections}.server_cpu_us_per_req`), unit: 'µs', op: 'info' },
+    { id: 'grpc.unary_client_cpu_us', name: 'gRPC unary Sign client CPU per call (@shakenstack/client), closed loop', value: num(f, 'grpc-sign', `unary.c${connections}.client_cpu_us_per_req`), unit: 'µs', op: '<=', bound: 100 },
+    { id: 'grpc.unary_floor_client_cpu_us', name: 'the same client against the bare grpc-js unary floor, CPU per call', value: num(f, 'grpc-sign', `floor.unary.c${connections}.client_cpu_us_per_req`), unit: 'µs', op: 'info' },
     { id: 'grpc.unary_server_cpu_over_floor', name: "gRPC unary Sign server CPU per call ÷ the bare grpc-js unary floor's, same client and level", value: num(f, 'grpc-sign', 'unary.server_cpu_over_floor'), unit: 'x', op: 'info' },
     { id: 'grpc.kept_floor_over_http_w1', name: "SignStream floor keeping the service's request log, req/s ÷ HTTP sign workers=1 req/s", value: div(num(f, 'grpc-sign', 'floor_kept.stream.rps'), num(f, 'http-sign', 'w1.rps')), unit: 'x', op: 'info' },
     { id: 'grpc.floor_over_http_w1', name: 'SignStream floor req/s ÷ HTTP sign workers=1 req/s (what grpc-js itself reaches here)', value: div(num(f, 'grpc-sign', 'floor.stream.rps'), num(f, 'http-sign', 'w1.rps')), unit: 'x', op: 'info' },
@@ -198,7 +198,7 @@ async function main(): Promise<number> {
     }
   }
 
-  const list = checks(figures);
+  const list = checks(figures, args.connections);
   console.log(`\n${formatTable(checksTable(list))}`);
   const noise = busiestOther(figures);
   if (noise > NOISY_OTHER_CORES) {

@@ -157,6 +157,8 @@ export async function startVerifyFloor(ctx: BenchContext, workers: number, kept 
     async (f) => {
       body = JSON.stringify({ identity: passport(f.privateKey, x5u).identity, from: '14045266060', to: '18001234567' });
       const deadline = performance.now() + READY_TIMEOUT_MS;
+      // Every worker must be listening before the load; a passing answer from each cannot be told apart, so
+      // wait for several in a row.
       for (let ok = 0; ok < 2 * workers; ) {
         let json: { ok?: boolean; origid?: string } | undefined;
         try {
