@@ -6,7 +6,7 @@ import { responseOf } from './call-response.js';
 import { callOfInvite } from './invite-call.js';
 import { parseMessage, SipParseError, type SipLimits, type SipRequest } from './message.js';
 import { buildResponse, newTag, reasonHeader, type PeerAddress, type ResponseParts } from './response.js';
-import { TransactionTable, transactionKey } from './transactions.js';
+import { TIMER_H_MS, TransactionTable, transactionKey } from './transactions.js';
 
 export interface SipPeer extends PeerAddress {
   /** UDP answers the datagram's source; TCP writes to the connection the request came on. */
@@ -60,7 +60,7 @@ export class RedirectHandler {
     private readonly opts: RedirectOptions,
   ) {
     this.decide = 'decide' in deps ? deps.decide : decideInProcess(deps.calls, opts, deps.logger);
-    this.transactions = new TransactionTable({ ttlMs: 32_000, maxEntries: opts.maxTransactions });
+    this.transactions = new TransactionTable({ ttlMs: TIMER_H_MS, maxEntries: opts.maxTransactions });
   }
 
   get transactionCount(): number {

@@ -6,7 +6,8 @@ import { makeRoom } from '../core/oldest-first.js';
 const T1_MS = 500;
 const T2_MS = 4000;
 const T4_MS = 5000;
-const TIMER_H_MS = 64 * T1_MS;
+/** Timer H (64 × T1): how long a completed INVITE transaction waits for its ACK; also how long a table keeps one. */
+export const TIMER_H_MS = 64 * T1_MS;
 const TICK_MS = 50;
 const absorb = (): void => {};
 
@@ -28,6 +29,9 @@ export interface ServerTransaction {
   onCancel?: () => void;
 }
 
+/** The method a key carries: an ACK belongs to its INVITE's transaction. */
+const keyMethod = (method: string): string => (method === 'ACK' ? 'INVITE' : method);
+
 /**
  * The RFC 3261 §17.2.3 server-transaction key read from a top Via hop: its branch and sent-by with the method, an
  * ACK matching its INVITE; undefined when the branch lacks the magic cookie (an RFC 2543 peer). The bench's SIP
@@ -37,7 +41,7 @@ export function viaTransactionKey(topVia: string, method: string): string | unde
   const branch = /;\s*branch\s*=\s*([^;\s,]+)/i.exec(topVia)?.[1];
   if (!branch?.startsWith('z9hG4bK')) return undefined;
   const sentBy = /^SIP\s*\/\s*2\.0\s*\/\s*\S+\s+([^;\s]+)/i.exec(topVia)?.[1] ?? '';
-  return `${branch}\u0000${sentBy.toLowerCase()}\u0000${method === 'ACK' ? 'INVITE' : method}`;
+  return `${branch}\u0000${sentBy.toLowerCase()}\u0000${keyMethod(method)}`;
 }
 
 /**
@@ -48,9 +52,8 @@ export function transactionKey(request: SipRequest, method = request.method): st
   const top = topViaHop(request) ?? '';
   const key = viaTransactionKey(top, method);
   if (key !== undefined) return key;
-  const m = method === 'ACK' ? 'INVITE' : method;
   const cseq = header(request, 'cseq')!.split(/\s+/)[0];
-  return `${header(request, 'call-id')}\u0000${cseq}\u0000${addressTag(header(request, 'from')!) ?? ''}\u0000${top}\u0000${m}`;
+  return `${header(request, 'call-id')}\u0000${cseq}\u0000${addressTag(header(request, 'from')!) ?? ''}\u0000${top}\u0000${keyMethod(method)}`;
 }
 
 /**
