@@ -5,6 +5,7 @@
  * `writeSync` per event-loop turn) and its thread ships the journal into the embedded store with the request
  * log's indexes (reliability.md).
  */
+import cluster from 'node:cluster';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RequestLogRecord } from '../server/core/ports.js';
@@ -14,13 +15,18 @@ import { JOURNAL_DIR } from '../server/store/journal-segments.js';
 import { openStore } from '../server/store/open-store.js';
 import { ThreadedRequestLog } from '../server/store/threaded-request-log.js';
 
-/** Creates the embedded store in `dataDir` and applies the migrations (once, before any log thread opens it). */
-export async function migratedFloorStore(dataDir: string): Promise<void> {
-  await (await openStore({ engine: 'embedded', dataDir })).close();
+/**
+ * A kept floor's request log in `dataDir`, set up as `serve` sets up its own: the cluster's primary (or the only
+ * process) creates the embedded store and applies the migrations before any log thread opens it, and each process
+ * that serves starts its own journal and log thread. A primary that `forks` workers serves nothing: undefined.
+ */
+export async function keptFloorLog(dataDir: string, forks = false): Promise<ThreadedRequestLog | undefined> {
+  if (cluster.isPrimary) await (await openStore({ engine: 'embedded', dataDir })).close();
+  return forks ? undefined : startFloorRequestLog(dataDir);
 }
 
-/** Starts the request log with `serve`'s default settings on the store `migratedFloorStore` made in `dataDir`. */
-export async function startFloorRequestLog(dataDir: string): Promise<ThreadedRequestLog> {
+/** The request log with `serve`'s default settings on the migrated store in `dataDir`. */
+async function startFloorRequestLog(dataDir: string): Promise<ThreadedRequestLog> {
   const store = { engine: 'embedded', dataDir } as const;
   const { flushIntervalMs, maxBatch, storeTimeoutMs, journalMaxBytes } = loadConfig({ env: {} }).requestLog;
   return ThreadedRequestLog.start(

@@ -21,10 +21,10 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Server, ServerCredentials, status, type Metadata, type ServerDuplexStream, type ServerUnaryCall, type ServiceDefinition, type sendUnaryData } from '@grpc/grpc-js';
 import { loadServiceDefinitions } from '../server/grpc/proto.js';
-import { floorRecord, migratedFloorStore, startFloorRequestLog } from './floor-request-log.js';
+import { floorRecord, keptFloorLog } from './floor-request-log.js';
 
 const [portArg, keyPath, x5u, apiKey, mode, dataDir] = process.argv.slice(2) as [string, string, string, string, string?, string?];
-const log = mode === 'kept' ? await migratedFloorStore(dataDir!).then(() => startFloorRequestLog(dataDir!)) : undefined;
+const log = mode === 'kept' ? await keptFloorLog(dataDir!) : undefined;
 const key = createPrivateKey(readFileSync(keyPath));
 const headerB64 = Buffer.from(JSON.stringify({ alg: 'ES256', ppt: 'shaken', typ: 'passport', x5u })).toString('base64url');
 const params = `;info=<${x5u}>;alg=ES256;ppt=shaken`;

@@ -15,14 +15,12 @@ import cluster from 'node:cluster';
 import { createPrivateKey, randomUUID, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { floorRecord, migratedFloorStore, startFloorRequestLog } from './floor-request-log.js';
+import { floorRecord, keptFloorLog } from './floor-request-log.js';
 
 const [portArg, keyPath, x5u, apiKey, mode, dataDir, workersArg] = process.argv.slice(2) as [string, string, string, string, string?, string?, string?];
 /** The service's own topology for workers > 1: node:cluster, the primary hands out connections and serves none. */
 const forks = Math.max(1, Number(workersArg) || 1) > 1 && cluster.isPrimary;
-if (mode === 'kept' && cluster.isPrimary) await migratedFloorStore(dataDir!);
-// Each process that serves has its own journal and log thread on the one store, as `serve`'s workers do.
-const log = mode === 'kept' && !forks ? await startFloorRequestLog(dataDir!) : undefined;
+const log = mode === 'kept' ? await keptFloorLog(dataDir!, forks) : undefined;
 const key = createPrivateKey(readFileSync(keyPath));
 const headerB64 = Buffer.from(JSON.stringify({ alg: 'ES256', ppt: 'shaken', typ: 'passport', x5u })).toString('base64url');
 const params = `;info=<${x5u}>;alg=ES256;ppt=shaken`;

@@ -21,13 +21,12 @@ import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import { cpuCores } from '../server/config/load.js';
-import { floorRecord, migratedFloorStore, startFloorRequestLog } from './floor-request-log.js';
+import { floorRecord, keptFloorLog } from './floor-request-log.js';
 
 const [portArg, keyPath, x5u, apiKey, workersArg, mode, dataDir] = process.argv.slice(2) as [string, string, string, string, string, string?, string?];
 const workers = Math.max(1, Number(workersArg) || 1);
 const forks = workers > 1 && cluster.isPrimary;
-if (mode === 'kept' && cluster.isPrimary) await migratedFloorStore(dataDir!);
-const log = mode === 'kept' && !forks ? await startFloorRequestLog(dataDir!) : undefined;
+const log = mode === 'kept' ? await keptFloorLog(dataDir!, forks) : undefined;
 const MAX_AGE_SEC = 60;
 
 function answer(res: ServerResponse, status: number, body: string): void {

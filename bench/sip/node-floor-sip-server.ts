@@ -23,9 +23,9 @@
 import { createPrivateKey, randomUUID, sign } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { TransactionTable, viaTransactionKey } from '../../server/sip/transactions.js';
+import { TIMER_H_MS, TransactionTable, viaTransactionKey } from '../../server/sip/transactions.js';
 import { loadConfig } from '../../server/config/load.js';
-import { floorRecord, migratedFloorStore, startFloorRequestLog } from '../floor-request-log.js';
+import { floorRecord, keptFloorLog } from '../floor-request-log.js';
 
 const [portArg, keyPath, x5u, mode, dataDir] = process.argv.slice(2) as [string, string, string, string?, string?];
 /** Kept mode reads an ACK to end its transaction; the bare floor drops it unread. */
@@ -58,7 +58,7 @@ interface FloorRequest {
   method: string;
   requestLine: string;
   vias: string;
-  /** The top Via's branch and sent-by: the RFC 3261 §17.2.3 transaction key (kept mode). */
+  /** The top Via's value: kept mode keys the transaction by its branch and sent-by (RFC 3261 §17.2.3). */
   topVia: string;
   from: string;
   to: string;
@@ -113,9 +113,8 @@ function answer(r: FloorRequest): { buf: Buffer; signed?: { orig: string; dest: 
 
 /** What kept mode owes each call: the service's transaction table and request log, as `serve` sets them up. */
 async function obligations(dir: string) {
-  await migratedFloorStore(dir);
-  // Timer H (64 × T1) and the table's bound as the redirect server sets them (redirect-handler.ts, sip.maxTransactions).
-  return { log: await startFloorRequestLog(dir), transactions: new TransactionTable({ ttlMs: 32_000, maxEntries: loadConfig({ env: {} }).sip.maxTransactions }) };
+  // Timer H and the table's bound as the redirect server sets them (redirect-handler.ts, sip.maxTransactions).
+  return { log: (await keptFloorLog(dir))!, transactions: new TransactionTable({ ttlMs: TIMER_H_MS, maxEntries: loadConfig({ env: {} }).sip.maxTransactions }) };
 }
 
 const socket = createSocket({
