@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/config/load.js';
 import { parseCertificateChain } from '../../server/core/cert-chain.js';
-import { checkFetchUrl } from '../../server/core/verify/url-policy.js';
+import { checkFetchUrl, X5uRule } from '../../server/core/verify/url-policy.js';
 import type { VerifyResult } from '../../server/core/verify/verify-result.js';
 import { createLabPki, issueLeaf, type LabPki } from '../../server/pki/lab-pki.js';
 import { createHttpsFetcher } from '../../server/verify-fetch/https-fetcher.js';
@@ -43,6 +43,27 @@ describe('URL policy: the scheme rule by kind of URL', () => {
     expect(checkFetchUrl('http://crl.sti-ca.example/a.crl?x=1', 'crl')).toEqual({ ok: false, detail: 'URL has a query' });
     expect(checkFetchUrl('http://crl.sti-ca.example/a.crl#f', 'crl')).toEqual({ ok: false, detail: 'URL has a fragment' });
     expect(checkFetchUrl('http://u:p@crl.sti-ca.example/a.crl', 'crl')).toEqual({ ok: false, detail: 'URL has userinfo' });
+  });
+});
+
+describe('URL policy: the x5u rule a verifier keeps (X5uRule)', () => {
+  it("gives checkFetchUrl's verdict for each link, judged once while kept, and the lab switch of its own verifier", () => {
+    const strict = new X5uRule(false, 4);
+    const lab = new X5uRule(true, 4);
+    const https = 'https://cr.sti.example/chain.pem';
+    const http = 'http://cr.sti.example/chain.pem';
+    expect(strict.judge(https)).toEqual({ ok: true });
+    const refused = { ok: false, detail: 'scheme rule: x5u is https only, not http (verify.allowHttpX5u admits http in labs)' };
+    const first = strict.judge(http);
+    expect(first).toEqual(refused);
+    // Kept: the same verdict object, not a second parse.
+    expect(strict.judge(http)).toBe(first);
+    expect(lab.judge(http)).toEqual({ ok: true });
+    expect(strict.judge('https://u:p@cr.sti.example/chain.pem')).toEqual({ ok: false, detail: 'URL has userinfo' });
+    // Beyond its bound the oldest verdicts go, and every link is still judged by the rule.
+    for (let i = 0; i < 20; i++) expect(strict.judge(`https://cr${i}.sti.example/chain.pem`)).toEqual({ ok: true });
+    expect(strict.judge(http)).toEqual(refused);
+    expect(strict.judge(`https://cr.sti.example/${'a'.repeat(2100)}`)).toEqual({ ok: false, detail: 'URL longer than 2048 characters' });
   });
 });
 

@@ -1,3 +1,4 @@
+import { makeRoom } from '../oldest-first.js';
 import type { FetchKind } from './verify-ports.js';
 
 /** Longer URLs are refused outright: no certificate repository needs one, and they end up in logs. */
@@ -50,4 +51,36 @@ export function checkFetchUrl(raw: string, kind: FetchKind, allowHttpX5u = false
   if (url.username !== '' || url.password !== '' || /^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(raw)) return { ok: false, detail: 'URL has userinfo' };
   if (url.hostname === '') return { ok: false, detail: 'URL has no host' };
   return { ok: true, url };
+}
+
+/** A verdict without the parsed URL: what callers that share verdicts get (a URL object is mutable). */
+export type UrlJudgement = { ok: true } | { ok: false; detail: string };
+
+const ALLOWED: UrlJudgement = Object.freeze({ ok: true });
+
+/**
+ * `checkFetchUrl`'s verdicts on x5u links, by their text. A signer's x5u is the same on every call and the verdict
+ * depends on the text and the lab switch alone, so the WHATWG parse runs once per link instead of once per
+ * verification (2-4 µs of a verification's event-loop time under load, issue 17). Bounded, oldest first (links
+ * longer than the rule admits are refused without being kept). One per verifier, never module state.
+ */
+export class X5uRule {
+  private readonly verdicts = new Map<string, UrlJudgement>();
+
+  constructor(
+    private readonly allowHttpX5u: boolean,
+    private readonly maxEntries: number,
+  ) {}
+
+  judge(x5u: string): UrlJudgement {
+    const known = this.verdicts.get(x5u);
+    if (known !== undefined) return known;
+    const v = checkFetchUrl(x5u, 'x5u', this.allowHttpX5u);
+    const verdict: UrlJudgement = v.ok ? ALLOWED : Object.freeze({ ok: false, detail: v.detail });
+    if (x5u.length <= MAX_URL_LENGTH) {
+      makeRoom([this.verdicts], this.maxEntries);
+      this.verdicts.set(x5u, verdict);
+    }
+    return verdict;
+  }
 }

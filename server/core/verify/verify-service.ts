@@ -13,7 +13,7 @@ import { callVerifyResult } from './call-result.js';
 import { readIdentities, selectShaken, type IdentityHeader, type ReadIdentities } from './identity-header.js';
 import { claimsOf, decodePassport, HeaderMemo, judgeHeader, SHAKEN_PROFILE, type PassportProfile } from './passport-decode.js';
 import { RevocationChecker, type CrlPolicy } from './revocation.js';
-import { checkFetchUrl } from './url-policy.js';
+import { X5uRule } from './url-policy.js';
 import { identitylessParties, parseVerifyInput, type VerifyRequest } from './verify-request.js';
 import { isHeartbeatCall, withoutHeartbeats, type Heartbeats } from '../heartbeat.js';
 import { emptyChecks, failed, type RevocationStatus, type TokenVerdict, type VerifyChecks, type VerifyResult } from './verify-result.js';
@@ -127,7 +127,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
   const maxEntries = options.cacheMaxEntries ?? 10_000;
   const chains = new ChainCache(fetcher, clock, maxEntries);
   const revocation = new RevocationChecker(fetcher, clock, maxEntries);
-  const allowHttpX5u = options.allowHttpX5u === true;
+  const x5uRule = new X5uRule(options.allowHttpX5u === true, maxEntries);
   const maxAgeMs = options.maxAgeSec * 1000;
   const signatureCheck = options.signatureCheck ?? 'pool';
   const headers = new HeaderMemo();
@@ -184,7 +184,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     if (ident.info === undefined) return failed('info_missing', checks, undefined, withX5u);
     if (!ident.infoBracketed) return failed('info_invalid', checks, 'info is not in angle brackets', withX5u);
     if (ident.info !== x5u) return failed('x5u_mismatch', checks, `info <${ident.info.slice(0, 200)}>, x5u ${x5u.slice(0, 200)}`, withX5u);
-    const urlVerdict = checkFetchUrl(x5u, 'x5u', allowHttpX5u);
+    const urlVerdict = x5uRule.judge(x5u);
     if (!urlVerdict.ok) return failed('x5u_refused', checks, urlVerdict.detail, withX5u);
     checks.info = true;
 
