@@ -20,7 +20,8 @@ import { RedirectHandler } from './sip/redirect-handler.js';
 import { startSipServer, type SipServer } from './sip/sip-server.js';
 import { startThreadedSipServer } from './sip/threaded-sip-server.js';
 import type { RefusedReason } from './net/connection-guard.js';
-import { createConfiguredVerifier } from './verify-fetch/node-verifier.js';
+import { createConfiguredVerifier, signatureCheckPlace } from './verify-fetch/node-verifier.js';
+import { SignatureThread } from './verify-fetch/signature-thread.js';
 import { createAdminCheck } from './manage/admin-auth.js';
 import { openKeyStores, type KeyStores } from './key-stores.js';
 import { mountOperatorRoutes } from './operator-routes.js';
@@ -160,8 +161,11 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   // While the store is down the node signs from its caches for cacheStaleIfErrorMs, and stays in the load balancer
   // as long (`degraded`): every node shares the one store, so pulling them all would stop signing everywhere.
   const readiness = createReadiness({ store: () => store.ping(), ...keys.probes }, { graceMs: { store: config.cacheStaleIfErrorMs }, now: () => clock.now() });
+  // With a core to spare beside this process's event loop, signatures are checked on a thread of their own.
+  const signatures = signatureCheckPlace(config.workers) === 'thread' ? new SignatureThread() : undefined;
   // Same API keys as signing; trust anchors load here, so a bad verify.trustAnchors stops the node before it listens.
   const verifier = createConfiguredVerifier(config, {
+    signatures,
     authenticator: signing.authenticator,
     sources: signing.sources,
     log,
@@ -220,6 +224,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
       // timer fires. insights.close() fails in-flight dashboard queries at once, so app.close() does not wait for them.
       await Promise.all([sip?.close(), insights.close(), app.close(), grpc && stopGrpc(grpc, grpcListener, Math.floor(config.shutdownTimeoutMs / 2))]);
       readinessWatch?.stop();
+      await signatures?.close();
       // After the listeners have drained, every completed request has handed its record to the writer.
       await logWriter.close(Math.floor(config.shutdownTimeoutMs / 4));
       await cps?.close();

@@ -4,8 +4,8 @@ import type { Config } from '../config/schema.js';
 import type { Authenticator } from '../core/authenticate.js';
 import type { SourceResolver } from '../core/source-caller.js';
 import { systemClock, type Clock, type RequestLogSink } from '../core/ports.js';
-import type { CertificateFetcher, TrustAnchorSource } from '../core/verify/verify-ports.js';
-import { createVerifier, type SignatureCheckPlace, type Verifier } from '../core/verify/verify-service.js';
+import type { CertificateFetcher, SignatureChecker, TrustAnchorSource } from '../core/verify/verify-ports.js';
+import { createVerifier, type Verifier } from '../core/verify/verify-service.js';
 import type { Heartbeats } from '../core/heartbeat.js';
 import { createHttpsFetcher } from './https-fetcher.js';
 import { trustAnchorSource } from './trust-anchor-file.js';
@@ -25,6 +25,8 @@ export interface ConfiguredVerifierOptions {
   onTrustReloadError?: (e: Error) => void;
   /** Extra TLS CAs for fetching x5u (tests; in a lab NODE_EXTRA_CA_CERTS does the same). */
   tlsCa?: string | readonly string[];
+  /** Where signatures are checked (`signatureCheckPlace`); absent, on the event loop, as the CLI's one-shot verify does. */
+  signatures?: SignatureChecker;
 }
 
 /**
@@ -46,17 +48,18 @@ export function createConfiguredVerifier(config: Config, opts: ConfiguredVerifie
     log: opts.log,
     heartbeats: opts.heartbeats,
     outOfBand: opts.outOfBand,
-    options: { maxAgeSec: v.maxAgeSec, allowHttpX5u: v.allowHttpX5u, crlPolicy: v.crlPolicy, signatureCheck: signatureCheckPlace(config.workers) },
+    signatures: opts.signatures,
+    options: { maxAgeSec: v.maxAgeSec, allowHttpX5u: v.allowHttpX5u, crlPolicy: v.crlPolicy },
   });
   return { ...verifier, trust, fetcher };
 }
 
 /**
- * The pool buys a verification a second core only when one is idle: with as many workers as cores, every core
- * already runs an event loop, and the hand-off is pure cost. (The CLI's one-shot verify has workers 1.)
+ * A signature thread (signature-thread.ts) buys a verification a second core only when one is idle: with as many
+ * workers as cores, every core already runs an event loop, and the hand-off is pure cost.
  */
-export function signatureCheckPlace(workers: number, cores = cpuCores()): SignatureCheckPlace {
-  return workers < cores ? 'pool' : 'loop';
+export function signatureCheckPlace(workers: number, cores = cpuCores()): 'thread' | 'loop' {
+  return workers < cores ? 'thread' : 'loop';
 }
 
 /**

@@ -137,7 +137,7 @@ export type TestVerifierOptions = Partial<VerifierOptions> & {
   /** Both lab switches at once, as the configuration's deprecated `verify.allowInsecureX5u` does. */
   allowInsecureX5u?: boolean;
   /** For `handle`: who may call, where records go, and SBC heartbeats. */
-  deps?: Pick<VerifierDeps, 'authenticator' | 'log' | 'heartbeats'>;
+  deps?: Pick<VerifierDeps, 'authenticator' | 'log' | 'heartbeats' | 'signatures'>;
 };
 
 /**
@@ -157,7 +157,7 @@ export function testVerifier(server: CertServer, roots: string[], opts: TestVeri
     fetcher,
     trust,
     clock,
-    options: { maxAgeSec: opts.maxAgeSec ?? 60, allowHttpX5u, crlPolicy: opts.crlPolicy ?? 'soft-fail', signatureCheck: opts.signatureCheck },
+    options: { maxAgeSec: opts.maxAgeSec ?? 60, allowHttpX5u, crlPolicy: opts.crlPolicy ?? 'soft-fail' },
     ...opts.deps,
   });
   return { verifier, fetcher, clock };

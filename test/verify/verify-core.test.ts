@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCertificateChain } from '../../server/core/cert-chain.js';
 import { parseVerifyInput } from '../../server/core/verify/verify-request.js';
+import { checkOnLoop } from '../../server/core/verify/es256.js';
+import { SignatureThread } from '../../server/verify-fetch/signature-thread.js';
 import type { RequestLogRecord } from '../../server/core/ports.js';
 import { coreFixture } from '../helpers/core-fixture.js';
 import { VERIFY_REASON_LIST, type VerifyReason, type VerifyResult } from '../../server/core/verify/verify-result.js';
@@ -262,11 +264,12 @@ describe('verification core against a local HTTPS certificate repository', () =>
     expect(fetcher.calls.get(url.good!) ?? 0).toBe(before);
   });
 
-  it('gives the same signature verdicts when it checks on the event loop as on the pool', async () => {
-    for (const signatureCheck of ['pool', 'loop'] as const) {
-      const { verifier } = testVerifier(server, [pki.root.certPem], { signatureCheck });
+  it('gives the same signature verdicts when it checks on the event loop as on the signature thread', async () => {
+    const thread = new SignatureThread();
+    for (const [where, signatures] of [['thread', thread], ['loop', checkOnLoop]] as const) {
+      const { verifier } = testVerifier(server, [pki.root.certPem], { deps: { signatures } });
       const good = await verifier.verify({ identity: await token('good') });
-      expect(good, `${signatureCheck}: ${JSON.stringify(good)}`).toMatchObject({ ok: true, checks: { signature: true } });
+      expect(good, `${where}: ${JSON.stringify(good)}`).toMatchObject({ ok: true, checks: { signature: true } });
       expectFailure(await verifier.verify({ identity: await token('good', {}, other.leaf.keyPem) }), 'signature_invalid', 438, 'TN-Validation-Failed');
       // A signature of the right length whose bytes were changed: the curve check itself says no.
       const [h, p, sig] = (await joseJws(pki.leaf.keyPem, shakenHeader(url.good!), shakenClaims(now()))).split('.');
@@ -274,6 +277,7 @@ describe('verification core against a local HTTPS certificate repository', () =>
       bytes[40]! ^= 1;
       expectFailure(await verifier.verify({ identity: identityOf(`${h}.${p}.${bytes.toString('base64url')}`, url.good!) }), 'signature_invalid', 438, 'TN-Validation-Failed');
     }
+    await thread.close();
   });
 
   it('answers 436 when the certificate cannot be fetched or is not a certificate, and reads DER with an intermediate as anchor', async () => {

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { TrustAnchors } from './trust-anchors.js';
 
 /**
@@ -34,4 +35,12 @@ export interface CertificateFetcher {
 /** The configured STI-CA trust anchors as of now; a reloadable source hands out a new generation when they change. */
 export interface TrustAnchorSource {
   current(): TrustAnchors;
+}
+
+/**
+ * Checks a PASSporT's ES256 signature over its signing input as received (es256.ts), on the event loop or on a
+ * thread of its own. Resolves to the verdict; rejects only when the check could not run.
+ */
+export interface SignatureChecker {
+  check(signingInput: string, key: KeyObject, signature: Buffer): Promise<boolean>;
 }

@@ -1,7 +1,6 @@
 import { blankLogRecord, withRequestLog } from '../request-log-record.js';
 import { attempt, type Attempt } from '../attempt.js';
 import { identify, type CallerClaim } from '../identify.js';
-import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import type { Authenticator } from '../authenticate.js';
 import type { SourceResolver } from '../source-caller.js';
 import type { Clock, RequestLogSink } from '../ports.js';
@@ -17,7 +16,8 @@ import { X5uRule } from './url-policy.js';
 import { identitylessParties, parseVerifyInput, type VerifyRequest } from './verify-request.js';
 import { isHeartbeatCall, withoutHeartbeats, type Heartbeats } from '../heartbeat.js';
 import { emptyChecks, failed, type RevocationStatus, type TokenVerdict, type VerifyChecks, type VerifyResult } from './verify-result.js';
-import type { CertificateFetcher, TrustAnchorSource } from './verify-ports.js';
+import type { CertificateFetcher, SignatureChecker, TrustAnchorSource } from './verify-ports.js';
+import { checkOnLoop, ES256_SIGNATURE_BYTES } from './es256.js';
 import type { TokenVerifier } from './token-verifier.js';
 import { LinkedContentCache } from '../rcd/linked-content.js';
 import { checkRcd as judgeRcd } from '../rcd/rcd-verify.js';
@@ -37,15 +37,7 @@ export interface VerifierOptions {
   crlPolicy: CrlPolicy;
   /** Distinct x5u (and CRL) URLs kept; the oldest goes first. Default 10,000. */
   cacheMaxEntries?: number;
-  /**
-   * Where the PASSporT's signature is checked: `pool` (libuv's threads, the default) when this process has a core
-   * to spare, `loop` when every core already runs an event loop of the service (issue 17, 2 cores: workers 1 answered
-   * 12 % more verifications with the pool, workers 2 4-10 % more on the loop).
-   */
-  signatureCheck?: SignatureCheckPlace;
 }
-
-export type SignatureCheckPlace = 'pool' | 'loop';
 
 export interface VerifierDeps {
   fetcher: CertificateFetcher;
@@ -62,6 +54,11 @@ export interface VerifierDeps {
   heartbeats?: Heartbeats;
   /** The STI-CPS a call without Identity is looked up in (docs/out-of-band.md); absent: such a call is refused. */
   outOfBand?: OutOfBandSource;
+  /**
+   * Where a PASSporT's signature is checked: on the event loop (`checkOnLoop`, the default), or on a thread of
+   * its own when the process has a core to spare (server/verify-fetch/signature-thread.ts). Same verdicts.
+   */
+  signatures?: SignatureChecker;
 }
 
 /** What a transport hands over: the bearer token (or, for SIP, the peer address) and the decoded body. */
@@ -96,22 +93,6 @@ export interface Verifier extends TokenVerifier {
   readonly retrievesOutOfBand: boolean;
 }
 
-const SIGNATURE_BYTES = 64;
-
-/**
- * ES256 over the octets as received (RFC 7515 §5.2). On libuv's pool (the callback form) the ~80-95 µs of ECDSA
- * runs on another core while the event loop serves the next request, for the price of handing it over; on the
- * loop it costs no hand-off. Which wins depends on whether a core is idle: see `VerifierOptions.signatureCheck`.
- * The verdict is the same either way.
- */
-function verifySignature(signingInput: string, key: KeyObject, signature: Buffer, where: SignatureCheckPlace): Promise<boolean> {
-  const data = Buffer.from(signingInput, 'latin1');
-  if (where === 'loop') return Promise.resolve(cryptoVerify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature));
-  return new Promise((resolve, reject) =>
-    cryptoVerify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature, (err, good) => (err ? reject(err) : resolve(good))),
-  );
-}
-
 /** A time in seconds for a message; beyond what Date can hold (iat is any safe integer) it stays a number. */
 function timeText(sec: number): string {
   const d = new Date(sec * 1000);
@@ -129,7 +110,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
   const revocation = new RevocationChecker(fetcher, clock, maxEntries);
   const x5uRule = new X5uRule(options.allowHttpX5u === true, maxEntries);
   const maxAgeMs = options.maxAgeSec * 1000;
-  const signatureCheck = options.signatureCheck ?? 'pool';
+  const signatures = deps.signatures ?? checkOnLoop;
   const headers = new HeaderMemo();
   // Logos and jCards RCD links to (RFC 9795): fetched through the same fetcher, kept 5 min (or less, per
   // Cache-Control), a failure 30 s, so a brand calling all day is fetched a few times an hour.
@@ -200,7 +181,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     checks.freshness = true;
 
     // ES256 is raw R||S (RFC 7518 §3.4); a DER-encoded or truncated signature can never verify, so no fetch for it.
-    if (passport.signature.length !== SIGNATURE_BYTES) {
+    if (passport.signature.length !== ES256_SIGNATURE_BYTES) {
       checks.signature = false;
       return failed('signature_invalid', checks, `the signature is ${passport.signature.length} bytes; ES256 is 64-byte R||S`, withX5u);
     }
@@ -249,7 +230,7 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     }
 
     // Over the octets as received (RFC 7515 §5.2), with the key the chain vouches for: the header's alg chose nothing.
-    const good = await verifySignature(passport.signingInput, chain.leafKey, passport.signature, signatureCheck);
+    const good = await signatures.check(passport.signingInput, chain.leafKey, passport.signature);
     checks.signature = good;
     if (!good) return failed('signature_invalid', checks, undefined, withX5u);
 
