@@ -7,8 +7,11 @@
  * dest TNs against the call, and the ES256 signature with a public key it was given. No framework, no x5u,
  * no chain, no store, no log, no metrics. The service's verify figures are reported as ratios to this one.
  *
- * The signature is checked where the service checks it (server/verify-fetch/node-verifier.ts,
- * `signatureCheckPlace`): on libuv's pool while there are fewer workers than cores, on the loop otherwise.
+ * The signature is checked where and as the service checks it (server/verify-fetch/node-verifier.ts,
+ * `signatureCheckPlace`): on the service's own signature thread while there are fewer workers than cores, one
+ * message per event-loop turn (signature-thread.ts), on the loop otherwise. A floor shows the least the service's
+ * work can cost, so it takes the cheaper hand-off too (crypto.verify's callback form, libuv's pool, cost the
+ * loop 15-17 µs per verification more, issue 17).
  *
  * With `kept` the floor also writes each verification's record through the service's own request log before it
  * answers (floor-request-log.ts), each serving process with its own journal and log thread as `serve`'s workers
@@ -17,10 +20,13 @@
  * usage: node verify-floor-server.js <port> <pub.pem> <x5u> <api-key> <workers> [kept <dataDir>]
  */
 import cluster from 'node:cluster';
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import { cpuCores } from '../server/config/load.js';
+import { checkOnLoop } from '../server/core/verify/es256.js';
+import type { SignatureChecker } from '../server/core/verify/verify-ports.js';
+import { SignatureThread } from '../server/verify-fetch/signature-thread.js';
 import { floorRecord, keptFloorLog } from './floor-request-log.js';
 
 const [portArg, keyPath, x5u, apiKey, workersArg, mode, dataDir] = process.argv.slice(2) as [string, string, string, string, string, string?, string?];
@@ -46,7 +52,7 @@ function decodeJson(part: string): Record<string, any> | undefined {
   }
 }
 
-function serve(key: KeyObject, onPool: boolean): void {
+function serve(key: KeyObject, signatures: SignatureChecker): void {
   const expectedAuth = `Bearer ${apiKey}`;
   const server = createServer((req, res) => {
     const started = log ? performance.now() : 0;
@@ -77,7 +83,6 @@ function serve(key: KeyObject, onPool: boolean): void {
       if (claims.orig?.tn !== from || !Array.isArray(claims.dest?.tn) || !claims.dest.tn.includes(to)) return answer(res, 200, failed('TN mismatch'));
       if (!['A', 'B', 'C'].includes(claims.attest)) return answer(res, 200, failed('attest'));
       const signature = Buffer.from(s, 'base64url');
-      const input = Buffer.from(`${h}.${p}`, 'ascii');
       const send = (ok: boolean) => answer(res, 200, ok ? JSON.stringify({ ok: true, verstat: 'TN-Validation-Passed', attest: claims.attest, origid: claims.origid }) : failed('signature'));
       const verdict = (ok: boolean) => {
         if (!log) return send(ok);
@@ -88,9 +93,7 @@ function serve(key: KeyObject, onPool: boolean): void {
         }
         void log.record(record)?.then(() => send(ok));
       };
-      const opts = { key, dsaEncoding: 'ieee-p1363' as const };
-      if (onPool) verify('sha256', input, opts, signature, (err, ok) => verdict(!err && ok));
-      else verdict(verify('sha256', input, opts, signature));
+      signatures.check(`${h}.${p}`, key, signature).then(verdict, () => verdict(false));
     });
   });
   // The same keep-alive the service uses (http.keepAliveTimeoutMs), so connection reuse is alike.
@@ -102,5 +105,5 @@ if (forks) {
   // The service's own topology for workers > 1: node:cluster, the primary hands out connections.
   for (let i = 0; i < workers; i++) cluster.fork();
 } else {
-  serve(createPublicKey(readFileSync(keyPath)), workers < cpuCores());
+  serve(createPublicKey(readFileSync(keyPath)), workers < cpuCores() ? new SignatureThread() : checkOnLoop);
 }
