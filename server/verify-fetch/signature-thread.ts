@@ -34,7 +34,8 @@ interface Check {
  * Why not `crypto.verify`'s callback form (libuv's pool): that hands each check over on its own, setting up a job
  * and waking a pool thread for every verification, 15-17 µs of the event loop's time per request on these 2-core
  * VMs (about a tenth of it); a busy thread fed one message per turn is woken rarely. Interleaved on one worker under
- * wrk: 1.14-1.34 × the verifications per second of the pool, the loop's time per request 0.77-0.88 × (docs/performance.md).
+ * wrk: 1.23-1.66 × the verifications per second of the pool, the loop's time per request 131 µs against 168
+ * (docs/performance.md, twelfth session).
  *
  * The thread keeps nothing between batches (the keys travel with each batch), so no key outlives its chain in the
  * cache. It starts with the first check and is unref'd while nothing is pending, so a CLI process ends without `close`.
