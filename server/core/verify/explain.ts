@@ -1,5 +1,6 @@
 import { identityValues, parseIdentityHeader, selectShakenIdentity } from './identity-header.js';
 import { decodePassport, judgeClaims, judgeHeader } from './passport-decode.js';
+import { ES256_SIGNATURE_BYTES } from './es256.js';
 import { VERIFY_REASONS } from './verify-result.js';
 
 /** One Identity header taken apart, for people: what it says and what is wrong with it on its face. */
@@ -53,7 +54,7 @@ export function explainIdentity(input: string | readonly string[], nowMs: number
     if (h.info === undefined) problem('info_missing');
     else if (!h.infoBracketed) problem('info_invalid', 'info is not in angle brackets');
     else if (header.ok && h.info !== header.value.x5u) problem('x5u_mismatch');
-    if (p.signature.length !== 64) problem('signature_invalid', `the signature is ${p.signature.length} bytes; ES256 is 64-byte R||S`);
+    if (p.signature.length !== ES256_SIGNATURE_BYTES) problem('signature_invalid', `the signature is ${p.signature.length} bytes; ES256 is 64-byte R||S`);
     return out;
   });
 }
