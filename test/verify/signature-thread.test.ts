@@ -75,9 +75,9 @@ describe('the signature thread', () => {
   it('fails what is pending when closed, and every check after', async () => {
     const [c] = cases();
     const t = thread();
-    const pending = t.check(c!.input, c!.key, c!.signature);
+    const failed = expect(t.check(c!.input, c!.key, c!.signature)).rejects.toThrow('the signature thread is closed');
     await t.close();
-    await expect(pending).rejects.toThrow('the signature thread is closed');
+    await failed;
     await expect(t.check(c!.input, c!.key, c!.signature)).rejects.toThrow('the signature thread is closed');
   });
 
