@@ -5,10 +5,6 @@
  * framework, no store, no policy, no log, no metrics. Every HTTP figure of the real service is also reported as
  * a ratio to this one, measured in the same run.
  *
- * It signs where and as the service does (`cryptoPlace`): on a signing thread of its own, one message per event-loop
- * turn (hsm/software/sign-on-thread.ts), while it has fewer processes than cores; on the loop otherwise. A floor shows
- * the least the service's work can cost, so it takes the cheaper place too (issue 17, twelfth session).
- *
  * With `kept` the floor also writes each request's record through the service's own request log before it answers
  * (floor-request-log.ts), in `workers` processes under `node:cluster` as the service runs them: the half-load p99
  * of issue 17 is weighed against this floor too.
@@ -19,15 +15,11 @@ import cluster from 'node:cluster';
 import { createPrivateKey, randomUUID, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { SignOnThread } from '../hsm/software/sign-on-thread.js';
-import { cryptoPlace } from '../server/batched-thread.js';
 import { floorRecord, keptFloorLog } from './floor-request-log.js';
 
 const [portArg, keyPath, x5u, apiKey, mode, dataDir, workersArg] = process.argv.slice(2) as [string, string, string, string, string?, string?, string?];
 /** The service's own topology for workers > 1: node:cluster, the primary hands out connections and serves none. */
-const workers = Math.max(1, Number(workersArg) || 1);
-const forks = workers > 1 && cluster.isPrimary;
-const thread = !forks && cryptoPlace(workers) === 'thread' ? new SignOnThread() : undefined;
+const forks = Math.max(1, Number(workersArg) || 1) > 1 && cluster.isPrimary;
 const log = mode === 'kept' ? await keptFloorLog(dataDir!, forks) : undefined;
 const key = createPrivateKey(readFileSync(keyPath));
 const headerB64 = Buffer.from(JSON.stringify({ alg: 'ES256', ppt: 'shaken', typ: 'passport', x5u })).toString('base64url');
@@ -62,18 +54,15 @@ const server = createServer((req, res) => {
     const iat = Math.floor(Date.now() / 1000);
     const claims = `{"attest":"${attest}","dest":{"tn":${JSON.stringify(dest)}},"iat":${iat},"orig":{"tn":${JSON.stringify(orig)}},"origid":"${origid}"}`;
     const input = `${headerB64}.${Buffer.from(claims).toString('base64url')}`;
-    const signed = (signature: Uint8Array) => {
-      const passport = `${input}.${Buffer.from(signature).toString('base64url')}`;
-      const answered = JSON.stringify({ identity: passport + params, passport, attest, origid, iat, x5u });
-      if (!log) return answer(res, 200, answered);
-      // Answered means recorded: the answer leaves once the journal has the record (its turn's writeSync).
-      void log.record(floorRecord('http', { orig, dest: dest.join(','), origid, attest }, started))?.then(() => answer(res, 200, answered));
-    };
-    if (!thread) return signed(sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }));
-    thread.sign(key, Buffer.from(input)).then(signed, () => answer(res, 500, '{"error":"signing failed"}'));
+    const signature = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+    const passport = `${input}.${signature}`;
+    const signed = JSON.stringify({ identity: passport + params, passport, attest, origid, iat, x5u });
+    if (!log) return answer(res, 200, signed);
+    // Answered means recorded: the answer leaves once the journal has the record (its turn's writeSync).
+    void log.record(floorRecord('http', { orig, dest: dest.join(','), origid, attest }, started))?.then(() => answer(res, 200, signed));
   });
 });
 // The same keep-alive the service uses (http.keepAliveTimeoutMs), so connection reuse is alike.
 server.keepAliveTimeout = 72_000;
-if (forks) for (let i = 0; i < workers; i++) cluster.fork();
+if (forks) for (let i = 0; i < Number(workersArg); i++) cluster.fork();
 else server.listen(Number(portArg), '127.0.0.1');
