@@ -3,7 +3,6 @@ import { KeyStoreRouter, type KeyStore } from '../hsm/key-store.js';
 import type { Pkcs11KeyStore, Pkcs11Logger, Pkcs11Options } from '../hsm/pkcs11/pkcs11-store.js';
 import { loadMasterKey } from '../hsm/software/master-key.js';
 import { SoftwareKeyStore } from '../hsm/software/software-store.js';
-import { SignOnThread } from '../hsm/software/sign-on-thread.js';
 import type { Config } from './config/schema.js';
 import { ShakenError } from './core/errors.js';
 import type { Store } from './store/store.js';
@@ -56,12 +55,10 @@ export async function openPkcs11(options: Pkcs11Options): Promise<Pkcs11KeyStore
 /**
  * Opens every configured key store; the software one is always there as the zero-setup default. `logger` hears
  * PKCS#11 tokens being lost and coming back (a serving node passes its own; one-shot CLI commands need none).
- * `signOnThread`: the software store signs on a thread of its own (a serving process with a core to spare,
- * `cryptoPlace`); otherwise on the event loop.
  */
-export async function openKeyStores(config: Config, store: Store, logger?: Pkcs11Logger, signOnThread = false): Promise<KeyStores> {
+export async function openKeyStores(config: Config, store: Store, logger?: Pkcs11Logger): Promise<KeyStores> {
   const { key } = await loadMasterKey({ configured: config.masterKey, file: config.masterKeyFile });
-  const software = new SoftwareKeyStore(store, key, signOnThread ? new SignOnThread() : undefined);
+  const software = new SoftwareKeyStore(store, key);
   const pkcs11 = config.pkcs11.module === undefined ? undefined : await openPkcs11({ ...(await pkcs11Options(config)), logger });
   const stores: KeyStore[] = pkcs11 ? [software, pkcs11] : [software];
   const probes = Object.fromEntries(

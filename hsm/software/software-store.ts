@@ -2,7 +2,6 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, si
 import { ShakenError } from '../../server/core/errors.js';
 import type { KeyInfo, KeyStore } from '../key-store.js';
 import { open, seal } from './at-rest.js';
-import type { SignOnThread } from './sign-on-thread.js';
 
 /** Where the software store keeps its encrypted blobs (the service's store implements it). */
 export interface KeyBlobRepository {
@@ -32,8 +31,6 @@ export class SoftwareKeyStore implements KeyStore {
   constructor(
     private readonly repo: KeyBlobRepository,
     private readonly masterKey: Buffer,
-    /** Where signatures are made when not on the event loop: a process with a core to spare (server/node.ts). */
-    private readonly thread?: SignOnThread,
   ) {}
 
   /** Imports a PEM private key (PKCS#8 or SEC1); returns its new reference. */
@@ -84,10 +81,11 @@ export class SoftwareKeyStore implements KeyStore {
 
   async sign(ref: string, data: Uint8Array): Promise<Uint8Array> {
     const priv = this.ready.get(ref) ?? (await this.loadKey(ref)).priv;
-    // Never on libuv's pool (issue 17, measured on 2 cores): handing each signature to a pool thread cost the loop
-    // about as much as signing (SignJob, waking a thread). On the store's own thread, one message per event-loop turn,
-    // when the process has a core to spare; otherwise here (docs/performance.md#signing-on-the-event-loop).
-    if (this.thread) return this.thread.sign(priv, data);
+    // On the event loop, not libuv's pool (issue 17, measured on 2 cores): handing a signature to a pool thread
+    // cost the loop about as much as signing (SignJob, waking a thread) and the pool thread 12 µs more than the
+    // signature, so the pool added CPU per request, and its thread competing with the loop for a core raised the
+    // HTTP half-load p99 (26-37 ms against 8-23 in A/B runs). More workers, not the pool, buy a second core
+    // (docs/performance.md#signing-on-the-event-loop).
     return cryptoSign('sha256', data, { key: priv, dsaEncoding: 'ieee-p1363' });
   }
 
@@ -100,7 +98,6 @@ export class SoftwareKeyStore implements KeyStore {
   }
 
   async close(): Promise<void> {
-    await this.thread?.close();
     this.keys.clear();
     this.ready.clear();
   }
