@@ -1,5 +1,4 @@
 import { Worker, type Transferable } from 'node:worker_threads';
-import { cpuCores } from './config/load.js';
 import { TurnBatch } from './core/turn-batch.js';
 
 /** How one kind of job crosses to its thread and back. */
@@ -23,8 +22,8 @@ interface Pending<J, R> {
  * rarely woken; it answers each job as soon as it is done, in order, so the first of a turn need not wait for the
  * last (a version answering a whole batch at once was no faster than the pool). The thread starts with the first job,
  * is unref'd while nothing is pending (a CLI process ends without `close`), and one that dies fails the jobs it held;
- * the next job starts another. Used for ES256 checks (server/verify-fetch/signature-thread.ts) and software-key
- * signatures (hsm/software/software-store.ts).
+ * the next job starts another. Used for ES256 checks (server/verify-fetch/signature-thread.ts); signing on one
+ * was measured and not kept (more requests per second, more CPU per request: docs/performance.md, twelfth session).
  */
 export class BatchedThread<J, R> {
   private worker: Worker | undefined;
@@ -98,11 +97,3 @@ export class BatchedThread<J, R> {
   }
 }
 
-/**
- * Where a process does its signatures and signature checks: on a thread of its own only when a core is left over
- * after one event loop per worker. With as many workers as cores every core already runs an event loop, and the
- * hand-off is pure cost (HTTP verify with 2 workers on 2 cores: 0.88-1.01 × the loop's rate on a thread).
- */
-export function cryptoPlace(workers: number, cores = cpuCores()): 'thread' | 'loop' {
-  return workers < cores ? 'thread' : 'loop';
-}

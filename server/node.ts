@@ -20,8 +20,7 @@ import { RedirectHandler } from './sip/redirect-handler.js';
 import { startSipServer, type SipServer } from './sip/sip-server.js';
 import { startThreadedSipServer } from './sip/threaded-sip-server.js';
 import type { RefusedReason } from './net/connection-guard.js';
-import { createConfiguredVerifier } from './verify-fetch/node-verifier.js';
-import { cryptoPlace } from './batched-thread.js';
+import { createConfiguredVerifier, signatureCheckPlace } from './verify-fetch/node-verifier.js';
 import { SignatureThread } from './verify-fetch/signature-thread.js';
 import { createAdminCheck } from './manage/admin-auth.js';
 import { openKeyStores, type KeyStores } from './key-stores.js';
@@ -163,7 +162,7 @@ export async function startNode(config: Config, logger: Logger, clock: Clock = s
   // as long (`degraded`): every node shares the one store, so pulling them all would stop signing everywhere.
   const readiness = createReadiness({ store: () => store.ping(), ...keys.probes }, { graceMs: { store: config.cacheStaleIfErrorMs }, now: () => clock.now() });
   // With a core to spare beside this process's event loop, signatures are checked on a thread of their own.
-  const signatures = cryptoPlace(config.workers) === 'thread' ? new SignatureThread() : undefined;
+  const signatures = signatureCheckPlace(config.workers) === 'thread' ? new SignatureThread() : undefined;
   // Same API keys as signing; trust anchors load here, so a bad verify.trustAnchors stops the node before it listens.
   const verifier = createConfiguredVerifier(config, {
     signatures,
