@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { BatchedThread } from '../batched-thread.js';
+import { BatchedThread } from './batched-thread.js';
 import { ES256_SIGNATURE_BYTES, verifyEs256 } from '../core/verify/es256.js';
 import type { SignatureChecker } from '../core/verify/verify-ports.js';
 import { threadScript } from '../store/thread-script.js';
@@ -43,7 +43,7 @@ function encode(checks: readonly Check[]): { message: SignatureBatch; transfer: 
 const decode = (reply: unknown): boolean | Error => (typeof reply === 'number' ? reply === 1 : new Error((reply as { error: string }).error));
 
 /**
- * PASSporT signature checks on a thread of their own (server/batched-thread.ts), for a process that has a core to
+ * PASSporT signature checks on a thread of their own (batched-thread.ts), for a process that has a core to
  * spare beside its event loop. Interleaved on one worker under wrk: 1.23-1.66 × the verifications per second of
  * libuv's pool, the loop's time per request 131 µs against 168 (docs/performance.md, twelfth session). The thread keeps
  * nothing between batches (the keys travel with each batch), so no key outlives its chain in the cache.

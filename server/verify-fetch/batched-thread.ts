@@ -1,5 +1,5 @@
 import { Worker, type Transferable } from 'node:worker_threads';
-import { TurnBatch } from './core/turn-batch.js';
+import { TurnBatch } from '../core/turn-batch.js';
 
 /** How one kind of job crosses to its thread and back. */
 export interface BatchCodec<J, R> {
