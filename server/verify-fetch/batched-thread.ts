@@ -6,7 +6,7 @@ export interface BatchCodec<J, R> {
   /** The one message for a turn's jobs, with the buffers it hands over (transferred, not copied). */
   encode(jobs: readonly J[]): { message: unknown; transfer?: Transferable[] };
   /** The thread's reply for the oldest job still waiting: its result, or an Error for the job alone. */
-  decode(reply: unknown, job: J): R | Error;
+  decode(reply: unknown): R | Error;
 }
 
 interface Pending<J, R> {
@@ -75,7 +75,7 @@ export class BatchedThread<J, R> {
     worker.on('message', (reply: unknown) => {
       const p = this.sent.shift();
       if (p === undefined) return;
-      const result = this.codec.decode(reply, p.job);
+      const result = this.codec.decode(reply);
       if (result instanceof Error) p.reject(result);
       else p.resolve(result);
       if (this.sent.length === 0) worker.unref();
