@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { Call, CallPolicy } from '../core/call/call.js';
 import type { CallDate } from '../core/types.js';
-import { header, splitCommaList, type SipRequest } from './message.js';
+import { header, splitCommaLists, type SipRequest } from './message.js';
 import { priorityHeadersOf } from './priority-headers.js';
 import type { PeerAddress } from './response.js';
 
@@ -15,7 +15,7 @@ function dateOf(value: string | undefined): CallDate | undefined {
 /** A list-valued header's entries, in order across its fields; undefined when the header is absent. */
 function entries(request: SipRequest, name: string): string[] | undefined {
   const values = request.headers.get(name);
-  return values === undefined ? undefined : values.flatMap(splitCommaList);
+  return values === undefined ? undefined : splitCommaLists(values);
 }
 
 /**

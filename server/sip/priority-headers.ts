@@ -1,5 +1,5 @@
 import type { Call } from '../core/call/call.js';
-import { header, splitCommaList, type SipRequest } from './message.js';
+import { header, splitCommaLists, type SipRequest } from './message.js';
 
 /**
  * The headers of a priority call, as received: Resource-Priority (RFC 4412 §3.1, a comma list that may be repeated)
@@ -8,7 +8,7 @@ import { header, splitCommaList, type SipRequest } from './message.js';
 export function priorityHeadersOf(request: SipRequest): Pick<Call, 'resourcePriority' | 'priority'> {
   const values = request.headers.get('resource-priority');
   const out: Pick<Call, 'resourcePriority' | 'priority'> = {};
-  if (values !== undefined) out.resourcePriority = values.flatMap(splitCommaList);
+  if (values !== undefined) out.resourcePriority = splitCommaLists(values);
   const priority = header(request, 'priority');
   if (priority !== undefined) out.priority = priority;
   return out;

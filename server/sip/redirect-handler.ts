@@ -4,7 +4,7 @@ import type { Call } from '../core/call/call.js';
 import type { CallService } from '../core/call/call-service.js';
 import { responseOf } from './call-response.js';
 import { callOfInvite } from './invite-call.js';
-import { parseMessage, SipParseError, type SipLimits, type SipRequest } from './message.js';
+import { parseMessage, SipParseError, splitCommaLists, type SipLimits, type SipRequest } from './message.js';
 import { buildResponse, newTag, reasonHeader, type PeerAddress, type ResponseParts } from './response.js';
 import { TIMER_H_MS, TransactionTable, transactionKey } from './transactions.js';
 
@@ -143,7 +143,7 @@ export class RedirectHandler {
   private unsupportedExtensions(request: SipRequest): string | undefined {
     const require = request.headers.get('require');
     if (require === undefined) return undefined;
-    const tags = require.flatMap((v) => v.split(',')).map((t) => t.trim()).filter((t) => t !== '');
+    const tags = splitCommaLists(require);
     if (tags.length === 0) return undefined;
     // Echoed back, so only well-formed tokens are: anything else is replaced, never copied.
     return tags.map((t) => (/^[A-Za-z0-9\-.!%*_+`'~]{1,64}$/.test(t) ? t : 'invalid')).join(', ');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMessage, SipParseError, splitCommaList, viaHops, type SipRequest } from '../../server/sip/message.js';
+import { parseMessage, SipParseError, splitCommaList, splitCommaLists, viaHops, type SipRequest } from '../../server/sip/message.js';
 import { partyOf } from '../../server/core/call/call-parties.js';
 import { addressUri } from '../../server/core/tn.js';
 import { addressTag } from '../../server/sip/address.js';
@@ -150,5 +150,12 @@ describe('SIP addresses', () => {
 
   it('splits lists on commas outside quotes and brackets', () => {
     expect(splitCommaList('"a,b" <sip:x@y>, <sip:z@w;p=1,2>')).toEqual(['"a,b" <sip:x@y>', '<sip:z@w;p=1,2>']);
+  });
+
+  it('drops empty entries and keeps the order of entries across a header\'s fields', () => {
+    expect(splitCommaList(' a ,, b ,')).toEqual(['a', 'b']);
+    expect(splitCommaList('  ')).toEqual([]);
+    expect(splitCommaLists(['wps.0, ets.1', '', ' q735.2 ,'])).toEqual(['wps.0', 'ets.1', 'q735.2']);
+    expect(splitCommaLists([])).toEqual([]);
   });
 });
