@@ -40,9 +40,17 @@ describe('the number of an address', () => {
     ['<tel:+14045266060;ext=1>', '14045266060'],
     ['sip:14045266060@pbx.example.net;tag=abc', '14045266060'],
     ['+1 404 526 6060', '14045266060'],
+    ['14045266060', '14045266060'],
+    ['*67', '*67'],
+    ['123456789012345', '123456789012345'],
   ])('%s → %s', (address, tn) => {
     expect(tnFromAddress(address, 'from')).toBe(tn);
     expect(numberOf(address)).toBe(tn);
+  });
+
+  it('refuses a bare number of 16 digits or none, as canonicalisation does', () => {
+    expect(() => tnFromAddress('1234567890123456', 'from')).toThrow(expect.objectContaining({ code: 'ERR_TN_INVALID', field: 'from', reason: expect.stringContaining('more than 15') }));
+    expect(() => tnFromAddress('', 'from')).toThrow(expect.objectContaining({ code: 'ERR_TN_INVALID', field: 'from', reason: expect.stringContaining('empty') }));
   });
 
   it('is no number for a URI without one: an error naming the field, or undefined where that is an answer', () => {
