@@ -1,5 +1,8 @@
 import type { Dest, Orig, ShakenClaims } from './types.js';
 
+/** An ES256 signature is raw R||S, 32 bytes each (RFC 7518 §3.4): what a key store returns and a verifier checks. */
+export const ES256_SIGNATURE_BYTES = 64;
+
 /**
  * RFC 8225 §9 deterministic JSON: members in lexicographic order at every level, no white space. The
  * claim set's order is fixed (attest, dest, iat, orig, origid), so it is written directly rather than by

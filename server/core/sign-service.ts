@@ -9,7 +9,7 @@ import { InventoryCache } from './inventory-cache.js';
 import { blankLogRecord, withRequestLog } from './request-log-record.js';
 import { isHeartbeatCall, withoutHeartbeats, type Heartbeats } from './heartbeat.js';
 import { ShakenError, isShakenError } from './errors.js';
-import { base64url, signingInput } from './passport.js';
+import { base64url, ES256_SIGNATURE_BYTES, signingInput } from './passport.js';
 import type { AccountRecord, Clock, Directory, KeySigner, RequestLogRecord, RequestLogSink } from './ports.js';
 import { iatOfDate, parseSignInput } from './sign-request.js';
 import { assertStillValid, prepareSigningCredential, type SigningCredential } from './signing-credential.js';
@@ -256,8 +256,8 @@ export function createSigningService(deps: SigningServiceDeps): SigningService {
 
   async function signBytes(credential: SigningCredential, input: string): Promise<string> {
     const signature = await keys.sign(credential.keyRef, Buffer.from(input, 'latin1'));
-    if (signature.byteLength !== 64) {
-      throw new ShakenError('ERR_INTERNAL', 'key store returned a signature that is not 64-byte R||S');
+    if (signature.byteLength !== ES256_SIGNATURE_BYTES) {
+      throw new ShakenError('ERR_INTERNAL', `key store returned a signature that is not ${ES256_SIGNATURE_BYTES}-byte R||S`);
     }
     return `${input}.${base64url(signature)}`;
   }

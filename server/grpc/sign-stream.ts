@@ -121,7 +121,7 @@ export class SignStreamSession {
     this.results.push(result);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      // setImmediate runs after the current I/O phase: every signature the thread pool finished in this turn is in.
+      // setImmediate runs after the current I/O phase: every item whose signature and record finished in this turn is in.
       setImmediate(() => this.flush());
     }
   }

@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { ES256_SIGNATURE_BYTES, verifyEs256 } from '../core/verify/es256.js';
+import { ES256_SIGNATURE_BYTES } from '../core/passport.js';
+import { verifyEs256 } from '../core/verify/es256.js';
 import type { SignatureBatch, SignatureReply } from './signature-thread.js';
 
 /*

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { BatchedThread } from './batched-thread.js';
-import { ES256_SIGNATURE_BYTES, verifyEs256 } from '../core/verify/es256.js';
+import { ES256_SIGNATURE_BYTES } from '../core/passport.js';
+import { verifyEs256 } from '../core/verify/es256.js';
 import type { SignatureChecker } from '../core/verify/verify-ports.js';
 import { threadScript } from '../store/thread-script.js';
 

@@ -1,9 +1,6 @@
 import { verify, type KeyObject } from 'node:crypto';
 import type { SignatureChecker } from './verify-ports.js';
 
-/** An ES256 signature is raw R||S, 32 bytes each (RFC 7518 §3.4). */
-export const ES256_SIGNATURE_BYTES = 64;
-
 /**
  * ES256 over the signing input as received (RFC 7515 §5.2: the octets, never re-serialised), with the key the
  * chain vouches for: the header's alg chose nothing. The one check, wherever it runs (on the event loop, or on

@@ -1,6 +1,6 @@
 import { identityValues, parseIdentityHeader, selectShakenIdentity } from './identity-header.js';
 import { decodePassport, judgeClaims, judgeHeader } from './passport-decode.js';
-import { ES256_SIGNATURE_BYTES } from './es256.js';
+import { ES256_SIGNATURE_BYTES } from '../passport.js';
 import { VERIFY_REASONS } from './verify-result.js';
 
 /** One Identity header taken apart, for people: what it says and what is wrong with it on its face. */

@@ -17,7 +17,8 @@ import { identitylessParties, parseVerifyInput, type VerifyRequest } from './ver
 import { isHeartbeatCall, withoutHeartbeats, type Heartbeats } from '../heartbeat.js';
 import { emptyChecks, failed, type RevocationStatus, type TokenVerdict, type VerifyChecks, type VerifyResult } from './verify-result.js';
 import type { CertificateFetcher, SignatureChecker, TrustAnchorSource } from './verify-ports.js';
-import { checkOnLoop, ES256_SIGNATURE_BYTES } from './es256.js';
+import { ES256_SIGNATURE_BYTES } from '../passport.js';
+import { checkOnLoop } from './es256.js';
 import type { TokenVerifier } from './token-verifier.js';
 import { LinkedContentCache } from '../rcd/linked-content.js';
 import { checkRcd as judgeRcd } from '../rcd/rcd-verify.js';
