@@ -103,6 +103,12 @@ interface VariantResult {
   idleRssMb: number;
   /** The cluster primary alone (with workers=1 it is the whole server). */
   primaryPeakRssMb: number;
+  /**
+   * The kept floor's peak RSS and PSS (the variant's workers, its primary and request-log threads), loaded in the
+   * warm-up and the paired rounds: what a Node signer keeping the same request log holds, beside the service's peak.
+   */
+  keptFloorPeakRssMb: number;
+  keptFloorPeakPssMb: number;
   paired: Paired;
 }
 
@@ -139,6 +145,8 @@ async function runVariant(ctx: BenchContext, workers: number, floor: RunningFloo
       peakPssMb: server.sampler.peakPssKb / 1024,
       idleRssMb,
       primaryPeakRssMb: server.sampler.peakRootRssKb / 1024,
+      keptFloorPeakRssMb: kept.sampler.peakRssKb / 1024,
+      keptFloorPeakPssMb: kept.sampler.peakPssKb / 1024,
     };
   } finally {
     await server?.stop();
@@ -184,6 +192,8 @@ export const httpSign: Scenario = {
           [`${k}.peak_rss_mb`]: round(r.peakRssMb, 1),
           [`${k}.peak_pss_mb`]: round(r.peakPssMb, 1),
           [`${k}.primary_peak_rss_mb`]: round(r.primaryPeakRssMb, 1),
+          [`${k}.kept_floor_peak_rss_mb`]: round(r.keptFloorPeakRssMb, 1),
+          [`${k}.kept_floor_peak_pss_mb`]: round(r.keptFloorPeakPssMb, 1),
           [`${k}.paired_rps_over_floor`]: round(r.paired.rpsRatio, 3),
           [`${k}.paired_cpu_over_floor`]: round(r.paired.cpuRatio, 3),
           [`${k}.paired_floor_rps`]: Math.round(r.paired.floorRps),
