@@ -104,3 +104,14 @@ export async function startSilentHttpServer(): Promise<{ url: string; connection
       }),
   };
 }
+
+/**
+ * Why a sipp UAC failed, for an assertion's message: the messages it sent and received (its -trace_msg log names
+ * the one it did not expect), the proxy's log when there is one, and the end of its statistics screen.
+ */
+export function uacFailure(uac: { output: string; messages: string }, proxyLog?: string): string {
+  const parts = [`sipp messages, last 3000 characters:\n${uac.messages.slice(-3000)}`];
+  if (proxyLog !== undefined) parts.push(`proxy log, last 2000 characters:\n${proxyLog.slice(-2000)}`);
+  parts.push(`sipp output, last 600 characters:\n${uac.output.slice(-600)}`);
+  return parts.join('\n\n');
+}
