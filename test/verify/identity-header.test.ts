@@ -50,6 +50,14 @@ describe('Identity header parsing (RFC 8224 §4.1), tolerant', () => {
     const [h] = jws.split('.');
     expect(explainIdentity(`${h}..sig;info=<${X5U}>`, now)[0]).toMatchObject({ form: 'compact' });
   });
+
+  it('explains a signature that can never be ES256 by its length, in the words the verifier uses', () => {
+    const now = Date.parse('2026-03-01T12:00:00Z');
+    const [h, p] = handJws(ecKeyPair().privateKey, JSON.stringify(shakenHeader(X5U)), JSON.stringify(shakenClaims(now / 1000 - 30))).split('.');
+    const [e] = explainIdentity(identityOf(`${h}.${p}.${Buffer.alloc(70, 1).toString('base64url')}`, X5U), now);
+    expect(e).toMatchObject({ signatureBytes: 70 });
+    expect(e!.problems).toContainEqual(expect.stringMatching(/^signature_invalid.*the signature is 70 bytes; ES256 is 64-byte R\|\|S/));
+  });
 });
 
 describe('malformed input never crashes or hangs the verifier', () => {

@@ -1,4 +1,5 @@
 import { verify, type KeyObject } from 'node:crypto';
+import { ES256_SIGNATURE_BYTES } from '../passport.js';
 import type { SignatureChecker } from './verify-ports.js';
 
 /**
@@ -14,3 +15,11 @@ export function verifyEs256(signingInput: string, key: KeyObject, signature: Uin
 export const checkOnLoop: SignatureChecker = {
   check: (signingInput, key, signature) => Promise.resolve(verifyEs256(signingInput, key, signature)),
 };
+
+/**
+ * Why a signature of `bytes` octets can never verify as ES256 (raw R||S, RFC 7518 §3.4: a DER-encoded or truncated
+ * one), or undefined when its length fits. The verifier and `explain` judge it alike, before any fetch.
+ */
+export function es256LengthProblem(bytes: number): string | undefined {
+  return bytes === ES256_SIGNATURE_BYTES ? undefined : `the signature is ${bytes} bytes; ES256 is ${ES256_SIGNATURE_BYTES}-byte R||S`;
+}

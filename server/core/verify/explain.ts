@@ -1,6 +1,6 @@
 import { identityValues, parseIdentityHeader, selectShakenIdentity } from './identity-header.js';
 import { decodePassport, judgeClaims, judgeHeader } from './passport-decode.js';
-import { ES256_SIGNATURE_BYTES } from '../passport.js';
+import { es256LengthProblem } from './es256.js';
 import { VERIFY_REASONS } from './verify-result.js';
 
 /** One Identity header taken apart, for people: what it says and what is wrong with it on its face. */
@@ -54,7 +54,8 @@ export function explainIdentity(input: string | readonly string[], nowMs: number
     if (h.info === undefined) problem('info_missing');
     else if (!h.infoBracketed) problem('info_invalid', 'info is not in angle brackets');
     else if (header.ok && h.info !== header.value.x5u) problem('x5u_mismatch');
-    if (p.signature.length !== ES256_SIGNATURE_BYTES) problem('signature_invalid', `the signature is ${p.signature.length} bytes; ES256 is 64-byte R||S`);
+    const lengthProblem = es256LengthProblem(p.signature.length);
+    if (lengthProblem !== undefined) problem('signature_invalid', lengthProblem);
     return out;
   });
 }

@@ -17,8 +17,7 @@ import { identitylessParties, parseVerifyInput, type VerifyRequest } from './ver
 import { isHeartbeatCall, withoutHeartbeats, type Heartbeats } from '../heartbeat.js';
 import { emptyChecks, failed, type RevocationStatus, type TokenVerdict, type VerifyChecks, type VerifyResult } from './verify-result.js';
 import type { CertificateFetcher, SignatureChecker, TrustAnchorSource } from './verify-ports.js';
-import { ES256_SIGNATURE_BYTES } from '../passport.js';
-import { checkOnLoop } from './es256.js';
+import { checkOnLoop, es256LengthProblem } from './es256.js';
 import type { TokenVerifier } from './token-verifier.js';
 import { LinkedContentCache } from '../rcd/linked-content.js';
 import { checkRcd as judgeRcd } from '../rcd/rcd-verify.js';
@@ -181,10 +180,11 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     }
     checks.freshness = true;
 
-    // ES256 is raw R||S (RFC 7518 §3.4); a DER-encoded or truncated signature can never verify, so no fetch for it.
-    if (passport.signature.length !== ES256_SIGNATURE_BYTES) {
+    // A signature that can never verify costs no fetch.
+    const lengthProblem = es256LengthProblem(passport.signature.length);
+    if (lengthProblem !== undefined) {
       checks.signature = false;
-      return failed('signature_invalid', checks, `the signature is ${passport.signature.length} bytes; ES256 is 64-byte R||S`, withX5u);
+      return failed('signature_invalid', checks, lengthProblem, withX5u);
     }
 
     const { value: entry, fromCache } = await chains.get(x5u);
